@@ -1,0 +1,4 @@
+#include "log.h"
+
+int lb_log_level = LB_LOG_INFO;
+const char *lb_log_prog = "lbtestbed";

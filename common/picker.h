@@ -1,0 +1,73 @@
+/* picker: the seed's channel pickers behind one small vtable.
+ *
+ * A picker expression (expr.h) parses into an immutable spec; each logical
+ * client builds its own picker instance from it (instances keep per-channel
+ * state keyed by lb_channel.index). For each request the driver calls
+ * lb_picker_pick(); a probing picker may send probes through the env and
+ * answer LB_PICK_WAIT, and the driver then calls lb_picker_resume() (the
+ * simulator on every following tick, as the seed's generators are resumed;
+ * lbclient when a watched probe completes) until it answers LB_PICK_DONE.
+ * Randomness comes only from env->rng. No allocation per pick. */
+#ifndef LB_PICKER_H
+#define LB_PICKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "channel.h"
+
+struct lb_rng;
+struct lb_picker;
+struct lb_picker_spec;
+
+#define LB_PICK_DONE 0
+#define LB_PICK_WAIT 1
+#define LB_PICK_MAX_CHANNELS 256 /* largest subset a picker accepts */
+#define LB_PICK_MAX_PROBES 64    /* most probes one pick watches */
+
+/* A probe a pick watches: the driver fills done/latency/queued_latest when
+ * the probe completes (its channel's accounting is the driver's as for any
+ * request). */
+struct lb_probe {
+  struct lb_channel *channel;
+  bool done;
+  double latency;          /* total ticks of the probe */
+  bool has_queued;         /* the probe's report had a queued window */
+  double queued_latest;    /* its latest queued_requests */
+  void *driver_handle;     /* the driver's, untouched by pickers */
+};
+
+/* Per-request picking state, owned by the driver (embedded in its request
+ * record or pooled): pickers never allocate one. */
+struct lb_pick {
+  const struct lb_picker *waiting; /* leaf picker that answered WAIT */
+  int nprobes;
+  struct lb_probe probes[LB_PICK_MAX_PROBES];
+};
+
+struct lb_pick_env {
+  struct lb_rng *rng;
+  void *driver;
+  /* Send a probe on ch now. watch is NULL (fire and forget, WithProbes) or a
+   * slot in the pick that the driver fills when the probe completes. */
+  int (*send_probe)(void *driver, struct lb_channel *ch, struct lb_probe *watch);
+  /* The pick no longer watches this slot (it finished or was abandoned):
+   * the probe still runs and is accounted, its result is not reported. */
+  void (*unwatch_probe)(void *driver, struct lb_probe *watch);
+};
+
+/* Builds one client's instance; nchannels is the client's subset size. */
+int lb_picker_new(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out);
+void lb_picker_free(struct lb_picker *p);
+/* Starts picking among chs[0..n). pick must be zeroed by the caller. Returns
+ * LB_PICK_DONE with *out set, LB_PICK_WAIT, or a negative errno. */
+int lb_picker_pick(struct lb_picker *p, const struct lb_pick_env *env,
+                   struct lb_channel *const *chs, int n, struct lb_pick *pick,
+                   struct lb_channel **out);
+/* Resumes a pick that answered LB_PICK_WAIT. */
+int lb_picker_resume(struct lb_picker *p, const struct lb_pick_env *env,
+                     struct lb_pick *pick, struct lb_channel **out);
+/* Gives up a pick (client shutting down): unwatches its probes. */
+void lb_pick_abandon(struct lb_pick *pick, const struct lb_pick_env *env);
+
+#endif

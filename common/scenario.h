@@ -1,0 +1,87 @@
+/* scenario: one experiment's parameters, from a YAML file. Every field of
+ * the seed's TestManager under its own name, with the seed's defaults, plus
+ * the testbed's own (tick, seed, runs, transport, delay, arrivals, ...).
+ * Errors name the file, the line, the field and what was expected. */
+#ifndef LB_SCENARIO_H
+#define LB_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum lb_transport { LB_TRANSPORT_TCP, LB_TRANSPORT_UDP };
+enum lb_delay { LB_DELAY_INPROC, LB_DELAY_NETEM, LB_DELAY_NONE };
+enum lb_arrivals { LB_ARRIVALS_SEED, LB_ARRIVALS_POISSON, LB_ARRIVALS_TRACE };
+enum lb_work { LB_WORK_SLEEP, LB_WORK_SPIN };
+
+#define LB_SCENARIO_NAME_MAX 128
+#define LB_SCENARIO_PATH_MAX 1024
+#define LB_PICKER_EXPR_MAX 1024
+
+struct lb_scenario {
+  char name[LB_SCENARIO_NAME_MAX]; /* `name:`, else the file's base name */
+  char picker[LB_PICKER_EXPR_MAX]; /* picker expression (expr.h) */
+  /* The seed's TestManager, same names, same defaults. */
+  int servers;                             /* 40 */
+  int clients;                             /* 40 */
+  int subset_size;                         /* 12; 0 = every server (seed: None) */
+  double mean_requests_per_server_per_tick; /* 2.2 */
+  int total_ticks;                         /* 500 */
+  double mean_processing_time;             /* 6 */
+  double probe_processing_time;            /* 1 */
+  double mean_channel_rtt;                 /* 2 */
+  double channel_rtt_variance;             /* 3 */
+  double mean_server_rtt;                  /* 2 */
+  double server_rtt_variance;              /* 3 */
+  double mean_threads;                     /* 100 */
+  double network_reset_probability;        /* 0.002 */
+  double server_reset_probability;         /* 0.002 */
+  double cold_channel_penalty;             /* 10 */
+  int server_state_buffer;                 /* 100 */
+  int client_requests_buffer;              /* 100 */
+  double ewma_weight;                      /* 0.2 */
+  int max_cooldown;                        /* 300 */
+  int data_frequency;                      /* 30 */
+  /* Alternative to the rate: target_utilization (0..1] sets
+   * mean_requests_per_server_per_tick by the seed's queries_for_utilization
+   * with rate_probes_per_request probes of probe_processing_time. */
+  double target_utilization;      /* 0 = unset */
+  double rate_probes_per_request; /* 0 */
+  /* The testbed's own. */
+  int64_t tick_ns;      /* `tick: 10ms`: real duration of one tick */
+  uint64_t seed;        /* run r is seeded with seed + r */
+  int runs;             /* 1 */
+  enum lb_transport transport; /* `transport: tcp|udp` */
+  enum lb_delay delay;         /* `delay: inproc|netem|none` */
+  enum lb_arrivals arrivals;   /* `arrivals: seed|poisson|trace` */
+  char trace[LB_SCENARIO_PATH_MAX]; /* `trace: FILE` with arrivals: trace */
+  enum lb_work work;           /* `work: sleep|spin` */
+  int max_queue;               /* 0 = unbounded, as the seed */
+  double timeout_ticks;        /* `timeout`: a request unanswered after this
+                                  many ticks is timed out; 0 = 4 * total_ticks */
+  char path[LB_SCENARIO_PATH_MAX]; /* file it came from */
+};
+
+/* Seed defaults. */
+void lb_scenario_defaults(struct lb_scenario *sc);
+/* Parses a YAML mapping of field: value. On error returns -EINVAL and fills
+ * err with "FILE:LINE: field 'x': expected ..., got '...'". */
+int lb_scenario_load(const char *path, struct lb_scenario *sc, char *err, size_t errlen);
+int lb_scenario_parse_string(const char *text, const char *origin, struct lb_scenario *sc,
+                             char *err, size_t errlen);
+/* Sets one field by name from text (the parser and --set FIELD=VALUE). */
+int lb_scenario_set(struct lb_scenario *sc, const char *field, const char *value, char *err,
+                    size_t errlen);
+/* Applies target_utilization, checks ranges and cross-field rules. */
+int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen);
+/* Writes the scenario back as YAML (every field), for the fleet's processes. */
+int lb_scenario_write(const struct lb_scenario *sc, FILE *f);
+/* Parses "10ms", "2.5s", "500us", "1000ns". */
+int lb_parse_duration_ns(const char *text, int64_t *out);
+/* The seed's queries_for_utilization. */
+double lb_queries_for_utilization(double threads, double processing_time,
+                                  double probes_per_request, double probe_processing_time,
+                                  double target_utilization);
+
+#endif

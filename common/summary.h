@@ -1,0 +1,52 @@
+/* summary: the seed's runTest summary of one run, from request records.
+ *
+ *   latency     = total_ticks of completed non-probes not in WARMING
+ *   utilization = server_utilization_latest of RUNNING records, grouped by
+ *                 the value itself (a seed quirk: the mean of the distinct
+ *                 values), kept under the seed's names; the plain per-record
+ *                 figures sit beside them as *_per_request.
+ *   quantiles: pandas' linear interpolation; stdev: sample (ddof=1).
+ * Memory is bounded by the distinct values seen (integer tick latencies in
+ * the simulator), not by the number of requests. */
+#ifndef LB_SUMMARY_H
+#define LB_SUMMARY_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "reqlog.h"
+
+#define LB_SUMMARY_QUANTILES 4 /* 0.5, 0.9, 0.99, 0.999 as the seed's table */
+
+struct lb_summary {
+  double mean_latency, stdev_latency;
+  double latency_q[LB_SUMMARY_QUANTILES];
+  double mean_utilization, stdev_utilization, mean_stdev_utilization;
+  double utilization_ratio_q[LB_SUMMARY_QUANTILES];
+  /* Corrected figures: over every RUNNING record, not distinct values. */
+  double mean_utilization_per_request, stdev_utilization_per_request;
+  /* Accounting of every request sent. */
+  long requests, completed, failed, timed_out, probes;
+  long latency_samples;
+};
+
+extern const double lb_summary_quantiles[LB_SUMMARY_QUANTILES];
+
+struct lb_summary_acc;
+int lb_summary_acc_new(struct lb_summary_acc **out);
+void lb_summary_acc_free(struct lb_summary_acc *acc);
+int lb_summary_acc_add(struct lb_summary_acc *acc, const struct lb_request_record *rec);
+/* Counts a request that was not recorded (data_frequency sampling). */
+void lb_summary_acc_count(struct lb_summary_acc *acc, enum lb_outcome o, int is_probe);
+int lb_summary_compute(const struct lb_summary_acc *acc, struct lb_summary *out);
+
+/* The seed's summary CSV: algorithm,mean_latency,...,p99.9_utilization_ratio
+ * then the testbed's columns (run, seed, counts, corrected utilization). */
+void lb_summary_write_header(FILE *f);
+void lb_summary_write_row(FILE *f, const char *algorithm, int run, unsigned long long seed,
+                          const struct lb_summary *s);
+
+/* pandas Series.quantile (linear) over sorted values. */
+double lb_quantile_sorted(const double *sorted, size_t n, double q);
+
+#endif

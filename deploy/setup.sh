@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs every Debian package lbtestbed's build, tests and reports need.
+# Idempotent, and quiet when everything is already present.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libuv1-dev libprotobuf-c-dev protobuf-c-compiler libgsl-dev libyaml-dev libcmocka-dev
+  iproute2 procps gnuplot-nox
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+((${#missing[@]} == 0)) && exit 0
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || { echo "setup: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+echo "setup: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

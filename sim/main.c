@@ -1,0 +1,7 @@
+#include <stdio.h>
+int main(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  fprintf(stderr, "lbsim: not built yet\n");
+  return 1;
+}
