@@ -1,0 +1,617 @@
+/* scenario: YAML scenario files. One table describes every field; the
+ * parser, --set and the writer all go through it. */
+#include "scenario.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+enum field_type { F_INT, F_DOUBLE, F_U64, F_STRING, F_DURATION, F_ENUM };
+
+struct field {
+  const char *name;
+  enum field_type type;
+  size_t offset;
+  size_t size;        /* F_STRING: buffer size */
+  double min, max;    /* F_INT, F_DOUBLE: inclusive bounds */
+  bool min_exclusive; /* F_DOUBLE: value must be > min */
+  const char *const *words; /* F_ENUM: NULL-terminated, index = value */
+  const char *expected;
+};
+
+static const char *const transport_words[] = {"tcp", "udp", NULL};
+static const char *const delay_words[] = {"inproc", "netem", "none", NULL};
+static const char *const arrivals_words[] = {"seed", "poisson", "trace", NULL};
+static const char *const work_words[] = {"sleep", "spin", NULL};
+
+#define OFF(f) offsetof(struct lb_scenario, f)
+#define SZ(f) sizeof(((struct lb_scenario *)0)->f)
+#define INT(n, lo, hi, what) {#n, F_INT, OFF(n), 0, lo, hi, false, NULL, what}
+#define DBL(n, lo, hi, what) {#n, F_DOUBLE, OFF(n), 0, lo, hi, false, NULL, what}
+#define POS(n, what) {#n, F_DOUBLE, OFF(n), 0, 0, HUGE_VAL, true, NULL, what}
+#define STR(n, what) {#n, F_STRING, OFF(n), SZ(n), 0, 0, false, NULL, what}
+#define ENUM(n, w, what) {#n, F_ENUM, OFF(n), 0, 0, 0, false, w, what}
+
+#define LB_SCENARIO_ENTITIES_MAX 1000000
+#define LB_SUBSET_MAX 256
+
+static const struct field fields[] = {
+    STR(name, "a name"),
+    STR(picker, "a picker expression"),
+    INT(servers, 1, LB_SCENARIO_ENTITIES_MAX, "an integer from 1 to 1000000"),
+    INT(clients, 1, LB_SCENARIO_ENTITIES_MAX, "an integer from 1 to 1000000"),
+    INT(subset_size, 0, LB_SUBSET_MAX, "an integer from 0 (every server) to 256, or none"),
+    DBL(mean_requests_per_server_per_tick, 0, HUGE_VAL, "a number >= 0"),
+    INT(total_ticks, 1, INT_MAX, "an integer >= 1"),
+    POS(mean_processing_time, "a number > 0"),
+    DBL(probe_processing_time, 0, HUGE_VAL, "a number >= 0"),
+    DBL(mean_channel_rtt, 0, HUGE_VAL, "a number >= 0"),
+    POS(channel_rtt_variance, "a number > 0"),
+    DBL(mean_server_rtt, 0, HUGE_VAL, "a number >= 0"),
+    POS(server_rtt_variance, "a number > 0"),
+    DBL(mean_threads, 1, HUGE_VAL, "a number >= 1"),
+    DBL(network_reset_probability, 0, 1, "a probability from 0 to 1"),
+    DBL(server_reset_probability, 0, 1, "a probability from 0 to 1"),
+    DBL(cold_channel_penalty, 0, HUGE_VAL, "a number >= 0"),
+    INT(server_state_buffer, 1, 1000000, "an integer from 1 to 1000000"),
+    INT(client_requests_buffer, 1, 1000000, "an integer from 1 to 1000000"),
+    DBL(ewma_weight, 0, 1, "a weight from 0 to 1"),
+    INT(max_cooldown, 0, INT_MAX, "an integer >= 0"),
+    INT(data_frequency, 1, INT_MAX, "an integer >= 1"),
+    DBL(target_utilization, 0, 1, "a fraction from 0 (unset) to 1"),
+    DBL(rate_probes_per_request, 0, HUGE_VAL, "a number >= 0"),
+    {"tick", F_DURATION, OFF(tick_ns), 0, 0, 0, false, NULL,
+     "a duration > 0 such as 10ms, 2.5s, 500us or 1000ns"},
+    {"seed", F_U64, OFF(seed), 0, 0, 0, false, NULL, "an integer from 0 to 18446744073709551615"},
+    INT(runs, 1, 1000000, "an integer from 1 to 1000000"),
+    ENUM(transport, transport_words, "tcp or udp"),
+    ENUM(delay, delay_words, "inproc, netem or none"),
+    ENUM(arrivals, arrivals_words, "seed, poisson or trace"),
+    STR(trace, "a trace file path"),
+    ENUM(work, work_words, "sleep or spin"),
+    INT(max_queue, 0, INT_MAX, "an integer >= 0 (0: unbounded)"),
+    {"timeout", F_DOUBLE, OFF(timeout_ticks), 0, 0, HUGE_VAL, false, NULL,
+     "a number of ticks >= 0 (0: 4 * total_ticks)"},
+};
+#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+
+static void errf(char *err, size_t errlen, const char *fmt, ...) {
+  if (err == NULL || errlen == 0)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+}
+
+void lb_scenario_defaults(struct lb_scenario *sc) {
+  memset(sc, 0, sizeof(*sc));
+  snprintf(sc->picker, sizeof(sc->picker), "random");
+  sc->servers = 40;
+  sc->clients = 40;
+  sc->subset_size = 12;
+  sc->mean_requests_per_server_per_tick = 2.2;
+  sc->total_ticks = 500;
+  sc->mean_processing_time = 6;
+  sc->probe_processing_time = 1;
+  sc->mean_channel_rtt = 2;
+  sc->channel_rtt_variance = 3;
+  sc->mean_server_rtt = 2;
+  sc->server_rtt_variance = 3;
+  sc->mean_threads = 100;
+  sc->network_reset_probability = 0.002;
+  sc->server_reset_probability = 0.002;
+  sc->cold_channel_penalty = 10;
+  sc->server_state_buffer = 100;
+  sc->client_requests_buffer = 100;
+  sc->ewma_weight = 0.2;
+  sc->max_cooldown = 300;
+  sc->data_frequency = 30;
+  sc->target_utilization = 0;
+  sc->rate_probes_per_request = 0;
+  sc->tick_ns = 10 * 1000 * 1000;
+  sc->seed = 1;
+  sc->runs = 1;
+  sc->transport = LB_TRANSPORT_TCP;
+  sc->delay = LB_DELAY_INPROC;
+  sc->arrivals = LB_ARRIVALS_SEED;
+  sc->work = LB_WORK_SLEEP;
+  sc->max_queue = 0;
+  sc->timeout_ticks = 0;
+}
+
+double lb_queries_for_utilization(double threads, double processing_time,
+                                  double probes_per_request, double probe_processing_time,
+                                  double target_utilization) {
+  return target_utilization * threads /
+         (processing_time + probes_per_request * probe_processing_time);
+}
+
+int lb_parse_duration_ns(const char *text, int64_t *out) {
+  static const struct {
+    const char *unit;
+    double ns;
+  } units[] = {{"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+  char *end = NULL;
+  errno = 0;
+  double v = strtod(text, &end);
+  if (end == text || errno != 0 || !isfinite(v) || v < 0)
+    return -EINVAL;
+  while (*end == ' ')
+    end++;
+  for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+    if (strcmp(end, units[i].unit) != 0)
+      continue;
+    double ns = round(v * units[i].ns);
+    if (ns >= 9.2e18)
+      return -ERANGE;
+    *out = (int64_t)ns;
+    return 0;
+  }
+  return -EINVAL;
+}
+
+static const struct field *find_field(const char *name) {
+  for (size_t i = 0; i < NFIELDS; i++)
+    if (strcmp(fields[i].name, name) == 0)
+      return &fields[i];
+  return NULL;
+}
+
+static size_t edit_distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  if (la > 64 || lb > 64)
+    return SIZE_MAX;
+  size_t row[65];
+  for (size_t j = 0; j <= lb; j++)
+    row[j] = j;
+  for (size_t i = 1; i <= la; i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= lb; j++) {
+      size_t up = row[j];
+      size_t best = diag + (a[i - 1] != b[j - 1]);
+      if (row[j] + 1 < best)
+        best = row[j] + 1;
+      if (row[j - 1] + 1 < best)
+        best = row[j - 1] + 1;
+      row[j] = best;
+      diag = up;
+    }
+  }
+  return row[lb];
+}
+
+static const char *closest_field(const char *name) {
+  const char *best = NULL;
+  size_t best_d = SIZE_MAX;
+  for (size_t i = 0; i < NFIELDS; i++) {
+    size_t d = edit_distance(name, fields[i].name);
+    if (d < best_d) {
+      best_d = d;
+      best = fields[i].name;
+    }
+  }
+  size_t limit = strlen(name) / 3 > 2 ? strlen(name) / 3 : 2;
+  return best_d <= limit ? best : NULL;
+}
+
+static void unknown_field(const char *name, char *err, size_t errlen) {
+  char list[1024];
+  size_t used = 0;
+  list[0] = '\0';
+  for (size_t i = 0; i < NFIELDS && used < sizeof(list); i++) {
+    int n = snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", fields[i].name);
+    if (n < 0)
+      break;
+    used += (size_t)n;
+  }
+  const char *near = closest_field(name);
+  if (near != NULL)
+    errf(err, errlen, "field '%s': expected a scenario field (did you mean '%s'?), got '%s'",
+         name, near, name);
+  else
+    errf(err, errlen, "field '%s': expected a scenario field (one of: %s), got '%s'", name, list,
+         name);
+}
+
+static bool is_none(const char *v) {
+  return v[0] == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
+         strcmp(v, "none") == 0 || strcmp(v, "None") == 0;
+}
+
+/* A finite number, the whole of the text. */
+static bool parse_number(const char *v, double *out) {
+  char *end = NULL;
+  errno = 0;
+  double d = strtod(v, &end);
+  if (end == v || *end != '\0' || errno == ERANGE || !isfinite(d))
+    return false;
+  *out = d;
+  return true;
+}
+
+static int set_field(struct lb_scenario *sc, const struct field *f, const char *value, char *err,
+                     size_t errlen) {
+  char *base = (char *)sc + f->offset;
+  switch (f->type) {
+  case F_STRING:
+    if (strlen(value) >= f->size) {
+      errf(err, errlen, "field '%s': expected %s of at most %zu bytes, got '%.40s...'", f->name,
+           f->expected, f->size - 1, value);
+      return -EINVAL;
+    }
+    memcpy(base, value, strlen(value) + 1);
+    return 0;
+  case F_INT: {
+    double d = 0;
+    if (strcmp(f->name, "subset_size") == 0 && is_none(value)) {
+      *(int *)base = 0;
+      return 0;
+    }
+    if (!parse_number(value, &d) || d != floor(d) || d < f->min || d > f->max)
+      goto bad;
+    *(int *)base = (int)d;
+    return 0;
+  }
+  case F_DOUBLE: {
+    double d = 0;
+    if (!parse_number(value, &d) || d < f->min || d > f->max || (f->min_exclusive && d <= f->min))
+      goto bad;
+    *(double *)base = d;
+    return 0;
+  }
+  case F_U64: {
+    char *end = NULL;
+    errno = 0;
+    if (value[0] == '-' || value[0] == '\0')
+      goto bad;
+    unsigned long long u = strtoull(value, &end, 10);
+    if (*end != '\0' || errno == ERANGE)
+      goto bad;
+    *(uint64_t *)base = (uint64_t)u;
+    return 0;
+  }
+  case F_DURATION: {
+    int64_t ns = 0;
+    if (lb_parse_duration_ns(value, &ns) != 0 || ns <= 0)
+      goto bad;
+    *(int64_t *)base = ns;
+    return 0;
+  }
+  case F_ENUM:
+    for (int i = 0; f->words[i] != NULL; i++) {
+      if (strcmp(f->words[i], value) == 0) {
+        *(int *)base = i;
+        return 0;
+      }
+    }
+    goto bad;
+  }
+bad:
+  errf(err, errlen, "field '%s': expected %s, got '%s'", f->name, f->expected, value);
+  return -EINVAL;
+}
+
+int lb_scenario_set(struct lb_scenario *sc, const char *field, const char *value, char *err,
+                    size_t errlen) {
+  const struct field *f = find_field(field);
+  if (f == NULL) {
+    unknown_field(field, err, errlen);
+    return -EINVAL;
+  }
+  return set_field(sc, f, value, err, errlen);
+}
+
+static const char *node_kind(const yaml_node_t *n) {
+  switch (n->type) {
+  case YAML_SEQUENCE_NODE:
+    return "a sequence";
+  case YAML_MAPPING_NODE:
+    return "a mapping";
+  default:
+    return "a scalar";
+  }
+}
+
+static int parse_document(yaml_document_t *doc, const char *origin, struct lb_scenario *sc,
+                          char *err, size_t errlen) {
+  size_t first_line[NFIELDS] = {0};
+  yaml_node_t *root = yaml_document_get_root_node(doc);
+  if (root == NULL) {
+    errf(err, errlen, "%s:1: expected a mapping of field: value, got an empty document", origin);
+    return -EINVAL;
+  }
+  if (root->type != YAML_MAPPING_NODE) {
+    errf(err, errlen, "%s:%zu: expected a mapping of field: value, got %s", origin,
+         root->start_mark.line + 1, node_kind(root));
+    return -EINVAL;
+  }
+  for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+       p++) {
+    yaml_node_t *k = yaml_document_get_node(doc, p->key);
+    yaml_node_t *v = yaml_document_get_node(doc, p->value);
+    size_t line = k->start_mark.line + 1;
+    if (k->type != YAML_SCALAR_NODE) {
+      errf(err, errlen, "%s:%zu: expected a field name, got %s", origin, line, node_kind(k));
+      return -EINVAL;
+    }
+    const char *key = (const char *)k->data.scalar.value;
+    const struct field *f = find_field(key);
+    char msg[1200];
+    if (f == NULL) {
+      unknown_field(key, msg, sizeof(msg));
+      errf(err, errlen, "%s:%zu: %s", origin, line, msg);
+      return -EINVAL;
+    }
+    size_t idx = (size_t)(f - fields);
+    if (v->type != YAML_SCALAR_NODE) {
+      errf(err, errlen, "%s:%zu: field '%s': expected %s, got %s", origin,
+           v->start_mark.line + 1, key, f->expected, node_kind(v));
+      return -EINVAL;
+    }
+    const char *value = (const char *)v->data.scalar.value;
+    if (first_line[idx] != 0) {
+      errf(err, errlen, "%s:%zu: field '%s': expected each field once (first on line %zu), got '%s' again",
+           origin, line, key, first_line[idx], value);
+      return -EINVAL;
+    }
+    first_line[idx] = line;
+    if (set_field(sc, f, value, msg, sizeof(msg)) != 0) {
+      errf(err, errlen, "%s:%zu: %s", origin, v->start_mark.line + 1, msg);
+      return -EINVAL;
+    }
+  }
+  return 0;
+}
+
+static int parse_with(yaml_parser_t *parser, const char *origin, struct lb_scenario *sc,
+                      char *err, size_t errlen) {
+  yaml_document_t doc;
+  if (!yaml_parser_load(parser, &doc)) {
+    errf(err, errlen, "%s:%zu: expected valid YAML, got %s%s%s", origin,
+         parser->problem_mark.line + 1, parser->problem ? parser->problem : "a syntax error",
+         parser->context ? " " : "", parser->context ? parser->context : "");
+    return -EINVAL;
+  }
+  int rc = parse_document(&doc, origin, sc, err, errlen);
+  yaml_document_delete(&doc);
+  if (rc != 0)
+    return rc;
+  /* One document only. */
+  if (!yaml_parser_load(parser, &doc)) {
+    errf(err, errlen, "%s:%zu: expected valid YAML, got %s", origin,
+         parser->problem_mark.line + 1, parser->problem ? parser->problem : "a syntax error");
+    return -EINVAL;
+  }
+  yaml_node_t *extra = yaml_document_get_root_node(&doc);
+  size_t line = extra ? extra->start_mark.line + 1 : 0;
+  yaml_document_delete(&doc);
+  if (extra != NULL) {
+    errf(err, errlen, "%s:%zu: expected one document, got a second one", origin, line);
+    return -EINVAL;
+  }
+  return 0;
+}
+
+int lb_scenario_parse_string(const char *text, const char *origin, struct lb_scenario *sc,
+                             char *err, size_t errlen) {
+  yaml_parser_t parser;
+  if (!yaml_parser_initialize(&parser))
+    return -ENOMEM;
+  yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
+  int rc = parse_with(&parser, origin ? origin : "<string>", sc, err, errlen);
+  yaml_parser_delete(&parser);
+  return rc;
+}
+
+/* The base name without directory or .yaml/.yml. */
+static void name_from_path(const char *path, char *out, size_t outlen) {
+  const char *slash = strrchr(path, '/');
+  const char *b = slash ? slash + 1 : path;
+  size_t n = strlen(b);
+  if (n > 5 && strcmp(b + n - 5, ".yaml") == 0)
+    n -= 5;
+  else if (n > 4 && strcmp(b + n - 4, ".yml") == 0)
+    n -= 4;
+  if (n >= outlen)
+    n = outlen - 1;
+  memcpy(out, b, n);
+  out[n] = '\0';
+}
+
+/* A relative trace path is relative to the scenario file: make it absolute. */
+static int resolve_trace(struct lb_scenario *sc, const char *path, char *err, size_t errlen) {
+  if (sc->trace[0] == '\0' || sc->trace[0] == '/')
+    return 0;
+  char dir[LB_SCENARIO_PATH_MAX];
+  char joined[2 * LB_SCENARIO_PATH_MAX + 2];
+  const char *slash = strrchr(path, '/');
+  if (path[0] == '/') {
+    size_t n = (size_t)(slash - path);
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+  } else {
+    if (getcwd(dir, sizeof(dir)) == NULL) {
+      errf(err, errlen, "%s: field 'trace': cannot resolve '%s': %s", path, sc->trace,
+           strerror(errno));
+      return -EINVAL;
+    }
+    if (slash != NULL) {
+      size_t used = strlen(dir);
+      int n = snprintf(dir + used, sizeof(dir) - used, "/%.*s", (int)(slash - path), path);
+      if (n < 0 || (size_t)n >= sizeof(dir) - used)
+        goto too_long;
+    }
+  }
+  snprintf(joined, sizeof(joined), "%s/%s", dir, sc->trace);
+  if (strlen(joined) >= sizeof(sc->trace))
+    goto too_long;
+  memcpy(sc->trace, joined, strlen(joined) + 1);
+  return 0;
+too_long:
+  errf(err, errlen, "%s: field 'trace': expected a path shorter than %d bytes, got '%s'", path,
+       LB_SCENARIO_PATH_MAX, sc->trace);
+  return -EINVAL;
+}
+
+int lb_scenario_load(const char *path, struct lb_scenario *sc, char *err, size_t errlen) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    int e = errno;
+    errf(err, errlen, "%s: cannot open scenario: %s", path, strerror(e));
+    return -e;
+  }
+  yaml_parser_t parser;
+  if (!yaml_parser_initialize(&parser)) {
+    fclose(f);
+    return -ENOMEM;
+  }
+  yaml_parser_set_input_file(&parser, f);
+  int rc = parse_with(&parser, path, sc, err, errlen);
+  yaml_parser_delete(&parser);
+  fclose(f);
+  if (rc != 0)
+    return rc;
+  if (sc->name[0] == '\0')
+    name_from_path(path, sc->name, sizeof(sc->name));
+  if (strlen(path) < sizeof(sc->path))
+    memcpy(sc->path, path, strlen(path) + 1);
+  return resolve_trace(sc, path, err, errlen);
+}
+
+int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen) {
+  const char *origin = sc->path[0] ? sc->path : "scenario";
+  char value[64];
+  /* Every field again, in case it was set directly rather than parsed. */
+  for (size_t i = 0; i < NFIELDS; i++) {
+    const struct field *f = &fields[i];
+    const char *base = (const char *)sc + f->offset;
+    bool ok = true;
+    switch (f->type) {
+    case F_INT: {
+      int v = *(const int *)base;
+      ok = v >= f->min && v <= f->max;
+      snprintf(value, sizeof(value), "%d", v);
+      break;
+    }
+    case F_DOUBLE: {
+      double v = *(const double *)base;
+      ok = isfinite(v) && v >= f->min && v <= f->max && !(f->min_exclusive && v <= f->min);
+      snprintf(value, sizeof(value), "%.17g", v);
+      break;
+    }
+    case F_DURATION: {
+      int64_t v = *(const int64_t *)base;
+      ok = v > 0;
+      snprintf(value, sizeof(value), "%lldns", (long long)v);
+      break;
+    }
+    case F_ENUM: {
+      int v = *(const int *)base;
+      int n = 0;
+      while (f->words[n] != NULL)
+        n++;
+      ok = v >= 0 && v < n;
+      snprintf(value, sizeof(value), "%d", v);
+      break;
+    }
+    case F_STRING:
+      ok = memchr(base, '\0', f->size) != NULL;
+      snprintf(value, sizeof(value), "(unterminated)");
+      break;
+    case F_U64:
+      break;
+    }
+    if (!ok) {
+      errf(err, errlen, "%s: field '%s': expected %s, got '%s'", origin, f->name, f->expected,
+           value);
+      return -EINVAL;
+    }
+  }
+  if (sc->picker[0] == '\0') {
+    errf(err, errlen, "%s: field 'picker': expected a picker expression, got ''", origin);
+    return -EINVAL;
+  }
+  if (sc->arrivals == LB_ARRIVALS_TRACE && sc->trace[0] == '\0') {
+    errf(err, errlen, "%s: field 'trace': expected a trace file with arrivals: trace, got ''",
+         origin);
+    return -EINVAL;
+  }
+  if (sc->target_utilization > 0) {
+    double rate = lb_queries_for_utilization(sc->mean_threads, sc->mean_processing_time,
+                                             sc->rate_probes_per_request,
+                                             sc->probe_processing_time, sc->target_utilization);
+    if (!isfinite(rate) || rate < 0) {
+      errf(err, errlen, "%s: field 'target_utilization': expected a utilization that gives a "
+           "finite request rate, got '%.17g'", origin, sc->target_utilization);
+      return -EINVAL;
+    }
+    sc->mean_requests_per_server_per_tick = rate;
+  }
+  /* The seed's trace: round(rate * servers * ticks) requests held at once. */
+  double requests = round(sc->mean_requests_per_server_per_tick * sc->servers * sc->total_ticks);
+  if (requests > 1e9) {
+    errf(err, errlen, "%s: field 'mean_requests_per_server_per_tick': expected at most 1e9 "
+         "requests in a run (rate * servers * total_ticks), got '%.17g' (%.0f requests)",
+         origin, sc->mean_requests_per_server_per_tick, requests);
+    return -EINVAL;
+  }
+  return 0;
+}
+
+static void write_string(FILE *f, const char *s) {
+  fputc('"', f);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      fprintf(f, "\\%c", *p);
+    else if (*p < 0x20 || *p == 0x7f)
+      fprintf(f, "\\x%02x", *p);
+    else
+      fputc(*p, f);
+  }
+  fputc('"', f);
+}
+
+int lb_scenario_write(const struct lb_scenario *sc, FILE *f) {
+  for (size_t i = 0; i < NFIELDS; i++) {
+    const struct field *fd = &fields[i];
+    const char *base = (const char *)sc + fd->offset;
+    fprintf(f, "%s: ", fd->name);
+    switch (fd->type) {
+    case F_STRING:
+      write_string(f, base);
+      break;
+    case F_INT:
+      fprintf(f, "%d", *(const int *)base);
+      break;
+    case F_DOUBLE:
+      fprintf(f, "%.17g", *(const double *)base);
+      break;
+    case F_U64:
+      fprintf(f, "%llu", (unsigned long long)*(const uint64_t *)base);
+      break;
+    case F_DURATION:
+      fprintf(f, "%lldns", (long long)*(const int64_t *)base);
+      break;
+    case F_ENUM: {
+      int v = *(const int *)base;
+      int n = 0;
+      while (fd->words[n] != NULL)
+        n++;
+      if (v < 0 || v >= n)
+        return -EINVAL;
+      fputs(fd->words[v], f);
+      break;
+    }
+    }
+    fputc('\n', f);
+  }
+  return ferror(f) ? -EIO : 0;
+}
