@@ -1,0 +1,226 @@
+/* rng: the seed's randGamma asserts, determinism, and the frequencies of
+ * the Python-style draws with a fixed seed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rng.h"
+
+static struct lb_rng *new_rng(uint64_t seed) {
+  struct lb_rng *r = NULL;
+  assert_int_equal(lb_rng_new(seed, &r), 0);
+  assert_non_null(r);
+  return r;
+}
+
+/* Seed cell: one = [randGamma(1) for _ in range(1000)]; round(mean) == 1,
+ * min == 1, max > 1; two: round(mean) == 2 (and the seed's min/max asserts,
+ * which it makes on `one` again; we make them on `two`). */
+static void test_gamma_seed_asserts(void **state) {
+  (void)state;
+  struct lb_rng *r = new_rng(42);
+  for (int mean = 1; mean <= 2; mean++) {
+    long sum = 0;
+    int lo = 1 << 30, hi = 0;
+    for (int i = 0; i < 1000; i++) {
+      int v = lb_rng_gamma_seed(r, mean, LB_GAMMA_VARIANCE, LB_GAMMA_MIN);
+      sum += v;
+      lo = v < lo ? v : lo;
+      hi = v > hi ? v : hi;
+    }
+    assert_int_equal(lround((double)sum / 1000), mean);
+    assert_int_equal(lo, 1);
+    assert_true(hi > mean);
+  }
+  lb_rng_free(r);
+}
+
+/* The mean of int(gamma(a, 1) + 1) is close to the requested mean for
+ * larger means (the truncation costs about half a unit). */
+static void test_gamma_large_mean(void **state) {
+  (void)state;
+  struct lb_rng *r = new_rng(7);
+  double sum = 0;
+  for (int i = 0; i < 20000; i++)
+    sum += lb_rng_gamma_seed(r, 100, LB_GAMMA_VARIANCE, LB_GAMMA_MIN);
+  double m = sum / 20000;
+  assert_true(m > 99.0 && m < 100.0);
+  lb_rng_free(r);
+}
+
+/* Shape a <= 0 (mean <= min/variance): the seed has no distribution; min. */
+static void test_gamma_degenerate(void **state) {
+  (void)state;
+  struct lb_rng *r = new_rng(1);
+  assert_int_equal(lb_rng_gamma_seed(r, 0.5, 1.5, 1), 1);
+  assert_int_equal(lb_rng_gamma_seed(r, 0, 1.5, 1), 1);
+  lb_rng_free(r);
+}
+
+static void test_same_seed_same_sequence(void **state) {
+  (void)state;
+  struct lb_rng *a = new_rng(123), *b = new_rng(123), *c = new_rng(124);
+  int differ = 0;
+  double first[100];
+  for (int i = 0; i < 100; i++) {
+    first[i] = lb_rng_uniform(a);
+    assert_true(first[i] >= 0 && first[i] < 1);
+    assert_true(first[i] == lb_rng_uniform(b));
+    differ += first[i] != lb_rng_uniform(c);
+  }
+  assert_true(differ > 90);
+  lb_rng_seed(a, 123);
+  for (int i = 0; i < 100; i++)
+    assert_true(first[i] == lb_rng_uniform(a));
+  /* Seeds that differ only in the high 32 bits give different streams. */
+  struct lb_rng *hi = new_rng(123ULL + (1ULL << 40));
+  lb_rng_seed(a, 123);
+  differ = 0;
+  for (int i = 0; i < 100; i++)
+    differ += lb_rng_uniform(a) != lb_rng_uniform(hi);
+  assert_true(differ > 90);
+  lb_rng_free(a);
+  lb_rng_free(b);
+  lb_rng_free(c);
+  lb_rng_free(hi);
+}
+
+static void test_below(void **state) {
+  (void)state;
+  struct lb_rng *r = new_rng(5);
+  int counts[7] = {0};
+  for (int i = 0; i < 7000; i++) {
+    size_t v = lb_rng_below(r, 7);
+    assert_true(v < 7);
+    counts[v]++;
+  }
+  for (int i = 0; i < 7; i++) /* 1000 +- 4 sigma (sigma ~ 29) */
+    assert_true(counts[i] > 880 && counts[i] < 1120);
+  assert_int_equal(lb_rng_below(r, 1), 0);
+  lb_rng_free(r);
+}
+
+/* RandomRound(2.3): 3 with probability 0.3. 10000 draws, sigma ~ 46. */
+static void test_random_round(void **state) {
+  (void)state;
+  struct lb_rng *r = new_rng(9);
+  int ups = 0;
+  for (int i = 0; i < 10000; i++) {
+    long v = lb_rng_random_round(r, 2.3);
+    assert_true(v == 2 || v == 3);
+    ups += v == 3;
+  }
+  assert_true(ups > 2800 && ups < 3200);
+  for (int i = 0; i < 100; i++)
+    assert_int_equal(lb_rng_random_round(r, 4.0), 4);
+  /* Python: -1.25 % 1 == 0.75, so ceil (-1) with probability 0.75. */
+  int minus_one = 0;
+  for (int i = 0; i < 10000; i++) {
+    long v = lb_rng_random_round(r, -1.25);
+    assert_true(v == -1 || v == -2);
+    minus_one += v == -1;
+  }
+  assert_true(minus_one > 7300 && minus_one < 7700);
+  lb_rng_free(r);
+}
+
+static void test_sample_distinct(void **state) {
+  (void)state;
+  struct lb_rng *r = new_rng(11);
+  size_t out[10];
+  int first_pos[10] = {0};
+  for (int t = 0; t < 5000; t++) {
+    lb_rng_sample(r, 10, 5, out);
+    for (int i = 0; i < 5; i++) {
+      assert_true(out[i] < 10);
+      for (int j = 0; j < i; j++)
+        assert_true(out[i] != out[j]);
+    }
+    first_pos[out[0]]++;
+  }
+  /* Every index is first about 500 times out of 5000 (sigma ~ 21). */
+  for (int i = 0; i < 10; i++)
+    assert_true(first_pos[i] > 400 && first_pos[i] < 600);
+  /* k == n: a permutation. */
+  lb_rng_sample(r, 10, 10, out);
+  int seen[10] = {0};
+  for (int i = 0; i < 10; i++)
+    seen[out[i]]++;
+  for (int i = 0; i < 10; i++)
+    assert_int_equal(seen[i], 1);
+  lb_rng_free(r);
+}
+
+static void test_choices(void **state) {
+  (void)state;
+  struct lb_rng *r = new_rng(13);
+  size_t out[1000];
+  lb_rng_choices(r, 3, 1000, out);
+  int counts[3] = {0};
+  for (int i = 0; i < 1000; i++) {
+    assert_true(out[i] < 3);
+    counts[out[i]]++;
+  }
+  for (int i = 0; i < 3; i++) /* 333 +- 4 sigma (sigma ~ 15) */
+    assert_true(counts[i] > 270 && counts[i] < 400);
+  lb_rng_free(r);
+}
+
+/* weights {1, 2, 0, 7}: 10%, 20%, never, 70%; 10000 draws, within 4 sigma. */
+static void test_weighted(void **state) {
+  (void)state;
+  struct lb_rng *r = new_rng(17);
+  const double w[4] = {1, 2, 0, 7};
+  int counts[4] = {0};
+  for (int i = 0; i < 10000; i++) {
+    size_t v = lb_rng_weighted(r, w, 4);
+    assert_true(v < 4);
+    counts[v]++;
+  }
+  assert_true(counts[0] > 880 && counts[0] < 1120);
+  assert_true(counts[1] > 1840 && counts[1] < 2160);
+  assert_int_equal(counts[2], 0);
+  assert_true(counts[3] > 6820 && counts[3] < 7180);
+  lb_rng_free(r);
+}
+
+static void test_exponential(void **state) {
+  (void)state;
+  struct lb_rng *r = new_rng(19);
+  double sum = 0;
+  for (int i = 0; i < 10000; i++) {
+    double v = lb_rng_exponential(r, 4.0);
+    assert_true(v >= 0);
+    sum += v;
+  }
+  assert_true(fabs(sum / 10000 - 4.0) < 0.2); /* sigma of the mean: 0.04 */
+  lb_rng_free(r);
+}
+
+static void test_seed_derive(void **state) {
+  (void)state;
+  uint64_t a = lb_seed_derive(1, LB_STREAM_SERVER, 0);
+  assert_true(a == lb_seed_derive(1, LB_STREAM_SERVER, 0));
+  assert_true(a != lb_seed_derive(2, LB_STREAM_SERVER, 0));
+  assert_true(a != lb_seed_derive(1, LB_STREAM_CLIENT, 0));
+  assert_true(a != lb_seed_derive(1, LB_STREAM_SERVER, 1));
+  assert_true(lb_seed_derive(1, LB_STREAM_SERVER, 2) != lb_seed_derive(1, LB_STREAM_CLIENT, 1));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_gamma_seed_asserts),  cmocka_unit_test(test_gamma_large_mean),
+      cmocka_unit_test(test_gamma_degenerate),    cmocka_unit_test(test_same_seed_same_sequence),
+      cmocka_unit_test(test_below),               cmocka_unit_test(test_random_round),
+      cmocka_unit_test(test_sample_distinct),     cmocka_unit_test(test_choices),
+      cmocka_unit_test(test_weighted),            cmocka_unit_test(test_exponential),
+      cmocka_unit_test(test_seed_derive),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
