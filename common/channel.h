@@ -23,6 +23,9 @@ struct lb_channel {
    * tunnelled" cost): set by the simulator, or by lbclient from the oracle
    * board; NULL where no oracle exists. */
   const struct lb_server_report *oracle;
+  /* Requests and probes completed on the channel so far (on_completed):
+   * lets a picker notice a fresh report or latency sample. */
+  unsigned long completed_count;
 };
 
 int lb_channel_init(struct lb_channel *ch, int index, int server, size_t latency_window);

@@ -1,0 +1,241 @@
+/* accounting: the "Record" part of the seed's Server.tick and its
+ * ServerState.update, kept as running windows instead of immutable copies. */
+#include "accounting.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RIF_TABLE_INITIAL 128
+
+int lb_accounting_init(struct lb_accounting *a, size_t window_n, double ewma_weight)
+{
+  int rc = 0;
+  memset(a, 0, sizeof(*a));
+  a->window_n = window_n;
+  a->ewma_weight = ewma_weight;
+  struct lb_window *ws[] = {&a->utilization, &a->queries_per_tick, &a->requests_in_flight,
+                            &a->queued_requests, &a->latency, &a->errors};
+  for (size_t i = 0; i < sizeof(ws) / sizeof(ws[0]); i++) {
+    rc = lb_window_init(ws[i], window_n);
+    if (rc < 0)
+      goto fail;
+  }
+  a->latency_at_rif = calloc(RIF_TABLE_INITIAL, sizeof(*a->latency_at_rif));
+  a->has_latency_at_rif = calloc(RIF_TABLE_INITIAL, sizeof(*a->has_latency_at_rif));
+  if (!a->latency_at_rif || !a->has_latency_at_rif) {
+    rc = -ENOMEM;
+    goto fail;
+  }
+  a->rif_cap = RIF_TABLE_INITIAL;
+  lb_accounting_reset(a);
+  return 0;
+fail:
+  lb_accounting_close(a);
+  return rc;
+}
+
+void lb_accounting_close(struct lb_accounting *a)
+{
+  if (!a)
+    return;
+  lb_window_close(&a->utilization);
+  lb_window_close(&a->queries_per_tick);
+  lb_window_close(&a->requests_in_flight);
+  lb_window_close(&a->queued_requests);
+  lb_window_close(&a->latency);
+  lb_window_close(&a->errors);
+  free(a->latency_at_rif);
+  free(a->has_latency_at_rif);
+  a->latency_at_rif = NULL;
+  a->has_latency_at_rif = NULL;
+  a->rif_cap = 0;
+  a->rif_keys = 0;
+}
+
+static void snapshot(struct lb_accounting *a)
+{
+  struct lb_server_report *r = &a->report;
+  double w = a->ewma_weight;
+  lb_stat_from_window(&r->utilization, &a->utilization, w);
+  lb_stat_from_window(&r->queries_per_tick, &a->queries_per_tick, w);
+  lb_stat_from_window(&r->requests_in_flight, &a->requests_in_flight, w);
+  lb_stat_from_window(&r->queued_requests, &a->queued_requests, w);
+  lb_stat_from_window(&r->latency, &a->latency, w);
+  r->has_expected_latency = lb_accounting_expected_latency(a, &r->expected_latency);
+  if (!r->has_expected_latency)
+    r->expected_latency = 0;
+  r->pid_weight = a->pid_weight;
+  r->orca_utilization = r->utilization.valid ? r->utilization.ewma / 100 : 0;
+  r->orca_qps = r->queries_per_tick.valid ? r->queries_per_tick.mean : 0;
+  double eps = 0;
+  r->orca_eps = lb_window_mean(&a->errors, &eps) ? eps : 0;
+  /* server and threads belong to the driver: left as it set them. */
+}
+
+void lb_accounting_reset(struct lb_accounting *a)
+{
+  /* Server.reset(): a fresh ServerState and PidController. queries_in_tick
+   * is the server's, not the state's: the seed keeps counting it. */
+  lb_window_clear(&a->utilization);
+  lb_window_clear(&a->queries_per_tick);
+  lb_window_clear(&a->requests_in_flight);
+  lb_window_clear(&a->queued_requests);
+  lb_window_clear(&a->latency);
+  lb_window_clear(&a->errors);
+  if (a->has_latency_at_rif)
+    memset(a->has_latency_at_rif, 0, a->rif_cap * sizeof(*a->has_latency_at_rif));
+  a->rif_keys = 0;
+  a->pid_weight = 0;
+  lb_pid_init_server(&a->pid);
+  /* Requests finishing later in the tick of a reset carry the fresh state. */
+  snapshot(a);
+}
+
+void lb_accounting_on_enqueue(struct lb_accounting *a)
+{
+  a->queries_in_tick++;
+}
+
+static int grow_rif_table(struct lb_accounting *a, size_t need)
+{
+  size_t cap = a->rif_cap ? a->rif_cap : RIF_TABLE_INITIAL;
+  while (cap <= need) {
+    if (cap > ((size_t)-1) / 4 / sizeof(double))
+      return -ENOMEM;
+    cap *= 2;
+  }
+  double *v = realloc(a->latency_at_rif, cap * sizeof(*v));
+  if (!v)
+    return -ENOMEM;
+  a->latency_at_rif = v;
+  bool *h = realloc(a->has_latency_at_rif, cap * sizeof(*h));
+  if (!h)
+    return -ENOMEM;
+  a->has_latency_at_rif = h;
+  memset(v + a->rif_cap, 0, (cap - a->rif_cap) * sizeof(*v));
+  memset(h + a->rif_cap, 0, (cap - a->rif_cap) * sizeof(*h));
+  a->rif_cap = cap;
+  return 0;
+}
+
+int lb_accounting_tick(struct lb_accounting *a, const struct lb_tick_observation *obs,
+                       const double *fleet_mean_utilization)
+{
+  /* seed: `latency if latency` - a latency of 0 (or none) is not recorded. */
+  bool record_latency = obs->has_latency && obs->latency != 0;
+  int rif = obs->requests_in_flight < 0 ? 0 : obs->requests_in_flight;
+  if (record_latency && (size_t)rif >= a->rif_cap) {
+    int rc = grow_rif_table(a, (size_t)rif);
+    if (rc < 0)
+      return rc; /* nothing changed */
+  }
+
+  double adjustment = 0;
+  if (fleet_mean_utilization) {
+    double avg = *fleet_mean_utilization;
+    /* "This seems to help." */
+    double target = avg < 80 ? avg + 10 : avg;
+    adjustment = lb_pid_update(&a->pid, obs->utilization, target);
+  }
+  a->pid_weight += adjustment;
+
+  lb_window_insert(&a->utilization, obs->utilization);
+  lb_window_insert(&a->queries_per_tick, a->queries_in_tick);
+  lb_window_insert(&a->requests_in_flight, rif);
+  lb_window_insert(&a->queued_requests, obs->queued_requests);
+  lb_window_insert(&a->errors, obs->errors);
+  if (record_latency) {
+    lb_window_insert(&a->latency, obs->latency);
+    if (!a->has_latency_at_rif[rif]) {
+      a->has_latency_at_rif[rif] = true;
+      a->rif_keys++;
+    }
+    a->latency_at_rif[rif] = obs->latency;
+  }
+  a->queries_in_tick = 0;
+  snapshot(a);
+  return 0;
+}
+
+const struct lb_server_report *lb_accounting_report(const struct lb_accounting *a)
+{
+  return &a->report;
+}
+
+/* interpolate() on the rif-indexed table: the closest key at or below x and
+ * the closest at or above it. */
+bool lb_accounting_expected_latency(const struct lb_accounting *a, double *out)
+{
+  double x;
+  if (!lb_window_mean(&a->requests_in_flight, &x))
+    return false;
+  if (a->rif_keys == 0 || x != x)
+    return false;
+  size_t cap = a->rif_cap;
+  /* Scan down from floor(x) and up from ceil(x). */
+  double fl = floor(x);
+  long below = -1, above = -1;
+  long start = fl < 0 ? -1 : (fl >= (double)cap ? (long)cap - 1 : (long)fl);
+  for (long k = start; k >= 0; k--) {
+    if (a->has_latency_at_rif[k]) {
+      below = k;
+      break;
+    }
+  }
+  double ce = ceil(x);
+  if (ce < (double)cap) {
+    for (size_t k = ce < 0 ? 0 : (size_t)ce; k < cap; k++) {
+      if (a->has_latency_at_rif[k]) {
+        above = (long)k;
+        break;
+      }
+    }
+  }
+  double keys[2], values[2];
+  size_t n = 0;
+  if (below >= 0) {
+    keys[n] = (double)below;
+    values[n++] = a->latency_at_rif[below];
+  }
+  if (above >= 0 && above != below) {
+    keys[n] = (double)above;
+    values[n++] = a->latency_at_rif[above];
+  }
+  return lb_interpolate(keys, values, n, x, out);
+}
+
+bool lb_interpolate(const double *keys, const double *values, size_t n, double x, double *out)
+{
+  if (n == 0)
+    return false;
+  /* First key >= x. */
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (keys[mid] < x)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo < n && keys[lo] == x) {
+    *out = values[lo];
+    return true;
+  }
+  bool has_above = lo < n;
+  bool has_below = lo > 0;
+  if (!has_below) {
+    *out = values[lo];
+    return true;
+  }
+  if (!has_above) {
+    *out = values[lo - 1];
+    return true;
+  }
+  double kb = keys[lo - 1], vb = values[lo - 1];
+  double ka = keys[lo], va = values[lo];
+  /* d[below] + (d[above] - d[below]) * (x - below) / (above - below) */
+  *out = vb + (va - vb) * (x - kb) / (ka - kb);
+  return true;
+}
