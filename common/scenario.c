@@ -486,52 +486,76 @@ int lb_scenario_load(const char *path, struct lb_scenario *sc, char *err, size_t
   return resolve_trace(sc, path, err, errlen);
 }
 
+/* Shortest text that reads back as the same double. */
+static void format_double(char *buf, size_t len, double v) {
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(buf, len, "%.*g", prec, v);
+    if (strtod(buf, NULL) == v)
+      return;
+  }
+}
+
+static int enum_count(const struct field *f) {
+  int n = 0;
+  while (f->words[n] != NULL)
+    n++;
+  return n;
+}
+
+/* A field's value as the text lb_scenario_set reads back; false where the
+ * value is out of the field's range. Strings are left to the caller. */
+static bool format_value(const struct lb_scenario *sc, const struct field *f, char *buf,
+                         size_t len) {
+  const char *base = (const char *)sc + f->offset;
+  switch (f->type) {
+  case F_INT: {
+    int v = *(const int *)base;
+    snprintf(buf, len, "%d", v);
+    return v >= f->min && v <= f->max;
+  }
+  case F_DOUBLE: {
+    double v = *(const double *)base;
+    format_double(buf, len, v);
+    return isfinite(v) && v >= f->min && v <= f->max && !(f->min_exclusive && v <= f->min);
+  }
+  case F_U64:
+    snprintf(buf, len, "%llu", (unsigned long long)*(const uint64_t *)base);
+    return true;
+  case F_DURATION: {
+    static const struct {
+      const char *unit;
+      int64_t ns;
+    } units[] = {{"s", 1000000000}, {"ms", 1000000}, {"us", 1000}, {"ns", 1}};
+    int64_t v = *(const int64_t *)base;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+      if (v % units[i].ns == 0) {
+        snprintf(buf, len, "%lld%s", (long long)(v / units[i].ns), units[i].unit);
+        break;
+      }
+    }
+    return v > 0;
+  }
+  case F_ENUM: {
+    int v = *(const int *)base;
+    bool ok = v >= 0 && v < enum_count(f);
+    snprintf(buf, len, "%s", ok ? f->words[v] : "?");
+    return ok;
+  }
+  case F_STRING:
+    buf[0] = '\0';
+    return memchr(base, '\0', f->size) != NULL;
+  }
+  return false;
+}
+
 int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen) {
   const char *origin = sc->path[0] ? sc->path : "scenario";
   char value[64];
   /* Every field again, in case it was set directly rather than parsed. */
   for (size_t i = 0; i < NFIELDS; i++) {
-    const struct field *f = &fields[i];
-    const char *base = (const char *)sc + f->offset;
-    bool ok = true;
-    switch (f->type) {
-    case F_INT: {
-      int v = *(const int *)base;
-      ok = v >= f->min && v <= f->max;
-      snprintf(value, sizeof(value), "%d", v);
-      break;
-    }
-    case F_DOUBLE: {
-      double v = *(const double *)base;
-      ok = isfinite(v) && v >= f->min && v <= f->max && !(f->min_exclusive && v <= f->min);
-      snprintf(value, sizeof(value), "%.17g", v);
-      break;
-    }
-    case F_DURATION: {
-      int64_t v = *(const int64_t *)base;
-      ok = v > 0;
-      snprintf(value, sizeof(value), "%lldns", (long long)v);
-      break;
-    }
-    case F_ENUM: {
-      int v = *(const int *)base;
-      int n = 0;
-      while (f->words[n] != NULL)
-        n++;
-      ok = v >= 0 && v < n;
-      snprintf(value, sizeof(value), "%d", v);
-      break;
-    }
-    case F_STRING:
-      ok = memchr(base, '\0', f->size) != NULL;
-      snprintf(value, sizeof(value), "(unterminated)");
-      break;
-    case F_U64:
-      break;
-    }
-    if (!ok) {
-      errf(err, errlen, "%s: field '%s': expected %s, got '%s'", origin, f->name, f->expected,
-           value);
+    if (!format_value(sc, &fields[i], value, sizeof(value))) {
+      errf(err, errlen, "%s: field '%s': expected %s, got '%s'", origin, fields[i].name,
+           fields[i].expected, value);
       return -EINVAL;
     }
   }
@@ -580,37 +604,16 @@ static void write_string(FILE *f, const char *s) {
 }
 
 int lb_scenario_write(const struct lb_scenario *sc, FILE *f) {
+  char value[64];
   for (size_t i = 0; i < NFIELDS; i++) {
     const struct field *fd = &fields[i];
-    const char *base = (const char *)sc + fd->offset;
+    if (!format_value(sc, fd, value, sizeof(value)))
+      return -EINVAL;
     fprintf(f, "%s: ", fd->name);
-    switch (fd->type) {
-    case F_STRING:
-      write_string(f, base);
-      break;
-    case F_INT:
-      fprintf(f, "%d", *(const int *)base);
-      break;
-    case F_DOUBLE:
-      fprintf(f, "%.17g", *(const double *)base);
-      break;
-    case F_U64:
-      fprintf(f, "%llu", (unsigned long long)*(const uint64_t *)base);
-      break;
-    case F_DURATION:
-      fprintf(f, "%lldns", (long long)*(const int64_t *)base);
-      break;
-    case F_ENUM: {
-      int v = *(const int *)base;
-      int n = 0;
-      while (fd->words[n] != NULL)
-        n++;
-      if (v < 0 || v >= n)
-        return -EINVAL;
-      fputs(fd->words[v], f);
-      break;
-    }
-    }
+    if (fd->type == F_STRING)
+      write_string(f, (const char *)sc + fd->offset);
+    else
+      fputs(value, f);
     fputc('\n', f);
   }
   return ferror(f) ? -EIO : 0;

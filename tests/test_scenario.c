@@ -1,0 +1,313 @@
+/* scenario: a valid file, each kind of error (file, line, field, what was
+ * expected), --set conversions, finish, and the write/load round trip. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scenario.h"
+
+static void fixture(char *buf, size_t len, const char *rel) {
+  snprintf(buf, len, "%s/tests/data/scenarios/%s", LB_SOURCE_DIR, rel);
+}
+
+static void test_valid_file(void **state) {
+  (void)state;
+  char path[1024], err[2048] = "";
+  struct lb_scenario sc;
+  fixture(path, sizeof(path), "good/basic.yaml");
+  lb_scenario_defaults(&sc);
+  assert_int_equal(lb_scenario_load(path, &sc, err, sizeof(err)), 0);
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), 0);
+  assert_string_equal(sc.name, "least-rif");
+  assert_string_equal(sc.picker, "least(server.rif)");
+  assert_string_equal(sc.path, path);
+  assert_int_equal(sc.servers, 10);
+  assert_int_equal(sc.clients, 8);
+  assert_int_equal(sc.subset_size, 4);
+  assert_int_equal(sc.total_ticks, 170);
+  assert_true(sc.tick_ns == 5000000);
+  assert_true(sc.seed == 42);
+  assert_int_equal(sc.runs, 3);
+  assert_int_equal(sc.transport, LB_TRANSPORT_UDP);
+  assert_int_equal(sc.delay, LB_DELAY_NONE);
+  assert_int_equal(sc.arrivals, LB_ARRIVALS_POISSON);
+  assert_int_equal(sc.work, LB_WORK_SPIN);
+  assert_int_equal(sc.max_queue, 64);
+  assert_true(sc.timeout_ticks == 400);
+  assert_true(sc.ewma_weight == 0.25);
+  /* Untouched fields keep the seed's defaults. */
+  assert_true(sc.mean_threads == 100);
+  assert_true(sc.mean_processing_time == 6);
+  assert_int_equal(sc.data_frequency, 30);
+  /* The seed's In[200]: queries_for_utilization(100, 6, target=0.7). */
+  assert_true(fabs(sc.mean_requests_per_server_per_tick - 0.7 * 100 / 6) < 1e-12);
+}
+
+static void test_name_and_trace_from_path(void **state) {
+  (void)state;
+  char path[1024], expect[1200], err[2048] = "";
+  struct lb_scenario sc;
+  fixture(path, sizeof(path), "good/trace_relative.yaml");
+  lb_scenario_defaults(&sc);
+  assert_int_equal(lb_scenario_load(path, &sc, err, sizeof(err)), 0);
+  assert_string_equal(sc.name, "trace_relative");
+  assert_string_equal(sc.picker, "round_robin");
+  assert_int_equal(sc.subset_size, 0);
+  assert_int_equal(sc.arrivals, LB_ARRIVALS_TRACE);
+  snprintf(expect, sizeof(expect), "%s/tests/data/scenarios/good/arrivals.csv", LB_SOURCE_DIR);
+  if (expect[0] == '/') /* LB_SOURCE_DIR is absolute under CMake */
+    assert_string_equal(sc.trace, expect);
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), 0);
+}
+
+struct bad_case {
+  const char *file;
+  int line;
+  const char *message; /* what follows "PATH:LINE: " */
+};
+
+static const struct bad_case bad_cases[] = {
+    {"unknown_field.yaml", 2,
+     "field 'servrs': expected a scenario field (did you mean 'servers'?), got 'servrs'"},
+    {"wrong_type.yaml", 3, "field 'clients': expected an integer from 1 to 1000000, got 'lots'"},
+    {"out_of_range.yaml", 3,
+     "field 'server_reset_probability': expected a probability from 0 to 1, got '1.5'"},
+    {"duplicate.yaml", 3,
+     "field 'servers': expected each field once (first on line 1), got '12' again"},
+    {"not_mapping.yaml", 1, "expected a mapping of field: value, got a sequence"},
+    {"syntax.yaml", 3, "expected valid YAML, got "},
+    {"nested_value.yaml", 2, "field 'servers': expected an integer from 1 to 1000000, got a mapping"},
+    {"empty.yaml", 1, "expected a mapping of field: value, got an empty document"},
+    {"bad_enum.yaml", 1, "field 'transport': expected tcp or udp, got 'quic'"},
+    {"bad_duration.yaml", 1, "field 'tick': expected a duration > 0"},
+    {"subset_too_big.yaml", 1,
+     "field 'subset_size': expected an integer from 0 (every server) to 256, or none, got '257'"},
+    {"two_documents.yaml", 3, "expected one document, got a second one"},
+};
+
+static void test_bad_files(void **state) {
+  (void)state;
+  for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+    const struct bad_case *c = &bad_cases[i];
+    char rel[256], path[1024], prefix[1100], err[2048] = "";
+    struct lb_scenario sc;
+    snprintf(rel, sizeof(rel), "bad/%s", c->file);
+    fixture(path, sizeof(path), rel);
+    lb_scenario_defaults(&sc);
+    int rc = lb_scenario_load(path, &sc, err, sizeof(err));
+    if (rc != -EINVAL || strncmp(err, path, strlen(path)) != 0)
+      fail_msg("%s: rc %d, err '%s'", c->file, rc, err);
+    snprintf(prefix, sizeof(prefix), "%s:%d: %s", path, c->line, c->message);
+    if (strncmp(err, prefix, strlen(prefix)) != 0)
+      fail_msg("%s:\n  got      '%s'\n  expected '%s...'", c->file, err, prefix);
+  }
+}
+
+static void test_unknown_field_lists_fields(void **state) {
+  (void)state;
+  struct lb_scenario sc;
+  char err[2048] = "";
+  lb_scenario_defaults(&sc);
+  assert_int_equal(lb_scenario_parse_string("zzz: 1\n", "inline", &sc, err, sizeof(err)),
+                   -EINVAL);
+  assert_non_null(strstr(err, "inline:1: field 'zzz': expected a scenario field (one of: name, "));
+  assert_non_null(strstr(err, "mean_requests_per_server_per_tick"));
+  assert_non_null(strstr(err, "timeout"));
+}
+
+static void test_missing_file(void **state) {
+  (void)state;
+  struct lb_scenario sc;
+  char err[512] = "";
+  lb_scenario_defaults(&sc);
+  assert_int_equal(lb_scenario_load("/nonexistent/x.yaml", &sc, err, sizeof(err)), -ENOENT);
+  assert_non_null(strstr(err, "/nonexistent/x.yaml"));
+}
+
+static void test_set_conversions(void **state) {
+  (void)state;
+  struct lb_scenario sc;
+  char err[2048] = "";
+  lb_scenario_defaults(&sc);
+  assert_int_equal(lb_scenario_set(&sc, "servers", "7", err, sizeof(err)), 0);
+  assert_int_equal(sc.servers, 7);
+  assert_int_equal(lb_scenario_set(&sc, "servers", "1e2", err, sizeof(err)), 0);
+  assert_int_equal(sc.servers, 100);
+  assert_int_equal(lb_scenario_set(&sc, "servers", "2.5", err, sizeof(err)), -EINVAL);
+  assert_string_equal(err, "field 'servers': expected an integer from 1 to 1000000, got '2.5'");
+  assert_int_equal(lb_scenario_set(&sc, "servers", "0", err, sizeof(err)), -EINVAL);
+  assert_int_equal(lb_scenario_set(&sc, "servers", "", err, sizeof(err)), -EINVAL);
+  assert_int_equal(sc.servers, 100);
+  assert_int_equal(lb_scenario_set(&sc, "subset_size", "None", err, sizeof(err)), 0);
+  assert_int_equal(sc.subset_size, 0);
+  assert_int_equal(lb_scenario_set(&sc, "mean_requests_per_server_per_tick", "11.5", err,
+                                   sizeof(err)), 0);
+  assert_true(sc.mean_requests_per_server_per_tick == 11.5);
+  assert_int_equal(lb_scenario_set(&sc, "ewma_weight", "nan", err, sizeof(err)), -EINVAL);
+  assert_int_equal(lb_scenario_set(&sc, "mean_processing_time", "0", err, sizeof(err)), -EINVAL);
+  assert_string_equal(err, "field 'mean_processing_time': expected a number > 0, got '0'");
+  assert_int_equal(lb_scenario_set(&sc, "tick", "250us", err, sizeof(err)), 0);
+  assert_true(sc.tick_ns == 250000);
+  assert_int_equal(lb_scenario_set(&sc, "tick", "10", err, sizeof(err)), -EINVAL);
+  assert_int_equal(lb_scenario_set(&sc, "seed", "18446744073709551615", err, sizeof(err)), 0);
+  assert_true(sc.seed == UINT64_MAX);
+  assert_int_equal(lb_scenario_set(&sc, "seed", "-1", err, sizeof(err)), -EINVAL);
+  assert_int_equal(lb_scenario_set(&sc, "seed", "18446744073709551616", err, sizeof(err)),
+                   -EINVAL);
+  assert_int_equal(lb_scenario_set(&sc, "delay", "netem", err, sizeof(err)), 0);
+  assert_int_equal(sc.delay, LB_DELAY_NETEM);
+  assert_int_equal(lb_scenario_set(&sc, "work", "burn", err, sizeof(err)), -EINVAL);
+  assert_string_equal(err, "field 'work': expected sleep or spin, got 'burn'");
+  assert_int_equal(lb_scenario_set(&sc, "picker", "probing(random, probes=2)", err, sizeof(err)),
+                   0);
+  assert_string_equal(sc.picker, "probing(random, probes=2)");
+  assert_int_equal(lb_scenario_set(&sc, "timeout", "12.5", err, sizeof(err)), 0);
+  assert_true(sc.timeout_ticks == 12.5);
+  assert_int_equal(lb_scenario_set(&sc, "clinets", "3", err, sizeof(err)), -EINVAL);
+  assert_string_equal(err,
+                      "field 'clinets': expected a scenario field (did you mean 'clients'?), got 'clinets'");
+  char big[LB_PICKER_EXPR_MAX + 10];
+  memset(big, 'x', sizeof(big) - 1);
+  big[sizeof(big) - 1] = '\0';
+  assert_int_equal(lb_scenario_set(&sc, "picker", big, err, sizeof(err)), -EINVAL);
+}
+
+static void test_parse_duration(void **state) {
+  (void)state;
+  int64_t ns = 0;
+  assert_int_equal(lb_parse_duration_ns("10ms", &ns), 0);
+  assert_true(ns == 10000000);
+  assert_int_equal(lb_parse_duration_ns("2.5s", &ns), 0);
+  assert_true(ns == 2500000000LL);
+  assert_int_equal(lb_parse_duration_ns("500us", &ns), 0);
+  assert_true(ns == 500000);
+  assert_int_equal(lb_parse_duration_ns("1000ns", &ns), 0);
+  assert_true(ns == 1000);
+  assert_int_equal(lb_parse_duration_ns("ms", &ns), -EINVAL);
+  assert_int_equal(lb_parse_duration_ns("5 minutes", &ns), -EINVAL);
+  assert_int_equal(lb_parse_duration_ns("-1ms", &ns), -EINVAL);
+}
+
+static void test_finish(void **state) {
+  (void)state;
+  struct lb_scenario sc;
+  char err[2048] = "";
+  lb_scenario_defaults(&sc);
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), 0);
+  assert_true(sc.mean_requests_per_server_per_tick == 2.2); /* no target: rate unchanged */
+  /* Probes: target * threads / (processing + probes * probe_processing). */
+  sc.target_utilization = 0.7;
+  sc.rate_probes_per_request = 6;
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), 0);
+  assert_true(fabs(sc.mean_requests_per_server_per_tick - 0.7 * 100 / (6 + 6 * 1)) < 1e-12);
+  assert_true(fabs(lb_queries_for_utilization(100, 6, 0, 1, 0.8) - 80.0 / 6) < 1e-12);
+  /* Fields set directly are checked too. */
+  lb_scenario_defaults(&sc);
+  sc.clients = 0;
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -EINVAL);
+  assert_string_equal(err, "scenario: field 'clients': expected an integer from 1 to 1000000, got '0'");
+  lb_scenario_defaults(&sc);
+  sc.subset_size = 300;
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -EINVAL);
+  lb_scenario_defaults(&sc);
+  sc.network_reset_probability = -0.1;
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -EINVAL);
+  lb_scenario_defaults(&sc);
+  sc.tick_ns = 0;
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -EINVAL);
+  lb_scenario_defaults(&sc);
+  sc.data_frequency = 0;
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -EINVAL);
+  lb_scenario_defaults(&sc);
+  sc.arrivals = LB_ARRIVALS_TRACE;
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -EINVAL);
+  assert_string_equal(err,
+                      "scenario: field 'trace': expected a trace file with arrivals: trace, got ''");
+  lb_scenario_defaults(&sc);
+  sc.picker[0] = '\0';
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -EINVAL);
+  lb_scenario_defaults(&sc);
+  sc.mean_requests_per_server_per_tick = 1e6; /* 40 * 500 * 1e6 requests held at once */
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -EINVAL);
+}
+
+static void roundtrip(const struct lb_scenario *in) {
+  char path[] = "/tmp/lb_scenario_XXXXXX";
+  char err[2048] = "";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  FILE *f = fdopen(fd, "w");
+  assert_non_null(f);
+  assert_int_equal(lb_scenario_write(in, f), 0);
+  assert_int_equal(fclose(f), 0);
+  struct lb_scenario out;
+  lb_scenario_defaults(&out);
+  /* Start from other values, so every field must come from the file. */
+  out.servers = 999;
+  out.ewma_weight = 0.9;
+  out.seed = 77;
+  int rc = lb_scenario_load(path, &out, err, sizeof(err));
+  unlink(path);
+  if (rc != 0)
+    fail_msg("reload: %s", err);
+  assert_string_equal(out.path, path);
+  memcpy(out.path, in->path, sizeof(out.path));
+  assert_string_equal(out.name, in->name);
+  assert_string_equal(out.picker, in->picker);
+  assert_string_equal(out.trace, in->trace);
+  assert_true(out.mean_requests_per_server_per_tick == in->mean_requests_per_server_per_tick);
+  assert_true(out.ewma_weight == in->ewma_weight);
+  assert_true(out.tick_ns == in->tick_ns);
+  assert_true(out.seed == in->seed);
+  assert_memory_equal(&out, in, sizeof(out));
+}
+
+static void test_write_roundtrip(void **state) {
+  (void)state;
+  struct lb_scenario sc;
+  char err[2048] = "";
+  lb_scenario_defaults(&sc);
+  snprintf(sc.name, sizeof(sc.name), "odd \"name\" with \\ and: colon");
+  snprintf(sc.picker, sizeof(sc.picker), "hcl(rank=client.latency.mean, health=client.rif, cutoff=80)");
+  snprintf(sc.trace, sizeof(sc.trace), "/tmp/some trace.csv");
+  sc.mean_requests_per_server_per_tick = 0.7 * 100 / 6; /* 11.666666666666666 */
+  sc.ewma_weight = 0.1;
+  sc.network_reset_probability = 1e-7;
+  sc.tick_ns = 1234567;
+  sc.seed = UINT64_MAX - 3;
+  sc.subset_size = 0;
+  sc.transport = LB_TRANSPORT_UDP;
+  sc.delay = LB_DELAY_NETEM;
+  sc.arrivals = LB_ARRIVALS_TRACE;
+  sc.work = LB_WORK_SPIN;
+  sc.timeout_ticks = 1.0 / 3;
+  sc.target_utilization = 0.65;
+  sc.rate_probes_per_request = 2.5;
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), 0);
+  roundtrip(&sc);
+  lb_scenario_defaults(&sc);
+  snprintf(sc.name, sizeof(sc.name), "defaults");
+  roundtrip(&sc);
+  sc.tick_ns = 3000000000LL;
+  roundtrip(&sc);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_valid_file),       cmocka_unit_test(test_name_and_trace_from_path),
+      cmocka_unit_test(test_bad_files),        cmocka_unit_test(test_unknown_field_lists_fields),
+      cmocka_unit_test(test_missing_file),     cmocka_unit_test(test_set_conversions),
+      cmocka_unit_test(test_parse_duration),   cmocka_unit_test(test_finish),
+      cmocka_unit_test(test_write_roundtrip),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
