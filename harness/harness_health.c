@@ -1,0 +1,109 @@
+#include "harness_health.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int lb_harness_kv_parse(const char *text, struct lb_harness_kv *kv) {
+  kv->n = 0;
+  const char *line = text;
+  while (line && *line) {
+    const char *end = strchr(line, '\n');
+    size_t len = end ? (size_t)(end - line) : strlen(line);
+    const char *eq = memchr(line, '=', len);
+    if (line[0] != '#' && eq && eq > line && kv->n < LB_HARNESS_KV_MAX) {
+      size_t klen = (size_t)(eq - line);
+      char value[64];
+      size_t vlen = len - klen - 1;
+      if (klen < sizeof(kv->key[0]) && vlen < sizeof(value)) {
+        memcpy(value, eq + 1, vlen);
+        value[vlen] = '\0';
+        char *stop = NULL;
+        double v = strtod(value, &stop);
+        while (stop && (*stop == ' ' || *stop == '\r' || *stop == '\t')) stop++;
+        if (stop != value && stop && *stop == '\0') {
+          memcpy(kv->key[kv->n], line, klen);
+          kv->key[kv->n][klen] = '\0';
+          kv->value[kv->n++] = v;
+        }
+      }
+    }
+    line = end ? end + 1 : NULL;
+  }
+  return 0;
+}
+
+int lb_harness_kv_load(const char *path, struct lb_harness_kv *kv) {
+  kv->n = 0;
+  FILE *f = fopen(path, "r");
+  if (!f) return -errno;
+  char buf[8192];
+  size_t got = fread(buf, 1, sizeof(buf) - 1, f);
+  buf[got] = '\0';
+  fclose(f);
+  return lb_harness_kv_parse(buf, kv);
+}
+
+bool lb_harness_kv_get(const struct lb_harness_kv *kv, const char *key, double *out) {
+  for (size_t i = 0; i < kv->n; i++)
+    if (strcmp(kv->key[i], key) == 0) {
+      *out = kv->value[i];
+      return true;
+    }
+  return false;
+}
+
+static void add(char *buf, size_t len, const char *text) {
+  size_t used = strlen(buf);
+  if (used + 2 < len) snprintf(buf + used, len - used, "%s%s", used ? "; " : "", text);
+}
+
+void lb_harness_health_check(const struct lb_harness_health_input *in,
+                             struct lb_harness_health *out) {
+  char line[200];
+  memset(out, 0, sizeof(*out));
+  bool timing = false, cpu = false;
+  double limit_us = in->tick_ms * 1000.0 * LB_HARNESS_LATENESS_SHARE;
+  if (in->timer_p99_us > limit_us) {
+    snprintf(line, sizeof(line), "timer p99 lateness %.2f ms > %.0f%% of tick %g ms",
+             in->timer_p99_us / 1000.0, 100 * LB_HARNESS_LATENESS_SHARE, in->tick_ms);
+    add(out->reason, sizeof(out->reason), line);
+    timing = true;
+  }
+  if (in->send_p99_us > limit_us) {
+    snprintf(line, sizeof(line), "client send p99 lateness %.2f ms > %.0f%% of tick %g ms",
+             in->send_p99_us / 1000.0, 100 * LB_HARNESS_LATENESS_SHARE, in->tick_ms);
+    add(out->reason, sizeof(out->reason), line);
+    timing = true;
+  }
+  out->cpu_cores_used = in->wall_s > 0 ? in->fleet_cpu_s / in->wall_s : 0;
+  if (in->cores > 0 && out->cpu_cores_used > LB_HARNESS_CPU_SHARE * in->cores) {
+    snprintf(line, sizeof(line), "fleet CPU %.2f of %d cores > %.0f%%", out->cpu_cores_used,
+             in->cores, 100 * LB_HARNESS_CPU_SHARE);
+    add(out->reason, sizeof(out->reason), line);
+    cpu = true;
+  }
+  long accounted = in->completed + in->failed + in->timed_out;
+  if (accounted != in->sent) {
+    snprintf(line, sizeof(line), "%ld requests sent but %ld accounted for", in->sent, accounted);
+    add(out->reason, sizeof(out->reason), line);
+  }
+  if (in->sent > 0 && (double)in->timed_out > LB_HARNESS_TIMEOUT_SHARE * (double)in->sent) {
+    snprintf(line, sizeof(line), "%ld of %ld requests timed out (> %.0f%%)", in->timed_out,
+             in->sent, 100 * LB_HARNESS_TIMEOUT_SHARE);
+    add(out->reason, sizeof(out->reason), line);
+    timing = true;
+  }
+  out->valid = out->reason[0] == '\0';
+  if (cpu)
+    snprintf(out->suggestion, sizeof(out->suggestion),
+             "use a smaller fleet (fewer servers/clients, lower mean_threads) or work: sleep, "
+             "or a machine with more cores");
+  else if (timing)
+    snprintf(out->suggestion, sizeof(out->suggestion),
+             "use a longer tick (e.g. tick: %gms) or a smaller fleet", in->tick_ms * 2);
+  else if (!out->valid)
+    snprintf(out->suggestion, sizeof(out->suggestion),
+             "look at the daemons' logs in the run directory");
+}

@@ -1,0 +1,55 @@
+/* harness_health: whether a real run could keep the model's schedule.
+ * Reads the daemons' --stats files (key=value lines) and decides whether a
+ * run is valid for comparison with the simulator:
+ *   - timer and send lateness p99 (worst daemon) <= 10% of the tick;
+ *   - the fleet's CPU (user+system of every daemon over the run's wall
+ *     time) <= 80% of the machine's cores;
+ *   - every request sent is accounted for (completed + failed + timed out);
+ *   - at most 1% of requests timed out.
+ * An invalid run carries the reasons and a suggestion. */
+#ifndef LB_HARNESS_HEALTH_H
+#define LB_HARNESS_HEALTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define LB_HARNESS_KV_MAX 64
+
+struct lb_harness_kv {
+  size_t n;
+  char key[LB_HARNESS_KV_MAX][48];
+  double value[LB_HARNESS_KV_MAX];
+};
+
+/* Parses "key=value" lines ('#' comments, blanks ignored; non-numeric values
+ * skipped). Returns 0 or a negative errno (-ENOENT when the file is missing). */
+int lb_harness_kv_load(const char *path, struct lb_harness_kv *kv);
+int lb_harness_kv_parse(const char *text, struct lb_harness_kv *kv);
+/* Returns true and sets *out when key is present. */
+bool lb_harness_kv_get(const struct lb_harness_kv *kv, const char *key, double *out);
+
+struct lb_harness_health_input {
+  double tick_ms;
+  double timer_p99_us; /* worst daemon's timer_lateness_p99_us; <0 unknown */
+  double send_p99_us;  /* worst client's send_lateness_p99_us; <0 unknown */
+  double fleet_cpu_s;  /* every daemon's CPU over the run */
+  double wall_s;       /* the run's duration */
+  int cores;
+  long sent, completed, failed, timed_out; /* the clients' counts */
+};
+
+struct lb_harness_health {
+  bool valid;
+  double cpu_cores_used; /* fleet_cpu_s / wall_s */
+  char reason[512];      /* "; "-separated, empty when valid */
+  char suggestion[256];
+};
+
+#define LB_HARNESS_LATENESS_SHARE 0.10
+#define LB_HARNESS_CPU_SHARE 0.80
+#define LB_HARNESS_TIMEOUT_SHARE 0.01
+
+void lb_harness_health_check(const struct lb_harness_health_input *in,
+                             struct lb_harness_health *out);
+
+#endif

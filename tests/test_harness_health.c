@@ -1,0 +1,93 @@
+/* Fleet-health rules of lbharness: stats parsing and validity verdicts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness_health.h"
+
+static void test_kv_parse(void **state) {
+  (void)state;
+  struct lb_harness_kv kv;
+  double v = 0;
+  assert_int_equal(
+      lb_harness_kv_parse("# stats\nsent=120\ncompleted=118\nname=abc\n\ncpu_seconds=0.25", &kv),
+      0);
+  assert_int_equal(kv.n, 3); /* name=abc is not a number */
+  assert_true(lb_harness_kv_get(&kv, "sent", &v));
+  assert_float_equal(v, 120, 0);
+  assert_true(lb_harness_kv_get(&kv, "cpu_seconds", &v));
+  assert_float_equal(v, 0.25, 1e-12);
+  assert_false(lb_harness_kv_get(&kv, "name", &v));
+  assert_false(lb_harness_kv_get(&kv, "failed", &v));
+  assert_int_equal(lb_harness_kv_load("/nonexistent/stats", &kv), -2);
+}
+
+static struct lb_harness_health_input healthy(void) {
+  struct lb_harness_health_input in = {.tick_ms = 10,
+                                       .timer_p99_us = 300,
+                                       .send_p99_us = 400,
+                                       .fleet_cpu_s = 1.0,
+                                       .wall_s = 4.0,
+                                       .cores = 2,
+                                       .sent = 100,
+                                       .completed = 99,
+                                       .failed = 1,
+                                       .timed_out = 0};
+  return in;
+}
+
+static void test_valid_run(void **state) {
+  (void)state;
+  struct lb_harness_health_input in = healthy();
+  struct lb_harness_health h;
+  lb_harness_health_check(&in, &h);
+  assert_true(h.valid);
+  assert_string_equal(h.reason, "");
+  assert_float_equal(h.cpu_cores_used, 0.25, 1e-12);
+}
+
+static void test_late_timers(void **state) {
+  (void)state;
+  struct lb_harness_health_input in = healthy();
+  struct lb_harness_health h;
+  in.timer_p99_us = 4100; /* 4.1 ms > 1 ms = 10% of 10 ms */
+  lb_harness_health_check(&in, &h);
+  assert_false(h.valid);
+  assert_non_null(strstr(h.reason, "timer p99 lateness 4.10 ms > 10% of tick 10 ms"));
+  assert_non_null(strstr(h.suggestion, "longer tick"));
+  in.timer_p99_us = 1000; /* exactly 10%: still valid */
+  lb_harness_health_check(&in, &h);
+  assert_true(h.valid);
+}
+
+static void test_busy_fleet_and_accounting(void **state) {
+  (void)state;
+  struct lb_harness_health_input in = healthy();
+  struct lb_harness_health h;
+  in.fleet_cpu_s = 7.0; /* 1.75 cores of 2 > 80% */
+  in.completed = 90;    /* 90 + 1 + 0 != 100 */
+  lb_harness_health_check(&in, &h);
+  assert_false(h.valid);
+  assert_non_null(strstr(h.reason, "fleet CPU 1.75 of 2 cores > 80%"));
+  assert_non_null(strstr(h.reason, "100 requests sent but 91 accounted for"));
+  assert_non_null(strstr(h.suggestion, "smaller fleet"));
+  in = healthy();
+  in.completed = 97;
+  in.timed_out = 2; /* 2% > 1% */
+  lb_harness_health_check(&in, &h);
+  assert_false(h.valid);
+  assert_non_null(strstr(h.reason, "2 of 100 requests timed out"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_kv_parse),
+      cmocka_unit_test(test_valid_run),
+      cmocka_unit_test(test_late_timers),
+      cmocka_unit_test(test_busy_fleet_and_accounting),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
