@@ -6,6 +6,7 @@
 #define LB_REQLOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -42,6 +43,10 @@ int lb_reqlog_reader_open(const char *path, struct lb_reqlog_reader **out, char 
 int lb_reqlog_reader_next(struct lb_reqlog_reader *r, struct lb_request_record *rec, char *err,
                           size_t errlen);
 void lb_reqlog_reader_close(struct lb_reqlog_reader *r);
+
+/* Shortest text that strtod reads back as v ("nan", "inf", "-inf" where not
+ * finite); writes at most len bytes, like snprintf. */
+void lb_reqlog_format_double(char *buf, size_t len, double v);
 
 const char *lb_stage_name(enum lb_stage s);         /* "WARMING", ... */
 const char *lb_outcome_name(enum lb_outcome o);     /* "completed", ... */

@@ -12,7 +12,7 @@
 
 enum lb_transport { LB_TRANSPORT_TCP, LB_TRANSPORT_UDP };
 enum lb_delay { LB_DELAY_INPROC, LB_DELAY_NETEM, LB_DELAY_NONE };
-enum lb_arrivals { LB_ARRIVALS_SEED, LB_ARRIVALS_POISSON, LB_ARRIVALS_TRACE };
+enum lb_arrivals_mode { LB_ARRIVALS_SEED, LB_ARRIVALS_POISSON, LB_ARRIVALS_TRACE };
 enum lb_work { LB_WORK_SLEEP, LB_WORK_SPIN };
 
 #define LB_SCENARIO_NAME_MAX 128
@@ -54,7 +54,7 @@ struct lb_scenario {
   int runs;             /* 1 */
   enum lb_transport transport; /* `transport: tcp|udp` */
   enum lb_delay delay;         /* `delay: inproc|netem|none` */
-  enum lb_arrivals arrivals;   /* `arrivals: seed|poisson|trace` */
+  enum lb_arrivals_mode arrivals; /* `arrivals: seed|poisson|trace` */
   char trace[LB_SCENARIO_PATH_MAX]; /* `trace: FILE` with arrivals: trace */
   enum lb_work work;           /* `work: sleep|spin` */
   int max_queue;               /* 0 = unbounded, as the seed */
