@@ -12,6 +12,8 @@
 
 #include <yaml.h>
 
+#include "reqlog.h"
+
 enum field_type { F_INT, F_DOUBLE, F_U64, F_STRING, F_DURATION, F_ENUM };
 
 struct field {
@@ -486,15 +488,6 @@ int lb_scenario_load(const char *path, struct lb_scenario *sc, char *err, size_t
   return resolve_trace(sc, path, err, errlen);
 }
 
-/* Shortest text that reads back as the same double. */
-static void format_double(char *buf, size_t len, double v) {
-  for (int prec = 15; prec <= 17; prec++) {
-    snprintf(buf, len, "%.*g", prec, v);
-    if (strtod(buf, NULL) == v)
-      return;
-  }
-}
-
 static int enum_count(const struct field *f) {
   int n = 0;
   while (f->words[n] != NULL)
@@ -515,7 +508,7 @@ static bool format_value(const struct lb_scenario *sc, const struct field *f, ch
   }
   case F_DOUBLE: {
     double v = *(const double *)base;
-    format_double(buf, len, v);
+    lb_reqlog_format_double(buf, len, v);
     return isfinite(v) && v >= f->min && v <= f->max && !(f->min_exclusive && v <= f->min);
   }
   case F_U64:
