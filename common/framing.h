@@ -24,6 +24,7 @@ struct lb_frame_reader {
   uint8_t *buf;
   size_t len, cap;
   size_t max_frame; /* largest accepted payload */
+  size_t start;     /* bytes of buf already handed out by _next */
 };
 
 int lb_frame_reader_init(struct lb_frame_reader *r, size_t max_frame);
