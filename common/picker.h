@@ -54,6 +54,10 @@ struct lb_pick_env {
   /* The pick no longer watches this slot (it finished or was abandoned):
    * the probe still runs and is accounted, its result is not reported. */
   void (*unwatch_probe)(void *driver, struct lb_probe *watch);
+  /* The driver's clock in ticks (fractional in real runs), for pickers that
+   * age or decay what they saw (peak_ewma, prequal, orca_wrr). Left 0, time
+   * stands still for them. */
+  double now_ticks;
 };
 
 /* Builds one client's instance; nchannels is the client's subset size. */

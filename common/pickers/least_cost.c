@@ -1,0 +1,90 @@
+/* least: the seed's LeastCost(cost_fn, choices=None). With choices, first
+ * random.sample(channels, k=min(choices, n)) (without replacement). Each
+ * channel's cost is max(0, cost or 0): None (and negatives) count as 0.
+ * The seed takes min() over a shuffled list, i.e. the lowest cost with ties
+ * broken uniformly at random; we draw among the ties directly. */
+#include <stdlib.h>
+
+#include "picker_impl.h"
+#include "rng.h"
+
+struct least_cost {
+  struct lb_picker base;
+  struct lb_cost cost;
+  int choices; /* 0: None */
+  size_t idx[LB_PICK_MAX_CHANNELS];
+  double c[LB_PICK_MAX_CHANNELS];
+};
+
+static int lc_pick(struct lb_picker *self, const struct lb_pick_env *env,
+                   struct lb_channel *const *chs, int n, struct lb_pick *pick,
+                   struct lb_channel **out)
+{
+  (void)pick;
+  struct least_cost *lc = (struct least_cost *)self;
+  int m = n;
+  if (lc->choices > 0) {
+    m = lc->choices < n ? lc->choices : n;
+    lb_rng_sample(env->rng, (size_t)n, (size_t)m, lc->idx);
+  } else {
+    for (int i = 0; i < n; i++)
+      lc->idx[i] = (size_t)i;
+  }
+  double best = 0;
+  int ties = 0;
+  for (int i = 0; i < m; i++) {
+    double v = 0;
+    if (!lb_cost_eval(&lc->cost, chs[lc->idx[i]], &v) || !(v > 0))
+      v = 0; /* max(0, cost or 0) */
+    lc->c[i] = v;
+    if (i == 0 || v < best) {
+      best = v;
+      ties = 1;
+    } else if (v == best) {
+      ties++;
+    }
+  }
+  size_t which = ties > 1 ? lb_rng_below(env->rng, (size_t)ties) : 0;
+  for (int i = 0; i < m; i++) {
+    if (lc->c[i] == best && which-- == 0) {
+      *out = chs[lc->idx[i]];
+      return LB_PICK_DONE;
+    }
+  }
+  return -1; /* unreachable */
+}
+
+static void lc_free(struct lb_picker *self)
+{
+  free(self);
+}
+
+static const struct lb_picker_ops lc_ops = {lc_pick, NULL, lc_free};
+
+static int lc_create(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out)
+{
+  struct lb_picker *p = NULL;
+  int rc = lb__picker_alloc(sizeof(struct least_cost), &lc_ops, nchannels, &p);
+  if (rc < 0)
+    return rc;
+  struct least_cost *lc = (struct least_cost *)p;
+  lc->cost = spec->args[0].cost;
+  lc->choices = spec->args[1].none ? 0 : (int)spec->args[1].num;
+  *out = p;
+  return 0;
+}
+
+static const struct lb_arg_def lc_args[] = {
+    {.name = "cost", .kind = LB_ARG_COST, .required = true, .help = "cost to minimise"},
+    {.name = "choices", .kind = LB_ARG_INT, .none_default = true, .min = 1,
+     .max = LB_PICK_MAX_CHANNELS,
+     .help = "first sample this many channels without replacement (default: all)"},
+};
+
+const struct lb_picker_type lb__picker_least_cost = {
+    .name = "least",
+    .help = "the channel of least cost, None as 0, ties at random (LeastCost)",
+    .args = lc_args,
+    .nargs = 2,
+    .create = lc_create,
+};
