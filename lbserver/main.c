@@ -1,7 +1,140 @@
+/* lbserver: wires options, scenario, server; runs the loop; reports. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "scenario.h"
+#include "server_net.h"
+#include "server_options.h"
+
+static int write_port_file(const char *path, int tcp, int udp) {
+  char tmp[4096];
+  if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+    return -ENAMETOOLONG;
+  FILE *f = fopen(tmp, "w");
+  if (!f)
+    return -errno;
+  fprintf(f, "tcp=%d udp=%d\n", tcp, udp);
+  if (fclose(f) != 0 || rename(tmp, path) != 0) {
+    int e = errno;
+    unlink(tmp);
+    return -e;
+  }
+  return 0;
+}
+
+static double ms(int64_t ns) {
+  return (double)ns / 1e6;
+}
+
+static int write_stats(const char *path, const struct lb_server_stats *st, int threads) {
+  FILE *f = fopen(path, "w");
+  if (!f)
+    return -errno;
+  fprintf(f,
+          "requests=%llu\nprobes=%llu\ncompleted=%llu\nrejected=%llu\ndraining_replies=%llu\n"
+          "bad_frames=%llu\nudp_bad=%llu\nudp_dropped=%llu\nwrite_errors=%llu\n"
+          "connections=%llu\nconnections_refused=%llu\nresets=%llu\ndemoted=%llu\n"
+          "board_errors=%llu\nthreads=%d\nticks=%llu\nticks_skipped=%llu\n"
+          "tick_late_p50_ns=%lld\ntick_late_p99_ns=%lld\ntick_late_max_ns=%lld\n"
+          "holds=%llu\nhold_late_p50_ns=%lld\nhold_late_p99_ns=%lld\nhold_late_max_ns=%lld\n"
+          "forced=%d\n",
+          (unsigned long long)st->requests, (unsigned long long)st->probes,
+          (unsigned long long)st->completed, (unsigned long long)st->rejected,
+          (unsigned long long)st->draining_replies, (unsigned long long)st->bad_frames,
+          (unsigned long long)st->udp_bad, (unsigned long long)st->udp_dropped,
+          (unsigned long long)st->write_errors, (unsigned long long)st->connections,
+          (unsigned long long)st->connections_refused, (unsigned long long)st->resets,
+          (unsigned long long)st->demoted, (unsigned long long)st->board_errors, threads,
+          (unsigned long long)st->tick_late.count, (unsigned long long)st->ticks_skipped,
+          (long long)st->tick_late.p50_ns, (long long)st->tick_late.p99_ns,
+          (long long)st->tick_late.max_ns, (unsigned long long)st->hold_late.count,
+          (long long)st->hold_late.p50_ns, (long long)st->hold_late.p99_ns,
+          (long long)st->hold_late.max_ns, st->forced ? 1 : 0);
+  return fclose(f) == 0 ? 0 : -errno;
+}
+
 int main(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "lbserver: not built yet\n");
-  return 1;
+  struct lb_server_options o;
+  struct lb_scenario sc;
+  struct lb_server *srv = NULL;
+  char err[1024];
+  int rc;
+
+  lb_log_prog = "lbserver";
+  rc = lb_server_options_parse(argc, argv, &o, err, sizeof(err));
+  if (rc == 1) {
+    lb_server_options_usage(stdout);
+    return 0;
+  }
+  if (rc < 0) {
+    fprintf(stderr, "lbserver: %s\n", err);
+    return 2;
+  }
+  lb_log_level = o.log_level;
+  lb_scenario_defaults(&sc);
+  if (lb_scenario_load(o.scenario, &sc, err, sizeof(err)) < 0 ||
+      lb_scenario_finish(&sc, err, sizeof(err)) < 0) {
+    fprintf(stderr, "lbserver: %s\n", err);
+    return 2;
+  }
+  if (o.index >= sc.servers) {
+    fprintf(stderr, "lbserver: --index %d: expected 0..%d (the scenario has %d servers)\n",
+            o.index, sc.servers - 1, sc.servers);
+    return 2;
+  }
+  struct lb_server_config cfg = {
+      .sc = &sc,
+      .index = o.index,
+      .run = o.run,
+      .listen = o.listen,
+      .port = o.port,
+      .udp_port = o.udp_port,
+      .no_udp = o.no_udp,
+      .max_queue = o.max_queue >= 0 ? o.max_queue : sc.max_queue,
+      .max_connections = o.max_connections,
+      .max_frame = (size_t)o.max_frame,
+      .max_runtime_s = o.max_runtime_s,
+      .work = o.work >= 0 ? (enum lb_work)o.work : sc.work,
+      .overrides = {.threads = o.threads, .processing_time = o.processing_time, .rtt = o.rtt},
+      .board = o.board,
+      .handle_signals = true,
+  };
+  rc = lb_server_new(&cfg, &srv, err, sizeof(err));
+  if (rc < 0) {
+    fprintf(stderr, "lbserver: %s\n", err[0] ? err : strerror(-rc));
+    return 1;
+  }
+  int tcp, udp;
+  lb_server_ports(srv, &tcp, &udp);
+  if (o.port_file && (rc = write_port_file(o.port_file, tcp, udp)) < 0) {
+    fprintf(stderr, "lbserver: --port-file %s: %s\n", o.port_file, strerror(-rc));
+    lb_server_free(srv);
+    return 1;
+  }
+  LB_INFO("server %d of '%s' run %d: tcp=%d udp=%d threads=%d tick=%lldns", o.index, sc.name,
+          o.run, tcp, udp, lb_server_threads(srv), (long long)sc.tick_ns);
+  lb_server_run(srv);
+
+  struct lb_server_stats st;
+  int threads = lb_server_threads(srv);
+  lb_server_stats(srv, &st);
+  lb_server_free(srv);
+  fprintf(stderr,
+          "lbserver[%d] exit: requests=%llu probes=%llu completed=%llu rejected=%llu "
+          "bad_frames=%llu udp_dropped=%llu resets=%llu tick_late_p50=%.3fms "
+          "tick_late_p99=%.3fms hold_late_p99=%.3fms%s\n",
+          (int)getpid(), (unsigned long long)st.requests, (unsigned long long)st.probes,
+          (unsigned long long)st.completed, (unsigned long long)st.rejected,
+          (unsigned long long)st.bad_frames, (unsigned long long)st.udp_dropped,
+          (unsigned long long)st.resets, ms(st.tick_late.p50_ns), ms(st.tick_late.p99_ns),
+          ms(st.hold_late.p99_ns), st.forced ? " (drain forced)" : "");
+  if (o.stats && (rc = write_stats(o.stats, &st, threads)) < 0) {
+    fprintf(stderr, "lbserver: --stats %s: %s\n", o.stats, strerror(-rc));
+    return 1;
+  }
+  return 0;
 }

@@ -1,0 +1,180 @@
+/* server_model: draws, warm channels, resets, accounting. */
+#include "server_model.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WARM_INITIAL 256
+
+static void draw_params(struct lb_server_model *m) {
+  struct lb_server_params p;
+  lb_fleet_draw_server(m->sc, m->rng, &p);
+  m->threads = m->ov.threads > 0 ? m->ov.threads : p.threads;
+  m->mean_processing_time =
+      m->ov.processing_time >= 0 ? m->ov.processing_time : p.mean_processing_time;
+  m->mean_rtt = m->ov.rtt >= 0 ? m->ov.rtt : p.mean_rtt;
+  if (m->threads < 1)
+    m->threads = 1;
+}
+
+int lb_server_model_init(struct lb_server_model *m, const struct lb_scenario *sc, int index,
+                         int run, const struct lb_server_overrides *ov, struct lb_board *board) {
+  int rc = 0;
+  memset(m, 0, sizeof(*m));
+  m->sc = sc;
+  m->index = index;
+  m->tick_ns = sc->tick_ns;
+  m->ov = *ov;
+  m->board = board;
+  rc = lb_rng_new(lb_seed_derive(lb_fleet_run_seed(sc, run), LB_STREAM_SERVER, (uint64_t)index),
+                  &m->rng);
+  if (rc < 0)
+    return rc;
+  m->warm_cap = WARM_INITIAL;
+  m->warm = calloc(m->warm_cap, sizeof(*m->warm));
+  if (!m->warm) {
+    lb_rng_free(m->rng);
+    return -ENOMEM;
+  }
+  rc = lb_accounting_init(&m->acct, (size_t)sc->server_state_buffer, sc->ewma_weight);
+  if (rc < 0) {
+    free(m->warm);
+    lb_rng_free(m->rng);
+    return rc;
+  }
+  draw_params(m);
+  m->acct.report.server = (uint32_t)index;
+  m->acct.report.threads = (uint32_t)m->threads;
+  pthread_mutex_init(&m->lock, NULL);
+  return 0;
+}
+
+void lb_server_model_close(struct lb_server_model *m) {
+  lb_accounting_close(&m->acct);
+  free(m->warm);
+  lb_rng_free(m->rng);
+  pthread_mutex_destroy(&m->lock);
+}
+
+static size_t warm_slot(const uint64_t *tab, size_t cap, uint64_t key) {
+  size_t i = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 20) & (cap - 1);
+  while (tab[i] != 0 && tab[i] != key)
+    i = (i + 1) & (cap - 1);
+  return i;
+}
+
+/* Marks the channel warm; true if it was cold. Under the lock. */
+static bool warm_insert(struct lb_server_model *m, uint32_t channel) {
+  uint64_t key = (uint64_t)channel + 1;
+  size_t i = warm_slot(m->warm, m->warm_cap, key);
+  if (m->warm[i] == key)
+    return false;
+  if ((m->warm_len + 1) * 2 > m->warm_cap) {
+    size_t cap = m->warm_cap * 2;
+    uint64_t *tab = calloc(cap, sizeof(*tab));
+    if (tab) { /* out of memory: keep probing a fuller table */
+      for (size_t j = 0; j < m->warm_cap; j++)
+        if (m->warm[j])
+          tab[warm_slot(tab, cap, m->warm[j])] = m->warm[j];
+      free(m->warm);
+      m->warm = tab;
+      m->warm_cap = cap;
+      i = warm_slot(m->warm, m->warm_cap, key);
+    }
+  }
+  if (m->warm_len + 1 < m->warm_cap) {
+    m->warm[i] = key;
+    m->warm_len++;
+  }
+  return true;
+}
+
+int64_t lb_server_model_work_ns(struct lb_server_model *m, bool is_probe, uint32_t channel) {
+  double ticks = 0;
+  pthread_mutex_lock(&m->lock);
+  if (m->mean_processing_time > 0) {
+    ticks = lb_rng_gamma_seed(m->rng, m->mean_processing_time, LB_GAMMA_VARIANCE, LB_GAMMA_MIN);
+    if (warm_insert(m, channel))
+      ticks += m->sc->cold_channel_penalty;
+  }
+  if (is_probe) /* the seed draws, then overrides */
+    ticks = m->sc->probe_processing_time;
+  pthread_mutex_unlock(&m->lock);
+  return (int64_t)llround(ticks * (double)m->tick_ns);
+}
+
+void lb_server_model_on_arrival(struct lb_server_model *m) {
+  pthread_mutex_lock(&m->lock);
+  lb_accounting_on_enqueue(&m->acct);
+  pthread_mutex_unlock(&m->lock);
+}
+
+void lb_server_model_on_reject(struct lb_server_model *m) {
+  pthread_mutex_lock(&m->lock);
+  m->errors_in_tick++;
+  pthread_mutex_unlock(&m->lock);
+}
+
+void lb_server_model_report(struct lb_server_model *m, struct lb_server_report *out) {
+  pthread_mutex_lock(&m->lock);
+  *out = *lb_accounting_report(&m->acct);
+  pthread_mutex_unlock(&m->lock);
+}
+
+int lb_server_model_threads(struct lb_server_model *m) {
+  pthread_mutex_lock(&m->lock);
+  int n = m->threads;
+  pthread_mutex_unlock(&m->lock);
+  return n;
+}
+
+int lb_server_model_tick(struct lb_server_model *m, const struct lb_server_pool_sample *s) {
+  struct lb_tick_observation obs = {0};
+  double fleet_mean = 0;
+  bool has_fleet_mean = false;
+  int resize = 0;
+  double tick = (double)m->tick_ns;
+  double interval = s->interval_ns > 0 ? (double)s->interval_ns : tick;
+  /* Read the board before taking the lock: other servers' slots only. */
+  if (m->board)
+    has_fleet_mean = lb_board_fleet_mean_utilization(m->board, &fleet_mean) == 0;
+
+  pthread_mutex_lock(&m->lock);
+  obs.utilization = 100.0 * (double)s->busy_ns / ((double)s->threads * interval);
+  obs.requests_in_flight = s->queued + s->processing;
+  obs.queued_requests = s->queued;
+  obs.has_latency = s->completed > 0;
+  obs.latency = s->completed > 0 ? (double)s->latency_sum_ns / s->completed / tick : 0;
+  obs.errors = m->errors_in_tick;
+  m->errors_in_tick = 0;
+  lb_accounting_tick(&m->acct, &obs, has_fleet_mean ? &fleet_mean : NULL);
+  struct lb_server_report *r = &m->acct.report;
+  r->server = (uint32_t)m->index;
+  r->threads = (uint32_t)m->threads;
+  /* ORCA rates are per second in the real driver. */
+  r->orca_qps *= 1e9 / tick;
+  r->orca_eps *= 1e9 / tick;
+  struct lb_server_report snap = *r;
+
+  if (m->sc->server_reset_probability > 0 &&
+      lb_rng_uniform(m->rng) < m->sc->server_reset_probability) {
+    draw_params(m);
+    memset(m->warm, 0, m->warm_cap * sizeof(*m->warm));
+    m->warm_len = 0;
+    lb_accounting_reset(&m->acct);
+    m->acct.report.server = (uint32_t)m->index;
+    m->acct.report.threads = (uint32_t)m->threads;
+    m->resets++;
+    resize = m->threads;
+    snap = m->acct.report;
+  }
+  pthread_mutex_unlock(&m->lock);
+
+  if (m->board &&
+      lb_board_write(m->board, m->index, &snap, snap.utilization.valid ? snap.utilization.mean : NAN) <
+          0)
+    m->board_errors++;
+  return resize;
+}

@@ -1,0 +1,62 @@
+/* server_model: the seed's Server as the real daemon needs it: parameters
+ * drawn from the server's stream (fleet.h), processing-time draws with the
+ * cold-channel penalty, resets, and the accounting fed once per tick. One
+ * lock guards it all; the loop, the workers and the timer thread call in. */
+#ifndef LB_SERVER_MODEL_H
+#define LB_SERVER_MODEL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "accounting.h"
+#include "fleet.h"
+#include "report.h"
+#include "rng.h"
+#include "scenario.h"
+#include "server_board.h"
+#include "server_pool.h"
+
+/* Command-line values that replace the draws (and survive resets). */
+struct lb_server_overrides {
+  int threads;            /* 0: draw */
+  double processing_time; /* < 0: draw; 0: no processing at all (bench) */
+  double rtt;             /* < 0: draw */
+};
+
+struct lb_server_model {
+  pthread_mutex_t lock;
+  const struct lb_scenario *sc;
+  int index;
+  int64_t tick_ns;
+  struct lb_server_overrides ov;
+  struct lb_rng *rng;
+  int threads;
+  double mean_processing_time;
+  double mean_rtt;
+  /* warm channels: open addressing over channel + 1 (0 = empty) */
+  uint64_t *warm;
+  size_t warm_cap, warm_len;
+  struct lb_accounting acct;
+  int errors_in_tick;
+  struct lb_board *board; /* may be NULL: no fleet mean, no publishing */
+  uint64_t resets, board_errors;
+};
+
+int lb_server_model_init(struct lb_server_model *m, const struct lb_scenario *sc, int index,
+                         int run, const struct lb_server_overrides *ov, struct lb_board *board);
+void lb_server_model_close(struct lb_server_model *m);
+/* Processing time of a dequeued request, in ns (seed: randGamma(mean) +
+ * cold_channel_penalty on a channel's first request; probes take exactly
+ * probe_processing_time). */
+int64_t lb_server_model_work_ns(struct lb_server_model *m, bool is_probe, uint32_t channel);
+void lb_server_model_on_arrival(struct lb_server_model *m);
+void lb_server_model_on_reject(struct lb_server_model *m);
+void lb_server_model_report(struct lb_server_model *m, struct lb_server_report *out);
+/* Tick boundary: records the tick from the pool's sample, publishes to the
+ * board, then draws a reset. Returns the thread count the pool must be
+ * resized to, or 0 when there was no reset. */
+int lb_server_model_tick(struct lb_server_model *m, const struct lb_server_pool_sample *s);
+int lb_server_model_threads(struct lb_server_model *m);
+
+#endif

@@ -1,0 +1,745 @@
+/* server_net: libuv I/O, requests in, responses out. */
+#include "server_net.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "framing.h"
+#include "log.h"
+#include "server_board.h"
+#include "server_pool.h"
+
+#define READ_BUF (64 * 1024)
+#define DRAIN_GRACE_MS 5000
+#define WRITE_QUEUE_MAX (64u * 1024 * 1024)
+
+struct conn {
+  uv_tcp_t tcp;
+  struct lb_server *srv;
+  struct lb_frame_reader reader;
+  struct conn *prev, *next; /* open connections */
+  int refs;                 /* requests not yet answered */
+  bool closing, closed;
+};
+
+struct req {
+  struct lb_server_job job;
+  struct req *next_ready;
+  struct lb_server *srv;
+  struct conn *conn; /* TCP; NULL for UDP */
+  struct sockaddr_storage addr;
+  size_t udp_limit; /* the request datagram's size */
+  uint64_t id, delay_ns;
+  uint32_t channel;
+  bool is_probe, processed;
+  Lb__Status status;
+  struct lb_server_report report;
+  int64_t done_ns;
+};
+
+struct lb_server {
+  struct lb_server_config cfg;
+  uv_loop_t loop;
+  bool loop_init;
+  uv_tcp_t listener;
+  uv_udp_t udp;
+  bool has_listener, has_udp;
+  uv_async_t ready_async, stop_async;
+  uv_signal_t sigterm, sigint;
+  uv_timer_t runtime_timer, grace_timer;
+  int handles; /* handles initialised on the loop */
+  pthread_mutex_t ready_lock;
+  struct req *ready_head, *ready_tail;
+  struct conn *conns;
+  int nconns;
+  uint64_t outstanding; /* requests alive */
+  bool draining, finished;
+  int tcp_port, udp_port;
+  uint8_t readbuf[READ_BUF], udpbuf[READ_BUF];
+  struct lb_board *board;
+  struct lb_server_model model;
+  bool model_init;
+  struct lb_server_pool *pool;
+  struct lb_server_timer *timer;
+  struct lb_server_stats stats; /* loop-thread counters */
+};
+
+#define REQ_OF(j) ((struct req *)((char *)(j) - offsetof(struct req, job)))
+
+static void finish(struct lb_server *s, bool force);
+
+/* ---- requests ---- */
+
+static void conn_free(struct conn *c) {
+  lb_frame_reader_close(&c->reader);
+  free(c);
+}
+
+static void req_release(struct req *r) {
+  struct lb_server *s = r->srv;
+  struct conn *c = r->conn;
+  free(r);
+  s->outstanding--;
+  if (c && --c->refs == 0 && c->closed)
+    conn_free(c);
+  if (s->draining)
+    finish(s, false);
+}
+
+static void on_write(uv_write_t *w, int status) {
+  if (status < 0 && status != UV_ECANCELED) {
+    struct lb_server *s = w->data;
+    s->stats.write_errors++;
+  }
+  free(w);
+}
+
+static void on_udp_send(uv_udp_send_t *w, int status) {
+  if (status < 0) {
+    struct lb_server *s = w->data;
+    s->stats.write_errors++;
+  }
+  free(w);
+}
+
+static void conn_close(struct conn *c, const char *why);
+
+/* Writes the response of r (loop thread). */
+static void send_response(struct lb_server *s, struct req *r) {
+  Lb__Envelope env = LB__ENVELOPE__INIT;
+  Lb__Response resp = LB__RESPONSE__INIT;
+  Lb__ServerReport rep = LB__SERVER_REPORT__INIT;
+  Lb__Stat stats[5];
+  int64_t now = lb_server_now_ns();
+  lb_report_to_wire(&r->report, &rep, stats);
+  resp.id = r->id;
+  resp.is_probe = r->is_probe;
+  resp.status = r->status;
+  resp.report = &rep;
+  if (r->processed) {
+    resp.queue_ns = (uint64_t)r->job.queue_ns;
+    resp.processing_ns = (uint64_t)r->job.processing_ns;
+  }
+  resp.hold_ns = now > r->done_ns ? (uint64_t)(now - r->done_ns) : 0;
+  env.version = LB__VERSION__VERSION_1;
+  env.body_case = LB__ENVELOPE__BODY_RESPONSE;
+  env.response = &resp;
+  if (r->status == LB__STATUS__STATUS_OK)
+    s->stats.completed++;
+
+  if (r->conn) {
+    struct conn *c = r->conn;
+    if (c->closing)
+      return;
+    size_t n = lb_frame_encoded_size(&env);
+    uv_write_t *w = malloc(sizeof(*w) + n);
+    if (!w) {
+      s->stats.write_errors++;
+      return;
+    }
+    uint8_t *buf = (uint8_t *)(w + 1);
+    int len = lb_frame_encode(&env, buf, n);
+    if (len < 0) {
+      free(w);
+      s->stats.write_errors++;
+      return;
+    }
+    w->data = s;
+    uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
+    int rc = uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, on_write);
+    if (rc < 0) {
+      free(w);
+      s->stats.write_errors++;
+      conn_close(c, uv_strerror(rc));
+    } else if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > WRITE_QUEUE_MAX) {
+      conn_close(c, "peer does not read its responses");
+    }
+    return;
+  }
+  size_t n = lb__envelope__get_packed_size(&env);
+  if (n > r->udp_limit) { /* never amplify */
+    s->stats.udp_dropped++;
+    return;
+  }
+  uv_udp_send_t *w = malloc(sizeof(*w) + n);
+  if (!w) {
+    s->stats.write_errors++;
+    return;
+  }
+  uint8_t *buf = (uint8_t *)(w + 1);
+  lb__envelope__pack(&env, buf);
+  w->data = s;
+  uv_buf_t b = uv_buf_init((char *)buf, (unsigned)n);
+  if (uv_udp_send(w, &s->udp, &b, 1, (const struct sockaddr *)&r->addr, on_udp_send) < 0) {
+    free(w);
+    s->stats.write_errors++;
+  }
+}
+
+static void ready_push(struct lb_server *s, struct req *r) {
+  r->next_ready = NULL;
+  pthread_mutex_lock(&s->ready_lock);
+  if (s->ready_tail)
+    s->ready_tail->next_ready = r;
+  else
+    s->ready_head = r;
+  s->ready_tail = r;
+  pthread_mutex_unlock(&s->ready_lock);
+  uv_async_send(&s->ready_async);
+}
+
+static void on_ready(uv_async_t *a) {
+  struct lb_server *s = a->data;
+  pthread_mutex_lock(&s->ready_lock);
+  struct req *r = s->ready_head;
+  s->ready_head = s->ready_tail = NULL;
+  pthread_mutex_unlock(&s->ready_lock);
+  while (r) {
+    struct req *next = r->next_ready;
+    send_response(s, r);
+    req_release(r);
+    r = next;
+  }
+}
+
+/* Processing ended (worker thread): hold for the egress delay, or send. */
+static void on_job_done(void *ctx, struct lb_server_job *job) {
+  struct lb_server *s = ctx;
+  struct req *r = REQ_OF(job);
+  lb_server_model_report(&s->model, &r->report);
+  r->status = LB__STATUS__STATUS_OK;
+  r->processed = true;
+  r->done_ns = job->end_ns;
+  if (r->delay_ns > 0 &&
+      lb_server_timer_add(s->timer, r->done_ns + (int64_t)r->delay_ns, r) == 0)
+    return;
+  ready_push(s, r);
+}
+
+static int64_t on_job_work(void *ctx, struct lb_server_job *job) {
+  struct lb_server *s = ctx;
+  struct req *r = REQ_OF(job);
+  return lb_server_model_work_ns(&s->model, r->is_probe, r->channel);
+}
+
+static void on_held_due(void *ctx, void *item) {
+  ready_push(ctx, item);
+}
+
+/* Items left in the pool, the timer or the ready list at shutdown. Only
+ * after the loop stopped: nothing else runs. */
+static void drop_item(void *ctx, void *item) {
+  (void)ctx;
+  req_release(item);
+}
+
+static void drop_job(void *ctx, struct lb_server_job *job) {
+  drop_item(ctx, REQ_OF(job));
+}
+
+static void on_tick(void *ctx, int64_t deadline_ns, int64_t now_ns) {
+  struct lb_server *s = ctx;
+  struct lb_server_pool_sample sample;
+  (void)deadline_ns;
+  lb_server_pool_sample(s->pool, now_ns, &sample);
+  int threads = lb_server_model_tick(&s->model, &sample);
+  if (threads > 0) {
+    int rc = lb_server_pool_resize(s->pool, threads);
+    if (rc < 0)
+      LB_WARN("reset: cannot resize the pool to %d threads: %s", threads, strerror(-rc));
+    else
+      LB_DEBUG("reset: %d threads", threads);
+  }
+}
+
+/* A request from the wire (loop thread). conn or addr says where from. */
+static void handle_request(struct lb_server *s, const Lb__Request *in, struct conn *c,
+                           const struct sockaddr *addr, size_t udp_limit) {
+  struct req *r = calloc(1, sizeof(*r));
+  if (!r) {
+    s->stats.write_errors++;
+    return;
+  }
+  r->srv = s;
+  r->conn = c;
+  if (c)
+    c->refs++;
+  else
+    memcpy(&r->addr, addr,
+           addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+  r->udp_limit = udp_limit;
+  r->id = in->id;
+  r->is_probe = in->is_probe;
+  r->channel = in->channel;
+  r->delay_ns = in->response_delay_ns;
+  s->outstanding++;
+  if (in->is_probe)
+    s->stats.probes++;
+  else
+    s->stats.requests++;
+
+  int64_t now = lb_server_now_ns();
+  if (s->draining) {
+    r->status = LB__STATUS__STATUS_DRAINING;
+    s->stats.draining_replies++;
+  } else {
+    lb_server_model_on_arrival(&s->model);
+    int rc = lb_server_pool_submit(s->pool, &r->job, now);
+    if (rc == 0)
+      return;
+    lb_server_model_on_reject(&s->model);
+    r->status = LB__STATUS__STATUS_REJECTED;
+    s->stats.rejected++;
+  }
+  lb_server_model_report(&s->model, &r->report);
+  r->done_ns = now;
+  if (r->delay_ns > 0 && lb_server_timer_add(s->timer, now + (int64_t)r->delay_ns, r) == 0)
+    return;
+  send_response(s, r);
+  req_release(r);
+}
+
+/* ---- TCP ---- */
+
+static void on_conn_closed(uv_handle_t *h) {
+  struct conn *c = h->data;
+  c->closed = true;
+  if (c->refs == 0)
+    conn_free(c);
+}
+
+static void conn_close(struct conn *c, const char *why) {
+  struct lb_server *s = c->srv;
+  if (c->closing)
+    return;
+  c->closing = true;
+  if (why)
+    LB_INFO("closing connection: %s", why);
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    s->conns = c->next;
+  if (c->next)
+    c->next->prev = c->prev;
+  s->nconns--;
+  uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+}
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
+  struct lb_server *s = h->loop->data;
+  (void)hint;
+  if (h->type == UV_UDP)
+    *buf = uv_buf_init((char *)s->udpbuf, sizeof(s->udpbuf));
+  else
+    *buf = uv_buf_init((char *)s->readbuf, sizeof(s->readbuf));
+}
+
+static void bad_frame(struct conn *c, const char *why) {
+  char msg[320];
+  c->srv->stats.bad_frames++;
+  snprintf(msg, sizeof(msg), "bad frame: %s", why);
+  conn_close(c, msg);
+}
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
+  struct conn *c = st->data;
+  char err[256] = "";
+  if (nread < 0) {
+    conn_close(c, nread == UV_EOF ? NULL : uv_strerror((int)nread));
+    return;
+  }
+  if (nread == 0 || c->closing)
+    return;
+  int rc = lb_frame_reader_feed(&c->reader, (const uint8_t *)buf->base, (size_t)nread, err,
+                                sizeof(err));
+  if (rc < 0) {
+    bad_frame(c, err[0] ? err : strerror(-rc));
+    return;
+  }
+  while (!c->closing) {
+    Lb__Envelope *env = NULL;
+    rc = lb_frame_reader_next(&c->reader, &env, err, sizeof(err));
+    if (rc == 0)
+      break;
+    if (rc < 0) {
+      bad_frame(c, err[0] ? err : strerror(-rc));
+      break;
+    }
+    if (env->version != LB__VERSION__VERSION_1 || env->body_case != LB__ENVELOPE__BODY_REQUEST ||
+        !env->request)
+      bad_frame(c, "expected a version 1 request");
+    else
+      handle_request(c->srv, env->request, c, NULL, 0);
+    lb__envelope__free_unpacked(env, NULL);
+  }
+}
+
+static void on_connection(uv_stream_t *server, int status) {
+  struct lb_server *s = server->data;
+  if (status < 0) {
+    LB_WARN("accept: %s", uv_strerror(status));
+    return;
+  }
+  struct conn *c = calloc(1, sizeof(*c));
+  if (!c)
+    return;
+  c->srv = s;
+  uv_tcp_init(&s->loop, &c->tcp);
+  c->tcp.data = c;
+  if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0 || s->draining ||
+      s->nconns >= s->cfg.max_connections ||
+      lb_frame_reader_init(&c->reader, s->cfg.max_frame) < 0) {
+    s->stats.connections_refused++;
+    c->closing = true;
+    uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    return;
+  }
+  c->next = s->conns;
+  if (s->conns)
+    s->conns->prev = c;
+  s->conns = c;
+  s->nconns++;
+  s->stats.connections++;
+  uv_tcp_nodelay(&c->tcp, 1);
+  int rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+  if (rc < 0)
+    conn_close(c, uv_strerror(rc));
+}
+
+/* ---- UDP ---- */
+
+static void on_udp_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
+                        const struct sockaddr *addr, unsigned flags) {
+  struct lb_server *s = u->data;
+  char err[256];
+  Lb__Envelope *env = NULL;
+  if (nread <= 0 || !addr)
+    return;
+  if (flags & UV_UDP_PARTIAL) {
+    s->stats.udp_bad++;
+    return;
+  }
+  if (lb_datagram_decode((const uint8_t *)buf->base, (size_t)nread, &env, err, sizeof(err)) < 0) {
+    s->stats.udp_bad++;
+    LB_DEBUG("bad datagram: %s", err);
+    return;
+  }
+  if (env->body_case == LB__ENVELOPE__BODY_REQUEST && env->request)
+    handle_request(s, env->request, NULL, addr, (size_t)nread);
+  else
+    s->stats.udp_bad++;
+  lb__envelope__free_unpacked(env, NULL);
+}
+
+/* ---- lifecycle ---- */
+
+static void on_handle_closed(uv_handle_t *h) {
+  (void)h;
+}
+
+static void close_if_open(uv_handle_t *h) {
+  if (h->loop && !uv_is_closing(h))
+    uv_close(h, on_handle_closed);
+}
+
+static void walk_close(uv_handle_t *h, void *arg) {
+  (void)arg;
+  close_if_open(h);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status) {
+  struct conn *c = req->data;
+  (void)status;
+  free(req);
+  conn_close(c, NULL);
+}
+
+/* Everything answered (or force): close every handle so that uv_run
+ * returns. */
+static void finish(struct lb_server *s, bool force) {
+  if (s->finished || (s->outstanding > 0 && !force))
+    return;
+  s->finished = true;
+  for (struct conn *c = s->conns; c;) {
+    struct conn *next = c->next;
+    uv_shutdown_t *sh = malloc(sizeof(*sh));
+    if (sh) {
+      sh->data = c;
+      if (uv_shutdown(sh, (uv_stream_t *)&c->tcp, on_shutdown) == 0) {
+        c = next;
+        continue;
+      }
+      free(sh);
+    }
+    conn_close(c, NULL);
+    c = next;
+  }
+  if (s->has_udp)
+    close_if_open((uv_handle_t *)&s->udp);
+  close_if_open((uv_handle_t *)&s->ready_async);
+  close_if_open((uv_handle_t *)&s->stop_async);
+  close_if_open((uv_handle_t *)&s->runtime_timer);
+  close_if_open((uv_handle_t *)&s->grace_timer);
+  if (s->cfg.handle_signals) {
+    close_if_open((uv_handle_t *)&s->sigterm);
+    close_if_open((uv_handle_t *)&s->sigint);
+  }
+}
+
+static void on_grace(uv_timer_t *t) {
+  struct lb_server *s = t->data;
+  LB_WARN("drain did not finish in %d ms: %llu requests unanswered", DRAIN_GRACE_MS,
+          (unsigned long long)s->outstanding);
+  s->stats.forced = true;
+  /* Stop the threads first, so that nothing signals a closed handle; what
+   * they still held is dropped (req_release runs here, on the loop). */
+  lb_server_timer_lateness(s->timer, &s->stats.tick_late, &s->stats.hold_late,
+                           &s->stats.ticks_skipped);
+  lb_server_timer_free(s->timer, drop_item);
+  s->timer = NULL;
+  lb_server_pool_free(s->pool);
+  s->pool = NULL;
+  on_ready(&s->ready_async);
+  for (struct conn *c = s->conns; c;) {
+    struct conn *next = c->next;
+    conn_close(c, NULL);
+    c = next;
+  }
+  finish(s, true);
+}
+
+static void begin_drain(struct lb_server *s, const char *why) {
+  if (s->draining)
+    return;
+  s->draining = true;
+  LB_INFO("draining (%s): %llu requests to answer", why, (unsigned long long)s->outstanding);
+  if (s->has_listener)
+    close_if_open((uv_handle_t *)&s->listener);
+  uv_timer_start(&s->grace_timer, on_grace, DRAIN_GRACE_MS, 0);
+  finish(s, false);
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+  begin_drain(h->data, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static void on_stop(uv_async_t *a) {
+  begin_drain(a->data, "stop");
+}
+
+static void on_runtime(uv_timer_t *t) {
+  begin_drain(t->data, "max runtime");
+}
+
+static int bind_all(struct lb_server *s, char *err, size_t errlen) {
+  struct sockaddr_storage addr;
+  int rc, len;
+  const char *host = s->cfg.listen;
+  struct sockaddr_storage bound;
+  if (uv_ip4_addr(host, s->cfg.port, (struct sockaddr_in *)&addr) != 0 &&
+      uv_ip6_addr(host, s->cfg.port, (struct sockaddr_in6 *)&addr) != 0) {
+    snprintf(err, errlen, "--listen %s: not an IPv4 or IPv6 address", host);
+    return -EINVAL;
+  }
+  uv_tcp_init(&s->loop, &s->listener);
+  s->listener.data = s;
+  s->has_listener = true;
+  rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&addr, 0);
+  if (rc == 0)
+    rc = uv_listen((uv_stream_t *)&s->listener, 511, on_connection);
+  if (rc < 0) {
+    snprintf(err, errlen, "cannot listen on TCP %s port %d: %s", host, s->cfg.port,
+             uv_strerror(rc));
+    return rc;
+  }
+  len = sizeof(bound);
+  uv_tcp_getsockname(&s->listener, (struct sockaddr *)&bound, &len);
+  s->tcp_port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
+  if (s->cfg.no_udp)
+    return 0;
+  if (addr.ss_family == AF_INET)
+    ((struct sockaddr_in *)&addr)->sin_port = htons((uint16_t)s->cfg.udp_port);
+  else
+    ((struct sockaddr_in6 *)&addr)->sin6_port = htons((uint16_t)s->cfg.udp_port);
+  uv_udp_init(&s->loop, &s->udp);
+  s->udp.data = s;
+  s->has_udp = true;
+  rc = uv_udp_bind(&s->udp, (struct sockaddr *)&addr, 0);
+  if (rc == 0)
+    rc = uv_udp_recv_start(&s->udp, on_alloc, on_udp_recv);
+  if (rc < 0) {
+    snprintf(err, errlen, "cannot bind UDP %s port %d: %s", host, s->cfg.udp_port,
+             uv_strerror(rc));
+    return rc;
+  }
+  len = sizeof(bound);
+  uv_udp_getsockname(&s->udp, (struct sockaddr *)&bound, &len);
+  s->udp_port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
+  return 0;
+}
+
+int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, char *err,
+                  size_t errlen) {
+  int rc = 0;
+  struct lb_server *s = NULL;
+  *out = NULL;
+  err[0] = '\0';
+  s = calloc(1, sizeof(*s));
+  if (!s)
+    return -ENOMEM;
+  s->cfg = *cfg;
+  pthread_mutex_init(&s->ready_lock, NULL);
+  rc = uv_loop_init(&s->loop);
+  if (rc < 0) {
+    snprintf(err, errlen, "event loop: %s", uv_strerror(rc));
+    free(s);
+    return rc;
+  }
+  s->loop_init = true;
+  s->loop.data = s;
+  if (cfg->board) {
+    rc = lb_board_open(cfg->board, cfg->sc->servers, true, &s->board);
+    if (rc < 0) {
+      snprintf(err, errlen, "oracle board '%s' for %d servers: %s", cfg->board, cfg->sc->servers,
+               rc == -EINVAL ? "bad name, or it exists with another number of servers"
+                             : strerror(-rc));
+      goto fail;
+    }
+  }
+  rc = lb_server_model_init(&s->model, cfg->sc, cfg->index, cfg->run, &cfg->overrides, s->board);
+  if (rc < 0) {
+    snprintf(err, errlen, "server model: %s", strerror(-rc));
+    goto fail;
+  }
+  s->model_init = true;
+  uv_async_init(&s->loop, &s->ready_async, on_ready);
+  s->ready_async.data = s;
+  uv_async_init(&s->loop, &s->stop_async, on_stop);
+  s->stop_async.data = s;
+  uv_timer_init(&s->loop, &s->runtime_timer);
+  s->runtime_timer.data = s;
+  uv_timer_init(&s->loop, &s->grace_timer);
+  s->grace_timer.data = s;
+  uv_unref((uv_handle_t *)&s->grace_timer);
+  if (cfg->handle_signals) {
+    uv_signal_init(&s->loop, &s->sigterm);
+    uv_signal_init(&s->loop, &s->sigint);
+    s->sigterm.data = s->sigint.data = s;
+    uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&s->sigint, on_signal, SIGINT);
+  }
+  rc = bind_all(s, err, errlen);
+  if (rc < 0)
+    goto fail;
+
+  int64_t now = lb_server_now_ns();
+  struct lb_server_pool_config pc = {
+      .threads = lb_server_model_threads(&s->model),
+      .max_queue = cfg->max_queue,
+      .work = cfg->work,
+      .work_cb = on_job_work,
+      .done_cb = on_job_done,
+      .drop_cb = drop_job,
+      .ctx = s,
+  };
+  rc = lb_server_pool_new(&pc, now, &s->pool);
+  if (rc < 0) {
+    snprintf(err, errlen, "worker pool of %d threads: %s", pc.threads, strerror(-rc));
+    goto fail;
+  }
+  struct lb_server_timer_config tc = {
+      .tick_ns = cfg->sc->tick_ns,
+      .start_ns = now,
+      .tick_cb = on_tick,
+      .due_cb = on_held_due,
+      .ctx = s,
+  };
+  rc = lb_server_timer_new(&tc, &s->timer);
+  if (rc < 0) {
+    snprintf(err, errlen, "timer thread: %s", strerror(-rc));
+    goto fail;
+  }
+  if (cfg->max_runtime_s > 0)
+    uv_timer_start(&s->runtime_timer, on_runtime, (uint64_t)(cfg->max_runtime_s * 1000), 0);
+  *out = s;
+  return 0;
+fail:
+  lb_server_free(s);
+  return rc;
+}
+
+void lb_server_ports(const struct lb_server *s, int *tcp, int *udp) {
+  if (tcp)
+    *tcp = s->tcp_port;
+  if (udp)
+    *udp = s->has_udp ? s->udp_port : 0;
+}
+
+int lb_server_run(struct lb_server *s) {
+  return uv_run(&s->loop, UV_RUN_DEFAULT);
+}
+
+void lb_server_stop(struct lb_server *s) {
+  uv_async_send(&s->stop_async);
+}
+
+int lb_server_threads(struct lb_server *s) {
+  return s->pool ? lb_server_pool_threads(s->pool) : lb_server_model_threads(&s->model);
+}
+
+void lb_server_stats(struct lb_server *s, struct lb_server_stats *out) {
+  *out = s->stats;
+  if (s->pool) {
+    struct lb_server_pool_counts pc;
+    lb_server_pool_counts(s->pool, &pc);
+    out->demoted = pc.demoted;
+  }
+  if (s->timer)
+    lb_server_timer_lateness(s->timer, &out->tick_late, &out->hold_late, &out->ticks_skipped);
+  if (s->model_init) {
+    pthread_mutex_lock(&s->model.lock);
+    out->resets = s->model.resets;
+    pthread_mutex_unlock(&s->model.lock);
+    out->board_errors = s->model.board_errors;
+  }
+}
+
+void lb_server_free(struct lb_server *s) {
+  if (!s)
+    return;
+  /* Threads first: nothing calls back into the loop after this. */
+  lb_server_timer_free(s->timer, drop_item);
+  s->timer = NULL;
+  lb_server_pool_free(s->pool);
+  s->pool = NULL;
+  struct req *r = s->ready_head;
+  s->ready_head = s->ready_tail = NULL;
+  while (r) {
+    struct req *next = r->next_ready;
+    req_release(r);
+    r = next;
+  }
+  if (s->loop_init) {
+    s->finished = true;
+    s->draining = false;
+    /* Connections close through their own callback, the rest after. */
+    for (struct conn *c = s->conns; c;) {
+      struct conn *next = c->next;
+      conn_close(c, NULL);
+      c = next;
+    }
+    uv_walk(&s->loop, walk_close, NULL);
+    uv_run(&s->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&s->loop);
+  }
+  if (s->model_init)
+    lb_server_model_close(&s->model);
+  lb_board_close(s->board);
+  pthread_mutex_destroy(&s->ready_lock);
+  free(s);
+}

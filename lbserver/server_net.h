@@ -1,0 +1,60 @@
+/* server_net: the lbserver daemon's wiring of I/O to work. A libuv loop
+ * thread owns TCP and UDP (framing.h), hands requests to the pool
+ * (server_pool.h) and writes responses; workers hand completions back
+ * through a uv_async (batched); held responses (egress delay) come back
+ * from the timer thread (server_timer.h), which also runs the accounting
+ * tick (server_model.h) and publishes to the oracle board. */
+#ifndef LB_SERVER_NET_H
+#define LB_SERVER_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scenario.h"
+#include "server_model.h"
+#include "server_timer.h"
+
+struct lb_server_config {
+  const struct lb_scenario *sc;
+  int index, run;
+  const char *listen; /* address to bind */
+  int port, udp_port; /* 0: kernel-chosen */
+  bool no_udp;
+  int max_queue;
+  int max_connections;
+  size_t max_frame;
+  double max_runtime_s; /* then drain; 0 = no bound */
+  enum lb_work work;
+  struct lb_server_overrides overrides;
+  const char *board; /* NULL: no oracle board */
+  bool handle_signals; /* SIGTERM/SIGINT drain the server */
+};
+
+struct lb_server_stats {
+  uint64_t requests, probes, rejected, draining_replies, completed;
+  uint64_t bad_frames, udp_bad, udp_dropped, write_errors;
+  uint64_t connections, connections_refused;
+  uint64_t resets, demoted, board_errors;
+  struct lb_server_lateness tick_late, hold_late;
+  uint64_t ticks_skipped;
+  bool forced; /* the drain did not finish in time */
+};
+
+struct lb_server;
+
+/* Builds everything and binds (listening once it returns). err: a sentence
+ * for the user. */
+int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, char *err,
+                  size_t errlen);
+void lb_server_ports(const struct lb_server *s, int *tcp, int *udp);
+/* Runs the loop until the server has drained. */
+int lb_server_run(struct lb_server *s);
+/* Thread-safe: stop accepting, answer what is queued or processing, then
+ * make lb_server_run return. */
+void lb_server_stop(struct lb_server *s);
+void lb_server_stats(struct lb_server *s, struct lb_server_stats *out);
+int lb_server_threads(struct lb_server *s);
+void lb_server_free(struct lb_server *s);
+
+#endif

@@ -1,0 +1,38 @@
+/* server_options: lbserver's command line. */
+#ifndef LB_SERVER_OPTIONS_H
+#define LB_SERVER_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "log.h"
+#include "scenario.h"
+
+struct lb_server_options {
+  const char *scenario;
+  int index; /* -1 until given */
+  int run;
+  const char *listen;
+  int port, udp_port;
+  bool no_udp;
+  const char *port_file;
+  const char *board;
+  int threads;            /* 0: draw */
+  double processing_time; /* < 0: draw */
+  double rtt;             /* < 0: draw */
+  int work;               /* -1: the scenario's; else enum lb_work */
+  int max_queue;          /* -1: the scenario's */
+  int max_connections;
+  long max_frame;
+  double max_runtime_s;
+  const char *stats;
+  int log_level;
+};
+
+/* 0: options parsed; 1: --help was asked for (usage printed to out);
+ * -EINVAL: err holds a sentence naming the option. */
+int lb_server_options_parse(int argc, char **argv, struct lb_server_options *o, char *err,
+                            size_t errlen);
+void lb_server_options_usage(FILE *out);
+
+#endif

@@ -1,0 +1,95 @@
+/* server_pool: the server's work. ONE FIFO queue (mutex + condvar) served by
+ * a fixed pool of pthreads. A worker "processes" a job by waiting, to an
+ * absolute CLOCK_MONOTONIC deadline, for the job's processing time (or by
+ * burning CPU until then with LB_WORK_SPIN); a zero time skips the wait.
+ *
+ * Resizing follows the seed's Server.reset: when the new thread count is
+ * below the number of jobs processing, the jobs started last are demoted to
+ * the FRONT of the queue (their waits are interrupted) and their workers
+ * retire; idle workers retire first. No sockets here: the owner gets each
+ * job back through done_cb, on the worker thread, with no lock held.
+ * (The wait is pthread_cond_timedwait on an absolute CLOCK_MONOTONIC
+ * deadline with the thread's timer slack at 1 ns: as precise as
+ * clock_nanosleep, and a resize can interrupt it.) */
+#ifndef LB_SERVER_POOL_H
+#define LB_SERVER_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scenario.h"
+
+struct lb_server_job {
+  struct lb_server_job *next; /* queue link, owned by the pool while queued */
+  int64_t arrival_ns;         /* submitted */
+  int64_t queued_since_ns;    /* latest (re)entry into the queue */
+  int64_t start_ns;           /* latest processing start */
+  int64_t end_ns;             /* processing end */
+  int64_t work_ns;            /* processing time of the latest attempt */
+  int64_t queue_ns;           /* total time queued, over every attempt */
+  int64_t processing_ns;      /* time in a worker, latest attempt */
+  uint64_t dequeue_seq;       /* order of the latest dequeue */
+  int demotions;              /* times a resize put it back in the queue */
+  void *user;
+};
+
+/* Called at dequeue, under the pool's lock: the job's processing time. */
+typedef int64_t (*lb_server_work_cb)(void *ctx, struct lb_server_job *job);
+/* Called when processing ended, on the worker thread, with no lock held. */
+typedef void (*lb_server_done_cb)(void *ctx, struct lb_server_job *job);
+/* Called by lb_server_pool_free for each job still queued or processing. */
+typedef void (*lb_server_drop_cb)(void *ctx, struct lb_server_job *job);
+
+struct lb_server_pool_config {
+  int threads;   /* >= 1 */
+  int max_queue; /* 0 = unbounded (the seed) */
+  enum lb_work work;
+  lb_server_work_cb work_cb;
+  lb_server_done_cb done_cb;
+  lb_server_drop_cb drop_cb; /* may be NULL */
+  void *ctx;
+};
+
+/* What happened since the previous sample (a tick's observation). */
+struct lb_server_pool_sample {
+  int64_t interval_ns; /* since the previous sample */
+  int64_t busy_ns;     /* worker time spent processing in the interval */
+  int threads;         /* current thread count */
+  int queued;          /* at the sample */
+  int processing;      /* at the sample */
+  int completed;       /* jobs whose processing ended in the interval */
+  int64_t latency_sum_ns; /* of those: end - arrival */
+};
+
+struct lb_server_pool_counts {
+  uint64_t submitted, rejected, completed, demoted;
+};
+
+struct lb_server_pool;
+
+int lb_server_pool_new(const struct lb_server_pool_config *cfg, int64_t now_ns,
+                       struct lb_server_pool **out);
+/* Stops every worker (interrupting waits; jobs still queued or processing
+ * are dropped, not completed) and frees. NULL is a no-op. */
+void lb_server_pool_free(struct lb_server_pool *p);
+/* Queues a job: 0, -EAGAIN when the queue is full (max_queue), -ESHUTDOWN
+ * after free began. */
+int lb_server_pool_submit(struct lb_server_pool *p, struct lb_server_job *job, int64_t now_ns);
+/* New thread count (>= 1); demotes as described above. 0 or -errno. */
+int lb_server_pool_resize(struct lb_server_pool *p, int threads);
+void lb_server_pool_sample(struct lb_server_pool *p, int64_t now_ns,
+                           struct lb_server_pool_sample *out);
+void lb_server_pool_counts(struct lb_server_pool *p, struct lb_server_pool_counts *out);
+/* Jobs queued or processing. */
+int lb_server_pool_pending(struct lb_server_pool *p);
+/* Copies up to cap queued jobs, front first, into out; returns how many are
+ * queued (for tests and debugging). */
+size_t lb_server_pool_queued_jobs(struct lb_server_pool *p, struct lb_server_job **out,
+                                  size_t cap);
+int lb_server_pool_threads(struct lb_server_pool *p);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+int64_t lb_server_now_ns(void);
+
+#endif

@@ -1,0 +1,239 @@
+/* server_timer: tick + min-heap of held items on one thread. */
+#include "server_timer.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+#include "server_pool.h"
+
+#define LATENESS_SAMPLES 65536
+
+struct held {
+  int64_t deadline_ns;
+  uint64_t seq;
+  void *item;
+};
+
+struct samples {
+  int64_t *v;
+  uint64_t n; /* total recorded; the ring keeps the latest */
+  int64_t max;
+};
+
+struct lb_server_timer {
+  struct lb_server_timer_config cfg;
+  pthread_t tid;
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  bool stop;
+  struct held *heap;
+  size_t len, cap;
+  uint64_t seq;
+  int64_t next_tick_ns;
+  uint64_t ticks_skipped;
+  struct samples tick_late, hold_late;
+};
+
+static bool held_before(const struct held *a, const struct held *b) {
+  return a->deadline_ns < b->deadline_ns || (a->deadline_ns == b->deadline_ns && a->seq < b->seq);
+}
+
+static void heap_up(struct held *h, size_t i) {
+  while (i > 0) {
+    size_t parent = (i - 1) / 2;
+    if (!held_before(&h[i], &h[parent]))
+      break;
+    struct held tmp = h[i];
+    h[i] = h[parent];
+    h[parent] = tmp;
+    i = parent;
+  }
+}
+
+static void heap_down(struct held *h, size_t len, size_t i) {
+  for (;;) {
+    size_t l = 2 * i + 1, r = l + 1, m = i;
+    if (l < len && held_before(&h[l], &h[m]))
+      m = l;
+    if (r < len && held_before(&h[r], &h[m]))
+      m = r;
+    if (m == i)
+      break;
+    struct held tmp = h[i];
+    h[i] = h[m];
+    h[m] = tmp;
+    i = m;
+  }
+}
+
+static void record(struct samples *s, int64_t late) {
+  s->v[s->n % LATENESS_SAMPLES] = late;
+  s->n++;
+  if (late > s->max)
+    s->max = late;
+}
+
+static void *timer_main(void *arg) {
+  struct lb_server_timer *t = arg;
+  prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+  pthread_mutex_lock(&t->lock);
+  while (!t->stop) {
+    int64_t now = lb_server_now_ns();
+    while (t->len > 0 && t->heap[0].deadline_ns <= now) {
+      struct held h = t->heap[0];
+      t->heap[0] = t->heap[--t->len];
+      heap_down(t->heap, t->len, 0);
+      record(&t->hold_late, now - h.deadline_ns);
+      pthread_mutex_unlock(&t->lock);
+      t->cfg.due_cb(t->cfg.ctx, h.item);
+      pthread_mutex_lock(&t->lock);
+    }
+    if (t->next_tick_ns <= now) {
+      int64_t deadline = t->next_tick_ns;
+      record(&t->tick_late, now - deadline);
+      pthread_mutex_unlock(&t->lock);
+      t->cfg.tick_cb(t->cfg.ctx, deadline, now);
+      pthread_mutex_lock(&t->lock);
+      t->next_tick_ns += t->cfg.tick_ns;
+      now = lb_server_now_ns();
+      if (t->next_tick_ns <= now) { /* could not keep up: skip whole ticks */
+        int64_t behind = (now - t->next_tick_ns) / t->cfg.tick_ns + 1;
+        t->ticks_skipped += (uint64_t)behind;
+        t->next_tick_ns += behind * t->cfg.tick_ns;
+      }
+      continue;
+    }
+    int64_t wake = t->next_tick_ns;
+    if (t->len > 0 && t->heap[0].deadline_ns < wake)
+      wake = t->heap[0].deadline_ns;
+    struct timespec ts = {.tv_sec = wake / 1000000000, .tv_nsec = wake % 1000000000};
+    pthread_cond_timedwait(&t->cond, &t->lock, &ts);
+  }
+  pthread_mutex_unlock(&t->lock);
+  return NULL;
+}
+
+static void timer_release(struct lb_server_timer *t) {
+  pthread_mutex_destroy(&t->lock);
+  pthread_cond_destroy(&t->cond);
+  free(t->heap);
+  free(t->tick_late.v);
+  free(t->hold_late.v);
+  free(t);
+}
+
+int lb_server_timer_new(const struct lb_server_timer_config *cfg, struct lb_server_timer **out) {
+  int rc = 0;
+  pthread_condattr_t ca;
+  *out = NULL;
+  if (cfg->tick_ns <= 0 || !cfg->tick_cb || !cfg->due_cb)
+    return -EINVAL;
+  struct lb_server_timer *t = calloc(1, sizeof(*t));
+  if (!t)
+    return -ENOMEM;
+  t->cfg = *cfg;
+  t->next_tick_ns = cfg->start_ns + cfg->tick_ns;
+  t->cap = 256;
+  t->heap = malloc(t->cap * sizeof(*t->heap));
+  t->tick_late.v = calloc(LATENESS_SAMPLES, sizeof(int64_t));
+  t->hold_late.v = calloc(LATENESS_SAMPLES, sizeof(int64_t));
+  pthread_mutex_init(&t->lock, NULL);
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&t->cond, &ca);
+  pthread_condattr_destroy(&ca);
+  if (!t->heap || !t->tick_late.v || !t->hold_late.v) {
+    timer_release(t);
+    return -ENOMEM;
+  }
+  rc = -pthread_create(&t->tid, NULL, timer_main, t);
+  if (rc < 0) {
+    timer_release(t);
+    return rc;
+  }
+  *out = t;
+  return 0;
+}
+
+int lb_server_timer_add(struct lb_server_timer *t, int64_t deadline_ns, void *item) {
+  int rc = 0;
+  pthread_mutex_lock(&t->lock);
+  if (t->len == t->cap) {
+    size_t cap = t->cap * 2;
+    struct held *h = realloc(t->heap, cap * sizeof(*h));
+    if (!h) {
+      rc = -ENOMEM;
+      goto out;
+    }
+    t->heap = h;
+    t->cap = cap;
+  }
+  t->heap[t->len] = (struct held){.deadline_ns = deadline_ns, .seq = t->seq++, .item = item};
+  heap_up(t->heap, t->len);
+  t->len++;
+  if (t->heap[0].seq == t->seq - 1) /* new earliest deadline */
+    pthread_cond_signal(&t->cond);
+out:
+  pthread_mutex_unlock(&t->lock);
+  return rc;
+}
+
+size_t lb_server_timer_pending(struct lb_server_timer *t) {
+  pthread_mutex_lock(&t->lock);
+  size_t n = t->len;
+  pthread_mutex_unlock(&t->lock);
+  return n;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static void summarize(const struct samples *s, struct lb_server_lateness *out) {
+  memset(out, 0, sizeof(*out));
+  out->count = s->n;
+  size_t n = s->n < LATENESS_SAMPLES ? (size_t)s->n : LATENESS_SAMPLES;
+  if (n == 0)
+    return;
+  int64_t *v = malloc(n * sizeof(*v));
+  if (!v)
+    return;
+  memcpy(v, s->v, n * sizeof(*v));
+  qsort(v, n, sizeof(*v), cmp_i64);
+  out->p50_ns = v[(n - 1) / 2];
+  out->p99_ns = v[(size_t)((double)(n - 1) * 0.99)];
+  out->max_ns = s->max;
+  free(v);
+}
+
+void lb_server_timer_lateness(struct lb_server_timer *t, struct lb_server_lateness *ticks,
+                              struct lb_server_lateness *holds, uint64_t *ticks_skipped) {
+  pthread_mutex_lock(&t->lock);
+  if (ticks)
+    summarize(&t->tick_late, ticks);
+  if (holds)
+    summarize(&t->hold_late, holds);
+  if (ticks_skipped)
+    *ticks_skipped = t->ticks_skipped;
+  pthread_mutex_unlock(&t->lock);
+}
+
+void lb_server_timer_free(struct lb_server_timer *t, void (*drop)(void *ctx, void *item)) {
+  if (!t)
+    return;
+  pthread_mutex_lock(&t->lock);
+  t->stop = true;
+  pthread_cond_signal(&t->cond);
+  pthread_mutex_unlock(&t->lock);
+  pthread_join(t->tid, NULL);
+  for (size_t i = 0; i < t->len; i++)
+    if (drop)
+      drop(t->cfg.ctx, t->heap[i].item);
+  timer_release(t);
+}
