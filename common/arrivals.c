@@ -3,22 +3,13 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "reqlog.h"
 #include "rng.h"
-
-static void errf(char *err, size_t errlen, const char *fmt, ...) {
-  if (err == NULL || errlen == 0)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
 
 /* Grows a->items to hold at least want items. */
 static int reserve(struct lb_arrivals *a, size_t *cap, size_t want) {
@@ -100,7 +91,7 @@ int lb_arrivals_build(const struct lb_scenario *sc, int run, struct lb_arrivals 
   if (sc->arrivals == LB_ARRIVALS_TRACE)
     return lb_arrivals_load(sc->trace, sc->clients, out, err, errlen);
   if (sc->servers < 1 || sc->clients < 1 || sc->total_ticks < 1) {
-    errf(err, errlen, "arrivals: expected servers, clients and total_ticks >= 1, got %d, %d, %d",
+    lb_errf(err, errlen, "arrivals: expected servers, clients and total_ticks >= 1, got %d, %d, %d",
          sc->servers, sc->clients, sc->total_ticks);
     return -EINVAL;
   }
@@ -112,11 +103,11 @@ int lb_arrivals_build(const struct lb_scenario *sc, int run, struct lb_arrivals 
   rc = sc->arrivals == LB_ARRIVALS_POISSON ? build_poisson(sc, r, out) : build_seed(sc, r, out);
   lb_rng_free(r);
   if (rc == -E2BIG)
-    errf(err, errlen, "field 'mean_requests_per_server_per_tick': expected at most 1e9 requests "
+    lb_errf(err, errlen, "field 'mean_requests_per_server_per_tick': expected at most 1e9 requests "
          "in a run, got rate %g * %d servers * %d ticks", sc->mean_requests_per_server_per_tick,
          sc->servers, sc->total_ticks);
   else if (rc != 0)
-    errf(err, errlen, "arrivals: %s", strerror(-rc));
+    lb_errf(err, errlen, "arrivals: %s", strerror(-rc));
   if (rc != 0)
     lb_arrivals_close(out);
   return rc;
@@ -179,7 +170,7 @@ int lb_arrivals_load(const char *path, int clients, struct lb_arrivals *out, cha
   FILE *f = fopen(path, "r");
   if (f == NULL) {
     int e = errno;
-    errf(err, errlen, "%s: cannot open arrival trace: %s", path, strerror(e));
+    lb_errf(err, errlen, "%s: cannot open arrival trace: %s", path, strerror(e));
     return -e;
   }
   char *line = NULL, *copy = NULL;
@@ -205,7 +196,7 @@ int lb_arrivals_load(const char *path, int clients, struct lb_arrivals *out, cha
     }
     struct lb_arrival a;
     if (!parse_line(s, clients, &a)) {
-      errf(err, errlen, "%s:%zu: expected 'tick,client' with tick >= 0 and client from 0 to %d, "
+      lb_errf(err, errlen, "%s:%zu: expected 'tick,client' with tick >= 0 and client from 0 to %d, "
            "got '%.80s'", path, lineno, clients - 1, copy);
       rc = -EINVAL;
       break;
@@ -215,7 +206,7 @@ int lb_arrivals_load(const char *path, int clients, struct lb_arrivals *out, cha
     out->items[out->n++] = a;
   }
   if (rc == 0 && ferror(f)) {
-    errf(err, errlen, "%s: read error", path);
+    lb_errf(err, errlen, "%s: read error", path);
     rc = -EIO;
   }
   free(line);
@@ -230,7 +221,7 @@ int lb_arrivals_load(const char *path, int clients, struct lb_arrivals *out, cha
     free(tmp);
   }
   if (rc == -ENOMEM)
-    errf(err, errlen, "%s: out of memory", path);
+    lb_errf(err, errlen, "%s: out of memory", path);
   if (rc != 0)
     lb_arrivals_close(out);
   return rc;

@@ -3,19 +3,11 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void errf(char *err, size_t errlen, const char *fmt, ...) {
-  if (err == NULL || errlen == 0)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
+#include "errbuf.h"
 
 size_t lb_frame_encoded_size(const Lb__Envelope *env) {
   return LB_FRAME_HEADER + lb__envelope__get_packed_size(env);
@@ -69,7 +61,7 @@ int lb_frame_reader_feed(struct lb_frame_reader *r, const uint8_t *data, size_t 
   while (total - pos >= LB_FRAME_HEADER) {
     uint32_t n = length_at(r, data, pos);
     if (n > r->max_frame) {
-      errf(err, errlen, "frame of %u bytes exceeds the limit of %zu bytes", n, r->max_frame);
+      lb_errf(err, errlen, "frame of %u bytes exceeds the limit of %zu bytes", n, r->max_frame);
       return -EMSGSIZE;
     }
     if (total - pos - LB_FRAME_HEADER < n)
@@ -102,17 +94,17 @@ int lb_frame_reader_feed(struct lb_frame_reader *r, const uint8_t *data, size_t 
 
 static int check_envelope(Lb__Envelope *env, char *err, size_t errlen) {
   if (env->version != LB__VERSION__VERSION_1) {
-    errf(err, errlen, "envelope version %u, expected %d", env->version, LB__VERSION__VERSION_1);
+    lb_errf(err, errlen, "envelope version %u, expected %d", env->version, LB__VERSION__VERSION_1);
     return -EBADMSG;
   }
   if (env->body_case != LB__ENVELOPE__BODY_REQUEST &&
       env->body_case != LB__ENVELOPE__BODY_RESPONSE) {
-    errf(err, errlen, "envelope without a request or response body");
+    lb_errf(err, errlen, "envelope without a request or response body");
     return -EBADMSG;
   }
   if ((env->body_case == LB__ENVELOPE__BODY_REQUEST && env->request == NULL) ||
       (env->body_case == LB__ENVELOPE__BODY_RESPONSE && env->response == NULL)) {
-    errf(err, errlen, "envelope with an empty body");
+    lb_errf(err, errlen, "envelope with an empty body");
     return -EBADMSG;
   }
   return 0;
@@ -122,7 +114,7 @@ static int decode(const uint8_t *data, size_t len, Lb__Envelope **out, char *err
   *out = NULL;
   Lb__Envelope *env = lb__envelope__unpack(NULL, len, data);
   if (env == NULL) {
-    errf(err, errlen, "%zu bytes that are not a protobuf Envelope", len);
+    lb_errf(err, errlen, "%zu bytes that are not a protobuf Envelope", len);
     return -EBADMSG;
   }
   int rc = check_envelope(env, err, errlen);
@@ -142,7 +134,7 @@ int lb_frame_reader_next(struct lb_frame_reader *r, Lb__Envelope **out, char *er
     return 0;
   uint32_t n = length_at(r, NULL, 0);
   if (n > r->max_frame) {
-    errf(err, errlen, "frame of %u bytes exceeds the limit of %zu bytes", n, r->max_frame);
+    lb_errf(err, errlen, "frame of %u bytes exceeds the limit of %zu bytes", n, r->max_frame);
     return -EBADMSG;
   }
   if (held - LB_FRAME_HEADER < n)

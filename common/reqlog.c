@@ -4,9 +4,10 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "errbuf.h"
 
 void lb_reqlog_format_double(char *buf, size_t len, double v) {
   if (isnan(v)) {
@@ -187,15 +188,6 @@ struct lb_reqlog_reader {
   char **cells;
 };
 
-static void errf(char *err, size_t errlen, const char *fmt, ...) {
-  if (err == NULL || errlen == 0)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
-
 /* Splits line in place at commas; strips a newline and surrounding quotes.
  * Returns the number of cells, up to max (more are counted, not stored). */
 static size_t split(char *line, char **cells, size_t max) {
@@ -234,7 +226,7 @@ int lb_reqlog_reader_open(const char *path, struct lb_reqlog_reader **out, char 
   r->f = fopen(path, "r");
   if (r->f == NULL) {
     rc = -errno;
-    errf(err, errlen, "%s: cannot open request log: %s", path, strerror(errno));
+    lb_errf(err, errlen, "%s: cannot open request log: %s", path, strerror(errno));
     goto fail;
   }
   r->path = strdup(path);
@@ -243,7 +235,7 @@ int lb_reqlog_reader_open(const char *path, struct lb_reqlog_reader **out, char 
     goto fail;
   }
   if (getline(&r->line, &r->linecap, r->f) < 0) {
-    errf(err, errlen, "%s:1: expected a header of column names, got an empty file", path);
+    lb_errf(err, errlen, "%s:1: expected a header of column names, got an empty file", path);
     rc = -EINVAL;
     goto fail;
   }
@@ -266,7 +258,7 @@ int lb_reqlog_reader_open(const char *path, struct lb_reqlog_reader **out, char 
   for (size_t q = 0; q < sizeof(required) / sizeof(required[0]); q++) {
     for (size_t c = 0; c < NCOLS; c++) {
       if (strcmp(columns[c].name, required[q]) == 0 && r->pos[c] < 0) {
-        errf(err, errlen, "%s:1: expected a header with column '%s', got '%.60s...'", path,
+        lb_errf(err, errlen, "%s:1: expected a header with column '%s', got '%.60s...'", path,
              required[q], r->cells[0]);
         rc = -EINVAL;
         goto fail;
@@ -405,7 +397,7 @@ int lb_reqlog_reader_next(struct lb_reqlog_reader *r, struct lb_request_record *
     got = getline(&r->line, &r->linecap, r->f);
     if (got < 0) {
       if (ferror(r->f)) {
-        errf(err, errlen, "%s:%zu: read error", r->path, r->lineno + 1);
+        lb_errf(err, errlen, "%s:%zu: read error", r->path, r->lineno + 1);
         return -EIO;
       }
       return 0;
@@ -414,7 +406,7 @@ int lb_reqlog_reader_next(struct lb_reqlog_reader *r, struct lb_request_record *
   } while (strspn(r->line, "\r\n") == (size_t)got); /* blank lines */
   size_t n = split(r->line, r->cells, r->ncells);
   if (n != r->ncells) {
-    errf(err, errlen, "%s:%zu: expected %zu cells as in the header, got %zu", r->path, r->lineno,
+    lb_errf(err, errlen, "%s:%zu: expected %zu cells as in the header, got %zu", r->path, r->lineno,
          r->ncells, n);
     return -EINVAL;
   }
@@ -432,7 +424,7 @@ int lb_reqlog_reader_next(struct lb_reqlog_reader *r, struct lb_request_record *
       continue;
     const char *cell = r->cells[r->pos[c]];
     if (!parse_cell(&columns[c], cell, rec)) {
-      errf(err, errlen, "%s:%zu: column '%s': expected %s, got '%.60s'", r->path, r->lineno,
+      lb_errf(err, errlen, "%s:%zu: column '%s': expected %s, got '%.60s'", r->path, r->lineno,
            columns[c].name, expected_text(columns[c].kind), cell);
       return -EINVAL;
     }

@@ -5,13 +5,13 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <yaml.h>
 
+#include "errbuf.h"
 #include "reqlog.h"
 
 enum field_type { F_INT, F_DOUBLE, F_U64, F_STRING, F_DURATION, F_ENUM };
@@ -82,15 +82,6 @@ static const struct field fields[] = {
      "a number of ticks >= 0 (0: 4 * total_ticks)"},
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
-
-static void errf(char *err, size_t errlen, const char *fmt, ...) {
-  if (err == NULL || errlen == 0)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
 
 void lb_scenario_defaults(struct lb_scenario *sc) {
   memset(sc, 0, sizeof(*sc));
@@ -216,10 +207,10 @@ static void unknown_field(const char *name, char *err, size_t errlen) {
   }
   const char *near = closest_field(name);
   if (near != NULL)
-    errf(err, errlen, "field '%s': expected a scenario field (did you mean '%s'?), got '%s'",
+    lb_errf(err, errlen, "field '%s': expected a scenario field (did you mean '%s'?), got '%s'",
          name, near, name);
   else
-    errf(err, errlen, "field '%s': expected a scenario field (one of: %s), got '%s'", name, list,
+    lb_errf(err, errlen, "field '%s': expected a scenario field (one of: %s), got '%s'", name, list,
          name);
 }
 
@@ -245,7 +236,7 @@ static int set_field(struct lb_scenario *sc, const struct field *f, const char *
   switch (f->type) {
   case F_STRING:
     if (strlen(value) >= f->size) {
-      errf(err, errlen, "field '%s': expected %s of at most %zu bytes, got '%.40s...'", f->name,
+      lb_errf(err, errlen, "field '%s': expected %s of at most %zu bytes, got '%.40s...'", f->name,
            f->expected, f->size - 1, value);
       return -EINVAL;
     }
@@ -297,7 +288,7 @@ static int set_field(struct lb_scenario *sc, const struct field *f, const char *
     goto bad;
   }
 bad:
-  errf(err, errlen, "field '%s': expected %s, got '%s'", f->name, f->expected, value);
+  lb_errf(err, errlen, "field '%s': expected %s, got '%s'", f->name, f->expected, value);
   return -EINVAL;
 }
 
@@ -327,11 +318,11 @@ static int parse_document(yaml_document_t *doc, const char *origin, struct lb_sc
   size_t first_line[NFIELDS] = {0};
   yaml_node_t *root = yaml_document_get_root_node(doc);
   if (root == NULL) {
-    errf(err, errlen, "%s:1: expected a mapping of field: value, got an empty document", origin);
+    lb_errf(err, errlen, "%s:1: expected a mapping of field: value, got an empty document", origin);
     return -EINVAL;
   }
   if (root->type != YAML_MAPPING_NODE) {
-    errf(err, errlen, "%s:%zu: expected a mapping of field: value, got %s", origin,
+    lb_errf(err, errlen, "%s:%zu: expected a mapping of field: value, got %s", origin,
          root->start_mark.line + 1, node_kind(root));
     return -EINVAL;
   }
@@ -341,7 +332,7 @@ static int parse_document(yaml_document_t *doc, const char *origin, struct lb_sc
     yaml_node_t *v = yaml_document_get_node(doc, p->value);
     size_t line = k->start_mark.line + 1;
     if (k->type != YAML_SCALAR_NODE) {
-      errf(err, errlen, "%s:%zu: expected a field name, got %s", origin, line, node_kind(k));
+      lb_errf(err, errlen, "%s:%zu: expected a field name, got %s", origin, line, node_kind(k));
       return -EINVAL;
     }
     const char *key = (const char *)k->data.scalar.value;
@@ -349,24 +340,24 @@ static int parse_document(yaml_document_t *doc, const char *origin, struct lb_sc
     char msg[1200];
     if (f == NULL) {
       unknown_field(key, msg, sizeof(msg));
-      errf(err, errlen, "%s:%zu: %s", origin, line, msg);
+      lb_errf(err, errlen, "%s:%zu: %s", origin, line, msg);
       return -EINVAL;
     }
     size_t idx = (size_t)(f - fields);
     if (v->type != YAML_SCALAR_NODE) {
-      errf(err, errlen, "%s:%zu: field '%s': expected %s, got %s", origin,
+      lb_errf(err, errlen, "%s:%zu: field '%s': expected %s, got %s", origin,
            v->start_mark.line + 1, key, f->expected, node_kind(v));
       return -EINVAL;
     }
     const char *value = (const char *)v->data.scalar.value;
     if (first_line[idx] != 0) {
-      errf(err, errlen, "%s:%zu: field '%s': expected each field once (first on line %zu), got '%s' again",
+      lb_errf(err, errlen, "%s:%zu: field '%s': expected each field once (first on line %zu), got '%s' again",
            origin, line, key, first_line[idx], value);
       return -EINVAL;
     }
     first_line[idx] = line;
     if (set_field(sc, f, value, msg, sizeof(msg)) != 0) {
-      errf(err, errlen, "%s:%zu: %s", origin, v->start_mark.line + 1, msg);
+      lb_errf(err, errlen, "%s:%zu: %s", origin, v->start_mark.line + 1, msg);
       return -EINVAL;
     }
   }
@@ -377,7 +368,7 @@ static int parse_with(yaml_parser_t *parser, const char *origin, struct lb_scena
                       char *err, size_t errlen) {
   yaml_document_t doc;
   if (!yaml_parser_load(parser, &doc)) {
-    errf(err, errlen, "%s:%zu: expected valid YAML, got %s%s%s", origin,
+    lb_errf(err, errlen, "%s:%zu: expected valid YAML, got %s%s%s", origin,
          parser->problem_mark.line + 1, parser->problem ? parser->problem : "a syntax error",
          parser->context ? " " : "", parser->context ? parser->context : "");
     return -EINVAL;
@@ -388,7 +379,7 @@ static int parse_with(yaml_parser_t *parser, const char *origin, struct lb_scena
     return rc;
   /* One document only. */
   if (!yaml_parser_load(parser, &doc)) {
-    errf(err, errlen, "%s:%zu: expected valid YAML, got %s", origin,
+    lb_errf(err, errlen, "%s:%zu: expected valid YAML, got %s", origin,
          parser->problem_mark.line + 1, parser->problem ? parser->problem : "a syntax error");
     return -EINVAL;
   }
@@ -396,7 +387,7 @@ static int parse_with(yaml_parser_t *parser, const char *origin, struct lb_scena
   size_t line = extra ? extra->start_mark.line + 1 : 0;
   yaml_document_delete(&doc);
   if (extra != NULL) {
-    errf(err, errlen, "%s:%zu: expected one document, got a second one", origin, line);
+    lb_errf(err, errlen, "%s:%zu: expected one document, got a second one", origin, line);
     return -EINVAL;
   }
   return 0;
@@ -441,7 +432,7 @@ static int resolve_trace(struct lb_scenario *sc, const char *path, char *err, si
     dir[n] = '\0';
   } else {
     if (getcwd(dir, sizeof(dir)) == NULL) {
-      errf(err, errlen, "%s: field 'trace': cannot resolve '%s': %s", path, sc->trace,
+      lb_errf(err, errlen, "%s: field 'trace': cannot resolve '%s': %s", path, sc->trace,
            strerror(errno));
       return -EINVAL;
     }
@@ -458,7 +449,7 @@ static int resolve_trace(struct lb_scenario *sc, const char *path, char *err, si
   memcpy(sc->trace, joined, strlen(joined) + 1);
   return 0;
 too_long:
-  errf(err, errlen, "%s: field 'trace': expected a path shorter than %d bytes, got '%s'", path,
+  lb_errf(err, errlen, "%s: field 'trace': expected a path shorter than %d bytes, got '%s'", path,
        LB_SCENARIO_PATH_MAX, sc->trace);
   return -EINVAL;
 }
@@ -467,7 +458,7 @@ int lb_scenario_load(const char *path, struct lb_scenario *sc, char *err, size_t
   FILE *f = fopen(path, "rb");
   if (f == NULL) {
     int e = errno;
-    errf(err, errlen, "%s: cannot open scenario: %s", path, strerror(e));
+    lb_errf(err, errlen, "%s: cannot open scenario: %s", path, strerror(e));
     return -e;
   }
   yaml_parser_t parser;
@@ -547,17 +538,17 @@ int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen) {
   /* Every field again, in case it was set directly rather than parsed. */
   for (size_t i = 0; i < NFIELDS; i++) {
     if (!format_value(sc, &fields[i], value, sizeof(value))) {
-      errf(err, errlen, "%s: field '%s': expected %s, got '%s'", origin, fields[i].name,
+      lb_errf(err, errlen, "%s: field '%s': expected %s, got '%s'", origin, fields[i].name,
            fields[i].expected, value);
       return -EINVAL;
     }
   }
   if (sc->picker[0] == '\0') {
-    errf(err, errlen, "%s: field 'picker': expected a picker expression, got ''", origin);
+    lb_errf(err, errlen, "%s: field 'picker': expected a picker expression, got ''", origin);
     return -EINVAL;
   }
   if (sc->arrivals == LB_ARRIVALS_TRACE && sc->trace[0] == '\0') {
-    errf(err, errlen, "%s: field 'trace': expected a trace file with arrivals: trace, got ''",
+    lb_errf(err, errlen, "%s: field 'trace': expected a trace file with arrivals: trace, got ''",
          origin);
     return -EINVAL;
   }
@@ -566,7 +557,7 @@ int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen) {
                                              sc->rate_probes_per_request,
                                              sc->probe_processing_time, sc->target_utilization);
     if (!isfinite(rate) || rate < 0) {
-      errf(err, errlen, "%s: field 'target_utilization': expected a utilization that gives a "
+      lb_errf(err, errlen, "%s: field 'target_utilization': expected a utilization that gives a "
            "finite request rate, got '%.17g'", origin, sc->target_utilization);
       return -EINVAL;
     }
@@ -575,7 +566,7 @@ int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen) {
   /* The seed's trace: round(rate * servers * ticks) requests held at once. */
   double requests = round(sc->mean_requests_per_server_per_tick * sc->servers * sc->total_ticks);
   if (requests > 1e9) {
-    errf(err, errlen, "%s: field 'mean_requests_per_server_per_tick': expected at most 1e9 "
+    lb_errf(err, errlen, "%s: field 'mean_requests_per_server_per_tick': expected at most 1e9 "
          "requests in a run (rate * servers * total_ticks), got '%.17g' (%.0f requests)",
          origin, sc->mean_requests_per_server_per_tick, requests);
     return -EINVAL;
