@@ -1,0 +1,422 @@
+/* client_conn: TCP/UDP client connections on libuv with reconnects. */
+#include "client_conn.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define RBUF_SIZE (64 * 1024)
+#define BACKOFF_MIN_MS 20
+#define BACKOFF_MAX_MS 1000
+
+struct conn_handle {
+  union {
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_tcp_t tcp;
+    uv_udp_t udp;
+  } u;
+  uv_connect_t connect_req;
+  struct lb_conn *conn; /* NULL once detached: the handle is closing */
+  struct lb_frame_reader reader;
+  uint8_t rbuf[RBUF_SIZE];
+};
+
+struct write_req {
+  uv_write_t req;
+  uv_udp_send_t sreq;
+  size_t len;
+  uint8_t data[];
+};
+
+int lb_conn_resolve(const char *host, int port, struct sockaddr_storage *addr) {
+  char portstr[16];
+  snprintf(portstr, sizeof(portstr), "%d", port);
+  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+  struct addrinfo *res = NULL;
+  int rc = getaddrinfo(host, portstr, &hints, &res);
+  if (rc || !res)
+    return -EHOSTUNREACH;
+  memset(addr, 0, sizeof(*addr));
+  memcpy(addr, res->ai_addr, res->ai_addrlen);
+  freeaddrinfo(res);
+  return 0;
+}
+
+size_t lb_conn_max_response_size(void) {
+  Lb__Stat st[5];
+  Lb__ServerReport rep = LB__SERVER_REPORT__INIT;
+  Lb__Stat *ptrs[5];
+  for (int i = 0; i < 5; i++) {
+    lb__stat__init(&st[i]);
+    st[i].valid = 1;
+    st[i].latest = st[i].mean = st[i].ewma = 1e300;
+    ptrs[i] = &st[i];
+  }
+  rep.utilization = ptrs[0];
+  rep.queries_per_tick = ptrs[1];
+  rep.requests_in_flight = ptrs[2];
+  rep.queued_requests = ptrs[3];
+  rep.latency = ptrs[4];
+  rep.has_expected_latency = 1;
+  rep.expected_latency = rep.pid_weight = rep.orca_utilization = rep.orca_qps = rep.orca_eps =
+      1e300;
+  rep.server = rep.threads = UINT32_MAX;
+  Lb__Response resp = LB__RESPONSE__INIT;
+  resp.id = UINT64_MAX;
+  resp.is_probe = 1;
+  resp.status = LB__STATUS__STATUS_DRAINING;
+  resp.report = &rep;
+  resp.queue_ns = resp.processing_ns = resp.hold_ns = UINT64_MAX;
+  Lb__Envelope env = LB__ENVELOPE__INIT;
+  env.version = UINT32_MAX;
+  env.body_case = LB__ENVELOPE__BODY_RESPONSE;
+  env.response = &resp;
+  return lb__envelope__get_packed_size(&env);
+}
+
+static void handle_closed(uv_handle_t *handle) {
+  struct conn_handle *h = handle->data;
+  lb_frame_reader_close(&h->reader);
+  free(h);
+}
+
+static void retry_cb(uv_timer_t *t);
+
+static void detach(struct lb_conn *c) {
+  struct conn_handle *h = c->h;
+  if (!h)
+    return;
+  c->h = NULL;
+  h->conn = NULL;
+  if (c->transport == LB_TRANSPORT_UDP)
+    uv_udp_recv_stop(&h->u.udp);
+  uv_close(&h->u.handle, handle_closed);
+}
+
+static void take_down(struct lb_conn *c, const char *reason) {
+  bool was_up = c->state == LB_CONN_UP;
+  detach(c);
+  if (c->state == LB_CONN_CLOSED)
+    return;
+  c->state = LB_CONN_DOWN;
+  if (was_up) {
+    c->disconnects++;
+    LB_WARN("server %d: connection lost (%s); reconnecting", c->server, reason);
+  } else if (c->backoff_ms == BACKOFF_MIN_MS) {
+    LB_INFO("server %d: cannot connect (%s); retrying with backoff", c->server, reason);
+  }
+  if (c->cb.on_down)
+    c->cb.on_down(c->cb.arg, c, reason);
+  if (c->state == LB_CONN_DOWN && c->retry) {
+    uv_timer_start(c->retry, retry_cb, (uint64_t)c->backoff_ms, 0);
+    c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
+  }
+}
+
+static void alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *buf) {
+  (void)suggested;
+  struct conn_handle *h = handle->data;
+  *buf = uv_buf_init((char *)h->rbuf, RBUF_SIZE);
+}
+
+static void deliver(struct lb_conn *c, Lb__Envelope *env) {
+  if (env->body_case == LB__ENVELOPE__BODY_RESPONSE && env->response && c->cb.on_response)
+    c->cb.on_response(c->cb.arg, c, env->response);
+  else
+    c->bad_frames++;
+  lb__envelope__free_unpacked(env, NULL);
+}
+
+static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
+  struct conn_handle *h = stream->data;
+  struct lb_conn *c = h->conn;
+  if (!c || nread == 0)
+    return;
+  if (nread < 0) {
+    take_down(c, nread == UV_EOF ? "closed by server" : uv_strerror((int)nread));
+    return;
+  }
+  char err[256] = "";
+  if (lb_frame_reader_feed(&h->reader, (const uint8_t *)buf->base, (size_t)nread, err,
+                           sizeof(err)) < 0) {
+    c->bad_frames++;
+    take_down(c, err[0] ? err : "oversized frame");
+    return;
+  }
+  for (;;) {
+    Lb__Envelope *env = NULL;
+    int rc = lb_frame_reader_next(&h->reader, &env, err, sizeof(err));
+    if (rc == 0)
+      break;
+    if (rc < 0) {
+      c->bad_frames++;
+      take_down(c, err[0] ? err : "malformed frame");
+      return;
+    }
+    deliver(c, env);
+    if (h->conn != c) /* the callback took the connection down */
+      return;
+  }
+}
+
+static void udp_recv_cb(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
+                        const struct sockaddr *addr, unsigned flags) {
+  struct conn_handle *h = udp->data;
+  struct lb_conn *c = h->conn;
+  (void)addr;
+  if (!c || nread == 0)
+    return;
+  if (nread < 0) {
+    c->send_errors++; /* e.g. ECONNREFUSED from an ICMP port unreachable */
+    return;
+  }
+  if (flags & UV_UDP_PARTIAL) {
+    c->bad_frames++;
+    return;
+  }
+  char err[256];
+  Lb__Envelope *env = NULL;
+  if (lb_datagram_decode((const uint8_t *)buf->base, (size_t)nread, &env, err, sizeof(err)) < 0) {
+    c->bad_frames++;
+    LB_DEBUG("server %d: bad datagram: %s", c->server, err);
+    return;
+  }
+  deliver(c, env);
+}
+
+static void connect_cb(uv_connect_t *req, int status) {
+  struct conn_handle *h = req->data;
+  struct lb_conn *c = h->conn;
+  if (!c)
+    return;
+  if (status < 0) {
+    take_down(c, uv_strerror(status));
+    return;
+  }
+  uv_tcp_nodelay(&h->u.tcp, 1);
+  int rc = uv_read_start(&h->u.stream, alloc_cb, read_cb);
+  if (rc < 0) {
+    take_down(c, uv_strerror(rc));
+    return;
+  }
+  c->state = LB_CONN_UP;
+  c->connects++;
+  if (c->ever_up)
+    LB_INFO("server %d: reconnected", c->server);
+  c->ever_up = true;
+  c->backoff_ms = BACKOFF_MIN_MS;
+  if (c->cb.on_up)
+    c->cb.on_up(c->cb.arg, c);
+}
+
+static int open_socket(struct lb_conn *c) {
+  struct conn_handle *h = calloc(1, sizeof(*h));
+  if (!h)
+    return -ENOMEM;
+  int rc = lb_frame_reader_init(&h->reader, LB_FRAME_MAX_DEFAULT);
+  if (rc < 0) {
+    free(h);
+    return rc;
+  }
+  h->u.handle.data = h;
+  h->connect_req.data = h;
+  if (c->transport == LB_TRANSPORT_TCP) {
+    rc = uv_tcp_init(c->loop, &h->u.tcp);
+    if (rc < 0) {
+      lb_frame_reader_close(&h->reader);
+      free(h);
+      return rc;
+    }
+    h->u.handle.data = h;
+    h->conn = c;
+    c->h = h;
+    c->state = LB_CONN_CONNECTING;
+    rc = uv_tcp_connect(&h->connect_req, &h->u.tcp, (const struct sockaddr *)&c->addr,
+                        connect_cb);
+    if (rc < 0) {
+      take_down(c, uv_strerror(rc));
+      return 0;
+    }
+    return 0;
+  }
+  rc = uv_udp_init(c->loop, &h->u.udp);
+  if (rc < 0) {
+    lb_frame_reader_close(&h->reader);
+    free(h);
+    return rc;
+  }
+  h->u.handle.data = h;
+  h->conn = c;
+  c->h = h;
+  rc = uv_udp_connect(&h->u.udp, (const struct sockaddr *)&c->addr);
+  if (rc == 0)
+    rc = uv_udp_recv_start(&h->u.udp, alloc_cb, udp_recv_cb);
+  if (rc < 0) {
+    detach(c);
+    c->state = LB_CONN_DOWN;
+    return rc;
+  }
+  c->state = LB_CONN_UP;
+  c->ever_up = true;
+  c->connects++;
+  if (c->cb.on_up)
+    c->cb.on_up(c->cb.arg, c);
+  return 0;
+}
+
+static void retry_cb(uv_timer_t *t) {
+  struct lb_conn *c = t->data;
+  if (c->state != LB_CONN_DOWN)
+    return;
+  int rc = open_socket(c);
+  if (rc < 0) {
+    LB_WARN("server %d: %s", c->server, uv_strerror(rc));
+    uv_timer_start(c->retry, retry_cb, (uint64_t)c->backoff_ms, 0);
+  }
+}
+
+int lb_conn_init(struct lb_conn *c, uv_loop_t *loop, int index, int server,
+                 enum lb_transport transport, const struct sockaddr_storage *addr,
+                 const struct lb_conn_callbacks *cb) {
+  memset(c, 0, sizeof(*c));
+  c->index = index;
+  c->server = server;
+  c->transport = transport;
+  c->state = LB_CONN_DOWN;
+  c->addr = *addr;
+  c->loop = loop;
+  c->cb = *cb;
+  c->backoff_ms = BACKOFF_MIN_MS;
+  c->inflight_head = UINT32_MAX;
+  c->udp_min_request = lb_conn_max_response_size();
+  c->retry = malloc(sizeof(*c->retry));
+  if (!c->retry)
+    return -ENOMEM;
+  int rc = uv_timer_init(loop, c->retry);
+  if (rc < 0) {
+    free(c->retry);
+    c->retry = NULL;
+    return rc;
+  }
+  c->retry->data = c;
+  return 0;
+}
+
+int lb_conn_start(struct lb_conn *c) {
+  return open_socket(c);
+}
+
+static void free_handle(uv_handle_t *h) {
+  free(h);
+}
+
+void lb_conn_close(struct lb_conn *c) {
+  c->state = LB_CONN_CLOSED;
+  detach(c);
+  if (c->retry) {
+    uv_timer_stop(c->retry);
+    uv_close((uv_handle_t *)c->retry, free_handle);
+    c->retry = NULL;
+  }
+}
+
+static void write_done(uv_write_t *req, int status) {
+  struct write_req *w = req->data;
+  struct conn_handle *h = w->req.handle->data;
+  free(w);
+  if (status < 0 && h->conn) {
+    h->conn->send_errors++;
+    take_down(h->conn, uv_strerror(status));
+  }
+}
+
+static void udp_send_done(uv_udp_send_t *req, int status) {
+  struct write_req *w = req->data;
+  (void)status;
+  free(w);
+}
+
+int lb_conn_send(struct lb_conn *c, const Lb__Envelope *env) {
+  if (c->state != LB_CONN_UP || !c->h)
+    return -ENOTCONN;
+  uint8_t stack[2048];
+  uint8_t *buf = stack;
+  size_t len;
+  int rc;
+  if (c->transport == LB_TRANSPORT_TCP) {
+    len = lb_frame_encoded_size(env);
+    if (len > sizeof(stack) && !(buf = malloc(len)))
+      return -ENOMEM;
+    rc = lb_frame_encode(env, buf, len);
+    if (rc < 0)
+      goto out;
+    len = (size_t)rc;
+    uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
+    rc = uv_try_write(&c->h->u.stream, &b, 1);
+    if (rc == (int)len) {
+      rc = 0;
+      goto out;
+    }
+    if (rc < 0 && rc != UV_EAGAIN) {
+      c->send_errors++;
+      take_down(c, uv_strerror(rc));
+      goto out;
+    }
+    size_t done = rc > 0 ? (size_t)rc : 0;
+    struct write_req *w = malloc(sizeof(*w) + len - done);
+    if (!w) {
+      rc = -ENOMEM;
+      take_down(c, "out of memory");
+      goto out;
+    }
+    memcpy(w->data, buf + done, len - done);
+    w->len = len - done;
+    w->req.data = w;
+    b = uv_buf_init((char *)w->data, (unsigned)w->len);
+    rc = uv_write(&w->req, &c->h->u.stream, &b, 1, write_done);
+    if (rc < 0) {
+      free(w);
+      c->send_errors++;
+      take_down(c, uv_strerror(rc));
+    }
+    goto out;
+  }
+  /* UDP */
+  len = lb__envelope__get_packed_size(env);
+  if (len > sizeof(stack) && !(buf = malloc(len)))
+    return -ENOMEM;
+  len = lb__envelope__pack(env, buf);
+  uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
+  rc = uv_udp_try_send(&c->h->u.udp, &b, 1, NULL);
+  if (rc == (int)len) {
+    rc = 0;
+    goto out;
+  }
+  if (rc < 0 && rc != UV_EAGAIN) {
+    c->send_errors++;
+    goto out;
+  }
+  struct write_req *w = malloc(sizeof(*w) + len);
+  if (!w) {
+    rc = -ENOMEM;
+    goto out;
+  }
+  memcpy(w->data, buf, len);
+  w->len = len;
+  w->sreq.data = w;
+  b = uv_buf_init((char *)w->data, (unsigned)len);
+  rc = uv_udp_send(&w->sreq, &c->h->u.udp, &b, 1, NULL, udp_send_done);
+  if (rc < 0) {
+    free(w);
+    c->send_errors++;
+  }
+out:
+  if (buf != stack)
+    free(buf);
+  return rc;
+}

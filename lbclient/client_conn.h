@@ -1,0 +1,65 @@
+/* client_conn: one client-side connection to one server over TCP (framed
+ * Envelopes, framing.h) or UDP (one Envelope per datagram, on a connected
+ * socket). A TCP connection that fails or closes reports itself down and
+ * reconnects by itself with exponential backoff; while down, sends fail
+ * fast with -ENOTCONN. Responses are handed to the owner's callback.
+ * Handles are freed in their close callbacks only (libuv rule). */
+#ifndef LB_CLIENT_CONN_H
+#define LB_CLIENT_CONN_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "framing.h"
+#include "scenario.h"
+
+struct lb_conn;
+
+struct lb_conn_callbacks {
+  void *arg;
+  void (*on_up)(void *arg, struct lb_conn *c);
+  /* The connection was lost (TCP): whatever was written on it is lost. */
+  void (*on_down)(void *arg, struct lb_conn *c, const char *reason);
+  /* One response; owned by the callee only for the call. */
+  void (*on_response)(void *arg, struct lb_conn *c, const Lb__Response *resp);
+};
+
+enum lb_conn_state { LB_CONN_DOWN, LB_CONN_CONNECTING, LB_CONN_UP, LB_CONN_CLOSED };
+
+struct lb_conn {
+  int index;  /* owner's numbering */
+  int server; /* fleet-wide server index */
+  enum lb_transport transport;
+  enum lb_conn_state state;
+  struct sockaddr_storage addr;
+  uv_loop_t *loop;
+  struct lb_conn_callbacks cb;
+  struct conn_handle *h; /* current socket, NULL while down */
+  uv_timer_t *retry;     /* reconnect timer */
+  int backoff_ms;
+  bool ever_up;
+  size_t udp_min_request; /* UDP: pad requests to at least this size */
+  uint32_t inflight_head;  /* owner's list of written requests */
+  /* Counters. */
+  long connects, disconnects, bad_frames, send_errors;
+};
+
+/* Resolves host:port (numeric or by name) into addr. */
+int lb_conn_resolve(const char *host, int port, struct sockaddr_storage *addr);
+int lb_conn_init(struct lb_conn *c, uv_loop_t *loop, int index, int server,
+                 enum lb_transport transport, const struct sockaddr_storage *addr,
+                 const struct lb_conn_callbacks *cb);
+/* Starts connecting (TCP) or opens the socket (UDP). */
+int lb_conn_start(struct lb_conn *c);
+/* Sends one envelope. -ENOTCONN while down; other negative errno on error
+ * (the connection is then taken down and reconnects). */
+int lb_conn_send(struct lb_conn *c, const Lb__Envelope *env);
+/* Closes for good (no reconnect); handles are freed by the loop. */
+void lb_conn_close(struct lb_conn *c);
+/* Largest packed Response the server can send (UDP padding target). */
+size_t lb_conn_max_response_size(void);
+
+#endif

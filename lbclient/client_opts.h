@@ -1,0 +1,46 @@
+/* client_opts: lbclient's command line. */
+#ifndef LB_CLIENT_OPTS_H
+#define LB_CLIENT_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define LB_CLIENT_HOST_MAX 256
+
+struct lb_server_addr {
+  char host[LB_CLIENT_HOST_MAX];
+  int tcp_port, udp_port;
+};
+
+struct lb_client_opts {
+  const char *scenario;
+  int first_client, client_count;
+  int run;
+  struct lb_server_addr *servers; /* malloc'd */
+  int nservers;
+  const char *log_path;
+  const char *board;
+  bool has_start_at;
+  int64_t start_at_realtime_ns;
+  const char *stats_path;
+  double max_runtime_s; /* 0: no bound */
+  bool full_speed;
+  int connections;
+  long requests;
+  int pipeline;        /* outstanding requests per connection, full speed */
+  int log_level;
+  bool help;
+};
+
+/* Parses argv. -EINVAL with a sentence in err on bad input. */
+int lb_client_opts_parse(int argc, char **argv, struct lb_client_opts *o, char *err,
+                         size_t errlen);
+void lb_client_opts_close(struct lb_client_opts *o);
+/* "host:tcpport:udpport,..." into servers. */
+int lb_client_parse_servers(const char *text, struct lb_server_addr **out, int *n, char *err,
+                            size_t errlen);
+void lb_client_usage(FILE *f);
+
+#endif
