@@ -1,0 +1,524 @@
+#include "harness_compare.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <gsl/gsl_sort.h>
+
+#include "harness_proc.h"
+#include "summary.h"
+
+#define SIM_TIME_LIMIT_MS (600 * 1000)
+
+const char *const lb_harness_metric_names[LB_HM_COUNT] = {
+    "mean_latency",     "stdev_latency",     "p50.0_latency",
+    "p90.0_latency",    "p99.0_latency",     "p99.9_latency",
+    "mean_utilization", "stdev_utilization", "mean_stdev_utilization"};
+
+const char *const lb_harness_phase_names[LB_HP_COUNT] = {"picking", "send", "server_queue",
+                                                         "processing", "receive"};
+
+const enum lb_harness_metric lb_harness_scored_metrics[LB_HARNESS_SCORED] = {
+    LB_HM_MEAN_LATENCY, LB_HM_STDEV_LATENCY, LB_HM_P99_LATENCY, LB_HM_MEAN_STDEV_UTILIZATION,
+    LB_HM_STDEV_UTILIZATION};
+
+void lb_harness_side_close(struct lb_harness_side *s) {
+  free(s->runs);
+  free(s->requests);
+  free(s->completed);
+  free(s->failed);
+  free(s->timed_out);
+  free(s->latency);
+  memset(s, 0, sizeof(*s));
+}
+
+/* Room for one more run; its figures start NaN. */
+static int side_grow(struct lb_harness_side *s) {
+  size_t n = (size_t)s->nruns + 1;
+  void *a = realloc(s->runs, n * sizeof(*s->runs));
+  if (a) s->runs = a;
+  long **counts[] = {&s->requests, &s->completed, &s->failed, &s->timed_out};
+  for (int k = 0; k < 4; k++) {
+    long *c = realloc(*counts[k], n * sizeof(long));
+    if (!c) return -ENOMEM;
+    *counts[k] = c;
+    c[n - 1] = 0;
+  }
+  if (!a) return -ENOMEM;
+  for (int m = 0; m < LB_HM_COUNT; m++) s->runs[n - 1][m] = NAN;
+  s->nruns++;
+  return 0;
+}
+
+static int push_latency(struct lb_harness_side *s, double v) {
+  if (s->nlatency == s->caplatency) {
+    size_t cap = s->caplatency ? 2 * s->caplatency : 4096;
+    double *p = realloc(s->latency, cap * sizeof(*p));
+    if (!p) return -ENOMEM;
+    s->latency = p;
+    s->caplatency = cap;
+  }
+  s->latency[s->nlatency++] = v;
+  return 0;
+}
+
+int lb_harness_side_add_requests(struct lb_harness_side *s, const char *csv, char *err,
+                                 size_t errlen) {
+  struct lb_reqlog_reader *r = NULL;
+  struct lb_summary_acc *acc = NULL;
+  struct lb_request_record rec;
+  struct lb_summary sum;
+  int rc;
+  if ((rc = lb_summary_acc_new(&acc)) < 0) return rc;
+  if ((rc = lb_reqlog_reader_open(csv, &r, err, errlen)) < 0) goto done;
+  s->has_distribution = true;
+  while ((rc = lb_reqlog_reader_next(r, &rec, err, errlen)) == 1) {
+    if ((rc = lb_summary_acc_add(acc, &rec)) < 0) goto done;
+    if (rec.is_probe || rec.outcome != LB_OUTCOME_COMPLETED || rec.stage == LB_STAGE_WARMING)
+      continue;
+    if ((rc = push_latency(s, rec.total_ticks)) < 0) goto done;
+    const double phases[LB_HP_COUNT] = {rec.picking_ticks, rec.send_ticks, rec.server_queue_ticks,
+                                        rec.processing_ticks, rec.receive_ticks};
+    for (int p = 0; p < LB_HP_COUNT; p++) s->phase_sum[p] += phases[p];
+    s->phase_n++;
+  }
+  if (rc < 0) goto done;
+  if ((rc = lb_summary_compute(acc, &sum)) < 0) goto done;
+  if ((rc = side_grow(s)) < 0) goto done;
+  double *v = s->runs[s->nruns - 1];
+  v[LB_HM_MEAN_LATENCY] = sum.mean_latency;
+  v[LB_HM_STDEV_LATENCY] = sum.stdev_latency;
+  v[LB_HM_P50_LATENCY] = sum.latency_q[0];
+  v[LB_HM_P90_LATENCY] = sum.latency_q[1];
+  v[LB_HM_P99_LATENCY] = sum.latency_q[2];
+  v[LB_HM_P999_LATENCY] = sum.latency_q[3];
+  v[LB_HM_MEAN_UTILIZATION] = sum.mean_utilization;
+  v[LB_HM_STDEV_UTILIZATION] = sum.stdev_utilization;
+  v[LB_HM_MEAN_STDEV_UTILIZATION] = sum.mean_stdev_utilization;
+  s->requests[s->nruns - 1] = sum.requests;
+  s->completed[s->nruns - 1] = sum.completed;
+  s->failed[s->nruns - 1] = sum.failed;
+  s->timed_out[s->nruns - 1] = sum.timed_out;
+  rc = 0;
+done:
+  lb_reqlog_reader_close(r);
+  lb_summary_acc_free(acc);
+  return rc;
+}
+
+/* Splits a CSV line in place (double quotes honoured); returns the count. */
+static int split_csv(char *line, char **cells, int max) {
+  int n = 0;
+  char *p = line;
+  while (n < max) {
+    char *start = p, *w = p;
+    bool quoted = *p == '"';
+    if (quoted) p++;
+    while (*p && (quoted || (*p != ',' && *p != '\n' && *p != '\r'))) {
+      if (quoted && *p == '"') {
+        if (p[1] == '"') {
+          *w++ = '"';
+          p += 2;
+          continue;
+        }
+        quoted = false;
+        p++;
+        continue;
+      }
+      *w++ = *p++;
+    }
+    char end = *p;
+    *w = '\0';
+    cells[n++] = start;
+    if (end != ',') break;
+    p++;
+  }
+  return n;
+}
+
+int lb_harness_side_add_summary_csv(struct lb_harness_side *s, const char *csv,
+                                    const char *algorithm, char *err, size_t errlen) {
+  enum { MAXCOLS = 128 };
+  FILE *f = fopen(csv, "r");
+  if (!f) {
+    snprintf(err, errlen, "--sim-csv %s: %s", csv, strerror(errno));
+    return -errno;
+  }
+  char line[16384];
+  char *cells[MAXCOLS];
+  int col[LB_HM_COUNT], alg = -1, rows = 0, rc = 0;
+  if (!fgets(line, sizeof(line), f)) {
+    snprintf(err, errlen, "%s:1: expected a header line with 'algorithm', got an empty file", csv);
+    fclose(f);
+    return -EINVAL;
+  }
+  int ncols = split_csv(line, cells, MAXCOLS);
+  for (int m = 0; m < LB_HM_COUNT; m++) col[m] = -1;
+  for (int c = 0; c < ncols; c++) {
+    if (strcmp(cells[c], "algorithm") == 0) alg = c;
+    for (int m = 0; m < LB_HM_COUNT; m++)
+      if (strcmp(cells[c], lb_harness_metric_names[m]) == 0) col[m] = c;
+  }
+  if (alg < 0 || col[LB_HM_MEAN_LATENCY] < 0) {
+    snprintf(err, errlen, "%s:1: expected the seed's summary header (algorithm, mean_latency, "
+             "...), got no '%s' column", csv, alg < 0 ? "algorithm" : "mean_latency");
+    fclose(f);
+    return -EINVAL;
+  }
+  while (fgets(line, sizeof(line), f)) {
+    int n = split_csv(line, cells, MAXCOLS);
+    if (n <= alg || strcmp(cells[alg], algorithm) != 0) continue;
+    if ((rc = side_grow(s)) < 0) break;
+    for (int m = 0; m < LB_HM_COUNT; m++)
+      if (col[m] >= 0 && col[m] < n && cells[col[m]][0]) {
+        char *end = NULL;
+        double v = strtod(cells[col[m]], &end);
+        if (end != cells[col[m]]) s->runs[s->nruns - 1][m] = v;
+      }
+    rows++;
+  }
+  fclose(f);
+  return rc < 0 ? rc : rows;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+void lb_harness_side_finish(struct lb_harness_side *s) {
+  if (s->nlatency) qsort(s->latency, s->nlatency, sizeof(double), cmp_double);
+}
+
+/* The metric's per-run values without NaN, into buf; returns the count. */
+static size_t metric_values(const struct lb_harness_side *s, enum lb_harness_metric m,
+                            double *buf) {
+  size_t n = 0;
+  for (int r = 0; r < s->nruns; r++)
+    if (!isnan(s->runs[r][m])) buf[n++] = s->runs[r][m];
+  return n;
+}
+
+double lb_harness_side_mean(const struct lb_harness_side *s, enum lb_harness_metric m) {
+  double *buf = malloc(((size_t)s->nruns + 1) * sizeof(double));
+  if (!buf) return NAN;
+  double v = lb_harness_mean(buf, metric_values(s, m, buf));
+  free(buf);
+  return v;
+}
+
+double lb_harness_side_bad(const struct lb_harness_side *s, enum lb_harness_metric m) {
+  double *buf = malloc(((size_t)s->nruns + 1) * sizeof(double));
+  if (!buf) return NAN;
+  double v = lb_harness_reasonably_bad(buf, metric_values(s, m, buf));
+  free(buf);
+  return v;
+}
+
+double lb_harness_side_phase_mean(const struct lb_harness_side *s, enum lb_harness_phase p) {
+  return s->phase_n ? s->phase_sum[p] / (double)s->phase_n : NAN;
+}
+
+void lb_harness_compare_decide(const struct lb_harness_tolerance *tol,
+                               struct lb_harness_scenario_cmp *c) {
+  c->ks_d = c->ks_p = c->ks_d_whole = NAN;
+  if (c->sim.has_distribution && c->real.has_distribution && c->sim.nlatency &&
+      c->real.nlatency) {
+    lb_harness_ks_sorted(c->sim.latency, c->sim.nlatency, c->real.latency, c->real.nlatency,
+                         &c->ks_d, &c->ks_p);
+    double *whole = malloc(c->real.nlatency * sizeof(double));
+    if (whole) {
+      for (size_t i = 0; i < c->real.nlatency; i++) whole[i] = round(c->real.latency[i]);
+      lb_harness_ks_sorted(c->sim.latency, c->sim.nlatency, whole, c->real.nlatency,
+                           &c->ks_d_whole, NULL);
+      free(whole);
+    }
+  }
+  lb_harness_verdict_decide(tol, lb_harness_side_mean(&c->sim, LB_HM_MEAN_LATENCY),
+                            lb_harness_side_mean(&c->real, LB_HM_MEAN_LATENCY),
+                            lb_harness_side_mean(&c->sim, LB_HM_P99_LATENCY),
+                            lb_harness_side_mean(&c->real, LB_HM_P99_LATENCY), c->ks_d_whole,
+                            &c->verdict);
+}
+
+int lb_harness_compare_scores(const struct lb_harness_compare *cmp, bool real, int *scores) {
+  int n = cmp->n;
+  double *v = malloc(((size_t)n + 1) * sizeof(double));
+  int *s = malloc(((size_t)n + 1) * sizeof(int));
+  if (!v || !s) {
+    free(v);
+    free(s);
+    return -ENOMEM;
+  }
+  for (int i = 0; i < n; i++) scores[i * (LB_HARNESS_SCORED + 1) + LB_HARNESS_SCORED] = 0;
+  for (int k = 0; k < LB_HARNESS_SCORED; k++) {
+    for (int i = 0; i < n; i++)
+      v[i] = lb_harness_side_bad(real ? &cmp->items[i].real : &cmp->items[i].sim,
+                                 lb_harness_scored_metrics[k]);
+    lb_harness_quintile_scores(v, (size_t)n, s);
+    for (int i = 0; i < n; i++) {
+      scores[i * (LB_HARNESS_SCORED + 1) + k] = s[i];
+      scores[i * (LB_HARNESS_SCORED + 1) + LB_HARNESS_SCORED] += s[i];
+    }
+  }
+  free(v);
+  free(s);
+  return 0;
+}
+
+/* lbsim SCENARIO --runs R --seed S --set data_frequency=1 ... (bounded). */
+static int run_sim(const struct lb_harness_opts *o, const struct lb_scenario *sc,
+                   const char *scenario_file, int runs, const char *dir, char *err,
+                   size_t errlen) {
+  char bin[LB_HARNESS_PATH_MAX], r[16], seed[32], pattern[LB_HARNESS_PATH_MAX + 256];
+  char summary[LB_HARNESS_PATH_MAX + 256], log[LB_HARNESS_PATH_MAX + 256];
+  int rc = lb_harness_find_binary(o->bin_dir, "lbsim", bin, sizeof(bin), err, errlen);
+  if (rc < 0) return rc;
+  snprintf(r, sizeof(r), "%d", runs);
+  snprintf(seed, sizeof(seed), "%llu", (unsigned long long)sc->seed);
+  snprintf(pattern, sizeof(pattern), "%s/requests-%%r.csv", dir);
+  snprintf(summary, sizeof(summary), "%s/summary.csv", dir);
+  snprintf(log, sizeof(log), "%s/lbsim.log", dir);
+  char *argv[] = {bin,        (char *)scenario_file,  "--runs", r,       "--seed",
+                  seed,       "--set",                "data_frequency=1", "--summary-csv",
+                  summary,    "--requests-csv",       pattern, "--quiet", NULL};
+  struct lb_harness_group g;
+  lb_harness_group_init(&g);
+  int k = lb_harness_group_spawn(&g, argv, log, "lbsim");
+  if (k < 0) {
+    snprintf(err, errlen, "cannot start %s: %s", bin, strerror(-k));
+    lb_harness_group_close(&g);
+    return k;
+  }
+  size_t which = (size_t)k;
+  bool done = lb_harness_group_wait(&g, &which, 1, SIM_TIME_LIMIT_MS);
+  struct lb_harness_proc p = g.procs[k];
+  lb_harness_group_close(&g);
+  if (!done) {
+    snprintf(err, errlen, lb_harness_stop_signal ? "interrupted: lbsim stopped"
+                                                 : "lbsim ran past %d s: stopped (log: %s)",
+             SIM_TIME_LIMIT_MS / 1000, log);
+    return lb_harness_stop_signal ? -EINTR : -ETIMEDOUT;
+  }
+  if (!WIFEXITED(p.status) || WEXITSTATUS(p.status) != 0) {
+    char how[80];
+    lb_harness_proc_describe(&p, how, sizeof(how));
+    snprintf(err, errlen, "lbsim failed (%s) on %s; see %s", how, scenario_file, log);
+    return -ECHILD;
+  }
+  return 0;
+}
+
+static void fmt_num(char *buf, size_t len, double v) {
+  if (isnan(v))
+    snprintf(buf, len, "-");
+  else
+    snprintf(buf, len, "%.2f", v);
+}
+
+static void print_scenario(FILE *out, const struct lb_harness_compare *cmp,
+                           const struct lb_harness_scenario_cmp *c) {
+  double ms = (double)c->sc.tick_ns / 1e6;
+  fprintf(out, "\n== %s: picker %s, %d servers, %d clients, tick %g ms, %d sim runs, %d real "
+               "runs\n",
+          c->sc.name, c->sc.picker, c->sc.servers, c->sc.clients, ms, c->sim.nruns, c->real.nruns);
+  fprintf(out, "%-24s %10s %10s %10s %10s %10s %8s\n", "metric (ticks, %)", "sim mean", "sim bad",
+          "real mean", "real bad", "diff", "ratio");
+  for (int m = 0; m < LB_HM_COUNT; m++) {
+    double sm = lb_harness_side_mean(&c->sim, m), sb = lb_harness_side_bad(&c->sim, m);
+    double rm = lb_harness_side_mean(&c->real, m), rb = lb_harness_side_bad(&c->real, m);
+    char a[32], b[32], d[32], e[32], f[32], g[32];
+    fmt_num(a, sizeof(a), sm);
+    fmt_num(b, sizeof(b), sb);
+    fmt_num(d, sizeof(d), rm);
+    fmt_num(e, sizeof(e), rb);
+    fmt_num(f, sizeof(f), rm - sm);
+    fmt_num(g, sizeof(g), sm != 0 ? rm / sm : NAN);
+    fprintf(out, "%-24s %10s %10s %10s %10s %10s %8s\n", lb_harness_metric_names[m], a, b, d, e,
+            f, g);
+  }
+  fprintf(out, "(bad = the seed's reasonably bad run: mean + stdev across runs; 1 tick = %g ms)\n",
+          ms);
+  if (!isnan(c->ks_d))
+    fprintf(out, "KS two-sample: D = %.3f (p = %.3g), D with real latencies rounded to whole "
+                 "ticks = %.3f; %zu sim vs %zu real latencies\n",
+            c->ks_d, c->ks_p, c->ks_d_whole, c->sim.nlatency, c->real.nlatency);
+  if (c->sim.phase_n || c->real.phase_n) {
+    fprintf(out, "%-24s %10s %10s\n", "phase mean (ticks)", "sim", "real");
+    for (int p = 0; p < LB_HP_COUNT; p++) {
+      char a[32], b[32];
+      fmt_num(a, sizeof(a), lb_harness_side_phase_mean(&c->sim, p));
+      fmt_num(b, sizeof(b), lb_harness_side_phase_mean(&c->real, p));
+      fprintf(out, "%-24s %10s %10s\n", lb_harness_phase_names[p], a, b);
+    }
+  }
+  if (c->invalid_runs)
+    fprintf(out, "%d real run(s) not valid for comparison: %s (suggestion: %s)\n",
+            c->invalid_runs, c->invalid_reason, c->suggestion);
+  char tol[160];
+  lb_harness_tolerance_describe(&cmp->tol, tol, sizeof(tol));
+  fprintf(out, "verdict: %s — %s (rule: %s)\n", c->verdict.holds ? "holds" : "does not hold",
+          c->verdict.reason, tol);
+}
+
+static void print_scores(FILE *out, const struct lb_harness_compare *cmp) {
+  int *ss = malloc((size_t)cmp->n * (LB_HARNESS_SCORED + 1) * sizeof(int));
+  int *rs = malloc((size_t)cmp->n * (LB_HARNESS_SCORED + 1) * sizeof(int));
+  if (ss && rs && lb_harness_compare_scores(cmp, false, ss) == 0 &&
+      lb_harness_compare_scores(cmp, true, rs) == 0) {
+    fprintf(out, "\n== Scores across scenarios (the seed's quintiles of the reasonably bad run; "
+                 "5 = very good), sim | real\n%-28s", "algorithm");
+    for (int k = 0; k < LB_HARNESS_SCORED; k++)
+      fprintf(out, " %13.13s", lb_harness_metric_names[lb_harness_scored_metrics[k]]);
+    fprintf(out, " %13s\n", "total");
+    for (int i = 0; i < cmp->n; i++) {
+      fprintf(out, "%-28.28s", cmp->items[i].sc.name);
+      for (int k = 0; k <= LB_HARNESS_SCORED; k++) {
+        int at = i * (LB_HARNESS_SCORED + 1) + k;
+        fprintf(out, " %6d | %-4d", ss[at], rs[at]);
+      }
+      fputc('\n', out);
+    }
+  }
+  free(ss);
+  free(rs);
+  if (isnan(cmp->spearman_mean_latency))
+    fprintf(out, "Spearman rank correlation of the algorithms by mean latency: needs 2 or more "
+                 "scenarios with distinct figures\n");
+  else
+    fprintf(out, "Spearman rank correlation of the algorithms by mean latency, sim vs real: %.3f\n",
+            cmp->spearman_mean_latency);
+}
+
+static void print_verdicts(FILE *out, const struct lb_harness_compare *cmp) {
+  char tol[160];
+  lb_harness_tolerance_describe(&cmp->tol, tol, sizeof(tol));
+  fprintf(out, "\n== Verdicts (%s)\n%-28s %-14s %10s %10s %8s %8s  %s\n", tol, "scenario",
+          "verdict", "mean ratio", "p99 ratio", "KS D", "valid", "why");
+  for (int i = 0; i < cmp->n; i++) {
+    const struct lb_harness_scenario_cmp *c = &cmp->items[i];
+    double mr = lb_harness_side_mean(&c->real, LB_HM_MEAN_LATENCY) /
+                lb_harness_side_mean(&c->sim, LB_HM_MEAN_LATENCY);
+    double pr = lb_harness_side_mean(&c->real, LB_HM_P99_LATENCY) /
+                lb_harness_side_mean(&c->sim, LB_HM_P99_LATENCY);
+    char a[32], b[32], d[32];
+    fmt_num(a, sizeof(a), mr);
+    fmt_num(b, sizeof(b), pr);
+    snprintf(d, sizeof(d), isnan(c->ks_d_whole) ? "-" : "%.3f", c->ks_d_whole);
+    fprintf(out, "%-28.28s %-14s %10s %10s %8s %8s  %s\n", c->sc.name,
+            c->verdict.holds ? "holds" : "does not hold", a, b, d,
+            c->invalid_runs ? "NO" : "yes", c->verdict.reason);
+  }
+}
+
+/* One scenario: both sides, in out/<name>/. */
+static int compare_one(struct lb_harness_compare *cmp, const char *path,
+                       struct lb_harness_scenario_cmp *c, char *err, size_t errlen) {
+  const struct lb_harness_opts *o = &cmp->opts;
+  char dir[LB_HARNESS_PATH_MAX + 160], simdir[LB_HARNESS_PATH_MAX + 176];
+  char file[LB_HARNESS_PATH_MAX + 192], serr[512];
+  int rc;
+  if ((rc = lb_harness_scenario_load(path, o->runs, true, &c->sc, err, errlen)) < 0) return rc;
+  int runs = c->sc.runs > 0 ? c->sc.runs : 1;
+  snprintf(dir, sizeof(dir), "%s/%s", o->out_dir, c->sc.name);
+  snprintf(simdir, sizeof(simdir), "%s/sim", dir);
+  if ((rc = lb_harness_mkdirs(simdir)) < 0) {
+    snprintf(err, errlen, "cannot create %s: %s", simdir, strerror(-rc));
+    return rc;
+  }
+  snprintf(file, sizeof(file), "%s/scenario.yaml", dir);
+  FILE *f = fopen(file, "w");
+  if (!f || lb_scenario_write(&c->sc, f) < 0 || fclose(f) != 0) {
+    snprintf(err, errlen, "cannot write %s", file);
+    return -EIO;
+  }
+  /* The simulated side. */
+  if (cmp->sim_csv[0]) {
+    rc = lb_harness_side_add_summary_csv(&c->sim, cmp->sim_csv, c->sc.name, err, errlen);
+    if (rc < 0) return rc;
+    if (rc == 0) {
+      snprintf(err, errlen, "--sim-csv %s: no row with algorithm '%s'", cmp->sim_csv, c->sc.name);
+      return -ENOENT;
+    }
+  } else {
+    if (o->progress) fprintf(stderr, "%s: simulating %d run(s)\n", c->sc.name, runs);
+    if ((rc = run_sim(o, &c->sc, file, runs, simdir, err, errlen)) < 0) return rc;
+    for (int r = 0; r < runs; r++) {
+      char csv[LB_HARNESS_PATH_MAX + 224];
+      snprintf(csv, sizeof(csv), "%s/requests-%d.csv", simdir, r);
+      if ((rc = lb_harness_side_add_requests(&c->sim, csv, err, errlen)) < 0) return rc;
+    }
+  }
+  /* The real side. */
+  for (int r = 0; r < runs; r++) {
+    char rundir[LB_HARNESS_PATH_MAX + 224];
+    struct lb_harness_run_result res;
+    snprintf(rundir, sizeof(rundir), "%s/real/run-%d", dir, r);
+    if ((rc = lb_harness_run_one(o, &c->sc, r, rundir, &res, err, errlen)) < 0) return rc;
+    if ((rc = lb_harness_side_add_requests(&c->real, res.requests_csv, serr, sizeof(serr))) < 0) {
+      snprintf(err, errlen, "%s", serr);
+      return rc;
+    }
+    if (!res.health.valid) {
+      if (!c->invalid_runs) {
+        snprintf(c->invalid_reason, sizeof(c->invalid_reason), "run %d: %.480s", r,
+                 res.health.reason);
+        snprintf(c->suggestion, sizeof(c->suggestion), "%s", res.health.suggestion);
+      }
+      c->invalid_runs++;
+    }
+  }
+  lb_harness_side_finish(&c->sim);
+  lb_harness_side_finish(&c->real);
+  lb_harness_compare_decide(&cmp->tol, c);
+  return 0;
+}
+
+int lb_harness_compare_main(struct lb_harness_compare *cmp, char *const *scenarios, int nscenarios,
+                            FILE *out, char *err, size_t errlen) {
+  int rc = 0;
+  cmp->items = calloc((size_t)nscenarios, sizeof(*cmp->items));
+  if (!cmp->items) return -ENOMEM;
+  for (int i = 0; i < nscenarios; i++) {
+    rc = compare_one(cmp, scenarios[i], &cmp->items[i], err, errlen);
+    cmp->n = i + 1;
+    if (rc < 0) {
+      cmp->n = i; /* a half-loaded scenario is not reported */
+      lb_harness_side_close(&cmp->items[i].sim);
+      lb_harness_side_close(&cmp->items[i].real);
+      return rc;
+    }
+    print_scenario(out, cmp, &cmp->items[i]);
+    fflush(out);
+  }
+  double *sm = malloc(((size_t)cmp->n + 1) * sizeof(double));
+  double *rm = malloc(((size_t)cmp->n + 1) * sizeof(double));
+  cmp->spearman_mean_latency = NAN;
+  if (sm && rm) {
+    for (int i = 0; i < cmp->n; i++) {
+      sm[i] = lb_harness_side_mean(&cmp->items[i].sim, LB_HM_MEAN_LATENCY);
+      rm[i] = lb_harness_side_mean(&cmp->items[i].real, LB_HM_MEAN_LATENCY);
+    }
+    cmp->spearman_mean_latency = lb_harness_spearman(sm, rm, (size_t)cmp->n);
+  }
+  free(sm);
+  free(rm);
+  print_scores(out, cmp);
+  if ((rc = lb_harness_report_write(cmp, cmp->opts.out_dir, err, errlen)) < 0) return rc;
+  print_verdicts(out, cmp);
+  fprintf(out, "\nreport: %s/report.html\n", cmp->opts.out_dir);
+  return 0;
+}
+
+void lb_harness_compare_close(struct lb_harness_compare *cmp) {
+  for (int i = 0; i < cmp->n; i++) {
+    lb_harness_side_close(&cmp->items[i].sim);
+    lb_harness_side_close(&cmp->items[i].real);
+  }
+  free(cmp->items);
+  cmp->items = NULL;
+  cmp->n = 0;
+}

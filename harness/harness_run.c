@@ -1,0 +1,622 @@
+#include "harness_run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "expr.h"
+#include "harness_proc.h"
+#include "reqlog.h"
+
+#define SERVER_PORT_WAIT_S 10.0
+#define SERVER_DRAIN_MS 5000
+#define STOP_GRACE_MS 2000
+
+void lb_harness_opts_defaults(struct lb_harness_opts *o) {
+  memset(o, 0, sizeof(*o));
+  snprintf(o->out_dir, sizeof(o->out_dir), "out");
+  o->progress = true;
+  o->start_delay_s = 0.5;
+}
+
+int lb_harness_mkdirs(const char *path) {
+  char buf[LB_HARNESS_PATH_MAX];
+  if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) return -ENAMETOOLONG;
+  for (char *p = buf + 1;; p++) {
+    if (*p == '/' || *p == '\0') {
+      char saved = *p;
+      *p = '\0';
+      if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -errno;
+      *p = saved;
+      if (saved == '\0') break;
+    }
+  }
+  return 0;
+}
+
+int lb_harness_scenario_load(const char *path, int runs, bool every_request,
+                             struct lb_scenario *sc, char *err, size_t errlen) {
+  char text[16];
+  int rc;
+  lb_scenario_defaults(sc);
+  if ((rc = lb_scenario_load(path, sc, err, errlen)) < 0) return rc;
+  if (runs > 0) {
+    snprintf(text, sizeof(text), "%d", runs);
+    if ((rc = lb_scenario_set(sc, "runs", text, err, errlen)) < 0) return rc;
+  }
+  if (every_request && (rc = lb_scenario_set(sc, "data_frequency", "1", err, errlen)) < 0)
+    return rc;
+  return lb_scenario_finish(sc, err, errlen);
+}
+
+static bool executable(const char *path) { return access(path, X_OK) == 0; }
+
+/* Tries DIR/NAME, then DIR/SUB/NAME, then DIR/../SUB/NAME. */
+static bool try_dir(const char *dir, const char *sub, const char *name, char *out, size_t len) {
+  for (size_t k = 0; k < 3; k++) {
+    char tmp[LB_HARNESS_PATH_MAX * 2];
+    if (k == 0)
+      snprintf(tmp, sizeof(tmp), "%s/%s", dir, name);
+    else
+      snprintf(tmp, sizeof(tmp), k == 1 ? "%s/%s/%s" : "%s/../%s/%s", dir, sub, name);
+    if (executable(tmp) && strlen(tmp) < len) {
+      snprintf(out, len, "%s", tmp);
+      return true;
+    }
+  }
+  return false;
+}
+
+int lb_harness_find_binary(const char *bin_dir, const char *name, char *out, size_t len, char *err,
+                           size_t errlen) {
+  const char *sub = strcmp(name, "lbsim") == 0 ? "sim" : name;
+  if (bin_dir && *bin_dir) {
+    if (try_dir(bin_dir, sub, name, out, len)) return 0;
+    snprintf(err, errlen, "--bin-dir %s: no executable %s there (nor in %s/%s)", bin_dir, name,
+             bin_dir, sub);
+    return -ENOENT;
+  }
+  const char *env = getenv("LB_BINARY_DIR");
+  if (env && *env && try_dir(env, sub, name, out, len)) return 0;
+  char self[LB_HARNESS_PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n > 0) {
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash) *slash = '\0';
+    if (try_dir(self, sub, name, out, len)) return 0;
+  }
+  snprintf(err, errlen,
+           "cannot find %s: looked next to lbharness, in its build tree and in $LB_BINARY_DIR; "
+           "build it or pass --bin-dir",
+           name);
+  return -ENOENT;
+}
+
+static int64_t realtime_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Reads "tcp=PORT udp=PORT\n"; 1 when complete, 0 when not there yet. */
+static int read_port_file(const char *path, int *tcp, int *udp) {
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  char line[128] = "";
+  int ok = fgets(line, sizeof(line), f) != NULL && strchr(line, '\n') != NULL &&
+           sscanf(line, "tcp=%d udp=%d", tcp, udp) == 2;
+  fclose(f);
+  return ok ? 1 : 0;
+}
+
+/* The last lines of a daemon's log, for error messages. */
+static void log_tail(const char *path, char *buf, size_t len) {
+  buf[0] = '\0';
+  FILE *f = fopen(path, "r");
+  if (!f) return;
+  char tmp[4096];
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  long from = size > (long)sizeof(tmp) - 1 ? size - (long)sizeof(tmp) + 1 : 0;
+  fseek(f, from, SEEK_SET);
+  size_t got = fread(tmp, 1, sizeof(tmp) - 1, f);
+  fclose(f);
+  tmp[got] = '\0';
+  while (got > 0 && tmp[got - 1] == '\n') tmp[--got] = '\0';
+  const char *start = tmp;
+  int lines = 0;
+  for (size_t i = got; i > 0; i--)
+    if (tmp[i - 1] == '\n' && ++lines == 3) {
+      start = tmp + i;
+      break;
+    }
+  size_t n = strlen(start);
+  if (n >= len) {
+    start += n - len + 1; /* keep the end */
+    n = len - 1;
+  }
+  memcpy(buf, start, n + 1);
+}
+
+/* A client log that grows during the run: counts complete lines. */
+struct growing_log {
+  char path[LB_HARNESS_PATH_MAX];
+  off_t offset;
+  long lines, errors;
+};
+
+static void growing_log_update(struct growing_log *g) {
+  int fd = open(g->path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t got = pread(fd, buf, sizeof(buf) - 1, g->offset);
+    if (got <= 0) break;
+    buf[got] = '\0';
+    char *last = buf + got - 1;
+    while (last >= buf && *last != '\n') last--;
+    if (last < buf) last = NULL;
+    if (!last) {
+      if (got == (ssize_t)sizeof(buf) - 1) g->offset += got; /* absurd line: skip */
+      break;
+    }
+    for (char *line = buf; line <= last;) {
+      char *nl = strchr(line, '\n');
+      *nl = '\0';
+      g->lines++;
+      if (strstr(line, ",failed") || strstr(line, ",timed_out")) g->errors++;
+      line = nl + 1;
+    }
+    g->offset += last - buf + 1;
+  }
+  close(fd);
+}
+
+struct fleet {
+  struct lb_harness_group group;
+  size_t *servers, *clients; /* indices in group.procs */
+  int nservers, nclients;
+  int *tcp, *udp;
+  struct growing_log *logs;
+  char (*server_logs)[LB_HARNESS_PATH_MAX];
+  char (*client_logs)[LB_HARNESS_PATH_MAX];
+};
+
+static void fleet_free(struct fleet *f) {
+  lb_harness_group_close(&f->group);
+  free(f->servers);
+  free(f->clients);
+  free(f->tcp);
+  free(f->udp);
+  free(f->logs);
+  free(f->server_logs);
+  free(f->client_logs);
+}
+
+/* Fails the run with the first daemon that exited before its time. */
+static bool early_exit(struct fleet *f, bool clients_too, char *err, size_t errlen) {
+  char how[80], tail[600];
+  for (int i = 0; i < f->nservers; i++) {
+    struct lb_harness_proc *p = &f->group.procs[f->servers[i]];
+    if (p->exited) {
+      lb_harness_proc_describe(p, how, sizeof(how));
+      log_tail(f->server_logs[i], tail, sizeof(tail));
+      snprintf(err, errlen, "server %d stopped early (%s); its log %s ends:\n%s", i, how,
+               f->server_logs[i], tail);
+      return true;
+    }
+  }
+  for (int i = 0; clients_too && i < f->nclients; i++) {
+    struct lb_harness_proc *p = &f->group.procs[f->clients[i]];
+    if (p->exited && !(WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0)) {
+      lb_harness_proc_describe(p, how, sizeof(how));
+      log_tail(f->client_logs[i], tail, sizeof(tail));
+      snprintf(err, errlen, "client process %d failed (%s); its log %s ends:\n%s", i, how,
+               f->client_logs[i], tail);
+      return true;
+    }
+  }
+  return false;
+}
+
+static int stopped(char *err, size_t errlen) {
+  snprintf(err, errlen, "interrupted by signal %d: fleet stopped", (int)lb_harness_stop_signal);
+  return -EINTR;
+}
+
+static int start_servers(const struct lb_harness_opts *o, const char *server_bin,
+                         const char *scenario_file, int run, const char *board, double max_rt,
+                         const char *dir, struct fleet *f, char *err, size_t errlen) {
+  char idx[16], runs[16], port_file[LB_HARNESS_PATH_MAX], stats[LB_HARNESS_PATH_MAX], rt[32];
+  snprintf(runs, sizeof(runs), "%d", run);
+  snprintf(rt, sizeof(rt), "%.0f", ceil(max_rt));
+  for (int i = 0; i < f->nservers; i++) {
+    snprintf(idx, sizeof(idx), "%d", i);
+    snprintf(port_file, sizeof(port_file), "%s/server-%d.port", dir, i);
+    snprintf(stats, sizeof(stats), "%s/server-%d.stats", dir, i);
+    snprintf(f->server_logs[i], LB_HARNESS_PATH_MAX, "%s/server-%d.log", dir, i);
+    unlink(port_file);
+    char *argv[32];
+    int a = 0;
+    argv[a++] = (char *)server_bin;
+    argv[a++] = "--scenario";
+    argv[a++] = (char *)scenario_file;
+    argv[a++] = "--index";
+    argv[a++] = idx;
+    argv[a++] = "--run";
+    argv[a++] = runs;
+    argv[a++] = "--port";
+    argv[a++] = "0";
+    argv[a++] = "--udp-port";
+    argv[a++] = "0";
+    argv[a++] = "--port-file";
+    argv[a++] = port_file;
+    argv[a++] = "--max-runtime";
+    argv[a++] = rt;
+    argv[a++] = "--stats";
+    argv[a++] = stats;
+    if (board) {
+      argv[a++] = "--board";
+      argv[a++] = (char *)board;
+    }
+    argv[a] = NULL;
+    char name[32];
+    snprintf(name, sizeof(name), "server %d", i);
+    int k = lb_harness_group_spawn(&f->group, argv, f->server_logs[i], name);
+    if (k < 0) {
+      snprintf(err, errlen, "cannot start %s: %s", server_bin, strerror(-k));
+      return k;
+    }
+    f->servers[i] = (size_t)k;
+  }
+  /* Every server writes its port file once it listens. */
+  (void)o;
+  double deadline = lb_harness_now() + SERVER_PORT_WAIT_S;
+  for (int i = 0; i < f->nservers;) {
+    snprintf(port_file, sizeof(port_file), "%s/server-%d.port", dir, i);
+    if (read_port_file(port_file, &f->tcp[i], &f->udp[i])) {
+      i++;
+      continue;
+    }
+    lb_harness_group_poll(&f->group);
+    if (early_exit(f, false, err, errlen)) return -ECHILD;
+    if (lb_harness_stop_signal) return stopped(err, errlen);
+    if (lb_harness_now() > deadline) {
+      snprintf(err, errlen, "server %d did not write %s within %.0f s (log: %s)", i, port_file,
+               SERVER_PORT_WAIT_S, f->server_logs[i]);
+      return -ETIMEDOUT;
+    }
+    lb_harness_sleep_ms(10);
+  }
+  return 0;
+}
+
+static int start_clients(const char *client_bin, const struct lb_scenario *sc,
+                         const char *scenario_file, int run, const char *board, double max_rt,
+                         int64_t start_ns, const char *dir, struct fleet *f, char *err,
+                         size_t errlen) {
+  size_t slen = (size_t)f->nservers * 40 + 1;
+  char *servers = malloc(slen);
+  if (!servers) return -ENOMEM;
+  servers[0] = '\0';
+  for (int i = 0; i < f->nservers; i++) {
+    size_t used = strlen(servers);
+    snprintf(servers + used, slen - used, "%s127.0.0.1:%d:%d", i ? "," : "", f->tcp[i], f->udp[i]);
+  }
+  char clients[48], runs[16], start[32], rt[32], stats[LB_HARNESS_PATH_MAX];
+  snprintf(runs, sizeof(runs), "%d", run);
+  snprintf(start, sizeof(start), "%lld", (long long)start_ns);
+  snprintf(rt, sizeof(rt), "%.0f", ceil(max_rt));
+  int first = 0, rc = 0;
+  for (int k = 0; k < f->nclients; k++) {
+    int count = sc->clients / f->nclients + (k < sc->clients % f->nclients ? 1 : 0);
+    snprintf(clients, sizeof(clients), "%d:%d", first, count);
+    snprintf(f->logs[k].path, LB_HARNESS_PATH_MAX, "%s/client-%d.csv", dir, k);
+    snprintf(f->client_logs[k], LB_HARNESS_PATH_MAX, "%s/client-%d.log", dir, k);
+    snprintf(stats, sizeof(stats), "%s/client-%d.stats", dir, k);
+    char *argv[32];
+    int a = 0;
+    argv[a++] = (char *)client_bin;
+    argv[a++] = "--scenario";
+    argv[a++] = (char *)scenario_file;
+    argv[a++] = "--clients";
+    argv[a++] = clients;
+    argv[a++] = "--run";
+    argv[a++] = runs;
+    argv[a++] = "--servers";
+    argv[a++] = servers;
+    argv[a++] = "--log";
+    argv[a++] = f->logs[k].path;
+    argv[a++] = "--start-at-realtime-ns";
+    argv[a++] = start;
+    argv[a++] = "--stats";
+    argv[a++] = stats;
+    argv[a++] = "--max-runtime";
+    argv[a++] = rt;
+    if (board) {
+      argv[a++] = "--board";
+      argv[a++] = (char *)board;
+    }
+    argv[a] = NULL;
+    char name[64];
+    snprintf(name, sizeof(name), "clients %s", clients);
+    int idx = lb_harness_group_spawn(&f->group, argv, f->client_logs[k], name);
+    if (idx < 0) {
+      snprintf(err, errlen, "cannot start %s: %s", client_bin, strerror(-idx));
+      rc = idx;
+      break;
+    }
+    f->clients[k] = (size_t)idx;
+    first += count;
+  }
+  free(servers);
+  return rc;
+}
+
+/* Waits for the clients to finish by themselves, with progress lines. */
+static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenario *sc, int run,
+                        int64_t start_ns, double deadline, struct fleet *f, char *err,
+                        size_t errlen) {
+  bool tty = isatty(2);
+  double next_print = 0;
+  for (;;) {
+    size_t running = 0;
+    lb_harness_group_poll(&f->group);
+    for (int k = 0; k < f->nclients; k++)
+      if (!f->group.procs[f->clients[k]].exited) running++;
+    if (early_exit(f, true, err, errlen)) return -ECHILD;
+    if (lb_harness_stop_signal) return stopped(err, errlen);
+    double now = lb_harness_now();
+    if (o->progress && (now >= next_print || running == 0)) {
+      long done = 0, errors = 0;
+      for (int k = 0; k < f->nclients; k++) {
+        growing_log_update(&f->logs[k]);
+        done += f->logs[k].lines > 0 ? f->logs[k].lines - 1 : 0;
+        errors += f->logs[k].errors;
+      }
+      double ticks = (double)(realtime_ns() - start_ns) / (double)sc->tick_ns;
+      if (ticks < 0) ticks = 0;
+      if (ticks > sc->total_ticks) ticks = sc->total_ticks;
+      fprintf(stderr, "%s%s run %d: tick %.0f/%d, %ld requests logged, %ld errors, %zu/%d client "
+                      "processes running%s",
+              tty ? "\r\033[K" : "", sc->name, run, ticks, sc->total_ticks, done, errors, running,
+              f->nclients, tty ? "" : "\n");
+      next_print = now + (tty ? 0.2 : 2.0);
+    }
+    if (running == 0) break;
+    if (now > deadline) {
+      if (o->progress && tty) fputc('\n', stderr);
+      snprintf(err, errlen, "client processes still running %.0f s after the start: fleet stopped",
+               deadline - (lb_harness_now() - now));
+      return -ETIMEDOUT;
+    }
+    lb_harness_sleep_ms(50);
+  }
+  if (o->progress && tty) fputc('\n', stderr);
+  return 0;
+}
+
+/* Merges the clients' logs into one CSV and summarises it. */
+static int collect(const struct lb_scenario *sc, int run, struct fleet *f,
+                   struct lb_harness_run_result *res, char *err, size_t errlen) {
+  struct lb_summary_acc *acc = NULL;
+  FILE *out = NULL;
+  int rc = lb_summary_acc_new(&acc);
+  if (rc < 0) return rc;
+  out = fopen(res->requests_csv, "w");
+  if (!out) {
+    rc = -errno;
+    snprintf(err, errlen, "%s: %s", res->requests_csv, strerror(errno));
+    goto done;
+  }
+  lb_reqlog_write_header(out);
+  for (int k = 0; k < f->nclients; k++) {
+    struct lb_reqlog_reader *r = NULL;
+    if ((rc = lb_reqlog_reader_open(f->logs[k].path, &r, err, errlen)) < 0) goto done;
+    struct lb_request_record rec;
+    while ((rc = lb_reqlog_reader_next(r, &rec, err, errlen)) == 1) {
+      lb_reqlog_write(out, &rec);
+      if ((rc = lb_summary_acc_add(acc, &rec)) < 0) break;
+    }
+    lb_reqlog_reader_close(r);
+    if (rc < 0) goto done;
+  }
+  if ((rc = lb_summary_compute(acc, &res->summary)) < 0) goto done;
+  char path[LB_HARNESS_PATH_MAX + 16];
+  snprintf(path, sizeof(path), "%s/summary.csv", res->dir);
+  FILE *s = fopen(path, "w");
+  if (!s) {
+    rc = -errno;
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    goto done;
+  }
+  lb_summary_write_header(s);
+  lb_summary_write_row(s, sc->name, run, res->seed, &res->summary);
+  fclose(s);
+  rc = 0;
+done:
+  if (out && fclose(out) != 0 && rc == 0) rc = -EIO;
+  lb_summary_acc_free(acc);
+  return rc;
+}
+
+/* Fleet health from the daemons' --stats files and their rusage. */
+static void assess(const struct lb_scenario *sc, double wall_s, struct fleet *f,
+                   struct lb_harness_run_result *res) {
+  struct lb_harness_health_input *in = &res->health_in;
+  memset(in, 0, sizeof(*in));
+  in->tick_ms = (double)sc->tick_ns / 1e6;
+  in->timer_p99_us = -1;
+  in->send_p99_us = -1;
+  in->wall_s = wall_s;
+  in->fleet_cpu_s = lb_harness_group_cpu_seconds(&f->group);
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  in->cores = cores > 0 ? (int)cores : 1;
+  bool have_counts = true;
+  char path[LB_HARNESS_PATH_MAX + 32];
+  struct lb_harness_kv kv;
+  double v;
+  for (int k = 0; k < f->nclients; k++) {
+    snprintf(path, sizeof(path), "%s/client-%d.stats", res->dir, k);
+    if (lb_harness_kv_load(path, &kv) < 0) {
+      have_counts = false;
+      continue;
+    }
+    if (lb_harness_kv_get(&kv, "timer_lateness_p99_us", &v) && v > in->timer_p99_us)
+      in->timer_p99_us = v;
+    if (lb_harness_kv_get(&kv, "send_lateness_p99_us", &v) && v > in->send_p99_us)
+      in->send_p99_us = v;
+    const char *const keys[] = {"sent", "completed", "failed", "timed_out"};
+    long *dst[] = {&in->sent, &in->completed, &in->failed, &in->timed_out};
+    for (int j = 0; j < 4; j++) {
+      if (lb_harness_kv_get(&kv, keys[j], &v))
+        *dst[j] += (long)v;
+      else
+        have_counts = false;
+    }
+  }
+  for (int i = 0; i < f->nservers; i++) {
+    snprintf(path, sizeof(path), "%s/server-%d.stats", res->dir, i);
+    if (lb_harness_kv_load(path, &kv) == 0 && lb_harness_kv_get(&kv, "timer_lateness_p99_us", &v) &&
+        v > in->timer_p99_us)
+      in->timer_p99_us = v;
+  }
+  if (!have_counts) { /* fall back on the logs' own accounting */
+    in->sent = res->summary.requests;
+    in->completed = res->summary.completed;
+    in->failed = res->summary.failed;
+    in->timed_out = res->summary.timed_out;
+  }
+  lb_harness_health_check(in, &res->health);
+}
+
+int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario *sc, int run,
+                       const char *run_dir, struct lb_harness_run_result *res, char *err,
+                       size_t errlen) {
+  char server_bin[LB_HARNESS_PATH_MAX], client_bin[LB_HARNESS_PATH_MAX];
+  char scenario_file[LB_HARNESS_PATH_MAX + 32], board_buf[64];
+  const char *board = NULL;
+  struct fleet f;
+  int rc;
+  memset(&f, 0, sizeof(f));
+  memset(res, 0, sizeof(*res));
+  res->run = run;
+  res->seed = (unsigned long long)sc->seed + (unsigned long long)run;
+  snprintf(res->dir, sizeof(res->dir), "%s", run_dir);
+  if (snprintf(res->requests_csv, sizeof(res->requests_csv), "%s/requests.csv", run_dir) >=
+      (int)sizeof(res->requests_csv))
+    return -ENAMETOOLONG;
+  if (o->netns) {
+    snprintf(err, errlen, "--hosts netns: not available in this build (use --hosts local)");
+    return -ENOTSUP;
+  }
+  if ((rc = lb_harness_find_binary(o->bin_dir, "lbserver", server_bin, sizeof(server_bin), err,
+                                   errlen)) < 0 ||
+      (rc = lb_harness_find_binary(o->bin_dir, "lbclient", client_bin, sizeof(client_bin), err,
+                                   errlen)) < 0)
+    return rc;
+  if ((rc = lb_harness_mkdirs(run_dir)) < 0) {
+    snprintf(err, errlen, "cannot create %s: %s", run_dir, strerror(-rc));
+    return rc;
+  }
+  snprintf(scenario_file, sizeof(scenario_file), "%s/scenario.yaml", run_dir);
+  FILE *sf = fopen(scenario_file, "w");
+  if (!sf || lb_scenario_write(sc, sf) < 0 || fclose(sf) != 0) {
+    snprintf(err, errlen, "cannot write %s", scenario_file);
+    return -EIO;
+  }
+  struct lb_picker_spec *spec = NULL;
+  char perr[256];
+  if (lb_picker_spec_parse(sc->picker, &spec, perr, sizeof(perr)) < 0) {
+    snprintf(err, errlen, "%s: picker: %s", sc->path, perr);
+    return -EINVAL;
+  }
+  if (lb_picker_spec_needs_oracle(spec)) {
+    snprintf(board_buf, sizeof(board_buf), "/lbharness-%d-%d", (int)getpid(), run);
+    board = board_buf;
+  }
+  lb_picker_spec_free(spec);
+
+  f.nservers = sc->servers;
+  f.nclients = o->client_procs > 0 ? o->client_procs : (sc->clients < 4 ? sc->clients : 4);
+  if (f.nclients > sc->clients) f.nclients = sc->clients;
+  lb_harness_group_init(&f.group);
+  f.servers = calloc((size_t)f.nservers, sizeof(*f.servers));
+  f.tcp = calloc((size_t)f.nservers, sizeof(int));
+  f.udp = calloc((size_t)f.nservers, sizeof(int));
+  f.server_logs = calloc((size_t)f.nservers, sizeof(*f.server_logs));
+  f.clients = calloc((size_t)f.nclients, sizeof(*f.clients));
+  f.logs = calloc((size_t)f.nclients, sizeof(*f.logs));
+  f.client_logs = calloc((size_t)f.nclients, sizeof(*f.client_logs));
+  if (!f.servers || !f.tcp || !f.udp || !f.server_logs || !f.clients || !f.logs ||
+      !f.client_logs) {
+    rc = -ENOMEM;
+    snprintf(err, errlen, "out of memory");
+    goto done;
+  }
+  /* Bound: arrivals, then the longer of cooldown and request timeout. */
+  double tick_s = (double)sc->tick_ns / 1e9;
+  double timeout_ticks = sc->timeout_ticks > 0 ? sc->timeout_ticks : 4.0 * sc->total_ticks;
+  double tail = timeout_ticks > sc->max_cooldown ? timeout_ticks : sc->max_cooldown;
+  double budget_s = o->start_delay_s + (sc->total_ticks + tail) * tick_s * 1.5 + 10.0;
+  double max_rt = budget_s + 5.0;
+
+  if ((rc = start_servers(o, server_bin, scenario_file, run, board, max_rt, run_dir, &f, err,
+                          errlen)) < 0)
+    goto done;
+  int64_t start_ns = realtime_ns() + (int64_t)(o->start_delay_s * 1e9);
+  double t0 = lb_harness_now() + o->start_delay_s;
+  if ((rc = start_clients(client_bin, sc, scenario_file, run, board, max_rt, start_ns, run_dir, &f,
+                          err, errlen)) < 0)
+    goto done;
+  if ((rc = wait_clients(o, sc, run, start_ns, lb_harness_now() + budget_s, &f, err, errlen)) < 0)
+    goto done;
+  double wall_s = lb_harness_now() - t0;
+  /* Clients are done: servers drain and exit on SIGTERM. */
+  for (int i = 0; i < f.nservers; i++) lb_harness_proc_signal(&f.group, f.servers[i], SIGTERM);
+  if (!lb_harness_group_wait(&f.group, f.servers, (size_t)f.nservers, SERVER_DRAIN_MS)) {
+    if (lb_harness_stop_signal) {
+      rc = stopped(err, errlen);
+      goto done;
+    }
+    fprintf(stderr, "lbharness: servers did not exit %d ms after SIGTERM; killed\n",
+            SERVER_DRAIN_MS);
+  }
+  lb_harness_group_stop(&f.group, STOP_GRACE_MS);
+  if ((rc = collect(sc, run, &f, res, err, errlen)) < 0) goto done;
+  assess(sc, wall_s, &f, res);
+  rc = 0;
+done:
+  fleet_free(&f); /* stops and reaps whatever is left */
+  return rc;
+}
+
+void lb_harness_print_runs(FILE *f, const struct lb_scenario *sc,
+                           const struct lb_harness_run_result *res, int n) {
+  double ms = (double)sc->tick_ns / 1e6;
+  fprintf(f, "\n%s (tick %g ms)\n", sc->name, ms);
+  fprintf(f, "%4s %9s %9s %7s %9s %10s %10s %10s %10s %10s %10s  %s\n", "run", "requests",
+          "completed", "failed", "timed_out", "mean_tk", "p50_tk", "p99_tk", "mean_ms", "p50_ms",
+          "p99_ms", "valid");
+  for (int i = 0; i < n; i++) {
+    const struct lb_summary *s = &res[i].summary;
+    const struct lb_harness_health_input *h = &res[i].health_in;
+    fprintf(f, "%4d %9ld %9ld %7ld %9ld %10.2f %10.2f %10.2f %10.2f %10.2f %10.2f  %s\n",
+            res[i].run, h->sent, h->completed, h->failed, h->timed_out, s->mean_latency,
+            s->latency_q[0], s->latency_q[2], s->mean_latency * ms, s->latency_q[0] * ms,
+            s->latency_q[2] * ms, res[i].health.valid ? "yes" : "NO");
+  }
+  for (int i = 0; i < n; i++)
+    if (!res[i].health.valid)
+      fprintf(f, "run %d is not valid for comparison: %s (suggestion: %s)\n", res[i].run,
+              res[i].health.reason, res[i].health.suggestion);
+}
