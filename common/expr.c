@@ -496,6 +496,10 @@ bool lb_picker_spec_probes(const struct lb_picker_spec *spec)
 /* Shortest %g that reads back as the same double. */
 static void format_number(double v, char *buf, size_t len)
 {
+  if (v == floor(v) && fabs(v) < 1e15) {
+    snprintf(buf, len, "%.0f", v);
+    return;
+  }
   for (int prec = 1; prec <= 17; prec++) {
     snprintf(buf, len, "%.*g", prec, v);
     if (strtod(buf, NULL) == v)
