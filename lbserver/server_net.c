@@ -447,6 +447,11 @@ static void close_if_open(uv_handle_t *h) {
     uv_close(h, on_handle_closed);
 }
 
+static void close_all_conns(struct lb_server *s) {
+  while (s->conns)
+    conn_close(s->conns, NULL);
+}
+
 static void walk_close(uv_handle_t *h, void *arg) {
   (void)arg;
   close_if_open(h);
@@ -505,11 +510,7 @@ static void on_grace(uv_timer_t *t) {
   lb_server_pool_free(s->pool);
   s->pool = NULL;
   on_ready(&s->ready_async);
-  for (struct conn *c = s->conns; c;) {
-    struct conn *next = c->next;
-    conn_close(c, NULL);
-    c = next;
-  }
+  close_all_conns(s);
   finish(s, true);
 }
 
@@ -728,11 +729,7 @@ void lb_server_free(struct lb_server *s) {
     s->finished = true;
     s->draining = false;
     /* Connections close through their own callback, the rest after. */
-    for (struct conn *c = s->conns; c;) {
-      struct conn *next = c->next;
-      conn_close(c, NULL);
-      c = next;
-    }
+    close_all_conns(s);
     uv_walk(&s->loop, walk_close, NULL);
     uv_run(&s->loop, UV_RUN_DEFAULT);
     uv_loop_close(&s->loop);
