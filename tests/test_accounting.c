@@ -1,0 +1,169 @@
+/* accounting: the seed's ServerState.update and the Record part of
+ * Server.tick, values worked out by hand from the seed's code. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+
+#include "accounting.h"
+
+/* The seed's interpolate() asserts, on d = {1: 1.0, 2: 2.0, 4: 4.0, 8: 8.0}. */
+static void test_interpolate_seed_asserts(void **state)
+{
+  (void)state;
+  const double keys[] = {1, 2, 4, 8}, values[] = {1.0, 2.0, 4.0, 8.0};
+  double out = -1;
+  assert_false(lb_interpolate(keys, values, 0, 0, &out));
+  assert_false(lb_interpolate(keys, values, 0, 1, &out));
+  const double xs[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 90};
+  const double want[] = {1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 8.0, 8.0};
+  for (size_t i = 0; i < sizeof(xs) / sizeof(xs[0]); i++) {
+    assert_true(lb_interpolate(keys, values, 4, xs[i], &out));
+    assert_true(out == want[i]);
+  }
+  /* below every key: the lowest key's value */
+  assert_true(lb_interpolate(keys, values, 4, 0.5, &out));
+  assert_true(out == 1.0);
+  /* between unevenly spaced values */
+  const double k2[] = {2, 6}, v2[] = {10, 30};
+  assert_true(lb_interpolate(k2, v2, 2, 3.5, &out));
+  assert_true(out == 10 + 20 * 1.5 / 4);
+}
+
+static struct lb_tick_observation obs(double util, int rif, int queued, double latency)
+{
+  struct lb_tick_observation o = {.utilization = util, .requests_in_flight = rif,
+                                  .queued_requests = queued, .has_latency = latency >= 0,
+                                  .latency = latency >= 0 ? latency : 0};
+  return o;
+}
+
+static void test_windows_and_report(void **state)
+{
+  (void)state;
+  struct lb_accounting a;
+  assert_int_equal(lb_accounting_init(&a, 3, 0.5), 0);
+  const struct lb_server_report *r = lb_accounting_report(&a);
+  assert_false(r->utilization.valid);
+  assert_false(r->has_expected_latency);
+
+  for (int i = 0; i < 4; i++)
+    lb_accounting_on_enqueue(&a);
+  struct lb_tick_observation o = obs(20, 2, 1, 4);
+  o.errors = 2;
+  assert_int_equal(lb_accounting_tick(&a, &o, NULL), 0);
+  assert_int_equal(a.queries_in_tick, 0);
+  assert_true(r->utilization.valid && r->utilization.latest == 20);
+  assert_true(r->queries_per_tick.latest == 4);
+  assert_true(r->requests_in_flight.latest == 2);
+  assert_true(r->queued_requests.latest == 1);
+  assert_true(r->latency.latest == 4);
+  /* {2: 4}, mean rif 2 */
+  assert_true(r->has_expected_latency && r->expected_latency == 4);
+  assert_true(r->orca_utilization == 0.2);
+  assert_true(r->orca_qps == 4);
+  assert_true(r->orca_eps == 2);
+
+  o = obs(40, 4, 0, 8);
+  assert_int_equal(lb_accounting_tick(&a, &o, NULL), 0);
+  /* {2: 4, 4: 8}, mean rif 3 -> 6 */
+  assert_true(r->expected_latency == 6);
+  assert_true(r->utilization.mean == 30);
+  assert_true(r->utilization.ewma == 0.5 * 40 + 0.5 * 20);
+  assert_true(r->queries_per_tick.latest == 0 && r->queries_per_tick.mean == 2);
+  assert_true(r->orca_qps == 2);
+  assert_true(r->orca_eps == 1);
+
+  /* latency 0 is falsy: neither the window nor the table takes it */
+  o = obs(60, 6, 3, 0);
+  assert_int_equal(lb_accounting_tick(&a, &o, NULL), 0);
+  assert_int_equal(lb_window_len(&a.latency), 2);
+  assert_false(a.has_latency_at_rif[6]);
+  assert_true(r->latency.latest == 8);
+  /* mean rif 4 is a key: 8 */
+  assert_true(r->expected_latency == 8);
+
+  /* no latency this tick; the window of 3 drops the first values */
+  o = obs(80, 9, 5, -1);
+  assert_int_equal(lb_accounting_tick(&a, &o, NULL), 0);
+  assert_true(r->utilization.mean == 60);           /* 40, 60, 80 */
+  assert_true(r->requests_in_flight.mean == 19.0 / 3); /* 4, 6, 9 */
+  /* above every key: the highest key's value (8) */
+  assert_true(r->expected_latency == 8);
+  assert_true(r->pid_weight == 0); /* no fleet mean: no adjustment */
+  lb_accounting_close(&a);
+}
+
+/* Server PID: kp 1, ki 1/50, kd 5; target = mean + 10 below 80, else mean.
+ * The seed's sample run shows 60.2 after the first tick (utilization 0,
+ * fleet mean 0): error 10 -> 10 + 10/50 + 5*10. */
+static void test_pid_weight(void **state)
+{
+  (void)state;
+  struct lb_accounting a;
+  assert_int_equal(lb_accounting_init(&a, 100, 0.2), 0);
+  double fleet = 0;
+  struct lb_tick_observation o = obs(0, 0, 0, -1);
+  assert_int_equal(lb_accounting_tick(&a, &o, &fleet), 0);
+  assert_true(fabs(a.pid_weight - 60.2) < 1e-12);
+  assert_true(fabs(lb_accounting_report(&a)->pid_weight - 60.2) < 1e-12);
+  /* fleet mean 85 (>= 80): target 85; utilization 95: error -10,
+   * integral 0, derivative -20: -10 + 0 - 100 */
+  fleet = 85;
+  o = obs(95, 0, 0, -1);
+  assert_int_equal(lb_accounting_tick(&a, &o, &fleet), 0);
+  assert_true(fabs(a.pid_weight - (60.2 - 110)) < 1e-12);
+  /* NULL: left alone */
+  assert_int_equal(lb_accounting_tick(&a, &o, NULL), 0);
+  assert_true(fabs(a.pid_weight - (60.2 - 110)) < 1e-12);
+  lb_accounting_close(&a);
+}
+
+static void test_reset_and_growth(void **state)
+{
+  (void)state;
+  struct lb_accounting a;
+  assert_int_equal(lb_accounting_init(&a, 10, 0.2), 0);
+  double fleet = 50;
+  struct lb_tick_observation o = obs(10, 5000, 4000, 30);
+  assert_int_equal(lb_accounting_tick(&a, &o, &fleet), 0); /* table grows */
+  assert_true(a.rif_cap > 5000);
+  assert_true(a.has_latency_at_rif[5000]);
+  o = obs(10, 3, 0, 6);
+  assert_int_equal(lb_accounting_tick(&a, &o, &fleet), 0);
+  double el;
+  /* {3: 6, 5000: 30} at mean rif 2501.5 */
+  assert_true(lb_accounting_expected_latency(&a, &el));
+  assert_true(fabs(el - (6 + 24 * (2501.5 - 3) / (5000 - 3))) < 1e-12);
+
+  lb_accounting_on_enqueue(&a);
+  lb_accounting_reset(&a);
+  const struct lb_server_report *r = lb_accounting_report(&a);
+  assert_false(r->utilization.valid);
+  assert_false(r->has_expected_latency);
+  assert_true(r->pid_weight == 0 && a.pid_weight == 0);
+  assert_int_equal(a.rif_keys, 0);
+  assert_int_equal(a.queries_in_tick, 1); /* the server's count survives */
+  o = obs(50, 1, 0, 2);
+  assert_int_equal(lb_accounting_tick(&a, &o, &fleet), 0);
+  /* fresh controller: error 10 -> 60.2 */
+  assert_true(fabs(a.pid_weight - 60.2) < 1e-12);
+  assert_true(r->queries_per_tick.latest == 1);
+  assert_true(r->has_expected_latency && r->expected_latency == 2);
+  lb_accounting_close(&a);
+  lb_accounting_close(NULL);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_interpolate_seed_asserts),
+      cmocka_unit_test(test_windows_and_report),
+      cmocka_unit_test(test_pid_weight),
+      cmocka_unit_test(test_reset_and_growth),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
