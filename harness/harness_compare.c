@@ -202,20 +202,22 @@ static size_t metric_values(const struct lb_harness_side *s, enum lb_harness_met
   return n;
 }
 
-double lb_harness_side_mean(const struct lb_harness_side *s, enum lb_harness_metric m) {
+/* An aggregate across runs of one metric, NaN runs left out. */
+static double across_runs(const struct lb_harness_side *s, enum lb_harness_metric m,
+                          double (*aggregate)(const double *, size_t)) {
   double *buf = malloc(((size_t)s->nruns + 1) * sizeof(double));
   if (!buf) return NAN;
-  double v = lb_harness_mean(buf, metric_values(s, m, buf));
+  double v = aggregate(buf, metric_values(s, m, buf));
   free(buf);
   return v;
 }
 
+double lb_harness_side_mean(const struct lb_harness_side *s, enum lb_harness_metric m) {
+  return across_runs(s, m, lb_harness_mean);
+}
+
 double lb_harness_side_bad(const struct lb_harness_side *s, enum lb_harness_metric m) {
-  double *buf = malloc(((size_t)s->nruns + 1) * sizeof(double));
-  if (!buf) return NAN;
-  double v = lb_harness_reasonably_bad(buf, metric_values(s, m, buf));
-  free(buf);
-  return v;
+  return across_runs(s, m, lb_harness_reasonably_bad);
 }
 
 double lb_harness_side_phase_mean(const struct lb_harness_side *s, enum lb_harness_phase p) {

@@ -57,7 +57,10 @@ int lb_harness_scenario_load(const char *path, int runs, bool every_request,
   return lb_scenario_finish(sc, err, errlen);
 }
 
-static bool executable(const char *path) { return access(path, X_OK) == 0; }
+static bool executable(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
 
 /* Tries DIR/NAME, then DIR/SUB/NAME, then DIR/../SUB/NAME. */
 static bool try_dir(const char *dir, const char *sub, const char *name, char *out, size_t len) {

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# lbharness run on a tiny fleet (2 servers, 2 clients, 300 ms of arrivals):
+# every request sent is accounted for, and no process outlives the harness,
+# neither after a normal run nor after Ctrl-C in the middle of one.
+set -euo pipefail
+B=${LB_BINARY_DIR:?LB_BINARY_DIR must point at the build tree}
+H=$B/harness/lbharness
+for bin in "$H" "$B/lbserver/lbserver" "$B/lbclient/lbclient"; do
+  [[ -x $bin ]] || { echo "FAIL: $bin is not built"; exit 1; }
+done
+OUT=$(mktemp -d /tmp/lbh-it.XXXXXX)
+cleanup() {
+  # Only processes of this test: their argv holds the unique $OUT.
+  local left
+  left=$(pgrep -f -- "$OUT" || true)
+  for pid in $left; do kill -9 "$pid" 2>/dev/null || true; done
+  rm -rf "$OUT"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*"; exit 1; }
+
+no_strays() {
+  local left
+  left=$(pgrep -af -- "$OUT" || true)
+  [[ -z $left ]] || fail "processes outlived lbharness ($1):"$'\n'"$left"
+}
+
+cat > "$OUT/tiny.yaml" <<YAML
+name: tiny
+picker: random
+servers: 2
+clients: 2
+subset_size: 0
+tick: 5ms
+total_ticks: 60
+mean_threads: 4
+target_utilization: 0.5
+data_frequency: 1
+runs: 1
+seed: 7
+YAML
+
+# 1. A whole run, bounded in time.
+rc=0
+timeout -s KILL 120 "$H" run "$OUT/tiny.yaml" --out "$OUT/out" --quiet > "$OUT/run.txt" 2>&1 || rc=$?
+cat "$OUT/run.txt"
+[[ $rc -eq 0 ]] || fail "lbharness run exited $rc"
+no_strays "after a normal run"
+RUN=$OUT/out/tiny/real/run-0
+[[ -s $RUN/requests.csv ]] || fail "no $RUN/requests.csv"
+[[ -s $RUN/summary.csv ]] || fail "no $RUN/summary.csv"
+grep -q '^algorithm,mean_latency' "$RUN/summary.csv" || fail "summary.csv lacks the seed's header"
+sent=0; accounted=0
+for stats in "$RUN"/client-*.stats; do
+  s=$(sed -n 's/^sent=//p' "$stats"); c=$(sed -n 's/^completed=//p' "$stats")
+  f=$(sed -n 's/^failed=//p' "$stats"); t=$(sed -n 's/^timed_out=//p' "$stats")
+  [[ -n $s && -n $c && -n $f && -n $t ]] || fail "$stats lacks sent/completed/failed/timed_out"
+  sent=$((sent + s)); accounted=$((accounted + c + f + t))
+done
+[[ $sent -gt 0 ]] || fail "no request sent"
+[[ $sent -eq $accounted ]] || fail "sent $sent but completed+failed+timed_out = $accounted"
+rows=$(( $(wc -l < "$RUN/requests.csv") - 1 ))
+[[ $rows -eq $sent ]] || fail "requests.csv has $rows records for $sent requests sent"
+grep -q "valid" "$OUT/run.txt" || fail "no summary table printed"
+
+# 2. Ctrl-C in the middle of a longer run: the fleet goes with the harness.
+sed -e 's/total_ticks: 60/total_ticks: 4000/' -e 's/name: tiny/name: long/' \
+  "$OUT/tiny.yaml" > "$OUT/long.yaml"
+"$H" run "$OUT/long.yaml" --out "$OUT/out" --quiet > "$OUT/long.txt" 2>&1 &
+hpid=$!
+# Wait (bounded) until the clients run: their logs appear.
+for _ in $(seq 1 200); do
+  compgen -G "$OUT/out/long/real/run-0/client-*.csv" > /dev/null && break
+  kill -0 "$hpid" 2>/dev/null || break
+  sleep 0.05
+done
+compgen -G "$OUT/out/long/real/run-0/client-*.csv" > /dev/null || fail "the long run never started"
+pgrep -f -- "$OUT/out/long" > /dev/null || fail "no fleet process found while running"
+kill -INT "$hpid"
+rc=0
+timeout 60 tail --pid="$hpid" -f /dev/null || fail "lbharness did not exit after SIGINT"
+wait "$hpid" || rc=$?
+[[ $rc -ne 0 ]] || fail "an interrupted run exited 0"
+no_strays "after SIGINT"
+echo "PASS"

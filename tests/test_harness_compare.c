@@ -1,0 +1,151 @@
+/* lbharness compare: the simulated side from a seed summary CSV, per-request
+ * logs into a side, across-run figures, the verdict and the scores. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness_compare.h"
+
+static char *write_temp(const char *text) {
+  static char path[64];
+  snprintf(path, sizeof(path), "/tmp/test_harness_compare.XXXXXX");
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  close(fd);
+  return path;
+}
+
+static void test_seed_summary_csv(void **state) {
+  (void)state;
+  /* The seed notebook's df.to_csv(): one row per run, index 'algorithm'. */
+  char *path = write_temp(
+      "algorithm,mean_latency,stdev_latency,p50.0_latency,p90.0_latency,p99.0_latency,"
+      "p99.9_latency,mean_utilization,stdev_utilization,mean_stdev_utilization,"
+      "p50.0_utilization_ratio\n"
+      "Random,14.0,12.0,11.0,21.0,80.0,87.0,54.0,23.0,4.0,0.98\n"
+      "RoundRobin,9.0,5.0,8.0,14.0,30.0,35.0,50.0,10.0,3.0,0.99\n"
+      "Random,16.0,12.0,11.0,21.0,84.0,87.0,54.0,23.0,6.0,0.98\n");
+  struct lb_harness_side s;
+  char err[256];
+  memset(&s, 0, sizeof(s));
+  assert_int_equal(lb_harness_side_add_summary_csv(&s, path, "Random", err, sizeof(err)), 2);
+  assert_int_equal(s.nruns, 2);
+  assert_false(s.has_distribution);
+  assert_float_equal(lb_harness_side_mean(&s, LB_HM_MEAN_LATENCY), 15.0, 1e-12);
+  /* stdev of {14, 16} = sqrt(2): reasonably bad run 15 + 1.414... */
+  assert_float_equal(lb_harness_side_bad(&s, LB_HM_MEAN_LATENCY), 15.0 + sqrt(2.0), 1e-12);
+  assert_float_equal(lb_harness_side_mean(&s, LB_HM_P99_LATENCY), 82.0, 1e-12);
+  assert_float_equal(lb_harness_side_mean(&s, LB_HM_MEAN_STDEV_UTILIZATION), 5.0, 1e-12);
+  assert_int_equal(lb_harness_side_add_summary_csv(&s, path, "Nope", err, sizeof(err)), 0);
+  lb_harness_side_close(&s);
+  unlink(path);
+  path = write_temp("name,mean\nRandom,1\n");
+  memset(&s, 0, sizeof(s));
+  assert_true(lb_harness_side_add_summary_csv(&s, path, "Random", err, sizeof(err)) < 0);
+  assert_non_null(strstr(err, "'algorithm'"));
+  lb_harness_side_close(&s);
+  unlink(path);
+}
+
+static void test_requests_csv_side(void **state) {
+  (void)state;
+  /* Three requests: a WARMING one and a probe stay out of the latency. */
+  char *path = write_temp(
+      "test_stage,client,server,is_probe,outcome,started_on_tick,completed_on_tick,"
+      "picking_ticks,send_ticks,server_queue_ticks,processing_ticks,receive_ticks,total_ticks,"
+      "server_utilization_latest\n"
+      "WARMING,Client 0,Server 0,False,completed,0,9,0,2,0,5,2,9,50\n"
+      "RUNNING,Client 0,Server 1,False,completed,10,22,1,2,3,4,2,12,50\n"
+      "RUNNING,Client 1,Server 0,True,completed,10,13,0,1,0,1,1,3,75\n"
+      "RUNNING,Client 1,Server 1,False,completed,11,19,0,2,0,4,2,8,75\n");
+  struct lb_harness_side s;
+  char err[256] = "";
+  memset(&s, 0, sizeof(s));
+  int rc = lb_harness_side_add_requests(&s, path, err, sizeof(err));
+  if (rc < 0) fprintf(stderr, "%s\n", err);
+  assert_int_equal(rc, 0);
+  lb_harness_side_finish(&s);
+  assert_int_equal(s.nruns, 1);
+  assert_int_equal(s.nlatency, 2);
+  assert_float_equal(s.latency[0], 8, 0);
+  assert_float_equal(s.latency[1], 12, 0);
+  assert_float_equal(lb_harness_side_mean(&s, LB_HM_MEAN_LATENCY), 10.0, 1e-12);
+  /* Phase means over the two counted requests: queue (3 + 0) / 2. */
+  assert_float_equal(lb_harness_side_phase_mean(&s, LB_HP_QUEUE), 1.5, 1e-12);
+  assert_float_equal(lb_harness_side_phase_mean(&s, LB_HP_PICKING), 0.5, 1e-12);
+  lb_harness_side_close(&s);
+  unlink(path);
+}
+
+/* A side with given per-run mean/p99 and a latency sample. */
+static void fake_side(struct lb_harness_side *s, const double *mean, const double *p99, int runs,
+                      const double *lat, size_t nlat) {
+  memset(s, 0, sizeof(*s));
+  s->nruns = runs;
+  s->runs = calloc((size_t)runs, sizeof(*s->runs));
+  for (int r = 0; r < runs; r++) {
+    for (int m = 0; m < LB_HM_COUNT; m++) s->runs[r][m] = mean[r];
+    s->runs[r][LB_HM_P99_LATENCY] = p99[r];
+  }
+  if (nlat) {
+    s->latency = malloc(nlat * sizeof(double));
+    memcpy(s->latency, lat, nlat * sizeof(double));
+    s->nlatency = s->caplatency = nlat;
+    s->has_distribution = true;
+  }
+}
+
+static void test_decide_and_scores(void **state) {
+  (void)state;
+  struct lb_harness_compare cmp;
+  memset(&cmp, 0, sizeof(cmp));
+  lb_harness_tolerance_defaults(&cmp.tol);
+  cmp.n = 3;
+  cmp.items = calloc(3, sizeof(*cmp.items));
+  const double lat_sim[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  /* real = sim + 0.3 ticks of overhead: rounded to whole ticks, D = 0. */
+  const double lat_real[] = {1.3, 2.3, 3.3, 4.3, 5.3, 6.3, 7.3, 8.3, 9.3, 10.3};
+  const double m1[] = {10, 12}, p1[] = {40, 44}, m1r[] = {11, 12}, p1r[] = {44, 46};
+  fake_side(&cmp.items[0].sim, m1, p1, 2, lat_sim, 10);
+  fake_side(&cmp.items[0].real, m1r, p1r, 2, lat_real, 10);
+  const double m2[] = {20, 20}, p2[] = {60, 60}, m2r[] = {30, 30}, p2r[] = {90, 90};
+  fake_side(&cmp.items[1].sim, m2, p2, 2, NULL, 0);
+  fake_side(&cmp.items[1].real, m2r, p2r, 2, NULL, 0);
+  const double m3[] = {5, 5}, p3[] = {20, 20};
+  fake_side(&cmp.items[2].sim, m3, p3, 2, NULL, 0);
+  fake_side(&cmp.items[2].real, m3, p3, 2, NULL, 0);
+  for (int i = 0; i < 3; i++) lb_harness_compare_decide(&cmp.tol, &cmp.items[i]);
+  /* 1: mean 11.5/11 and p99 45/42 within 25%; raw D 0.1, whole-tick D 0. */
+  assert_true(cmp.items[0].verdict.holds);
+  assert_float_equal(cmp.items[0].ks_d, 0.1, 1e-12);
+  assert_float_equal(cmp.items[0].ks_d_whole, 0.0, 1e-12);
+  /* 2: real 50% slower: does not hold; no distributions, no KS. */
+  assert_false(cmp.items[1].verdict.holds);
+  assert_true(isnan(cmp.items[1].ks_d));
+  assert_true(cmp.items[2].verdict.holds);
+  /* Scores: with 3 algorithms the lowest reasonably bad run scores 5. */
+  int scores[3 * (LB_HARNESS_SCORED + 1)];
+  assert_int_equal(lb_harness_compare_scores(&cmp, false, scores), 0);
+  /* mean_latency bad: 11 + sqrt2, 20, 5 -> edges 5, 7.56.., 10.1.., 13.56.., 18.2.., 20 */
+  assert_int_equal(scores[0 * (LB_HARNESS_SCORED + 1) + 0], 3);
+  assert_int_equal(scores[1 * (LB_HARNESS_SCORED + 1) + 0], 1);
+  assert_int_equal(scores[2 * (LB_HARNESS_SCORED + 1) + 0], 5);
+  lb_harness_compare_close(&cmp);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_seed_summary_csv),
+      cmocka_unit_test(test_requests_csv_side),
+      cmocka_unit_test(test_decide_and_scores),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
