@@ -223,36 +223,25 @@ static int open_socket(struct lb_conn *c) {
     free(h);
     return rc;
   }
-  h->u.handle.data = h;
-  h->connect_req.data = h;
-  if (c->transport == LB_TRANSPORT_TCP) {
-    rc = uv_tcp_init(c->loop, &h->u.tcp);
-    if (rc < 0) {
-      lb_frame_reader_close(&h->reader);
-      free(h);
-      return rc;
-    }
-    h->u.handle.data = h;
-    h->conn = c;
-    c->h = h;
-    c->state = LB_CONN_CONNECTING;
-    rc = uv_tcp_connect(&h->connect_req, &h->u.tcp, (const struct sockaddr *)&c->addr,
-                        connect_cb);
-    if (rc < 0) {
-      take_down(c, uv_strerror(rc));
-      return 0;
-    }
-    return 0;
-  }
-  rc = uv_udp_init(c->loop, &h->u.udp);
+  rc = c->transport == LB_TRANSPORT_TCP ? uv_tcp_init(c->loop, &h->u.tcp)
+                                        : uv_udp_init(c->loop, &h->u.udp);
   if (rc < 0) {
     lb_frame_reader_close(&h->reader);
     free(h);
     return rc;
   }
   h->u.handle.data = h;
+  h->connect_req.data = h;
   h->conn = c;
   c->h = h;
+  if (c->transport == LB_TRANSPORT_TCP) {
+    c->state = LB_CONN_CONNECTING;
+    rc = uv_tcp_connect(&h->connect_req, &h->u.tcp, (const struct sockaddr *)&c->addr,
+                        connect_cb);
+    if (rc < 0)
+      take_down(c, uv_strerror(rc));
+    return 0;
+  }
   rc = uv_udp_connect(&h->u.udp, (const struct sockaddr *)&c->addr);
   if (rc == 0)
     rc = uv_udp_recv_start(&h->u.udp, alloc_cb, udp_recv_cb);
@@ -418,5 +407,29 @@ int lb_conn_send(struct lb_conn *c, const Lb__Envelope *env) {
 out:
   if (buf != stack)
     free(buf);
+  return rc;
+}
+
+int lb_conn_send_request(struct lb_conn *c, Lb__Request *req) {
+  Lb__Envelope env = LB__ENVELOPE__INIT;
+  env.version = LB__VERSION__VERSION_1;
+  env.body_case = LB__ENVELOPE__BODY_REQUEST;
+  env.request = req;
+  uint8_t pad[1024];
+  if (c->transport == LB_TRANSPORT_UDP) {
+    /* no amplification: the request is at least as large as any reply */
+    size_t size = lb__envelope__get_packed_size(&env);
+    if (size < c->udp_min_request) {
+      size_t need = c->udp_min_request - size;
+      if (need > sizeof(pad))
+        need = sizeof(pad);
+      memset(pad, 0, need);
+      req->padding.data = pad;
+      req->padding.len = need;
+    }
+  }
+  int rc = lb_conn_send(c, &env);
+  req->padding.data = NULL;
+  req->padding.len = 0;
   return rc;
 }

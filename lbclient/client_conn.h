@@ -57,6 +57,9 @@ int lb_conn_start(struct lb_conn *c);
 /* Sends one envelope. -ENOTCONN while down; other negative errno on error
  * (the connection is then taken down and reconnects). */
 int lb_conn_send(struct lb_conn *c, const Lb__Envelope *env);
+/* Wraps req in a version-1 Envelope and sends it; on UDP pads it to at
+ * least the largest response (a reply never exceeds its request). */
+int lb_conn_send_request(struct lb_conn *c, Lb__Request *req);
 /* Closes for good (no reconnect); handles are freed by the loop. */
 void lb_conn_close(struct lb_conn *c);
 /* Largest packed Response the server can send (UDP padding target). */

@@ -269,23 +269,7 @@ static void write_request(struct driver *d, struct lb_creq *r) {
   req.client = (uint32_t)hc->id;
   req.channel = (uint32_t)(hc->id * hc->n + r->chan);
   req.response_delay_ns = (uint64_t)llround(r->response_delay_ticks * (double)d->tick_ns);
-  Lb__Envelope env = LB__ENVELOPE__INIT;
-  env.version = LB__VERSION__VERSION_1;
-  env.body_case = LB__ENVELOPE__BODY_REQUEST;
-  env.request = &req;
-  uint8_t pad[1024];
-  if (c->transport == LB_TRANSPORT_UDP) {
-    size_t size = lb__envelope__get_packed_size(&env);
-    if (size < c->udp_min_request) {
-      size_t need = c->udp_min_request - size;
-      if (need > sizeof(pad))
-        need = sizeof(pad);
-      memset(pad, 0, need);
-      req.padding.data = pad;
-      req.padding.len = need;
-    }
-  }
-  int rc = lb_conn_send(c, &env);
+  int rc = lb_conn_send_request(c, &req);
   int64_t now = lb_client_now_ns();
   if (rc < 0) {
     finish(d, r, LB_OUTCOME_FAILED, NULL);

@@ -43,21 +43,8 @@ static void fs_send(struct fs *f, struct lb_conn *c) {
   req.id = (uint64_t)f->sent;
   req.client = 0;
   req.channel = (uint32_t)c->index;
-  Lb__Envelope env = LB__ENVELOPE__INIT;
-  env.version = LB__VERSION__VERSION_1;
-  env.body_case = LB__ENVELOPE__BODY_REQUEST;
-  env.request = &req;
-  uint8_t pad[1024];
-  if (c->transport == LB_TRANSPORT_UDP) {
-    size_t size = lb__envelope__get_packed_size(&env);
-    if (size < c->udp_min_request && c->udp_min_request - size <= sizeof(pad)) {
-      memset(pad, 0, c->udp_min_request - size);
-      req.padding.data = pad;
-      req.padding.len = c->udp_min_request - size;
-    }
-  }
   f->sent_at[f->sent] = lb_client_now_ns();
-  if (lb_conn_send(c, &env) < 0) {
+  if (lb_conn_send_request(c, &req) < 0) {
     f->res->failed++;
     f->done++;
     f->sent++;
