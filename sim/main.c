@@ -1,7 +1,4 @@
-#include <stdio.h>
-int main(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "lbsim: not built yet\n");
-  return 1;
-}
+/* lbsim: the seed's tick simulator on the shared model. */
+#include "sim_cli.h"
+
+int main(int argc, char **argv) { return sim_cli_main(argc, argv); }

@@ -1,0 +1,656 @@
+/* sim_cli: lbsim's options, scenario loading, the run queue and output. */
+#include "sim_cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "expr.h"
+#include "reqlog.h"
+#include "scenario.h"
+#include "sim_engine.h"
+#include "sim_plan.h"
+#include "sim_score.h"
+#include "summary.h"
+
+#define MAX_JOBS_THREADS 256
+
+/* snprintf without -Wformat-truncation's guesses: every caller's text may
+ * be cut at len, which is what we want for messages and is checked for
+ * paths. */
+__attribute__((format(printf, 3, 4))) static int fmt(char *buf, size_t len, const char *f, ...) {
+  va_list ap;
+  va_start(ap, f);
+  int n = vsnprintf(buf, len, f, ap);
+  va_end(ap);
+  return n;
+}
+
+void sim_cli_usage(FILE *f) {
+  fputs(
+      "usage: lbsim SCENARIO... [options]\n"
+      "Runs the seed's tick simulator on scenario files (or names from the catalog)\n"
+      "and prints the seed's runTest summary, one CSV row per run.\n"
+      "\n"
+      "  --runs R             runs per scenario (default: the scenario's `runs`)\n"
+      "  --seed S             run r is seeded with S + r (default: the scenario's `seed`)\n"
+      "  --jobs J             runs on J threads; output is the same whatever J (default 1)\n"
+      "  --set FIELD=VALUE    override a scenario field (repeatable, applied in order)\n"
+      "  --summary-csv FILE   summary rows to FILE ('-' = stdout, the default)\n"
+      "  --requests-csv PAT   per-request records (seed columns) to PAT, where %s is the\n"
+      "                       scenario name, %r the run and %% a '%'\n"
+      "  --arrivals-out PAT   each run's arrival trace (tick,client) to PAT, as above\n"
+      "  --all                run every scenario of the catalog (scenarios/*.yaml)\n"
+      "  --catalog DIR        the catalog (default: $LB_SOURCE_DIR/scenarios, else the\n"
+      "                       source tree lbsim was built from)\n"
+      "  --score              print the seed's quintile scoring table across the\n"
+      "                       scenarios (summary rows then only with --summary-csv)\n"
+      "  --list-pickers       print every picker and cost expression, then exit\n"
+      "  --no-send-time-probes  run a top-level probing() inside the picker at the\n"
+      "                       client's tick, not at send time as the seed's WithProbes\n"
+      "  --quiet              no progress lines on stderr\n"
+      "  --help               this text\n",
+      f);
+}
+
+static int parse_long(const char *text, long min, long max, long *out) {
+  char *end = NULL;
+  errno = 0;
+  long v = strtol(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || v < min || v > max)
+    return -EINVAL;
+  *out = v;
+  return 0;
+}
+
+int sim_cli_parse(int argc, char **argv, struct sim_cli *cli, char *err, size_t errlen) {
+  enum {
+    O_RUNS = 256, O_SEED, O_JOBS, O_SET, O_SUMMARY, O_REQUESTS, O_ARRIVALS, O_ALL, O_SCORE,
+    O_LIST, O_QUIET, O_HELP, O_CATALOG, O_NOSPLIT,
+  };
+  static const struct option longopts[] = {
+      {"runs", required_argument, NULL, O_RUNS},
+      {"seed", required_argument, NULL, O_SEED},
+      {"jobs", required_argument, NULL, O_JOBS},
+      {"set", required_argument, NULL, O_SET},
+      {"summary-csv", required_argument, NULL, O_SUMMARY},
+      {"requests-csv", required_argument, NULL, O_REQUESTS},
+      {"arrivals-out", required_argument, NULL, O_ARRIVALS},
+      {"all", no_argument, NULL, O_ALL},
+      {"score", no_argument, NULL, O_SCORE},
+      {"list-pickers", no_argument, NULL, O_LIST},
+      {"quiet", no_argument, NULL, O_QUIET},
+      {"help", no_argument, NULL, O_HELP},
+      {"catalog", required_argument, NULL, O_CATALOG},
+      {"no-send-time-probes", no_argument, NULL, O_NOSPLIT},
+      {NULL, 0, NULL, 0},
+  };
+  memset(cli, 0, sizeof(*cli));
+  cli->jobs = 1;
+  optind = 0; /* GNU: start over (tests parse several command lines) */
+  opterr = 0;
+  int c;
+  long v;
+  while ((c = getopt_long(argc, argv, ":hq", longopts, NULL)) != -1) {
+    switch (c) {
+    case O_RUNS:
+      if (parse_long(optarg, 1, 1000000, &v) < 0)
+        goto bad_number;
+      cli->runs = (int)v;
+      break;
+    case O_SEED: {
+      char *end = NULL;
+      errno = 0;
+      unsigned long long s = strtoull(optarg, &end, 10);
+      if (errno != 0 || end == optarg || *end != '\0' || optarg[0] == '-')
+        goto bad_number;
+      cli->seed = s;
+      cli->have_seed = true;
+      break;
+    }
+    case O_JOBS:
+      if (parse_long(optarg, 1, MAX_JOBS_THREADS, &v) < 0)
+        goto bad_number;
+      cli->jobs = (int)v;
+      break;
+    case O_SET:
+      if (strchr(optarg, '=') == NULL || optarg[0] == '=') {
+        fmt(err, errlen, "--set %s: expected FIELD=VALUE", optarg);
+        return -EINVAL;
+      }
+      if (cli->nsets == SIM_CLI_MAX_SETS) {
+        fmt(err, errlen, "--set: at most %d of them", SIM_CLI_MAX_SETS);
+        return -EINVAL;
+      }
+      cli->sets[cli->nsets++] = optarg;
+      break;
+    case O_SUMMARY:
+      cli->summary_csv = optarg;
+      break;
+    case O_REQUESTS:
+      cli->requests_csv = optarg;
+      break;
+    case O_ARRIVALS:
+      cli->arrivals_out = optarg;
+      break;
+    case O_ALL:
+      cli->all = true;
+      break;
+    case O_SCORE:
+      cli->score = true;
+      break;
+    case O_LIST:
+      cli->list_pickers = true;
+      break;
+    case 'q':
+    case O_QUIET:
+      cli->quiet = true;
+      break;
+    case 'h':
+    case O_HELP:
+      cli->help = true;
+      break;
+    case O_CATALOG:
+      cli->catalog = optarg;
+      break;
+    case O_NOSPLIT:
+      cli->no_split = true;
+      break;
+    case ':':
+      fmt(err, errlen, "%s: expected a value", argv[optind - 1]);
+      return -EINVAL;
+    default:
+      fmt(err, errlen, "unknown option '%s' (try --help)", argv[optind - 1]);
+      return -EINVAL;
+    }
+    continue;
+  bad_number:
+    fmt(err, errlen, "%s %s: expected a %s", argv[optind - 2 >= 0 ? optind - 2 : 0], optarg,
+             c == O_JOBS ? "thread count from 1 to 256"
+             : c == O_RUNS ? "run count from 1"
+                           : "non-negative integer");
+    return -EINVAL;
+  }
+  /* getopt_long moved the operands (scenarios) to the end. */
+  cli->scenarios = calloc((size_t)argc + 1, sizeof(char *));
+  if (cli->scenarios == NULL)
+    return -ENOMEM;
+  while (optind < argc)
+    cli->scenarios[cli->nscenarios++] = argv[optind++];
+  return 0;
+}
+
+int sim_cli_expand(const char *pattern, const char *scenario, int run, char *out, size_t outlen) {
+  size_t n = 0;
+  char num[32];
+  for (const char *p = pattern; *p; p++) {
+    const char *piece = NULL;
+    char one[2] = {*p, '\0'};
+    if (*p == '%' && p[1] == 's') {
+      piece = scenario;
+      p++;
+    } else if (*p == '%' && p[1] == 'r') {
+      fmt(num, sizeof(num), "%d", run);
+      piece = num;
+      p++;
+    } else if (*p == '%' && p[1] == '%') {
+      piece = "%";
+      p++;
+    } else {
+      piece = one;
+    }
+    size_t k = strlen(piece);
+    if (n + k >= outlen)
+      return -ENAMETOOLONG;
+    memcpy(out + n, piece, k);
+    n += k;
+  }
+  out[n] = '\0';
+  return 0;
+}
+
+/* ---- scenarios ---- */
+
+struct loaded {
+  struct lb_scenario sc;
+  struct sim_plan plan;
+  bool plan_ready;
+  int runs;
+};
+
+static void catalog_dir(const struct sim_cli *cli, char *buf, size_t len) {
+  if (cli->catalog != NULL) {
+    fmt(buf, len, "%s", cli->catalog);
+    return;
+  }
+  const char *env = getenv("LB_SOURCE_DIR");
+  if (env != NULL && env[0] != '\0') {
+    fmt(buf, len, "%s/scenarios", env);
+    return;
+  }
+#ifdef LB_SIM_SOURCE_DIR
+  fmt(buf, len, "%s/scenarios", LB_SIM_SOURCE_DIR);
+#else
+  fmt(buf, len, "scenarios");
+#endif
+}
+
+static bool is_file(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* A path as given, else NAME or NAME.yaml in the catalog. */
+static void resolve(const struct sim_cli *cli, const char *arg, char *path, size_t len) {
+  if (is_file(arg) || strchr(arg, '/') != NULL) {
+    fmt(path, len, "%s", arg);
+    return;
+  }
+  char dir[PATH_MAX];
+  catalog_dir(cli, dir, sizeof(dir));
+  fmt(path, len, "%s/%s", dir, arg);
+  if (is_file(path))
+    return;
+  fmt(path, len, "%s/%s.yaml", dir, arg);
+  if (!is_file(path))
+    fmt(path, len, "%s", arg);
+}
+
+static int load_one(const struct sim_cli *cli, const char *path, struct loaded *l, char *err,
+                    size_t errlen) {
+  lb_scenario_defaults(&l->sc);
+  int rc = lb_scenario_load(path, &l->sc, err, errlen);
+  if (rc < 0)
+    return rc;
+  for (int i = 0; i < cli->nsets; i++) {
+    char field[128];
+    const char *eq = strchr(cli->sets[i], '=');
+    size_t fl = (size_t)(eq - cli->sets[i]);
+    if (fl >= sizeof(field)) {
+      fmt(err, errlen, "--set %s: no such field", cli->sets[i]);
+      return -EINVAL;
+    }
+    memcpy(field, cli->sets[i], fl);
+    field[fl] = '\0';
+    char msg[1024];
+    if ((rc = lb_scenario_set(&l->sc, field, eq + 1, msg, sizeof(msg))) < 0) {
+      fmt(err, errlen, "%s: --set %s: %s", path, cli->sets[i], msg);
+      return rc;
+    }
+  }
+  if ((rc = lb_scenario_finish(&l->sc, err, errlen)) < 0)
+    return rc;
+  if (cli->have_seed)
+    l->sc.seed = cli->seed;
+  l->runs = cli->runs > 0 ? cli->runs : (l->sc.runs > 0 ? l->sc.runs : 1);
+  if ((rc = sim_plan_init(&l->plan, l->sc.picker, !cli->no_split, path, err, errlen)) < 0)
+    return rc;
+  l->plan_ready = true;
+  return 0;
+}
+
+static int load_all(const struct sim_cli *cli, struct loaded **out, int *nout, char *err,
+                    size_t errlen) {
+  int rc = 0;
+  glob_t g;
+  memset(&g, 0, sizeof(g));
+  char dir[PATH_MAX];
+  if (cli->all) {
+    char pat[PATH_MAX + 16];
+    catalog_dir(cli, dir, sizeof(dir));
+    fmt(pat, sizeof(pat), "%s/*.yaml", dir);
+    int grc = glob(pat, 0, NULL, &g);
+    if (grc != 0 && grc != GLOB_NOMATCH) {
+      fmt(err, errlen, "--all: cannot list %s", pat);
+      return -EIO;
+    }
+    if (grc == GLOB_NOMATCH || g.gl_pathc == 0) {
+      fmt(err, errlen, "--all: no scenarios in %s (set --catalog DIR or LB_SOURCE_DIR)",
+               dir);
+      globfree(&g);
+      return -ENOENT;
+    }
+  }
+  int n = cli->nscenarios + (cli->all ? (int)g.gl_pathc : 0);
+  struct loaded *ls = calloc((size_t)(n > 0 ? n : 1), sizeof(*ls));
+  if (ls == NULL) {
+    globfree(&g);
+    return -ENOMEM;
+  }
+  int k = 0;
+  for (int i = 0; i < cli->nscenarios && rc == 0; i++, k++) {
+    char path[PATH_MAX];
+    resolve(cli, cli->scenarios[i], path, sizeof(path));
+    rc = load_one(cli, path, &ls[k], err, errlen);
+  }
+  for (size_t i = 0; cli->all && i < g.gl_pathc && rc == 0; i++, k++)
+    rc = load_one(cli, g.gl_pathv[i], &ls[k], err, errlen);
+  globfree(&g);
+  *out = ls;
+  *nout = k;
+  return rc;
+}
+
+static void free_loaded(struct loaded *ls, int n) {
+  for (int i = 0; ls != NULL && i < n; i++)
+    if (ls[i].plan_ready)
+      sim_plan_close(&ls[i].plan);
+  free(ls);
+}
+
+/* ---- the run queue ---- */
+
+struct job {
+  int scenario, run;
+  bool done;
+  int rc;
+  char err[1024];
+  struct lb_summary summary;
+  long requests, dropped;
+  bool cooldown_failed;
+  double ms;
+};
+
+struct queue {
+  const struct sim_cli *cli;
+  struct loaded *ls;
+  struct job *jobs;
+  int njobs;
+  int next;
+  bool stop;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+};
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static FILE *open_pattern(const char *pattern, const char *name, int run, char *err,
+                          size_t errlen) {
+  char path[PATH_MAX];
+  if (sim_cli_expand(pattern, name, run, path, sizeof(path)) < 0) {
+    fmt(err, errlen, "%s: file name too long", pattern);
+    return NULL;
+  }
+  FILE *f = fopen(path, "w");
+  if (f == NULL)
+    fmt(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+  return f;
+}
+
+static void run_job(const struct sim_cli *cli, const struct loaded *l, struct job *j) {
+  struct sim_run *r = NULL;
+  FILE *rf = NULL, *af = NULL;
+  double t0 = now_ms();
+  struct sim_options opt = {.plan = &l->plan};
+  j->rc = 0;
+  if (cli->requests_csv != NULL) {
+    rf = open_pattern(cli->requests_csv, l->sc.name, j->run, j->err, sizeof(j->err));
+    if (rf == NULL) {
+      j->rc = -EIO;
+      goto out;
+    }
+    lb_reqlog_write_header(rf);
+    opt.requests_csv = rf;
+  }
+  if ((j->rc = sim_run_new(&l->sc, j->run, &opt, &r, j->err, sizeof(j->err))) < 0)
+    goto out;
+  if (cli->arrivals_out != NULL) {
+    af = open_pattern(cli->arrivals_out, l->sc.name, j->run, j->err, sizeof(j->err));
+    if (af == NULL || lb_arrivals_write(sim_run_arrivals(r), af) < 0) {
+      if (af != NULL)
+        fmt(j->err, sizeof(j->err), "%s: cannot write the arrival trace", cli->arrivals_out);
+      j->rc = -EIO;
+      goto out;
+    }
+  }
+  if ((j->rc = sim_run_execute(r, j->err, sizeof(j->err))) < 0)
+    goto out;
+  if ((j->rc = sim_run_summary(r, &j->summary)) < 0) {
+    fmt(j->err, sizeof(j->err), "%s run %d: cannot summarize: %s", l->sc.name, j->run,
+             strerror(-j->rc));
+    goto out;
+  }
+  j->requests = sim_run_requests(r);
+  j->dropped = sim_run_dropped_arrivals(r);
+  j->cooldown_failed = sim_run_cooldown_failed(r);
+out:
+  sim_run_free(r);
+  if (rf != NULL && fclose(rf) != 0 && j->rc == 0) {
+    fmt(j->err, sizeof(j->err), "%s: write failed", cli->requests_csv);
+    j->rc = -EIO;
+  }
+  if (af != NULL && fclose(af) != 0 && j->rc == 0) {
+    fmt(j->err, sizeof(j->err), "%s: write failed", cli->arrivals_out);
+    j->rc = -EIO;
+  }
+  j->ms = now_ms() - t0;
+}
+
+static void *worker(void *arg) {
+  struct queue *q = arg;
+  for (;;) {
+    pthread_mutex_lock(&q->mu);
+    if (q->stop || q->next >= q->njobs) {
+      pthread_mutex_unlock(&q->mu);
+      return NULL;
+    }
+    struct job *j = &q->jobs[q->next++];
+    pthread_mutex_unlock(&q->mu);
+    run_job(q->cli, &q->ls[j->scenario], j);
+    pthread_mutex_lock(&q->mu);
+    j->done = true;
+    if (j->rc < 0)
+      q->stop = true;
+    pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+  }
+}
+
+/* Pattern outputs must not collide between runs. */
+static int check_pattern(const char *opt, const char *pattern, int nscen, int maxruns, char *err,
+                         size_t errlen) {
+  if (pattern == NULL)
+    return 0;
+  if ((nscen > 1 && strstr(pattern, "%s") == NULL) ||
+      (maxruns > 1 && strstr(pattern, "%r") == NULL)) {
+    fmt(err, errlen, "%s %s: with %d scenarios and up to %d runs the name needs %s", opt,
+             pattern, nscen, maxruns, nscen > 1 && maxruns > 1 ? "%s and %r" : nscen > 1 ? "%s" : "%r");
+    return -EINVAL;
+  }
+  return 0;
+}
+
+static int score(const struct loaded *ls, int n, const struct job *jobs, FILE *out, FILE *errf) {
+  struct sim_score_row *rows = calloc((size_t)n, sizeof(*rows));
+  const struct lb_summary **runs = calloc((size_t)n, sizeof(*runs));
+  struct lb_summary *flat = NULL;
+  int *nruns = calloc((size_t)n, sizeof(*nruns));
+  int total = 0, single = 0;
+  for (int i = 0; i < n; i++)
+    total += ls[i].runs;
+  flat = calloc((size_t)total, sizeof(*flat));
+  if (rows == NULL || runs == NULL || nruns == NULL || flat == NULL) {
+    free(rows);
+    free(runs);
+    free(nruns);
+    free(flat);
+    return -ENOMEM;
+  }
+  /* Jobs are scenario-major: scenario k's runs are consecutive. */
+  for (int j = 0; j < total; j++)
+    flat[j] = jobs[j].summary;
+  for (int k = 0, at = 0; k < n; k++) {
+    runs[k] = &flat[at];
+    rows[k].algorithm = ls[k].sc.name;
+    nruns[k] = ls[k].runs;
+    at += ls[k].runs;
+    single += ls[k].runs < 2;
+  }
+  if (single > 0)
+    fprintf(errf, "lbsim: --score: %d scenario(s) with one run: their stdev across runs is "
+                  "taken as 0 (the seed used 6 runs)\n", single);
+  sim_score_compute(rows, runs, nruns, n);
+  sim_score_print(out, rows, n);
+  free(rows);
+  free(runs);
+  free(nruns);
+  free(flat);
+  return 0;
+}
+
+int sim_cli_run(const struct sim_cli *cli, FILE *out, FILE *errf) {
+  char err[2048] = "";
+  int status = 0;
+  struct loaded *ls = NULL;
+  int n = 0;
+  struct job *jobs = NULL;
+  FILE *sf = NULL;
+  pthread_t threads[MAX_JOBS_THREADS];
+  int nthreads = 0;
+
+  if (cli->help) {
+    sim_cli_usage(out);
+    return 0;
+  }
+  if (cli->list_pickers) {
+    lb_picker_registry_print(out);
+    return 0;
+  }
+  if (cli->nscenarios == 0 && !cli->all) {
+    fprintf(errf, "lbsim: name at least one scenario file, or --all (try --help)\n");
+    return 2;
+  }
+  if (load_all(cli, &ls, &n, err, sizeof(err)) < 0) {
+    fprintf(errf, "lbsim: %s\n", err);
+    free_loaded(ls, n);
+    return 1;
+  }
+  int njobs = 0, maxruns = 0;
+  for (int i = 0; i < n; i++) {
+    njobs += ls[i].runs;
+    if (ls[i].runs > maxruns)
+      maxruns = ls[i].runs;
+  }
+  if (check_pattern("--requests-csv", cli->requests_csv, n, maxruns, err, sizeof(err)) < 0 ||
+      check_pattern("--arrivals-out", cli->arrivals_out, n, maxruns, err, sizeof(err)) < 0) {
+    fprintf(errf, "lbsim: %s\n", err);
+    status = 2;
+    goto done;
+  }
+  jobs = calloc((size_t)njobs, sizeof(*jobs));
+  if (jobs == NULL) {
+    status = 1;
+    goto done;
+  }
+  for (int i = 0, k = 0; i < n; i++)
+    for (int r = 0; r < ls[i].runs; r++, k++) {
+      jobs[k].scenario = i;
+      jobs[k].run = r;
+    }
+  const char *spath = cli->summary_csv;
+  if (spath == NULL && !cli->score)
+    spath = "-";
+  if (spath != NULL) {
+    if (strcmp(spath, "-") == 0) {
+      sf = out;
+    } else if ((sf = fopen(spath, "w")) == NULL) {
+      fprintf(errf, "lbsim: %s: cannot write: %s\n", spath, strerror(errno));
+      status = 1;
+      goto done;
+    }
+    lb_summary_write_header(sf);
+  }
+
+  struct queue q = {.cli = cli, .ls = ls, .jobs = jobs, .njobs = njobs};
+  pthread_mutex_init(&q.mu, NULL);
+  pthread_cond_init(&q.cv, NULL);
+  int want = cli->jobs < njobs ? cli->jobs : njobs;
+  if (want > 1) {
+    for (int t = 0; t < want; t++) {
+      if (pthread_create(&threads[nthreads], NULL, worker, &q) != 0)
+        break;
+      nthreads++;
+    }
+  }
+  bool progress = !cli->quiet && njobs > 1;
+  for (int k = 0; k < njobs; k++) {
+    struct job *j = &jobs[k];
+    if (nthreads == 0) {
+      if (q.stop)
+        break;
+      run_job(cli, &ls[j->scenario], j);
+      j->done = true;
+      q.stop = j->rc < 0;
+    } else {
+      pthread_mutex_lock(&q.mu);
+      while (!j->done && !(q.stop && q.next <= k))
+        pthread_cond_wait(&q.cv, &q.mu);
+      bool done = j->done;
+      pthread_mutex_unlock(&q.mu);
+      if (!done)
+        break;
+    }
+    const struct loaded *l = &ls[j->scenario];
+    if (j->rc < 0) {
+      fprintf(errf, "lbsim: %s\n", j->err);
+      status = 1;
+      break;
+    }
+    uint64_t seed = l->sc.seed + (uint64_t)j->run;
+    if (sf != NULL) {
+      lb_summary_write_row(sf, l->sc.name, j->run, (unsigned long long)seed, &j->summary);
+      fflush(sf);
+    }
+    if (j->cooldown_failed)
+      fprintf(errf, "lbsim: %s run %d: cooldown failed, there are still requests in flight\n",
+              l->sc.name, j->run);
+    if (j->dropped > 0)
+      fprintf(errf, "lbsim: %s run %d: %ld arrivals outside the run's ticks or clients were "
+                    "not sent\n", l->sc.name, j->run, j->dropped);
+    if (progress)
+      fprintf(errf, "lbsim: [%d/%d] %s run %d (seed %" PRIu64 "): %ld requests, %.0f ms\n",
+              k + 1, njobs, l->sc.name, j->run, seed, j->requests, j->ms);
+  }
+  for (int t = 0; t < nthreads; t++)
+    pthread_join(threads[t], NULL);
+  pthread_mutex_destroy(&q.mu);
+  pthread_cond_destroy(&q.cv);
+  if (status == 0 && cli->score && score(ls, n, jobs, out, errf) < 0)
+    status = 1;
+done:
+  if (sf != NULL && sf != out && fclose(sf) != 0 && status == 0) {
+    fprintf(errf, "lbsim: %s: write failed\n", cli->summary_csv);
+    status = 1;
+  }
+  free(jobs);
+  free_loaded(ls, n);
+  return status;
+}
+
+int sim_cli_main(int argc, char **argv) {
+  struct sim_cli cli;
+  char err[1024];
+  if (sim_cli_parse(argc, argv, &cli, err, sizeof(err)) < 0) {
+    fprintf(stderr, "lbsim: %s\n", err);
+    free(cli.scenarios);
+    return 2;
+  }
+  int status = sim_cli_run(&cli, stdout, stderr);
+  free(cli.scenarios);
+  if (fflush(stdout) != 0 && status == 0)
+    status = 1;
+  return status;
+}

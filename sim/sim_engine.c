@@ -1,0 +1,967 @@
+/* sim_engine: the seed's runTest loop over the shared model. Every step
+ * below names the seed's line it reproduces; docs/sim-fidelity.md lists the
+ * deliberate differences. */
+#include "sim_engine.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accounting.h"
+#include "channel.h"
+#include "picker.h"
+#include "rng.h"
+#include "sim_plan.h"
+
+/* ---- containers: pointer vectors, a deque, a slab with a free list ---- */
+
+struct sim_req;
+
+struct sim_vec {
+  struct sim_req **v;
+  size_t n, cap;
+};
+
+static int vec_push(struct sim_vec *a, struct sim_req *q) {
+  if (a->n == a->cap) {
+    size_t cap = a->cap ? a->cap * 2 : 16;
+    struct sim_req **v = realloc(a->v, cap * sizeof(*v));
+    if (v == NULL)
+      return -ENOMEM;
+    a->v = v;
+    a->cap = cap;
+  }
+  a->v[a->n++] = q;
+  return 0;
+}
+
+/* The server's queue: FIFO, with demoted requests pushed at the front. */
+struct sim_deque {
+  struct sim_req **v;
+  size_t head, n, cap; /* cap: a power of two */
+};
+
+static int deque_grow(struct sim_deque *d) {
+  size_t cap = d->cap ? d->cap * 2 : 64;
+  struct sim_req **v = malloc(cap * sizeof(*v));
+  if (v == NULL)
+    return -ENOMEM;
+  for (size_t i = 0; i < d->n; i++)
+    v[i] = d->v[(d->head + i) & (d->cap - 1)];
+  free(d->v);
+  d->v = v;
+  d->head = 0;
+  d->cap = cap;
+  return 0;
+}
+
+static inline struct sim_req *deque_at(const struct sim_deque *d, size_t i) {
+  return d->v[(d->head + i) & (d->cap - 1)];
+}
+
+static int deque_push_back(struct sim_deque *d, struct sim_req *q) {
+  if (d->n == d->cap && deque_grow(d) < 0)
+    return -ENOMEM;
+  d->v[(d->head + d->n) & (d->cap - 1)] = q;
+  d->n++;
+  return 0;
+}
+
+static int deque_push_front(struct sim_deque *d, struct sim_req *q) {
+  if (d->n == d->cap && deque_grow(d) < 0)
+    return -ENOMEM;
+  d->head = (d->head + d->cap - 1) & (d->cap - 1);
+  d->v[d->head] = q;
+  d->n++;
+  return 0;
+}
+
+static struct sim_req *deque_pop_front(struct sim_deque *d) {
+  struct sim_req *q = d->v[d->head];
+  d->head = (d->head + 1) & (d->cap - 1);
+  d->n--;
+  return q;
+}
+
+/* Items never move (pickers and watches hold pointers into them); freed
+ * items go on a free list threaded through their first word. */
+struct sim_slab {
+  void **chunks;
+  size_t nchunks, capchunks;
+  size_t item_size, per_chunk, used_in_last;
+  bool zero_new; /* fresh items come zeroed */
+  void *free;
+};
+
+static void *slab_alloc(struct sim_slab *s) {
+  if (s->free != NULL) {
+    void *p = s->free;
+    s->free = *(void **)p;
+    return p;
+  }
+  if (s->nchunks == 0 || s->used_in_last == s->per_chunk) {
+    if (s->nchunks == s->capchunks) {
+      size_t cap = s->capchunks ? s->capchunks * 2 : 8;
+      void **c = realloc(s->chunks, cap * sizeof(*c));
+      if (c == NULL)
+        return NULL;
+      s->chunks = c;
+      s->capchunks = cap;
+    }
+    void *chunk = malloc(s->item_size * s->per_chunk);
+    if (chunk == NULL)
+      return NULL;
+    s->chunks[s->nchunks++] = chunk;
+    s->used_in_last = 0;
+  }
+  void *p = (char *)s->chunks[s->nchunks - 1] + s->item_size * s->used_in_last++;
+  if (s->zero_new)
+    memset(p, 0, s->item_size);
+  return p;
+}
+
+static void slab_free(struct sim_slab *s, void *p) {
+  *(void **)p = s->free;
+  s->free = p;
+}
+
+static void slab_close(struct sim_slab *s) {
+  for (size_t i = 0; i < s->nchunks; i++)
+    free(s->chunks[i]);
+  free(s->chunks);
+  memset(s, 0, sizeof(*s));
+}
+
+/* ---- the seed's objects ---- */
+
+struct sim_channel;
+struct sim_client;
+
+struct sim_pick_slot {
+  struct sim_pick_slot *next_free; /* slab link: first */
+  bool started;                    /* next(picker) was called once */
+  int used;                        /* probe slots written (to re-zero) */
+  struct lb_pick pick;
+};
+
+struct sim_req {
+  struct sim_req *next_free; /* slab link: first */
+  struct sim_channel *channel;
+  struct sim_pick_slot *pick; /* while PICKING (requests) */
+  struct lb_probe *watch;     /* a pick watching this probe */
+  int state;
+  bool is_probe;
+  int started_on_tick, completed_on_tick;
+  int ticks_in_state[SIM_NSTATES];
+  int tick_at_state_start[SIM_NSTATES]; /* -1: never entered */
+  double ticks_left;
+  double modelled; /* the draws: send + processing + receive ticks */
+  bool has_report;
+  struct lb_server_report report; /* Request.server_state */
+};
+
+struct sim_server {
+  int index;
+  struct lb_server_params params;
+  struct lb_rng *rng;
+  struct sim_deque queued;
+  struct sim_vec processing;
+  struct lb_accounting acc;
+  bool acc_ready;
+  /* warm_channels, keyed as the seed's by channel name ("Client c ->
+   * Server s"), i.e. by client: warm[c] == warm_gen; a reset bumps warm_gen. */
+  uint32_t *warm;
+  uint32_t warm_gen;
+};
+
+struct sim_channel {
+  struct lb_channel ch; /* what pickers see: first */
+  bool ch_ready;
+  struct sim_client *client;
+  struct sim_server *server;
+  int slot, global;
+  double mean_ticks;
+  struct lb_rng *rng;
+  struct sim_vec sendq, recvq;
+};
+
+struct sim_client {
+  int index;
+  struct lb_rng *rng;
+  struct sim_channel *channels;
+  struct lb_channel **chs;
+  int n;
+  struct lb_picker *picker;
+  struct sim_vec pending;
+};
+
+enum sim_phase { PHASE_MAIN, PHASE_COOLING, PHASE_DONE };
+
+struct sim_run {
+  struct lb_scenario sc;
+  int run;
+  struct sim_options opt;
+  struct sim_server *servers;
+  struct sim_client *clients;
+  struct sim_channel *channels; /* every client's, client-major */
+  int nchannels;
+  struct lb_arrivals own_arrivals;
+  const struct lb_arrivals *arrivals;
+  size_t next_arrival;
+  long dropped_arrivals;
+  int current_tick;
+  int warm_period;
+  enum lb_stage stage;
+  enum sim_phase phase;
+  int cooldown_ticks;
+  bool cooldown_failed;
+  struct sim_slab reqs, picks;
+  long created, live_requests, live_probes;
+  struct lb_pick_env env;
+  int env_error; /* a probe send that failed inside a picker */
+  struct sim_pick_slot *cur_slot; /* the pick being run */
+  struct lb_summary_acc *acc;
+};
+
+/* ---- draws (hookable for tests) ---- */
+
+static int draw_gamma(struct sim_run *r, enum sim_draw what, int entity, struct lb_rng *rng,
+                      double mean) {
+  const struct sim_hooks *h = r->opt.hooks;
+  if (h != NULL && h->gamma != NULL)
+    return h->gamma(h->ctx, what, entity, mean);
+  return lb_rng_gamma_seed(rng, mean, LB_GAMMA_VARIANCE, LB_GAMMA_MIN);
+}
+
+static double draw_uniform(struct sim_run *r, enum sim_draw what, int entity,
+                           struct lb_rng *rng) {
+  const struct sim_hooks *h = r->opt.hooks;
+  if (h != NULL && h->uniform != NULL)
+    return h->uniform(h->ctx, what, entity);
+  return lb_rng_uniform(rng);
+}
+
+static void draw_server(struct sim_run *r, struct sim_server *s, bool reset) {
+  const struct sim_hooks *h = r->opt.hooks;
+  if (h != NULL && h->server_params != NULL)
+    h->server_params(h->ctx, s->index, reset, &s->params);
+  else
+    lb_fleet_draw_server(&r->sc, s->rng, &s->params);
+}
+
+/* Channel.reset: (server.mean_rtt + randGamma(mean_channel_rtt, var)) / 2 */
+static void draw_channel(struct sim_run *r, struct sim_channel *ch) {
+  const struct sim_hooks *h = r->opt.hooks;
+  if (h != NULL && h->channel_mean != NULL)
+    ch->mean_ticks = h->channel_mean(h->ctx, ch->client->index, ch->slot, ch->server->index);
+  else
+    ch->mean_ticks = lb_fleet_draw_channel_mean(&r->sc, ch->rng, ch->server->params.mean_rtt);
+}
+
+/* ---- Request ---- */
+
+static struct sim_req *req_new(struct sim_run *r, bool is_probe) {
+  struct sim_req *q = slab_alloc(&r->reqs);
+  if (q == NULL)
+    return NULL;
+  memset(q, 0, offsetof(struct sim_req, report));
+  q->state = SIM_PICKING;
+  q->is_probe = is_probe;
+  q->started_on_tick = r->current_tick;
+  q->completed_on_tick = -1;
+  for (int i = 0; i < SIM_NSTATES; i++)
+    q->tick_at_state_start[i] = -1;
+  r->created++;
+  if (is_probe)
+    r->live_probes++;
+  else
+    r->live_requests++;
+  return q;
+}
+
+static void req_free(struct sim_run *r, struct sim_req *q) {
+  if (q->is_probe)
+    r->live_probes--;
+  else
+    r->live_requests--;
+  slab_free(&r->reqs, q);
+}
+
+/* Request.setState */
+static inline void req_set_state(struct sim_run *r, struct sim_req *q, int state, double ticks) {
+  q->state = state;
+  q->ticks_left = ticks;
+  if (state == SIM_COMPLETED)
+    q->completed_on_tick = r->current_tick;
+  if (q->tick_at_state_start[state] < 0)
+    q->tick_at_state_start[state] = r->current_tick;
+}
+
+/* Request.tick */
+static inline void req_tick(struct sim_req *q) {
+  q->ticks_in_state[q->state]++;
+  q->ticks_left -= 1;
+}
+
+static inline bool req_finished(const struct sim_req *q) { return q->ticks_left <= 0; }
+
+static int req_total_ticks(const struct sim_req *q) {
+  int t = 0;
+  for (int i = 0; i < SIM_NSTATES; i++)
+    t += q->ticks_in_state[i];
+  return t;
+}
+
+/* ---- Channel ---- */
+
+/* Channel.send */
+static int channel_send(struct sim_run *r, struct sim_channel *ch, struct sim_req *q) {
+  lb_channel_on_sent(&ch->ch);
+  int d = draw_gamma(r, SIM_DRAW_SEND, ch->global, ch->rng, ch->mean_ticks);
+  req_set_state(r, q, SIM_SENDING, d);
+  q->channel = ch;
+  q->modelled += d;
+  return vec_push(&ch->sendq, q);
+}
+
+/* Channel.receive: the report is the server's state before this tick's
+ * record. */
+static int channel_receive(struct sim_run *r, struct sim_channel *ch, struct sim_req *q,
+                           const struct lb_server_report *rep) {
+  lb_channel_on_received(&ch->ch);
+  int d = draw_gamma(r, SIM_DRAW_RECEIVE, ch->global, ch->rng, ch->mean_ticks);
+  req_set_state(r, q, SIM_RECEIVING, d);
+  q->modelled += d;
+  q->report = *rep;
+  q->has_report = true;
+  return vec_push(&ch->recvq, q);
+}
+
+/* Server.enqueue */
+static int server_enqueue(struct sim_run *r, struct sim_server *s, struct sim_req *q) {
+  req_set_state(r, q, SIM_SERVER_QUEUE, 0);
+  lb_accounting_on_enqueue(&s->acc);
+  return deque_push_back(&s->queued, q);
+}
+
+static void fill_record(const struct sim_run *r, const struct sim_req *q,
+                        struct lb_request_record *rec) {
+  memset(rec, 0, sizeof(*rec));
+  rec->stage = r->stage;
+  rec->client = q->channel->client->index;
+  rec->server = q->channel->server->index;
+  rec->is_probe = q->is_probe;
+  rec->outcome = LB_OUTCOME_COMPLETED;
+  rec->started_on_tick = q->started_on_tick;
+  rec->completed_on_tick = q->completed_on_tick;
+  rec->tick_at_send = q->tick_at_state_start[SIM_SENDING];
+  rec->tick_at_server_queue = q->tick_at_state_start[SIM_SERVER_QUEUE];
+  rec->tick_at_processing = q->tick_at_state_start[SIM_PROCESSING];
+  rec->tick_at_receive = q->tick_at_state_start[SIM_RECEIVING];
+  rec->tick_at_completion = q->tick_at_state_start[SIM_COMPLETED];
+  rec->picking_ticks = q->ticks_in_state[SIM_PICKING];
+  rec->send_ticks = q->ticks_in_state[SIM_SENDING];
+  rec->server_queue_ticks = q->ticks_in_state[SIM_SERVER_QUEUE];
+  rec->processing_ticks = q->ticks_in_state[SIM_PROCESSING];
+  rec->receive_ticks = q->ticks_in_state[SIM_RECEIVING];
+  rec->total_ticks = req_total_ticks(q);
+  rec->has_report = q->has_report;
+  rec->report = q->report;
+  rec->modelled_ticks = q->modelled;
+}
+
+/* Client.complete + TestManager.RequestCompleted + completed.insert */
+static int client_complete(struct sim_run *r, struct sim_channel *ch, struct sim_req *q) {
+  req_set_state(r, q, SIM_COMPLETED, 0);
+  int total = req_total_ticks(q);
+  int freq = r->sc.data_frequency > 0 ? r->sc.data_frequency : 1;
+  if (r->current_tick % freq == 0) {
+    struct lb_request_record rec;
+    fill_record(r, q, &rec);
+    int rc = lb_summary_acc_add(r->acc, &rec);
+    if (rc < 0)
+      return rc;
+    if (r->opt.requests_csv != NULL)
+      lb_reqlog_write(r->opt.requests_csv, &rec);
+    if (r->opt.on_record != NULL)
+      r->opt.on_record(r->opt.on_record_ctx, &rec);
+  } else {
+    lb_summary_acc_count(r->acc, LB_OUTCOME_COMPLETED, q->is_probe);
+  }
+  lb_channel_on_completed(&ch->ch, total, &q->report);
+  if (q->watch != NULL) {
+    struct lb_probe *w = q->watch;
+    w->done = true;
+    w->latency = total;
+    w->has_queued = q->report.queued_requests.valid;
+    w->queued_latest = q->report.queued_requests.latest;
+    w->driver_handle = NULL;
+  }
+  req_free(r, q);
+  return 0;
+}
+
+/* Channel.tick */
+static int channel_tick(struct sim_run *r, struct sim_channel *ch) {
+  int rc = 0;
+  if (draw_uniform(r, SIM_DRAW_NETWORK_RESET, ch->global, ch->rng) <
+      r->sc.network_reset_probability)
+    draw_channel(r, ch);
+  size_t keep = 0;
+  for (size_t i = 0; i < ch->sendq.n; i++) {
+    struct sim_req *q = ch->sendq.v[i];
+    req_tick(q);
+    if (req_finished(q)) {
+      if ((rc = server_enqueue(r, ch->server, q)) < 0)
+        return rc;
+    } else {
+      ch->sendq.v[keep++] = q;
+    }
+  }
+  ch->sendq.n = keep;
+  keep = 0;
+  for (size_t i = 0; i < ch->recvq.n; i++) {
+    struct sim_req *q = ch->recvq.v[i];
+    req_tick(q);
+    if (req_finished(q)) {
+      if ((rc = client_complete(r, ch, q)) < 0)
+        return rc;
+    } else {
+      ch->recvq.v[keep++] = q;
+    }
+  }
+  ch->recvq.n = keep;
+  return 0;
+}
+
+/* ---- Server ---- */
+
+/* Server.reset */
+static int server_reset(struct sim_run *r, struct sim_server *s) {
+  draw_server(r, s, true);
+  s->warm_gen++;
+  /* queries_in_tick is the Server's, not its ServerState's: a reset keeps it. */
+  int queries = s->acc.queries_in_tick;
+  lb_accounting_reset(&s->acc);
+  s->acc.queries_in_tick = queries;
+  size_t threads = (size_t)(s->params.threads > 0 ? s->params.threads : 0);
+  if (s->processing.n > threads) {
+    /* starved = processing[threads:]; each inserted at the queue's front */
+    for (size_t i = threads; i < s->processing.n; i++) {
+      struct sim_req *q = s->processing.v[i];
+      req_set_state(r, q, SIM_SERVER_QUEUE, 0);
+      int rc = deque_push_front(&s->queued, q);
+      if (rc < 0)
+        return rc;
+    }
+    s->processing.n = threads;
+  }
+  return 0;
+}
+
+/* Server.tick */
+static int server_tick(struct sim_run *r, struct sim_server *s) {
+  int rc;
+  if (draw_uniform(r, SIM_DRAW_SERVER_RESET, s->index, s->rng) < r->sc.server_reset_probability &&
+      (rc = server_reset(r, s)) < 0)
+    return rc;
+
+  /* dequeue */
+  size_t threads = (size_t)(s->params.threads > 0 ? s->params.threads : 0);
+  size_t free_threads = threads > s->processing.n ? threads - s->processing.n : 0;
+  size_t k = free_threads < s->queued.n ? free_threads : s->queued.n;
+  for (size_t i = 0; i < k; i++) {
+    struct sim_req *q = deque_pop_front(&s->queued);
+    double pt = draw_gamma(r, SIM_DRAW_PROCESSING, s->index, s->rng, s->params.mean_processing_time);
+    int c = q->channel->client->index;
+    if (s->warm[c] != s->warm_gen) {
+      s->warm[c] = s->warm_gen;
+      pt += r->sc.cold_channel_penalty;
+    }
+    if (q->is_probe)
+      pt = r->sc.probe_processing_time;
+    req_set_state(r, q, SIM_PROCESSING, pt);
+    q->modelled += pt;
+    if ((rc = vec_push(&s->processing, q)) < 0)
+      return rc;
+  }
+
+  /* tick the queue */
+  for (size_t i = 0; i < s->queued.n; i++)
+    req_tick(deque_at(&s->queued, i));
+
+  /* process */
+  const struct lb_server_report *rep = lb_accounting_report(&s->acc);
+  size_t processed = s->processing.n;
+  double latency_sum = 0;
+  int latencies = 0;
+  size_t keep = 0;
+  for (size_t i = 0; i < s->processing.n; i++) {
+    struct sim_req *q = s->processing.v[i];
+    req_tick(q);
+    if (req_finished(q)) {
+      if ((rc = channel_receive(r, q->channel, q, rep)) < 0)
+        return rc;
+      latency_sum += q->ticks_in_state[SIM_SERVER_QUEUE] + q->ticks_in_state[SIM_PROCESSING];
+      latencies++;
+    } else {
+      s->processing.v[keep++] = q;
+    }
+  }
+  s->processing.n = keep;
+
+  /* record: the PID target is the mean of utilization.mean() over every
+   * server whose window is not empty right now (some already recorded this
+   * tick, as in the seed's loop order). */
+  double fleet_sum = 0;
+  int fleet_n = 0;
+  for (int i = 0; i < r->sc.servers; i++) {
+    double m;
+    if (lb_window_mean(&r->servers[i].acc.utilization, &m)) {
+      fleet_sum += m;
+      fleet_n++;
+    }
+  }
+  double fleet_mean = fleet_n > 0 ? fleet_sum / fleet_n : 0;
+  struct lb_tick_observation obs = {
+      .utilization = threads > 0 ? 100.0 * (double)processed / (double)threads : 0,
+      .requests_in_flight = (int)(s->queued.n + s->processing.n),
+      .queued_requests = (int)s->queued.n,
+      .has_latency = latencies > 0,
+      .latency = latencies > 0 ? latency_sum / latencies : 0,
+      .errors = 0,
+  };
+  return lb_accounting_tick(&s->acc, &obs, fleet_n > 0 ? &fleet_mean : NULL);
+}
+
+/* ---- Client ---- */
+
+static void pick_release(struct sim_run *r, struct sim_pick_slot *slot) {
+  struct lb_pick *pick = &slot->pick;
+  int n = pick->nprobes > slot->used ? pick->nprobes : slot->used;
+  if (n > LB_PICK_MAX_PROBES)
+    n = LB_PICK_MAX_PROBES;
+  for (int i = 0; i < n; i++) {
+    struct sim_req *q = pick->probes[i].driver_handle;
+    if (q != NULL)
+      q->watch = NULL;
+  }
+  /* Keep slots zeroed as lb_picker_pick wants them. */
+  memset(pick->probes, 0, (size_t)n * sizeof(pick->probes[0]));
+  slot->used = 0;
+  pick->waiting = NULL;
+  pick->nprobes = 0;
+  slot->started = false;
+  slab_free(&r->picks, slot);
+}
+
+static int env_send_probe(void *driver, struct lb_channel *lch, struct lb_probe *watch) {
+  struct sim_run *r = driver;
+  struct sim_channel *ch = (struct sim_channel *)lch;
+  struct sim_req *q = req_new(r, true);
+  if (q == NULL) {
+    r->env_error = -ENOMEM;
+    return -ENOMEM;
+  }
+  int rc = channel_send(r, ch, q);
+  if (rc < 0) {
+    r->env_error = rc;
+    return rc;
+  }
+  if (watch != NULL) {
+    struct sim_pick_slot *slot = r->cur_slot;
+    if (slot != NULL && watch >= slot->pick.probes &&
+        watch < slot->pick.probes + LB_PICK_MAX_PROBES &&
+        (int)(watch - slot->pick.probes) >= slot->used)
+      slot->used = (int)(watch - slot->pick.probes) + 1;
+    q->watch = watch;
+    watch->channel = lch;
+    watch->done = false;
+    watch->driver_handle = q;
+  }
+  return 0;
+}
+
+static void env_unwatch_probe(void *driver, struct lb_probe *watch) {
+  (void)driver;
+  struct sim_req *q = watch->driver_handle;
+  if (q != NULL)
+    q->watch = NULL;
+  watch->driver_handle = NULL;
+}
+
+/* WithProbes.__call__'s own part, at Client.send (sim_plan.h). */
+static int with_probes(struct sim_run *r, struct sim_client *c) {
+  int empty = 0;
+  for (int i = 0; i < c->n; i++)
+    empty += c->channels[i].ch.requests_in_flight == 0;
+  long k = lb_rng_random_round(c->rng, r->opt.plan->probes_per_request);
+  if (k > empty)
+    k = empty;
+  if (k <= 0)
+    return 0;
+  size_t idx[LB_PICK_MAX_CHANNELS];
+  lb_rng_sample(c->rng, (size_t)c->n, (size_t)k, idx);
+  for (long i = 0; i < k; i++) {
+    int rc = env_send_probe(r, &c->channels[idx[i]].ch, NULL);
+    if (rc < 0)
+      return rc;
+  }
+  return 0;
+}
+
+/* Client.send */
+static int client_send(struct sim_run *r, struct sim_client *c) {
+  struct sim_req *q = req_new(r, false);
+  if (q == NULL)
+    return -ENOMEM;
+  if (r->opt.plan->send_time_probes) {
+    int rc = with_probes(r, c);
+    if (rc < 0)
+      return rc;
+  }
+  q->pick = slab_alloc(&r->picks);
+  if (q->pick == NULL)
+    return -ENOMEM;
+  return vec_push(&c->pending, q);
+}
+
+/* Client.tick */
+static int client_tick(struct sim_run *r, struct sim_client *c, char *err, size_t errlen) {
+  int rc;
+  size_t keep = 0;
+  r->env.rng = c->rng;
+  for (size_t i = 0; i < c->pending.n; i++) {
+    struct sim_req *q = c->pending.v[i];
+    req_tick(q);
+    struct lb_channel *out = NULL;
+    struct sim_pick_slot *slot = q->pick;
+    r->cur_slot = slot;
+    r->env.now_ticks = r->current_tick;
+    if (!slot->started) {
+      slot->started = true;
+      rc = lb_picker_pick(c->picker, &r->env, (struct lb_channel *const *)c->chs, c->n,
+                          &slot->pick, &out);
+    } else {
+      rc = lb_picker_resume(c->picker, &r->env, &slot->pick, &out);
+    }
+    r->cur_slot = NULL;
+    if (rc >= 0 && r->env_error < 0)
+      rc = r->env_error;
+    if (rc == LB_PICK_DONE && out == NULL)
+      rc = -EPROTO;
+    if (rc < 0) {
+      snprintf(err, errlen, "picker '%s' failed for Client %d at tick %d: %s",
+               r->opt.plan->expr, c->index, r->current_tick, strerror(-rc));
+      return rc;
+    }
+    if (rc == LB_PICK_DONE) {
+      pick_release(r, slot);
+      q->pick = NULL;
+      if ((rc = channel_send(r, (struct sim_channel *)out, q)) < 0)
+        return rc;
+    } else {
+      c->pending.v[keep++] = q;
+    }
+  }
+  c->pending.n = keep;
+  for (int i = 0; i < c->n; i++)
+    if ((rc = channel_tick(r, &c->channels[i])) < 0)
+      return rc;
+  return 0;
+}
+
+static int client_rif(const struct sim_client *c) {
+  int rif = 0;
+  for (int i = 0; i < c->n; i++)
+    rif += c->channels[i].ch.requests_in_flight;
+  return rif;
+}
+
+/* ---- TestManager ---- */
+
+/* TestManager.tick: new requests, servers, clients, tick += 1. */
+static int manager_tick(struct sim_run *r, bool arrivals, char *err, size_t errlen) {
+  int rc;
+  if (arrivals) {
+    const struct lb_arrivals *a = r->arrivals;
+    while (r->next_arrival < a->n && a->items[r->next_arrival].tick < r->current_tick + 1) {
+      int c = a->items[r->next_arrival++].client;
+      if (c < 0 || c >= r->sc.clients) {
+        r->dropped_arrivals++;
+        continue;
+      }
+      if ((rc = client_send(r, &r->clients[c])) < 0)
+        goto fail;
+    }
+  }
+  for (int i = 0; i < r->sc.servers; i++)
+    if ((rc = server_tick(r, &r->servers[i])) < 0)
+      goto fail;
+  for (int i = 0; i < r->sc.clients; i++)
+    if ((rc = client_tick(r, &r->clients[i], err, errlen)) < 0)
+      return rc;
+  r->current_tick++;
+  return 0;
+fail:
+  snprintf(err, errlen, "tick %d: %s", r->current_tick, strerror(-rc));
+  return rc;
+}
+
+static void finish(struct sim_run *r) {
+  r->phase = PHASE_DONE;
+  if (r->current_tick >= r->sc.total_ticks + r->sc.max_cooldown)
+    r->cooldown_failed = true;
+  /* Requests still in flight never complete (the seed drops them): count
+   * them, so every request sent is accounted for. */
+  for (long i = 0; i < r->live_requests; i++)
+    lb_summary_acc_count(r->acc, LB_OUTCOME_TIMED_OUT, 0);
+  for (long i = 0; i < r->live_probes; i++)
+    lb_summary_acc_count(r->acc, LB_OUTCOME_TIMED_OUT, 1);
+  /* Arrivals past the last tick never left the client. */
+  for (; r->next_arrival < r->arrivals->n; r->next_arrival++)
+    r->dropped_arrivals++;
+}
+
+int sim_run_step(struct sim_run *r, bool *finished, char *err, size_t errlen) {
+  *finished = false;
+  if (r->phase == PHASE_MAIN) {
+    /* for i in range(total_ticks): if i > warm_period: RUNNING */
+    if (r->current_tick > r->warm_period)
+      r->stage = LB_STAGE_RUNNING;
+    int rc = manager_tick(r, true, err, errlen);
+    if (rc < 0)
+      return rc;
+    if (r->current_tick >= r->sc.total_ticks) {
+      r->phase = PHASE_COOLING;
+      r->stage = LB_STAGE_COOLING;
+    }
+    return 0;
+  }
+  if (r->phase == PHASE_COOLING) {
+    bool idle = r->cooldown_ticks >= r->sc.max_cooldown;
+    if (!idle) {
+      idle = true;
+      for (int i = 0; i < r->sc.clients && idle; i++)
+        idle = client_rif(&r->clients[i]) == 0;
+    }
+    if (!idle) {
+      r->cooldown_ticks++;
+      return manager_tick(r, false, err, errlen);
+    }
+    finish(r);
+  }
+  *finished = true;
+  return 0;
+}
+
+int sim_run_execute(struct sim_run *r, char *err, size_t errlen) {
+  bool done = false;
+  while (!done) {
+    int rc = sim_run_step(r, &done, err, errlen);
+    if (rc < 0)
+      return rc;
+  }
+  return 0;
+}
+
+int sim_run_summary(const struct sim_run *r, struct lb_summary *out) {
+  return lb_summary_compute(r->acc, out);
+}
+
+/* ---- construction ---- */
+
+static int make_rng(uint64_t run_seed, enum lb_stream kind, uint64_t index,
+                    struct lb_rng **out) {
+  return lb_rng_new(lb_seed_derive(run_seed, kind, index), out);
+}
+
+int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options *opt,
+                struct sim_run **out, char *err, size_t errlen) {
+  int rc = -ENOMEM;
+  struct sim_run *r = NULL;
+  *out = NULL;
+  if (opt == NULL || opt->plan == NULL || opt->plan->spec == NULL) {
+    snprintf(err, errlen, "lbsim: no picker");
+    return -EINVAL;
+  }
+  if (sc->servers < 1 || sc->clients < 1 || sc->total_ticks < 0) {
+    snprintf(err, errlen, "%s: need servers >= 1, clients >= 1 and total_ticks >= 0", sc->name);
+    return -EINVAL;
+  }
+  int n = lb_fleet_subset_len(sc);
+  if (n < 1 || n > LB_PICK_MAX_CHANNELS) {
+    snprintf(err, errlen, "%s: subset_size %d: a client has 1 to %d channels", sc->name, n,
+             LB_PICK_MAX_CHANNELS);
+    return -EINVAL;
+  }
+  r = calloc(1, sizeof(*r));
+  if (r == NULL)
+    goto oom;
+  r->sc = *sc;
+  r->run = run;
+  r->opt = *opt;
+  r->stage = LB_STAGE_WARMING;
+  r->phase = PHASE_MAIN;
+  r->reqs.item_size = sizeof(struct sim_req);
+  r->reqs.per_chunk = 1024;
+  r->picks.item_size = sizeof(struct sim_pick_slot);
+  r->picks.per_chunk = 64;
+  r->picks.zero_new = true;
+  r->env.driver = r;
+  r->env.send_probe = env_send_probe;
+  r->env.unwatch_probe = env_unwatch_probe;
+  /* warm_period = int(min((channel + server rtt + processing) * 3, total / 2)) */
+  double warm = (sc->mean_channel_rtt + sc->mean_server_rtt + sc->mean_processing_time) * 3;
+  double half = sc->total_ticks / 2.0;
+  r->warm_period = (int)(warm < half ? warm : half);
+  if ((rc = lb_summary_acc_new(&r->acc)) < 0)
+    goto oom;
+
+  uint64_t seed = lb_fleet_run_seed(sc, run);
+  r->servers = calloc((size_t)sc->servers, sizeof(*r->servers));
+  r->clients = calloc((size_t)sc->clients, sizeof(*r->clients));
+  r->nchannels = sc->clients * n;
+  r->channels = calloc((size_t)r->nchannels, sizeof(*r->channels));
+  if (r->servers == NULL || r->clients == NULL || r->channels == NULL)
+    goto oom;
+  for (int i = 0; i < sc->servers; i++) {
+    struct sim_server *s = &r->servers[i];
+    s->index = i;
+    s->warm_gen = 1;
+    s->warm = calloc((size_t)sc->clients, sizeof(*s->warm));
+    if (s->warm == NULL || make_rng(seed, LB_STREAM_SERVER, (uint64_t)i, &s->rng) < 0)
+      goto oom;
+    if (lb_accounting_init(&s->acc, (size_t)sc->server_state_buffer, sc->ewma_weight) < 0)
+      goto oom;
+    s->acc_ready = true;
+    draw_server(r, s, false);
+  }
+  int subset[LB_PICK_MAX_CHANNELS];
+  for (int c = 0; c < sc->clients; c++) {
+    struct sim_client *cl = &r->clients[c];
+    cl->index = c;
+    cl->n = n;
+    cl->channels = &r->channels[(size_t)c * (size_t)n];
+    cl->chs = calloc((size_t)n, sizeof(*cl->chs));
+    if (cl->chs == NULL || make_rng(seed, LB_STREAM_CLIENT, (uint64_t)c, &cl->rng) < 0)
+      goto oom;
+    if (opt->hooks != NULL && opt->hooks->subset != NULL)
+      opt->hooks->subset(opt->hooks->ctx, c, subset, n);
+    else
+      lb_fleet_draw_subset(sc, cl->rng, subset);
+    for (int k = 0; k < n; k++) {
+      struct sim_channel *ch = &cl->channels[k];
+      if (subset[k] < 0 || subset[k] >= sc->servers) {
+        rc = -EINVAL;
+        snprintf(err, errlen, "client %d: subset slot %d names server %d", c, k, subset[k]);
+        goto fail;
+      }
+      ch->client = cl;
+      ch->server = &r->servers[subset[k]];
+      ch->slot = k;
+      ch->global = c * n + k;
+      if (make_rng(seed, LB_STREAM_CHANNEL, lb_fleet_channel_stream(sc, c, k), &ch->rng) < 0)
+        goto oom;
+      if (lb_channel_init(&ch->ch, k, subset[k], (size_t)sc->client_requests_buffer) < 0)
+        goto oom;
+      ch->ch_ready = true;
+      ch->ch.oracle = lb_accounting_report(&ch->server->acc);
+      draw_channel(r, ch);
+      cl->chs[k] = &ch->ch;
+    }
+    if ((rc = lb_picker_new(opt->plan->spec, n, &cl->picker)) < 0) {
+      snprintf(err, errlen, "%s: picker '%s' for Client %d: %s", sc->name, opt->plan->expr, c,
+               strerror(-rc));
+      goto fail;
+    }
+  }
+  if (opt->arrivals != NULL) {
+    r->arrivals = opt->arrivals;
+  } else {
+    if ((rc = lb_arrivals_build(sc, run, &r->own_arrivals, err, errlen)) < 0)
+      goto fail;
+    r->arrivals = &r->own_arrivals;
+  }
+  *out = r;
+  return 0;
+oom:
+  rc = -ENOMEM;
+  snprintf(err, errlen, "%s: out of memory building the fleet", sc->name);
+fail:
+  sim_run_free(r);
+  return rc;
+}
+
+void sim_run_free(struct sim_run *r) {
+  if (r == NULL)
+    return;
+  if (r->servers != NULL) {
+    for (int i = 0; i < r->sc.servers; i++) {
+      struct sim_server *s = &r->servers[i];
+      free(s->warm);
+      lb_rng_free(s->rng);
+      free(s->queued.v);
+      free(s->processing.v);
+      if (s->acc_ready)
+        lb_accounting_close(&s->acc);
+    }
+  }
+  if (r->clients != NULL) {
+    for (int c = 0; c < r->sc.clients; c++) {
+      struct sim_client *cl = &r->clients[c];
+      lb_picker_free(cl->picker);
+      lb_rng_free(cl->rng);
+      free(cl->chs);
+      free(cl->pending.v);
+    }
+  }
+  for (int i = 0; r->channels != NULL && i < r->nchannels; i++) {
+    struct sim_channel *ch = &r->channels[i];
+    lb_rng_free(ch->rng);
+    free(ch->sendq.v);
+    free(ch->recvq.v);
+    if (ch->ch_ready)
+      lb_channel_close(&ch->ch);
+  }
+  free(r->servers);
+  free(r->clients);
+  free(r->channels);
+  lb_arrivals_close(&r->own_arrivals);
+  lb_summary_acc_free(r->acc);
+  slab_close(&r->reqs);
+  slab_close(&r->picks);
+  free(r);
+}
+
+/* ---- inspection ---- */
+
+int sim_run_tick(const struct sim_run *r) { return r->current_tick; }
+int sim_run_warm_period(const struct sim_run *r) { return r->warm_period; }
+enum lb_stage sim_run_stage(const struct sim_run *r) { return r->stage; }
+const struct lb_arrivals *sim_run_arrivals(const struct sim_run *r) { return r->arrivals; }
+bool sim_run_cooldown_failed(const struct sim_run *r) { return r->cooldown_failed; }
+long sim_run_requests(const struct sim_run *r) { return r->created; }
+long sim_run_dropped_arrivals(const struct sim_run *r) { return r->dropped_arrivals; }
+int sim_run_server_queued(const struct sim_run *r, int s) { return (int)r->servers[s].queued.n; }
+int sim_run_server_processing(const struct sim_run *r, int s) {
+  return (int)r->servers[s].processing.n;
+}
+const struct lb_server_params *sim_run_server_params(const struct sim_run *r, int s) {
+  return &r->servers[s].params;
+}
+const struct lb_server_report *sim_run_server_report(const struct sim_run *r, int s) {
+  return lb_accounting_report(&r->servers[s].acc);
+}
+int sim_run_client_rif(const struct sim_run *r, int c) { return client_rif(&r->clients[c]); }
+int sim_run_client_pending(const struct sim_run *r, int c) {
+  return (int)r->clients[c].pending.n;
+}
+struct lb_channel *sim_run_channel(const struct sim_run *r, int c, int slot) {
+  return &r->clients[c].channels[slot].ch;
+}
+double sim_run_channel_mean(const struct sim_run *r, int c, int slot) {
+  return r->clients[c].channels[slot].mean_ticks;
+}

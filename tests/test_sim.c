@@ -1,0 +1,422 @@
+/* sim engine: per-tick traces of tiny fleets with fixed draws, checked
+ * against values worked out by hand from the seed's TestManager, Server,
+ * Channel, Client and Request (the working is in each test's comment). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "channel.h"
+#include "scenario.h"
+#include "sim_engine.h"
+#include "sim_plan.h"
+
+#define MAX_RECORDS 64
+
+/* Fixed draws: processing, send and receive ticks per server / channel,
+ * resets at chosen server ticks. */
+struct fixed {
+  int processing;
+  int send[4], receive[4]; /* by channel (client * subset + slot) */
+  int threads, threads_after_reset;
+  int reset_on_server_tick; /* -1: never */
+  int server_draws;         /* server reset draws so far (one per server tick) */
+  int subset[4];
+  struct lb_request_record rec[MAX_RECORDS];
+  int nrec;
+};
+
+static int fixed_gamma(void *ctx, enum sim_draw what, int entity, double mean) {
+  struct fixed *f = ctx;
+  (void)mean;
+  switch (what) {
+  case SIM_DRAW_PROCESSING:
+    return f->processing;
+  case SIM_DRAW_SEND:
+    return f->send[entity];
+  case SIM_DRAW_RECEIVE:
+    return f->receive[entity];
+  default:
+    return 1;
+  }
+}
+
+static double fixed_uniform(void *ctx, enum sim_draw what, int entity) {
+  struct fixed *f = ctx;
+  (void)entity;
+  if (what == SIM_DRAW_SERVER_RESET)
+    return f->server_draws++ == f->reset_on_server_tick ? 0.0 : 1.0;
+  return 1.0;
+}
+
+static void fixed_server(void *ctx, int server, bool reset, struct lb_server_params *p) {
+  struct fixed *f = ctx;
+  (void)server;
+  p->threads = reset ? f->threads_after_reset : f->threads;
+  p->mean_processing_time = f->processing;
+  p->mean_rtt = 2;
+}
+
+static double fixed_channel(void *ctx, int client, int slot, int server) {
+  (void)ctx, (void)client, (void)slot, (void)server;
+  return 2.0;
+}
+
+static void fixed_subset(void *ctx, int client, int *servers, int n) {
+  struct fixed *f = ctx;
+  (void)client;
+  for (int i = 0; i < n; i++)
+    servers[i] = f->subset[i];
+}
+
+static void keep_record(void *ctx, const struct lb_request_record *rec) {
+  struct fixed *f = ctx;
+  if (f->nrec < MAX_RECORDS)
+    f->rec[f->nrec++] = *rec;
+}
+
+struct rig {
+  struct lb_scenario sc;
+  struct sim_plan plan;
+  struct lb_arrival items[16];
+  struct lb_arrivals arrivals;
+  struct sim_hooks hooks;
+  struct sim_run *run;
+};
+
+static void rig_open(struct rig *g, struct fixed *f, const char *picker, int servers, int subset,
+                     const double *ticks, int narrivals) {
+  char err[1024] = "";
+  memset(g, 0, sizeof(*g));
+  lb_scenario_defaults(&g->sc);
+  snprintf(g->sc.name, sizeof(g->sc.name), "tiny");
+  snprintf(g->sc.picker, sizeof(g->sc.picker), "%s", picker);
+  g->sc.servers = servers;
+  g->sc.clients = 1;
+  g->sc.subset_size = subset;
+  g->sc.total_ticks = 20;
+  g->sc.cold_channel_penalty = 2;
+  g->sc.data_frequency = 1;
+  assert_int_equal(sim_plan_init(&g->plan, picker, true, "test", err, sizeof(err)), 0);
+  for (int i = 0; i < narrivals; i++)
+    g->items[i] = (struct lb_arrival){.tick = ticks[i], .client = 0};
+  g->arrivals.items = g->items;
+  g->arrivals.n = (size_t)narrivals;
+  g->hooks = (struct sim_hooks){.ctx = f,
+                                .gamma = fixed_gamma,
+                                .uniform = fixed_uniform,
+                                .server_params = fixed_server,
+                                .channel_mean = fixed_channel,
+                                .subset = fixed_subset};
+  struct sim_options opt = {.plan = &g->plan,
+                            .arrivals = &g->arrivals,
+                            .hooks = &g->hooks,
+                            .on_record = keep_record,
+                            .on_record_ctx = f};
+  int rc = sim_run_new(&g->sc, 0, &opt, &g->run, err, sizeof(err));
+  if (rc != 0)
+    fail_msg("sim_run_new: %s", err);
+}
+
+static void rig_close(struct rig *g) {
+  sim_run_free(g->run);
+  sim_plan_close(&g->plan);
+}
+
+static void step(struct rig *g) {
+  char err[1024] = "";
+  bool done = false;
+  int rc = sim_run_step(g->run, &done, err, sizeof(err));
+  if (rc != 0)
+    fail_msg("sim_run_step: %s", err);
+  assert_false(done);
+}
+
+static void step_to(struct rig *g, int tick) {
+  while (sim_run_tick(g->run) < tick)
+    step(g);
+}
+
+static const struct lb_request_record *find(const struct fixed *f, bool probe, double started,
+                                            int nth) {
+  for (int i = 0; i < f->nrec; i++)
+    if (f->rec[i].is_probe == probe && f->rec[i].started_on_tick == started && nth-- == 0)
+      return &f->rec[i];
+  fail_msg("no record (probe %d, started %g)", probe, started);
+  return NULL;
+}
+
+static void check_ticks(const struct lb_request_record *r, int pick, int send, int queue, int proc,
+                        int recv) {
+  assert_int_equal((int)r->picking_ticks, pick);
+  assert_int_equal((int)r->send_ticks, send);
+  assert_int_equal((int)r->server_queue_ticks, queue);
+  assert_int_equal((int)r->processing_ticks, proc);
+  assert_int_equal((int)r->receive_ticks, recv);
+  assert_int_equal((int)r->total_ticks, pick + send + queue + proc + recv);
+}
+
+/* One server of one thread, one client; send 2, processing 3 (+2 cold),
+ * receive 1; A and B arrive at tick 0, C at tick 5; total_ticks 20, so
+ * warm_period = int(min((2+2+6)*3, 20/2)) = 10.
+ *  t0: A, B pick (PICKING 1) and are sent (SENDING 2); channel ticks: left 1.
+ *      Server record: utilization 0, no other server has data: pid 0.
+ *  t1: server: utilization.mean() of itself (0) -> target 10, PID(0, 10):
+ *      10 + 10/50 + 5*10 = 60.2. Channel: A, B enqueued (queries 2).
+ *  t2: A dequeued, cold: 3 + 2 = 5; B queued. Record: utilization 100,
+ *      queries 2, rif 2, queued 1; PID(100, 10): -90 - 80/50 + 5*-100 =
+ *      -591.6 -> weight -531.4.
+ *  t5: C sent (client rif 3).
+ *  t6: A's 5th processing tick: received (rif 2), latency 0 + 5 = 5 (A
+ *      was dequeued at t2 before the queue ticked); C enqueued; A completes
+ *      (RECEIVING 1): 1+2+0+5+1 = 9 ticks.
+ *  t7: B dequeued, warm: 3. t9: B done, completes: 1+2+5+3+1 = 12.
+ * t10: C dequeued. t12: C completes (stage RUNNING): 1+2+3+3+1 = 10.
+ * Cooldown: no client has requests in flight: the run ends at tick 20. */
+static void test_trace_one_thread(void **state) {
+  (void)state;
+  struct fixed f = {.processing = 3, .send = {2}, .receive = {1}, .threads = 1,
+                    .reset_on_server_tick = -1};
+  struct rig g;
+  double ticks[] = {0, 0, 5};
+  rig_open(&g, &f, "random", 1, 1, ticks, 3);
+  assert_int_equal(sim_run_warm_period(g.run), 10);
+
+  step(&g); /* t0 */
+  const struct lb_server_report *rep = sim_run_server_report(g.run, 0);
+  assert_true(rep->utilization.valid);
+  assert_float_equal(rep->utilization.latest, 0, 1e-12);
+  assert_float_equal(rep->pid_weight, 0, 1e-12);
+  assert_int_equal(sim_run_client_rif(g.run, 0), 2);
+  assert_int_equal(sim_run_client_pending(g.run, 0), 0);
+
+  step(&g); /* t1 */
+  assert_float_equal(rep->pid_weight, 60.2, 1e-9);
+  assert_int_equal(sim_run_server_queued(g.run, 0), 2);
+
+  step(&g); /* t2 */
+  assert_float_equal(rep->utilization.latest, 100, 1e-12);
+  assert_float_equal(rep->queries_per_tick.latest, 2, 1e-12);
+  assert_float_equal(rep->requests_in_flight.latest, 2, 1e-12);
+  assert_float_equal(rep->queued_requests.latest, 1, 1e-12);
+  assert_float_equal(rep->pid_weight, 60.2 - 591.6, 1e-9);
+  assert_false(rep->latency.valid);
+  assert_int_equal(sim_run_server_processing(g.run, 0), 1);
+
+  step_to(&g, 6); /* t5 done: C sent */
+  assert_int_equal(sim_run_client_rif(g.run, 0), 3);
+  assert_int_equal(f.nrec, 0);
+  step(&g); /* t6 */
+  assert_int_equal(f.nrec, 1);
+  assert_float_equal(rep->latency.latest, 5, 1e-12);
+  assert_float_equal(rep->requests_in_flight.latest, 1, 1e-12); /* B queued */
+  const struct lb_request_record *a = &f.rec[0];
+  assert_int_equal(a->stage, LB_STAGE_WARMING);
+  assert_int_equal((int)a->started_on_tick, 0);
+  assert_int_equal((int)a->completed_on_tick, 6);
+  assert_int_equal((int)a->tick_at_send, 0);
+  assert_int_equal((int)a->tick_at_server_queue, 1);
+  assert_int_equal((int)a->tick_at_processing, 2);
+  assert_int_equal((int)a->tick_at_receive, 6);
+  assert_int_equal((int)a->tick_at_completion, 6);
+  check_ticks(a, 1, 2, 0, 5, 1);
+  /* A's report: the server's state before tick 6's record (ticks 0..5). */
+  assert_true(a->has_report);
+  assert_float_equal(a->report.utilization.latest, 100, 1e-12);
+  assert_float_equal(a->report.utilization.mean, 400.0 / 6, 1e-9);
+  assert_false(a->report.latency.valid);
+  struct lb_channel *ch = sim_run_channel(g.run, 0, 0);
+  assert_int_equal(ch->requests_in_flight, 2); /* B and C */
+  assert_true(ch->has_report);
+  assert_int_equal((int)lb_window_len(&ch->latency), 1);
+
+  bool done = false;
+  char err[256];
+  while (!done)
+    assert_int_equal(sim_run_step(g.run, &done, err, sizeof(err)), 0);
+  assert_int_equal(sim_run_tick(g.run), 20);
+  assert_false(sim_run_cooldown_failed(g.run));
+  assert_int_equal(f.nrec, 3);
+  const struct lb_request_record *b = &f.rec[1], *c = &f.rec[2];
+  assert_int_equal((int)b->completed_on_tick, 9);
+  assert_int_equal((int)b->tick_at_processing, 7);
+  check_ticks(b, 1, 2, 5, 3, 1);
+  assert_int_equal(b->stage, LB_STAGE_WARMING);
+  assert_float_equal(b->report.latency.latest, 5, 1e-12);
+  assert_int_equal((int)c->started_on_tick, 5);
+  assert_int_equal((int)c->completed_on_tick, 12);
+  assert_int_equal((int)c->tick_at_server_queue, 6);
+  check_ticks(c, 1, 2, 3, 3, 1);
+  assert_int_equal(c->stage, LB_STAGE_RUNNING);
+
+  /* The seed's summary: non-probes not WARMING: C alone. */
+  struct lb_summary s;
+  assert_int_equal(sim_run_summary(g.run, &s), 0);
+  assert_float_equal(s.mean_latency, 10, 1e-12);
+  assert_int_equal((int)s.completed, 3);
+  rig_close(&g);
+}
+
+/* A server reset demotes the requests beyond its new thread count to the
+ * FRONT of the queue, one insert(0) at a time (so in reverse), and forgets
+ * its warm channels. Three threads, then one from the reset at server tick 3.
+ *  t1: A, B, C, D enqueued.  t2: A (cold: 5), B (3), C (3) dequeued.
+ *  t3: reset: threads 1, processing [A], queue [C, B, D]; the report is
+ *      empty, so no PID (no server has data): weight 0; utilization 100.
+ *  t6: A done.  t7: C dequeued, cold again: 5 -> done t11 (queue 4 ticks,
+ *      processing 1 + 5).  t12: B (warm) -> t14.  t15: D -> t17. */
+static void test_reset_demotes_to_front(void **state) {
+  (void)state;
+  struct fixed f = {.processing = 3, .send = {2}, .receive = {1}, .threads = 3,
+                    .threads_after_reset = 1, .reset_on_server_tick = 3};
+  struct rig g;
+  double ticks[] = {0, 0, 0, 0};
+  rig_open(&g, &f, "random", 1, 1, ticks, 4);
+  step_to(&g, 3);
+  assert_int_equal(sim_run_server_processing(g.run, 0), 3);
+  assert_int_equal(sim_run_server_queued(g.run, 0), 1);
+  step(&g); /* t3 */
+  assert_int_equal(sim_run_server_params(g.run, 0)->threads, 1);
+  assert_int_equal(sim_run_server_processing(g.run, 0), 1);
+  assert_int_equal(sim_run_server_queued(g.run, 0), 3);
+  const struct lb_server_report *rep = sim_run_server_report(g.run, 0);
+  assert_float_equal(rep->pid_weight, 0, 1e-12);
+  assert_float_equal(rep->utilization.latest, 100, 1e-12);
+  assert_float_equal(rep->utilization.mean, 100, 1e-12); /* one value since the reset */
+  char err[256];
+  assert_int_equal(sim_run_execute(g.run, err, sizeof(err)), 0);
+  assert_int_equal(f.nrec, 4);
+  /* Completion order A, C, B, D. */
+  assert_int_equal((int)f.rec[0].completed_on_tick, 6);
+  check_ticks(&f.rec[0], 1, 2, 0, 5, 1);
+  assert_int_equal((int)f.rec[1].completed_on_tick, 11);
+  check_ticks(&f.rec[1], 1, 2, 4, 6, 1); /* C */
+  assert_int_equal((int)f.rec[1].tick_at_processing, 2); /* first entry kept */
+  assert_int_equal((int)f.rec[2].completed_on_tick, 14);
+  check_ticks(&f.rec[2], 1, 2, 9, 4, 1); /* B */
+  assert_int_equal((int)f.rec[3].completed_on_tick, 17);
+  check_ticks(&f.rec[3], 1, 2, 13, 3, 1); /* D */
+  rig_close(&g);
+}
+
+/* The seed's WithProbes acts at Client.send: with every channel empty,
+ * probing(random, probes=1) sends RandomRound(1) = 1 probe before the
+ * request picks. The probe takes probe_processing_time (1) although its
+ * channel was cold, and it warms the channel: the request then takes 3,
+ * not 3 + 2.
+ *  t0: probe P sent at send time (SENDING 2), A picks and is sent: both
+ *      tick once on the channel.  t1: P, A enqueued.  t2: P (1) and A (3)
+ *      dequeued; P received and completes (RECEIVING 1) at t2: 0+2+0+1+1.
+ *  t4: A completes: 1+2+0+3+1. */
+static void test_probe_at_send_warms_channel(void **state) {
+  (void)state;
+  struct fixed f = {.processing = 3, .send = {2}, .receive = {1}, .threads = 4,
+                    .reset_on_server_tick = -1};
+  struct rig g;
+  double ticks[] = {0};
+  rig_open(&g, &f, "probing(random, probes=1)", 1, 1, ticks, 1);
+  assert_true(g.plan.send_time_probes);
+  char err[256];
+  assert_int_equal(sim_run_execute(g.run, err, sizeof(err)), 0);
+  assert_int_equal(f.nrec, 2);
+  const struct lb_request_record *p = find(&f, true, 0, 0), *a = find(&f, false, 0, 0);
+  assert_int_equal((int)p->completed_on_tick, 2);
+  check_ticks(p, 0, 2, 0, 1, 1);
+  assert_int_equal((int)a->completed_on_tick, 4);
+  check_ticks(a, 1, 2, 0, 3, 1);
+  assert_int_equal((int)sim_run_requests(g.run), 2);
+  rig_close(&g);
+}
+
+/* fastest_probe over two servers: channel 0 sends in 3 ticks, channel 1
+ * in 1. t0: probes on both (the pick waits), P1 enqueued at server 1.
+ * t1: P1 processed (1) and received; A resumes before the channel ticks:
+ * nothing done yet; P1 completes. t2: A resumes, takes channel 1 (its
+ * probe is done), sent (1), enqueued. t3: A processed, warm thanks to the
+ * probe: 3 ticks -> completes t5: picking 3, send 1, processing 3, recv 1. */
+static void test_fastest_probe_resume(void **state) {
+  (void)state;
+  struct fixed f = {.processing = 3, .send = {3, 1}, .receive = {1, 1}, .threads = 4,
+                    .reset_on_server_tick = -1, .subset = {0, 1}};
+  struct rig g;
+  double ticks[] = {0};
+  rig_open(&g, &f, "fastest_probe", 2, 2, ticks, 1);
+  step(&g); /* t0 */
+  assert_int_equal(sim_run_client_pending(g.run, 0), 1);
+  assert_int_equal(sim_run_client_rif(g.run, 0), 2); /* until the server is done */
+  assert_int_equal(sim_run_server_queued(g.run, 1), 1);
+  step(&g); /* t1 */
+  assert_int_equal(sim_run_client_pending(g.run, 0), 1);
+  step(&g); /* t2 */
+  assert_int_equal(sim_run_client_pending(g.run, 0), 0);
+  char err[256];
+  assert_int_equal(sim_run_execute(g.run, err, sizeof(err)), 0);
+  const struct lb_request_record *a = find(&f, false, 0, 0);
+  assert_int_equal(a->server, 1);
+  assert_int_equal((int)a->completed_on_tick, 5);
+  check_ticks(a, 3, 1, 0, 3, 1);
+  /* Both probes complete and are recorded (data_frequency 1). */
+  assert_int_equal(find(&f, true, 0, 0)->server + find(&f, true, 0, 1)->server, 1);
+  rig_close(&g);
+}
+
+/* Requests still picking or receiving do not hold the cooldown: the run
+ * stops when no client has requests in flight on its channels, and what
+ * never completed is counted as timed out. A arrives on the last tick. */
+static void test_cooldown_and_leftovers(void **state) {
+  (void)state;
+  struct fixed f = {.processing = 3, .send = {2}, .receive = {5}, .threads = 4,
+                    .reset_on_server_tick = -1};
+  struct rig g;
+  double ticks[] = {19};
+  rig_open(&g, &f, "random", 1, 1, ticks, 1);
+  char err[256];
+  assert_int_equal(sim_run_execute(g.run, err, sizeof(err)), 0);
+  /* t19 sent; t20 enqueued; t21 cold 5: done at t25, received (rif 0);
+   * the cooldown stops before A's 5 receive ticks are over. */
+  assert_int_equal(sim_run_tick(g.run), 26);
+  assert_int_equal(f.nrec, 0);
+  struct lb_summary s;
+  assert_int_equal(sim_run_summary(g.run, &s), 0);
+  assert_int_equal((int)s.timed_out, 1);
+  assert_int_equal((int)s.completed, 0);
+  rig_close(&g);
+}
+
+static void test_split_probing(void **state) {
+  (void)state;
+  char inner[256];
+  double p = 0;
+  assert_true(sim_plan_split_probing("probing(hcl)", inner, sizeof(inner), &p));
+  assert_string_equal(inner, "hcl");
+  assert_float_equal(p, 2.0, 0);
+  assert_true(sim_plan_split_probing(" probing( least(client.rif, choices=2) , probes=3.5 ) ",
+                                     inner, sizeof(inner), &p));
+  assert_string_equal(inner, "least(client.rif, choices=2)");
+  assert_float_equal(p, 3.5, 0);
+  assert_true(sim_plan_split_probing("probing(hcl(rank=client.latency.mean, health=client.rif))",
+                                     inner, sizeof(inner), &p));
+  assert_string_equal(inner, "hcl(rank=client.latency.mean, health=client.rif)");
+  assert_false(sim_plan_split_probing("subset(probing(hcl), size=2)", inner, sizeof(inner), &p));
+  assert_false(sim_plan_split_probing("probing(hcl) x", inner, sizeof(inner), &p));
+  assert_false(sim_plan_split_probing("probing(hcl, mystery=1)", inner, sizeof(inner), &p));
+  assert_false(sim_plan_split_probing("probing()", inner, sizeof(inner), &p));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_trace_one_thread),
+      cmocka_unit_test(test_reset_demotes_to_front),
+      cmocka_unit_test(test_probe_at_send_warms_channel),
+      cmocka_unit_test(test_fastest_probe_resume),
+      cmocka_unit_test(test_cooldown_and_leftovers),
+      cmocka_unit_test(test_split_probing),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
