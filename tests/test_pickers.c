@@ -1,0 +1,664 @@
+/* pickers: each of the seed's pickers on hand-built channel states, against
+ * what the seed's code does for that state. Random pickers: frequencies over
+ * DRAWS picks with a fixed seed, each within TOL (absolute) of the
+ * probability worked out by hand (TOL is over 4 standard deviations). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "expr.h"
+#include "picker.h"
+#include "pickers/picker_impl.h"
+#include "rng.h"
+
+#define DRAWS 10000
+#define TOL 0.02
+#define MAXCH 8
+
+struct fake_driver {
+  int sent;                 /* probes sent */
+  int watched;              /* of which watched */
+  int unwatched;
+  int sent_on[MAXCH];       /* per channel index */
+  struct lb_probe *watches[64];
+};
+
+static int fake_send(void *driver, struct lb_channel *ch, struct lb_probe *watch)
+{
+  struct fake_driver *d = driver;
+  d->sent++;
+  d->sent_on[ch->index]++;
+  if (watch)
+    d->watches[d->watched++] = watch;
+  lb_channel_on_sent(ch); /* a driver counts a probe as in flight at once */
+  return 0;
+}
+
+static void fake_unwatch(void *driver, struct lb_probe *watch)
+{
+  struct fake_driver *d = driver;
+  (void)watch;
+  d->unwatched++;
+}
+
+struct fixture {
+  struct lb_rng *rng;
+  struct fake_driver drv;
+  struct lb_pick_env env;
+  struct lb_channel ch[MAXCH];
+  struct lb_channel *list[MAXCH];
+  int n;
+};
+
+static void fixture_init(struct fixture *f, int n, const int *servers)
+{
+  memset(f, 0, sizeof(*f));
+  assert_int_equal(lb_rng_new(42, &f->rng), 0);
+  f->env = (struct lb_pick_env){.rng = f->rng, .driver = &f->drv, .send_probe = fake_send,
+                                .unwatch_probe = fake_unwatch};
+  f->n = n;
+  for (int i = 0; i < n; i++) {
+    assert_int_equal(lb_channel_init(&f->ch[i], i, servers ? servers[i] : 100 + i, 100), 0);
+    f->list[i] = &f->ch[i];
+  }
+}
+
+static void fixture_close(struct fixture *f)
+{
+  for (int i = 0; i < f->n; i++)
+    lb_channel_close(&f->ch[i]);
+  lb_rng_free(f->rng);
+}
+
+static struct lb_picker *make(const char *expr, int nchannels)
+{
+  struct lb_picker_spec *spec = NULL;
+  char err[512];
+  if (lb_picker_spec_parse(expr, &spec, err, sizeof(err)) != 0)
+    fail_msg("%s: %s", expr, err);
+  struct lb_picker *p = NULL;
+  assert_int_equal(lb_picker_new(spec, nchannels, &p), 0);
+  lb_picker_spec_free(spec);
+  return p;
+}
+
+static int pick_once(struct fixture *f, struct lb_picker *p)
+{
+  struct lb_pick pick;
+  memset(&pick, 0, sizeof(pick));
+  struct lb_channel *out = NULL;
+  int rc = lb_picker_pick(p, &f->env, f->list, f->n, &pick, &out);
+  assert_int_equal(rc, LB_PICK_DONE);
+  assert_non_null(out);
+  return out->index;
+}
+
+static void check_freq(const char *what, const int *counts, const double *want, int n, int draws)
+{
+  for (int i = 0; i < n; i++) {
+    double got = (double)counts[i] / draws;
+    if (fabs(got - want[i]) > TOL)
+      fail_msg("%s: channel %d chosen %.4f of the time, expected %.4f +- %.2f", what, i, got,
+               want[i], TOL);
+  }
+}
+
+/* Picks DRAWS times with one instance (or a fresh one per pick). */
+static void freq(struct fixture *f, const char *expr, bool fresh, const double *want)
+{
+  int counts[MAXCH] = {0};
+  struct lb_picker *p = make(expr, f->n);
+  for (int i = 0; i < DRAWS; i++) {
+    if (fresh && i) {
+      lb_picker_free(p);
+      p = make(expr, f->n);
+    }
+    counts[pick_once(f, p)]++;
+  }
+  lb_picker_free(p);
+  check_freq(expr, counts, want, f->n, DRAWS);
+}
+
+static void set_report(struct lb_channel *ch, double rif, double util, double expected)
+{
+  struct lb_server_report r;
+  memset(&r, 0, sizeof(r));
+  r.requests_in_flight = (struct lb_stat){true, rif, rif, rif};
+  r.utilization = (struct lb_stat){true, util, util, util};
+  r.has_expected_latency = expected >= 0;
+  r.expected_latency = expected;
+  lb_channel_on_completed(ch, 1, &r);
+}
+
+static void test_first_random_round_robin(void **state)
+{
+  (void)state;
+  struct fixture f;
+  fixture_init(&f, 4, NULL);
+  struct lb_picker *p = make("first", 4);
+  for (int i = 0; i < 10; i++)
+    assert_int_equal(pick_once(&f, p), 0);
+  lb_picker_free(p);
+
+  const double uniform[] = {0.25, 0.25, 0.25, 0.25};
+  freq(&f, "random", false, uniform);
+
+  /* One counter per client (instance), from 0, over the list given. */
+  struct lb_picker *a = make("round_robin", 4), *b = make("round_robin", 4);
+  const int want[] = {0, 1, 2, 3, 0, 1};
+  for (int i = 0; i < 6; i++)
+    assert_int_equal(pick_once(&f, a), want[i]);
+  assert_int_equal(pick_once(&f, b), 0);
+  f.n = 3; /* i % len(channels) of the list passed */
+  assert_int_equal(pick_once(&f, a), 6 % 3);
+  f.n = 4;
+  lb_picker_free(a);
+  lb_picker_free(b);
+  fixture_close(&f);
+}
+
+static void test_least(void **state)
+{
+  (void)state;
+  struct fixture f;
+  fixture_init(&f, 4, NULL);
+  int rif[] = {3, 1, 2, 1};
+  for (int i = 0; i < 4; i++)
+    f.ch[i].requests_in_flight = rif[i];
+  /* min rif 1 on channels 1 and 3: ties at random */
+  const double ties[] = {0, 0.5, 0, 0.5};
+  freq(&f, "least(client.rif)", false, ties);
+
+  /* choices=2, rif 0,1,2,3: sample of 2 without replacement */
+  for (int i = 0; i < 4; i++)
+    f.ch[i].requests_in_flight = i;
+  const double two[] = {0.5, 2.0 / 6, 1.0 / 6, 0};
+  freq(&f, "least(client.rif, choices=2)", false, two);
+  const double three[] = {0.75, 0.25, 0, 0};
+  freq(&f, "least(client.rif, choices=3)", false, three);
+
+  /* None counts 0: the channel without a report wins against rif 3 and 5 */
+  set_report(&f.ch[0], 3, 0, -1);
+  set_report(&f.ch[1], 5, 0, -1);
+  set_report(&f.ch[3], 4, 0, -1);
+  const double none_is_zero[] = {0, 0, 1, 0};
+  freq(&f, "least(server.rif)", false, none_is_zero);
+  /* negative costs clamp to 0: oracle pid of weights -1 and -2 tie with None */
+  struct lb_server_report neg1, neg2;
+  memset(&neg1, 0, sizeof(neg1));
+  memset(&neg2, 0, sizeof(neg2));
+  neg1.pid_weight = -1;
+  neg2.pid_weight = -2;
+  f.ch[0].oracle = &neg1;
+  f.ch[1].oracle = &neg2;
+  const double clamp[] = {1.0 / 3, 1.0 / 3, 1.0 / 3, 0};
+  struct lb_server_report pos;
+  memset(&pos, 0, sizeof(pos));
+  pos.pid_weight = 4; /* cost 0.25 */
+  f.ch[3].oracle = &pos;
+  freq(&f, "least(oracle.pid)", false, clamp);
+  fixture_close(&f);
+}
+
+static void test_weighted(void **state)
+{
+  (void)state;
+  struct fixture f;
+  fixture_init(&f, 4, NULL);
+  /* no data at all: random.choice */
+  const double uniform[] = {0.25, 0.25, 0.25, 0.25};
+  freq(&f, "weighted(client.latency.mean)", false, uniform);
+
+  /* costs 1, 2, None, 4: the average of the truthy ones (7/3) for None;
+   * weights 1, 1/2, 3/7, 1/4 */
+  lb_channel_on_completed(&f.ch[0], 1, NULL);
+  lb_channel_on_completed(&f.ch[1], 2, NULL);
+  lb_channel_on_completed(&f.ch[3], 4, NULL);
+  double w[] = {1, 0.5, 3.0 / 7, 0.25}, sum = 0;
+  for (int i = 0; i < 4; i++)
+    sum += w[i];
+  for (int i = 0; i < 4; i++)
+    w[i] /= sum;
+  freq(&f, "weighted(client.latency.mean)", false, w);
+
+  /* client.rif 0, 2, 2, 4: 0 is falsy, it gets the average 8/3 too */
+  int rif[] = {0, 2, 2, 4};
+  for (int i = 0; i < 4; i++)
+    f.ch[i].requests_in_flight = rif[i];
+  double w2[] = {3.0 / 8, 0.5, 0.5, 0.25};
+  sum = 0;
+  for (int i = 0; i < 4; i++)
+    sum += w2[i];
+  for (int i = 0; i < 4; i++)
+    w2[i] /= sum;
+  freq(&f, "weighted(client.rif)", false, w2);
+  /* every rif 0: no truthy cost, random.choice */
+  for (int i = 0; i < 4; i++)
+    f.ch[i].requests_in_flight = 0;
+  freq(&f, "weighted(client.rif)", false, uniform);
+
+  /* allow_negative: pid weights 2, -4, 0, 1 -> costs 0.5, -0.25, 1e4, 1;
+   * weights 2, -4, 1e-4, 1 -> min <= 0: shifted by 4.1 */
+  struct lb_server_report r[4];
+  double pw[] = {2, -4, 0, 1};
+  for (int i = 0; i < 4; i++) {
+    memset(&r[i], 0, sizeof(r[i]));
+    r[i].pid_weight = pw[i];
+    f.ch[i].oracle = &r[i];
+  }
+  double w3[] = {6.1, 0.1, 4.1001, 5.1};
+  sum = 0;
+  for (int i = 0; i < 4; i++)
+    sum += w3[i];
+  for (int i = 0; i < 4; i++)
+    w3[i] /= sum;
+  freq(&f, "weighted(oracle.pid, allow_negative=true)", false, w3);
+  /* without allow_negative: -0.25 clamps to 0, which gets the average of
+   * 0.5, 1e4 and 1 */
+  double avg = (0.5 + 10000 + 1) / 3;
+  double w4[] = {2, 1 / avg, 1e-4, 1};
+  sum = 0;
+  for (int i = 0; i < 4; i++)
+    sum += w4[i];
+  for (int i = 0; i < 4; i++)
+    w4[i] /= sum;
+  freq(&f, "weighted(oracle.pid)", false, w4);
+  fixture_close(&f);
+}
+
+static void test_client_pid(void **state)
+{
+  (void)state;
+  struct fixture f;
+  fixture_init(&f, 3, NULL);
+  /* no utilization reported: random.choice, controllers untouched */
+  const double uniform[] = {1.0 / 3, 1.0 / 3, 1.0 / 3};
+  freq(&f, "client_pid", false, uniform);
+
+  /* utilizations 50, 70, (none -> mean 60); target 70.
+   * pick 1: errors 20, 0, 10 -> adjustments 20+20/30+3*20, 0, 10+10/30+30
+   * weights 80.667, 0, 40.333 -> shifted +0.1 */
+  set_report(&f.ch[0], 0, 50, -1);
+  set_report(&f.ch[1], 0, 70, -1);
+  double w1[] = {20 + 20.0 / 30 + 60 + 0.1, 0.1, 10 + 10.0 / 30 + 30 + 0.1}, sum = 0;
+  for (int i = 0; i < 3; i++)
+    sum += w1[i];
+  for (int i = 0; i < 3; i++)
+    w1[i] /= sum;
+  freq(&f, "client_pid", true, w1);
+  /* pick 2: integral 40 and 20, derivative 0 -> weights 102, 0, 51 */
+  int counts[3] = {0};
+  for (int i = 0; i < DRAWS; i++) {
+    struct lb_picker *p = make("client_pid", 3);
+    pick_once(&f, p);
+    counts[pick_once(&f, p)]++;
+    lb_picker_free(p);
+  }
+  double w2[] = {102.1, 0.1, 51.1};
+  sum = 102.1 + 0.1 + 51.1;
+  for (int i = 0; i < 3; i++)
+    w2[i] /= sum;
+  check_freq("client_pid second pick", counts, w2, 3, DRAWS);
+  fixture_close(&f);
+
+  /* Channels 0 and 1 go to the same server: one name, one utilization
+   * entry (the later channel's, 70); mean over names (70 + 30)/2 = 50,
+   * target 60. Errors -10, -10, 30 -> -10-1/3-30, same, 30+1+90. */
+  const int servers[] = {7, 7, 8};
+  fixture_init(&f, 3, servers);
+  set_report(&f.ch[0], 0, 50, -1);
+  set_report(&f.ch[1], 0, 70, -1);
+  set_report(&f.ch[2], 0, 30, -1);
+  double a = -10 - 10.0 / 30 - 30, c = 30 + 1 + 90;
+  double w3[] = {0.1, 0.1, c - a + 0.1};
+  sum = w3[0] + w3[1] + w3[2];
+  for (int i = 0; i < 3; i++)
+    w3[i] /= sum;
+  freq(&f, "client_pid", true, w3);
+  fixture_close(&f);
+}
+
+static void test_subset(void **state)
+{
+  (void)state;
+  struct fixture f;
+  fixture_init(&f, 4, NULL);
+  int rif[] = {0, 5, 5, 5};
+  for (int i = 0; i < 4; i++)
+    f.ch[i].requests_in_flight = rif[i];
+  /* two draws WITH replacement: channel 0 wins when drawn, 1-(3/4)^2 */
+  const double want[] = {7.0 / 16, 3.0 / 16, 3.0 / 16, 3.0 / 16};
+  freq(&f, "subset(least(client.rif), size=2)", false, want);
+  /* size larger than the list is fine (with replacement) */
+  f.n = 2;
+  const double want2[] = {1 - 1.0 / 8, 1.0 / 8};
+  freq(&f, "subset(least(client.rif), size=3)", false, want2);
+  f.n = 4;
+  fixture_close(&f);
+}
+
+static void test_probing(void **state)
+{
+  (void)state;
+  struct fixture f;
+  fixture_init(&f, 4, NULL);
+  struct lb_picker *p = make("probing(first, probes=2)", 4);
+  /* every channel empty: 2 probes, on distinct channels, then the inner
+   * picker (which sees them in flight) */
+  for (int i = 0; i < 200; i++) {
+    memset(&f.drv, 0, sizeof(f.drv));
+    for (int c = 0; c < 4; c++)
+      f.ch[c].requests_in_flight = 0;
+    assert_int_equal(pick_once(&f, p), 0);
+    assert_int_equal(f.drv.sent, 2);
+    assert_int_equal(f.drv.watched, 0);
+    for (int c = 0; c < 4; c++)
+      assert_true(f.drv.sent_on[c] <= 1 && f.ch[c].requests_in_flight == f.drv.sent_on[c]);
+  }
+  lb_picker_free(p);
+
+  /* one empty channel: one probe, sampled from ALL channels (the seed's
+   * quirk): it lands on a busy channel 3/4 of the time */
+  p = make("probing(first, probes=2)", 4);
+  int on_empty = 0, total = 0;
+  for (int i = 0; i < DRAWS; i++) {
+    memset(&f.drv, 0, sizeof(f.drv));
+    for (int c = 0; c < 4; c++)
+      f.ch[c].requests_in_flight = c == 2 ? 0 : 3;
+    pick_once(&f, p);
+    assert_int_equal(f.drv.sent, 1);
+    on_empty += f.drv.sent_on[2];
+    total += f.drv.sent;
+  }
+  double share = (double)on_empty / total;
+  assert_true(fabs(share - 0.25) < TOL);
+  lb_picker_free(p);
+
+  /* probes=1.5, all empty: RandomRound gives 1 or 2, mean 1.5 */
+  p = make("probing(random, probes=1.5)", 4);
+  long sent = 0;
+  for (int i = 0; i < DRAWS; i++) {
+    memset(&f.drv, 0, sizeof(f.drv));
+    for (int c = 0; c < 4; c++)
+      f.ch[c].requests_in_flight = 0;
+    pick_once(&f, p);
+    assert_true(f.drv.sent == 1 || f.drv.sent == 2);
+    sent += f.drv.sent;
+  }
+  assert_true(fabs((double)sent / DRAWS - 1.5) < 0.03);
+  lb_picker_free(p);
+
+  /* probing(least(client.rif)): the inner picker sees the probes. With all
+   * channels empty and 3 probes on 4 channels, the unprobed one wins. */
+  p = make("probing(least(client.rif), probes=3)", 4);
+  for (int i = 0; i < 100; i++) {
+    memset(&f.drv, 0, sizeof(f.drv));
+    for (int c = 0; c < 4; c++)
+      f.ch[c].requests_in_flight = 0;
+    int got = pick_once(&f, p);
+    assert_int_equal(f.drv.sent_on[got], 0);
+  }
+  lb_picker_free(p);
+  fixture_close(&f);
+}
+
+/* Completes the watched probe of the pick on channel index ch. */
+static struct lb_probe *probe_on(struct lb_pick *pick, int ch)
+{
+  for (int i = 0; i < pick->nprobes; i++) {
+    if (pick->probes[i].channel->index == ch)
+      return &pick->probes[i];
+  }
+  fail_msg("no probe on channel %d", ch);
+  return NULL;
+}
+
+static void test_fastest_probe(void **state)
+{
+  (void)state;
+  struct fixture f;
+  fixture_init(&f, 3, NULL);
+  struct lb_picker *p = make("fastest_probe", 3);
+  int first_probe_on[3] = {0};
+  for (int round = 0; round < 300; round++) {
+    memset(&f.drv, 0, sizeof(f.drv));
+    struct lb_pick pick;
+    memset(&pick, 0, sizeof(pick));
+    struct lb_channel *out = NULL;
+    /* a watched probe on every channel, shuffled, then WAIT */
+    assert_int_equal(lb_picker_pick(p, &f.env, f.list, 3, &pick, &out), LB_PICK_WAIT);
+    assert_null(out);
+    assert_int_equal(f.drv.watched, 3);
+    assert_int_equal(pick.nprobes, 3);
+    first_probe_on[pick.probes[0].channel->index]++;
+    assert_int_equal(lb_picker_resume(p, &f.env, &pick, &out), LB_PICK_WAIT);
+    /* two complete in the same tick: the first in probe order wins */
+    pick.probes[2].done = true;
+    pick.probes[2].latency = 3;
+    pick.probes[1].done = true;
+    pick.probes[1].latency = 9;
+    assert_int_equal(lb_picker_resume(p, &f.env, &pick, &out), LB_PICK_DONE);
+    assert_ptr_equal(out, pick.probes[1].channel);
+    assert_int_equal(f.drv.unwatched, 1); /* the one still running */
+    assert_null(pick.waiting);
+    for (int c = 0; c < 3; c++)
+      f.ch[c].requests_in_flight = 0;
+  }
+  /* shuffled order: every channel gets probed first about a third of the time */
+  for (int c = 0; c < 3; c++)
+    assert_true(first_probe_on[c] > 60);
+  lb_picker_free(p);
+
+  /* empty_server (the seed's IsServerEmpty): never valid; waits for all,
+   * then the fastest, the last of equals in probe order */
+  p = make("fastest_probe(validate=empty_server)", 3);
+  memset(&f.drv, 0, sizeof(f.drv));
+  struct lb_pick pick;
+  memset(&pick, 0, sizeof(pick));
+  struct lb_channel *out = NULL;
+  assert_int_equal(lb_picker_pick(p, &f.env, f.list, 3, &pick, &out), LB_PICK_WAIT);
+  struct lb_probe *a = probe_on(&pick, 0), *b = probe_on(&pick, 1), *c = probe_on(&pick, 2);
+  a->done = true, a->latency = 2, a->has_queued = true, a->queued_latest = 0;
+  assert_int_equal(lb_picker_resume(p, &f.env, &pick, &out), LB_PICK_WAIT);
+  b->done = true, b->latency = 5;
+  c->done = true, c->latency = 2;
+  assert_int_equal(lb_picker_resume(p, &f.env, &pick, &out), LB_PICK_DONE);
+  assert_true(out == &f.ch[0] || out == &f.ch[2]);
+  int ia = (int)(a - pick.probes), ic = (int)(c - pick.probes);
+  assert_ptr_equal(out, ia > ic ? &f.ch[0] : &f.ch[2]);
+  assert_int_equal(f.drv.unwatched, 0);
+  lb_picker_free(p);
+
+  /* empty_server_fixed: a probe whose server had a queue does not count */
+  p = make("fastest_probe(validate=empty_server_fixed)", 3);
+  memset(&pick, 0, sizeof(pick));
+  memset(&f.drv, 0, sizeof(f.drv));
+  assert_int_equal(lb_picker_pick(p, &f.env, f.list, 3, &pick, &out), LB_PICK_WAIT);
+  a = probe_on(&pick, 0), b = probe_on(&pick, 1);
+  a->done = true, a->latency = 1, a->has_queued = true, a->queued_latest = 4;
+  assert_int_equal(lb_picker_resume(p, &f.env, &pick, &out), LB_PICK_WAIT);
+  b->done = true, b->latency = 6, b->has_queued = true, b->queued_latest = 0;
+  assert_int_equal(lb_picker_resume(p, &f.env, &pick, &out), LB_PICK_DONE);
+  assert_ptr_equal(out, &f.ch[1]);
+  assert_int_equal(f.drv.unwatched, 1);
+  lb_picker_free(p);
+
+  /* abandon unwatches what is still running */
+  p = make("subset(fastest_probe, size=2)", 3);
+  memset(&pick, 0, sizeof(pick));
+  memset(&f.drv, 0, sizeof(f.drv));
+  assert_int_equal(lb_picker_pick(p, &f.env, f.list, 3, &pick, &out), LB_PICK_WAIT);
+  assert_int_equal(f.drv.watched, 2);
+  pick.probes[0].done = true;
+  lb_pick_abandon(&pick, &f.env);
+  assert_int_equal(f.drv.unwatched, 1);
+  assert_int_equal(pick.nprobes, 0);
+  lb_picker_free(p);
+  fixture_close(&f);
+}
+
+static void test_hcl_percentile(void **state)
+{
+  (void)state;
+  /* np.percentile(..., 80) worked by hand: index 0.8*(n-1), linear */
+  const double five[] = {1, 2, 3, 4, 5};
+  assert_true(fabs(lb__hcl_percentile(five, 5, NULL, 0, 80) - 4.2) < 1e-12);
+  const double odd[] = {1, 3, 5}, even[] = {2, 4};
+  assert_true(fabs(lb__hcl_percentile(odd, 3, even, 2, 80) - 4.2) < 1e-12);
+  assert_true(fabs(lb__hcl_percentile(even, 2, odd, 3, 80) - 4.2) < 1e-12);
+  const double four[] = {1, 2, 3, 4};
+  assert_true(lb__hcl_percentile(four, 4, NULL, 0, 50) == 2.5);
+  const double one[] = {10};
+  assert_true(lb__hcl_percentile(one, 1, NULL, 0, 80) == 10);
+  assert_true(lb__hcl_percentile(NULL, 0, one, 1, 0) == 10);
+  /* numpy's lerp from above when t >= 0.5: 10 - 10*(1-0.75) */
+  const double two[] = {0, 10};
+  assert_true(lb__hcl_percentile(two, 2, NULL, 0, 75) == 7.5);
+  assert_true(lb__hcl_percentile(two, 2, NULL, 0, 100) == 10);
+  assert_true(lb__hcl_percentile(two, 2, NULL, 0, 0) == 0);
+}
+
+static void set_health_rank(struct fixture *f, const double *health, const double *rank)
+{
+  for (int i = 0; i < f->n; i++) {
+    set_report(&f->ch[i], health[i], 0, rank[i]);
+  }
+}
+
+static void test_hcl(void **state)
+{
+  (void)state;
+  struct fixture f;
+  fixture_init(&f, 4, NULL);
+  /* no health at all: random, nothing recorded */
+  struct lb_picker *p = make("hcl", 4);
+  pick_once(&f, p);
+  lb_picker_free(p);
+
+  p = make("hcl", 4);
+  /* pick 1: health (server.rif) 10, 1, 5, 20; histories [10] [1] [5] [20]
+   * -> cutoff percentile([1,5,10,20], 80) = 10 + 0.4*10 = 14; healthy 0,1,2;
+   * ranks 1, 9, 3 (and 0.5 for the unhealthy 3) -> channel 0 */
+  double h1[] = {10, 1, 5, 20}, r1[] = {1, 9, 3, 0.5};
+  set_health_rank(&f, h1, r1);
+  assert_int_equal(pick_once(&f, p), 0);
+  /* pick 2: health 30, 1, 5, 20: all 8 values [1,1,5,5,10,20,20,30],
+   * index 5.6 -> 20; healthy 1,2,3 -> least rank is channel 3 */
+  double h2[] = {30, 1, 5, 20};
+  set_health_rank(&f, h2, r1);
+  assert_int_equal(pick_once(&f, p), 3);
+  lb_picker_free(p);
+
+  /* cutoff=0: the least value of the history; nothing healthy -> least health */
+  p = make("hcl(cutoff=0)", 4);
+  set_health_rank(&f, h1, r1);
+  assert_int_equal(pick_once(&f, p), 1); /* cutoff 1: channel 1 alone */
+  double h3[] = {4, 3, 2, 6};
+  set_health_rank(&f, h3, r1);
+  assert_int_equal(pick_once(&f, p), 2); /* cutoff 1: none; least health 2 */
+  lb_picker_free(p);
+
+  /* history=1: only the latest value per server: [4,3,2,6] at 80 -> 4.8;
+   * health 4, 3, 2 healthy -> least rank channel 0 */
+  p = make("hcl(history=1)", 4);
+  set_health_rank(&f, h1, r1);
+  pick_once(&f, p);
+  set_health_rank(&f, h3, r1);
+  assert_int_equal(pick_once(&f, p), 0);
+  lb_picker_free(p);
+
+  /* ranks missing: None -> average rank; all missing -> random */
+  p = make("hcl", 4);
+  double h4[] = {1, 1, 1, 1}, r4[] = {-1, -1, 2, -1};
+  set_health_rank(&f, h4, r4);
+  /* ranks: avg 2 everywhere -> first of least rank: channel 0 */
+  assert_int_equal(pick_once(&f, p), 0);
+  lb_picker_free(p);
+  fixture_close(&f);
+}
+
+/* A server listed twice: the seed appends to its history twice and
+ * concatenates it twice (before and after the second append). */
+static void test_hcl_repeated_server(void **state)
+{
+  (void)state;
+  const int servers[] = {7, 7, 8};
+  struct fixture f;
+  fixture_init(&f, 3, servers);
+  /* health client.rif 1, 9, 5: seed's list [1] + [1, 9] + [5] = [1,1,5,9];
+   * percentile 50: index 1.5 -> 3. Healthy: channel 0 only (rank 2); 
+   * without the repeated copy the cutoff would be 5 and channel 2 (rank 0.5)
+   * would win. */
+  int rif[] = {1, 9, 5};
+  double lat[] = {2, 3, 0.5};
+  for (int i = 0; i < 3; i++) {
+    f.ch[i].requests_in_flight = rif[i];
+    lb_channel_on_completed(&f.ch[i], lat[i], NULL);
+  }
+  struct lb_picker *p = make("hcl(rank=client.latency.mean, health=client.rif, cutoff=50)", 3);
+  assert_int_equal(pick_once(&f, p), 0);
+  /* pick 2, same state: history[7] = [1,9,1,9], history[8] = [5,5];
+   * seed's list: [1,9,1] + [1,9,1,9] + [5,5] -> sorted [1,1,1,1,5,5,9,9,9],
+   * index 4 -> 5: channel 2 is healthy now and wins on rank */
+  assert_int_equal(pick_once(&f, p), 2);
+  lb_picker_free(p);
+
+  /* Under subset the list is a sub-list: only listed servers' histories
+   * count (the fallback path); it must agree with a hand computation. With
+   * subset(size=1) the list is one channel, whatever its health. */
+  p = make("subset(hcl(rank=client.latency.mean, health=client.rif), size=1)", 3);
+  for (int i = 0; i < 50; i++)
+    pick_once(&f, p);
+  lb_picker_free(p);
+  fixture_close(&f);
+}
+
+static void test_bad_input(void **state)
+{
+  (void)state;
+  struct fixture f;
+  fixture_init(&f, 3, NULL);
+  struct lb_picker *p = make("random", 2);
+  struct lb_pick pick;
+  memset(&pick, 0, sizeof(pick));
+  struct lb_channel *out = NULL;
+  /* channel index 2 is outside a 2-channel client */
+  assert_int_equal(lb_picker_pick(p, &f.env, f.list, 3, &pick, &out), -EINVAL);
+  assert_int_equal(lb_picker_pick(p, &f.env, f.list, 0, &pick, &out), -EINVAL);
+  /* nothing waits: resume is refused */
+  assert_int_equal(lb_picker_resume(p, &f.env, &pick, &out), -EINVAL);
+  lb_picker_free(p);
+  lb_picker_free(NULL);
+  /* no send_probe: a probing picker reports it */
+  f.env.send_probe = NULL;
+  p = make("fastest_probe", 3);
+  memset(&pick, 0, sizeof(pick));
+  assert_int_equal(lb_picker_pick(p, &f.env, f.list, 3, &pick, &out), -ENOTSUP);
+  lb_picker_free(p);
+  fixture_close(&f);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_first_random_round_robin),
+      cmocka_unit_test(test_least),
+      cmocka_unit_test(test_weighted),
+      cmocka_unit_test(test_client_pid),
+      cmocka_unit_test(test_subset),
+      cmocka_unit_test(test_probing),
+      cmocka_unit_test(test_fastest_probe),
+      cmocka_unit_test(test_hcl_percentile),
+      cmocka_unit_test(test_hcl),
+      cmocka_unit_test(test_hcl_repeated_server),
+      cmocka_unit_test(test_bad_input),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
