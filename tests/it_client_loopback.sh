@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# lbclient on loopback against real lbservers (ports from --port-file):
+#  1. two lbclients, two lbservers; server 1 is killed while the clients run
+#     and restarted on the same ports: every request sent is accounted for
+#     (completed + failed + timed_out == sent, in --stats and in the log's
+#     rows), the killed server's requests fail, and the clients reconnect and
+#     complete requests on it again;
+#  2. SIGTERM in the middle of a long run: exit 0, arrivals stop, and the
+#     log holds one row per request sent.
+# Waits are for conditions (files, log lines, exits), bounded by timeouts.
+set -euo pipefail
+B=${LB_BINARY_DIR:?LB_BINARY_DIR must point at the build tree}
+SRV=$B/lbserver/lbserver
+CLI=$B/lbclient/lbclient
+for bin in "$SRV" "$CLI"; do
+  [[ -x $bin ]] || { echo "FAIL: $bin is not built"; exit 1; }
+done
+OUT=$(mktemp -d /tmp/lbclient-it.XXXXXX)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  rm -rf "$OUT"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  for f in "$OUT"/*.err; do [[ -f $f ]] && { echo "--- $f"; tail -20 "$f"; }; done
+  exit 1
+}
+
+# wait_for DESCRIPTION SECONDS COMMAND...: polls until COMMAND succeeds.
+wait_for() {
+  local what=$1 secs=$2
+  shift 2
+  local end=$((SECONDS + secs))
+  until "$@"; do
+    ((SECONDS < end)) || fail "timed out waiting for $what"
+    sleep 0.02
+  done
+}
+
+start_server() { # index [tcp udp]
+  local i=$1
+  rm -f "$OUT/port$i"
+  local extra=()
+  [[ $# -ge 3 ]] && extra=(--port "$2" --udp-port "$3")
+  "$SRV" --scenario "$OUT/s.yaml" --index "$i" --port-file "$OUT/port$i" --threads 20 \
+    --max-runtime 60 "${extra[@]}" 2>> "$OUT/server$i.err" &
+  SERVER_PID[$i]=$!
+  PIDS+=($!)
+  wait_for "server $i's port file" 20 test -s "$OUT/port$i"
+}
+
+port_of() { sed -n "s/.*$2=\([0-9]*\).*/\1/p" "$OUT/port$1"; }
+
+stat_of() { sed -n "s/^$2=//p" "$1"; }
+
+# check_accounting STATS LOG [MIN_SENT]: every request sent is in the log
+# and ended exactly once.
+check_accounting() {
+  local stats=$1 log=$2 min_sent=${3:-1}
+  local s c f t rows
+  s=$(stat_of "$stats" sent); c=$(stat_of "$stats" completed)
+  f=$(stat_of "$stats" failed); t=$(stat_of "$stats" timed_out)
+  [[ -n $s && -n $c && -n $f && -n $t ]] || fail "$stats lacks the counts"
+  ((s >= min_sent)) || fail "$stats: only $s requests were sent"
+  ((c + f + t == s)) || fail "$stats: completed $c + failed $f + timed_out $t != sent $s"
+  rows=$(($(wc -l < "$log") - 1))
+  ((rows == s)) || fail "$log has $rows rows for $s requests sent"
+  local col
+  col=$(head -1 "$log" | tr ',' '\n' | grep -nx outcome | cut -d: -f1)
+  [[ -n $col ]] || fail "$log has no outcome column"
+  local lc lf lt
+  lc=$(tail -n +2 "$log" | cut -d, -f"$col" | grep -cx completed || true)
+  lf=$(tail -n +2 "$log" | cut -d, -f"$col" | grep -cx failed || true)
+  lt=$(tail -n +2 "$log" | cut -d, -f"$col" | grep -cx timed_out || true)
+  ((lc == c && lf == f && lt == t)) ||
+    fail "$log outcomes ($lc/$lf/$lt) differ from $stats ($c/$f/$t)"
+}
+
+cat > "$OUT/s.yaml" <<YAML
+name: client-loopback
+picker: random
+servers: 2
+clients: 2
+subset_size: 0
+tick: 2ms
+total_ticks: 2000
+mean_requests_per_server_per_tick: 1
+mean_processing_time: 2
+mean_threads: 20
+max_cooldown: 200
+seed: 11
+YAML
+
+# ---- 1. two clients, a server killed and restarted ----
+declare -a SERVER_PID
+start_server 0
+start_server 1
+TCP1=$(port_of 1 tcp); UDP1=$(port_of 1 udp)
+SERVERS="127.0.0.1:$(port_of 0 tcp):$(port_of 0 udp),127.0.0.1:$TCP1:$UDP1"
+declare -a CPID
+for c in 0 1; do
+  "$CLI" --scenario "$OUT/s.yaml" --clients "$c:1" --servers "$SERVERS" --log "$OUT/c$c.csv" \
+    --stats "$OUT/c$c.stats" --max-runtime 60 > "$OUT/c$c.out" 2> "$OUT/c$c.err" &
+  CPID[$c]=$!
+  PIDS+=($!)
+done
+for c in 0 1; do wait_for "client $c to start" 20 grep -q "tick 0" "$OUT/c$c.err"; done
+kill -9 "${SERVER_PID[1]}"
+wait "${SERVER_PID[1]}" 2>/dev/null || true
+for c in 0 1; do wait_for "client $c to see server 1 go" 20 grep -q "server 1: connection lost" "$OUT/c$c.err"; done
+start_server 1 "$TCP1" "$UDP1"
+for c in 0 1; do wait_for "client $c to reconnect" 20 grep -q "server 1: reconnected" "$OUT/c$c.err"; done
+for c in 0 1; do
+  rc=0
+  wait "${CPID[$c]}" || rc=$?
+  ((rc == 0)) || fail "client $c exited $rc"
+  check_accounting "$OUT/c$c.stats" "$OUT/c$c.csv"
+  grep -q "sent=" "$OUT/c$c.out" || fail "client $c printed no counts line"
+  (($(stat_of "$OUT/c$c.stats" reconnects) >= 1)) || fail "client $c counted no reconnect"
+done
+# The killed server's requests failed, and requests completed on it again
+# after the failures (the clients reconnected and used it).
+cat "$OUT/c0.csv" > "$OUT/all.csv"
+tail -n +2 "$OUT/c1.csv" >> "$OUT/all.csv"
+python3 - "$OUT/all.csv" <<'PY' || fail "failures and recovery on server 1 not as expected"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+failed = [float(r["started_on_tick"]) for r in rows
+          if r["server"] == "Server 1" and r["outcome"] == "failed"]
+assert failed, "no failed request on the killed server"
+after = [r for r in rows if r["server"] == "Server 1" and r["outcome"] == "completed"
+         and float(r["started_on_tick"]) > max(failed)]
+assert after, "nothing completed on server 1 after its failures"
+bad = [r for r in rows if r["server"] == "Server 0" and r["outcome"] != "completed"]
+assert not bad, f"{len(bad)} requests to the healthy server did not complete"
+print(f"server 1: {len(failed)} failed, {len(after)} completed after the restart")
+PY
+
+# ---- 2. SIGTERM flushes the log ----
+sed -i 's/^total_ticks: .*/total_ticks: 100000/' "$OUT/s.yaml"
+"$CLI" --scenario "$OUT/s.yaml" --clients 0:2 --servers "$SERVERS" --log "$OUT/t.csv" \
+  --stats "$OUT/t.stats" --max-runtime 60 > "$OUT/t.out" 2> "$OUT/t.err" &
+TPID=$!
+PIDS+=($TPID)
+wait_for "the long client to start" 20 grep -q "tick 0" "$OUT/t.err"
+kill -TERM "$TPID"
+rc=0
+wait "$TPID" || rc=$?
+((rc == 0)) || fail "SIGTERM: lbclient exited $rc"
+check_accounting "$OUT/t.stats" "$OUT/t.csv" 0
+[[ $(stat_of "$OUT/t.stats" stopped_by_signal) == 1 ]] || fail "SIGTERM not recorded"
+[[ $(stat_of "$OUT/t.stats" hit_max_runtime) == 0 ]] || fail "stopped by --max-runtime, not SIGTERM"
+echo "PASS"
