@@ -490,9 +490,9 @@ static void finish(struct lb_server *s, bool force) {
   close_if_open((uv_handle_t *)&s->stop_async);
   close_if_open((uv_handle_t *)&s->runtime_timer);
   close_if_open((uv_handle_t *)&s->grace_timer);
-  if (s->cfg.handle_signals) {
-    close_if_open((uv_handle_t *)&s->sigterm);
-    close_if_open((uv_handle_t *)&s->sigint);
+  if (s->cfg.handle_signals) { /* kept until free: a second signal is ignored */
+    uv_unref((uv_handle_t *)&s->sigterm);
+    uv_unref((uv_handle_t *)&s->sigint);
   }
 }
 

@@ -1,0 +1,457 @@
+/* lbserver on loopback, driven by a tiny client written here with lb_proto:
+ * requests and probes come back with reports that follow the load; probes
+ * take the probe processing time; the egress hold is applied; a garbage or
+ * oversize frame closes only its own connection; UDP replies never exceed
+ * the request; SIGTERM answers what was accepted and exits 0. Every server
+ * binds port 0, has --max-runtime, and every wait here is bounded. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "framing.h"
+#include "lb.pb-c.h"
+#include "report.h"
+
+#define BOUND_S 20
+#define TICK_NS 2000000LL /* tick: 2ms in the scenario below */
+#define PROBE_TICKS 3
+#define PENALTY_TICKS 10
+
+struct server {
+  pid_t pid;
+  int tcp, udp;
+  char dir[256], port_file[300], stats[300], scenario[300];
+};
+
+static void write_scenario(const char *path) {
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fprintf(f,
+          "servers: 2\n"
+          "tick: 2ms\n"
+          "probe_processing_time: %d\n"
+          "cold_channel_penalty: %d\n"
+          "server_reset_probability: 0\n"
+          "seed: 7\n",
+          PROBE_TICKS, PENALTY_TICKS);
+  assert_int_equal(fclose(f), 0);
+}
+
+/* Waits, with inotify and a bound, for the server's port file. */
+static bool wait_port_file(struct server *s) {
+  int in = inotify_init1(IN_CLOEXEC);
+  if (in < 0)
+    return false;
+  inotify_add_watch(in, s->dir, IN_MOVED_TO | IN_CLOSE_WRITE);
+  bool found = false;
+  for (int waited_ms = 0; waited_ms < BOUND_S * 1000 && !found;) {
+    FILE *f = fopen(s->port_file, "r");
+    if (f) {
+      found = fscanf(f, "tcp=%d udp=%d", &s->tcp, &s->udp) == 2;
+      fclose(f);
+      if (found)
+        break;
+    }
+    if (waitpid(s->pid, NULL, WNOHANG) == s->pid)
+      break; /* it exited */
+    struct pollfd p = {.fd = in, .events = POLLIN};
+    if (poll(&p, 1, 200) > 0) {
+      char buf[4096];
+      if (read(in, buf, sizeof(buf)) < 0)
+        break;
+    }
+    waited_ms += 200;
+  }
+  close(in);
+  return found;
+}
+
+static void server_start(struct server *s, const char *extra_args) {
+  memset(s, 0, sizeof(*s));
+  snprintf(s->dir, sizeof(s->dir), "/tmp/lbtest_server_XXXXXX");
+  assert_non_null(mkdtemp(s->dir));
+  snprintf(s->port_file, sizeof(s->port_file), "%s/ports", s->dir);
+  snprintf(s->stats, sizeof(s->stats), "%s/stats", s->dir);
+  snprintf(s->scenario, sizeof(s->scenario), "%s/scenario.yaml", s->dir);
+  write_scenario(s->scenario);
+  char cmd[2048];
+  snprintf(cmd, sizeof(cmd),
+           "exec %s/lbserver/lbserver --scenario %s --index 1 --port-file %s --stats %s "
+           "--max-runtime 60 --log-level warn %s",
+           LB_BINARY_DIR, s->scenario, s->port_file, s->stats, extra_args);
+  s->pid = fork();
+  assert_true(s->pid >= 0);
+  if (s->pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+    _exit(127);
+  }
+  assert_true(wait_port_file(s));
+  assert_true(s->tcp > 0);
+}
+
+/* SIGTERM (when term), then the exit status; waits on a pidfd, bounded. */
+static int server_wait(struct server *s, bool term) {
+  int status = -1, rc = -1;
+  int pfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
+  if (term)
+    kill(s->pid, SIGTERM);
+  struct pollfd p = {.fd = pfd, .events = POLLIN};
+  if (pfd >= 0 && poll(&p, 1, BOUND_S * 1000) != 1)
+    kill(s->pid, SIGKILL); /* did not exit in time: fail */
+  else
+    rc = 0;
+  if (pfd >= 0)
+    close(pfd);
+  waitpid(s->pid, &status, 0);
+  if (rc < 0)
+    return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static long stat_value(const struct server *s, const char *key) {
+  FILE *f = fopen(s->stats, "r");
+  char line[256];
+  long v = -1;
+  size_t n = strlen(key);
+  assert_non_null(f);
+  while (fgets(line, sizeof(line), f))
+    if (strncmp(line, key, n) == 0 && line[n] == '=')
+      v = strtol(line + n + 1, NULL, 10);
+  fclose(f);
+  return v;
+}
+
+static void server_cleanup(struct server *s) {
+  char path[400];
+  const char *files[] = {"ports", "stats", "scenario.yaml"};
+  for (size_t i = 0; i < 3; i++) {
+    snprintf(path, sizeof(path), "%s/%s", s->dir, files[i]);
+    unlink(path);
+  }
+  rmdir(s->dir);
+}
+
+static int tcp_connect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  struct timeval tv = {.tv_sec = BOUND_S};
+  assert_true(fd >= 0);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+  return fd;
+}
+
+static void write_all(int fd, const uint8_t *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    assert_true(w > 0);
+    p += w;
+    n -= (size_t)w;
+  }
+}
+
+/* Packs one request (with its length prefix) into buf; returns its size. */
+static size_t pack_request(uint8_t *buf, size_t cap, uint64_t id, bool probe, uint32_t channel,
+                           uint64_t delay_ns, size_t padding) {
+  Lb__Envelope env = LB__ENVELOPE__INIT;
+  Lb__Request req = LB__REQUEST__INIT;
+  static uint8_t pad[2048];
+  req.id = id;
+  req.is_probe = probe;
+  req.channel = channel;
+  req.response_delay_ns = delay_ns;
+  req.padding.data = pad;
+  req.padding.len = padding;
+  env.version = LB__VERSION__VERSION_1;
+  env.body_case = LB__ENVELOPE__BODY_REQUEST;
+  env.request = &req;
+  int n = lb_frame_encode(&env, buf, cap);
+  assert_true(n > 0);
+  return (size_t)n;
+}
+
+static void send_request(int fd, uint64_t id, bool probe, uint32_t channel, uint64_t delay_ns) {
+  uint8_t buf[512];
+  size_t n = pack_request(buf, sizeof(buf), id, probe, channel, delay_ns, 0);
+  write_all(fd, buf, n);
+}
+
+static bool read_full(int fd, uint8_t *p, size_t n) {
+  while (n > 0) {
+    ssize_t r = read(fd, p, n);
+    if (r <= 0)
+      return false;
+    p += r;
+    n -= (size_t)r;
+  }
+  return true;
+}
+
+/* Next response on fd, or NULL at EOF (or on the bound). */
+static Lb__Response *recv_response(int fd, Lb__Envelope **env_out) {
+  uint8_t hdr[4], body[65536];
+  if (!read_full(fd, hdr, 4))
+    return NULL;
+  uint32_t len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
+  assert_true(len <= sizeof(body));
+  assert_true(read_full(fd, body, len));
+  Lb__Envelope *env = lb__envelope__unpack(NULL, len, body);
+  assert_non_null(env);
+  assert_int_equal(env->body_case, LB__ENVELOPE__BODY_RESPONSE);
+  *env_out = env;
+  return env->response;
+}
+
+/* True when the peer closed fd (EOF or reset), within the bound. */
+static bool closed_by_peer(int fd) {
+  uint8_t b;
+  ssize_t r = read(fd, &b, 1);
+  return r == 0 || (r < 0 && errno == ECONNRESET);
+}
+
+static void test_requests_probes_reports(void **state) {
+  (void)state;
+  struct server s;
+  Lb__Envelope *env = NULL;
+  server_start(&s, "--threads 2 --processing-time 4");
+  int fd = tcp_connect(s.tcp);
+
+  /* An idle server: a probe takes exactly the probe processing time. */
+  send_request(fd, 1, true, 5, 0);
+  Lb__Response *r = recv_response(fd, &env);
+  assert_non_null(r);
+  assert_int_equal(r->id, 1);
+  assert_true(r->is_probe);
+  assert_int_equal(r->status, LB__STATUS__STATUS_OK);
+  assert_true(r->processing_ns >= (uint64_t)(PROBE_TICKS * TICK_NS));
+  struct lb_server_report idle;
+  assert_non_null(r->report);
+  lb_report_from_wire(r->report, &idle);
+  assert_int_equal(idle.server, 1);
+  assert_int_equal(idle.threads, 2);
+  assert_true(!idle.queued_requests.valid || idle.queued_requests.mean == 0);
+  lb__envelope__free_unpacked(env, NULL);
+
+  /* The first request of a channel pays the cold penalty. */
+  send_request(fd, 2, false, 9, 0);
+  r = recv_response(fd, &env);
+  assert_non_null(r);
+  assert_int_equal(r->id, 2);
+  assert_true(r->processing_ns >= (uint64_t)((1 + PENALTY_TICKS) * TICK_NS));
+  lb__envelope__free_unpacked(env, NULL);
+
+  /* A burst of 30 on 2 threads: each takes >= 1 tick, so ticks pass with
+   * requests queued, and the reports carry it. */
+  uint8_t burst[30 * 64];
+  size_t n = 0;
+  for (int i = 0; i < 30; i++)
+    n += pack_request(burst + n, sizeof(burst) - n, 100 + (uint64_t)i, false, 9, 0, 0);
+  write_all(fd, burst, n);
+  bool seen[30] = {false};
+  bool some_queued = false;
+  struct lb_server_report last;
+  for (int i = 0; i < 30; i++) {
+    r = recv_response(fd, &env);
+    assert_non_null(r);
+    assert_true(r->id >= 100 && r->id < 130);
+    assert_false(seen[r->id - 100]);
+    seen[r->id - 100] = true;
+    assert_int_equal(r->status, LB__STATUS__STATUS_OK);
+    assert_true(r->processing_ns >= (uint64_t)TICK_NS);
+    some_queued |= r->queue_ns > 0;
+    lb_report_from_wire(r->report, &last);
+    lb__envelope__free_unpacked(env, NULL);
+  }
+  assert_true(some_queued);
+  assert_true(last.requests_in_flight.valid && last.requests_in_flight.mean > 0);
+  assert_true(last.queued_requests.mean > 0);
+  assert_true(last.utilization.mean > 0);
+  assert_true(last.queries_per_tick.mean > 0);
+  assert_true(last.latency.valid && last.latency.mean >= 1);
+  assert_true(last.orca_qps > 0);
+
+  /* The egress hold: never shorter than asked. */
+  send_request(fd, 3, true, 5, 30 * 1000 * 1000);
+  r = recv_response(fd, &env);
+  assert_non_null(r);
+  assert_int_equal(r->id, 3);
+  assert_true(r->hold_ns >= 30u * 1000 * 1000);
+  lb__envelope__free_unpacked(env, NULL);
+
+  close(fd);
+  assert_int_equal(server_wait(&s, true), 0);
+  assert_int_equal(stat_value(&s, "requests"), 31);
+  assert_int_equal(stat_value(&s, "probes"), 2);
+  assert_int_equal(stat_value(&s, "completed"), 33);
+  assert_int_equal(stat_value(&s, "bad_frames"), 0);
+  server_cleanup(&s);
+}
+
+static void test_bad_frames_close_only_their_connection(void **state) {
+  (void)state;
+  struct server s;
+  Lb__Envelope *env = NULL;
+  server_start(&s, "--threads 2 --processing-time 1 --max-frame 4096");
+  int good = tcp_connect(s.tcp);
+  int garbage = tcp_connect(s.tcp);
+  int oversize = tcp_connect(s.tcp);
+
+  /* The good connection works before... */
+  send_request(good, 1, false, 1, 0);
+  Lb__Response *r = recv_response(good, &env);
+  assert_non_null(r);
+  lb__envelope__free_unpacked(env, NULL);
+
+  const uint8_t junk[] = {0, 0, 0, 8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  write_all(garbage, junk, sizeof(junk));
+  assert_true(closed_by_peer(garbage));
+  const uint8_t huge[] = {0x7f, 0xff, 0xff, 0xff, 1, 2, 3};
+  write_all(oversize, huge, sizeof(huge));
+  assert_true(closed_by_peer(oversize));
+
+  /* ...and after. */
+  send_request(good, 2, true, 1, 0);
+  r = recv_response(good, &env);
+  assert_non_null(r);
+  assert_int_equal(r->id, 2);
+  assert_int_equal(r->status, LB__STATUS__STATUS_OK);
+  lb__envelope__free_unpacked(env, NULL);
+
+  close(good);
+  close(garbage);
+  close(oversize);
+  assert_int_equal(server_wait(&s, true), 0);
+  assert_int_equal(stat_value(&s, "bad_frames"), 2);
+  assert_int_equal(stat_value(&s, "completed"), 2);
+  server_cleanup(&s);
+}
+
+static void test_udp_no_amplification(void **state) {
+  (void)state;
+  struct server s;
+  uint8_t buf[4096];
+  server_start(&s, "--threads 1 --processing-time 1");
+  assert_true(s.udp > 0);
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s.udp)};
+  struct timeval tv = {.tv_sec = BOUND_S};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+
+  /* Unpadded: the reply would be larger than the request, so none comes
+   * (counted); padded: the reply fits. Datagrams carry no length prefix. */
+  size_t n = pack_request(buf, sizeof(buf), 1, true, 1, 0, 0);
+  assert_int_equal(send(fd, buf + LB_FRAME_HEADER, n - LB_FRAME_HEADER, 0),
+                   (ssize_t)(n - LB_FRAME_HEADER));
+  n = pack_request(buf, sizeof(buf), 2, true, 1, 0, 600);
+  assert_int_equal(send(fd, buf + LB_FRAME_HEADER, n - LB_FRAME_HEADER, 0),
+                   (ssize_t)(n - LB_FRAME_HEADER));
+  ssize_t got = recv(fd, buf, sizeof(buf), 0);
+  assert_true(got > 0);
+  assert_true((size_t)got <= n - LB_FRAME_HEADER);
+  Lb__Envelope *env = lb__envelope__unpack(NULL, (size_t)got, buf);
+  assert_non_null(env);
+  assert_int_equal(env->body_case, LB__ENVELOPE__BODY_RESPONSE);
+  assert_int_equal(env->response->id, 2);
+  assert_true(env->response->processing_ns >= (uint64_t)(PROBE_TICKS * TICK_NS));
+  lb__envelope__free_unpacked(env, NULL);
+  /* Garbage datagrams are counted and dropped. */
+  assert_int_equal(send(fd, "\xff\xff\xff", 3, 0), 3);
+  close(fd);
+  assert_int_equal(server_wait(&s, true), 0);
+  assert_int_equal(stat_value(&s, "udp_dropped"), 1);
+  assert_int_equal(stat_value(&s, "probes"), 2);
+  server_cleanup(&s);
+}
+
+/* SIGTERM with requests processing and held: each is answered STATUS_OK,
+ * then the connection closes and the server exits 0. */
+static void test_sigterm_drains(void **state) {
+  (void)state;
+  struct server s;
+  Lb__Envelope *env = NULL;
+  server_start(&s, "--threads 3 --processing-time 40");
+  int fd = tcp_connect(s.tcp);
+  uint8_t buf[512];
+  size_t n = 0;
+  n += pack_request(buf + n, sizeof(buf) - n, 1, false, 1, 50 * 1000 * 1000, 0);
+  n += pack_request(buf + n, sizeof(buf) - n, 2, false, 2, 50 * 1000 * 1000, 0);
+  n += pack_request(buf + n, sizeof(buf) - n, 3, true, 3, 0, 0);
+  write_all(fd, buf, n);
+  /* The probe's answer proves the two requests before it were accepted. */
+  bool answered[4] = {false};
+  while (!answered[3]) {
+    Lb__Response *r = recv_response(fd, &env);
+    assert_non_null(r);
+    assert_int_equal(r->status, LB__STATUS__STATUS_OK);
+    assert_true(r->id >= 1 && r->id <= 3);
+    answered[r->id] = true;
+    lb__envelope__free_unpacked(env, NULL);
+  }
+  kill(s.pid, SIGTERM);
+  while (!answered[1] || !answered[2]) {
+    Lb__Response *r = recv_response(fd, &env);
+    assert_non_null(r);
+    assert_int_equal(r->status, LB__STATUS__STATUS_OK);
+    assert_true(r->id == 1 || r->id == 2);
+    assert_true(r->hold_ns >= 50u * 1000 * 1000);
+    answered[r->id] = true;
+    lb__envelope__free_unpacked(env, NULL);
+  }
+  assert_true(closed_by_peer(fd));
+  close(fd);
+  assert_int_equal(server_wait(&s, false), 0);
+  assert_int_equal(stat_value(&s, "completed"), 3);
+  assert_int_equal(stat_value(&s, "forced"), 0);
+  server_cleanup(&s);
+}
+
+static void test_bad_options(void **state) {
+  (void)state;
+  char cmd[1024];
+  snprintf(cmd, sizeof(cmd),
+           "%s/lbserver/lbserver --scenario /nonexistent.yaml --index 0 2>/dev/null",
+           LB_BINARY_DIR);
+  int st = system(cmd);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+  snprintf(cmd, sizeof(cmd), "%s/lbserver/lbserver --index 0 --threads x 2>/dev/null",
+           LB_BINARY_DIR);
+  st = system(cmd);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+  snprintf(cmd, sizeof(cmd), "%s/lbserver/lbserver --help >/dev/null", LB_BINARY_DIR);
+  st = system(cmd);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+int main(void) {
+  signal(SIGPIPE, SIG_IGN);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_requests_probes_reports),
+      cmocka_unit_test(test_bad_frames_close_only_their_connection),
+      cmocka_unit_test(test_udp_no_amplification),
+      cmocka_unit_test(test_sigterm_drains),
+      cmocka_unit_test(test_bad_options),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
