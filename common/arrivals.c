@@ -92,20 +92,20 @@ int lb_arrivals_build(const struct lb_scenario *sc, int run, struct lb_arrivals 
     return lb_arrivals_load(sc->trace, sc->clients, out, err, errlen);
   if (sc->servers < 1 || sc->clients < 1 || sc->total_ticks < 1) {
     lb_errf(err, errlen, "arrivals: expected servers, clients and total_ticks >= 1, got %d, %d, %d",
-         sc->servers, sc->clients, sc->total_ticks);
+            sc->servers, sc->clients, sc->total_ticks);
     return -EINVAL;
   }
   struct lb_rng *r = NULL;
-  int rc = lb_rng_new(lb_seed_derive(sc->seed + (uint64_t)(int64_t)run, LB_STREAM_ARRIVALS, 0),
-                      &r);
+  int rc = lb_rng_new(lb_seed_derive(sc->seed + (uint64_t)(int64_t)run, LB_STREAM_ARRIVALS, 0), &r);
   if (rc != 0)
     return rc;
   rc = sc->arrivals == LB_ARRIVALS_POISSON ? build_poisson(sc, r, out) : build_seed(sc, r, out);
   lb_rng_free(r);
   if (rc == -E2BIG)
-    lb_errf(err, errlen, "field 'mean_requests_per_server_per_tick': expected at most 1e9 requests "
-         "in a run, got rate %g * %d servers * %d ticks", sc->mean_requests_per_server_per_tick,
-         sc->servers, sc->total_ticks);
+    lb_errf(err, errlen,
+            "field 'mean_requests_per_server_per_tick': expected at most 1e9 requests "
+            "in a run, got rate %g * %d servers * %d ticks",
+            sc->mean_requests_per_server_per_tick, sc->servers, sc->total_ticks);
   else if (rc != 0)
     lb_errf(err, errlen, "arrivals: %s", strerror(-rc));
   if (rc != 0)
@@ -196,8 +196,10 @@ int lb_arrivals_load(const char *path, int clients, struct lb_arrivals *out, cha
     }
     struct lb_arrival a;
     if (!parse_line(s, clients, &a)) {
-      lb_errf(err, errlen, "%s:%zu: expected 'tick,client' with tick >= 0 and client from 0 to %d, "
-           "got '%.80s'", path, lineno, clients - 1, copy);
+      lb_errf(err, errlen,
+              "%s:%zu: expected 'tick,client' with tick >= 0 and client from 0 to %d, "
+              "got '%.80s'",
+              path, lineno, clients - 1, copy);
       rc = -EINVAL;
       break;
     }

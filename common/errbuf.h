@@ -6,7 +6,6 @@
 #include <stddef.h>
 
 /* snprintf into err; nothing when err is NULL or errlen is 0. */
-void lb_errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void lb_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

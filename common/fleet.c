@@ -38,7 +38,7 @@ uint64_t lb_fleet_channel_stream(const struct lb_scenario *sc, int client, int s
 
 double lb_fleet_draw_channel_mean(const struct lb_scenario *sc, struct lb_rng *channel_rng,
                                   int server_mean_rtt) {
-  int rtt = lb_rng_gamma_seed(channel_rng, sc->mean_channel_rtt, sc->channel_rtt_variance,
-                              LB_GAMMA_MIN);
+  int rtt =
+      lb_rng_gamma_seed(channel_rng, sc->mean_channel_rtt, sc->channel_rtt_variance, LB_GAMMA_MIN);
   return (server_mean_rtt + rtt) / 2.0;
 }

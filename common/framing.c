@@ -126,8 +126,7 @@ static int decode(const uint8_t *data, size_t len, Lb__Envelope **out, char *err
   return 0;
 }
 
-int lb_frame_reader_next(struct lb_frame_reader *r, Lb__Envelope **out, char *err,
-                         size_t errlen) {
+int lb_frame_reader_next(struct lb_frame_reader *r, Lb__Envelope **out, char *err, size_t errlen) {
   *out = NULL;
   size_t held = r->len - r->start;
   if (held < LB_FRAME_HEADER)

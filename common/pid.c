@@ -23,6 +23,10 @@ static void init_tuned(struct lb_pid *p, double kti) {
   lb_pid_init(p, kp, kp / kti, kp * (kti / 10));
 }
 
-void lb_pid_init_server(struct lb_pid *p) { init_tuned(p, 50); }
+void lb_pid_init_server(struct lb_pid *p) {
+  init_tuned(p, 50);
+}
 
-void lb_pid_init_client(struct lb_pid *p) { init_tuned(p, 30); }
+void lb_pid_init_client(struct lb_pid *p) {
+  init_tuned(p, 30);
+}

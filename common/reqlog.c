@@ -70,12 +70,15 @@ struct column {
 };
 
 #define REC(f) offsetof(struct lb_request_record, f)
-#define TICKS(f) {#f, C_TICKS, REC(f), 0}
-#define NS(f) {#f, C_NS, REC(f), 0}
-#define STAT(col, f)                                                                     \
-  {"server_" col "_latest", C_STAT, offsetof(struct lb_server_report, f), 0},            \
-      {"server_" col "_mean", C_STAT, offsetof(struct lb_server_report, f), 1},          \
-      {"server_" col "_ewma", C_STAT, offsetof(struct lb_server_report, f), 2}
+#define TICKS(f)                                                                                   \
+  { #f, C_TICKS, REC(f), 0 }
+#define NS(f)                                                                                      \
+  { #f, C_NS, REC(f), 0 }
+#define STAT(col, f)                                                                               \
+  {"server_" col "_latest", C_STAT, offsetof(struct lb_server_report, f), 0},                      \
+      {"server_" col "_mean", C_STAT, offsetof(struct lb_server_report, f), 1}, {                  \
+    "server_" col "_ewma", C_STAT, offsetof(struct lb_server_report, f), 2                         \
+  }
 
 static const struct column columns[] = {
     {"test_stage", C_STAGE, 0, 0},
@@ -213,8 +216,7 @@ static size_t split(char *line, char **cells, size_t max) {
   }
 }
 
-static const char *const required[] = {"test_stage", "client", "server", "is_probe",
-                                       "total_ticks"};
+static const char *const required[] = {"test_stage", "client", "server", "is_probe", "total_ticks"};
 
 int lb_reqlog_reader_open(const char *path, struct lb_reqlog_reader **out, char *err,
                           size_t errlen) {
@@ -259,7 +261,7 @@ int lb_reqlog_reader_open(const char *path, struct lb_reqlog_reader **out, char 
     for (size_t c = 0; c < NCOLS; c++) {
       if (strcmp(columns[c].name, required[q]) == 0 && r->pos[c] < 0) {
         lb_errf(err, errlen, "%s:1: expected a header with column '%s', got '%.60s...'", path,
-             required[q], r->cells[0]);
+                required[q], r->cells[0]);
         rc = -EINVAL;
         goto fail;
       }
@@ -407,7 +409,7 @@ int lb_reqlog_reader_next(struct lb_reqlog_reader *r, struct lb_request_record *
   size_t n = split(r->line, r->cells, r->ncells);
   if (n != r->ncells) {
     lb_errf(err, errlen, "%s:%zu: expected %zu cells as in the header, got %zu", r->path, r->lineno,
-         r->ncells, n);
+            r->ncells, n);
     return -EINVAL;
   }
   memset(rec, 0, sizeof(*rec));
@@ -425,7 +427,7 @@ int lb_reqlog_reader_next(struct lb_reqlog_reader *r, struct lb_request_record *
     const char *cell = r->cells[r->pos[c]];
     if (!parse_cell(&columns[c], cell, rec)) {
       lb_errf(err, errlen, "%s:%zu: column '%s': expected %s, got '%.60s'", r->path, r->lineno,
-           columns[c].name, expected_text(columns[c].kind), cell);
+              columns[c].name, expected_text(columns[c].kind), cell);
       return -EINVAL;
     }
   }

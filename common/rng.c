@@ -2,8 +2,8 @@
 #include "rng.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include <gsl/gsl_randist.h>
@@ -46,7 +46,9 @@ void lb_rng_seed(struct lb_rng *r, uint64_t seed) {
   gsl_rng_set(r->g, (unsigned long)((seed ^ (seed >> 32)) & 0xffffffffULL));
 }
 
-double lb_rng_uniform(struct lb_rng *r) { return gsl_rng_uniform(r->g); }
+double lb_rng_uniform(struct lb_rng *r) {
+  return gsl_rng_uniform(r->g);
+}
 
 size_t lb_rng_below(struct lb_rng *r, size_t n) {
   if (n <= 1)

@@ -20,9 +20,9 @@ struct field {
   const char *name;
   enum field_type type;
   size_t offset;
-  size_t size;        /* F_STRING: buffer size */
-  double min, max;    /* F_INT, F_DOUBLE: inclusive bounds */
-  bool min_exclusive; /* F_DOUBLE: value must be > min */
+  size_t size;              /* F_STRING: buffer size */
+  double min, max;          /* F_INT, F_DOUBLE: inclusive bounds */
+  bool min_exclusive;       /* F_DOUBLE: value must be > min */
   const char *const *words; /* F_ENUM: NULL-terminated, index = value */
   const char *expected;
 };
@@ -34,11 +34,16 @@ static const char *const work_words[] = {"sleep", "spin", NULL};
 
 #define OFF(f) offsetof(struct lb_scenario, f)
 #define SZ(f) sizeof(((struct lb_scenario *)0)->f)
-#define INT(n, lo, hi, what) {#n, F_INT, OFF(n), 0, lo, hi, false, NULL, what}
-#define DBL(n, lo, hi, what) {#n, F_DOUBLE, OFF(n), 0, lo, hi, false, NULL, what}
-#define POS(n, what) {#n, F_DOUBLE, OFF(n), 0, 0, HUGE_VAL, true, NULL, what}
-#define STR(n, what) {#n, F_STRING, OFF(n), SZ(n), 0, 0, false, NULL, what}
-#define ENUM(n, w, what) {#n, F_ENUM, OFF(n), 0, 0, 0, false, w, what}
+#define INT(n, lo, hi, what)                                                                       \
+  { #n, F_INT, OFF(n), 0, lo, hi, false, NULL, what }
+#define DBL(n, lo, hi, what)                                                                       \
+  { #n, F_DOUBLE, OFF(n), 0, lo, hi, false, NULL, what }
+#define POS(n, what)                                                                               \
+  { #n, F_DOUBLE, OFF(n), 0, 0, HUGE_VAL, true, NULL, what }
+#define STR(n, what)                                                                               \
+  { #n, F_STRING, OFF(n), SZ(n), 0, 0, false, NULL, what }
+#define ENUM(n, w, what)                                                                           \
+  { #n, F_ENUM, OFF(n), 0, 0, 0, false, w, what }
 
 #define LB_SCENARIO_ENTITIES_MAX 1000000
 #define LB_SUBSET_MAX 256
@@ -119,9 +124,8 @@ void lb_scenario_defaults(struct lb_scenario *sc) {
   sc->timeout_ticks = 0;
 }
 
-double lb_queries_for_utilization(double threads, double processing_time,
-                                  double probes_per_request, double probe_processing_time,
-                                  double target_utilization) {
+double lb_queries_for_utilization(double threads, double processing_time, double probes_per_request,
+                                  double probe_processing_time, double target_utilization) {
   return target_utilization * threads /
          (processing_time + probes_per_request * probe_processing_time);
 }
@@ -208,15 +212,15 @@ static void unknown_field(const char *name, char *err, size_t errlen) {
   const char *near = closest_field(name);
   if (near != NULL)
     lb_errf(err, errlen, "field '%s': expected a scenario field (did you mean '%s'?), got '%s'",
-         name, near, name);
+            name, near, name);
   else
     lb_errf(err, errlen, "field '%s': expected a scenario field (one of: %s), got '%s'", name, list,
-         name);
+            name);
 }
 
 static bool is_none(const char *v) {
-  return v[0] == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
-         strcmp(v, "none") == 0 || strcmp(v, "None") == 0;
+  return v[0] == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 || strcmp(v, "none") == 0 ||
+         strcmp(v, "None") == 0;
 }
 
 /* A finite number, the whole of the text. */
@@ -237,7 +241,7 @@ static int set_field(struct lb_scenario *sc, const struct field *f, const char *
   case F_STRING:
     if (strlen(value) >= f->size) {
       lb_errf(err, errlen, "field '%s': expected %s of at most %zu bytes, got '%.40s...'", f->name,
-           f->expected, f->size - 1, value);
+              f->expected, f->size - 1, value);
       return -EINVAL;
     }
     memcpy(base, value, strlen(value) + 1);
@@ -323,7 +327,7 @@ static int parse_document(yaml_document_t *doc, const char *origin, struct lb_sc
   }
   if (root->type != YAML_MAPPING_NODE) {
     lb_errf(err, errlen, "%s:%zu: expected a mapping of field: value, got %s", origin,
-         root->start_mark.line + 1, node_kind(root));
+            root->start_mark.line + 1, node_kind(root));
     return -EINVAL;
   }
   for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
@@ -346,13 +350,14 @@ static int parse_document(yaml_document_t *doc, const char *origin, struct lb_sc
     size_t idx = (size_t)(f - fields);
     if (v->type != YAML_SCALAR_NODE) {
       lb_errf(err, errlen, "%s:%zu: field '%s': expected %s, got %s", origin,
-           v->start_mark.line + 1, key, f->expected, node_kind(v));
+              v->start_mark.line + 1, key, f->expected, node_kind(v));
       return -EINVAL;
     }
     const char *value = (const char *)v->data.scalar.value;
     if (first_line[idx] != 0) {
-      lb_errf(err, errlen, "%s:%zu: field '%s': expected each field once (first on line %zu), got '%s' again",
-           origin, line, key, first_line[idx], value);
+      lb_errf(err, errlen,
+              "%s:%zu: field '%s': expected each field once (first on line %zu), got '%s' again",
+              origin, line, key, first_line[idx], value);
       return -EINVAL;
     }
     first_line[idx] = line;
@@ -364,13 +369,13 @@ static int parse_document(yaml_document_t *doc, const char *origin, struct lb_sc
   return 0;
 }
 
-static int parse_with(yaml_parser_t *parser, const char *origin, struct lb_scenario *sc,
-                      char *err, size_t errlen) {
+static int parse_with(yaml_parser_t *parser, const char *origin, struct lb_scenario *sc, char *err,
+                      size_t errlen) {
   yaml_document_t doc;
   if (!yaml_parser_load(parser, &doc)) {
     lb_errf(err, errlen, "%s:%zu: expected valid YAML, got %s%s%s", origin,
-         parser->problem_mark.line + 1, parser->problem ? parser->problem : "a syntax error",
-         parser->context ? " " : "", parser->context ? parser->context : "");
+            parser->problem_mark.line + 1, parser->problem ? parser->problem : "a syntax error",
+            parser->context ? " " : "", parser->context ? parser->context : "");
     return -EINVAL;
   }
   int rc = parse_document(&doc, origin, sc, err, errlen);
@@ -380,7 +385,7 @@ static int parse_with(yaml_parser_t *parser, const char *origin, struct lb_scena
   /* One document only. */
   if (!yaml_parser_load(parser, &doc)) {
     lb_errf(err, errlen, "%s:%zu: expected valid YAML, got %s", origin,
-         parser->problem_mark.line + 1, parser->problem ? parser->problem : "a syntax error");
+            parser->problem_mark.line + 1, parser->problem ? parser->problem : "a syntax error");
     return -EINVAL;
   }
   yaml_node_t *extra = yaml_document_get_root_node(&doc);
@@ -433,7 +438,7 @@ static int resolve_trace(struct lb_scenario *sc, const char *path, char *err, si
   } else {
     if (getcwd(dir, sizeof(dir)) == NULL) {
       lb_errf(err, errlen, "%s: field 'trace': cannot resolve '%s': %s", path, sc->trace,
-           strerror(errno));
+              strerror(errno));
       return -EINVAL;
     }
     if (slash != NULL) {
@@ -450,7 +455,7 @@ static int resolve_trace(struct lb_scenario *sc, const char *path, char *err, si
   return 0;
 too_long:
   lb_errf(err, errlen, "%s: field 'trace': expected a path shorter than %d bytes, got '%s'", path,
-       LB_SCENARIO_PATH_MAX, sc->trace);
+          LB_SCENARIO_PATH_MAX, sc->trace);
   return -EINVAL;
 }
 
@@ -539,7 +544,7 @@ int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen) {
   for (size_t i = 0; i < NFIELDS; i++) {
     if (!format_value(sc, &fields[i], value, sizeof(value))) {
       lb_errf(err, errlen, "%s: field '%s': expected %s, got '%s'", origin, fields[i].name,
-           fields[i].expected, value);
+              fields[i].expected, value);
       return -EINVAL;
     }
   }
@@ -549,16 +554,18 @@ int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen) {
   }
   if (sc->arrivals == LB_ARRIVALS_TRACE && sc->trace[0] == '\0') {
     lb_errf(err, errlen, "%s: field 'trace': expected a trace file with arrivals: trace, got ''",
-         origin);
+            origin);
     return -EINVAL;
   }
   if (sc->target_utilization > 0) {
     double rate = lb_queries_for_utilization(sc->mean_threads, sc->mean_processing_time,
-                                             sc->rate_probes_per_request,
-                                             sc->probe_processing_time, sc->target_utilization);
+                                             sc->rate_probes_per_request, sc->probe_processing_time,
+                                             sc->target_utilization);
     if (!isfinite(rate) || rate < 0) {
-      lb_errf(err, errlen, "%s: field 'target_utilization': expected a utilization that gives a "
-           "finite request rate, got '%.17g'", origin, sc->target_utilization);
+      lb_errf(err, errlen,
+              "%s: field 'target_utilization': expected a utilization that gives a "
+              "finite request rate, got '%.17g'",
+              origin, sc->target_utilization);
       return -EINVAL;
     }
     sc->mean_requests_per_server_per_tick = rate;
@@ -566,9 +573,10 @@ int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen) {
   /* The seed's trace: round(rate * servers * ticks) requests held at once. */
   double requests = round(sc->mean_requests_per_server_per_tick * sc->servers * sc->total_ticks);
   if (requests > 1e9) {
-    lb_errf(err, errlen, "%s: field 'mean_requests_per_server_per_tick': expected at most 1e9 "
-         "requests in a run (rate * servers * total_ticks), got '%.17g' (%.0f requests)",
-         origin, sc->mean_requests_per_server_per_tick, requests);
+    lb_errf(err, errlen,
+            "%s: field 'mean_requests_per_server_per_tick': expected at most 1e9 "
+            "requests in a run (rate * servers * total_ticks), got '%.17g' (%.0f requests)",
+            origin, sc->mean_requests_per_server_per_tick, requests);
     return -EINVAL;
   }
   return 0;

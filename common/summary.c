@@ -4,8 +4,8 @@
 #include "summary.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -315,8 +315,7 @@ int lb_summary_compute(const struct lb_summary_acc *acc, struct lb_summary *out)
     }
   }
   out->mean_stdev_utilization = servers ? sum / (double)servers : NAN;
-  out->mean_utilization_per_request =
-      acc->all_utilization.n ? acc->all_utilization.mean : NAN;
+  out->mean_utilization_per_request = acc->all_utilization.n ? acc->all_utilization.mean : NAN;
   out->stdev_utilization_per_request = welford_stdev(&acc->all_utilization);
   out->requests = acc->requests;
   out->completed = acc->completed;

@@ -77,9 +77,13 @@ void lb_window_copy(struct lb_window *dst, const struct lb_window *src) {
   dst->since_refresh = src->since_refresh % dst->cap;
 }
 
-bool lb_window_empty(const struct lb_window *w) { return w->len == 0; }
+bool lb_window_empty(const struct lb_window *w) {
+  return w->len == 0;
+}
 
-size_t lb_window_len(const struct lb_window *w) { return w->len; }
+size_t lb_window_len(const struct lb_window *w) {
+  return w->len;
+}
 
 bool lb_window_latest(const struct lb_window *w, double *out) {
   if (w->len == 0)

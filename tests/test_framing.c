@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <errno.h>
@@ -87,8 +88,8 @@ static void test_truncated(void **state) {
   assert_null(env);
   lb_frame_reader_close(&r);
   /* A datagram cut short is garbage (no reassembly on UDP). */
-  int rc = lb_datagram_decode(buf + LB_FRAME_HEADER, n - LB_FRAME_HEADER - 3, &env, err,
-                              sizeof(err));
+  int rc =
+      lb_datagram_decode(buf + LB_FRAME_HEADER, n - LB_FRAME_HEADER - 3, &env, err, sizeof(err));
   assert_int_equal(rc, -EBADMSG);
   assert_null(env);
 }
@@ -152,8 +153,8 @@ static size_t feed_split(const uint8_t *buf, size_t n, size_t split, uint64_t *i
   size_t seen = 0;
   const size_t parts[3] = {0, split, n};
   for (int p = 0; p < 2; p++) {
-    assert_int_equal(lb_frame_reader_feed(&r, buf + parts[p], parts[p + 1] - parts[p], err,
-                                          sizeof(err)), 0);
+    assert_int_equal(
+        lb_frame_reader_feed(&r, buf + parts[p], parts[p + 1] - parts[p], err, sizeof(err)), 0);
     int rc;
     while ((rc = lb_frame_reader_next(&r, &env, err, sizeof(err))) == 1) {
       ids[seen++] = env->request->id;
@@ -275,10 +276,14 @@ static void test_report_wire(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_empty),          cmocka_unit_test(test_oversize),
-      cmocka_unit_test(test_truncated),      cmocka_unit_test(test_garbage),
-      cmocka_unit_test(test_wrong_version),  cmocka_unit_test(test_split_every_offset),
-      cmocka_unit_test(test_encode_too_small), cmocka_unit_test(test_report_wire),
+      cmocka_unit_test(test_empty),
+      cmocka_unit_test(test_oversize),
+      cmocka_unit_test(test_truncated),
+      cmocka_unit_test(test_garbage),
+      cmocka_unit_test(test_wrong_version),
+      cmocka_unit_test(test_split_every_offset),
+      cmocka_unit_test(test_encode_too_small),
+      cmocka_unit_test(test_report_wire),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <errno.h>
@@ -153,18 +154,20 @@ static void test_roundtrip(void **state) {
   f = fopen(path, "r");
   char line[4096];
   assert_non_null(fgets(line, sizeof(line), f));
-  assert_true(starts_with(line, "test_stage,client,server,is_probe,started_on_tick,completed_on_tick,"
-                            "tick_at_send,tick_at_server_queue,tick_at_processing,tick_at_receive,"
-                            "tick_at_completion,ticks_between_start_and_completion,total_ticks,"
-                            "picking_ticks,send_ticks,server_queue_ticks,processing_ticks,"
-                            "receive_ticks,server_utilization_latest,server_utilization_mean,"
-                            "server_utilization_ewma,server_queries_per_tick_latest,"));
+  assert_true(starts_with(line,
+                          "test_stage,client,server,is_probe,started_on_tick,completed_on_tick,"
+                          "tick_at_send,tick_at_server_queue,tick_at_processing,tick_at_receive,"
+                          "tick_at_completion,ticks_between_start_and_completion,total_ticks,"
+                          "picking_ticks,send_ticks,server_queue_ticks,processing_ticks,"
+                          "receive_ticks,server_utilization_latest,server_utilization_mean,"
+                          "server_utilization_ewma,server_queries_per_tick_latest,"));
   assert_non_null(strstr(line, ",server_pid_weight,outcome,intended_ns,send_ns,server_queue_ns,"
                                "processing_ns,receive_ns,completion_ns,modelled_ticks\n"));
   assert_non_null(fgets(line, sizeof(line), f));
-  assert_true(starts_with(line, "RUNNING,Client 3,Server 17,False,100,112.5,101,103,104,110.25,112.5,"
-                            "12.5,12.5,1,2,1,6.25,2.25,42,40.123456789,"
-                            "0.30000000000000004,3,"));
+  assert_true(starts_with(line,
+                          "RUNNING,Client 3,Server 17,False,100,112.5,101,103,104,110.25,112.5,"
+                          "12.5,12.5,1,2,1,6.25,2.25,42,40.123456789,"
+                          "0.30000000000000004,3,"));
   assert_non_null(fgets(line, sizeof(line), f));
   assert_non_null(strstr(line, "WARMING,Client 3,Server 17,True,"));
   assert_non_null(strstr(line, ",2.25,,,,3,2.5,2.75,")); /* utilization None */
@@ -181,10 +184,11 @@ static void test_pandas_style(void **state) {
   (void)state;
   char path[64], err[512] = "";
   tmp_path(path);
-  write_text(path, ",extra,is_probe,server,client,test_stage,total_ticks,server_utilization_latest\n"
-                   "0,x,True,Server 2,Client 1,RUNNING,7,50.0\n"
-                   "\n"
-                   "1,y,False,Server 0,Client 4,COOLING,9,\n");
+  write_text(path,
+             ",extra,is_probe,server,client,test_stage,total_ticks,server_utilization_latest\n"
+             "0,x,True,Server 2,Client 1,RUNNING,7,50.0\n"
+             "\n"
+             "1,y,False,Server 0,Client 4,COOLING,9,\n");
   struct lb_reqlog_reader *r = NULL;
   struct lb_request_record got;
   assert_int_equal(lb_reqlog_reader_open(path, &r, err, sizeof(err)), 0);
@@ -193,7 +197,8 @@ static void test_pandas_style(void **state) {
   assert_int_equal(got.stage, LB_STAGE_RUNNING);
   assert_int_equal(got.outcome, LB_OUTCOME_COMPLETED);
   assert_true(got.total_ticks == 7);
-  assert_true(got.has_report && got.report.utilization.valid && got.report.utilization.latest == 50);
+  assert_true(got.has_report && got.report.utilization.valid &&
+              got.report.utilization.latest == 50);
   assert_true(isnan(got.started_on_tick));
   assert_int_equal(lb_reqlog_reader_next(r, &got, err, sizeof(err)), 1);
   assert_false(got.is_probe);
@@ -232,7 +237,8 @@ static void test_errors(void **state) {
   expect_read_error(text, "2: expected 5 cells as in the header, got 4");
   snprintf(text, sizeof(text), "%sRUNNING,Client 1,Server 2,True,3\nHOT,Client 1,Server 2,True,3\n",
            header);
-  expect_read_error(text, "3: column 'test_stage': expected WARMING, RUNNING or COOLING, got 'HOT'");
+  expect_read_error(text,
+                    "3: column 'test_stage': expected WARMING, RUNNING or COOLING, got 'HOT'");
   snprintf(text, sizeof(text), "%sRUNNING,Client 1,Server 2,True,3x\n", header);
   expect_read_error(text, "2: column 'total_ticks': expected a number or empty, got '3x'");
   snprintf(text, sizeof(text), "%sRUNNING,Customer 1,Server 2,True,3\n", header);

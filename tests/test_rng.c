@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <math.h>
@@ -215,11 +216,16 @@ static void test_seed_derive(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_gamma_seed_asserts),  cmocka_unit_test(test_gamma_large_mean),
-      cmocka_unit_test(test_gamma_degenerate),    cmocka_unit_test(test_same_seed_same_sequence),
-      cmocka_unit_test(test_below),               cmocka_unit_test(test_random_round),
-      cmocka_unit_test(test_sample_distinct),     cmocka_unit_test(test_choices),
-      cmocka_unit_test(test_weighted),            cmocka_unit_test(test_exponential),
+      cmocka_unit_test(test_gamma_seed_asserts),
+      cmocka_unit_test(test_gamma_large_mean),
+      cmocka_unit_test(test_gamma_degenerate),
+      cmocka_unit_test(test_same_seed_same_sequence),
+      cmocka_unit_test(test_below),
+      cmocka_unit_test(test_random_round),
+      cmocka_unit_test(test_sample_distinct),
+      cmocka_unit_test(test_choices),
+      cmocka_unit_test(test_weighted),
+      cmocka_unit_test(test_exponential),
       cmocka_unit_test(test_seed_derive),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

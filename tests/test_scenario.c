@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <errno.h>
@@ -85,7 +86,8 @@ static const struct bad_case bad_cases[] = {
      "field 'servers': expected each field once (first on line 1), got '12' again"},
     {"not_mapping.yaml", 1, "expected a mapping of field: value, got a sequence"},
     {"syntax.yaml", 3, "expected valid YAML, got "},
-    {"nested_value.yaml", 2, "field 'servers': expected an integer from 1 to 1000000, got a mapping"},
+    {"nested_value.yaml", 2,
+     "field 'servers': expected an integer from 1 to 1000000, got a mapping"},
     {"empty.yaml", 1, "expected a mapping of field: value, got an empty document"},
     {"bad_enum.yaml", 1, "field 'transport': expected tcp or udp, got 'quic'"},
     {"bad_duration.yaml", 1, "field 'tick': expected a duration > 0"},
@@ -117,8 +119,7 @@ static void test_unknown_field_lists_fields(void **state) {
   struct lb_scenario sc;
   char err[2048] = "";
   lb_scenario_defaults(&sc);
-  assert_int_equal(lb_scenario_parse_string("zzz: 1\n", "inline", &sc, err, sizeof(err)),
-                   -EINVAL);
+  assert_int_equal(lb_scenario_parse_string("zzz: 1\n", "inline", &sc, err, sizeof(err)), -EINVAL);
   assert_non_null(strstr(err, "inline:1: field 'zzz': expected a scenario field (one of: name, "));
   assert_non_null(strstr(err, "mean_requests_per_server_per_tick"));
   assert_non_null(strstr(err, "timeout"));
@@ -149,8 +150,8 @@ static void test_set_conversions(void **state) {
   assert_int_equal(sc.servers, 100);
   assert_int_equal(lb_scenario_set(&sc, "subset_size", "None", err, sizeof(err)), 0);
   assert_int_equal(sc.subset_size, 0);
-  assert_int_equal(lb_scenario_set(&sc, "mean_requests_per_server_per_tick", "11.5", err,
-                                   sizeof(err)), 0);
+  assert_int_equal(
+      lb_scenario_set(&sc, "mean_requests_per_server_per_tick", "11.5", err, sizeof(err)), 0);
   assert_true(sc.mean_requests_per_server_per_tick == 11.5);
   assert_int_equal(lb_scenario_set(&sc, "ewma_weight", "nan", err, sizeof(err)), -EINVAL);
   assert_int_equal(lb_scenario_set(&sc, "mean_processing_time", "0", err, sizeof(err)), -EINVAL);
@@ -161,8 +162,7 @@ static void test_set_conversions(void **state) {
   assert_int_equal(lb_scenario_set(&sc, "seed", "18446744073709551615", err, sizeof(err)), 0);
   assert_true(sc.seed == UINT64_MAX);
   assert_int_equal(lb_scenario_set(&sc, "seed", "-1", err, sizeof(err)), -EINVAL);
-  assert_int_equal(lb_scenario_set(&sc, "seed", "18446744073709551616", err, sizeof(err)),
-                   -EINVAL);
+  assert_int_equal(lb_scenario_set(&sc, "seed", "18446744073709551616", err, sizeof(err)), -EINVAL);
   assert_int_equal(lb_scenario_set(&sc, "delay", "netem", err, sizeof(err)), 0);
   assert_int_equal(sc.delay, LB_DELAY_NETEM);
   assert_int_equal(lb_scenario_set(&sc, "work", "burn", err, sizeof(err)), -EINVAL);
@@ -173,8 +173,8 @@ static void test_set_conversions(void **state) {
   assert_int_equal(lb_scenario_set(&sc, "timeout", "12.5", err, sizeof(err)), 0);
   assert_true(sc.timeout_ticks == 12.5);
   assert_int_equal(lb_scenario_set(&sc, "clinets", "3", err, sizeof(err)), -EINVAL);
-  assert_string_equal(err,
-                      "field 'clinets': expected a scenario field (did you mean 'clients'?), got 'clinets'");
+  assert_string_equal(
+      err, "field 'clinets': expected a scenario field (did you mean 'clients'?), got 'clinets'");
   char big[LB_PICKER_EXPR_MAX + 10];
   memset(big, 'x', sizeof(big) - 1);
   big[sizeof(big) - 1] = '\0';
@@ -214,7 +214,8 @@ static void test_finish(void **state) {
   lb_scenario_defaults(&sc);
   sc.clients = 0;
   assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -EINVAL);
-  assert_string_equal(err, "scenario: field 'clients': expected an integer from 1 to 1000000, got '0'");
+  assert_string_equal(err,
+                      "scenario: field 'clients': expected an integer from 1 to 1000000, got '0'");
   lb_scenario_defaults(&sc);
   sc.subset_size = 300;
   assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -EINVAL);
@@ -230,8 +231,8 @@ static void test_finish(void **state) {
   lb_scenario_defaults(&sc);
   sc.arrivals = LB_ARRIVALS_TRACE;
   assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -EINVAL);
-  assert_string_equal(err,
-                      "scenario: field 'trace': expected a trace file with arrivals: trace, got ''");
+  assert_string_equal(
+      err, "scenario: field 'trace': expected a trace file with arrivals: trace, got ''");
   lb_scenario_defaults(&sc);
   sc.picker[0] = '\0';
   assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -EINVAL);
@@ -277,7 +278,8 @@ static void test_write_roundtrip(void **state) {
   char err[2048] = "";
   lb_scenario_defaults(&sc);
   snprintf(sc.name, sizeof(sc.name), "odd \"name\" with \\ and: colon");
-  snprintf(sc.picker, sizeof(sc.picker), "hcl(rank=client.latency.mean, health=client.rif, cutoff=80)");
+  snprintf(sc.picker, sizeof(sc.picker),
+           "hcl(rank=client.latency.mean, health=client.rif, cutoff=80)");
   snprintf(sc.trace, sizeof(sc.trace), "/tmp/some trace.csv");
   sc.mean_requests_per_server_per_tick = 0.7 * 100 / 6; /* 11.666666666666666 */
   sc.ewma_weight = 0.1;
@@ -303,10 +305,10 @@ static void test_write_roundtrip(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_valid_file),       cmocka_unit_test(test_name_and_trace_from_path),
-      cmocka_unit_test(test_bad_files),        cmocka_unit_test(test_unknown_field_lists_fields),
-      cmocka_unit_test(test_missing_file),     cmocka_unit_test(test_set_conversions),
-      cmocka_unit_test(test_parse_duration),   cmocka_unit_test(test_finish),
+      cmocka_unit_test(test_valid_file),      cmocka_unit_test(test_name_and_trace_from_path),
+      cmocka_unit_test(test_bad_files),       cmocka_unit_test(test_unknown_field_lists_fields),
+      cmocka_unit_test(test_missing_file),    cmocka_unit_test(test_set_conversions),
+      cmocka_unit_test(test_parse_duration),  cmocka_unit_test(test_finish),
       cmocka_unit_test(test_write_roundtrip),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

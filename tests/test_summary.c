@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <math.h>
@@ -60,8 +61,8 @@ static void test_latency_one_to_ten(void **state) {
   struct lb_summary_acc *acc = acc_new();
   for (int i = 1; i <= 10; i++)
     add(acc, rec(i <= 7 ? LB_STAGE_RUNNING : LB_STAGE_COOLING, i % 3, i, false));
-  add(acc, rec(LB_STAGE_RUNNING, 0, 1000, true));   /* probe */
-  add(acc, rec(LB_STAGE_WARMING, 0, 1000, false));  /* warming */
+  add(acc, rec(LB_STAGE_RUNNING, 0, 1000, true));  /* probe */
+  add(acc, rec(LB_STAGE_WARMING, 0, 1000, false)); /* warming */
   struct lb_request_record failed = rec(LB_STAGE_RUNNING, 0, 1000, false);
   failed.outcome = LB_OUTCOME_FAILED;
   add(acc, failed);
@@ -249,22 +250,24 @@ static void test_csv(void **state) {
   lb_summary_write_row(f, "least(client.rif, choices=2)", 3, 42, &s);
   assert_int_equal(fclose(f), 0);
   assert_string_equal(
-      buf,
-      "algorithm,mean_latency,stdev_latency,p50.0_latency,p90.0_latency,p99.0_latency,"
-      "p99.9_latency,mean_utilization,stdev_utilization,mean_stdev_utilization,"
-      "p50.0_utilization_ratio,p90.0_utilization_ratio,p99.0_utilization_ratio,"
-      "p99.9_utilization_ratio,run,seed,requests,completed,failed,timed_out,probes,"
-      "mean_utilization_per_request,stdev_utilization_per_request\n"
-      "\"least(client.rif, choices=2)\",5.5,nan,1,2,3,4,65,0.1,nan,1,1,1,1,3,42,10,8,1,1,2,60,"
-      "2.5\n");
+      buf, "algorithm,mean_latency,stdev_latency,p50.0_latency,p90.0_latency,p99.0_latency,"
+           "p99.9_latency,mean_utilization,stdev_utilization,mean_stdev_utilization,"
+           "p50.0_utilization_ratio,p90.0_utilization_ratio,p99.0_utilization_ratio,"
+           "p99.9_utilization_ratio,run,seed,requests,completed,failed,timed_out,probes,"
+           "mean_utilization_per_request,stdev_utilization_per_request\n"
+           "\"least(client.rif, choices=2)\",5.5,nan,1,2,3,4,65,0.1,nan,1,1,1,1,3,42,10,8,1,1,2,60,"
+           "2.5\n");
   free(buf);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_latency_one_to_ten), cmocka_unit_test(test_latency_repeats),
-      cmocka_unit_test(test_utilization),        cmocka_unit_test(test_utilization_signed_zero),
-      cmocka_unit_test(test_quantile_sorted),    cmocka_unit_test(test_against_sorted),
+      cmocka_unit_test(test_latency_one_to_ten),
+      cmocka_unit_test(test_latency_repeats),
+      cmocka_unit_test(test_utilization),
+      cmocka_unit_test(test_utilization_signed_zero),
+      cmocka_unit_test(test_quantile_sorted),
+      cmocka_unit_test(test_against_sorted),
       cmocka_unit_test(test_csv),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
