@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "framing.h"
+#include "rng.h"
 
 static size_t make_request(uint64_t id, uint32_t version, uint8_t *buf, size_t cap) {
   Lb__Request req = LB__REQUEST__INIT;
@@ -274,6 +275,48 @@ static void test_report_wire(void **state) {
   assert_false(out.has_expected_latency);
 }
 
+/* Random bytes in random pieces: every call answers 0, 1, -EMSGSIZE or
+ * -EBADMSG, and nothing is read or written out of bounds (run it under
+ * LB_SANITIZE). */
+static void test_random_input(void **state) {
+  (void)state;
+  struct lb_rng *rng = NULL;
+  assert_int_equal(lb_rng_new(2024, &rng), 0);
+  uint8_t data[600];
+  for (int round = 0; round < 2000; round++) {
+    size_t n = lb_rng_below(rng, sizeof(data));
+    for (size_t i = 0; i < n; i++)
+      data[i] = (uint8_t)lb_rng_below(rng, 256);
+    if (n >= 4 && lb_rng_below(rng, 2)) { /* a plausible length, often */
+      data[0] = data[1] = 0;
+      data[2] = (uint8_t)lb_rng_below(rng, 3);
+    }
+    struct lb_frame_reader r = reader();
+    char err[256];
+    size_t off = 0;
+    int rc = 0;
+    while (off < n && rc >= 0) {
+      size_t piece = 1 + lb_rng_below(rng, n - off);
+      rc = lb_frame_reader_feed(&r, data + off, piece, err, sizeof(err));
+      assert_true(rc == 0 || rc == -EMSGSIZE);
+      off += piece;
+      Lb__Envelope *env = NULL;
+      while (rc == 0 && (rc = lb_frame_reader_next(&r, &env, err, sizeof(err))) == 1) {
+        assert_int_equal(env->version, 1);
+        lb__envelope__free_unpacked(env, NULL);
+      }
+      assert_true(rc == 0 || rc == -EMSGSIZE || rc == -EBADMSG);
+    }
+    lb_frame_reader_close(&r);
+    Lb__Envelope *env = NULL;
+    rc = lb_datagram_decode(data, n, &env, err, sizeof(err));
+    assert_true(rc == 0 || rc == -EBADMSG);
+    if (rc == 0)
+      lb__envelope__free_unpacked(env, NULL);
+  }
+  lb_rng_free(rng);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_empty),
@@ -284,6 +327,7 @@ int main(void) {
       cmocka_unit_test(test_split_every_offset),
       cmocka_unit_test(test_encode_too_small),
       cmocka_unit_test(test_report_wire),
+      cmocka_unit_test(test_random_input),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

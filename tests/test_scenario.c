@@ -301,6 +301,27 @@ static void test_write_roundtrip(void **state) {
   roundtrip(&sc);
   sc.tick_ns = 3000000000LL;
   roundtrip(&sc);
+  /* Every remaining field away from its default: each must be written. */
+  sc.servers = 9;
+  sc.clients = 3;
+  sc.subset_size = 256;
+  sc.total_ticks = 77;
+  sc.mean_processing_time = 4.5;
+  sc.probe_processing_time = 2;
+  sc.mean_channel_rtt = 1.5;
+  sc.channel_rtt_variance = 2.5;
+  sc.mean_server_rtt = 3.5;
+  sc.server_rtt_variance = 1.25;
+  sc.mean_threads = 50;
+  sc.server_reset_probability = 0.01;
+  sc.cold_channel_penalty = 7;
+  sc.server_state_buffer = 50;
+  sc.client_requests_buffer = 60;
+  sc.max_cooldown = 100;
+  sc.data_frequency = 1;
+  sc.runs = 5;
+  sc.max_queue = 10;
+  roundtrip(&sc);
 }
 
 int main(void) {
