@@ -66,7 +66,7 @@ void lb_harness_health_check(const struct lb_harness_health_input *in,
   bool timing = false, cpu = false;
   double limit_us = in->tick_ms * 1000.0 * LB_HARNESS_LATENESS_SHARE;
   if (in->timer_p99_us > limit_us) {
-    snprintf(line, sizeof(line), "timer p99 lateness %.2f ms > %.0f%% of tick %g ms",
+    snprintf(line, sizeof(line), "client timer p99 lateness %.2f ms > %.0f%% of tick %g ms",
              in->timer_p99_us / 1000.0, 100 * LB_HARNESS_LATENESS_SHARE, in->tick_ms);
     add(out->reason, sizeof(out->reason), line);
     timing = true;
@@ -74,6 +74,12 @@ void lb_harness_health_check(const struct lb_harness_health_input *in,
   if (in->send_p99_us > limit_us) {
     snprintf(line, sizeof(line), "client send p99 lateness %.2f ms > %.0f%% of tick %g ms",
              in->send_p99_us / 1000.0, 100 * LB_HARNESS_LATENESS_SHARE, in->tick_ms);
+    add(out->reason, sizeof(out->reason), line);
+    timing = true;
+  }
+  if (in->server_p99_us > limit_us) {
+    snprintf(line, sizeof(line), "server timer p99 lateness %.2f ms > %.0f%% of tick %g ms",
+             in->server_p99_us / 1000.0, 100 * LB_HARNESS_LATENESS_SHARE, in->tick_ms);
     add(out->reason, sizeof(out->reason), line);
     timing = true;
   }
@@ -87,6 +93,10 @@ void lb_harness_health_check(const struct lb_harness_health_input *in,
   long accounted = in->completed + in->failed + in->timed_out;
   if (accounted != in->sent) {
     snprintf(line, sizeof(line), "%ld requests sent but %ld accounted for", in->sent, accounted);
+    add(out->reason, sizeof(out->reason), line);
+  }
+  if (in->log_errors > 0) {
+    snprintf(line, sizeof(line), "%ld request records could not be logged", in->log_errors);
     add(out->reason, sizeof(out->reason), line);
   }
   if (in->sent > 0 && (double)in->timed_out > LB_HARNESS_TIMEOUT_SHARE * (double)in->sent) {

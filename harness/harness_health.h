@@ -1,7 +1,8 @@
 /* harness_health: whether a real run could keep the model's schedule.
  * Reads the daemons' --stats files (key=value lines) and decides whether a
  * run is valid for comparison with the simulator:
- *   - timer and send lateness p99 (worst daemon) <= 10% of the tick;
+ *   - timer and send lateness p99 of the clients, tick and response-hold
+ *     lateness p99 of the servers (worst daemon each) <= 10% of the tick;
  *   - the fleet's CPU (user+system of every daemon over the run's wall
  *     time) <= 80% of the machine's cores;
  *   - every request sent is accounted for (completed + failed + timed out);
@@ -30,12 +31,15 @@ bool lb_harness_kv_get(const struct lb_harness_kv *kv, const char *key, double *
 
 struct lb_harness_health_input {
   double tick_ms;
-  double timer_p99_us; /* worst daemon's timer_lateness_p99_us; <0 unknown */
-  double send_p99_us;  /* worst client's send_lateness_p99_us; <0 unknown */
+  double timer_p99_us;  /* worst client's timer_lateness_p99_us; <0 unknown */
+  double send_p99_us;   /* worst client's send_lateness_p99_us; <0 unknown */
+  double server_p99_us; /* worst server's tick_late_p99_ns or hold_late_p99_ns, in
+                           us; <0 unknown */
   double fleet_cpu_s;  /* every daemon's CPU over the run */
   double wall_s;       /* the run's duration */
   int cores;
   long sent, completed, failed, timed_out; /* the clients' counts */
+  long log_errors;                         /* records the clients could not log */
 };
 
 struct lb_harness_health {

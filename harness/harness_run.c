@@ -15,6 +15,10 @@
 #include "expr.h"
 #include "harness_proc.h"
 #include "reqlog.h"
+#if __has_include("harness_deploy.h")
+#include "harness_deploy.h"
+#define LB_HARNESS_HAS_NETNS 1
+#endif
 
 #define SERVER_PORT_WAIT_S 10.0
 #define SERVER_DRAIN_MS 5000
@@ -192,7 +196,33 @@ struct fleet {
   struct growing_log *logs;
   char (*server_logs)[LB_HARNESS_PATH_MAX];
   char (*client_logs)[LB_HARNESS_PATH_MAX];
+  /* --hosts netns: every daemon runs through `netns.sh exec FLEET HOST`. */
+  char netns_script[LB_HARNESS_PATH_MAX];
+  char fleet_id[16];
+  bool netns_up;
 };
+
+/* Starts argv with the netns wrapper when the fleet has one; returns the
+ * index of the daemon's own argv[0]. */
+static int wrap(struct fleet *f, char **argv, char *host) {
+  if (!f->fleet_id[0]) return 0;
+  argv[0] = f->netns_script;
+  argv[1] = "exec";
+  argv[2] = f->fleet_id;
+  argv[3] = host;
+  return 4;
+}
+
+/* 127.0.0.1, or server i's address in the fleet's namespaces. */
+static void server_addr(const struct fleet *f, int i, char *buf, size_t len) {
+#ifdef LB_HARNESS_HAS_NETNS
+  if (f->fleet_id[0] && lb_deploy_netns_addr('s', i, buf, len) == 0) return;
+#else
+  (void)f;
+  (void)i;
+#endif
+  snprintf(buf, len, "127.0.0.1");
+}
 
 static void fleet_free(struct fleet *f) {
   lb_harness_group_close(&f->group);
@@ -248,9 +278,15 @@ static int start_servers(const struct lb_harness_opts *o, const char *server_bin
     snprintf(stats, sizeof(stats), "%s/server-%d.stats", dir, i);
     snprintf(f->server_logs[i], LB_HARNESS_PATH_MAX, "%s/server-%d.log", dir, i);
     unlink(port_file);
-    char *argv[32];
-    int a = 0;
+    char *argv[40], host[16], addr[64];
+    snprintf(host, sizeof(host), "s%d", i);
+    int a = wrap(f, argv, host);
     argv[a++] = (char *)server_bin;
+    if (f->fleet_id[0]) {
+      server_addr(f, i, addr, sizeof(addr));
+      argv[a++] = "--listen";
+      argv[a++] = addr;
+    }
     argv[a++] = "--scenario";
     argv[a++] = (char *)scenario_file;
     argv[a++] = "--index";
@@ -307,13 +343,15 @@ static int start_clients(const char *client_bin, const struct lb_scenario *sc,
                          const char *scenario_file, int run, const char *board, double max_rt,
                          int64_t start_ns, const char *dir, struct fleet *f, char *err,
                          size_t errlen) {
-  size_t slen = (size_t)f->nservers * 40 + 1;
+  size_t slen = (size_t)f->nservers * 48 + 1;
   char *servers = malloc(slen);
   if (!servers) return -ENOMEM;
   servers[0] = '\0';
   for (int i = 0; i < f->nservers; i++) {
+    char addr[32];
     size_t used = strlen(servers);
-    snprintf(servers + used, slen - used, "%s127.0.0.1:%d:%d", i ? "," : "", f->tcp[i], f->udp[i]);
+    server_addr(f, i, addr, sizeof(addr));
+    snprintf(servers + used, slen - used, "%s%s:%d:%d", i ? "," : "", addr, f->tcp[i], f->udp[i]);
   }
   char clients[48], runs[16], start[32], rt[32], stats[LB_HARNESS_PATH_MAX];
   snprintf(runs, sizeof(runs), "%d", run);
@@ -326,8 +364,9 @@ static int start_clients(const char *client_bin, const struct lb_scenario *sc,
     snprintf(f->logs[k].path, LB_HARNESS_PATH_MAX, "%s/client-%d.csv", dir, k);
     snprintf(f->client_logs[k], LB_HARNESS_PATH_MAX, "%s/client-%d.log", dir, k);
     snprintf(stats, sizeof(stats), "%s/client-%d.stats", dir, k);
-    char *argv[32];
-    int a = 0;
+    char *argv[40], host[16];
+    snprintf(host, sizeof(host), "c%d", k);
+    int a = wrap(f, argv, host);
     argv[a++] = (char *)client_bin;
     argv[a++] = "--scenario";
     argv[a++] = (char *)scenario_file;
@@ -460,6 +499,7 @@ static void assess(const struct lb_scenario *sc, double wall_s, struct fleet *f,
   in->tick_ms = (double)sc->tick_ns / 1e6;
   in->timer_p99_us = -1;
   in->send_p99_us = -1;
+  in->server_p99_us = -1;
   in->wall_s = wall_s;
   in->fleet_cpu_s = lb_harness_group_cpu_seconds(&f->group);
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -478,6 +518,7 @@ static void assess(const struct lb_scenario *sc, double wall_s, struct fleet *f,
       in->timer_p99_us = v;
     if (lb_harness_kv_get(&kv, "send_lateness_p99_us", &v) && v > in->send_p99_us)
       in->send_p99_us = v;
+    if (lb_harness_kv_get(&kv, "log_errors", &v)) in->log_errors += (long)v;
     const char *const keys[] = {"sent", "completed", "failed", "timed_out"};
     long *dst[] = {&in->sent, &in->completed, &in->failed, &in->timed_out};
     for (int j = 0; j < 4; j++) {
@@ -489,9 +530,11 @@ static void assess(const struct lb_scenario *sc, double wall_s, struct fleet *f,
   }
   for (int i = 0; i < f->nservers; i++) {
     snprintf(path, sizeof(path), "%s/server-%d.stats", res->dir, i);
-    if (lb_harness_kv_load(path, &kv) == 0 && lb_harness_kv_get(&kv, "timer_lateness_p99_us", &v) &&
-        v > in->timer_p99_us)
-      in->timer_p99_us = v;
+    if (lb_harness_kv_load(path, &kv) < 0) continue;
+    const char *const keys[] = {"tick_late_p99_ns", "hold_late_p99_ns"};
+    for (int j = 0; j < 2; j++)
+      if (lb_harness_kv_get(&kv, keys[j], &v) && v / 1000.0 > in->server_p99_us)
+        in->server_p99_us = v / 1000.0;
   }
   if (!have_counts) { /* fall back on the logs' own accounting */
     in->sent = res->summary.requests;
@@ -518,10 +561,12 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
   if (snprintf(res->requests_csv, sizeof(res->requests_csv), "%s/requests.csv", run_dir) >=
       (int)sizeof(res->requests_csv))
     return -ENAMETOOLONG;
+#ifndef LB_HARNESS_HAS_NETNS
   if (o->netns) {
     snprintf(err, errlen, "--hosts netns: not available in this build (use --hosts local)");
     return -ENOTSUP;
   }
+#endif
   if ((rc = lb_harness_find_binary(o->bin_dir, "lbserver", server_bin, sizeof(server_bin), err,
                                    errlen)) < 0 ||
       (rc = lb_harness_find_binary(o->bin_dir, "lbclient", client_bin, sizeof(client_bin), err,
@@ -566,6 +611,15 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
     snprintf(err, errlen, "out of memory");
     goto done;
   }
+#ifdef LB_HARNESS_HAS_NETNS
+  if (o->netns) {
+    if ((rc = lb_deploy_netns_script(f.netns_script, sizeof(f.netns_script), err, errlen)) < 0)
+      goto done;
+    snprintf(f.fleet_id, sizeof(f.fleet_id), "h%x", (unsigned)getpid() & 0xfffffffu);
+    if ((rc = lb_deploy_netns_up(f.fleet_id, f.nservers, f.nclients, err, errlen)) < 0) goto done;
+    f.netns_up = true;
+  }
+#endif
   /* Bound: arrivals, then the longer of cooldown and request timeout. */
   double tick_s = (double)sc->tick_ns / 1e9;
   double timeout_ticks = sc->timeout_ticks > 0 ? sc->timeout_ticks : 4.0 * sc->total_ticks;
@@ -600,6 +654,11 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
   rc = 0;
 done:
   fleet_free(&f); /* stops and reaps whatever is left */
+#ifdef LB_HARNESS_HAS_NETNS
+  char nerr[256];
+  if (f.netns_up && lb_deploy_netns_down(f.fleet_id, nerr, sizeof(nerr)) < 0)
+    fprintf(stderr, "lbharness: removing network namespaces of fleet %s: %s\n", f.fleet_id, nerr);
+#endif
   return rc;
 }
 

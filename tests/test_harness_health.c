@@ -29,6 +29,7 @@ static struct lb_harness_health_input healthy(void) {
   struct lb_harness_health_input in = {.tick_ms = 10,
                                        .timer_p99_us = 300,
                                        .send_p99_us = 400,
+                                       .server_p99_us = 200,
                                        .fleet_cpu_s = 1.0,
                                        .wall_s = 4.0,
                                        .cores = 2,
@@ -56,11 +57,15 @@ static void test_late_timers(void **state) {
   in.timer_p99_us = 4100; /* 4.1 ms > 1 ms = 10% of 10 ms */
   lb_harness_health_check(&in, &h);
   assert_false(h.valid);
-  assert_non_null(strstr(h.reason, "timer p99 lateness 4.10 ms > 10% of tick 10 ms"));
+  assert_non_null(strstr(h.reason, "client timer p99 lateness 4.10 ms > 10% of tick 10 ms"));
   assert_non_null(strstr(h.suggestion, "longer tick"));
   in.timer_p99_us = 1000; /* exactly 10%: still valid */
   lb_harness_health_check(&in, &h);
   assert_true(h.valid);
+  in.server_p99_us = 2500; /* a server's tick or response hold */
+  lb_harness_health_check(&in, &h);
+  assert_false(h.valid);
+  assert_non_null(strstr(h.reason, "server timer p99 lateness 2.50 ms"));
 }
 
 static void test_busy_fleet_and_accounting(void **state) {
@@ -80,6 +85,11 @@ static void test_busy_fleet_and_accounting(void **state) {
   lb_harness_health_check(&in, &h);
   assert_false(h.valid);
   assert_non_null(strstr(h.reason, "2 of 100 requests timed out"));
+  in = healthy();
+  in.log_errors = 3;
+  lb_harness_health_check(&in, &h);
+  assert_false(h.valid);
+  assert_non_null(strstr(h.reason, "3 request records could not be logged"));
 }
 
 int main(void) {
