@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +138,8 @@ static int read_slot(struct lb_board *b, int index, struct payload *out) {
   struct slot *s = &b->slots[index];
   uint64_t words[PAYLOAD_WORDS];
   for (int attempt = 0; attempt < 1000000; attempt++) {
+    if (attempt >= 100) /* a busy writer: let it finish */
+      sched_yield();
     uint64_t s1 = atomic_load_explicit(&s->seq, memory_order_acquire);
     if (s1 == 0)
       return -ENODATA;
