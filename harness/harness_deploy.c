@@ -1,0 +1,1100 @@
+/* harness_deploy: the netns layout, compose and Kubernetes generators, and
+ * `lbharness deploy`. */
+#define _GNU_SOURCE
+#include "harness_deploy.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "errbuf.h"
+#include "harness_netem.h"
+
+int lb__netem_run_capture(char *const argv[], const char *env_extra, char *out, size_t outlen);
+
+
+/* ---- fleet layout ---- */
+
+void lb_deploy_client_range(int clients, int procs, int j, int *first, int *count) {
+  if (procs < 1 || j < 0 || j >= procs || clients < 0) {
+    *first = 0;
+    *count = 0;
+    return;
+  }
+  int base = clients / procs, extra = clients % procs;
+  *first = j * base + (j < extra ? j : extra);
+  *count = base + (j < extra ? 1 : 0);
+}
+
+int lb_deploy_client_procs(const struct lb_scenario *sc, int procs) {
+  if (procs <= 0)
+    procs = 4;
+  return procs < sc->clients ? procs : sc->clients;
+}
+
+int lb_deploy_netns_name(const char *fleet, char kind, int index, char *buf, size_t len) {
+  int n;
+  if (kind == 'b')
+    n = snprintf(buf, len, "lbt-%s-br", fleet);
+  else if ((kind == 's' || kind == 'c') && index >= 0 && index < LB_DEPLOY_NETNS_MAX_HOSTS)
+    n = snprintf(buf, len, "lbt-%s-%c%d", fleet, kind, index);
+  else
+    return -EINVAL;
+  return n < 0 || (size_t)n >= len ? -EINVAL : 0;
+}
+
+int lb_deploy_netns_addr(char kind, int index, char *buf, size_t len) {
+  if ((kind != 's' && kind != 'c') || index < 0 || index >= LB_DEPLOY_NETNS_MAX_HOSTS)
+    return -EINVAL;
+  int base = kind == 's' ? 1 : 128;
+  int n = snprintf(buf, len, "10.77.%d.%d", base + index / 250, 1 + index % 250);
+  return n < 0 || (size_t)n >= len ? -EINVAL : 0;
+}
+
+static bool is_file(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int lb_deploy_netns_script(char *buf, size_t len, char *err, size_t errlen) {
+  const char *env = getenv("LB_NETNS_SCRIPT");
+  if (env != NULL && env[0] != '\0') {
+    snprintf(buf, len, "%s", env);
+    if (is_file(buf))
+      return 0;
+    lb_errf(err, errlen, "netns: LB_NETNS_SCRIPT=%s: no such file", env);
+    return -ENOENT;
+  }
+  const char *src = getenv("LB_SOURCE_DIR");
+  if (src != NULL && src[0] != '\0') {
+    snprintf(buf, len, "%s/deploy/netns.sh", src);
+    if (is_file(buf))
+      return 0;
+  }
+  char dir[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+  if (n > 0) {
+    dir[n] = '\0';
+    /* Up from the binary's folder: build/harness/lbharness -> deploy/netns.sh */
+    for (int up = 0; up < 5; up++) {
+      char *slash = strrchr(dir, '/');
+      if (slash == NULL)
+        break;
+      *slash = '\0';
+      snprintf(buf, len, "%s/deploy/netns.sh", dir);
+      if (is_file(buf))
+        return 0;
+      snprintf(buf, len, "%s/share/lbtestbed/netns.sh", dir);
+      if (is_file(buf))
+        return 0;
+    }
+  }
+  lb_errf(err, errlen, "netns: cannot find deploy/netns.sh (set LB_NETNS_SCRIPT or LB_SOURCE_DIR)");
+  return -ENOENT;
+}
+
+static int run_netns(char *const args[], char *err, size_t errlen) {
+  char script[PATH_MAX];
+  int rc = lb_deploy_netns_script(script, sizeof(script), err, errlen);
+  if (rc != 0)
+    return rc;
+  char *argv[8] = {"bash", script};
+  size_t argc = 2;
+  for (size_t i = 0; args[i] != NULL && argc < 7; i++)
+    argv[argc++] = args[i];
+  argv[argc] = NULL;
+  char out[2048];
+  int status = lb__netem_run_capture(argv, NULL, out, sizeof(out));
+  if (status < 0) {
+    lb_errf(err, errlen, "netns: cannot run %s: %s", script, strerror(-status));
+    return status;
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    return 0;
+  /* The script's last line says what went wrong. */
+  size_t n = strlen(out);
+  while (n > 0 && out[n - 1] == '\n')
+    out[--n] = '\0';
+  char *last = strrchr(out, '\n');
+  lb_errf(err, errlen, "%s", last ? last + 1 : (out[0] ? out : "netns: netns.sh failed"));
+  return -EIO;
+}
+
+int lb_deploy_netns_up(const char *fleet, int servers, int client_procs, char *err,
+                       size_t errlen) {
+  char s[16], c[16];
+  snprintf(s, sizeof(s), "%d", servers);
+  snprintf(c, sizeof(c), "%d", client_procs);
+  char *args[] = {"up", (char *)fleet, s, c, NULL};
+  return run_netns(args, err, errlen);
+}
+
+int lb_deploy_netns_down(const char *fleet, char *err, size_t errlen) {
+  char *args[] = {"down", (char *)fleet, NULL};
+  return run_netns(args, err, errlen);
+}
+
+/* ---- checks shared by compose and k8s ---- */
+
+void lb_deploy_options_defaults(struct lb_deploy_options *o) {
+  memset(o, 0, sizeof(*o));
+  o->image = "lbtestbed:latest";
+}
+
+int lb_deploy_check_portable(const struct lb_scenario *sc, char *err, size_t errlen) {
+  if (strstr(sc->picker, "oracle") != NULL) {
+    lb_errf(err, errlen, "%s: field 'picker': '%s' reads the oracle board, and the oracle board "
+         "needs every server on one machine; run it with lbharness run (localhost or --hosts "
+         "netns)", sc->name, sc->picker);
+    return -EINVAL;
+  }
+  if (sc->delay == LB_DELAY_NETEM) {
+    lb_errf(err, errlen, "%s: field 'delay': netem shapes the links of a netns fleet, not these "
+         "containers; use delay: inproc (or none)", sc->name);
+    return -EINVAL;
+  }
+  return 0;
+}
+
+/* Seconds a process may run: the run, its cool-down, and slack for start-up. */
+static long max_runtime_s(const struct lb_scenario *sc, long slack) {
+  double ticks = (double)sc->total_ticks + (double)sc->max_cooldown;
+  return (long)ceil(ticks * (double)sc->tick_ns / 1e9) + slack;
+}
+
+/* Lower-case letters, digits and '-', for names of compose projects. */
+static void dns_label(const char *in, char *out, size_t len) {
+  size_t n = 0;
+  for (const char *p = in; *p && n + 1 < len && n < 40; p++) {
+    char c = (char)tolower((unsigned char)*p);
+    if (!isalnum((unsigned char)c))
+      c = '-';
+    if (c == '-' && (n == 0 || out[n - 1] == '-'))
+      continue;
+    out[n++] = c;
+  }
+  while (n > 0 && out[n - 1] == '-')
+    n--;
+  if (n == 0)
+    out[n++] = 'x';
+  out[n] = '\0';
+}
+
+/* The scenario as the containers see it: the trace (if any) at its fixed path. */
+static char *scenario_text(const struct lb_scenario *sc) {
+  struct lb_scenario copy = *sc;
+  if (copy.arrivals == LB_ARRIVALS_TRACE)
+    snprintf(copy.trace, sizeof(copy.trace), "%s", LB_DEPLOY_TRACE_PATH);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (f == NULL)
+    return NULL;
+  int rc = lb_scenario_write(&copy, f);
+  if (fclose(f) != 0 || rc != 0) {
+    free(text);
+    return NULL;
+  }
+  return text;
+}
+
+/* ---- a small YAML writer over libyaml's emitter ---- */
+
+struct yw {
+  yaml_emitter_t em;
+  bool failed;
+};
+
+static void yw_emit(struct yw *w, yaml_event_t *ev) {
+  if (w->failed || !yaml_emitter_emit(&w->em, ev))
+    w->failed = true;
+}
+
+static void yw_scalar(struct yw *w, const char *s, yaml_scalar_style_t style, bool plain_ok) {
+  yaml_event_t ev;
+  if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), plain_ok,
+                                    !plain_ok, style)) {
+    w->failed = true;
+    return;
+  }
+  yw_emit(w, &ev);
+}
+
+/* A string that a YAML reader must read back as a string: plain where it
+ * cannot be mistaken for a number, bool or null, quoted otherwise. */
+static void yw_str(struct yw *w, const char *s) {
+  static const char *const words[] = {"true", "false", "yes", "no", "on", "off", "null", "y", "n"};
+  bool plain = isalpha((unsigned char)s[0]) || s[0] == '/' || s[0] == '.';
+  for (const char *p = s; plain && *p; p++)
+    if (!isalnum((unsigned char)*p) && !strchr("_./-", *p))
+      plain = false;
+  for (size_t i = 0; plain && i < sizeof(words) / sizeof(words[0]); i++)
+    if (strcasecmp(s, words[i]) == 0)
+      plain = false;
+  yw_scalar(w, s, plain ? YAML_PLAIN_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE, plain);
+}
+
+/* Emits nodes described by fmt, one character each, taking arguments in
+ * order: '{' '}' a block mapping, '<' '>' a flow mapping, '[' ']' a block
+ * sequence, '(' ')' a flow sequence, 's' a string, 'i' an int, 'b' a bool
+ * (int), 'L' a string as a literal block; spaces are ignored. Keys are
+ * strings like any other: yw_put(w, "{ss si}", "kind", "Job", "port", 80). */
+static void yw_put(struct yw *w, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  for (const char *p = fmt; *p; p++) {
+    yaml_event_t ev;
+    char num[32];
+    switch (*p) {
+    case '{':
+    case '<':
+      yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, *p == '{' ? YAML_BLOCK_MAPPING_STYLE
+                                                                        : YAML_FLOW_MAPPING_STYLE);
+      yw_emit(w, &ev);
+      break;
+    case '}':
+    case '>':
+      yaml_mapping_end_event_initialize(&ev);
+      yw_emit(w, &ev);
+      break;
+    case '[':
+    case '(':
+      yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+                                           *p == '[' ? YAML_BLOCK_SEQUENCE_STYLE
+                                                     : YAML_FLOW_SEQUENCE_STYLE);
+      yw_emit(w, &ev);
+      break;
+    case ']':
+    case ')':
+      yaml_sequence_end_event_initialize(&ev);
+      yw_emit(w, &ev);
+      break;
+    case 's':
+      yw_str(w, va_arg(ap, const char *));
+      break;
+    case 'L':
+      yw_scalar(w, va_arg(ap, const char *), YAML_LITERAL_SCALAR_STYLE, false);
+      break;
+    case 'i':
+      snprintf(num, sizeof(num), "%d", va_arg(ap, int));
+      yw_scalar(w, num, YAML_PLAIN_SCALAR_STYLE, true);
+      break;
+    case 'b':
+      yw_scalar(w, va_arg(ap, int) ? "true" : "false", YAML_PLAIN_SCALAR_STYLE, true);
+      break;
+    default:
+      break;
+    }
+  }
+  va_end(ap);
+}
+
+static void yw_strf(struct yw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void yw_strf(struct yw *w, const char *fmt, ...) {
+  char buf[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  if (n < 0 || (size_t)n >= sizeof(buf))
+    w->failed = true;
+  else
+    yw_str(w, buf);
+}
+
+/* Starts a document (the first of the stream opens the stream). */
+static void yw_doc(struct yw *w, bool first) {
+  yaml_event_t ev;
+  if (first) {
+    yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+    yw_emit(w, &ev);
+  }
+  yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, first);
+  yw_emit(w, &ev);
+}
+
+static void yw_doc_end(struct yw *w) {
+  yaml_event_t ev;
+  yaml_document_end_event_initialize(&ev, 1);
+  yw_emit(w, &ev);
+}
+
+static int yw_open(struct yw *w, FILE *f) {
+  memset(w, 0, sizeof(*w));
+  if (!yaml_emitter_initialize(&w->em))
+    return -ENOMEM;
+  yaml_emitter_set_output_file(&w->em, f);
+  yaml_emitter_set_unicode(&w->em, 1);
+  yaml_emitter_set_width(&w->em, -1); /* never fold a command line */
+  return 0;
+}
+
+static int yw_close(struct yw *w) {
+  yaml_event_t ev;
+  yaml_stream_end_event_initialize(&ev);
+  yw_emit(w, &ev);
+  if (!w->failed && !yaml_emitter_flush(&w->em))
+    w->failed = true;
+  yaml_emitter_delete(&w->em);
+  return w->failed ? -EIO : 0;
+}
+
+/* A heap string built with printf. */
+static char *strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *strf(const char *fmt, ...) {
+  char *s = NULL;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vasprintf(&s, fmt, ap);
+  va_end(ap);
+  return n < 0 ? NULL : s;
+}
+
+/* "H0:7000:7001,H1:7000:7001,...", where Hi is "server-<i><suffix>". */
+static char *server_list(int servers, const char *suffix) {
+  size_t cap = (size_t)servers * (strlen(suffix) + 32) + 1, used = 0;
+  char *s = malloc(cap);
+  if (s == NULL)
+    return NULL;
+  s[0] = '\0';
+  for (int i = 0; i < servers; i++)
+    used += (size_t)snprintf(s + used, cap - used, "%sserver-%d%s:%d:%d", i ? "," : "", i,
+                             suffix, LB_DEPLOY_TCP_PORT, LB_DEPLOY_UDP_PORT);
+  return s;
+}
+
+static int load_file(const char *path, char **out, size_t max, char *err, size_t errlen) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    int e = errno;
+    lb_errf(err, errlen, "%s: cannot open: %s", path, strerror(e));
+    return -e;
+  }
+  char *buf = malloc(max + 1);
+  size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+  fclose(f);
+  if (buf == NULL)
+    return -ENOMEM;
+  if (n > max) {
+    free(buf);
+    lb_errf(err, errlen, "%s: larger than %zu bytes", path, max);
+    return -EFBIG;
+  }
+  buf[n] = '\0';
+  *out = buf;
+  return 0;
+}
+
+/* The server's command line for `sh -c`; index is a number or "$i". Its
+ * port file appears once it listens: compose and Kubernetes wait for it. */
+static char *server_command(const struct lb_scenario *sc, const struct lb_deploy_options *o,
+                            const char *index, long slack) {
+  return strf("lbserver --scenario %s --index %s --run %d --listen 0.0.0.0 --port %d --udp-port %d "
+              "--port-file %s/run%d-server-%s.port --stats %s/run%d-server-%s.stats "
+              "--max-runtime %ld",
+              LB_DEPLOY_SCENARIO_PATH, index, o->run, LB_DEPLOY_TCP_PORT, LB_DEPLOY_UDP_PORT,
+              LB_DEPLOY_LOG_DIR, o->run, index, LB_DEPLOY_LOG_DIR, o->run, index,
+              max_runtime_s(sc, slack));
+}
+
+/* ---- compose ---- */
+
+static void compose_common(struct yw *w, const struct lb_scenario *sc, const char *mount,
+                           const char *trace_mount) {
+  yw_put(w, "s[s", "volumes", mount);
+  if (sc->arrivals == LB_ARRIVALS_TRACE)
+    yw_put(w, "s", trace_mount);
+  yw_strf(w, "logs:%s", LB_DEPLOY_LOG_DIR);
+  yw_put(w, "] s(s) ss", "networks", "fleet", "restart", "no");
+}
+
+int lb_deploy_compose_write(const struct lb_scenario *sc, const struct lb_deploy_options *o,
+                            const char *scenario_file, FILE *f, char *err, size_t errlen) {
+  int rc = lb_deploy_check_portable(sc, err, errlen);
+  if (rc != 0)
+    return rc;
+  int procs = lb_deploy_client_procs(sc, o->client_procs);
+  char project[64];
+  dns_label(sc->name, project, sizeof(project));
+  char *servers = server_list(sc->servers, "");
+  char *mount = strf("%s:%s:ro", scenario_file, LB_DEPLOY_SCENARIO_PATH);
+  char *trace_mount = strf("%s:%s:ro", sc->trace, LB_DEPLOY_TRACE_PATH);
+  struct yw w;
+  if (servers == NULL || mount == NULL || trace_mount == NULL || yw_open(&w, f) != 0) {
+    rc = -ENOMEM;
+    goto done;
+  }
+  fprintf(f,
+          "# Generated by `lbharness deploy compose` from scenario %s, run %d:\n"
+          "# %d servers and %d client processes (%d logical clients), one container each.\n"
+          "#   docker compose -f FILE up    (logs land in the volume 'logs', one file per\n"
+          "#   process: run%d-client-J.csv are the per-request logs); docker compose down -v\n"
+          "#   between runs.\n",
+          sc->name, o->run, sc->servers, procs, sc->clients, o->run);
+  yw_doc(&w, true);
+  yw_put(&w, "{s", "name");
+  yw_strf(&w, "lbt-%s", project);
+  yw_put(&w, "s{", "services");
+  for (int i = 0; i < sc->servers && !w.failed; i++) {
+    char index[16], port_file[128];
+    snprintf(index, sizeof(index), "%d", i);
+    snprintf(port_file, sizeof(port_file), "%s/run%d-server-%d.port", LB_DEPLOY_LOG_DIR, o->run,
+             i);
+    char *lbserver = server_command(sc, o, index, 180);
+    char *cmd = lbserver ? strf("rm -f %s && exec %s", port_file, lbserver) : NULL;
+    if (cmd == NULL)
+      w.failed = true;
+    else {
+      yw_strf(&w, "server-%d", i);
+      yw_put(&w, "{ss s(sss)", "image", o->image, "command", "sh", "-c", cmd);
+      compose_common(&w, sc, mount, trace_mount);
+      yw_put(&w, "s{s(ssss) ss si}}", "healthcheck", "test", "CMD", "test", "-s", port_file,
+             "interval", "1s", "retries", 120);
+    }
+    free(lbserver);
+    free(cmd);
+  }
+  for (int j = 0; j < procs && !w.failed; j++) {
+    int first, count;
+    char range[32], run[16], runtime[32], log[128], stats[128];
+    lb_deploy_client_range(sc->clients, procs, j, &first, &count);
+    snprintf(range, sizeof(range), "%d:%d", first, count);
+    snprintf(run, sizeof(run), "%d", o->run);
+    snprintf(runtime, sizeof(runtime), "%ld", max_runtime_s(sc, 120));
+    snprintf(log, sizeof(log), "%s/run%d-client-%d.csv", LB_DEPLOY_LOG_DIR, o->run, j);
+    snprintf(stats, sizeof(stats), "%s/run%d-client-%d.stats", LB_DEPLOY_LOG_DIR, o->run, j);
+    yw_strf(&w, "client-%d", j);
+    yw_put(&w, "{ss s(sss ss ss ss ss ss ss)", "image", o->image, "command", "lbclient",
+           "--scenario", LB_DEPLOY_SCENARIO_PATH, "--clients", range, "--run", run, "--servers",
+           servers, "--log", log, "--stats", stats, "--max-runtime", runtime);
+    compose_common(&w, sc, mount, trace_mount);
+    yw_put(&w, "s{", "depends_on");
+    for (int i = 0; i < sc->servers; i++) {
+      yw_strf(&w, "server-%d", i);
+      yw_put(&w, "<ss>", "condition", "service_healthy");
+    }
+    yw_put(&w, "}}");
+  }
+  yw_put(&w, "} s{s<>} s{s<>} }", "networks", "fleet", "volumes", "logs");
+  yw_doc_end(&w);
+  rc = yw_close(&w);
+  if (rc != 0)
+    lb_errf(err, errlen, "compose: cannot write the file: %s", strerror(-rc));
+done:
+  if (rc == -ENOMEM)
+    lb_errf(err, errlen, "compose: out of memory");
+  free(servers);
+  free(mount);
+  free(trace_mount);
+  return rc;
+}
+
+/* ---- Kubernetes ---- */
+
+/* Opens DIR/NAME and starts a document with the object's head: apiVersion,
+ * kind, metadata (name, namespace, labels); leaves the object's mapping
+ * open. first: the file's first document. */
+static void k8s_object(struct yw *w, bool first, const struct lb_scenario *sc,
+                       const struct lb_deploy_options *o, const char *api, const char *kind,
+                       const char *name, const char *component) {
+  char label[64];
+  dns_label(sc->name, label, sizeof(label));
+  yw_doc(w, first);
+  yw_put(w, "{ss ss s{ss", "apiVersion", api, "kind", kind, "metadata", "name", name);
+  if (o->namespace_name != NULL)
+    yw_put(w, "ss", "namespace", o->namespace_name);
+  yw_put(w, "s{ss ss ss}}", "labels", "app.kubernetes.io/part-of", "lbtestbed",
+         "app.kubernetes.io/component", component, "lbtestbed/scenario", label);
+}
+
+static void k8s_object_end(struct yw *w) {
+  yw_put(w, "}");
+  yw_doc_end(w);
+}
+
+static void k8s_labels(struct yw *w, const char *component) {
+  yw_put(w, "{ss ss}", "app.kubernetes.io/part-of", "lbtestbed", "app.kubernetes.io/component",
+         component);
+}
+
+/* A container that runs `sh -c cmd` with the scenario and the logs mounted;
+ * leaves its mapping open. */
+static void k8s_container(struct yw *w, const char *name, const char *image, const char *cmd) {
+  yw_put(w, "{ss ss s[sss] s[{ss ss sb}{ss ss}]", "name", name, "image", image, "command", "sh",
+         "-c", cmd, "volumeMounts", "name", "scenario", "mountPath", "/etc/lbtestbed", "readOnly",
+         1, "name", "logs", "mountPath", LB_DEPLOY_LOG_DIR);
+}
+
+static void k8s_pod_volumes(struct yw *w) {
+  yw_put(w, "s[{ss s{ss}}{ss s{ss}}]", "volumes", "name", "scenario", "configMap", "name",
+         "lbt-scenario", "name", "logs", "persistentVolumeClaim", "claimName", "lbt-logs");
+}
+
+static void k8s_ports(struct yw *w, const char *key) {
+  yw_put(w, "s[{ss si ss}{ss si ss}]", "ports", "name", "tcp", key, LB_DEPLOY_TCP_PORT,
+         "protocol", "TCP", "name", "udp", key, LB_DEPLOY_UDP_PORT, "protocol", "UDP");
+}
+
+typedef void (*k8s_writer)(struct yw *w, const struct lb_scenario *sc,
+                           const struct lb_deploy_options *o, void *arg);
+
+/* Writes DIR/NAME with write_docs. */
+static int k8s_file(const char *dir, const char *name, k8s_writer write_docs,
+                    const struct lb_scenario *sc, const struct lb_deploy_options *o, void *arg,
+                    char *err, size_t errlen) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof(path), "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  if (f == NULL) {
+    int e = errno;
+    lb_errf(err, errlen, "k8s: cannot write %s: %s", path, strerror(e));
+    return -e;
+  }
+  struct yw w;
+  int rc = yw_open(&w, f);
+  if (rc == 0) {
+    write_docs(&w, sc, o, arg);
+    rc = yw_close(&w);
+  }
+  if (fclose(f) != 0 && rc == 0)
+    rc = -EIO;
+  if (rc != 0)
+    lb_errf(err, errlen, "k8s: cannot write %s", path);
+  return rc;
+}
+
+struct k8s_config {
+  const char *scenario, *ranges, *trace;
+};
+
+static void k8s_write_config(struct yw *w, const struct lb_scenario *sc,
+                             const struct lb_deploy_options *o, void *arg) {
+  const struct k8s_config *c = arg;
+  k8s_object(w, true, sc, o, "v1", "ConfigMap", "lbt-scenario", "scenario");
+  yw_put(w, "s{sL sL", "data", "scenario.yaml", c->scenario, "client-ranges", c->ranges);
+  if (c->trace != NULL)
+    yw_put(w, "sL", "trace", c->trace);
+  yw_put(w, "}");
+  k8s_object_end(w);
+}
+
+static void k8s_write_logs(struct yw *w, const struct lb_scenario *sc,
+                           const struct lb_deploy_options *o, void *arg) {
+  (void)arg;
+  k8s_object(w, true, sc, o, "v1", "PersistentVolumeClaim", "lbt-logs", "logs");
+  yw_put(w, "s{s[s] s{s{ss}}}", "spec", "accessModes", "ReadWriteMany", "resources", "requests",
+         "storage", "1Gi");
+  k8s_object_end(w);
+  /* A pod that only holds the volume, for `kubectl cp lbt-logs-reader:/logs ./logs`. */
+  k8s_object(w, false, sc, o, "v1", "Pod", "lbt-logs-reader", "logs");
+  yw_put(w, "s{s[", "spec", "containers");
+  k8s_container(w, "reader", o->image, "exec sleep infinity");
+  yw_put(w, "}]");
+  k8s_pod_volumes(w);
+  yw_put(w, "}");
+  k8s_object_end(w);
+}
+
+static void k8s_write_servers(struct yw *w, const struct lb_scenario *sc,
+                              const struct lb_deploy_options *o, void *arg) {
+  const char *const *cmds = arg; /* the server's command, its readiness test */
+  /* Headless Service: server-<i>.server resolves to pod i once it is ready. */
+  k8s_object(w, true, sc, o, "v1", "Service", "server", "server");
+  yw_put(w, "s{ss s", "spec", "clusterIP", "None", "selector");
+  k8s_labels(w, "server");
+  k8s_ports(w, "port");
+  yw_put(w, "}");
+  k8s_object_end(w);
+  k8s_object(w, false, sc, o, "apps/v1", "StatefulSet", "server", "server");
+  yw_put(w, "s{ss si ss s{s", "spec", "serviceName", "server", "replicas", sc->servers,
+         "podManagementPolicy", "Parallel", "selector", "matchLabels");
+  k8s_labels(w, "server");
+  yw_put(w, "} s{s{s", "template", "metadata", "labels");
+  k8s_labels(w, "server");
+  yw_put(w, "} s{s[", "spec", "containers");
+  k8s_container(w, "lbserver", o->image, cmds[0]);
+  k8s_ports(w, "containerPort");
+  yw_put(w, "s{s{s(sss)} si}}]", "readinessProbe", "exec", "command", "sh", "-c", cmds[1],
+         "periodSeconds", 1);
+  k8s_pod_volumes(w);
+  yw_put(w, "}}}");
+  k8s_object_end(w);
+}
+
+static void k8s_write_clients(struct yw *w, const struct lb_scenario *sc,
+                              const struct lb_deploy_options *o, void *arg) {
+  const char *const *cmds = arg; /* the wait for the servers, the client's command */
+  k8s_object(w, true, sc, o, "batch/v1", "Job", "client", "client");
+  int procs = lb_deploy_client_procs(sc, o->client_procs);
+  yw_put(w, "s{ss si si si s{s{s", "spec", "completionMode", "Indexed", "completions", procs,
+         "parallelism", procs, "backoffLimit", 0, "template", "metadata", "labels");
+  k8s_labels(w, "client");
+  yw_put(w, "} s{ss s[", "spec", "restartPolicy", "Never", "initContainers");
+  k8s_container(w, "wait-for-servers", o->image, cmds[0]);
+  yw_put(w, "}] s[", "containers");
+  k8s_container(w, "lbclient", o->image, cmds[1]);
+  yw_put(w, "}]");
+  k8s_pod_volumes(w);
+  yw_put(w, "}}}");
+  k8s_object_end(w);
+}
+
+static int k8s_readme(const struct lb_scenario *sc, const struct lb_deploy_options *o,
+                      const char *dir, int procs, char *err, size_t errlen) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof(path), "%s/README.txt", dir);
+  FILE *f = fopen(path, "w");
+  if (f == NULL) {
+    int e = errno;
+    lb_errf(err, errlen, "k8s: cannot write %s: %s", path, strerror(e));
+    return -e;
+  }
+  const char *ns = o->namespace_name ? o->namespace_name : "";
+  const char *nsflag = o->namespace_name ? " -n " : "";
+  fprintf(f,
+          "Scenario %s, run %d: %d servers (StatefulSet 'server', DNS server-<i>.server)\n"
+          "and %d client processes (indexed Job 'client'), image %s.\n\n"
+          "  kubectl apply%s%s -f .\n"
+          "  kubectl wait%s%s --for=condition=complete --timeout=%lds job/client\n"
+          "  kubectl cp%s%s lbt-logs-reader:%s ./logs\n"
+          "  kubectl delete%s%s -f .     (the logs volume goes with it)\n\n"
+          "Logs: every process writes to the volume lbt-logs (ReadWriteMany; give it\n"
+          "a storageClassName that offers that mode): run%d-client-<j>.csv are the\n"
+          "per-request logs (the seed's columns), run%d-*.stats the counts. Feed the\n"
+          "clients' CSVs to `lbharness compare` with the scenario.\n",
+          sc->name, o->run, sc->servers, procs, o->image, nsflag, ns, nsflag, ns,
+          max_runtime_s(sc, 300), nsflag, ns, LB_DEPLOY_LOG_DIR, nsflag, ns, o->run, o->run);
+  if (fclose(f) != 0) {
+    lb_errf(err, errlen, "k8s: cannot write %s", path);
+    return -EIO;
+  }
+  return 0;
+}
+
+int lb_deploy_k8s_write(const struct lb_scenario *sc, const struct lb_deploy_options *o,
+                        const char *dir, char *err, size_t errlen) {
+  int rc = lb_deploy_check_portable(sc, err, errlen);
+  if (rc != 0)
+    return rc;
+  if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    int e = errno;
+    lb_errf(err, errlen, "k8s: cannot create %s: %s", dir, strerror(e));
+    return -e;
+  }
+  int procs = lb_deploy_client_procs(sc, o->client_procs);
+  struct k8s_config config = {scenario_text(sc), NULL, NULL};
+  size_t cap = (size_t)procs * 24 + 1, used = 0;
+  char *ranges = malloc(cap);
+  char *servers = server_list(sc->servers, ".server");
+  /* The pod's ordinal (server-3 -> 3) is the server's index. After its run
+   * the server idles, so that the StatefulSet does not restart it. */
+  char *lbserver = server_command(sc, o, "$i", 300);
+  char *server_cmds[2] = {
+      lbserver ? strf("i=${HOSTNAME##*-}; rm -f %s/run%d-server-$i.port; %s; echo \"lbserver "
+                      "exited: $?\"; exec sleep infinity",
+                      LB_DEPLOY_LOG_DIR, o->run, lbserver)
+               : NULL,
+      strf("i=${HOSTNAME##*-}; test -s %s/run%d-server-$i.port", LB_DEPLOY_LOG_DIR, o->run)};
+  char *client_cmds[2] = {
+      strf("for i in $(seq 0 %d); do until getent hosts server-$i.server >/dev/null; do sleep 1; "
+           "done; done",
+           sc->servers - 1),
+      servers ? strf("j=$JOB_COMPLETION_INDEX; r=$(sed -n \"$((j + 1))p\" "
+                     "/etc/lbtestbed/client-ranges); exec lbclient --scenario %s --clients "
+                     "\"$r\" --run %d --servers %s --log %s/run%d-client-$j.csv --stats "
+                     "%s/run%d-client-$j.stats --max-runtime %ld",
+                     LB_DEPLOY_SCENARIO_PATH, o->run, servers, LB_DEPLOY_LOG_DIR, o->run,
+                     LB_DEPLOY_LOG_DIR, o->run, max_runtime_s(sc, 120))
+              : NULL};
+  rc = -ENOMEM;
+  if (config.scenario == NULL || ranges == NULL || server_cmds[0] == NULL ||
+      server_cmds[1] == NULL || client_cmds[0] == NULL || client_cmds[1] == NULL) {
+    lb_errf(err, errlen, "k8s: out of memory");
+    goto done;
+  }
+  ranges[0] = '\0';
+  for (int j = 0; j < procs; j++) {
+    int first, count;
+    lb_deploy_client_range(sc->clients, procs, j, &first, &count);
+    used += (size_t)snprintf(ranges + used, cap - used, "%d:%d\n", first, count);
+  }
+  config.ranges = ranges;
+  /* A ConfigMap holds at most 1 MiB. */
+  if (sc->arrivals == LB_ARRIVALS_TRACE &&
+      (rc = load_file(sc->trace, (char **)&config.trace, 900 * 1024, err, errlen)) != 0)
+    goto done;
+  if ((rc = k8s_file(dir, "00-scenario.yaml", k8s_write_config, sc, o, &config, err, errlen)) ||
+      (rc = k8s_file(dir, "10-logs.yaml", k8s_write_logs, sc, o, NULL, err, errlen)) ||
+      (rc = k8s_file(dir, "20-servers.yaml", k8s_write_servers, sc, o, server_cmds, err,
+                     errlen)) ||
+      (rc = k8s_file(dir, "30-clients.yaml", k8s_write_clients, sc, o, client_cmds, err,
+                     errlen)))
+    goto done;
+  rc = k8s_readme(sc, o, dir, procs, err, errlen);
+done:
+  free((char *)config.scenario);
+  free((char *)config.trace);
+  free(ranges);
+  free(servers);
+  free(lbserver);
+  for (int i = 0; i < 2; i++) {
+    free(server_cmds[i]);
+    free(client_cmds[i]);
+  }
+  return rc;
+}
+
+/* ---- lbharness deploy ---- */
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: lbharness deploy COMMAND ...\n"
+          "  compose SCENARIO [--out FILE] [--client-procs N] [--run R] [--image IMG]\n"
+          "      a docker compose file: a service per server and per client process\n"
+          "      (the scenario goes beside FILE as lbt-scenario.yaml)\n"
+          "  k8s SCENARIO [--out DIR] [--client-procs N] [--run R] [--image IMG] [--namespace NS]\n"
+          "      Kubernetes manifests: ConfigMap, StatefulSet + headless Service, indexed Job\n"
+          "  netem-check\n"
+          "      says whether this kernel has netem (exit 0) or not (exit 1)\n"
+          "  netem-plan SCENARIO [--fleet ID] [--client-procs N] [--run R] [--dist gamma|normal|none]\n"
+          "             [--dist-dir DIR] [--rate RATE] [--no-delay] [--out FILE]\n"
+          "      the tc commands (a shell script) that put the scenario's channel delays on\n"
+          "      the links of netns fleet ID; writes the gamma tables into DIR\n"
+          "  netem-apply SCENARIO (options of netem-plan)\n"
+          "      runs them (after deploy/netns.sh up ID SERVERS CLIENTPROCS)\n"
+          "  netns up|down|exec|hosts|cleanup|check ...\n"
+          "      deploy/netns.sh\n"
+          "  every SCENARIO command takes --set FIELD=VALUE (repeatable)\n");
+}
+
+struct cli {
+  const char *scenario;
+  const char *out;
+  const char *image;
+  const char *namespace_name;
+  const char *fleet;
+  const char *dist_dir;
+  const char *rate;
+  enum lb_netem_dist dist;
+  bool no_delay;
+  int client_procs;
+  int run;
+  char *sets[64];
+  int nsets;
+};
+
+static int parse_int(const char *s, int min, int *out) {
+  char *end = NULL;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0' || v < min || v > INT_MAX)
+    return -EINVAL;
+  *out = (int)v;
+  return 0;
+}
+
+static int parse_cli(int argc, char **argv, struct cli *c) {
+  static const struct option opts[] = {
+      {"out", required_argument, NULL, 'o'},       {"image", required_argument, NULL, 'i'},
+      {"namespace", required_argument, NULL, 'n'}, {"fleet", required_argument, NULL, 'f'},
+      {"dist-dir", required_argument, NULL, 'D'},  {"dist", required_argument, NULL, 'd'},
+      {"rate", required_argument, NULL, 'r'},      {"no-delay", no_argument, NULL, 'N'},
+      {"client-procs", required_argument, NULL, 'p'}, {"run", required_argument, NULL, 'R'},
+      {"set", required_argument, NULL, 's'},       {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  memset(c, 0, sizeof(*c));
+  c->image = "lbtestbed:latest";
+  c->fleet = "f0";
+  c->dist = LB_NETEM_DIST_GAMMA;
+  optind = 1;
+  opterr = 1;
+  int ch;
+  while ((ch = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    switch (ch) {
+    case 'o': c->out = optarg; break;
+    case 'i': c->image = optarg; break;
+    case 'n': c->namespace_name = optarg; break;
+    case 'f': c->fleet = optarg; break;
+    case 'D': c->dist_dir = optarg; break;
+    case 'r': c->rate = optarg; break;
+    case 'N': c->no_delay = true; break;
+    case 'd':
+      if (strcmp(optarg, "gamma") == 0)
+        c->dist = LB_NETEM_DIST_GAMMA;
+      else if (strcmp(optarg, "normal") == 0)
+        c->dist = LB_NETEM_DIST_NORMAL;
+      else if (strcmp(optarg, "none") == 0)
+        c->dist = LB_NETEM_DIST_NONE;
+      else {
+        fprintf(stderr, "deploy: --dist '%s': expected gamma, normal or none\n", optarg);
+        return -EINVAL;
+      }
+      break;
+    case 'p':
+      if (parse_int(optarg, 1, &c->client_procs) != 0) {
+        fprintf(stderr, "deploy: --client-procs '%s': expected a positive integer\n", optarg);
+        return -EINVAL;
+      }
+      break;
+    case 'R':
+      if (parse_int(optarg, 0, &c->run) != 0) {
+        fprintf(stderr, "deploy: --run '%s': expected an integer >= 0\n", optarg);
+        return -EINVAL;
+      }
+      break;
+    case 's':
+      if (c->nsets == (int)(sizeof(c->sets) / sizeof(c->sets[0]))) {
+        fprintf(stderr, "deploy: too many --set\n");
+        return -EINVAL;
+      }
+      c->sets[c->nsets++] = optarg;
+      break;
+    case 'h': usage(stdout); return 1;
+    default: usage(stderr); return -EINVAL;
+    }
+  }
+  if (optind != argc - 1) {
+    fprintf(stderr, "deploy %s: expected one SCENARIO file\n", argv[0]);
+    usage(stderr);
+    return -EINVAL;
+  }
+  c->scenario = argv[optind];
+  return 0;
+}
+
+static int load_scenario(const struct cli *c, struct lb_scenario *sc) {
+  char err[1024] = "";
+  lb_scenario_defaults(sc);
+  int rc = lb_scenario_load(c->scenario, sc, err, sizeof(err));
+  for (int i = 0; rc == 0 && i < c->nsets; i++) {
+    char field[128];
+    const char *eq = strchr(c->sets[i], '=');
+    if (eq == NULL || (size_t)(eq - c->sets[i]) >= sizeof(field)) {
+      snprintf(err, sizeof(err), "--set '%s': expected FIELD=VALUE", c->sets[i]);
+      rc = -EINVAL;
+      break;
+    }
+    memcpy(field, c->sets[i], (size_t)(eq - c->sets[i]));
+    field[eq - c->sets[i]] = '\0';
+    rc = lb_scenario_set(sc, field, eq + 1, err, sizeof(err));
+  }
+  if (rc == 0)
+    rc = lb_scenario_finish(sc, err, sizeof(err));
+  if (rc != 0)
+    fprintf(stderr, "deploy: %s\n", err);
+  return rc;
+}
+
+static int cmd_compose(const struct cli *c, const struct lb_scenario *sc) {
+  const char *out = c->out ? c->out : "compose.yaml";
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof(dir), "%s", out);
+  char *slash = strrchr(dir, '/');
+  if (slash != NULL)
+    *slash = '\0';
+  else
+    snprintf(dir, sizeof(dir), ".");
+  char err[1024] = "";
+  struct lb_deploy_options o;
+  lb_deploy_options_defaults(&o);
+  o.client_procs = c->client_procs;
+  o.run = c->run;
+  o.image = c->image;
+  /* Checked before anything is written. */
+  if (lb_deploy_check_portable(sc, err, sizeof(err)) != 0) {
+    fprintf(stderr, "deploy compose: %s\n", err);
+    return 1;
+  }
+  char scen_path[PATH_MAX + 32];
+  snprintf(scen_path, sizeof(scen_path), "%s/lbt-scenario.yaml", dir);
+  char *text = scenario_text(sc);
+  FILE *sf = text ? fopen(scen_path, "w") : NULL;
+  if (sf == NULL || fputs(text, sf) < 0 || fclose(sf) != 0) {
+    fprintf(stderr, "deploy compose: cannot write %s\n", scen_path);
+    free(text);
+    return 1;
+  }
+  free(text);
+  FILE *f = fopen(out, "w");
+  if (f == NULL) {
+    fprintf(stderr, "deploy compose: cannot write %s: %s\n", out, strerror(errno));
+    return 1;
+  }
+  int rc = lb_deploy_compose_write(sc, &o, "./lbt-scenario.yaml", f, err, sizeof(err));
+  if (fclose(f) != 0 && rc == 0) {
+    rc = -EIO;
+    snprintf(err, sizeof(err), "cannot write %s", out);
+  }
+  if (rc != 0) {
+    fprintf(stderr, "deploy compose: %s\n", err);
+    return 1;
+  }
+  fprintf(stderr, "deploy compose: wrote %s and %s\n", out, scen_path);
+  return 0;
+}
+
+static int cmd_k8s(const struct cli *c, const struct lb_scenario *sc) {
+  const char *out = c->out ? c->out : "k8s";
+  struct lb_deploy_options o;
+  lb_deploy_options_defaults(&o);
+  o.client_procs = c->client_procs;
+  o.run = c->run;
+  o.image = c->image;
+  o.namespace_name = c->namespace_name;
+  char err[1024] = "";
+  if (lb_deploy_k8s_write(sc, &o, out, err, sizeof(err)) != 0) {
+    fprintf(stderr, "deploy k8s: %s\n", err);
+    return 1;
+  }
+  fprintf(stderr, "deploy k8s: wrote %s/ (see %s/README.txt)\n", out, out);
+  return 0;
+}
+
+static int cmd_netem(const struct cli *c, const struct lb_scenario *sc, bool apply) {
+  struct lb_netem_options o;
+  lb_netem_options_defaults(&o);
+  o.fleet = c->fleet;
+  o.run = c->run;
+  o.client_procs = c->client_procs;
+  o.delay = !c->no_delay;
+  o.dist = c->dist;
+  o.rate = c->rate;
+  char dist_dir[PATH_MAX] = "";
+  if (o.delay && o.dist == LB_NETEM_DIST_GAMMA) {
+    const char *d = c->dist_dir ? c->dist_dir : "netem-tables";
+    if (mkdir(d, 0755) != 0 && errno != EEXIST) {
+      fprintf(stderr, "deploy: cannot create %s: %s\n", d, strerror(errno));
+      return 1;
+    }
+    if (realpath(d, dist_dir) == NULL) {
+      fprintf(stderr, "deploy: %s: %s\n", d, strerror(errno));
+      return 1;
+    }
+    o.dist_dir = dist_dir;
+  }
+  char err[1024] = "";
+  if (apply && o.delay) {
+    char msg[512];
+    if (lb_netem_probe(msg, sizeof(msg)) != 1) {
+      fprintf(stderr, "%s\n", msg);
+      return 1;
+    }
+  }
+  struct lb_netem_plan *plan = NULL;
+  if (lb_netem_plan_build(sc, &o, &plan, err, sizeof(err)) != 0 ||
+      lb_netem_plan_write_tables(plan, err, sizeof(err)) != 0) {
+    fprintf(stderr, "deploy: %s\n", err);
+    lb_netem_plan_free(plan);
+    return 1;
+  }
+  int status = 0;
+  if (apply) {
+    if (lb_netem_plan_apply(plan, err, sizeof(err)) != 0) {
+      fprintf(stderr, "deploy: %s\n", err);
+      status = 1;
+    } else {
+      fprintf(stderr, "deploy: applied %zu tc commands to fleet %s\n", plan->ncmds, c->fleet);
+    }
+  } else {
+    FILE *f = c->out ? fopen(c->out, "w") : stdout;
+    if (f == NULL) {
+      fprintf(stderr, "deploy: cannot write %s: %s\n", c->out, strerror(errno));
+      lb_netem_plan_free(plan);
+      return 1;
+    }
+    fprintf(f, "#!/bin/sh\n# netem plan: scenario %s, run %d, fleet %s (deploy/netns.sh up %s %d %d)\n",
+            sc->name, c->run, c->fleet, c->fleet, sc->servers,
+            lb_deploy_client_procs(sc, c->client_procs));
+    if (sc->delay != LB_DELAY_NETEM && o.delay)
+      fprintf(f, "# note: the scenario says delay: %s; run it with delay: netem so that the "
+                 "daemons add none of their own\n",
+              sc->delay == LB_DELAY_INPROC ? "inproc" : "none");
+    fprintf(f, "set -e\n");
+    if (plan->dist_dir[0])
+      fprintf(f, "export TC_LIB_DIR=%s\n", plan->dist_dir);
+    char line[2048];
+    for (size_t i = 0; i < plan->ncmds; i++)
+      if (lb_netem_plan_format(plan, i, line, sizeof(line)) == 0)
+        fprintf(f, "%s\n", line);
+    if (c->out != NULL && fclose(f) != 0) {
+      fprintf(stderr, "deploy: cannot write %s\n", c->out);
+      status = 1;
+    }
+  }
+  lb_netem_plan_free(plan);
+  return status;
+}
+
+static int cmd_netns(int argc, char **argv) {
+  char script[PATH_MAX], err[512];
+  if (lb_deploy_netns_script(script, sizeof(script), err, sizeof(err)) != 0) {
+    fprintf(stderr, "deploy: %s\n", err);
+    return 1;
+  }
+  char **args = calloc((size_t)argc + 2, sizeof(*args));
+  if (args == NULL)
+    return 1;
+  args[0] = "bash";
+  args[1] = script;
+  for (int i = 1; i < argc; i++)
+    args[i + 1] = argv[i];
+  execvp("bash", args);
+  fprintf(stderr, "deploy: cannot run bash %s: %s\n", script, strerror(errno));
+  free(args);
+  return 1;
+}
+
+int lb_harness_deploy_main(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "netns") == 0)
+    return cmd_netns(argc - 1, argv + 1);
+  if (strcmp(cmd, "netem-check") == 0) {
+    char msg[512];
+    int rc = lb_netem_probe(msg, sizeof(msg));
+    if (rc < 0)
+      snprintf(msg, sizeof(msg), "netem: cannot probe: %s", strerror(-rc));
+    printf("%s\n", msg);
+    return rc == 1 ? 0 : 1;
+  }
+  bool compose = strcmp(cmd, "compose") == 0, k8s = strcmp(cmd, "k8s") == 0;
+  bool plan = strcmp(cmd, "netem-plan") == 0, apply = strcmp(cmd, "netem-apply") == 0;
+  if (!compose && !k8s && !plan && !apply) {
+    fprintf(stderr, "deploy: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+  }
+  struct cli c;
+  int rc = parse_cli(argc - 1, argv + 1, &c);
+  if (rc != 0)
+    return rc > 0 ? 0 : 2;
+  struct lb_scenario *sc = malloc(sizeof(*sc));
+  if (sc == NULL)
+    return 1;
+  if (load_scenario(&c, sc) != 0) {
+    free(sc);
+    return 1;
+  }
+  if (compose)
+    rc = cmd_compose(&c, sc);
+  else if (k8s)
+    rc = cmd_k8s(&c, sc);
+  else
+    rc = cmd_netem(&c, sc, apply);
+  free(sc);
+  return rc;
+}
