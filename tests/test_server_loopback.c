@@ -30,6 +30,7 @@
 #include "framing.h"
 #include "lb.pb-c.h"
 #include "report.h"
+#include "server_board.h"
 
 #define BOUND_S 20
 #define TICK_NS 2000000LL /* tick: 2ms in the scenario below */
@@ -233,7 +234,11 @@ static void test_requests_probes_reports(void **state) {
   (void)state;
   struct server s;
   Lb__Envelope *env = NULL;
-  server_start(&s, "--threads 2 --processing-time 4");
+  char board[64], args[256];
+  snprintf(board, sizeof(board), "lbtest_loopback_%d", (int)getpid());
+  lb_board_unlink(board);
+  snprintf(args, sizeof(args), "--threads 2 --processing-time 4 --board %s", board);
+  server_start(&s, args);
   int fd = tcp_connect(s.tcp);
 
   /* An idle server: a probe takes exactly the probe processing time. */
@@ -289,6 +294,16 @@ static void test_requests_probes_reports(void **state) {
   assert_true(last.queries_per_tick.mean > 0);
   assert_true(last.latency.valid && last.latency.mean >= 1);
   assert_true(last.orca_qps > 0);
+  /* With a board, the server-side PID has a fleet mean to chase. */
+  assert_true(last.pid_weight != 0);
+  struct lb_board *b = NULL;
+  struct lb_server_report on_board;
+  assert_int_equal(lb_board_open(board, 2, false, &b), 0);
+  assert_int_equal(lb_board_read(b, 1, &on_board), 0);
+  assert_int_equal(on_board.threads, 2);
+  assert_int_equal(lb_board_read(b, 0, &on_board), -ENODATA);
+  lb_board_close(b);
+  lb_board_unlink(board);
 
   /* The egress hold: never shorter than asked. */
   send_request(fd, 3, true, 5, 30 * 1000 * 1000);
@@ -427,6 +442,54 @@ static void test_sigterm_drains(void **state) {
   server_cleanup(&s);
 }
 
+/* A bounded queue answers STATUS_REJECTED and counts it for ORCA eps; a
+ * connection over --max-connections is closed at once. */
+static void test_limits(void **state) {
+  (void)state;
+  struct server s;
+  Lb__Envelope *env = NULL;
+  server_start(&s, "--threads 1 --processing-time 20 --max-queue 1 --max-connections 1");
+  int fd = tcp_connect(s.tcp);
+  uint8_t buf[512];
+  size_t n = 0;
+  for (int i = 1; i <= 4; i++)
+    n += pack_request(buf + n, sizeof(buf) - n, (uint64_t)i, false, 1, 0, 0);
+  write_all(fd, buf, n);
+  int ok = 0, rejected = 0;
+  for (int i = 0; i < 4; i++) {
+    Lb__Response *r = recv_response(fd, &env);
+    assert_non_null(r);
+    if (r->status == LB__STATUS__STATUS_REJECTED) {
+      rejected++;
+      assert_non_null(r->report);
+      assert_int_equal(r->processing_ns, 0);
+    } else {
+      assert_int_equal(r->status, LB__STATUS__STATUS_OK);
+      ok++;
+    }
+    lb__envelope__free_unpacked(env, NULL);
+  }
+  /* One processing and one queued at the most. */
+  assert_true(rejected >= 2);
+  assert_int_equal(ok + rejected, 4);
+  /* A request after that reports the errors (>= 1 tick of processing). */
+  send_request(fd, 9, false, 1, 0);
+  Lb__Response *r = recv_response(fd, &env);
+  assert_non_null(r);
+  assert_int_equal(r->status, LB__STATUS__STATUS_OK);
+  assert_true(r->report->orca_eps > 0);
+  lb__envelope__free_unpacked(env, NULL);
+
+  int second = tcp_connect(s.tcp);
+  assert_true(closed_by_peer(second));
+  close(second);
+  close(fd);
+  assert_int_equal(server_wait(&s, true), 0);
+  assert_int_equal(stat_value(&s, "rejected"), rejected);
+  assert_int_equal(stat_value(&s, "connections_refused"), 1);
+  server_cleanup(&s);
+}
+
 static void test_bad_options(void **state) {
   (void)state;
   char cmd[1024];
@@ -451,6 +514,7 @@ int main(void) {
       cmocka_unit_test(test_bad_frames_close_only_their_connection),
       cmocka_unit_test(test_udp_no_amplification),
       cmocka_unit_test(test_sigterm_drains),
+      cmocka_unit_test(test_limits),
       cmocka_unit_test(test_bad_options),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
