@@ -31,12 +31,12 @@ static void cell(FILE *f, double v) {
   else fprintf(f, "<td>%.2f</td>", v);
 }
 
-/* A "nice" axis maximum: 1, 2 or 5 times a power of ten, >= v. */
+/* A "nice" axis maximum >= v whose fifths are round numbers. */
 static double nice_max(double v) {
   if (!(v > 0)) return 1;
   double p = pow(10, floor(log10(v)));
-  const double steps[] = {1, 2, 5, 10};
-  for (int i = 0; i < 4; i++)
+  const double steps[] = {1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10};
+  for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
     if (steps[i] * p >= v) return steps[i] * p;
   return 10 * p;
 }

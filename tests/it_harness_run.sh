@@ -64,7 +64,21 @@ rows=$(( $(wc -l < "$RUN/requests.csv") - 1 ))
 [[ $rows -eq $sent ]] || fail "requests.csv has $rows records for $sent requests sent"
 grep -q "valid" "$OUT/run.txt" || fail "no summary table printed"
 
-# 2. Ctrl-C in the middle of a longer run: the fleet goes with the harness.
+# 2. compare on the same scenario: simulator + fleet, verdict, report.
+rc=0
+timeout -s KILL 120 "$H" compare "$OUT/tiny.yaml" --out "$OUT/cmp" --quiet > "$OUT/cmp.txt" 2>&1 || rc=$?
+cat "$OUT/cmp.txt"
+[[ $rc -eq 0 ]] || fail "lbharness compare exited $rc"
+no_strays "after compare"
+grep -Eq '^tiny +(holds|does not hold)' "$OUT/cmp.txt" || fail "no verdict line for tiny"
+tail -n 1 "$OUT/cmp.txt" | grep -q "report: $OUT/cmp/report.html" || fail "output does not end with the report"
+grep -q '<svg' "$OUT/cmp/report.html" || fail "report.html has no chart"
+grep -q '<script' "$OUT/cmp/report.html" && fail "report.html must not need a script"
+[[ $(grep -c '^tiny,' "$OUT/cmp/verdicts.csv") -eq 1 ]] || fail "verdicts.csv lacks tiny"
+[[ $(grep -c '^tiny,sim,' "$OUT/cmp/runs.csv") -eq 1 ]] || fail "runs.csv lacks the simulated run"
+[[ $(grep -c '^tiny,real,' "$OUT/cmp/runs.csv") -eq 1 ]] || fail "runs.csv lacks the real run"
+
+# 3. Ctrl-C in the middle of a longer run: the fleet goes with the harness.
 sed -e 's/total_ticks: 60/total_ticks: 4000/' -e 's/name: tiny/name: long/' \
   "$OUT/tiny.yaml" > "$OUT/long.yaml"
 "$H" run "$OUT/long.yaml" --out "$OUT/out" --quiet > "$OUT/long.txt" 2>&1 &
