@@ -18,6 +18,7 @@
 #include "channel.h"
 #include "client_conn.h"
 #include "client_heap.h"
+#include "client_logq.h"
 #include "client_record.h"
 #include "client_samples.h"
 #include "expr.h"
@@ -89,6 +90,7 @@ struct driver {
   struct lb_creq *picking;
   struct lb_record_clock clk;
   struct lb_samples timer_late, send_late, arrival_late, overhead;
+  struct lb_logq *logq;
   struct lb_board *board;
   struct lb_server_report *oracle;
   bool *oracle_used;
@@ -216,8 +218,8 @@ static void finish(struct driver *d, struct lb_creq *r, enum lb_outcome outcome,
   lb_record_fill(&d->clk, &in, &rec);
   if (r->chan < 0)
     rec.server = -1;
-  if (d->cfg->log && lb_reqlog_write(d->cfg->log, &rec) < 0)
-    d->res->log_errors++;
+  if (d->logq)
+    lb_logq_push(d->logq, &rec);
 
   /* The channel's view: rif was raised when the request was committed. */
   if (r->state == LB_CREQ_HOLDING || r->state == LB_CREQ_IN_FLIGHT) {
@@ -885,8 +887,13 @@ int lb_client_run(const struct lb_client_config *cfg, struct lb_client_result *r
   d->sigterm.data = d->sigint.data = d;
   uv_signal_start(&d->sigterm, on_signal, SIGTERM);
   uv_signal_start(&d->sigint, on_signal, SIGINT);
-  if (cfg->log)
+  if (cfg->log) {
     lb_reqlog_write_header(cfg->log);
+    if ((rc = lb_logq_new(cfg->log, 16384, &d->logq)) < 0) {
+      snprintf(err, errlen, "log writer thread: %s", strerror(-rc));
+      goto out;
+    }
+  }
 
   if (cfg->has_start_at) {
     struct timespec rt;
@@ -924,6 +931,7 @@ out:
   }
   if (d->tfd >= 0)
     close(d->tfd);
+  res->log_errors += lb_logq_close(d->logq);
   if (cfg->log && fflush(cfg->log) != 0)
     res->log_errors++;
   res->counts = d->table.counts;

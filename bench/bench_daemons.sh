@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# bench_daemons.sh: performance of lbserver/lbclient on loopback (a
+# benchmark, not a test: it measures and prints, it asserts nothing).
+#   1. request rate: one lbserver (no processing, no delay, enough threads)
+#      driven by `lbclient --full-speed` over 50 connections, next to
+#      `redis-benchmark -t ping_mbulk -c 50 -n 200000 -q` against a private
+#      redis-server on a free port; both rates and their ratio;
+#   2. overhead: per-request real latency minus the model's latency
+#      (drawn send + response delays + reported processing), p50 and p99 in
+#      microseconds, (a) with the model's delays and processing at half the
+#      server's modelled capacity (target_utilization 0.5), (b) with no
+#      processing and no delay at half the request rate measured in 1;
+#   3. resident size (VmRSS) of one idle lbserver with 100 threads.
+# Usage: bench/bench_daemons.sh [BUILD_DIR]   (default: ./build)
+# Environment: REQUESTS (200000), CONNECTIONS (50), SECONDS_2 (3).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+B=${1:-${LB_BINARY_DIR:-$ROOT/build}}
+SRV=$B/lbserver/lbserver
+CLI=$B/lbclient/lbclient
+REQUESTS=${REQUESTS:-200000}
+CONNECTIONS=${CONNECTIONS:-50}
+SECONDS_2=${SECONDS_2:-3}
+for bin in "$SRV" "$CLI"; do
+  [[ -x $bin ]] || { echo "bench: $bin is not built (cmake --build $B)" >&2; exit 1; }
+done
+OUT=$(mktemp -d /tmp/lb-bench.XXXXXX)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  [[ -n ${KEEP:-} ]] || rm -rf "$OUT"
+}
+trap cleanup EXIT
+die() { echo "bench: $*" >&2; exit 1; }
+
+wait_file() { # FILE SECONDS
+  local end=$((SECONDS + $2))
+  until [[ -s $1 ]]; do
+    ((SECONDS < end)) || die "timed out waiting for $1"
+    sleep 0.02
+  done
+}
+
+start_server() { # NAME SCENARIO ARGS...: sets SERVER_PID, SERVER_ADDR
+  local name=$1 sc=$2
+  shift 2
+  "$SRV" --scenario "$sc" --index 0 --port-file "$OUT/$name.port" --max-runtime 300 \
+    --log-level warn "$@" 2> "$OUT/$name.err" &
+  SERVER_PID=$!
+  PIDS+=($SERVER_PID)
+  wait_file "$OUT/$name.port" 20
+  local tcp udp
+  tcp=$(sed -n 's/.*tcp=\([0-9]*\).*/\1/p' "$OUT/$name.port")
+  udp=$(sed -n 's/.*udp=\([0-9]*\).*/\1/p' "$OUT/$name.port")
+  SERVER_ADDR=127.0.0.1:$tcp:$udp
+}
+
+stop_server() {
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+echo "# bench_daemons on $(hostname), $(nproc) cores, $(uname -r), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---- 1. request rate ----
+cat > "$OUT/rate.yaml" <<YAML
+name: bench-rate
+picker: random
+servers: 1
+clients: 1
+tick: 1ms
+delay: none
+cold_channel_penalty: 0
+server_reset_probability: 0
+YAML
+start_server rate "$OUT/rate.yaml" --threads 16 --processing-time 0 --rtt 0
+"$CLI" --full-speed --servers "$SERVER_ADDR" --connections "$CONNECTIONS" --requests "$REQUESTS" \
+  --max-runtime 120 --log-level warn > "$OUT/rate.txt"
+stop_server
+LB_RATE=$(sed -n 's/^requests\/s: \([0-9.]*\).*/\1/p' "$OUT/rate.txt")
+echo "lbserver+lbclient --full-speed: $(cat "$OUT/rate.txt")"
+
+REDIS_RATE=""
+if command -v redis-server > /dev/null && command -v redis-benchmark > /dev/null; then
+  RPORT=$(free_port)
+  redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+    --dir "$OUT" --logfile "$OUT/redis.log" &
+  RPID=$!
+  PIDS+=($RPID)
+  end=$((SECONDS + 20))
+  until redis-cli -p "$RPORT" ping > /dev/null 2>&1; do
+    ((SECONDS < end)) || die "redis-server did not start"
+    sleep 0.05
+  done
+  redis-benchmark -p "$RPORT" -t ping_mbulk -c "$CONNECTIONS" -n "$REQUESTS" -q > "$OUT/redis.txt" 2>&1
+  kill -TERM "$RPID"
+  wait "$RPID" 2>/dev/null || true
+  REDIS_RATE=$(tr '\r' '\n' < "$OUT/redis.txt" | sed -n 's/^PING_MBULK: \([0-9.]*\) requests per second.*/\1/p' | tail -1)
+  echo "redis-benchmark -t ping_mbulk -c $CONNECTIONS -n $REQUESTS: ${REDIS_RATE:-?} requests/s"
+else
+  echo "redis-benchmark: not installed, skipped"
+fi
+if [[ -n $LB_RATE && -n $REDIS_RATE ]]; then
+  python3 -c "print(f'request rate: lbtestbed {float($LB_RATE):.0f}/s, redis {float($REDIS_RATE):.0f}/s, ratio lbtestbed/redis = {float($LB_RATE)/float($REDIS_RATE):.2f}')"
+fi
+
+# ---- 2. overhead ----
+overhead() { # LOG TICK_NS LABEL
+  python3 - "$1" "$2" "$3" <<'PY'
+import csv, sys
+path, tick_ns, label = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+def q(v, p):
+    v = sorted(v)
+    if not v:
+        return float("nan")
+    x = p * (len(v) - 1)
+    lo = int(x)
+    hi = min(lo + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (x - lo)
+over, over_nq, n, bad = [], [], 0, 0
+for r in csv.DictReader(open(path)):
+    if r["outcome"] != "completed":
+        bad += 1
+        continue
+    if r["is_probe"] == "True":
+        continue
+    n += 1
+    real = int(r["completion_ns"]) - int(r["intended_ns"])
+    modelled = float(r["modelled_ticks"]) * tick_ns
+    queue = float(r["server_queue_ticks"]) * tick_ns
+    over.append((real - modelled) / 1e3)
+    over_nq.append((real - modelled - queue) / 1e3)
+print(f"overhead {label}: {n} requests ({bad} not completed): real - modelled "
+      f"p50 {q(over, .5):.0f} us, p99 {q(over, .99):.0f} us; "
+      f"without the server queue p50 {q(over_nq, .5):.0f} us, p99 {q(over_nq, .99):.0f} us")
+PY
+}
+
+# (a) the model's delays and processing, half the modelled capacity
+TICKS_A=$((SECONDS_2 * 1000))
+cat > "$OUT/half.yaml" <<YAML
+name: bench-half-capacity
+picker: random
+servers: 1
+clients: 4
+subset_size: 0
+tick: 1ms
+total_ticks: $TICKS_A
+mean_threads: 20
+mean_processing_time: 4
+mean_channel_rtt: 2
+mean_server_rtt: 2
+target_utilization: 0.5
+arrivals: poisson
+delay: inproc
+cold_channel_penalty: 0
+server_reset_probability: 0
+network_reset_probability: 0
+seed: 1
+YAML
+start_server half "$OUT/half.yaml" --threads 20 --processing-time 4
+"$CLI" --scenario "$OUT/half.yaml" --clients 0:4 --servers "$SERVER_ADDR" --log "$OUT/half.csv" \
+  --stats "$OUT/half.stats" --max-runtime 120 --log-level warn > "$OUT/half.out"
+stop_server
+echo "lbclient (a): $(cat "$OUT/half.out")"
+overhead "$OUT/half.csv" 1000000 "(a) 20 threads x 4 ticks of 1 ms at utilization 0.5, in-process delay"
+
+# (b) no processing, no delay, half the request rate measured in 1
+if [[ -n $LB_RATE ]]; then
+  PER_TICK=$(python3 -c "print(float($LB_RATE) / 2 / 1000)")
+  cat > "$OUT/halfrate.yaml" <<YAML
+name: bench-half-rate
+picker: random
+servers: 1
+clients: 1
+tick: 1ms
+total_ticks: $TICKS_A
+mean_requests_per_server_per_tick: $PER_TICK
+arrivals: poisson
+delay: none
+cold_channel_penalty: 0
+server_reset_probability: 0
+seed: 1
+YAML
+  start_server halfrate "$OUT/halfrate.yaml" --threads 16 --processing-time 0 --rtt 0
+  "$CLI" --scenario "$OUT/halfrate.yaml" --clients 0:1 --servers "$SERVER_ADDR" \
+    --log "$OUT/halfrate.csv" --stats "$OUT/halfrate.stats" --max-runtime 120 --log-level warn \
+    > "$OUT/halfrate.out"
+  stop_server
+  echo "lbclient (b): $(cat "$OUT/halfrate.out")"
+  overhead "$OUT/halfrate.csv" 1000000 "(b) no processing, no delay, $PER_TICK requests/ms"
+fi
+
+# ---- 3. resident size of an idle lbserver with 100 threads ----
+start_server idle "$OUT/rate.yaml" --threads 100
+sleep 0.5 # let it settle; this measures, it does not synchronise
+RSS=$(sed -n 's/^VmRSS:[[:space:]]*//p' "/proc/$SERVER_PID/status")
+THREADS=$(sed -n 's/^Threads:[[:space:]]*//p' "/proc/$SERVER_PID/status")
+stop_server
+echo "idle lbserver --threads 100: VmRSS $RSS ($THREADS OS threads)"

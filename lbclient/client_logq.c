@@ -1,0 +1,100 @@
+/* client_logq: a bounded ring of records and one writer thread. */
+#include "client_logq.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+struct lb_logq {
+  FILE *f;
+  struct lb_request_record *ring;
+  size_t cap, head, len;
+  bool closing;
+  long errors;
+  pthread_mutex_t mu;
+  pthread_cond_t not_empty, not_full;
+  pthread_t thread;
+};
+
+static void *writer(void *arg) {
+  struct lb_logq *q = arg;
+  struct lb_request_record batch[64];
+  pthread_mutex_lock(&q->mu);
+  for (;;) {
+    while (q->len == 0 && !q->closing)
+      pthread_cond_wait(&q->not_empty, &q->mu);
+    if (q->len == 0 && q->closing)
+      break;
+    size_t n = 0;
+    while (q->len > 0 && n < sizeof(batch) / sizeof(batch[0])) {
+      batch[n++] = q->ring[q->head];
+      q->head = (q->head + 1) % q->cap;
+      q->len--;
+    }
+    pthread_cond_signal(&q->not_full);
+    pthread_mutex_unlock(&q->mu);
+    long errors = 0;
+    for (size_t i = 0; i < n; i++)
+      errors += lb_reqlog_write(q->f, &batch[i]) < 0;
+    pthread_mutex_lock(&q->mu);
+    q->errors += errors;
+  }
+  pthread_mutex_unlock(&q->mu);
+  return NULL;
+}
+
+int lb_logq_new(FILE *f, size_t capacity, struct lb_logq **out) {
+  struct lb_logq *q = calloc(1, sizeof(*q));
+  if (!q)
+    return -ENOMEM;
+  q->f = f;
+  q->cap = capacity ? capacity : 1;
+  q->ring = malloc(q->cap * sizeof(*q->ring));
+  if (!q->ring) {
+    free(q);
+    return -ENOMEM;
+  }
+  pthread_mutex_init(&q->mu, NULL);
+  pthread_cond_init(&q->not_empty, NULL);
+  pthread_cond_init(&q->not_full, NULL);
+  int rc = pthread_create(&q->thread, NULL, writer, q);
+  if (rc) {
+    pthread_mutex_destroy(&q->mu);
+    pthread_cond_destroy(&q->not_empty);
+    pthread_cond_destroy(&q->not_full);
+    free(q->ring);
+    free(q);
+    return -rc;
+  }
+  *out = q;
+  return 0;
+}
+
+void lb_logq_push(struct lb_logq *q, const struct lb_request_record *rec) {
+  pthread_mutex_lock(&q->mu);
+  while (q->len == q->cap)
+    pthread_cond_wait(&q->not_full, &q->mu);
+  q->ring[(q->head + q->len) % q->cap] = *rec;
+  q->len++;
+  if (q->len == 1)
+    pthread_cond_signal(&q->not_empty);
+  pthread_mutex_unlock(&q->mu);
+}
+
+long lb_logq_close(struct lb_logq *q) {
+  if (!q)
+    return 0;
+  pthread_mutex_lock(&q->mu);
+  q->closing = true;
+  pthread_cond_signal(&q->not_empty);
+  pthread_mutex_unlock(&q->mu);
+  pthread_join(q->thread, NULL);
+  long errors = q->errors;
+  pthread_mutex_destroy(&q->mu);
+  pthread_cond_destroy(&q->not_empty);
+  pthread_cond_destroy(&q->not_full);
+  free(q->ring);
+  free(q);
+  return errors;
+}
