@@ -91,6 +91,10 @@ static void fake_side(struct lb_harness_side *s, const double *mean, const doubl
   memset(s, 0, sizeof(*s));
   s->nruns = runs;
   s->runs = calloc((size_t)runs, sizeof(*s->runs));
+  s->requests = calloc((size_t)runs, sizeof(long));
+  s->completed = calloc((size_t)runs, sizeof(long));
+  s->failed = calloc((size_t)runs, sizeof(long));
+  s->timed_out = calloc((size_t)runs, sizeof(long));
   for (int r = 0; r < runs; r++) {
     for (int m = 0; m < LB_HM_COUNT; m++) s->runs[r][m] = mean[r];
     s->runs[r][LB_HM_P99_LATENCY] = p99[r];
@@ -138,6 +142,43 @@ static void test_decide_and_scores(void **state) {
   assert_int_equal(scores[0 * (LB_HARNESS_SCORED + 1) + 0], 3);
   assert_int_equal(scores[1 * (LB_HARNESS_SCORED + 1) + 0], 1);
   assert_int_equal(scores[2 * (LB_HARNESS_SCORED + 1) + 0], 5);
+  /* The report: one HTML file with inline charts, and the CSVs beside it. */
+  char dir[] = "/tmp/test_harness_report.XXXXXX";
+  char err[256] = "", path[128];
+  assert_non_null(mkdtemp(dir));
+  const char *const names[] = {"quick", "Random", "Oracle<1>"};
+  for (int i = 0; i < 3; i++) {
+    snprintf(cmp.items[i].sc.name, sizeof(cmp.items[i].sc.name), "%s", names[i]);
+    snprintf(cmp.items[i].sc.picker, sizeof(cmp.items[i].sc.picker), "random");
+    cmp.items[i].sc.tick_ns = 10000000;
+  }
+  cmp.spearman_mean_latency = 0.5;
+  assert_int_equal(lb_harness_report_write(&cmp, dir, err, sizeof(err)), 0);
+  snprintf(path, sizeof(path), "%s/report.html", dir);
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  static char html[1 << 20];
+  size_t n = fread(html, 1, sizeof(html) - 1, f);
+  html[n] = '\0';
+  fclose(f);
+  assert_non_null(strstr(html, "Oracle&lt;1&gt;")); /* names are escaped */
+  assert_null(strstr(html, "<script"));
+  assert_non_null(strstr(html, "does not hold"));
+  /* two box plots, one CDF (only the first scenario has distributions),
+   * no phase chart (no phase figures) */
+  int svgs = 0;
+  for (const char *p = html; (p = strstr(p, "<svg")); p++) svgs++;
+  assert_int_equal(svgs, 2 + 1 + 0);
+  const char *const csvs[] = {"comparison.csv", "verdicts.csv", "phases.csv", "runs.csv",
+                              "scores.csv"};
+  for (int k = 0; k < 5; k++) {
+    snprintf(path, sizeof(path), "%s/%s", dir, csvs[k]);
+    assert_int_equal(access(path, R_OK), 0);
+    unlink(path);
+  }
+  snprintf(path, sizeof(path), "%s/report.html", dir);
+  unlink(path);
+  rmdir(dir);
   lb_harness_compare_close(&cmp);
 }
 
