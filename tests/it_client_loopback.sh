@@ -6,7 +6,9 @@
 #     rows), the killed server's requests fail, and the clients reconnect and
 #     complete requests on it again;
 #  2. SIGTERM in the middle of a long run: exit 0, arrivals stop, and the
-#     log holds one row per request sent.
+#     log holds one row per request sent;
+#  3. an oracle picker is refused without --board, and runs with the
+#     servers' board.
 # Waits are for conditions (files, log lines, exits), bounded by timeouts.
 set -euo pipefail
 B=${LB_BINARY_DIR:?LB_BINARY_DIR must point at the build tree}
@@ -17,9 +19,12 @@ for bin in "$SRV" "$CLI"; do
 done
 OUT=$(mktemp -d /tmp/lbclient-it.XXXXXX)
 PIDS=()
+BOARD=lbclient-it-$$
 cleanup() {
-  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$OUT"
+  rm -f "/dev/shm/$BOARD"
 }
 trap cleanup EXIT
 fail() {
@@ -39,11 +44,12 @@ wait_for() {
   done
 }
 
-start_server() { # index [tcp udp]
+start_server() { # index [tcp udp [more options]]
   local i=$1
   rm -f "$OUT/port$i"
   local extra=()
-  [[ $# -ge 3 ]] && extra=(--port "$2" --udp-port "$3")
+  [[ $# -ge 3 && -n $2 ]] && extra=(--port "$2" --udp-port "$3")
+  [[ $# -ge 4 ]] && extra+=("${@:4}")
   "$SRV" --scenario "$OUT/s.yaml" --index "$i" --port-file "$OUT/port$i" --threads 20 \
     --max-runtime 60 "${extra[@]}" 2>> "$OUT/server$i.err" &
   SERVER_PID[$i]=$!
@@ -152,4 +158,20 @@ wait "$TPID" || rc=$?
 check_accounting "$OUT/t.stats" "$OUT/t.csv" 0
 [[ $(stat_of "$OUT/t.stats" stopped_by_signal) == 1 ]] || fail "SIGTERM not recorded"
 [[ $(stat_of "$OUT/t.stats" hit_max_runtime) == 0 ]] || fail "stopped by --max-runtime, not SIGTERM"
+
+# ---- 3. the oracle needs the board ----
+for i in 0 1; do kill -TERM "${SERVER_PID[$i]}"; wait "${SERVER_PID[$i]}" 2>/dev/null || true; done
+sed -i -e 's/^total_ticks: .*/total_ticks: 300/' -e 's/^picker: .*/picker: "weighted(oracle.utilization.mean)"/' "$OUT/s.yaml"
+rc=0
+"$CLI" --scenario "$OUT/s.yaml" --clients 0:2 --servers "$SERVERS" --log "$OUT/o.csv" \
+  2> "$OUT/o.err" || rc=$?
+((rc == 2)) || fail "an oracle picker without --board: exit $rc, expected 2"
+grep -q -- "--board" "$OUT/o.err" || fail "the refusal does not name --board"
+start_server 0 "" "" --board "$BOARD"
+start_server 1 "" "" --board "$BOARD"
+SERVERS="127.0.0.1:$(port_of 0 tcp):$(port_of 0 udp),127.0.0.1:$(port_of 1 tcp):$(port_of 1 udp)"
+"$CLI" --scenario "$OUT/s.yaml" --clients 0:2 --servers "$SERVERS" --log "$OUT/o.csv" \
+  --stats "$OUT/o.stats" --board "$BOARD" --max-runtime 60 > "$OUT/o.out" 2>> "$OUT/o.err" ||
+  fail "oracle run with --board failed"
+check_accounting "$OUT/o.stats" "$OUT/o.csv"
 echo "PASS"
