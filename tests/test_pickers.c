@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "expr.h"
@@ -620,6 +621,183 @@ static void test_hcl_repeated_server(void **state)
   fixture_close(&f);
 }
 
+static void test_least_request(void **state)
+{
+  (void)state;
+  struct fixture f;
+  fixture_init(&f, 4, NULL);
+  int rif[] = {0, 5, 5, 5};
+  for (int i = 0; i < 4; i++)
+    f.ch[i].requests_in_flight = rif[i];
+  /* two independent draws, fewest active wins, first of equals */
+  const double p2c[] = {7.0 / 16, 3.0 / 16, 3.0 / 16, 3.0 / 16};
+  freq(&f, "least_request", false, p2c);
+  freq(&f, "least_request(bias=2.5)", false, p2c);
+  const double one[] = {0.25, 0.25, 0.25, 0.25};
+  freq(&f, "least_request(choices=1)", false, one);
+  fixture_close(&f);
+}
+
+static void test_peak_ewma(void **state)
+{
+  (void)state;
+  struct fixture f;
+  fixture_init(&f, 2, NULL);
+  struct lb_picker *p = make("peak_ewma(decay=10)", 2);
+  lb_channel_on_completed(&f.ch[0], 10, NULL);
+  lb_channel_on_completed(&f.ch[1], 2, NULL);
+  f.env.now_ticks = 1;
+  /* two channels: both are always the candidates; 2 < 10 */
+  for (int i = 0; i < 20; i++)
+    assert_int_equal(pick_once(&f, p), 1);
+  /* a peak: the estimate jumps to 50 at once */
+  lb_channel_on_completed(&f.ch[1], 50, NULL);
+  assert_int_equal(pick_once(&f, p), 0);
+  /* pending requests multiply: 10 * 6 > 50 * 1 */
+  f.ch[0].requests_in_flight = 5;
+  assert_int_equal(pick_once(&f, p), 1);
+  lb_picker_free(p);
+
+  /* decay, worked by hand: estimates 30 and 20 at t=0; at t=10 channel 0
+   * sees a sample of 10: 30*e^-1 + 10*(1-e^-1) = 17.36; channel 1, idle,
+   * decays to 20*e^-1 = 7.36, times (pending + 1): 14.7 with 1 pending
+   * (chosen), 22.1 with 2 (not) */
+  for (int pending = 1; pending <= 2; pending++) {
+    struct fixture g;
+    fixture_init(&g, 2, NULL);
+    p = make("peak_ewma(decay=10)", 2);
+    lb_channel_on_completed(&g.ch[0], 30, NULL);
+    lb_channel_on_completed(&g.ch[1], 20, NULL);
+    g.env.now_ticks = 0;
+    assert_int_equal(pick_once(&g, p), 1);
+    g.env.now_ticks = 10;
+    lb_channel_on_completed(&g.ch[0], 10, NULL);
+    g.ch[1].requests_in_flight = pending;
+    assert_int_equal(pick_once(&g, p), pending == 1 ? 1 : 0);
+    lb_picker_free(p);
+    fixture_close(&g);
+  }
+
+  /* a channel with pending requests and no estimate gets Finagle's penalty */
+  struct fixture g;
+  fixture_init(&g, 2, NULL);
+  p = make("peak_ewma", 2);
+  lb_channel_on_completed(&g.ch[0], 1000, NULL);
+  g.ch[1].requests_in_flight = 1;
+  for (int i = 0; i < 20; i++)
+    assert_int_equal(pick_once(&g, p), 0);
+  lb_picker_free(p);
+  fixture_close(&g);
+  fixture_close(&f);
+}
+
+static void set_orca(struct lb_channel *ch, double qps, double util, double eps)
+{
+  struct lb_server_report r;
+  memset(&r, 0, sizeof(r));
+  r.orca_qps = qps;
+  r.orca_utilization = util;
+  r.orca_eps = eps;
+  lb_channel_on_completed(ch, 1, &r);
+}
+
+static void test_orca_wrr(void **state)
+{
+  (void)state;
+  struct fixture f;
+  fixture_init(&f, 3, NULL);
+  struct lb_picker *p = make("orca_wrr(blackout=10)", 3);
+  /* weights 10/0.5 = 20, 10/0.25 = 40, and 10/(0.25 + 5/10*1) = 13.33 */
+  set_orca(&f.ch[0], 10, 0.5, 0);
+  set_orca(&f.ch[1], 10, 0.25, 0);
+  set_orca(&f.ch[2], 10, 0.25, 5);
+  f.env.now_ticks = 0;
+  int counts[3] = {0};
+  /* in the blackout: equal weights, round robin by deadline */
+  for (int i = 0; i < 300; i++)
+    counts[pick_once(&f, p)]++;
+  for (int c = 0; c < 3; c++)
+    assert_true(abs(counts[c] - 100) <= 1);
+  /* after it: EDF by weight, 20 : 40 : 13.33 = 3 : 6 : 2 */
+  f.env.now_ticks = 10;
+  for (int i = 0; i < 100; i++) /* deadlines set under the old weights run out */
+    pick_once(&f, p);
+  memset(counts, 0, sizeof(counts));
+  for (int i = 0; i < 1100; i++)
+    counts[pick_once(&f, p)]++;
+  assert_true(abs(counts[0] - 300) <= 3);
+  assert_true(abs(counts[1] - 600) <= 3);
+  assert_true(abs(counts[2] - 200) <= 3);
+  /* expired (no report for 180 ticks): equal again */
+  f.env.now_ticks = 500;
+  memset(counts, 0, sizeof(counts));
+  for (int i = 0; i < 300; i++)
+    counts[pick_once(&f, p)]++;
+  for (int c = 0; c < 3; c++)
+    assert_true(abs(counts[c] - 100) <= 2);
+  lb_picker_free(p);
+  fixture_close(&f);
+}
+
+static void test_prequal(void **state)
+{
+  (void)state;
+  struct fixture f;
+  fixture_init(&f, 4, NULL);
+  struct lb_picker *p = make("prequal(probes=0)", 4);
+  /* empty pool: random */
+  pick_once(&f, p);
+  /* results (rif, latency): (10, 1), (2, 5), (3, 4), none.
+   * hot above quantile 0.8 of [2, 3, 10] = 3 + 0.6*7 = 7.2: channel 0;
+   * coldest latency among the rest: channel 2 */
+  set_report(&f.ch[0], 10, 0, 1);
+  set_report(&f.ch[1], 2, 0, 5);
+  set_report(&f.ch[2], 3, 0, 4);
+  assert_int_equal(pick_once(&f, p), 2);
+  /* its RIF is now 4, still cold: again; then 5, 6, 7 ... until hot.
+   * [2, 6, 10] -> 6 + 0.6*4 = 8.4 : 6 cold; [2, 8, 10] -> 8 + 0.6*2 = 9.2 */
+  assert_int_equal(pick_once(&f, p), 2); /* rif 4 -> 5 */
+  assert_int_equal(pick_once(&f, p), 2); /* 5 -> 6 */
+  assert_int_equal(pick_once(&f, p), 2); /* 6 -> 7 */
+  assert_int_equal(pick_once(&f, p), 2); /* 7 -> 8 */
+  assert_int_equal(pick_once(&f, p), 2); /* 8 -> 9; [2,9,10] -> 9.6 */
+  assert_int_equal(pick_once(&f, p), 2); /* 9 -> 10 */
+  /* [2, 10, 10] -> 10: channel 0 (RIF 10, latency 1) turns cold and wins */
+  assert_int_equal(pick_once(&f, p), 0); /* 10 -> 11 */
+  /* [2, 10, 11] -> 10.6: channel 0 is hot again */
+  assert_int_equal(pick_once(&f, p), 2);
+  lb_picker_free(p);
+  p = make("prequal(probes=0, rif_quantile=0)", 4);
+  assert_int_equal(pick_once(&f, p), 1);
+  lb_picker_free(p);
+
+  /* probes: 3 per pick to distinct channels, fire and forget */
+  p = make("prequal", 4);
+  memset(&f.drv, 0, sizeof(f.drv));
+  pick_once(&f, p);
+  assert_int_equal(f.drv.sent, 3);
+  assert_int_equal(f.drv.watched, 0);
+  for (int c = 0; c < 4; c++)
+    assert_true(f.drv.sent_on[c] <= 1);
+  lb_picker_free(p);
+
+  /* aged out: results older than max_age leave the pool; the pick is random */
+  p = make("prequal(probes=0, max_age=5)", 4);
+  f.env.now_ticks = 0;
+  set_report(&f.ch[0], 10, 0, 1);
+  set_report(&f.ch[1], 2, 0, 5);
+  set_report(&f.ch[2], 3, 0, 4);
+  assert_int_equal(pick_once(&f, p), 2);
+  f.env.now_ticks = 100;
+  int counts[4] = {0};
+  for (int i = 0; i < 400; i++)
+    counts[pick_once(&f, p)]++;
+  for (int c = 0; c < 4; c++)
+    assert_true(counts[c] > 50);
+  lb_picker_free(p);
+  fixture_close(&f);
+}
+
 static void test_bad_input(void **state)
 {
   (void)state;
@@ -658,6 +836,10 @@ int main(void)
       cmocka_unit_test(test_hcl_percentile),
       cmocka_unit_test(test_hcl),
       cmocka_unit_test(test_hcl_repeated_server),
+      cmocka_unit_test(test_least_request),
+      cmocka_unit_test(test_peak_ewma),
+      cmocka_unit_test(test_orca_wrr),
+      cmocka_unit_test(test_prequal),
       cmocka_unit_test(test_bad_input),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
