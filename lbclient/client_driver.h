@@ -5,10 +5,53 @@
  * delay) before writing it; and accounts every request and probe as
  * completed, failed or timed out, with one reqlog record each.
  *
- * All timing runs on one thread from a min-heap of absolute CLOCK_MONOTONIC
- * deadlines armed on a timerfd (ns precision, timer slack 1 ns), inside the
- * libuv loop that does the sockets. The lateness of every timer is
- * measured. */
+ * Timing: one thread runs a min-heap of absolute CLOCK_MONOTONIC deadlines
+ * armed on a timerfd (ns precision, PR_SET_TIMERSLACK 1) inside the libuv
+ * loop that does the sockets; tick k is at t0 + k * tick. The lateness of
+ * every timer, of every write against its intended send time and of every
+ * arrival is measured and reported. Records are formatted on a writer
+ * thread (client_logq) so CSV never delays a timer.
+ *
+ * Against the seed, knowingly:
+ *  - Draws come from the per-entity streams of fleet.h: client c's rng
+ *    draws its subset, then serves its picker; channel (c, slot)'s rng draws
+ *    its mean from the server's *initial* mean_rtt (a client cannot see a
+ *    server reset), then each request's send and response delay, and the
+ *    per-tick network reset (uniform < network_reset_probability, then a
+ *    new mean).
+ *  - A channel's requests_in_flight rises when the request is committed to
+ *    the channel (start of its send hold, as the seed's Channel.send) and
+ *    falls when the response *arrives at the client*; the seed lowers it
+ *    when the server finishes processing, but a real client cannot know
+ *    that before the response (which the server holds for the receive
+ *    delay) arrives.
+ *  - A WAITing pick is resumed when a probe it watches completes, and at
+ *    every tick boundary (as the seed resumes its generators each tick).
+ *    Probes are real requests (is_probe) on the channel and are accounted
+ *    and logged like requests. A probe that fails never completes for the
+ *    pick; a pick whose probes all fail ends when its request times out.
+ *  - Failures: a lost TCP connection fails the requests written on it; a
+ *    pick or a send to a server whose connection is down fails at once
+ *    (and the connection retries with backoff, 20 ms doubling to 1 s); a
+ *    response with a status other than OK is a failure. Failed requests
+ *    lower rif but add no latency sample. UDP has no connection: requests
+ *    to a dead server time out.
+ *  - Every request ends: completed, failed, or timed out after the
+ *    scenario's timeout (default 4 * total_ticks). After the last arrival
+ *    the run waits until nothing is live, or until tick
+ *    max(total_ticks, last arrival) + max_cooldown, then times out the
+ *    rest. SIGTERM/SIGINT stop arrivals and wait at most min(max_cooldown
+ *    ticks, 5 s); a second signal or --max-runtime times out what is left.
+ *  - The log has every request and probe; the seed records only those
+ *    completing on ticks that are multiples of data_frequency.
+ *  - Phases (client_record.h): picking = intended start to pick done;
+ *    send = the client's hold + half the time no one accounts for (wire and
+ *    event loops); server_queue and processing as the server reports them;
+ *    receive = the server's hold + the other half. test_stage is the seed's
+ *    by completion tick, with its warm_period. modelled_ticks = drawn send
+ *    delay + drawn response delay + the processing the server reports, so
+ *    real - modelled is the testbed's overhead (plus the model's queueing).
+ */
 #ifndef LB_CLIENT_DRIVER_H
 #define LB_CLIENT_DRIVER_H
 
