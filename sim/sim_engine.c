@@ -57,10 +57,6 @@ static int deque_grow(struct sim_deque *d) {
   return 0;
 }
 
-static inline struct sim_req *deque_at(const struct sim_deque *d, size_t i) {
-  return d->v[(d->head + i) & (d->cap - 1)];
-}
-
 static int deque_push_back(struct sim_deque *d, struct sim_req *q) {
   if (d->n == d->cap && deque_grow(d) < 0)
     return -ENOMEM;
@@ -156,6 +152,7 @@ struct sim_req {
   int started_on_tick, completed_on_tick;
   int ticks_in_state[SIM_NSTATES];
   int tick_at_state_start[SIM_NSTATES]; /* -1: never entered */
+  int queue_since; /* first server tick that ticks it in the queue */
   double ticks_left;
   double modelled; /* the draws: send + processing + receive ticks */
   bool has_report;
@@ -339,9 +336,13 @@ static int channel_receive(struct sim_run *r, struct sim_channel *ch, struct sim
   return vec_push(&ch->recvq, q);
 }
 
-/* Server.enqueue */
+/* Server.enqueue. Every queued request ticks once per server tick
+ * (SERVER_QUEUE is stallable: only the count matters), so rather than walk
+ * the queue each tick we count the ticks when it leaves: enqueued in a
+ * client tick, its first queue tick is the next server tick. */
 static int server_enqueue(struct sim_run *r, struct sim_server *s, struct sim_req *q) {
   req_set_state(r, q, SIM_SERVER_QUEUE, 0);
+  q->queue_since = r->current_tick + 1;
   lb_accounting_on_enqueue(&s->acc);
   return deque_push_back(&s->queued, q);
 }
@@ -452,6 +453,7 @@ static int server_reset(struct sim_run *r, struct sim_server *s) {
     for (size_t i = threads; i < s->processing.n; i++) {
       struct sim_req *q = s->processing.v[i];
       req_set_state(r, q, SIM_SERVER_QUEUE, 0);
+      q->queue_since = r->current_tick; /* this tick's queue tick counts */
       int rc = deque_push_front(&s->queued, q);
       if (rc < 0)
         return rc;
@@ -474,6 +476,8 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
   size_t k = free_threads < s->queued.n ? free_threads : s->queued.n;
   for (size_t i = 0; i < k; i++) {
     struct sim_req *q = deque_pop_front(&s->queued);
+    /* the queue ticks it had: ticks queue_since .. this tick - 1 */
+    q->ticks_in_state[SIM_SERVER_QUEUE] += r->current_tick - q->queue_since;
     double pt = draw_gamma(r, SIM_DRAW_PROCESSING, s->index, s->rng, s->params.mean_processing_time);
     int c = q->channel->client->index;
     if (s->warm[c] != s->warm_gen) {
@@ -488,9 +492,7 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
       return rc;
   }
 
-  /* tick the queue */
-  for (size_t i = 0; i < s->queued.n; i++)
-    req_tick(deque_at(&s->queued, i));
+  /* The queue's tick: counted at dequeue (server_enqueue). */
 
   /* process */
   const struct lb_server_report *rep = lb_accounting_report(&s->acc);
