@@ -8,6 +8,17 @@
 #include <string.h>
 
 #define RIF_TABLE_INITIAL 128
+#define NWINDOWS 6
+
+static void windows(struct lb_accounting *a, struct lb_window *ws[NWINDOWS])
+{
+  ws[0] = &a->utilization;
+  ws[1] = &a->queries_per_tick;
+  ws[2] = &a->requests_in_flight;
+  ws[3] = &a->queued_requests;
+  ws[4] = &a->latency;
+  ws[5] = &a->errors;
+}
 
 int lb_accounting_init(struct lb_accounting *a, size_t window_n, double ewma_weight)
 {
@@ -15,9 +26,9 @@ int lb_accounting_init(struct lb_accounting *a, size_t window_n, double ewma_wei
   memset(a, 0, sizeof(*a));
   a->window_n = window_n;
   a->ewma_weight = ewma_weight;
-  struct lb_window *ws[] = {&a->utilization, &a->queries_per_tick, &a->requests_in_flight,
-                            &a->queued_requests, &a->latency, &a->errors};
-  for (size_t i = 0; i < sizeof(ws) / sizeof(ws[0]); i++) {
+  struct lb_window *ws[NWINDOWS];
+  windows(a, ws);
+  for (size_t i = 0; i < NWINDOWS; i++) {
     rc = lb_window_init(ws[i], window_n);
     if (rc < 0)
       goto fail;
@@ -40,12 +51,10 @@ void lb_accounting_close(struct lb_accounting *a)
 {
   if (!a)
     return;
-  lb_window_close(&a->utilization);
-  lb_window_close(&a->queries_per_tick);
-  lb_window_close(&a->requests_in_flight);
-  lb_window_close(&a->queued_requests);
-  lb_window_close(&a->latency);
-  lb_window_close(&a->errors);
+  struct lb_window *ws[NWINDOWS];
+  windows(a, ws);
+  for (size_t i = 0; i < NWINDOWS; i++)
+    lb_window_close(ws[i]);
   free(a->latency_at_rif);
   free(a->has_latency_at_rif);
   a->latency_at_rif = NULL;
@@ -78,12 +87,10 @@ void lb_accounting_reset(struct lb_accounting *a)
 {
   /* Server.reset(): a fresh ServerState and PidController. queries_in_tick
    * is the server's, not the state's: the seed keeps counting it. */
-  lb_window_clear(&a->utilization);
-  lb_window_clear(&a->queries_per_tick);
-  lb_window_clear(&a->requests_in_flight);
-  lb_window_clear(&a->queued_requests);
-  lb_window_clear(&a->latency);
-  lb_window_clear(&a->errors);
+  struct lb_window *ws[NWINDOWS];
+  windows(a, ws);
+  for (size_t i = 0; i < NWINDOWS; i++)
+    lb_window_clear(ws[i]);
   if (a->has_latency_at_rif)
     memset(a->has_latency_at_rif, 0, a->rif_cap * sizeof(*a->has_latency_at_rif));
   a->rif_keys = 0;

@@ -116,6 +116,22 @@ int lb__picker_send_probe(const struct lb_pick_env *env, struct lb_channel *ch,
   return env->send_probe(env->driver, ch, watch);
 }
 
+int lb__picker_probe_sample(const struct lb_pick_env *env, struct lb_channel *const *chs, int n,
+                            long k, size_t *idx)
+{
+  if (k > n)
+    k = n;
+  if (k <= 0)
+    return 0;
+  lb_rng_sample(env->rng, (size_t)n, (size_t)k, idx);
+  for (long i = 0; i < k; i++) {
+    int rc = lb__picker_send_probe(env, chs[idx[i]], NULL);
+    if (rc < 0)
+      return rc;
+  }
+  return 0;
+}
+
 int lb__server_keys_init(struct lb__server_keys *k, int nchannels)
 {
   memset(k, 0, sizeof(*k));

@@ -101,6 +101,16 @@ static int pick_once(struct fixture *f, struct lb_picker *p)
   return out->index;
 }
 
+/* Weights to probabilities. */
+static void normalize(double *w, int n)
+{
+  double sum = 0;
+  for (int i = 0; i < n; i++)
+    sum += w[i];
+  for (int i = 0; i < n; i++)
+    w[i] /= sum;
+}
+
 static void check_freq(const char *what, const int *counts, const double *want, int n, int draws)
 {
   for (int i = 0; i < n; i++) {
@@ -222,11 +232,8 @@ static void test_weighted(void **state)
   lb_channel_on_completed(&f.ch[0], 1, NULL);
   lb_channel_on_completed(&f.ch[1], 2, NULL);
   lb_channel_on_completed(&f.ch[3], 4, NULL);
-  double w[] = {1, 0.5, 3.0 / 7, 0.25}, sum = 0;
-  for (int i = 0; i < 4; i++)
-    sum += w[i];
-  for (int i = 0; i < 4; i++)
-    w[i] /= sum;
+  double w[] = {1, 0.5, 3.0 / 7, 0.25};
+  normalize(w, 4);
   freq(&f, "weighted(client.latency.mean)", false, w);
 
   /* client.rif 0, 2, 2, 4: 0 is falsy, it gets the average 8/3 too */
@@ -234,11 +241,7 @@ static void test_weighted(void **state)
   for (int i = 0; i < 4; i++)
     f.ch[i].requests_in_flight = rif[i];
   double w2[] = {3.0 / 8, 0.5, 0.5, 0.25};
-  sum = 0;
-  for (int i = 0; i < 4; i++)
-    sum += w2[i];
-  for (int i = 0; i < 4; i++)
-    w2[i] /= sum;
+  normalize(w2, 4);
   freq(&f, "weighted(client.rif)", false, w2);
   /* every rif 0: no truthy cost, random.choice */
   for (int i = 0; i < 4; i++)
@@ -255,21 +258,13 @@ static void test_weighted(void **state)
     f.ch[i].oracle = &r[i];
   }
   double w3[] = {6.1, 0.1, 4.1001, 5.1};
-  sum = 0;
-  for (int i = 0; i < 4; i++)
-    sum += w3[i];
-  for (int i = 0; i < 4; i++)
-    w3[i] /= sum;
+  normalize(w3, 4);
   freq(&f, "weighted(oracle.pid, allow_negative=true)", false, w3);
   /* without allow_negative: -0.25 clamps to 0, which gets the average of
    * 0.5, 1e4 and 1 */
   double avg = (0.5 + 10000 + 1) / 3;
   double w4[] = {2, 1 / avg, 1e-4, 1};
-  sum = 0;
-  for (int i = 0; i < 4; i++)
-    sum += w4[i];
-  for (int i = 0; i < 4; i++)
-    w4[i] /= sum;
+  normalize(w4, 4);
   freq(&f, "weighted(oracle.pid)", false, w4);
   fixture_close(&f);
 }
@@ -288,11 +283,8 @@ static void test_client_pid(void **state)
    * weights 80.667, 0, 40.333 -> shifted +0.1 */
   set_report(&f.ch[0], 0, 50, -1);
   set_report(&f.ch[1], 0, 70, -1);
-  double w1[] = {20 + 20.0 / 30 + 60 + 0.1, 0.1, 10 + 10.0 / 30 + 30 + 0.1}, sum = 0;
-  for (int i = 0; i < 3; i++)
-    sum += w1[i];
-  for (int i = 0; i < 3; i++)
-    w1[i] /= sum;
+  double w1[] = {20 + 20.0 / 30 + 60 + 0.1, 0.1, 10 + 10.0 / 30 + 30 + 0.1};
+  normalize(w1, 3);
   freq(&f, "client_pid", true, w1);
   /* pick 2: integral 40 and 20, derivative 0 -> weights 102, 0, 51 */
   int counts[3] = {0};
@@ -303,9 +295,7 @@ static void test_client_pid(void **state)
     lb_picker_free(p);
   }
   double w2[] = {102.1, 0.1, 51.1};
-  sum = 102.1 + 0.1 + 51.1;
-  for (int i = 0; i < 3; i++)
-    w2[i] /= sum;
+  normalize(w2, 3);
   check_freq("client_pid second pick", counts, w2, 3, DRAWS);
   fixture_close(&f);
 
@@ -319,9 +309,7 @@ static void test_client_pid(void **state)
   set_report(&f.ch[2], 0, 30, -1);
   double a = -10 - 10.0 / 30 - 30, c = 30 + 1 + 90;
   double w3[] = {0.1, 0.1, c - a + 0.1};
-  sum = w3[0] + w3[1] + w3[2];
-  for (int i = 0; i < 3; i++)
-    w3[i] /= sum;
+  normalize(w3, 3);
   freq(&f, "client_pid", true, w3);
   fixture_close(&f);
 }

@@ -93,6 +93,10 @@ struct lb_channel *lb__picker_random_choice(const struct lb_pick_env *env,
 /* Sends a fire-and-forget probe. */
 int lb__picker_send_probe(const struct lb_pick_env *env, struct lb_channel *ch,
                           struct lb_probe *watch);
+/* Fire-and-forget probes on k distinct random channels of the list
+ * (random.sample(channels, k)); idx is scratch of n entries. */
+int lb__picker_probe_sample(const struct lb_pick_env *env, struct lb_channel *const *chs, int n,
+                            long k, size_t *idx);
 /* Unwatches every watched probe of the pick that is not done; empties it. */
 void lb__pick_release(struct lb_pick *pick, const struct lb_pick_env *env);
 

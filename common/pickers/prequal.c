@@ -113,17 +113,9 @@ static int pq_pick(struct lb_picker *self, const struct lb_pick_env *env,
       remove_at(q, i);
   }
 
-  long k = lb_rng_random_round(env->rng, q->probes);
-  if (k > n)
-    k = n;
-  if (k > 0) {
-    lb_rng_sample(env->rng, (size_t)n, (size_t)k, q->idx);
-    for (long i = 0; i < k; i++) {
-      int rc = lb__picker_send_probe(env, chs[q->idx[i]], NULL);
-      if (rc < 0)
-        return rc;
-    }
-  }
+  int rc = lb__picker_probe_sample(env, chs, n, lb_rng_random_round(env->rng, q->probes), q->idx);
+  if (rc < 0)
+    return rc;
 
   int nr = 0;
   for (int i = 0; i < q->npool; i++) {

@@ -26,16 +26,9 @@ static int wp_pick(struct lb_picker *self, const struct lb_pick_env *env,
   for (int i = 0; i < n; i++)
     empty += chs[i]->requests_in_flight == 0;
   long k = lb_rng_random_round(env->rng, wp->probes);
-  if (k > empty)
-    k = empty;
-  if (k > 0) {
-    lb_rng_sample(env->rng, (size_t)n, (size_t)k, wp->idx);
-    for (long i = 0; i < k; i++) {
-      int rc = lb__picker_send_probe(env, chs[wp->idx[i]], NULL);
-      if (rc < 0)
-        return rc;
-    }
-  }
+  int rc = lb__picker_probe_sample(env, chs, n, k < empty ? k : empty, wp->idx);
+  if (rc < 0)
+    return rc;
   return wp->inner->ops->pick(wp->inner, env, chs, n, pick, out);
 }
 
