@@ -8,7 +8,8 @@
 #  2. SIGTERM in the middle of a long run: exit 0, arrivals stop, and the
 #     log holds one row per request sent;
 #  3. an oracle picker is refused without --board, and runs with the
-#     servers' board.
+#     servers' board;
+#  4. the same over UDP (padded requests, one datagram each).
 # Waits are for conditions (files, log lines, exits), bounded by timeouts.
 set -euo pipefail
 B=${LB_BINARY_DIR:?LB_BINARY_DIR must point at the build tree}
@@ -174,4 +175,12 @@ SERVERS="127.0.0.1:$(port_of 0 tcp):$(port_of 0 udp),127.0.0.1:$(port_of 1 tcp):
   --stats "$OUT/o.stats" --board "$BOARD" --max-runtime 60 > "$OUT/o.out" 2>> "$OUT/o.err" ||
   fail "oracle run with --board failed"
 check_accounting "$OUT/o.stats" "$OUT/o.csv"
+
+# ---- 4. UDP ----
+echo "transport: udp" >> "$OUT/s.yaml"
+"$CLI" --scenario "$OUT/s.yaml" --clients 0:2 --servers "$SERVERS" --log "$OUT/u.csv" \
+  --stats "$OUT/u.stats" --board "$BOARD" --max-runtime 60 > "$OUT/u.out" 2> "$OUT/u.err" ||
+  fail "UDP run failed"
+check_accounting "$OUT/u.stats" "$OUT/u.csv"
+(($(stat_of "$OUT/u.stats" completed) > 0)) || fail "nothing completed over UDP"
 echo "PASS"
