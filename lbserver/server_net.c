@@ -25,6 +25,11 @@ struct conn {
   struct conn *prev, *next; /* open connections */
   int refs;                 /* requests not yet answered */
   bool closing, closed;
+  /* Responses encoded since the last flush: one write per batch. */
+  uint8_t *out;
+  size_t out_len, out_cap;
+  struct conn *next_dirty;
+  bool dirty;
 };
 
 struct req {
@@ -56,6 +61,7 @@ struct lb_server {
   pthread_mutex_t ready_lock;
   struct req *ready_head, *ready_tail;
   struct conn *conns;
+  struct conn *dirty; /* connections with responses to flush */
   int nconns;
   uint64_t outstanding; /* requests alive */
   bool draining, finished;
@@ -77,6 +83,7 @@ static void finish(struct lb_server *s, bool force);
 
 static void conn_free(struct conn *c) {
   lb_frame_reader_close(&c->reader);
+  free(c->out);
   free(c);
 }
 
@@ -91,12 +98,18 @@ static void req_release(struct req *r) {
     finish(s, false);
 }
 
+struct write_req {
+  uv_write_t req;
+  struct lb_server *srv;
+  uint8_t *buf;
+};
+
 static void on_write(uv_write_t *w, int status) {
-  if (status < 0 && status != UV_ECANCELED) {
-    struct lb_server *s = w->data;
-    s->stats.write_errors++;
-  }
-  free(w);
+  struct write_req *wr = (struct write_req *)w;
+  if (status < 0 && status != UV_ECANCELED)
+    wr->srv->stats.write_errors++;
+  free(wr->buf);
+  free(wr);
 }
 
 static void on_udp_send(uv_udp_send_t *w, int status) {
@@ -137,27 +150,28 @@ static void send_response(struct lb_server *s, struct req *r) {
     if (c->closing)
       return;
     size_t n = lb_frame_encoded_size(&env);
-    uv_write_t *w = malloc(sizeof(*w) + n);
-    if (!w) {
-      s->stats.write_errors++;
-      return;
+    if (c->out_len + n > c->out_cap) {
+      size_t cap = c->out_cap ? c->out_cap : 4096;
+      while (cap < c->out_len + n)
+        cap *= 2;
+      uint8_t *out = realloc(c->out, cap);
+      if (!out) {
+        s->stats.write_errors++;
+        return;
+      }
+      c->out = out;
+      c->out_cap = cap;
     }
-    uint8_t *buf = (uint8_t *)(w + 1);
-    int len = lb_frame_encode(&env, buf, n);
+    int len = lb_frame_encode(&env, c->out + c->out_len, c->out_cap - c->out_len);
     if (len < 0) {
-      free(w);
       s->stats.write_errors++;
       return;
     }
-    w->data = s;
-    uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
-    int rc = uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, on_write);
-    if (rc < 0) {
-      free(w);
-      s->stats.write_errors++;
-      conn_close(c, uv_strerror(rc));
-    } else if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > WRITE_QUEUE_MAX) {
-      conn_close(c, "peer does not read its responses");
+    c->out_len += (size_t)len;
+    if (!c->dirty) {
+      c->dirty = true;
+      c->next_dirty = s->dirty;
+      s->dirty = c;
     }
     return;
   }
@@ -178,6 +192,41 @@ static void send_response(struct lb_server *s, struct req *r) {
   if (uv_udp_send(w, &s->udp, &b, 1, (const struct sockaddr *)&r->addr, on_udp_send) < 0) {
     free(w);
     s->stats.write_errors++;
+  }
+}
+
+/* One write per connection for the responses encoded since the last
+ * flush (loop thread). */
+static void flush_writes(struct lb_server *s) {
+  while (s->dirty) {
+    struct conn *c = s->dirty;
+    s->dirty = c->next_dirty;
+    c->dirty = false;
+    c->next_dirty = NULL;
+    if (c->closing || c->out_len == 0) {
+      c->out_len = 0;
+      continue;
+    }
+    struct write_req *wr = malloc(sizeof(*wr));
+    if (!wr) {
+      s->stats.write_errors++;
+      c->out_len = 0;
+      continue;
+    }
+    wr->srv = s;
+    wr->buf = c->out;
+    uv_buf_t b = uv_buf_init((char *)c->out, (unsigned)c->out_len);
+    c->out = NULL;
+    c->out_len = c->out_cap = 0;
+    int rc = uv_write(&wr->req, (uv_stream_t *)&c->tcp, &b, 1, on_write);
+    if (rc < 0) {
+      free(wr->buf);
+      free(wr);
+      s->stats.write_errors++;
+      conn_close(c, uv_strerror(rc));
+    } else if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > WRITE_QUEUE_MAX) {
+      conn_close(c, "peer does not read its responses");
+    }
   }
 }
 
@@ -205,6 +254,7 @@ static void on_ready(uv_async_t *a) {
     req_release(r);
     r = next;
   }
+  flush_writes(s);
 }
 
 /* Processing ended (worker thread): hold for the egress delay, or send. */
@@ -377,6 +427,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
       handle_request(c->srv, env->request, c, NULL, 0);
     lb__envelope__free_unpacked(env, NULL);
   }
+  flush_writes(c->srv); /* answers given at once (rejected, draining) */
 }
 
 static void on_connection(uv_stream_t *server, int status) {
@@ -470,6 +521,7 @@ static void finish(struct lb_server *s, bool force) {
   if (s->finished || (s->outstanding > 0 && !force))
     return;
   s->finished = true;
+  flush_writes(s);
   for (struct conn *c = s->conns; c;) {
     struct conn *next = c->next;
     uv_shutdown_t *sh = malloc(sizeof(*sh));
