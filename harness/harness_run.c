@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arrivals.h"
 #include "expr.h"
 #include "harness_proc.h"
 #include "reqlog.h"
@@ -410,13 +411,26 @@ static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenari
                         size_t errlen) {
   bool tty = isatty(2);
   double next_print = 0;
+  /* The run's arrival trace says how many requests are due by now (the
+   * clients' logs are written in large blocks). */
+  struct lb_arrivals trace = {0};
+  char aerr[256];
+  bool have_trace = o->progress && lb_arrivals_build(sc, run, &trace, aerr, sizeof(aerr)) == 0;
+  size_t due = 0;
+  int rc = 0;
   for (;;) {
     size_t running = 0;
     lb_harness_group_poll(&f->group);
     for (int k = 0; k < f->nclients; k++)
       if (!f->group.procs[f->clients[k]].exited) running++;
-    if (early_exit(f, true, err, errlen)) return -ECHILD;
-    if (lb_harness_stop_signal) return stopped(err, errlen);
+    if (early_exit(f, true, err, errlen)) {
+      rc = -ECHILD;
+      break;
+    }
+    if (lb_harness_stop_signal) {
+      rc = stopped(err, errlen);
+      break;
+    }
     double now = lb_harness_now();
     if (o->progress && (now >= next_print || running == 0)) {
       long done = 0, errors = 0;
@@ -428,23 +442,25 @@ static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenari
       double ticks = (double)(realtime_ns() - start_ns) / (double)sc->tick_ns;
       if (ticks < 0) ticks = 0;
       if (ticks > sc->total_ticks) ticks = sc->total_ticks;
-      fprintf(stderr, "%s%s run %d: tick %.0f/%d, %ld requests logged, %ld errors, %zu/%d client "
-                      "processes running%s",
-              tty ? "\r\033[K" : "", sc->name, run, ticks, sc->total_ticks, done, errors, running,
-              f->nclients, tty ? "" : "\n");
+      while (have_trace && due < trace.n && trace.items[due].tick <= ticks) due++;
+      fprintf(stderr, "%s%s run %d: tick %.0f/%d, requests due %zu/%zu, logged %ld, errors %ld, "
+                      "%zu/%d client processes running%s",
+              tty ? "\r\033[K" : "", sc->name, run, ticks, sc->total_ticks, due, trace.n, done,
+              errors, running, f->nclients, tty ? "" : "\n");
       next_print = now + (tty ? 0.2 : 2.0);
     }
     if (running == 0) break;
     if (now > deadline) {
-      if (o->progress && tty) fputc('\n', stderr);
-      snprintf(err, errlen, "client processes still running %.0f s after the start: fleet stopped",
-               deadline - (lb_harness_now() - now));
-      return -ETIMEDOUT;
+      snprintf(err, errlen, "client processes still running past the run's time bound: fleet "
+                            "stopped");
+      rc = -ETIMEDOUT;
+      break;
     }
     lb_harness_sleep_ms(50);
   }
   if (o->progress && tty) fputc('\n', stderr);
-  return 0;
+  if (have_trace) lb_arrivals_close(&trace);
+  return rc;
 }
 
 /* Merges the clients' logs into one CSV and summarises it. */
