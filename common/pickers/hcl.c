@@ -310,7 +310,10 @@ static int hcl_create(const struct lb_picker_spec *spec, int nchannels, struct l
     if (!h->rings[s].v)
       goto nomem;
   }
-  if (reserve(&h->extra, &h->extra_cap, hist) < 0)
+  /* Extra copies come from servers listed more than once: at most
+   * (nchannels - 1) histories on a client's own list, so no pick of the
+   * whole list allocates. */
+  if (reserve(&h->extra, &h->extra_cap, nc * hist) < 0)
     goto nomem;
   *out = p;
   return 0;
