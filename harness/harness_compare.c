@@ -184,6 +184,31 @@ int lb_harness_side_add_summary_csv(struct lb_harness_side *s, const char *csv,
   return rc < 0 ? rc : rows;
 }
 
+/* lbsim's own counts per run (its per-request log holds only the requests
+ * that completed; the summary counts every request). Best effort. */
+static void side_counts_from_sim_summary(struct lb_harness_side *s, const char *csv) {
+  enum { MAXCOLS = 64 };
+  FILE *f = fopen(csv, "r");
+  if (!f) return;
+  char line[8192];
+  char *cells[MAXCOLS];
+  const char *const keys[] = {"requests", "completed", "failed", "timed_out"};
+  long *dst[] = {s->requests, s->completed, s->failed, s->timed_out};
+  int col[4] = {-1, -1, -1, -1};
+  if (fgets(line, sizeof(line), f)) {
+    int n = split_csv(line, cells, MAXCOLS);
+    for (int c = 0; c < n; c++)
+      for (int k = 0; k < 4; k++)
+        if (strcmp(cells[c], keys[k]) == 0) col[k] = c;
+  }
+  for (int r = 0; r < s->nruns && fgets(line, sizeof(line), f); r++) {
+    int n = split_csv(line, cells, MAXCOLS);
+    for (int k = 0; k < 4; k++)
+      if (col[k] >= 0 && col[k] < n) dst[k][r] = strtol(cells[col[k]], NULL, 10);
+  }
+  fclose(f);
+}
+
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
@@ -453,6 +478,8 @@ static int compare_one(struct lb_harness_compare *cmp, const char *path,
       snprintf(csv, sizeof(csv), "%s/requests-%d.csv", simdir, r);
       if ((rc = lb_harness_side_add_requests(&c->sim, csv, err, errlen)) < 0) return rc;
     }
+    snprintf(file, sizeof(file), "%s/summary.csv", simdir);
+    side_counts_from_sim_summary(&c->sim, file);
   }
   /* The real side. */
   for (int r = 0; r < runs; r++) {
