@@ -536,9 +536,13 @@ static void k8s_container(struct yw *w, const char *name, const char *image, con
          1, "name", "logs", "mountPath", LB_DEPLOY_LOG_DIR);
 }
 
-static void k8s_pod_volumes(struct yw *w) {
+/* The pod's volumes, and the image's unprivileged user (deploy/Dockerfile),
+ * who also gets to write the logs volume. */
+static void k8s_pod_common(struct yw *w) {
   yw_put(w, "s[{ss s{ss}}{ss s{ss}}]", "volumes", "name", "scenario", "configMap", "name",
          "lbt-scenario", "name", "logs", "persistentVolumeClaim", "claimName", "lbt-logs");
+  yw_put(w, "s{si si si}", "securityContext", "runAsUser", 10001, "runAsGroup", 10001, "fsGroup",
+         10001);
 }
 
 static void k8s_ports(struct yw *w, const char *key) {
@@ -601,7 +605,7 @@ static void k8s_write_logs(struct yw *w, const struct lb_scenario *sc,
   yw_put(w, "s{s[", "spec", "containers");
   k8s_container(w, "reader", o->image, "exec sleep infinity");
   yw_put(w, "}]");
-  k8s_pod_volumes(w);
+  k8s_pod_common(w);
   yw_put(w, "}");
   k8s_object_end(w);
 }
@@ -627,7 +631,7 @@ static void k8s_write_servers(struct yw *w, const struct lb_scenario *sc,
   k8s_ports(w, "containerPort");
   yw_put(w, "s{s{s(sss)} si}}]", "readinessProbe", "exec", "command", "sh", "-c", cmds[1],
          "periodSeconds", 1);
-  k8s_pod_volumes(w);
+  k8s_pod_common(w);
   yw_put(w, "}}}");
   k8s_object_end(w);
 }
@@ -645,7 +649,7 @@ static void k8s_write_clients(struct yw *w, const struct lb_scenario *sc,
   yw_put(w, "}] s[", "containers");
   k8s_container(w, "lbclient", o->image, cmds[1]);
   yw_put(w, "}]");
-  k8s_pod_volumes(w);
+  k8s_pod_common(w);
   yw_put(w, "}}}");
   k8s_object_end(w);
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -657,4 +658,31 @@ int lb_netem_probe(char *msg, size_t len) {
   else
     lb_netem_explain_failure(out, msg, len);
   return 0;
+}
+
+int lb_netem_fleet_apply(const struct lb_scenario *sc, const char *fleet, int run,
+                         int client_procs, const char *tables_dir, char *err, size_t errlen) {
+  char msg[512];
+  int rc = lb_netem_probe(msg, sizeof(msg));
+  if (rc != 1) {
+    lb_errf(err, errlen, "%s", rc < 0 ? "netem: cannot probe for netem" : msg);
+    return -ENOTSUP;
+  }
+  if (mkdir(tables_dir, 0755) != 0 && errno != EEXIST) {
+    int e = errno;
+    lb_errf(err, errlen, "netem: cannot create %s: %s", tables_dir, strerror(e));
+    return -e;
+  }
+  struct lb_netem_options o;
+  lb_netem_options_defaults(&o);
+  o.fleet = fleet;
+  o.run = run;
+  o.client_procs = client_procs;
+  o.dist_dir = tables_dir;
+  struct lb_netem_plan *plan = NULL;
+  if ((rc = lb_netem_plan_build(sc, &o, &plan, err, errlen)) == 0 &&
+      (rc = lb_netem_plan_write_tables(plan, err, errlen)) == 0)
+    rc = lb_netem_plan_apply(plan, err, errlen);
+  lb_netem_plan_free(plan);
+  return rc;
 }

@@ -87,6 +87,13 @@ int lb_netem_plan_write_tables(const struct lb_netem_plan *plan, char *err, size
  * where the kernel has no netem). */
 int lb_netem_plan_apply(const struct lb_netem_plan *plan, char *err, size_t errlen);
 
+/* All of it for `lbharness run --hosts netns` with delay: netem, once the
+ * fleet's namespaces are up: probes netem (-ENOTSUP with LB_NETEM_MISSING,
+ * or why it cannot tell, in err), plans run `run` of sc for the fleet with
+ * the gamma tables written into tables_dir (created), applies the plan. */
+int lb_netem_fleet_apply(const struct lb_scenario *sc, const char *fleet, int run,
+                         int client_procs, const char *tables_dir, char *err, size_t errlen);
+
 /* The seed's delay of a mixture of channels with mean ticks means[0..n), as
  * a netem table: delay = mu + scale * values[i] / LB_NETEM_DIST_SCALE ticks,
  * i uniform. Fills values (LB_NETEM_TABLE_SIZE), *mu and *scale (0 when the
