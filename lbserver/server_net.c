@@ -72,6 +72,14 @@ struct lb_server {
   bool model_init;
   struct lb_server_pool *pool;
   struct lb_server_timer *timer;
+  /* Resizes after a reset run on their own thread: creating and joining
+   * threads would make the timer thread late. */
+  pthread_t resizer;
+  bool has_resizer;
+  pthread_mutex_t resize_lock;
+  pthread_cond_t resize_cond;
+  int resize_to; /* 0: nothing pending */
+  bool resize_stop;
   struct lb_server_stats stats; /* loop-thread counters */
 };
 
@@ -292,18 +300,50 @@ static void drop_job(void *ctx, struct lb_server_job *job) {
   drop_item(ctx, REQ_OF(job));
 }
 
+static void *resizer_main(void *arg) {
+  struct lb_server *s = arg;
+  pthread_mutex_lock(&s->resize_lock);
+  for (;;) {
+    while (!s->resize_stop && s->resize_to == 0)
+      pthread_cond_wait(&s->resize_cond, &s->resize_lock);
+    if (s->resize_stop)
+      break;
+    int threads = s->resize_to;
+    s->resize_to = 0;
+    pthread_mutex_unlock(&s->resize_lock);
+    int rc = lb_server_pool_resize(s->pool, threads);
+    if (rc < 0)
+      LB_WARN("reset: cannot resize the pool to %d threads: %s", threads, strerror(-rc));
+    else
+      LB_DEBUG("reset: %d threads", threads);
+    pthread_mutex_lock(&s->resize_lock);
+  }
+  pthread_mutex_unlock(&s->resize_lock);
+  return NULL;
+}
+
+static void resizer_stop(struct lb_server *s) {
+  if (!s->has_resizer)
+    return;
+  pthread_mutex_lock(&s->resize_lock);
+  s->resize_stop = true;
+  pthread_cond_signal(&s->resize_cond);
+  pthread_mutex_unlock(&s->resize_lock);
+  pthread_join(s->resizer, NULL);
+  s->has_resizer = false;
+}
+
 static void on_tick(void *ctx, int64_t deadline_ns, int64_t now_ns) {
   struct lb_server *s = ctx;
   struct lb_server_pool_sample sample;
   (void)deadline_ns;
   lb_server_pool_sample(s->pool, now_ns, &sample);
   int threads = lb_server_model_tick(&s->model, &sample);
-  if (threads > 0) {
-    int rc = lb_server_pool_resize(s->pool, threads);
-    if (rc < 0)
-      LB_WARN("reset: cannot resize the pool to %d threads: %s", threads, strerror(-rc));
-    else
-      LB_DEBUG("reset: %d threads", threads);
+  if (threads > 0) { /* the latest reset wins */
+    pthread_mutex_lock(&s->resize_lock);
+    s->resize_to = threads;
+    pthread_cond_signal(&s->resize_cond);
+    pthread_mutex_unlock(&s->resize_lock);
   }
 }
 
@@ -559,6 +599,7 @@ static void on_grace(uv_timer_t *t) {
                            &s->stats.ticks_skipped);
   lb_server_timer_free(s->timer, drop_item);
   s->timer = NULL;
+  resizer_stop(s);
   lb_server_pool_free(s->pool);
   s->pool = NULL;
   on_ready(&s->ready_async);
@@ -647,10 +688,12 @@ int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, ch
     return -ENOMEM;
   s->cfg = *cfg;
   pthread_mutex_init(&s->ready_lock, NULL);
+  pthread_mutex_init(&s->resize_lock, NULL);
+  pthread_cond_init(&s->resize_cond, NULL);
   rc = uv_loop_init(&s->loop);
   if (rc < 0) {
     snprintf(err, errlen, "event loop: %s", uv_strerror(rc));
-    free(s);
+    lb_server_free(s);
     return rc;
   }
   s->loop_init = true;
@@ -705,6 +748,12 @@ int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, ch
     snprintf(err, errlen, "worker pool of %d threads: %s", pc.threads, strerror(-rc));
     goto fail;
   }
+  rc = -pthread_create(&s->resizer, NULL, resizer_main, s);
+  if (rc < 0) {
+    snprintf(err, errlen, "resize thread: %s", strerror(-rc));
+    goto fail;
+  }
+  s->has_resizer = true;
   struct lb_server_timer_config tc = {
       .tick_ns = cfg->sc->tick_ns,
       .start_ns = now,
@@ -768,6 +817,7 @@ void lb_server_free(struct lb_server *s) {
   /* Threads first: nothing calls back into the loop after this. */
   lb_server_timer_free(s->timer, drop_item);
   s->timer = NULL;
+  resizer_stop(s);
   lb_server_pool_free(s->pool);
   s->pool = NULL;
   struct req *r = s->ready_head;
@@ -790,5 +840,7 @@ void lb_server_free(struct lb_server *s) {
     lb_server_model_close(&s->model);
   lb_board_close(s->board);
   pthread_mutex_destroy(&s->ready_lock);
+  pthread_mutex_destroy(&s->resize_lock);
+  pthread_cond_destroy(&s->resize_cond);
   free(s);
 }
