@@ -97,4 +97,24 @@ timeout 60 tail --pid="$hpid" -f /dev/null || fail "lbharness did not exit after
 wait "$hpid" || rc=$?
 [[ $rc -ne 0 ]] || fail "an interrupted run exited 0"
 no_strays "after SIGINT"
+
+# 4. The harness killed outright (SIGKILL, no chance to clean up): the
+# kernel takes the fleet down with it (PR_SET_PDEATHSIG).
+sed -e 's/name: long/name: killed/' "$OUT/long.yaml" > "$OUT/killed.yaml"
+"$H" run "$OUT/killed.yaml" --out "$OUT/out" --quiet > "$OUT/killed.txt" 2>&1 &
+hpid=$!
+for _ in $(seq 1 200); do
+  compgen -G "$OUT/out/killed/real/run-0/client-*.csv" > /dev/null && break
+  kill -0 "$hpid" 2>/dev/null || break
+  sleep 0.05
+done
+pgrep -f -- "$OUT/out/killed" > /dev/null || fail "no fleet process found before SIGKILL"
+kill -KILL "$hpid"
+wait "$hpid" || true
+# The kernel kills the orphans asynchronously: wait (bounded) for them to go.
+for _ in $(seq 1 100); do
+  pgrep -f -- "$OUT" > /dev/null || break
+  sleep 0.05
+done
+no_strays "after SIGKILL of lbharness"
 echo "PASS"
