@@ -74,6 +74,7 @@ struct driver {
   uv_poll_t tpoll;
   int tfd;
   int64_t armed_ns;
+  bool dispatching; /* in timer_cb: it arms once at its end */
   uv_signal_t sigterm, sigint;
   struct lb_timer_heap heap;
   struct lb_creq_table table;
@@ -130,7 +131,7 @@ static void schedule(struct driver *d, int64_t deadline, int kind, uint32_t slot
     LB_ERROR("out of memory for timers");
     return;
   }
-  if (deadline < d->armed_ns)
+  if (deadline < d->armed_ns && !d->dispatching)
     arm(d);
 }
 
@@ -549,10 +550,12 @@ static void timer_cb(uv_poll_t *h, int status, int events) {
     LB_DEBUG("timerfd read: %s", strerror(errno));
   d->armed_ns = INT64_MAX; /* the kernel disarmed it */
   struct lb_timer_entry e;
+  d->dispatching = true;
   while (!d->stopped && lb_timer_heap_pop_due(&d->heap, lb_client_now_ns(), &e)) {
     lb_samples_add(&d->timer_late, lb_client_now_ns() - e.deadline_ns);
     dispatch(d, &e);
   }
+  d->dispatching = false;
   if (!d->stopped)
     arm(d);
 }
