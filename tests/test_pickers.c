@@ -19,6 +19,32 @@
 #include "pickers/picker_impl.h"
 #include "rng.h"
 
+/* Counting allocations: the model must not allocate per pick. The test
+ * binary interposes malloc/calloc/realloc over glibc's (not under ASan or
+ * TSan, which interpose them themselves; the check is skipped there). */
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && defined(__GLIBC__)
+#define COUNT_ALLOCATIONS 1
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t n);
+static long allocations;
+void *malloc(size_t n)
+{
+  allocations++;
+  return __libc_malloc(n);
+}
+void *calloc(size_t n, size_t size)
+{
+  allocations++;
+  return __libc_calloc(n, size);
+}
+void *realloc(void *p, size_t n)
+{
+  allocations++;
+  return __libc_realloc(p, n);
+}
+#endif
+
 #define DRAWS 10000
 #define TOL 0.02
 #define MAXCH 8
@@ -36,8 +62,10 @@ static int fake_send(void *driver, struct lb_channel *ch, struct lb_probe *watch
   struct fake_driver *d = driver;
   d->sent++;
   d->sent_on[ch->index]++;
-  if (watch)
+  if (watch) {
+    assert_true(d->watched < 64);
     d->watches[d->watched++] = watch;
+  }
   lb_channel_on_sent(ch); /* a driver counts a probe as in flight at once */
   return 0;
 }
@@ -786,6 +814,58 @@ static void test_prequal(void **state)
   fixture_close(&f);
 }
 
+/* Every picker of the catalog, on a 12-channel client with a repeated
+ * server and reports on every channel: no allocation once built. */
+static void test_no_allocation_per_pick(void **state)
+{
+  (void)state;
+#ifndef COUNT_ALLOCATIONS
+  skip();
+#else
+  static const char *const exprs[] = {
+      "first", "random", "round_robin", "least(client.latency.mean)", "least(server.rif)",
+      "least(client.rif, choices=2)", "weighted(server.expected_latency)",
+      "weighted(server.capacity(mean, mean))", "weighted(oracle.pid, allow_negative=true)",
+      "client_pid", "hcl", "hcl(rank=client.latency.mean, health=client.rif)",
+      "probing(hcl)", "probing(weighted(server.utilization.mean))",
+      "subset(fastest_probe, size=3)", "fastest_probe", "prequal", "orca_wrr", "least_request",
+      "peak_ewma"};
+  const int servers[MAXCH] = {1, 2, 3, 3, 5, 6, 7, 8};
+  struct fixture f;
+  fixture_init(&f, MAXCH, servers);
+  for (int i = 0; i < MAXCH; i++) {
+    set_report(&f.ch[i], i + 1, 10 * i, i + 2);
+    f.ch[i].oracle = &f.ch[i].report;
+  }
+  for (size_t e = 0; e < sizeof(exprs) / sizeof(exprs[0]); e++) {
+    struct lb_picker *p = make(exprs[e], MAXCH);
+    long before = 0;
+    for (int i = 0; i < 300; i++) {
+      if (i == 100)
+        before = allocations; /* after a warm-up */
+      f.env.now_ticks = i;
+      memset(&f.drv, 0, sizeof(f.drv));
+      struct lb_pick pick;
+      memset(&pick, 0, sizeof(pick));
+      struct lb_channel *out = NULL;
+      int rc = lb_picker_pick(p, &f.env, f.list, f.n, &pick, &out);
+      while (rc == LB_PICK_WAIT) {
+        pick.probes[pick.nprobes - 1].done = true;
+        rc = lb_picker_resume(p, &f.env, &pick, &out);
+      }
+      assert_int_equal(rc, LB_PICK_DONE);
+      lb_channel_on_completed(out, i % 7 + 1, &out->report);
+      for (int c = 0; c < MAXCH; c++)
+        f.ch[c].requests_in_flight = (i + c) % 3;
+    }
+    if (allocations != before)
+      fail_msg("%s allocated %ld times in 200 picks", exprs[e], allocations - before);
+    lb_picker_free(p);
+  }
+  fixture_close(&f);
+#endif
+}
+
 static void test_bad_input(void **state)
 {
   (void)state;
@@ -828,6 +908,7 @@ int main(void)
       cmocka_unit_test(test_peak_ewma),
       cmocka_unit_test(test_orca_wrr),
       cmocka_unit_test(test_prequal),
+      cmocka_unit_test(test_no_allocation_per_pick),
       cmocka_unit_test(test_bad_input),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
