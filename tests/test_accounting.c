@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "accounting.h"
+#include "alloc_count.h"
 
 /* The seed's interpolate() asserts, on d = {1: 1.0, 2: 2.0, 4: 4.0, 8: 8.0}. */
 static void test_interpolate_seed_asserts(void **state)
@@ -157,6 +158,27 @@ static void test_reset_and_growth(void **state)
   lb_accounting_close(NULL);
 }
 
+/* No allocation per tick while the rif table is big enough. */
+static void test_no_allocation_per_tick(void **state)
+{
+  (void)state;
+#ifndef ALLOC_COUNTING
+  skip();
+#else
+  struct lb_accounting a;
+  assert_int_equal(lb_accounting_init(&a, 100, 0.2), 0);
+  double fleet = 40;
+  long before = allocations;
+  for (int i = 0; i < 1000; i++) {
+    lb_accounting_on_enqueue(&a);
+    struct lb_tick_observation o = obs(i % 100, i % 50, i % 7, i % 3 ? i % 11 : -1);
+    assert_int_equal(lb_accounting_tick(&a, &o, i % 2 ? &fleet : NULL), 0);
+  }
+  assert_int_equal(allocations, before);
+  lb_accounting_close(&a);
+#endif
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -164,6 +186,7 @@ int main(void)
       cmocka_unit_test(test_windows_and_report),
       cmocka_unit_test(test_pid_weight),
       cmocka_unit_test(test_reset_and_growth),
+      cmocka_unit_test(test_no_allocation_per_tick),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,36 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_count.h"
 #include "expr.h"
 #include "picker.h"
 #include "pickers/picker_impl.h"
 #include "rng.h"
-
-/* Counting allocations: the model must not allocate per pick. The test
- * binary interposes malloc/calloc/realloc over glibc's (not under ASan or
- * TSan, which interpose them themselves; the check is skipped there). */
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && defined(__GLIBC__)
-#define COUNT_ALLOCATIONS 1
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t n);
-static long allocations;
-void *malloc(size_t n)
-{
-  allocations++;
-  return __libc_malloc(n);
-}
-void *calloc(size_t n, size_t size)
-{
-  allocations++;
-  return __libc_calloc(n, size);
-}
-void *realloc(void *p, size_t n)
-{
-  allocations++;
-  return __libc_realloc(p, n);
-}
-#endif
 
 #define DRAWS 10000
 #define TOL 0.02
@@ -819,7 +794,7 @@ static void test_prequal(void **state)
 static void test_no_allocation_per_pick(void **state)
 {
   (void)state;
-#ifndef COUNT_ALLOCATIONS
+#ifndef ALLOC_COUNTING
   skip();
 #else
   static const char *const exprs[] = {
