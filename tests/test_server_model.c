@@ -1,0 +1,134 @@
+/* lbserver's model: parameters from the fleet draws (or the command line),
+ * processing draws with the cold-channel penalty, probes, resets, and the
+ * tick's observation from a pool sample. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "fleet.h"
+#include "server_model.h"
+
+#define TICK 1000000LL
+
+static void scenario(struct lb_scenario *sc) {
+  lb_scenario_defaults(sc);
+  sc->tick_ns = TICK;
+  sc->servers = 3;
+  sc->server_reset_probability = 0;
+  sc->cold_channel_penalty = 10;
+  sc->probe_processing_time = 2;
+  sc->seed = 11;
+}
+
+static void test_params_from_fleet_draws(void **state) {
+  (void)state;
+  struct lb_scenario sc;
+  struct lb_server_model m;
+  struct lb_server_overrides none = {.threads = 0, .processing_time = -1, .rtt = -1};
+  scenario(&sc);
+  assert_int_equal(lb_server_model_init(&m, &sc, 2, 1, &none, NULL), 0);
+  /* The same stream lbsim uses for server 2 of run 1. */
+  struct lb_rng *rng = NULL;
+  struct lb_server_params p;
+  assert_int_equal(
+      lb_rng_new(lb_seed_derive(lb_fleet_run_seed(&sc, 1), LB_STREAM_SERVER, 2), &rng), 0);
+  lb_fleet_draw_server(&sc, rng, &p);
+  lb_rng_free(rng);
+  assert_int_equal(m.threads, p.threads);
+  assert_true(m.mean_processing_time == p.mean_processing_time);
+  assert_true(m.mean_rtt == p.mean_rtt);
+  lb_server_model_close(&m);
+
+  struct lb_server_overrides ov = {.threads = 7, .processing_time = 3.5, .rtt = 1};
+  assert_int_equal(lb_server_model_init(&m, &sc, 2, 1, &ov, NULL), 0);
+  assert_int_equal(lb_server_model_threads(&m), 7);
+  assert_true(m.mean_processing_time == 3.5);
+  lb_server_model_close(&m);
+}
+
+static void test_cold_channels_and_probes(void **state) {
+  (void)state;
+  struct lb_scenario sc;
+  struct lb_server_model m;
+  /* randGamma(0.5) is always 1 (shape <= 0: min, rng.h): one tick, plus
+   * the penalty when cold. */
+  struct lb_server_overrides ov = {.threads = 4, .processing_time = 0.5, .rtt = -1};
+  scenario(&sc);
+  assert_int_equal(lb_server_model_init(&m, &sc, 0, 0, &ov, NULL), 0);
+  assert_int_equal(lb_server_model_work_ns(&m, false, 5), 11 * TICK);
+  assert_int_equal(lb_server_model_work_ns(&m, false, 5), 1 * TICK);
+  assert_int_equal(lb_server_model_work_ns(&m, false, 6), 11 * TICK);
+  /* Probes take exactly probe_processing_time, and warm their channel
+   * like the seed (the warm check comes before the probe override). */
+  assert_int_equal(lb_server_model_work_ns(&m, true, 7), 2 * TICK);
+  assert_int_equal(lb_server_model_work_ns(&m, false, 7), 1 * TICK);
+  /* Many channels: the warm set grows and remembers all of them. */
+  for (uint32_t c = 100; c < 1100; c++)
+    assert_int_equal(lb_server_model_work_ns(&m, false, c), 11 * TICK);
+  for (uint32_t c = 100; c < 1100; c++)
+    assert_int_equal(lb_server_model_work_ns(&m, false, c), 1 * TICK);
+  lb_server_model_close(&m);
+
+  /* No processing at all (benchmarks): no penalty either. */
+  ov.processing_time = 0;
+  assert_int_equal(lb_server_model_init(&m, &sc, 0, 0, &ov, NULL), 0);
+  assert_int_equal(lb_server_model_work_ns(&m, false, 5), 0);
+  assert_int_equal(lb_server_model_work_ns(&m, true, 5), 2 * TICK);
+  lb_server_model_close(&m);
+}
+
+static void test_tick_and_reset(void **state) {
+  (void)state;
+  struct lb_scenario sc;
+  struct lb_server_model m;
+  struct lb_server_overrides ov = {.threads = 4, .processing_time = 0.5, .rtt = -1};
+  struct lb_server_report r;
+  scenario(&sc);
+  assert_int_equal(lb_server_model_init(&m, &sc, 1, 0, &ov, NULL), 0);
+  lb_server_model_on_arrival(&m);
+  lb_server_model_on_arrival(&m);
+  lb_server_model_on_reject(&m);
+  /* Half the thread-time busy over one tick, 3 in flight, 1 queued, two
+   * done with 3 ticks of latency between them. */
+  struct lb_server_pool_sample s = {.interval_ns = TICK, .busy_ns = 2 * TICK, .threads = 4,
+                                    .queued = 1, .processing = 2, .completed = 2,
+                                    .latency_sum_ns = 6 * TICK};
+  assert_int_equal(lb_server_model_tick(&m, &s), 0);
+  lb_server_model_report(&m, &r);
+  assert_true(r.utilization.valid && fabs(r.utilization.latest - 50) < 1e-9);
+  assert_true(r.requests_in_flight.latest == 3);
+  assert_true(r.queued_requests.latest == 1);
+  assert_true(r.queries_per_tick.latest == 2);
+  assert_true(r.latency.valid && fabs(r.latency.latest - 3) < 1e-9);
+  assert_int_equal(r.server, 1);
+  assert_int_equal(r.threads, 4);
+  /* ORCA rates per second: 2 queries and 1 error in a 1 ms tick. */
+  assert_true(fabs(r.orca_qps - 2000) < 1e-6);
+  assert_true(fabs(r.orca_eps - 1000) < 1e-6);
+  assert_true(r.pid_weight == 0); /* no board: no fleet mean */
+
+  /* A reset every tick: new parameters (overrides stay), warm channels
+   * forgotten, the accounting emptied. */
+  assert_int_equal(lb_server_model_work_ns(&m, false, 3), 11 * TICK);
+  sc.server_reset_probability = 1;
+  assert_int_equal(lb_server_model_tick(&m, &s), 4);
+  lb_server_model_report(&m, &r);
+  assert_false(r.utilization.valid);
+  assert_int_equal(r.threads, 4);
+  assert_int_equal(lb_server_model_work_ns(&m, false, 3), 11 * TICK);
+  assert_int_equal(m.resets, 1);
+  lb_server_model_close(&m);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_params_from_fleet_draws),
+      cmocka_unit_test(test_cold_channels_and_probes),
+      cmocka_unit_test(test_tick_and_reset),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
