@@ -508,20 +508,32 @@ static int compare_one(struct lb_harness_compare *cmp, const char *path,
 
 int lb_harness_compare_main(struct lb_harness_compare *cmp, char *const *scenarios, int nscenarios,
                             FILE *out, char *err, size_t errlen) {
-  int rc = 0;
+  int rc = 0, failed = 0;
   cmp->items = calloc((size_t)nscenarios, sizeof(*cmp->items));
   if (!cmp->items) return -ENOMEM;
   for (int i = 0; i < nscenarios; i++) {
-    rc = compare_one(cmp, scenarios[i], &cmp->items[i], err, errlen);
-    cmp->n = i + 1;
+    struct lb_harness_scenario_cmp *c = &cmp->items[cmp->n];
+    rc = compare_one(cmp, scenarios[i], c, err, errlen);
     if (rc < 0) {
-      cmp->n = i; /* a half-loaded scenario is not reported */
-      lb_harness_side_close(&cmp->items[i].sim);
-      lb_harness_side_close(&cmp->items[i].real);
-      return rc;
+      /* A scenario that failed is left out; the others still count. */
+      lb_harness_side_close(&c->sim);
+      lb_harness_side_close(&c->real);
+      memset(c, 0, sizeof(*c));
+      if (lb_harness_stop_signal) return rc;
+      if (strstr(err, scenarios[i]))
+        fprintf(stderr, "lbharness: %s (scenario left out)\n", err);
+      else
+        fprintf(stderr, "lbharness: %s: %s (scenario left out)\n", scenarios[i], err);
+      failed++;
+      continue;
     }
-    print_scenario(out, cmp, &cmp->items[i]);
+    cmp->n++;
+    print_scenario(out, cmp, c);
     fflush(out);
+  }
+  if (cmp->n == 0) {
+    snprintf(err, errlen, "no scenario could be compared");
+    return -ECHILD;
   }
   double *sm = malloc(((size_t)cmp->n + 1) * sizeof(double));
   double *rm = malloc(((size_t)cmp->n + 1) * sizeof(double));
@@ -539,6 +551,10 @@ int lb_harness_compare_main(struct lb_harness_compare *cmp, char *const *scenari
   if ((rc = lb_harness_report_write(cmp, cmp->opts.out_dir, err, errlen)) < 0) return rc;
   print_verdicts(out, cmp);
   fprintf(out, "\nreport: %s/report.html\n", cmp->opts.out_dir);
+  if (failed) {
+    snprintf(err, errlen, "%d of %d scenarios failed and are left out", failed, nscenarios);
+    return -ECHILD;
+  }
   return 0;
 }
 

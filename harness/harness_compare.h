@@ -79,7 +79,9 @@ struct lb_harness_compare {
 /* Statistics of one scenario once both sides are loaded. */
 void lb_harness_compare_decide(const struct lb_harness_tolerance *tol,
                                struct lb_harness_scenario_cmp *c);
-/* Runs everything; prints the tables to out. Returns 0 or -errno. */
+/* Runs everything; prints the tables to out. A scenario that fails (a
+ * daemon crashed, a bad file) is reported on stderr and left out; the
+ * others are still compared and reported, and it returns -ECHILD. */
 int lb_harness_compare_main(struct lb_harness_compare *cmp, char *const *scenarios, int nscenarios,
                             FILE *out, char *err, size_t errlen);
 void lb_harness_compare_close(struct lb_harness_compare *cmp);

@@ -59,7 +59,16 @@ int lb_harness_scenario_load(const char *path, int runs, bool every_request,
   }
   if (every_request && (rc = lb_scenario_set(sc, "data_frequency", "1", err, errlen)) < 0)
     return rc;
-  return lb_scenario_finish(sc, err, errlen);
+  if ((rc = lb_scenario_finish(sc, err, errlen)) < 0) return rc;
+  /* A bad picker fails here, before any process starts. */
+  struct lb_picker_spec *spec = NULL;
+  char perr[512];
+  if (lb_picker_spec_parse(sc->picker, &spec, perr, sizeof(perr)) < 0) {
+    snprintf(err, errlen, "%s: field 'picker': %s", path, perr);
+    return -EINVAL;
+  }
+  lb_picker_spec_free(spec);
+  return 0;
 }
 
 static bool executable(const char *path) {
