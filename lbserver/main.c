@@ -82,8 +82,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (o.index >= sc.servers) {
-    fprintf(stderr, "lbserver: --index %d: expected 0..%d (the scenario has %d servers)\n",
-            o.index, sc.servers - 1, sc.servers);
+    fprintf(stderr, "lbserver: --index %d: expected 0..%d (the scenario has %d servers)\n", o.index,
+            sc.servers - 1, sc.servers);
     return 2;
   }
   struct lb_server_config cfg = {
@@ -115,8 +115,8 @@ int main(int argc, char **argv) {
     lb_server_free(srv);
     return 1;
   }
-  LB_INFO("server %d of '%s' run %d: tcp=%d udp=%d threads=%d tick=%lldns", o.index, sc.name,
-          o.run, tcp, udp, lb_server_threads(srv), (long long)sc.tick_ns);
+  LB_INFO("server %d of '%s' run %d: tcp=%d udp=%d threads=%d tick=%lldns", o.index, sc.name, o.run,
+          tcp, udp, lb_server_threads(srv), (long long)sc.tick_ns);
   lb_server_run(srv);
 
   struct lb_server_stats st;

@@ -172,9 +172,8 @@ int lb_server_model_tick(struct lb_server_model *m, const struct lb_server_pool_
   }
   pthread_mutex_unlock(&m->lock);
 
-  if (m->board &&
-      lb_board_write(m->board, m->index, &snap, snap.utilization.valid ? snap.utilization.mean : NAN) <
-          0)
+  if (m->board && lb_board_write(m->board, m->index, &snap,
+                                 snap.utilization.valid ? snap.utilization.mean : NAN) < 0)
     m->board_errors++;
   return resize;
 }

@@ -83,7 +83,7 @@ struct lb_server {
   struct lb_server_stats stats; /* loop-thread counters */
 };
 
-#define REQ_OF(j) ((struct req *)((char *)(j) - offsetof(struct req, job)))
+#define REQ_OF(j) ((struct req *)((char *)(j)-offsetof(struct req, job)))
 
 static void finish(struct lb_server *s, bool force);
 
@@ -273,8 +273,7 @@ static void on_job_done(void *ctx, struct lb_server_job *job) {
   r->status = LB__STATUS__STATUS_OK;
   r->processed = true;
   r->done_ns = job->end_ns;
-  if (r->delay_ns > 0 &&
-      lb_server_timer_add(s->timer, r->done_ns + (int64_t)r->delay_ns, r) == 0)
+  if (r->delay_ns > 0 && lb_server_timer_add(s->timer, r->done_ns + (int64_t)r->delay_ns, r) == 0)
     return;
   ready_push(s, r);
 }
@@ -445,8 +444,8 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
   }
   if (nread == 0 || c->closing)
     return;
-  int rc = lb_frame_reader_feed(&c->reader, (const uint8_t *)buf->base, (size_t)nread, err,
-                                sizeof(err));
+  int rc =
+      lb_frame_reader_feed(&c->reader, (const uint8_t *)buf->base, (size_t)nread, err, sizeof(err));
   if (rc < 0) {
     bad_frame(c, err[0] ? err : strerror(-rc));
     return;
@@ -667,8 +666,7 @@ static int bind_all(struct lb_server *s, char *err, size_t errlen) {
   if (rc == 0)
     rc = uv_udp_recv_start(&s->udp, on_alloc, on_udp_recv);
   if (rc < 0) {
-    snprintf(err, errlen, "cannot bind UDP %s port %d: %s", host, s->cfg.udp_port,
-             uv_strerror(rc));
+    snprintf(err, errlen, "cannot bind UDP %s port %d: %s", host, s->cfg.udp_port, uv_strerror(rc));
     return rc;
   }
   len = sizeof(bound);

@@ -27,7 +27,7 @@ struct lb_server_config {
   double max_runtime_s; /* then drain; 0 = no bound */
   enum lb_work work;
   struct lb_server_overrides overrides;
-  const char *board; /* NULL: no oracle board */
+  const char *board;   /* NULL: no oracle board */
   bool handle_signals; /* SIGTERM/SIGINT drain the server */
 };
 

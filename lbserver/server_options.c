@@ -8,9 +8,26 @@
 #include <string.h>
 
 enum {
-  OPT_SCENARIO = 256, OPT_INDEX, OPT_RUN, OPT_LISTEN, OPT_PORT, OPT_UDP_PORT, OPT_NO_UDP,
-  OPT_PORT_FILE, OPT_BOARD, OPT_THREADS, OPT_PROCESSING, OPT_RTT, OPT_WORK, OPT_MAX_QUEUE,
-  OPT_MAX_CONN, OPT_MAX_FRAME, OPT_MAX_RUNTIME, OPT_STATS, OPT_LOG_LEVEL, OPT_HELP
+  OPT_SCENARIO = 256,
+  OPT_INDEX,
+  OPT_RUN,
+  OPT_LISTEN,
+  OPT_PORT,
+  OPT_UDP_PORT,
+  OPT_NO_UDP,
+  OPT_PORT_FILE,
+  OPT_BOARD,
+  OPT_THREADS,
+  OPT_PROCESSING,
+  OPT_RTT,
+  OPT_WORK,
+  OPT_MAX_QUEUE,
+  OPT_MAX_CONN,
+  OPT_MAX_FRAME,
+  OPT_MAX_RUNTIME,
+  OPT_STATS,
+  OPT_LOG_LEVEL,
+  OPT_HELP
 };
 
 static const struct option long_opts[] = {
@@ -114,7 +131,9 @@ int lb_server_options_parse(int argc, char **argv, struct lb_server_options *o, 
       break;
     const char *name = optind > 1 && optind <= argc ? argv[optind - 1] : "?";
     switch (c) {
-    case OPT_SCENARIO: o->scenario = optarg; break;
+    case OPT_SCENARIO:
+      o->scenario = optarg;
+      break;
     case OPT_INDEX:
       rc = parse_long("index", optarg, 0, 1 << 20, &v, err, errlen);
       o->index = (int)v;
@@ -123,7 +142,9 @@ int lb_server_options_parse(int argc, char **argv, struct lb_server_options *o, 
       rc = parse_long("run", optarg, 0, 1 << 30, &v, err, errlen);
       o->run = (int)v;
       break;
-    case OPT_LISTEN: o->listen = optarg; break;
+    case OPT_LISTEN:
+      o->listen = optarg;
+      break;
     case OPT_PORT:
       rc = parse_long("port", optarg, 0, 65535, &v, err, errlen);
       o->port = (int)v;
@@ -132,9 +153,15 @@ int lb_server_options_parse(int argc, char **argv, struct lb_server_options *o, 
       rc = parse_long("udp-port", optarg, 0, 65535, &v, err, errlen);
       o->udp_port = (int)v;
       break;
-    case OPT_NO_UDP: o->no_udp = true; break;
-    case OPT_PORT_FILE: o->port_file = optarg; break;
-    case OPT_BOARD: o->board = optarg; break;
+    case OPT_NO_UDP:
+      o->no_udp = true;
+      break;
+    case OPT_PORT_FILE:
+      o->port_file = optarg;
+      break;
+    case OPT_BOARD:
+      o->board = optarg;
+      break;
     case OPT_THREADS:
       rc = parse_long("threads", optarg, 1, 100000, &v, err, errlen);
       o->threads = (int)v;
@@ -142,7 +169,9 @@ int lb_server_options_parse(int argc, char **argv, struct lb_server_options *o, 
     case OPT_PROCESSING:
       rc = parse_double("processing-time", optarg, 0, &o->processing_time, err, errlen);
       break;
-    case OPT_RTT: rc = parse_double("rtt", optarg, 0, &o->rtt, err, errlen); break;
+    case OPT_RTT:
+      rc = parse_double("rtt", optarg, 0, &o->rtt, err, errlen);
+      break;
     case OPT_WORK:
       if (strcmp(optarg, "sleep") == 0)
         o->work = LB_WORK_SLEEP;
@@ -167,7 +196,9 @@ int lb_server_options_parse(int argc, char **argv, struct lb_server_options *o, 
     case OPT_MAX_RUNTIME:
       rc = parse_double("max-runtime", optarg, 0, &o->max_runtime_s, err, errlen);
       break;
-    case OPT_STATS: o->stats = optarg; break;
+    case OPT_STATS:
+      o->stats = optarg;
+      break;
     case OPT_LOG_LEVEL: {
       static const char *const levels[] = {"error", "warn", "info", "debug"};
       o->log_level = -1;
@@ -175,13 +206,13 @@ int lb_server_options_parse(int argc, char **argv, struct lb_server_options *o, 
         if (strcmp(optarg, levels[i]) == 0)
           o->log_level = i;
       if (o->log_level < 0) {
-        snprintf(err, errlen, "--log-level: expected error, warn, info or debug, got '%s'",
-                 optarg);
+        snprintf(err, errlen, "--log-level: expected error, warn, info or debug, got '%s'", optarg);
         rc = -EINVAL;
       }
       break;
     }
-    case OPT_HELP: return 1;
+    case OPT_HELP:
+      return 1;
     case ':':
       snprintf(err, errlen, "%s: expected a value", name);
       return -EINVAL;

@@ -53,12 +53,12 @@ struct lb_server_pool_config {
 
 /* What happened since the previous sample (a tick's observation). */
 struct lb_server_pool_sample {
-  int64_t interval_ns; /* since the previous sample */
-  int64_t busy_ns;     /* worker time spent processing in the interval */
-  int threads;         /* current thread count */
-  int queued;          /* at the sample */
-  int processing;      /* at the sample */
-  int completed;       /* jobs whose processing ended in the interval */
+  int64_t interval_ns;    /* since the previous sample */
+  int64_t busy_ns;        /* worker time spent processing in the interval */
+  int threads;            /* current thread count */
+  int queued;             /* at the sample */
+  int processing;         /* at the sample */
+  int completed;          /* jobs whose processing ended in the interval */
   int64_t latency_sum_ns; /* of those: end - arrival */
 };
 
@@ -85,8 +85,7 @@ void lb_server_pool_counts(struct lb_server_pool *p, struct lb_server_pool_count
 int lb_server_pool_pending(struct lb_server_pool *p);
 /* Copies up to cap queued jobs, front first, into out; returns how many are
  * queued (for tests and debugging). */
-size_t lb_server_pool_queued_jobs(struct lb_server_pool *p, struct lb_server_job **out,
-                                  size_t cap);
+size_t lb_server_pool_queued_jobs(struct lb_server_pool *p, struct lb_server_job **out, size_t cap);
 int lb_server_pool_threads(struct lb_server_pool *p);
 
 /* CLOCK_MONOTONIC in nanoseconds. */

@@ -34,8 +34,8 @@ static void test_params_from_fleet_draws(void **state) {
   /* The same stream lbsim uses for server 2 of run 1. */
   struct lb_rng *rng = NULL;
   struct lb_server_params p;
-  assert_int_equal(
-      lb_rng_new(lb_seed_derive(lb_fleet_run_seed(&sc, 1), LB_STREAM_SERVER, 2), &rng), 0);
+  assert_int_equal(lb_rng_new(lb_seed_derive(lb_fleet_run_seed(&sc, 1), LB_STREAM_SERVER, 2), &rng),
+                   0);
   lb_fleet_draw_server(&sc, rng, &p);
   lb_rng_free(rng);
   assert_int_equal(m.threads, p.threads);
@@ -94,8 +94,12 @@ static void test_tick_and_reset(void **state) {
   lb_server_model_on_reject(&m);
   /* Half the thread-time busy over one tick, 3 in flight, 1 queued, two
    * done with 3 ticks of latency between them. */
-  struct lb_server_pool_sample s = {.interval_ns = TICK, .busy_ns = 2 * TICK, .threads = 4,
-                                    .queued = 1, .processing = 2, .completed = 2,
+  struct lb_server_pool_sample s = {.interval_ns = TICK,
+                                    .busy_ns = 2 * TICK,
+                                    .threads = 4,
+                                    .queued = 1,
+                                    .processing = 2,
+                                    .completed = 2,
                                     .latency_sum_ns = 6 * TICK};
   assert_int_equal(lb_server_model_tick(&m, &s), 0);
   lb_server_model_report(&m, &r);

@@ -33,7 +33,7 @@ struct fixture {
   int order[4096];
 };
 
-#define TJOB(j) ((struct tjob *)((char *)(j) - offsetof(struct tjob, job)))
+#define TJOB(j) ((struct tjob *)((char *)(j)-offsetof(struct tjob, job)))
 
 static int64_t work_cb(void *ctx, struct lb_server_job *job) {
   struct fixture *f = ctx;
@@ -323,12 +323,9 @@ static void test_resize_storm(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_fifo_order),
-      cmocka_unit_test(test_bounded_queue),
-      cmocka_unit_test(test_demotion_on_shrink),
-      cmocka_unit_test(test_demotion_on_shrink_spin),
-      cmocka_unit_test(test_shrink_idle_first),
-      cmocka_unit_test(test_sample),
+      cmocka_unit_test(test_fifo_order),         cmocka_unit_test(test_bounded_queue),
+      cmocka_unit_test(test_demotion_on_shrink), cmocka_unit_test(test_demotion_on_shrink_spin),
+      cmocka_unit_test(test_shrink_idle_first),  cmocka_unit_test(test_sample),
       cmocka_unit_test(test_resize_storm),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
