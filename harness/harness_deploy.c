@@ -965,12 +965,39 @@ static int cmd_k8s(const struct cli *c, const struct lb_scenario *sc) {
   return 0;
 }
 
+/* How many hosts of kind 's' or 'c' fleet has (its namespaces). */
+static int fleet_hosts(const char *fleet, char kind) {
+  int n = 0;
+  char name[64], path[128];
+  for (;;) {
+    if (lb_deploy_netns_name(fleet, kind, n, name, sizeof(name)) != 0)
+      return n;
+    snprintf(path, sizeof(path), "/run/netns/%s", name);
+    if (access(path, F_OK) != 0)
+      return n;
+    n++;
+  }
+}
+
 static int cmd_netem(const struct cli *c, const struct lb_scenario *sc, bool apply) {
   struct lb_netem_options o;
   lb_netem_options_defaults(&o);
   o.fleet = c->fleet;
   o.run = c->run;
   o.client_procs = c->client_procs;
+  if (apply) {
+    /* The fleet that is up decides; it must match the scenario. */
+    int servers = fleet_hosts(c->fleet, 's'), procs = fleet_hosts(c->fleet, 'c');
+    if (o.client_procs == 0)
+      o.client_procs = procs;
+    if (servers != sc->servers || procs != lb_deploy_client_procs(sc, o.client_procs)) {
+      fprintf(stderr, "deploy: fleet %s has %d servers and %d client processes up; the plan "
+              "wants %d and %d (deploy/netns.sh up %s %d %d)\n", c->fleet, servers, procs,
+              sc->servers, lb_deploy_client_procs(sc, o.client_procs), c->fleet, sc->servers,
+              lb_deploy_client_procs(sc, o.client_procs));
+      return 1;
+    }
+  }
   o.delay = !c->no_delay;
   o.dist = c->dist;
   o.rate = c->rate;
