@@ -266,11 +266,19 @@ static int parse_value(struct parser *p, const struct lb_arg_def *d, struct lb_a
     return parse_cost(p, &v->cost);
   case LB_ARG_INT:
   case LB_ARG_NUM:
+    n = ident_len(p);
+    if (d->none_default && n &&
+        (word_is(p->src + p->pos, n, "None") || word_is(p->src + p->pos, n, "none"))) {
+      v->none = true; /* the seed's explicit None */
+      p->pos += n;
+      return 0;
+    }
     return parse_number(p, d, &v->num);
   case LB_ARG_BOOL:
     n = ident_len(p);
-    if (n && (word_is(p->src + p->pos, n, "true") || word_is(p->src + p->pos, n, "false"))) {
-      v->num = word_is(p->src + p->pos, n, "true");
+    if (n && (word_is(p->src + p->pos, n, "true") || word_is(p->src + p->pos, n, "false") ||
+              word_is(p->src + p->pos, n, "True") || word_is(p->src + p->pos, n, "False"))) {
+      v->num = word_is(p->src + p->pos, n, "true") || word_is(p->src + p->pos, n, "True");
       p->pos += n;
       return 0;
     }

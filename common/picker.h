@@ -49,10 +49,15 @@ struct lb_pick_env {
   struct lb_rng *rng;
   void *driver;
   /* Send a probe on ch now. watch is NULL (fire and forget, WithProbes) or a
-   * slot in the pick that the driver fills when the probe completes. */
+   * slot in the pick that the driver fills when the probe completes. As the
+   * seed's Channel.send, the probe counts in ch->requests_in_flight
+   * (lb_channel_on_sent) by the time this returns: the picker that runs
+   * next (probing(least(client.rif))) sees it. */
   int (*send_probe)(void *driver, struct lb_channel *ch, struct lb_probe *watch);
   /* The pick no longer watches this slot (it finished or was abandoned):
-   * the probe still runs and is accounted, its result is not reported. */
+   * the probe still runs and is accounted, its result is not reported.
+   * Called once for each watched probe not yet done when the pick finishes
+   * (LB_PICK_DONE) or is abandoned; done probes are not unwatched. */
   void (*unwatch_probe)(void *driver, struct lb_probe *watch);
   /* The driver's clock in ticks (fractional in real runs), for pickers that
    * age or decay what they saw (peak_ewma, prequal, orca_wrr). Left 0, time

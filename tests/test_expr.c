@@ -60,6 +60,9 @@ static void test_seed_spellings(void **state)
   check_canonical("weighted(oracle.pid, allow_negative=true)",
                   "weighted(oracle.pid, allow_negative=true)");
   check_canonical("weighted(oracle.pid, allow_negative=false)", "weighted(oracle.pid)");
+  check_canonical("weighted(oracle.pid, allow_negative=True)",
+                  "weighted(oracle.pid, allow_negative=true)");
+  check_canonical("least(client.rif, choices=None)", "least(client.rif)");
   check_canonical("client_pid", "client_pid");
   check_canonical("probing(least(server.rif), probes=2)", "probing(least(server.rif))");
   check_canonical("probing(least(server.rif), 3.5)", "probing(least(server.rif), probes=3.5)");
