@@ -39,16 +39,20 @@ void lb_harness_side_close(struct lb_harness_side *s) {
 static int side_grow(struct lb_harness_side *s) {
   size_t n = (size_t)s->nruns + 1;
   void *a = realloc(s->runs, n * sizeof(*s->runs));
-  if (a) s->runs = a;
+  if (a)
+    s->runs = a;
   long **counts[] = {&s->requests, &s->completed, &s->failed, &s->timed_out};
   for (int k = 0; k < 4; k++) {
     long *c = realloc(*counts[k], n * sizeof(long));
-    if (!c) return -ENOMEM;
+    if (!c)
+      return -ENOMEM;
     *counts[k] = c;
     c[n - 1] = 0;
   }
-  if (!a) return -ENOMEM;
-  for (int m = 0; m < LB_HM_COUNT; m++) s->runs[n - 1][m] = NAN;
+  if (!a)
+    return -ENOMEM;
+  for (int m = 0; m < LB_HM_COUNT; m++)
+    s->runs[n - 1][m] = NAN;
   s->nruns++;
   return 0;
 }
@@ -57,7 +61,8 @@ static int push_latency(struct lb_harness_side *s, double v) {
   if (s->nlatency == s->caplatency) {
     size_t cap = s->caplatency ? 2 * s->caplatency : 4096;
     double *p = realloc(s->latency, cap * sizeof(*p));
-    if (!p) return -ENOMEM;
+    if (!p)
+      return -ENOMEM;
     s->latency = p;
     s->caplatency = cap;
   }
@@ -72,22 +77,30 @@ int lb_harness_side_add_requests(struct lb_harness_side *s, const char *csv, cha
   struct lb_request_record rec;
   struct lb_summary sum;
   int rc;
-  if ((rc = lb_summary_acc_new(&acc)) < 0) return rc;
-  if ((rc = lb_reqlog_reader_open(csv, &r, err, errlen)) < 0) goto done;
+  if ((rc = lb_summary_acc_new(&acc)) < 0)
+    return rc;
+  if ((rc = lb_reqlog_reader_open(csv, &r, err, errlen)) < 0)
+    goto done;
   s->has_distribution = true;
   while ((rc = lb_reqlog_reader_next(r, &rec, err, errlen)) == 1) {
-    if ((rc = lb_summary_acc_add(acc, &rec)) < 0) goto done;
+    if ((rc = lb_summary_acc_add(acc, &rec)) < 0)
+      goto done;
     if (rec.is_probe || rec.outcome != LB_OUTCOME_COMPLETED || rec.stage == LB_STAGE_WARMING)
       continue;
-    if ((rc = push_latency(s, rec.total_ticks)) < 0) goto done;
+    if ((rc = push_latency(s, rec.total_ticks)) < 0)
+      goto done;
     const double phases[LB_HP_COUNT] = {rec.picking_ticks, rec.send_ticks, rec.server_queue_ticks,
                                         rec.processing_ticks, rec.receive_ticks};
-    for (int p = 0; p < LB_HP_COUNT; p++) s->phase_sum[p] += phases[p];
+    for (int p = 0; p < LB_HP_COUNT; p++)
+      s->phase_sum[p] += phases[p];
     s->phase_n++;
   }
-  if (rc < 0) goto done;
-  if ((rc = lb_summary_compute(acc, &sum)) < 0) goto done;
-  if ((rc = side_grow(s)) < 0) goto done;
+  if (rc < 0)
+    goto done;
+  if ((rc = lb_summary_compute(acc, &sum)) < 0)
+    goto done;
+  if ((rc = side_grow(s)) < 0)
+    goto done;
   double *v = s->runs[s->nruns - 1];
   v[LB_HM_MEAN_LATENCY] = sum.mean_latency;
   v[LB_HM_STDEV_LATENCY] = sum.stdev_latency;
@@ -116,7 +129,8 @@ static int split_csv(char *line, char **cells, int max) {
   while (n < max) {
     char *start = p, *w = p;
     bool quoted = *p == '"';
-    if (quoted) p++;
+    if (quoted)
+      p++;
     while (*p && (quoted || (*p != ',' && *p != '\n' && *p != '\r'))) {
       if (quoted && *p == '"') {
         if (p[1] == '"') {
@@ -133,7 +147,8 @@ static int split_csv(char *line, char **cells, int max) {
     char end = *p;
     *w = '\0';
     cells[n++] = start;
-    if (end != ',') break;
+    if (end != ',')
+      break;
     p++;
   }
   return n;
@@ -156,27 +171,35 @@ int lb_harness_side_add_summary_csv(struct lb_harness_side *s, const char *csv,
     return -EINVAL;
   }
   int ncols = split_csv(line, cells, MAXCOLS);
-  for (int m = 0; m < LB_HM_COUNT; m++) col[m] = -1;
+  for (int m = 0; m < LB_HM_COUNT; m++)
+    col[m] = -1;
   for (int c = 0; c < ncols; c++) {
-    if (strcmp(cells[c], "algorithm") == 0) alg = c;
+    if (strcmp(cells[c], "algorithm") == 0)
+      alg = c;
     for (int m = 0; m < LB_HM_COUNT; m++)
-      if (strcmp(cells[c], lb_harness_metric_names[m]) == 0) col[m] = c;
+      if (strcmp(cells[c], lb_harness_metric_names[m]) == 0)
+        col[m] = c;
   }
   if (alg < 0 || col[LB_HM_MEAN_LATENCY] < 0) {
-    snprintf(err, errlen, "%s:1: expected the seed's summary header (algorithm, mean_latency, "
-             "...), got no '%s' column", csv, alg < 0 ? "algorithm" : "mean_latency");
+    snprintf(err, errlen,
+             "%s:1: expected the seed's summary header (algorithm, mean_latency, "
+             "...), got no '%s' column",
+             csv, alg < 0 ? "algorithm" : "mean_latency");
     fclose(f);
     return -EINVAL;
   }
   while (fgets(line, sizeof(line), f)) {
     int n = split_csv(line, cells, MAXCOLS);
-    if (n <= alg || strcmp(cells[alg], algorithm) != 0) continue;
-    if ((rc = side_grow(s)) < 0) break;
+    if (n <= alg || strcmp(cells[alg], algorithm) != 0)
+      continue;
+    if ((rc = side_grow(s)) < 0)
+      break;
     for (int m = 0; m < LB_HM_COUNT; m++)
       if (col[m] >= 0 && col[m] < n && cells[col[m]][0]) {
         char *end = NULL;
         double v = strtod(cells[col[m]], &end);
-        if (end != cells[col[m]]) s->runs[s->nruns - 1][m] = v;
+        if (end != cells[col[m]])
+          s->runs[s->nruns - 1][m] = v;
       }
     rows++;
   }
@@ -189,7 +212,8 @@ int lb_harness_side_add_summary_csv(struct lb_harness_side *s, const char *csv,
 static void side_counts_from_sim_summary(struct lb_harness_side *s, const char *csv) {
   enum { MAXCOLS = 64 };
   FILE *f = fopen(csv, "r");
-  if (!f) return;
+  if (!f)
+    return;
   char line[8192];
   char *cells[MAXCOLS];
   const char *const keys[] = {"requests", "completed", "failed", "timed_out"};
@@ -199,12 +223,14 @@ static void side_counts_from_sim_summary(struct lb_harness_side *s, const char *
     int n = split_csv(line, cells, MAXCOLS);
     for (int c = 0; c < n; c++)
       for (int k = 0; k < 4; k++)
-        if (strcmp(cells[c], keys[k]) == 0) col[k] = c;
+        if (strcmp(cells[c], keys[k]) == 0)
+          col[k] = c;
   }
   for (int r = 0; r < s->nruns && fgets(line, sizeof(line), f); r++) {
     int n = split_csv(line, cells, MAXCOLS);
     for (int k = 0; k < 4; k++)
-      if (col[k] >= 0 && col[k] < n) dst[k][r] = strtol(cells[col[k]], NULL, 10);
+      if (col[k] >= 0 && col[k] < n)
+        dst[k][r] = strtol(cells[col[k]], NULL, 10);
   }
   fclose(f);
 }
@@ -215,7 +241,8 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 void lb_harness_side_finish(struct lb_harness_side *s) {
-  if (s->nlatency) qsort(s->latency, s->nlatency, sizeof(double), cmp_double);
+  if (s->nlatency)
+    qsort(s->latency, s->nlatency, sizeof(double), cmp_double);
 }
 
 /* The metric's per-run values without NaN, into buf; returns the count. */
@@ -223,7 +250,8 @@ static size_t metric_values(const struct lb_harness_side *s, enum lb_harness_met
                             double *buf) {
   size_t n = 0;
   for (int r = 0; r < s->nruns; r++)
-    if (!isnan(s->runs[r][m])) buf[n++] = s->runs[r][m];
+    if (!isnan(s->runs[r][m]))
+      buf[n++] = s->runs[r][m];
   return n;
 }
 
@@ -231,7 +259,8 @@ static size_t metric_values(const struct lb_harness_side *s, enum lb_harness_met
 static double across_runs(const struct lb_harness_side *s, enum lb_harness_metric m,
                           double (*aggregate)(const double *, size_t)) {
   double *buf = malloc(((size_t)s->nruns + 1) * sizeof(double));
-  if (!buf) return NAN;
+  if (!buf)
+    return NAN;
   double v = aggregate(buf, metric_values(s, m, buf));
   free(buf);
   return v;
@@ -252,15 +281,15 @@ double lb_harness_side_phase_mean(const struct lb_harness_side *s, enum lb_harne
 void lb_harness_compare_decide(const struct lb_harness_tolerance *tol,
                                struct lb_harness_scenario_cmp *c) {
   c->ks_d = c->ks_p = c->ks_d_whole = NAN;
-  if (c->sim.has_distribution && c->real.has_distribution && c->sim.nlatency &&
-      c->real.nlatency) {
+  if (c->sim.has_distribution && c->real.has_distribution && c->sim.nlatency && c->real.nlatency) {
     lb_harness_ks_sorted(c->sim.latency, c->sim.nlatency, c->real.latency, c->real.nlatency,
                          &c->ks_d, &c->ks_p);
     double *whole = malloc(c->real.nlatency * sizeof(double));
     if (whole) {
-      for (size_t i = 0; i < c->real.nlatency; i++) whole[i] = round(c->real.latency[i]);
-      lb_harness_ks_sorted(c->sim.latency, c->sim.nlatency, whole, c->real.nlatency,
-                           &c->ks_d_whole, NULL);
+      for (size_t i = 0; i < c->real.nlatency; i++)
+        whole[i] = round(c->real.latency[i]);
+      lb_harness_ks_sorted(c->sim.latency, c->sim.nlatency, whole, c->real.nlatency, &c->ks_d_whole,
+                           NULL);
       free(whole);
     }
   }
@@ -280,7 +309,8 @@ int lb_harness_compare_scores(const struct lb_harness_compare *cmp, bool real, i
     free(s);
     return -ENOMEM;
   }
-  for (int i = 0; i < n; i++) scores[i * (LB_HARNESS_SCORED + 1) + LB_HARNESS_SCORED] = 0;
+  for (int i = 0; i < n; i++)
+    scores[i * (LB_HARNESS_SCORED + 1) + LB_HARNESS_SCORED] = 0;
   for (int k = 0; k < LB_HARNESS_SCORED; k++) {
     for (int i = 0; i < n; i++)
       v[i] = lb_harness_side_bad(real ? &cmp->items[i].real : &cmp->items[i].sim,
@@ -298,20 +328,31 @@ int lb_harness_compare_scores(const struct lb_harness_compare *cmp, bool real, i
 
 /* lbsim SCENARIO --runs R --seed S --set data_frequency=1 ... (bounded). */
 static int run_sim(const struct lb_harness_opts *o, const struct lb_scenario *sc,
-                   const char *scenario_file, int runs, const char *dir, char *err,
-                   size_t errlen) {
+                   const char *scenario_file, int runs, const char *dir, char *err, size_t errlen) {
   char bin[LB_HARNESS_PATH_MAX], r[16], seed[32], pattern[LB_HARNESS_PATH_MAX + 256];
   char summary[LB_HARNESS_PATH_MAX + 256], log[LB_HARNESS_PATH_MAX + 256];
   int rc = lb_harness_find_binary(o->bin_dir, "lbsim", bin, sizeof(bin), err, errlen);
-  if (rc < 0) return rc;
+  if (rc < 0)
+    return rc;
   snprintf(r, sizeof(r), "%d", runs);
   snprintf(seed, sizeof(seed), "%llu", (unsigned long long)sc->seed);
   snprintf(pattern, sizeof(pattern), "%s/requests-%%r.csv", dir);
   snprintf(summary, sizeof(summary), "%s/summary.csv", dir);
   snprintf(log, sizeof(log), "%s/lbsim.log", dir);
-  char *argv[] = {bin,        (char *)scenario_file,  "--runs", r,       "--seed",
-                  seed,       "--set",                "data_frequency=1", "--summary-csv",
-                  summary,    "--requests-csv",       pattern, "--quiet", NULL};
+  char *argv[] = {bin,
+                  (char *)scenario_file,
+                  "--runs",
+                  r,
+                  "--seed",
+                  seed,
+                  "--set",
+                  "data_frequency=1",
+                  "--summary-csv",
+                  summary,
+                  "--requests-csv",
+                  pattern,
+                  "--quiet",
+                  NULL};
   struct lb_harness_group g;
   lb_harness_group_init(&g);
   int k = lb_harness_group_spawn(&g, argv, log, "lbsim");
@@ -325,8 +366,9 @@ static int run_sim(const struct lb_harness_opts *o, const struct lb_scenario *sc
   struct lb_harness_proc p = g.procs[k];
   lb_harness_group_close(&g);
   if (!done) {
-    snprintf(err, errlen, lb_harness_stop_signal ? "interrupted: lbsim stopped"
-                                                 : "lbsim ran past %d s: stopped (log: %s)",
+    snprintf(err, errlen,
+             lb_harness_stop_signal ? "interrupted: lbsim stopped"
+                                    : "lbsim ran past %d s: stopped (log: %s)",
              SIM_TIME_LIMIT_MS / 1000, log);
     return lb_harness_stop_signal ? -EINTR : -ETIMEDOUT;
   }
@@ -349,8 +391,9 @@ static void fmt_num(char *buf, size_t len, double v) {
 static void print_scenario(FILE *out, const struct lb_harness_compare *cmp,
                            const struct lb_harness_scenario_cmp *c) {
   double ms = (double)c->sc.tick_ns / 1e6;
-  fprintf(out, "\n== %s: picker %s, %d servers, %d clients, tick %g ms, %d sim runs, %d real "
-               "runs\n",
+  fprintf(out,
+          "\n== %s: picker %s, %d servers, %d clients, tick %g ms, %d sim runs, %d real "
+          "runs\n",
           c->sc.name, c->sc.picker, c->sc.servers, c->sc.clients, ms, c->sim.nruns, c->real.nruns);
   fprintf(out, "%-24s %10s %10s %10s %10s %10s %8s\n", "metric (ticks, %)", "sim mean", "sim bad",
           "real mean", "real bad", "diff", "ratio");
@@ -364,14 +407,15 @@ static void print_scenario(FILE *out, const struct lb_harness_compare *cmp,
     fmt_num(e, sizeof(e), rb);
     fmt_num(f, sizeof(f), rm - sm);
     fmt_num(g, sizeof(g), sm != 0 ? rm / sm : NAN);
-    fprintf(out, "%-24s %10s %10s %10s %10s %10s %8s\n", lb_harness_metric_names[m], a, b, d, e,
-            f, g);
+    fprintf(out, "%-24s %10s %10s %10s %10s %10s %8s\n", lb_harness_metric_names[m], a, b, d, e, f,
+            g);
   }
   fprintf(out, "(bad = the seed's reasonably bad run: mean + stdev across runs; 1 tick = %g ms)\n",
           ms);
   if (!isnan(c->ks_d))
-    fprintf(out, "KS two-sample: D = %.3f (p = %.3g), D with real latencies rounded to whole "
-                 "ticks = %.3f; %zu sim vs %zu real latencies\n",
+    fprintf(out,
+            "KS two-sample: D = %.3f (p = %.3g), D with real latencies rounded to whole "
+            "ticks = %.3f; %zu sim vs %zu real latencies\n",
             c->ks_d, c->ks_p, c->ks_d_whole, c->sim.nlatency, c->real.nlatency);
   if (c->sim.phase_n || c->real.phase_n) {
     fprintf(out, "%-24s %10s %10s\n", "phase mean (ticks)", "sim", "real");
@@ -383,8 +427,8 @@ static void print_scenario(FILE *out, const struct lb_harness_compare *cmp,
     }
   }
   if (c->invalid_runs)
-    fprintf(out, "%d real run(s) not valid for comparison: %s (suggestion: %s)\n",
-            c->invalid_runs, c->invalid_reason, c->suggestion);
+    fprintf(out, "%d real run(s) not valid for comparison: %s (suggestion: %s)\n", c->invalid_runs,
+            c->invalid_reason, c->suggestion);
   char tol[160];
   lb_harness_tolerance_describe(&cmp->tol, tol, sizeof(tol));
   fprintf(out, "verdict: %s — %s (rule: %s)\n", c->verdict.holds ? "holds" : "does not hold",
@@ -396,8 +440,10 @@ static void print_scores(FILE *out, const struct lb_harness_compare *cmp) {
   int *rs = malloc((size_t)cmp->n * (LB_HARNESS_SCORED + 1) * sizeof(int));
   if (ss && rs && lb_harness_compare_scores(cmp, false, ss) == 0 &&
       lb_harness_compare_scores(cmp, true, rs) == 0) {
-    fprintf(out, "\n== Scores across scenarios (the seed's quintiles of the reasonably bad run; "
-                 "5 = very good), sim | real\n%-28s", "algorithm");
+    fprintf(out,
+            "\n== Scores across scenarios (the seed's quintiles of the reasonably bad run; "
+            "5 = very good), sim | real\n%-28s",
+            "algorithm");
     for (int k = 0; k < LB_HARNESS_SCORED; k++)
       fprintf(out, " %13.13s", lb_harness_metric_names[lb_harness_scored_metrics[k]]);
     fprintf(out, " %13s\n", "total");
@@ -436,8 +482,8 @@ static void print_verdicts(FILE *out, const struct lb_harness_compare *cmp) {
     fmt_num(b, sizeof(b), pr);
     snprintf(d, sizeof(d), isnan(c->ks_d_whole) ? "-" : "%.3f", c->ks_d_whole);
     fprintf(out, "%-28.28s %-14s %10s %10s %8s %8s  %s\n", c->sc.name,
-            c->verdict.holds ? "holds" : "does not hold", a, b, d,
-            c->invalid_runs ? "NO" : "yes", c->verdict.reason);
+            c->verdict.holds ? "holds" : "does not hold", a, b, d, c->invalid_runs ? "NO" : "yes",
+            c->verdict.reason);
   }
 }
 
@@ -448,7 +494,8 @@ static int compare_one(struct lb_harness_compare *cmp, const char *path,
   char dir[LB_HARNESS_PATH_MAX + 160], simdir[LB_HARNESS_PATH_MAX + 176];
   char file[LB_HARNESS_PATH_MAX + 192], serr[512];
   int rc;
-  if ((rc = lb_harness_scenario_load(path, o->runs, true, &c->sc, err, errlen)) < 0) return rc;
+  if ((rc = lb_harness_scenario_load(path, o->runs, true, &c->sc, err, errlen)) < 0)
+    return rc;
   int runs = c->sc.runs > 0 ? c->sc.runs : 1;
   snprintf(dir, sizeof(dir), "%s/%s", o->out_dir, c->sc.name);
   snprintf(simdir, sizeof(simdir), "%s/sim", dir);
@@ -465,18 +512,22 @@ static int compare_one(struct lb_harness_compare *cmp, const char *path,
   /* The simulated side. */
   if (cmp->sim_csv[0]) {
     rc = lb_harness_side_add_summary_csv(&c->sim, cmp->sim_csv, c->sc.name, err, errlen);
-    if (rc < 0) return rc;
+    if (rc < 0)
+      return rc;
     if (rc == 0) {
       snprintf(err, errlen, "--sim-csv %s: no row with algorithm '%s'", cmp->sim_csv, c->sc.name);
       return -ENOENT;
     }
   } else {
-    if (o->progress) fprintf(stderr, "%s: simulating %d run(s)\n", c->sc.name, runs);
-    if ((rc = run_sim(o, &c->sc, file, runs, simdir, err, errlen)) < 0) return rc;
+    if (o->progress)
+      fprintf(stderr, "%s: simulating %d run(s)\n", c->sc.name, runs);
+    if ((rc = run_sim(o, &c->sc, file, runs, simdir, err, errlen)) < 0)
+      return rc;
     for (int r = 0; r < runs; r++) {
       char csv[LB_HARNESS_PATH_MAX + 224];
       snprintf(csv, sizeof(csv), "%s/requests-%d.csv", simdir, r);
-      if ((rc = lb_harness_side_add_requests(&c->sim, csv, err, errlen)) < 0) return rc;
+      if ((rc = lb_harness_side_add_requests(&c->sim, csv, err, errlen)) < 0)
+        return rc;
     }
     snprintf(file, sizeof(file), "%s/summary.csv", simdir);
     side_counts_from_sim_summary(&c->sim, file);
@@ -486,7 +537,8 @@ static int compare_one(struct lb_harness_compare *cmp, const char *path,
     char rundir[LB_HARNESS_PATH_MAX + 224];
     struct lb_harness_run_result res;
     snprintf(rundir, sizeof(rundir), "%s/real/run-%d", dir, r);
-    if ((rc = lb_harness_run_one(o, &c->sc, r, rundir, &res, err, errlen)) < 0) return rc;
+    if ((rc = lb_harness_run_one(o, &c->sc, r, rundir, &res, err, errlen)) < 0)
+      return rc;
     if ((rc = lb_harness_side_add_requests(&c->real, res.requests_csv, serr, sizeof(serr))) < 0) {
       snprintf(err, errlen, "%s", serr);
       return rc;
@@ -510,7 +562,8 @@ int lb_harness_compare_main(struct lb_harness_compare *cmp, char *const *scenari
                             FILE *out, char *err, size_t errlen) {
   int rc = 0, failed = 0;
   cmp->items = calloc((size_t)nscenarios, sizeof(*cmp->items));
-  if (!cmp->items) return -ENOMEM;
+  if (!cmp->items)
+    return -ENOMEM;
   for (int i = 0; i < nscenarios; i++) {
     struct lb_harness_scenario_cmp *c = &cmp->items[cmp->n];
     rc = compare_one(cmp, scenarios[i], c, err, errlen);
@@ -519,7 +572,8 @@ int lb_harness_compare_main(struct lb_harness_compare *cmp, char *const *scenari
       lb_harness_side_close(&c->sim);
       lb_harness_side_close(&c->real);
       memset(c, 0, sizeof(*c));
-      if (lb_harness_stop_signal) return rc;
+      if (lb_harness_stop_signal)
+        return rc;
       if (strstr(err, scenarios[i]))
         fprintf(stderr, "lbharness: %s (scenario left out)\n", err);
       else
@@ -548,7 +602,8 @@ int lb_harness_compare_main(struct lb_harness_compare *cmp, char *const *scenari
   free(sm);
   free(rm);
   print_scores(out, cmp);
-  if ((rc = lb_harness_report_write(cmp, cmp->opts.out_dir, err, errlen)) < 0) return rc;
+  if ((rc = lb_harness_report_write(cmp, cmp->opts.out_dir, err, errlen)) < 0)
+    return rc;
   print_verdicts(out, cmp);
   fprintf(out, "\nreport: %s/report.html\n", cmp->opts.out_dir);
   if (failed) {

@@ -28,20 +28,26 @@ enum lb_harness_metric {
 };
 extern const char *const lb_harness_metric_names[LB_HM_COUNT]; /* "mean_latency", ... */
 
-enum lb_harness_phase { LB_HP_PICKING, LB_HP_SEND, LB_HP_QUEUE, LB_HP_PROCESSING, LB_HP_RECEIVE,
-                        LB_HP_COUNT };
+enum lb_harness_phase {
+  LB_HP_PICKING,
+  LB_HP_SEND,
+  LB_HP_QUEUE,
+  LB_HP_PROCESSING,
+  LB_HP_RECEIVE,
+  LB_HP_COUNT
+};
 extern const char *const lb_harness_phase_names[LB_HP_COUNT]; /* "picking", ... */
 
 /* One side (simulated or real) of one scenario. */
 struct lb_harness_side {
   int nruns;
-  double (*runs)[LB_HM_COUNT]; /* per run */
+  double (*runs)[LB_HM_COUNT];                     /* per run */
   long *requests, *completed, *failed, *timed_out; /* per run */
-  double *latency;             /* pooled, sorted once loaded; ticks */
+  double *latency;                                 /* pooled, sorted once loaded; ticks */
   size_t nlatency, caplatency;
   double phase_sum[LB_HP_COUNT];
   long phase_n;
-  bool has_distribution;       /* false for a --sim-csv side */
+  bool has_distribution; /* false for a --sim-csv side */
 };
 void lb_harness_side_close(struct lb_harness_side *s);
 /* Adds one run from a per-request CSV (the summary, pooled latencies of
@@ -60,10 +66,10 @@ double lb_harness_side_phase_mean(const struct lb_harness_side *s, enum lb_harne
 struct lb_harness_scenario_cmp {
   struct lb_scenario sc;
   struct lb_harness_side sim, real;
-  double ks_d, ks_p;  /* raw latencies; NaN without distributions */
-  double ks_d_whole;  /* real latencies rounded to whole ticks */
+  double ks_d, ks_p; /* raw latencies; NaN without distributions */
+  double ks_d_whole; /* real latencies rounded to whole ticks */
   struct lb_harness_verdict verdict;
-  int invalid_runs;   /* real runs not valid for comparison */
+  int invalid_runs; /* real runs not valid for comparison */
   char invalid_reason[512], suggestion[256];
 };
 

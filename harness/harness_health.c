@@ -21,7 +21,8 @@ int lb_harness_kv_parse(const char *text, struct lb_harness_kv *kv) {
         value[vlen] = '\0';
         char *stop = NULL;
         double v = strtod(value, &stop);
-        while (stop && (*stop == ' ' || *stop == '\r' || *stop == '\t')) stop++;
+        while (stop && (*stop == ' ' || *stop == '\r' || *stop == '\t'))
+          stop++;
         if (stop != value && stop && *stop == '\0') {
           memcpy(kv->key[kv->n], line, klen);
           kv->key[kv->n][klen] = '\0';
@@ -37,7 +38,8 @@ int lb_harness_kv_parse(const char *text, struct lb_harness_kv *kv) {
 int lb_harness_kv_load(const char *path, struct lb_harness_kv *kv) {
   kv->n = 0;
   FILE *f = fopen(path, "r");
-  if (!f) return -errno;
+  if (!f)
+    return -errno;
   char buf[8192];
   size_t got = fread(buf, 1, sizeof(buf) - 1, f);
   buf[got] = '\0';
@@ -56,7 +58,8 @@ bool lb_harness_kv_get(const struct lb_harness_kv *kv, const char *key, double *
 
 static void add(char *buf, size_t len, const char *text) {
   size_t used = strlen(buf);
-  if (used + 2 < len) snprintf(buf + used, len - used, "%s%s", used ? "; " : "", text);
+  if (used + 2 < len)
+    snprintf(buf + used, len - used, "%s%s", used ? "; " : "", text);
 }
 
 void lb_harness_health_check(const struct lb_harness_health_input *in,

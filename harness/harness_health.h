@@ -35,8 +35,8 @@ struct lb_harness_health_input {
   double send_p99_us;   /* worst client's send_lateness_p99_us; <0 unknown */
   double server_p99_us; /* worst server's tick_late_p99_ns or hold_late_p99_ns, in
                            us; <0 unknown */
-  double fleet_cpu_s;  /* every daemon's CPU over the run */
-  double wall_s;       /* the run's duration */
+  double fleet_cpu_s;   /* every daemon's CPU over the run */
+  double wall_s;        /* the run's duration */
   int cores;
   long sent, completed, failed, timed_out; /* the clients' counts */
   long log_errors;                         /* records the clients could not log */

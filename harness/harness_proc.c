@@ -12,7 +12,9 @@
 
 volatile sig_atomic_t lb_harness_stop_signal = 0;
 
-static void on_stop_signal(int sig) { lb_harness_stop_signal = sig; }
+static void on_stop_signal(int sig) {
+  lb_harness_stop_signal = sig;
+}
 
 int lb_harness_signals_install(void) {
   struct sigaction sa;
@@ -21,7 +23,8 @@ int lb_harness_signals_install(void) {
   sigemptyset(&sa.sa_mask);
   const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
   for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-    if (sigaction(sigs[i], &sa, NULL) != 0) return -errno;
+    if (sigaction(sigs[i], &sa, NULL) != 0)
+      return -errno;
   signal(SIGPIPE, SIG_IGN);
   return 0;
 }
@@ -37,14 +40,17 @@ void lb_harness_sleep_ms(int ms) {
   nanosleep(&ts, NULL); /* a signal cuts it short: callers loop */
 }
 
-void lb_harness_group_init(struct lb_harness_group *g) { memset(g, 0, sizeof(*g)); }
+void lb_harness_group_init(struct lb_harness_group *g) {
+  memset(g, 0, sizeof(*g));
+}
 
 /* In the child, before exec: join the group, die with the harness, restore
  * the signals the harness catches. Only async-signal-safe calls. */
 static void child_setup(pid_t pgid, pid_t parent) {
   setpgid(0, pgid);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent) _exit(126); /* the harness died before prctl */
+  if (getppid() != parent)
+    _exit(126); /* the harness died before prctl */
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
   signal(SIGHUP, SIG_DFL);
@@ -58,10 +64,12 @@ static int start_leader(struct lb_harness_group *g) {
   pid_t parent = getpid();
   fflush(NULL);
   pid_t pid = fork();
-  if (pid < 0) return -errno;
+  if (pid < 0)
+    return -errno;
   if (pid == 0) {
     child_setup(0, parent);
-    for (;;) pause();
+    for (;;)
+      pause();
   }
   setpgid(pid, pid); /* both sides set it: no race with the first member */
   g->leader = pid;
@@ -72,31 +80,36 @@ static int start_leader(struct lb_harness_group *g) {
 int lb_harness_group_spawn(struct lb_harness_group *g, char *const argv[], const char *log_path,
                            const char *name) {
   int rc = 0;
-  if (!g->leader && (rc = start_leader(g)) < 0) return rc;
+  if (!g->leader && (rc = start_leader(g)) < 0)
+    return rc;
   if (g->n == g->cap) {
     size_t cap = g->cap ? 2 * g->cap : 16;
     struct lb_harness_proc *p = realloc(g->procs, cap * sizeof(*p));
-    if (!p) return -ENOMEM;
+    if (!p)
+      return -ENOMEM;
     g->procs = p;
     g->cap = cap;
   }
   int out_fd = -1;
   if (log_path) {
     out_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (out_fd < 0) return -errno;
+    if (out_fd < 0)
+      return -errno;
   }
   pid_t parent = getpid();
   fflush(NULL);
   pid_t pid = fork();
   if (pid < 0) {
     rc = -errno;
-    if (out_fd >= 0) close(out_fd);
+    if (out_fd >= 0)
+      close(out_fd);
     return rc;
   }
   if (pid == 0) {
     child_setup(g->pgid, parent);
     int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0) dup2(devnull, 0);
+    if (devnull >= 0)
+      dup2(devnull, 0);
     if (out_fd >= 0) {
       dup2(out_fd, 1);
       dup2(out_fd, 2);
@@ -106,7 +119,8 @@ int lb_harness_group_spawn(struct lb_harness_group *g, char *const argv[], const
     _exit(127);
   }
   setpgid(pid, g->pgid);
-  if (out_fd >= 0) close(out_fd);
+  if (out_fd >= 0)
+    close(out_fd);
   struct lb_harness_proc *p = &g->procs[g->n];
   memset(p, 0, sizeof(*p));
   p->pid = pid;
@@ -115,7 +129,8 @@ int lb_harness_group_spawn(struct lb_harness_group *g, char *const argv[], const
 }
 
 static void reap(struct lb_harness_proc *p, int flags) {
-  if (p->exited) return;
+  if (p->exited)
+    return;
   struct rusage ru;
   int status = 0;
   pid_t r;
@@ -135,13 +150,15 @@ size_t lb_harness_group_poll(struct lb_harness_group *g) {
   size_t running = 0;
   for (size_t i = 0; i < g->n; i++) {
     reap(&g->procs[i], WNOHANG);
-    if (!g->procs[i].exited) running++;
+    if (!g->procs[i].exited)
+      running++;
   }
   return running;
 }
 
 void lb_harness_proc_signal(struct lb_harness_group *g, size_t index, int sig) {
-  if (index < g->n && !g->procs[index].exited) kill(g->procs[index].pid, sig);
+  if (index < g->n && !g->procs[index].exited)
+    kill(g->procs[index].pid, sig);
 }
 
 bool lb_harness_group_wait(struct lb_harness_group *g, const size_t *which, size_t count,
@@ -151,23 +168,29 @@ bool lb_harness_group_wait(struct lb_harness_group *g, const size_t *which, size
     lb_harness_group_poll(g);
     bool all = true;
     for (size_t k = 0; k < count; k++)
-      if (which[k] < g->n && !g->procs[which[k]].exited) all = false;
-    if (all) return true;
-    if (lb_harness_stop_signal || lb_harness_now() >= deadline) return false;
+      if (which[k] < g->n && !g->procs[which[k]].exited)
+        all = false;
+    if (all)
+      return true;
+    if (lb_harness_stop_signal || lb_harness_now() >= deadline)
+      return false;
     lb_harness_sleep_ms(20);
   }
 }
 
 void lb_harness_group_stop(struct lb_harness_group *g, int grace_ms) {
-  if (!g->leader) return;
+  if (!g->leader)
+    return;
   if (lb_harness_group_poll(g) > 0) {
     kill(-g->pgid, SIGTERM);
     double deadline = lb_harness_now() + grace_ms / 1000.0;
-    while (lb_harness_group_poll(g) > 0 && lb_harness_now() < deadline) lb_harness_sleep_ms(20);
+    while (lb_harness_group_poll(g) > 0 && lb_harness_now() < deadline)
+      lb_harness_sleep_ms(20);
   }
   /* Whatever is left, the leader included, and any grandchild. */
   kill(-g->pgid, SIGKILL);
-  for (size_t i = 0; i < g->n; i++) reap(&g->procs[i], 0);
+  for (size_t i = 0; i < g->n; i++)
+    reap(&g->procs[i], 0);
   struct lb_harness_proc leader = {.pid = g->leader};
   reap(&leader, 0);
   g->leader = 0;
@@ -181,7 +204,8 @@ void lb_harness_group_close(struct lb_harness_group *g) {
 
 double lb_harness_group_cpu_seconds(const struct lb_harness_group *g) {
   double s = 0;
-  for (size_t i = 0; i < g->n; i++) s += g->procs[i].cpu_seconds;
+  for (size_t i = 0; i < g->n; i++)
+    s += g->procs[i].cpu_seconds;
   return s;
 }
 

@@ -14,9 +14,9 @@
 
 struct lb_harness_proc {
   pid_t pid;
-  char name[64];  /* "server 0", "client 0-1", "lbsim" */
+  char name[64]; /* "server 0", "client 0-1", "lbsim" */
   bool exited;
-  int status;        /* waitpid status once exited */
+  int status;         /* waitpid status once exited */
   double cpu_seconds; /* user + system, from wait4 */
 };
 

@@ -13,31 +13,40 @@
 
 #define SIM_COLOR "#4c78a8"
 #define REAL_COLOR "#f58518"
-static const char *const phase_colors[LB_HP_COUNT] = {"#54a24b", "#4c78a8", "#e45756",
-                                                      "#f58518", "#b279a2"};
+static const char *const phase_colors[LB_HP_COUNT] = {"#54a24b", "#4c78a8", "#e45756", "#f58518",
+                                                      "#b279a2"};
 
 static void html_text(FILE *f, const char *s) {
   for (; *s; s++) {
-    if (*s == '<') fputs("&lt;", f);
-    else if (*s == '>') fputs("&gt;", f);
-    else if (*s == '&') fputs("&amp;", f);
-    else if (*s == '"') fputs("&quot;", f);
-    else fputc(*s, f);
+    if (*s == '<')
+      fputs("&lt;", f);
+    else if (*s == '>')
+      fputs("&gt;", f);
+    else if (*s == '&')
+      fputs("&amp;", f);
+    else if (*s == '"')
+      fputs("&quot;", f);
+    else
+      fputc(*s, f);
   }
 }
 
 static void cell(FILE *f, double v) {
-  if (isnan(v)) fputs("<td>-</td>", f);
-  else fprintf(f, "<td>%.2f</td>", v);
+  if (isnan(v))
+    fputs("<td>-</td>", f);
+  else
+    fprintf(f, "<td>%.2f</td>", v);
 }
 
 /* A "nice" axis maximum >= v whose fifths are round numbers. */
 static double nice_max(double v) {
-  if (!(v > 0)) return 1;
+  if (!(v > 0))
+    return 1;
   double p = pow(10, floor(log10(v)));
   const double steps[] = {1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10};
   for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-    if (steps[i] * p >= v) return steps[i] * p;
+    if (steps[i] * p >= v)
+      return steps[i] * p;
   return 10 * p;
 }
 
@@ -45,8 +54,9 @@ static void x_axis(FILE *f, double x0, double x1, double y, double max, const ch
   fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#333'/>\n", x0, y, x1, y);
   for (int i = 0; i <= 5; i++) {
     double x = x0 + (x1 - x0) * i / 5.0;
-    fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#333'/>"
-               "<text x='%.1f' y='%.1f' font-size='11' text-anchor='middle'>%g</text>\n",
+    fprintf(f,
+            "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#333'/>"
+            "<text x='%.1f' y='%.1f' font-size='11' text-anchor='middle'>%g</text>\n",
             x, y, x, y + 4, x, y + 16, max * i / 5.0);
   }
   fprintf(f, "<text x='%.1f' y='%.1f' font-size='12' text-anchor='middle'>", (x0 + x1) / 2, y + 32);
@@ -57,34 +67,38 @@ static void x_axis(FILE *f, double x0, double x1, double y, double max, const ch
 /* One box (min, q1, median, q3, max) at vertical centre y. */
 static void box(FILE *f, const double *values, size_t n, double x0, double scale, double y,
                 const char *color) {
-  if (n == 0) return;
+  if (n == 0)
+    return;
   double *v = malloc(n * sizeof(double));
-  if (!v) return;
+  if (!v)
+    return;
   memcpy(v, values, n * sizeof(double));
   gsl_sort(v, 1, n);
   double q[5] = {v[0], gsl_stats_quantile_from_sorted_data(v, 1, n, 0.25),
                  gsl_stats_quantile_from_sorted_data(v, 1, n, 0.5),
                  gsl_stats_quantile_from_sorted_data(v, 1, n, 0.75), v[n - 1]};
   double x[5];
-  for (int i = 0; i < 5; i++) x[i] = x0 + q[i] * scale;
+  for (int i = 0; i < 5; i++)
+    x[i] = x0 + q[i] * scale;
   fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='%s'/>\n", x[0], y, x[4], y,
           color);
-  fprintf(f, "<rect x='%.1f' y='%.1f' width='%.1f' height='10' fill='%s' fill-opacity='0.4' "
-             "stroke='%s'/>\n",
+  fprintf(f,
+          "<rect x='%.1f' y='%.1f' width='%.1f' height='10' fill='%s' fill-opacity='0.4' "
+          "stroke='%s'/>\n",
           x[1], y - 5, x[3] - x[1] > 1 ? x[3] - x[1] : 1, color, color);
-  fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='%s' stroke-width='2'/>\n",
-          x[2], y - 5, x[2], y + 5, color);
+  fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='%s' stroke-width='2'/>\n", x[2],
+          y - 5, x[2], y + 5, color);
   for (size_t i = 0; i < n; i++)
-    fprintf(f, "<circle cx='%.1f' cy='%.1f' r='2' fill='%s'/>\n", x0 + values[i] * scale, y,
-            color);
+    fprintf(f, "<circle cx='%.1f' cy='%.1f' r='2' fill='%s'/>\n", x0 + values[i] * scale, y, color);
   free(v);
 }
 
 static void legend(FILE *f, double x, double y) {
-  fprintf(f, "<rect x='%.1f' y='%.1f' width='10' height='10' fill='" SIM_COLOR "'/>"
-             "<text x='%.1f' y='%.1f' font-size='12'>simulated</text>"
-             "<rect x='%.1f' y='%.1f' width='10' height='10' fill='" REAL_COLOR "'/>"
-             "<text x='%.1f' y='%.1f' font-size='12'>real</text>\n",
+  fprintf(f,
+          "<rect x='%.1f' y='%.1f' width='10' height='10' fill='" SIM_COLOR "'/>"
+          "<text x='%.1f' y='%.1f' font-size='12'>simulated</text>"
+          "<rect x='%.1f' y='%.1f' width='10' height='10' fill='" REAL_COLOR "'/>"
+          "<text x='%.1f' y='%.1f' font-size='12'>real</text>\n",
           x, y, x + 14, y + 9, x + 90, y, x + 104, y + 9);
 }
 
@@ -96,7 +110,8 @@ static void svg_boxes(FILE *f, const struct lb_harness_compare *cmp, enum lb_har
     for (int s = 0; s < 2; s++) {
       const struct lb_harness_side *side = s ? &cmp->items[i].real : &cmp->items[i].sim;
       for (int r = 0; r < side->nruns; r++)
-        if (side->runs[r][m] > max) max = side->runs[r][m];
+        if (side->runs[r][m] > max)
+          max = side->runs[r][m];
     }
   max = nice_max(max * 1.05);
   double h = 40 + row * cmp->n + 40;
@@ -113,7 +128,8 @@ static void svg_boxes(FILE *f, const struct lb_harness_compare *cmp, enum lb_har
       const struct lb_harness_side *side = s ? &cmp->items[i].real : &cmp->items[i].sim;
       size_t n = 0;
       for (int r = 0; r < side->nruns && n < 1024; r++)
-        if (!isnan(side->runs[r][m])) buf[n++] = side->runs[r][m];
+        if (!isnan(side->runs[r][m]))
+          buf[n++] = side->runs[r][m];
       box(f, buf, n, left, width / max, y + 10 + 14 * s, s ? REAL_COLOR : SIM_COLOR);
     }
   }
@@ -131,9 +147,10 @@ static void svg_cdf(FILE *f, const struct lb_harness_scenario_cmp *c) {
   double max = 0;
   for (int s = 0; s < 2; s++)
     if (sides[s]->nlatency) {
-      double q = gsl_stats_quantile_from_sorted_data(sides[s]->latency, 1, sides[s]->nlatency,
-                                                     0.999);
-      if (q > max) max = q;
+      double q =
+          gsl_stats_quantile_from_sorted_data(sides[s]->latency, 1, sides[s]->nlatency, 0.999);
+      if (q > max)
+        max = q;
     }
   max = nice_max(max);
   fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f'>\n",
@@ -141,13 +158,15 @@ static void svg_cdf(FILE *f, const struct lb_harness_scenario_cmp *c) {
   legend(f, left + 10, 4);
   for (int i = 0; i <= 4; i++) {
     double y = top + height - height * i / 4.0;
-    fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#ddd'/>"
-               "<text x='%.1f' y='%.1f' font-size='11' text-anchor='end'>%.2f</text>\n",
+    fprintf(f,
+            "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#ddd'/>"
+            "<text x='%.1f' y='%.1f' font-size='11' text-anchor='end'>%.2f</text>\n",
             left, y, left + width, y, left - 4, y + 4, i / 4.0);
   }
   for (int s = 0; s < 2; s++) {
     const struct lb_harness_side *side = sides[s];
-    if (!side->nlatency) continue;
+    if (!side->nlatency)
+      continue;
     fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='1.5' points='",
             s ? REAL_COLOR : SIM_COLOR);
     const int steps = 400;
@@ -155,7 +174,8 @@ static void svg_cdf(FILE *f, const struct lb_harness_scenario_cmp *c) {
     for (int k = 0; k <= steps; k++) {
       size_t idx = (size_t)((double)k / steps * (double)(side->nlatency - 1));
       double v = side->latency[idx];
-      if (v > max) v = max;
+      if (v > max)
+        v = max;
       double x = left + width * v / max;
       double y = top + height - height * (double)(idx + 1) / (double)side->nlatency;
       fprintf(f, "%.1f,%.1f %.1f,%.1f ", x, k ? prev_y : top + height, x, y);
@@ -163,7 +183,8 @@ static void svg_cdf(FILE *f, const struct lb_harness_scenario_cmp *c) {
     }
     fputs("'/>\n", f);
   }
-  x_axis(f, left, left + width, top + height, max, "latency (ticks), share of requests at or below");
+  x_axis(f, left, left + width, top + height, max,
+         "latency (ticks), share of requests at or below");
   fputs("</svg>\n", f);
 }
 
@@ -175,7 +196,8 @@ static void svg_phases(FILE *f, const struct lb_harness_scenario_cmp *c) {
   for (int s = 0; s < 2; s++)
     for (int p = 0; p < LB_HP_COUNT; p++) {
       double v = lb_harness_side_phase_mean(sides[s], p);
-      if (!isnan(v)) total[s] += v;
+      if (!isnan(v))
+        total[s] += v;
     }
   double max = nice_max(total[0] > total[1] ? total[0] : total[1]);
   fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='130'>\n",
@@ -186,17 +208,20 @@ static void svg_phases(FILE *f, const struct lb_harness_scenario_cmp *c) {
             y + 13, s ? "real" : "simulated");
     for (int p = 0; p < LB_HP_COUNT; p++) {
       double v = lb_harness_side_phase_mean(sides[s], p);
-      if (isnan(v) || v <= 0) continue;
+      if (isnan(v) || v <= 0)
+        continue;
       double w = width * v / max;
-      fprintf(f, "<rect x='%.1f' y='%.1f' width='%.1f' height='18' fill='%s'><title>%s %.2f "
-                 "ticks</title></rect>\n",
+      fprintf(f,
+              "<rect x='%.1f' y='%.1f' width='%.1f' height='18' fill='%s'><title>%s %.2f "
+              "ticks</title></rect>\n",
               x, y, w, phase_colors[p], lb_harness_phase_names[p], v);
       x += w;
     }
   }
   for (int p = 0; p < LB_HP_COUNT; p++)
-    fprintf(f, "<rect x='%.1f' y='4' width='10' height='10' fill='%s'/><text x='%.1f' y='13' "
-               "font-size='11'>%s</text>\n",
+    fprintf(f,
+            "<rect x='%.1f' y='4' width='10' height='10' fill='%s'/><text x='%.1f' y='13' "
+            "font-size='11'>%s</text>\n",
             left + 100.0 * p, phase_colors[p], left + 100.0 * p + 13, lb_harness_phase_names[p]);
   x_axis(f, left, left + width, 82, max, "mean ticks per phase");
   fputs("</svg>\n", f);
@@ -224,7 +249,8 @@ static int write_csvs(const struct lb_harness_compare *cmp, const char *dir, cha
         f[1]);
   fputs("scenario,phase,sim_mean_ticks,real_mean_ticks\n", f[2]);
   fputs("scenario,side,run,requests,completed,failed,timed_out", f[3]);
-  for (int m = 0; m < LB_HM_COUNT; m++) fprintf(f[3], ",%s", lb_harness_metric_names[m]);
+  for (int m = 0; m < LB_HM_COUNT; m++)
+    fprintf(f[3], ",%s", lb_harness_metric_names[m]);
   fputc('\n', f[3]);
   fputs("side,algorithm", f[4]);
   for (int k = 0; k < LB_HARNESS_SCORED; k++)
@@ -234,9 +260,9 @@ static int write_csvs(const struct lb_harness_compare *cmp, const char *dir, cha
     const struct lb_harness_scenario_cmp *c = &cmp->items[i];
     for (int m = 0; m < LB_HM_COUNT; m++) {
       double sm = lb_harness_side_mean(&c->sim, m), rm = lb_harness_side_mean(&c->real, m);
-      fprintf(f[0], "%s,%s,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", c->sc.name,
-              lb_harness_metric_names[m], sm, lb_harness_side_bad(&c->sim, m), rm,
-              lb_harness_side_bad(&c->real, m), rm - sm, rm / sm);
+      fprintf(f[0], "%s,%s,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", c->sc.name, lb_harness_metric_names[m],
+              sm, lb_harness_side_bad(&c->sim, m), rm, lb_harness_side_bad(&c->real, m), rm - sm,
+              rm / sm);
     }
     fprintf(f[1], "%s,\"%s\",%s,%.4g,%.4g,%.4g,%.4g,%.4g,%d,%d,\"%s\"\n", c->sc.name, c->sc.picker,
             c->verdict.holds ? "holds" : "does not hold",
@@ -253,14 +279,16 @@ static int write_csvs(const struct lb_harness_compare *cmp, const char *dir, cha
       for (int r = 0; r < side->nruns; r++) {
         fprintf(f[3], "%s,%s,%d,%ld,%ld,%ld,%ld", c->sc.name, s ? "real" : "sim", r,
                 side->requests[r], side->completed[r], side->failed[r], side->timed_out[r]);
-        for (int m = 0; m < LB_HM_COUNT; m++) fprintf(f[3], ",%.6g", side->runs[r][m]);
+        for (int m = 0; m < LB_HM_COUNT; m++)
+          fprintf(f[3], ",%.6g", side->runs[r][m]);
         fputc('\n', f[3]);
       }
     }
   }
   int *sc = malloc(((size_t)cmp->n + 1) * (LB_HARNESS_SCORED + 1) * sizeof(int));
   for (int s = 0; s < 2 && sc; s++) {
-    if (lb_harness_compare_scores(cmp, s == 1, sc) < 0) break;
+    if (lb_harness_compare_scores(cmp, s == 1, sc) < 0)
+      break;
     for (int i = 0; i < cmp->n; i++) {
       fprintf(f[4], "%s,%s", s ? "real" : "sim", cmp->items[i].sc.name);
       for (int k = 0; k <= LB_HARNESS_SCORED; k++)
@@ -271,7 +299,8 @@ static int write_csvs(const struct lb_harness_compare *cmp, const char *dir, cha
   free(sc);
 done:
   for (int k = 0; k < 5; k++)
-    if (f[k] && fclose(f[k]) != 0 && rc == 0) rc = -EIO;
+    if (f[k] && fclose(f[k]) != 0 && rc == 0)
+      rc = -EIO;
   return rc;
 }
 
@@ -306,7 +335,8 @@ static void scores_table(FILE *f, const struct lb_harness_compare *cmp) {
 int lb_harness_report_write(const struct lb_harness_compare *cmp, const char *dir, char *err,
                             size_t errlen) {
   int rc = write_csvs(cmp, dir, err, errlen);
-  if (rc < 0) return rc;
+  if (rc < 0)
+    return rc;
   char path[LB_HARNESS_PATH_MAX + 32], tol[160], when[64];
   snprintf(path, sizeof(path), "%s/report.html", dir);
   FILE *f = fopen(path, "w");
@@ -347,8 +377,10 @@ int lb_harness_report_write(const struct lb_harness_compare *cmp, const char *di
                 lb_harness_side_mean(&c->sim, LB_HM_MEAN_LATENCY));
     cell(f, lb_harness_side_mean(&c->real, LB_HM_P99_LATENCY) /
                 lb_harness_side_mean(&c->sim, LB_HM_P99_LATENCY));
-    if (isnan(c->ks_d_whole)) fputs("<td>-</td>", f);
-    else fprintf(f, "<td>%.3f</td>", c->ks_d_whole);
+    if (isnan(c->ks_d_whole))
+      fputs("<td>-</td>", f);
+    else
+      fprintf(f, "<td>%.3f</td>", c->ks_d_whole);
     fprintf(f, "<td>%s</td><td>", c->invalid_runs ? "no" : "yes");
     html_text(f, c->verdict.reason);
     fputs("</td></tr>\n", f);
@@ -359,8 +391,9 @@ int lb_harness_report_write(const struct lb_harness_compare *cmp, const char *di
           "scenarios.</p>\n",
           f);
   else
-    fprintf(f, "<p>Spearman rank correlation of the algorithms by mean latency, simulated vs "
-               "real: <b>%.3f</b></p>\n",
+    fprintf(f,
+            "<p>Spearman rank correlation of the algorithms by mean latency, simulated vs "
+            "real: <b>%.3f</b></p>\n",
             cmp->spearman_mean_latency);
   fputs("<h2>Mean latency across runs</h2>\n", f);
   svg_boxes(f, cmp, LB_HM_MEAN_LATENCY);
@@ -374,8 +407,9 @@ int lb_harness_report_write(const struct lb_harness_compare *cmp, const char *di
     html_text(f, c->sc.name);
     fputs("</h2>\n<p>picker <code>", f);
     html_text(f, c->sc.picker);
-    fprintf(f, "</code>, %d servers, %d clients, tick %g ms, %d ticks; %d simulated and %d real "
-               "runs.</p>\n",
+    fprintf(f,
+            "</code>, %d servers, %d clients, tick %g ms, %d ticks; %d simulated and %d real "
+            "runs.</p>\n",
             c->sc.servers, c->sc.clients, (double)c->sc.tick_ns / 1e6, c->sc.total_ticks,
             c->sim.nruns, c->real.nruns);
     if (c->invalid_runs) {
@@ -401,8 +435,9 @@ int lb_harness_report_write(const struct lb_harness_compare *cmp, const char *di
     }
     fputs("</table>\n", f);
     if (!isnan(c->ks_d)) {
-      fprintf(f, "<p>KS two-sample: D = %.3f (p = %.3g); with real latencies rounded to whole "
-                 "ticks D = %.3f; %zu simulated vs %zu real latencies.</p>\n",
+      fprintf(f,
+              "<p>KS two-sample: D = %.3f (p = %.3g); with real latencies rounded to whole "
+              "ticks D = %.3f; %zu simulated vs %zu real latencies.</p>\n",
               c->ks_d, c->ks_p, c->ks_d_whole, c->sim.nlatency, c->real.nlatency);
       fputs("<h3>Latency CDF</h3>\n", f);
       svg_cdf(f, c);
@@ -415,6 +450,7 @@ int lb_harness_report_write(const struct lb_harness_compare *cmp, const char *di
   fputs("<p>CSV files beside this report: comparison.csv, verdicts.csv, phases.csv, runs.csv, "
         "scores.csv.</p>\n</body></html>\n",
         f);
-  if (fclose(f) != 0) return -EIO;
+  if (fclose(f) != 0)
+    return -EIO;
   return 0;
 }

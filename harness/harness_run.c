@@ -34,32 +34,38 @@ void lb_harness_opts_defaults(struct lb_harness_opts *o) {
 
 int lb_harness_mkdirs(const char *path) {
   char buf[LB_HARNESS_PATH_MAX];
-  if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) return -ENAMETOOLONG;
+  if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+    return -ENAMETOOLONG;
   for (char *p = buf + 1;; p++) {
     if (*p == '/' || *p == '\0') {
       char saved = *p;
       *p = '\0';
-      if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -errno;
+      if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return -errno;
       *p = saved;
-      if (saved == '\0') break;
+      if (saved == '\0')
+        break;
     }
   }
   return 0;
 }
 
-int lb_harness_scenario_load(const char *path, int runs, bool every_request,
-                             struct lb_scenario *sc, char *err, size_t errlen) {
+int lb_harness_scenario_load(const char *path, int runs, bool every_request, struct lb_scenario *sc,
+                             char *err, size_t errlen) {
   char text[16];
   int rc;
   lb_scenario_defaults(sc);
-  if ((rc = lb_scenario_load(path, sc, err, errlen)) < 0) return rc;
+  if ((rc = lb_scenario_load(path, sc, err, errlen)) < 0)
+    return rc;
   if (runs > 0) {
     snprintf(text, sizeof(text), "%d", runs);
-    if ((rc = lb_scenario_set(sc, "runs", text, err, errlen)) < 0) return rc;
+    if ((rc = lb_scenario_set(sc, "runs", text, err, errlen)) < 0)
+      return rc;
   }
   if (every_request && (rc = lb_scenario_set(sc, "data_frequency", "1", err, errlen)) < 0)
     return rc;
-  if ((rc = lb_scenario_finish(sc, err, errlen)) < 0) return rc;
+  if ((rc = lb_scenario_finish(sc, err, errlen)) < 0)
+    return rc;
   /* A bad picker fails here, before any process starts. */
   struct lb_picker_spec *spec = NULL;
   char perr[512];
@@ -96,20 +102,24 @@ int lb_harness_find_binary(const char *bin_dir, const char *name, char *out, siz
                            size_t errlen) {
   const char *sub = strcmp(name, "lbsim") == 0 ? "sim" : name;
   if (bin_dir && *bin_dir) {
-    if (try_dir(bin_dir, sub, name, out, len)) return 0;
+    if (try_dir(bin_dir, sub, name, out, len))
+      return 0;
     snprintf(err, errlen, "--bin-dir %s: no executable %s there (nor in %s/%s)", bin_dir, name,
              bin_dir, sub);
     return -ENOENT;
   }
   const char *env = getenv("LB_BINARY_DIR");
-  if (env && *env && try_dir(env, sub, name, out, len)) return 0;
+  if (env && *env && try_dir(env, sub, name, out, len))
+    return 0;
   char self[LB_HARNESS_PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
   if (n > 0) {
     self[n] = '\0';
     char *slash = strrchr(self, '/');
-    if (slash) *slash = '\0';
-    if (try_dir(self, sub, name, out, len)) return 0;
+    if (slash)
+      *slash = '\0';
+    if (try_dir(self, sub, name, out, len))
+      return 0;
   }
   snprintf(err, errlen,
            "cannot find %s: looked next to lbharness, in its build tree and in $LB_BINARY_DIR; "
@@ -127,7 +137,8 @@ static int64_t realtime_ns(void) {
 /* Reads "tcp=PORT udp=PORT\n"; 1 when complete, 0 when not there yet. */
 static int read_port_file(const char *path, int *tcp, int *udp) {
   FILE *f = fopen(path, "r");
-  if (!f) return 0;
+  if (!f)
+    return 0;
   char line[128] = "";
   int ok = fgets(line, sizeof(line), f) != NULL && strchr(line, '\n') != NULL &&
            sscanf(line, "tcp=%d udp=%d", tcp, udp) == 2;
@@ -139,7 +150,8 @@ static int read_port_file(const char *path, int *tcp, int *udp) {
 static void log_tail(const char *path, char *buf, size_t len) {
   buf[0] = '\0';
   FILE *f = fopen(path, "r");
-  if (!f) return;
+  if (!f)
+    return;
   char tmp[4096];
   fseek(f, 0, SEEK_END);
   long size = ftell(f);
@@ -148,7 +160,8 @@ static void log_tail(const char *path, char *buf, size_t len) {
   size_t got = fread(tmp, 1, sizeof(tmp) - 1, f);
   fclose(f);
   tmp[got] = '\0';
-  while (got > 0 && tmp[got - 1] == '\n') tmp[--got] = '\0';
+  while (got > 0 && tmp[got - 1] == '\n')
+    tmp[--got] = '\0';
   const char *start = tmp;
   int lines = 0;
   for (size_t i = got; i > 0; i--)
@@ -173,24 +186,30 @@ struct growing_log {
 
 static void growing_log_update(struct growing_log *g) {
   int fd = open(g->path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
+  if (fd < 0)
+    return;
   char buf[1 << 16];
   for (;;) {
     ssize_t got = pread(fd, buf, sizeof(buf) - 1, g->offset);
-    if (got <= 0) break;
+    if (got <= 0)
+      break;
     buf[got] = '\0';
     char *last = buf + got - 1;
-    while (last >= buf && *last != '\n') last--;
-    if (last < buf) last = NULL;
+    while (last >= buf && *last != '\n')
+      last--;
+    if (last < buf)
+      last = NULL;
     if (!last) {
-      if (got == (ssize_t)sizeof(buf) - 1) g->offset += got; /* absurd line: skip */
+      if (got == (ssize_t)sizeof(buf) - 1)
+        g->offset += got; /* absurd line: skip */
       break;
     }
     for (char *line = buf; line <= last;) {
       char *nl = strchr(line, '\n');
       *nl = '\0';
       g->lines++;
-      if (strstr(line, ",failed") || strstr(line, ",timed_out")) g->errors++;
+      if (strstr(line, ",failed") || strstr(line, ",timed_out"))
+        g->errors++;
       line = nl + 1;
     }
     g->offset += last - buf + 1;
@@ -215,7 +234,8 @@ struct fleet {
 /* Starts argv with the netns wrapper when the fleet has one; returns the
  * index of the daemon's own argv[0]. */
 static int wrap(struct fleet *f, char **argv, char *host) {
-  if (!f->fleet_id[0]) return 0;
+  if (!f->fleet_id[0])
+    return 0;
   argv[0] = f->netns_script;
   argv[1] = "exec";
   argv[2] = f->fleet_id;
@@ -226,7 +246,8 @@ static int wrap(struct fleet *f, char **argv, char *host) {
 /* 127.0.0.1, or server i's address in the fleet's namespaces. */
 static void server_addr(const struct fleet *f, int i, char *buf, size_t len) {
 #ifdef LB_HARNESS_HAS_NETNS
-  if (f->fleet_id[0] && lb_deploy_netns_addr('s', i, buf, len) == 0) return;
+  if (f->fleet_id[0] && lb_deploy_netns_addr('s', i, buf, len) == 0)
+    return;
 #else
   (void)f;
   (void)i;
@@ -337,8 +358,10 @@ static int start_servers(const struct lb_harness_opts *o, const char *server_bin
       continue;
     }
     lb_harness_group_poll(&f->group);
-    if (early_exit(f, false, err, errlen)) return -ECHILD;
-    if (lb_harness_stop_signal) return stopped(err, errlen);
+    if (early_exit(f, false, err, errlen))
+      return -ECHILD;
+    if (lb_harness_stop_signal)
+      return stopped(err, errlen);
     if (lb_harness_now() > deadline) {
       snprintf(err, errlen, "server %d did not write %s within %.0f s (log: %s)", i, port_file,
                SERVER_PORT_WAIT_S, f->server_logs[i]);
@@ -355,7 +378,8 @@ static int start_clients(const char *client_bin, const struct lb_scenario *sc,
                          size_t errlen) {
   size_t slen = (size_t)f->nservers * 48 + 1;
   char *servers = malloc(slen);
-  if (!servers) return -ENOMEM;
+  if (!servers)
+    return -ENOMEM;
   servers[0] = '\0';
   for (int i = 0; i < f->nservers; i++) {
     char addr[32];
@@ -431,7 +455,8 @@ static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenari
     size_t running = 0;
     lb_harness_group_poll(&f->group);
     for (int k = 0; k < f->nclients; k++)
-      if (!f->group.procs[f->clients[k]].exited) running++;
+      if (!f->group.procs[f->clients[k]].exited)
+        running++;
     if (early_exit(f, true, err, errlen)) {
       rc = -ECHILD;
       break;
@@ -449,26 +474,34 @@ static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenari
         errors += f->logs[k].errors;
       }
       double ticks = (double)(realtime_ns() - start_ns) / (double)sc->tick_ns;
-      if (ticks < 0) ticks = 0;
-      if (ticks > sc->total_ticks) ticks = sc->total_ticks;
-      while (have_trace && due < trace.n && trace.items[due].tick <= ticks) due++;
-      fprintf(stderr, "%s%s run %d: tick %.0f/%d, requests due %zu/%zu, logged %ld, errors %ld, "
-                      "%zu/%d client processes running%s",
+      if (ticks < 0)
+        ticks = 0;
+      if (ticks > sc->total_ticks)
+        ticks = sc->total_ticks;
+      while (have_trace && due < trace.n && trace.items[due].tick <= ticks)
+        due++;
+      fprintf(stderr,
+              "%s%s run %d: tick %.0f/%d, requests due %zu/%zu, logged %ld, errors %ld, "
+              "%zu/%d client processes running%s",
               tty ? "\r\033[K" : "", sc->name, run, ticks, sc->total_ticks, due, trace.n, done,
               errors, running, f->nclients, tty ? "" : "\n");
       next_print = now + (tty ? 0.2 : 2.0);
     }
-    if (running == 0) break;
+    if (running == 0)
+      break;
     if (now > deadline) {
-      snprintf(err, errlen, "client processes still running past the run's time bound: fleet "
-                            "stopped");
+      snprintf(err, errlen,
+               "client processes still running past the run's time bound: fleet "
+               "stopped");
       rc = -ETIMEDOUT;
       break;
     }
     lb_harness_sleep_ms(50);
   }
-  if (o->progress && tty) fputc('\n', stderr);
-  if (have_trace) lb_arrivals_close(&trace);
+  if (o->progress && tty)
+    fputc('\n', stderr);
+  if (have_trace)
+    lb_arrivals_close(&trace);
   return rc;
 }
 
@@ -478,7 +511,8 @@ static int collect(const struct lb_scenario *sc, int run, struct fleet *f,
   struct lb_summary_acc *acc = NULL;
   FILE *out = NULL;
   int rc = lb_summary_acc_new(&acc);
-  if (rc < 0) return rc;
+  if (rc < 0)
+    return rc;
   out = fopen(res->requests_csv, "w");
   if (!out) {
     rc = -errno;
@@ -488,16 +522,20 @@ static int collect(const struct lb_scenario *sc, int run, struct fleet *f,
   lb_reqlog_write_header(out);
   for (int k = 0; k < f->nclients; k++) {
     struct lb_reqlog_reader *r = NULL;
-    if ((rc = lb_reqlog_reader_open(f->logs[k].path, &r, err, errlen)) < 0) goto done;
+    if ((rc = lb_reqlog_reader_open(f->logs[k].path, &r, err, errlen)) < 0)
+      goto done;
     struct lb_request_record rec;
     while ((rc = lb_reqlog_reader_next(r, &rec, err, errlen)) == 1) {
       lb_reqlog_write(out, &rec);
-      if ((rc = lb_summary_acc_add(acc, &rec)) < 0) break;
+      if ((rc = lb_summary_acc_add(acc, &rec)) < 0)
+        break;
     }
     lb_reqlog_reader_close(r);
-    if (rc < 0) goto done;
+    if (rc < 0)
+      goto done;
   }
-  if ((rc = lb_summary_compute(acc, &res->summary)) < 0) goto done;
+  if ((rc = lb_summary_compute(acc, &res->summary)) < 0)
+    goto done;
   char path[LB_HARNESS_PATH_MAX + 16];
   snprintf(path, sizeof(path), "%s/summary.csv", res->dir);
   FILE *s = fopen(path, "w");
@@ -511,7 +549,8 @@ static int collect(const struct lb_scenario *sc, int run, struct fleet *f,
   fclose(s);
   rc = 0;
 done:
-  if (out && fclose(out) != 0 && rc == 0) rc = -EIO;
+  if (out && fclose(out) != 0 && rc == 0)
+    rc = -EIO;
   lb_summary_acc_free(acc);
   return rc;
 }
@@ -543,7 +582,8 @@ static void assess(const struct lb_scenario *sc, double wall_s, struct fleet *f,
       in->timer_p99_us = v;
     if (lb_harness_kv_get(&kv, "send_lateness_p99_us", &v) && v > in->send_p99_us)
       in->send_p99_us = v;
-    if (lb_harness_kv_get(&kv, "log_errors", &v)) in->log_errors += (long)v;
+    if (lb_harness_kv_get(&kv, "log_errors", &v))
+      in->log_errors += (long)v;
     const char *const keys[] = {"sent", "completed", "failed", "timed_out"};
     long *dst[] = {&in->sent, &in->completed, &in->failed, &in->timed_out};
     for (int j = 0; j < 4; j++) {
@@ -555,7 +595,8 @@ static void assess(const struct lb_scenario *sc, double wall_s, struct fleet *f,
   }
   for (int i = 0; i < f->nservers; i++) {
     snprintf(path, sizeof(path), "%s/server-%d.stats", res->dir, i);
-    if (lb_harness_kv_load(path, &kv) < 0) continue;
+    if (lb_harness_kv_load(path, &kv) < 0)
+      continue;
     const char *const keys[] = {"tick_late_p99_ns", "hold_late_p99_ns"};
     for (int j = 0; j < 2; j++)
       if (lb_harness_kv_get(&kv, keys[j], &v) && v / 1000.0 > in->server_p99_us)
@@ -621,7 +662,8 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
 
   f.nservers = sc->servers;
   f.nclients = o->client_procs > 0 ? o->client_procs : (sc->clients < 4 ? sc->clients : 4);
-  if (f.nclients > sc->clients) f.nclients = sc->clients;
+  if (f.nclients > sc->clients)
+    f.nclients = sc->clients;
   lb_harness_group_init(&f.group);
   f.servers = calloc((size_t)f.nservers, sizeof(*f.servers));
   f.tcp = calloc((size_t)f.nservers, sizeof(int));
@@ -630,8 +672,7 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
   f.clients = calloc((size_t)f.nclients, sizeof(*f.clients));
   f.logs = calloc((size_t)f.nclients, sizeof(*f.logs));
   f.client_logs = calloc((size_t)f.nclients, sizeof(*f.client_logs));
-  if (!f.servers || !f.tcp || !f.udp || !f.server_logs || !f.clients || !f.logs ||
-      !f.client_logs) {
+  if (!f.servers || !f.tcp || !f.udp || !f.server_logs || !f.clients || !f.logs || !f.client_logs) {
     rc = -ENOMEM;
     snprintf(err, errlen, "out of memory");
     goto done;
@@ -641,7 +682,8 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
     if ((rc = lb_deploy_netns_script(f.netns_script, sizeof(f.netns_script), err, errlen)) < 0)
       goto done;
     snprintf(f.fleet_id, sizeof(f.fleet_id), "h%x", (unsigned)getpid() & 0xfffffffu);
-    if ((rc = lb_deploy_netns_up(f.fleet_id, f.nservers, f.nclients, err, errlen)) < 0) goto done;
+    if ((rc = lb_deploy_netns_up(f.fleet_id, f.nservers, f.nclients, err, errlen)) < 0)
+      goto done;
     f.netns_up = true;
   }
 #endif
@@ -664,7 +706,8 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
     goto done;
   double wall_s = lb_harness_now() - t0;
   /* Clients are done: servers drain and exit on SIGTERM. */
-  for (int i = 0; i < f.nservers; i++) lb_harness_proc_signal(&f.group, f.servers[i], SIGTERM);
+  for (int i = 0; i < f.nservers; i++)
+    lb_harness_proc_signal(&f.group, f.servers[i], SIGTERM);
   if (!lb_harness_group_wait(&f.group, f.servers, (size_t)f.nservers, SERVER_DRAIN_MS)) {
     if (lb_harness_stop_signal) {
       rc = stopped(err, errlen);
@@ -674,7 +717,8 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
             SERVER_DRAIN_MS);
   }
   lb_harness_group_stop(&f.group, STOP_GRACE_MS);
-  if ((rc = collect(sc, run, &f, res, err, errlen)) < 0) goto done;
+  if ((rc = collect(sc, run, &f, res, err, errlen)) < 0)
+    goto done;
   assess(sc, wall_s, &f, res);
   rc = 0;
 done:

@@ -44,8 +44,8 @@ int lb_harness_find_binary(const char *bin_dir, const char *name, char *out, siz
 /* Defaults, the file, --runs (runs > 0) and, for compare, data_frequency=1
  * (every request logged on both sides), then lb_scenario_finish, and checks
  * the picker expression parses. */
-int lb_harness_scenario_load(const char *path, int runs, bool every_request,
-                             struct lb_scenario *sc, char *err, size_t errlen);
+int lb_harness_scenario_load(const char *path, int runs, bool every_request, struct lb_scenario *sc,
+                             char *err, size_t errlen);
 /* mkdir -p */
 int lb_harness_mkdirs(const char *path);
 

@@ -10,12 +10,14 @@
 #include <gsl/gsl_statistics_double.h>
 
 double lb_harness_mean(const double *x, size_t n) {
-  if (n == 0) return NAN;
+  if (n == 0)
+    return NAN;
   return gsl_stats_mean(x, 1, n);
 }
 
 double lb_harness_stdev(const double *x, size_t n) {
-  if (n < 2) return NAN;
+  if (n < 2)
+    return NAN;
   return gsl_stats_sd(x, 1, n);
 }
 
@@ -26,13 +28,16 @@ double lb_harness_reasonably_bad(const double *x, size_t n) {
 }
 
 double lb_harness_kolmogorov_q(double lambda) {
-  if (!(lambda > 0)) return 1.0;
-  if (lambda < 0.2) return 1.0; /* the series converges slowly; Q is 1 to 1e-8 */
+  if (!(lambda > 0))
+    return 1.0;
+  if (lambda < 0.2)
+    return 1.0; /* the series converges slowly; Q is 1 to 1e-8 */
   double sum = 0, sign = 1;
   for (int k = 1; k <= 200; k++) {
     double term = sign * exp(-2.0 * k * k * lambda * lambda);
     sum += term;
-    if (fabs(term) < 1e-12 * fabs(sum) || fabs(term) < 1e-300) break;
+    if (fabs(term) < 1e-12 * fabs(sum) || fabs(term) < 1e-300)
+      break;
     sign = -sign;
   }
   double q = 2.0 * sum;
@@ -41,27 +46,34 @@ double lb_harness_kolmogorov_q(double lambda) {
 
 int lb_harness_ks_sorted(const double *a, size_t na, const double *b, size_t nb, double *d,
                          double *p) {
-  if (na == 0 || nb == 0) return -EINVAL;
+  if (na == 0 || nb == 0)
+    return -EINVAL;
   size_t i = 0, j = 0;
   double dmax = 0;
   while (i < na && j < nb) {
     double x = a[i] < b[j] ? a[i] : b[j];
-    while (i < na && a[i] <= x) i++;
-    while (j < nb && b[j] <= x) j++;
+    while (i < na && a[i] <= x)
+      i++;
+    while (j < nb && b[j] <= x)
+      j++;
     double diff = fabs((double)i / (double)na - (double)j / (double)nb);
-    if (diff > dmax) dmax = diff;
+    if (diff > dmax)
+      dmax = diff;
   }
   double ne = (double)na * (double)nb / ((double)na + (double)nb);
   double sq = sqrt(ne);
   *d = dmax;
-  if (p) *p = lb_harness_kolmogorov_q((sq + 0.12 + 0.11 / sq) * dmax);
+  if (p)
+    *p = lb_harness_kolmogorov_q((sq + 0.12 + 0.11 / sq) * dmax);
   return 0;
 }
 
 double lb_harness_spearman(const double *x, const double *y, size_t n) {
-  if (n < 2) return NAN;
+  if (n < 2)
+    return NAN;
   double *work = malloc(2 * n * sizeof(*work));
-  if (!work) return NAN;
+  if (!work)
+    return NAN;
   double r = gsl_stats_spearman(x, 1, y, 1, n, work);
   free(work);
   return r;
@@ -71,9 +83,12 @@ double lb_harness_spearman(const double *x, const double *y, size_t n) {
 static double average_rank(const double *values, size_t n, size_t k) {
   size_t below = 0, equal = 0;
   for (size_t i = 0; i < n; i++) {
-    if (isnan(values[i])) continue;
-    if (values[i] < values[k]) below++;
-    else if (values[i] == values[k]) equal++;
+    if (isnan(values[i]))
+      continue;
+    if (values[i] < values[k])
+      below++;
+    else if (values[i] == values[k])
+      equal++;
   }
   return (double)below + ((double)equal + 1.0) / 2.0;
 }
@@ -81,28 +96,33 @@ static double average_rank(const double *values, size_t n, size_t k) {
 int lb_harness_quintile_scores(const double *values, size_t n, int *scores) {
   enum { BINS = 5 };
   double *sorted = malloc((n ? n : 1) * sizeof(*sorted));
-  if (!sorted) return -ENOMEM;
+  if (!sorted)
+    return -ENOMEM;
   size_t m = 0;
   for (size_t i = 0; i < n; i++)
-    if (!isnan(values[i])) sorted[m++] = values[i];
+    if (!isnan(values[i]))
+      sorted[m++] = values[i];
   gsl_sort(sorted, 1, m);
   double edges[BINS + 1];
   bool unique = m > 0;
   for (int b = 0; b <= BINS && m > 0; b++) {
     edges[b] = gsl_stats_quantile_from_sorted_data(sorted, 1, m, (double)b / BINS);
-    if (b > 0 && !(edges[b] > edges[b - 1])) unique = false;
+    if (b > 0 && !(edges[b] > edges[b - 1]))
+      unique = false;
   }
   for (size_t i = 0; i < n; i++) {
     if (isnan(values[i])) {
       scores[i] = 0;
     } else if (unique) {
       int b = 0;
-      while (b < BINS - 1 && values[i] > edges[b + 1]) b++;
+      while (b < BINS - 1 && values[i] > edges[b + 1])
+        b++;
       scores[i] = BINS - b;
     } else {
       double r = average_rank(values, n, i);
       int b = (int)floor(BINS * (r - 1.0) / (double)m);
-      if (b > BINS - 1) b = BINS - 1;
+      if (b > BINS - 1)
+        b = BINS - 1;
       scores[i] = BINS - b;
     }
   }
@@ -128,7 +148,8 @@ void lb_harness_tolerance_describe(const struct lb_harness_tolerance *t, char *b
 
 static void append(char *buf, size_t len, const char *fmt, double a, double b) {
   size_t used = strlen(buf);
-  if (used >= len) return;
+  if (used >= len)
+    return;
   snprintf(buf + used, len - used, fmt, used ? "; " : "", a, b);
 }
 
@@ -152,8 +173,7 @@ void lb_harness_verdict_decide(const struct lb_harness_tolerance *t, double sim_
                                double real_mean, double sim_p99, double real_p99, double ks_d,
                                struct lb_harness_verdict *out) {
   out->reason[0] = '\0';
-  bool ok = ratio_holds("mean", sim_mean, real_mean, t->mean_tol, out->reason,
-                        sizeof(out->reason));
+  bool ok = ratio_holds("mean", sim_mean, real_mean, t->mean_tol, out->reason, sizeof(out->reason));
   ok &= ratio_holds("p99", sim_p99, real_p99, t->p99_tol, out->reason, sizeof(out->reason));
   if (!isnan(ks_d)) {
     bool ks_ok = ks_d <= t->ks_tol + 1e-12;

@@ -34,8 +34,19 @@ static void usage(FILE *f) {
         f);
 }
 
-enum { OPT_RUNS = 256, OPT_OUT, OPT_HOSTS, OPT_CLIENT_PROCS, OPT_BIN_DIR, OPT_SIM_CSV, OPT_QUIET,
-       OPT_MEAN_TOL, OPT_P99_TOL, OPT_KS_TOL, OPT_HELP };
+enum {
+  OPT_RUNS = 256,
+  OPT_OUT,
+  OPT_HOSTS,
+  OPT_CLIENT_PROCS,
+  OPT_BIN_DIR,
+  OPT_SIM_CSV,
+  OPT_QUIET,
+  OPT_MEAN_TOL,
+  OPT_P99_TOL,
+  OPT_KS_TOL,
+  OPT_HELP
+};
 
 static int parse_positive(const char *what, const char *text, double *out) {
   char *end = NULL;
@@ -105,9 +116,11 @@ static int parse(int argc, char **argv, struct cli *c) {
     case OPT_MEAN_TOL:
     case OPT_P99_TOL:
     case OPT_KS_TOL:
-      if (parse_positive(longopts[opt - OPT_RUNS].name, optarg, &v) < 0) return -EINVAL;
-      *(opt == OPT_MEAN_TOL ? &c->tol.mean_tol
-                            : opt == OPT_P99_TOL ? &c->tol.p99_tol : &c->tol.ks_tol) = v;
+      if (parse_positive(longopts[opt - OPT_RUNS].name, optarg, &v) < 0)
+        return -EINVAL;
+      *(opt == OPT_MEAN_TOL  ? &c->tol.mean_tol
+        : opt == OPT_P99_TOL ? &c->tol.p99_tol
+                             : &c->tol.ks_tol) = v;
       break;
     case 'h':
     case OPT_HELP:
@@ -138,7 +151,8 @@ static int cmd_run(struct cli *c, char **scenarios, int n) {
     }
     int runs = sc.runs > 0 ? sc.runs : 1;
     struct lb_harness_run_result *res = calloc((size_t)runs, sizeof(*res));
-    if (!res) return 1;
+    if (!res)
+      return 1;
     char dir[LB_HARNESS_PATH_MAX + 160], rundir[LB_HARNESS_PATH_MAX + 224];
     snprintf(dir, sizeof(dir), "%s/%s/real", c->opts.out_dir, sc.name);
     int done = 0;
@@ -177,8 +191,10 @@ static int cmd_compare(struct cli *c, char **scenarios, int n) {
   cmp.tol = c->tol;
   snprintf(cmp.sim_csv, sizeof(cmp.sim_csv), "%s", c->sim_csv);
   int rc = lb_harness_mkdirs(c->opts.out_dir);
-  if (rc == 0) rc = lb_harness_compare_main(&cmp, scenarios, n, stdout, err, sizeof(err));
-  if (rc < 0) fprintf(stderr, "lbharness: %s\n", err[0] ? err : strerror(-rc));
+  if (rc == 0)
+    rc = lb_harness_compare_main(&cmp, scenarios, n, stdout, err, sizeof(err));
+  if (rc < 0)
+    fprintf(stderr, "lbharness: %s\n", err[0] ? err : strerror(-rc));
   lb_harness_compare_close(&cmp);
   return rc < 0 ? 1 : 0;
 }
@@ -190,7 +206,8 @@ int main(int argc, char **argv) {
     return argc < 2 ? 2 : 0;
   }
 #ifdef LB_HARNESS_HAS_DEPLOY
-  if (!strcmp(argv[1], "deploy")) return lb_harness_deploy_main(argc - 1, argv + 1);
+  if (!strcmp(argv[1], "deploy"))
+    return lb_harness_deploy_main(argc - 1, argv + 1);
 #endif
   if (strcmp(argv[1], "run") && strcmp(argv[1], "compare")) {
     fprintf(stderr, "lbharness: unknown command '%s'\n", argv[1]);
@@ -202,7 +219,8 @@ int main(int argc, char **argv) {
   lb_harness_opts_defaults(&c.opts);
   lb_harness_tolerance_defaults(&c.tol);
   int first = parse(argc, argv, &c);
-  if (first < 0) return 2;
+  if (first < 0)
+    return 2;
   if (lb_harness_signals_install() < 0) {
     perror("lbharness: sigaction");
     return 1;

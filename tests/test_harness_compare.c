@@ -26,13 +26,13 @@ static char *write_temp(const char *text) {
 static void test_seed_summary_csv(void **state) {
   (void)state;
   /* The seed notebook's df.to_csv(): one row per run, index 'algorithm'. */
-  char *path = write_temp(
-      "algorithm,mean_latency,stdev_latency,p50.0_latency,p90.0_latency,p99.0_latency,"
-      "p99.9_latency,mean_utilization,stdev_utilization,mean_stdev_utilization,"
-      "p50.0_utilization_ratio\n"
-      "Random,14.0,12.0,11.0,21.0,80.0,87.0,54.0,23.0,4.0,0.98\n"
-      "RoundRobin,9.0,5.0,8.0,14.0,30.0,35.0,50.0,10.0,3.0,0.99\n"
-      "Random,16.0,12.0,11.0,21.0,84.0,87.0,54.0,23.0,6.0,0.98\n");
+  char *path =
+      write_temp("algorithm,mean_latency,stdev_latency,p50.0_latency,p90.0_latency,p99.0_latency,"
+                 "p99.9_latency,mean_utilization,stdev_utilization,mean_stdev_utilization,"
+                 "p50.0_utilization_ratio\n"
+                 "Random,14.0,12.0,11.0,21.0,80.0,87.0,54.0,23.0,4.0,0.98\n"
+                 "RoundRobin,9.0,5.0,8.0,14.0,30.0,35.0,50.0,10.0,3.0,0.99\n"
+                 "Random,16.0,12.0,11.0,21.0,84.0,87.0,54.0,23.0,6.0,0.98\n");
   struct lb_harness_side s;
   char err[256];
   memset(&s, 0, sizeof(s));
@@ -70,7 +70,8 @@ static void test_requests_csv_side(void **state) {
   char err[256] = "";
   memset(&s, 0, sizeof(s));
   int rc = lb_harness_side_add_requests(&s, path, err, sizeof(err));
-  if (rc < 0) fprintf(stderr, "%s\n", err);
+  if (rc < 0)
+    fprintf(stderr, "%s\n", err);
   assert_int_equal(rc, 0);
   lb_harness_side_finish(&s);
   assert_int_equal(s.nruns, 1);
@@ -96,7 +97,8 @@ static void fake_side(struct lb_harness_side *s, const double *mean, const doubl
   s->failed = calloc((size_t)runs, sizeof(long));
   s->timed_out = calloc((size_t)runs, sizeof(long));
   for (int r = 0; r < runs; r++) {
-    for (int m = 0; m < LB_HM_COUNT; m++) s->runs[r][m] = mean[r];
+    for (int m = 0; m < LB_HM_COUNT; m++)
+      s->runs[r][m] = mean[r];
     s->runs[r][LB_HM_P99_LATENCY] = p99[r];
   }
   if (nlat) {
@@ -126,7 +128,8 @@ static void test_decide_and_scores(void **state) {
   const double m3[] = {5, 5}, p3[] = {20, 20};
   fake_side(&cmp.items[2].sim, m3, p3, 2, NULL, 0);
   fake_side(&cmp.items[2].real, m3, p3, 2, NULL, 0);
-  for (int i = 0; i < 3; i++) lb_harness_compare_decide(&cmp.tol, &cmp.items[i]);
+  for (int i = 0; i < 3; i++)
+    lb_harness_compare_decide(&cmp.tol, &cmp.items[i]);
   /* 1: mean 11.5/11 and p99 45/42 within 25%; raw D 0.1, whole-tick D 0. */
   assert_true(cmp.items[0].verdict.holds);
   assert_float_equal(cmp.items[0].ks_d, 0.1, 1e-12);
@@ -167,7 +170,8 @@ static void test_decide_and_scores(void **state) {
   /* two box plots, one CDF (only the first scenario has distributions),
    * no phase chart (no phase figures) */
   int svgs = 0;
-  for (const char *p = html; (p = strstr(p, "<svg")); p++) svgs++;
+  for (const char *p = html; (p = strstr(p, "<svg")); p++)
+    svgs++;
   assert_int_equal(svgs, 2 + 1 + 0);
   const char *const csvs[] = {"comparison.csv", "verdicts.csv", "phases.csv", "runs.csv",
                               "scores.csv"};

@@ -41,8 +41,7 @@ static void test_find_binary(void **state) {
   /* Installed side by side: D/lbclient. */
   snprintf(path, sizeof(path), "%s/lbclient", dir);
   touch_exe(path);
-  assert_int_equal(lb_harness_find_binary(dir, "lbclient", out, sizeof(out), err, sizeof(err)),
-                   0);
+  assert_int_equal(lb_harness_find_binary(dir, "lbclient", out, sizeof(out), err, sizeof(err)), 0);
   assert_string_equal(out, path);
   char cmd[300];
   snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -70,19 +70,22 @@ static void test_quintile_scores(void **state) {
   int s[10];
   assert_int_equal(lb_harness_quintile_scores(v, 10, s), 0);
   const int want[] = {5, 5, 4, 4, 3, 3, 2, 2, 1, 1};
-  for (int i = 0; i < 10; i++) assert_int_equal(s[i], want[i]);
+  for (int i = 0; i < 10; i++)
+    assert_int_equal(s[i], want[i]);
   /* Unsorted input, and a value exactly on an edge belongs to the lower bin. */
   const double w[] = {2.8, 10, 1, 4.6, 6.4, 8.2};
   int t[6];
   assert_int_equal(lb_harness_quintile_scores(w, 6, t), 0);
   /* edges of {1, 2.8, 4.6, 6.4, 8.2, 10} are the values themselves */
   const int want_t[] = {5, 1, 5, 4, 3, 2};
-  for (int i = 0; i < 6; i++) assert_int_equal(t[i], want_t[i]);
+  for (int i = 0; i < 6; i++)
+    assert_int_equal(t[i], want_t[i]);
   /* Duplicate edges: average ranks, 1s rank 2.5 -> 4, the 2 ranks 5 -> 1. */
   const double dup[] = {1, 1, 1, 1, 2};
   int u[5];
   assert_int_equal(lb_harness_quintile_scores(dup, 5, u), 0);
-  for (int i = 0; i < 4; i++) assert_int_equal(u[i], 4);
+  for (int i = 0; i < 4; i++)
+    assert_int_equal(u[i], 4);
   assert_int_equal(u[4], 1);
   const double withnan[] = {1, NAN};
   int n2[2];
@@ -122,9 +125,12 @@ static void test_verdict(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_mean_stdev_reasonably_bad), cmocka_unit_test(test_ks_statistic),
-      cmocka_unit_test(test_kolmogorov_q),              cmocka_unit_test(test_spearman),
-      cmocka_unit_test(test_quintile_scores),           cmocka_unit_test(test_verdict),
+      cmocka_unit_test(test_mean_stdev_reasonably_bad),
+      cmocka_unit_test(test_ks_statistic),
+      cmocka_unit_test(test_kolmogorov_q),
+      cmocka_unit_test(test_spearman),
+      cmocka_unit_test(test_quintile_scores),
+      cmocka_unit_test(test_verdict),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
