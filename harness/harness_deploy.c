@@ -23,7 +23,6 @@
 
 int lb__netem_run_capture(char *const argv[], const char *env_extra, char *out, size_t outlen);
 
-
 /* ---- fleet layout ---- */
 
 void lb_deploy_client_range(int clients, int procs, int j, int *first, int *count) {
@@ -131,8 +130,7 @@ static int run_netns(char *const args[], char *err, size_t errlen) {
   return -EIO;
 }
 
-int lb_deploy_netns_up(const char *fleet, int servers, int client_procs, char *err,
-                       size_t errlen) {
+int lb_deploy_netns_up(const char *fleet, int servers, int client_procs, char *err, size_t errlen) {
   char s[16], c[16];
   snprintf(s, sizeof(s), "%d", servers);
   snprintf(c, sizeof(c), "%d", client_procs);
@@ -154,14 +152,18 @@ void lb_deploy_options_defaults(struct lb_deploy_options *o) {
 
 int lb_deploy_check_portable(const struct lb_scenario *sc, char *err, size_t errlen) {
   if (strstr(sc->picker, "oracle") != NULL) {
-    lb_errf(err, errlen, "%s: field 'picker': '%s' reads the oracle board, and the oracle board "
-         "needs every server on one machine; run it with lbharness run (localhost or --hosts "
-         "netns)", sc->name, sc->picker);
+    lb_errf(err, errlen,
+            "%s: field 'picker': '%s' reads the oracle board, and the oracle board "
+            "needs every server on one machine; run it with lbharness run (localhost or --hosts "
+            "netns)",
+            sc->name, sc->picker);
     return -EINVAL;
   }
   if (sc->delay == LB_DELAY_NETEM) {
-    lb_errf(err, errlen, "%s: field 'delay': netem shapes the links of a netns fleet, not these "
-         "containers; use delay: inproc (or none)", sc->name);
+    lb_errf(err, errlen,
+            "%s: field 'delay': netem shapes the links of a netns fleet, not these "
+            "containers; use delay: inproc (or none)",
+            sc->name);
     return -EINVAL;
   }
   return 0;
@@ -259,8 +261,8 @@ static void yw_put(struct yw *w, const char *fmt, ...) {
     switch (*p) {
     case '{':
     case '<':
-      yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, *p == '{' ? YAML_BLOCK_MAPPING_STYLE
-                                                                        : YAML_FLOW_MAPPING_STYLE);
+      yaml_mapping_start_event_initialize(
+          &ev, NULL, NULL, 1, *p == '{' ? YAML_BLOCK_MAPPING_STYLE : YAML_FLOW_MAPPING_STYLE);
       yw_emit(w, &ev);
       break;
     case '}':
@@ -270,9 +272,8 @@ static void yw_put(struct yw *w, const char *fmt, ...) {
       break;
     case '[':
     case '(':
-      yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-                                           *p == '[' ? YAML_BLOCK_SEQUENCE_STYLE
-                                                     : YAML_FLOW_SEQUENCE_STYLE);
+      yaml_sequence_start_event_initialize(
+          &ev, NULL, NULL, 1, *p == '[' ? YAML_BLOCK_SEQUENCE_STYLE : YAML_FLOW_SEQUENCE_STYLE);
       yw_emit(w, &ev);
       break;
     case ']':
@@ -369,8 +370,8 @@ static char *server_list(int servers, const char *suffix) {
     return NULL;
   s[0] = '\0';
   for (int i = 0; i < servers; i++)
-    used += (size_t)snprintf(s + used, cap - used, "%sserver-%d%s:%d:%d", i ? "," : "", i,
-                             suffix, LB_DEPLOY_TCP_PORT, LB_DEPLOY_UDP_PORT);
+    used += (size_t)snprintf(s + used, cap - used, "%sserver-%d%s:%d:%d", i ? "," : "", i, suffix,
+                             LB_DEPLOY_TCP_PORT, LB_DEPLOY_UDP_PORT);
   return s;
 }
 
@@ -449,8 +450,7 @@ int lb_deploy_compose_write(const struct lb_scenario *sc, const struct lb_deploy
   for (int i = 0; i < sc->servers && !w.failed; i++) {
     char index[16], port_file[128];
     snprintf(index, sizeof(index), "%d", i);
-    snprintf(port_file, sizeof(port_file), "%s/run%d-server-%d.port", LB_DEPLOY_LOG_DIR, o->run,
-             i);
+    snprintf(port_file, sizeof(port_file), "%s/run%d-server-%d.port", LB_DEPLOY_LOG_DIR, o->run, i);
     char *lbserver = server_command(sc, o, index, 180);
     char *cmd = lbserver ? strf("rm -f %s && exec %s", port_file, lbserver) : NULL;
     if (cmd == NULL)
@@ -546,8 +546,8 @@ static void k8s_pod_common(struct yw *w) {
 }
 
 static void k8s_ports(struct yw *w, const char *key) {
-  yw_put(w, "s[{ss si ss}{ss si ss}]", "ports", "name", "tcp", key, LB_DEPLOY_TCP_PORT,
-         "protocol", "TCP", "name", "udp", key, LB_DEPLOY_UDP_PORT, "protocol", "UDP");
+  yw_put(w, "s[{ss si ss}{ss si ss}]", "ports", "name", "tcp", key, LB_DEPLOY_TCP_PORT, "protocol",
+         "TCP", "name", "udp", key, LB_DEPLOY_UDP_PORT, "protocol", "UDP");
 }
 
 typedef void (*k8s_writer)(struct yw *w, const struct lb_scenario *sc,
@@ -740,10 +740,8 @@ int lb_deploy_k8s_write(const struct lb_scenario *sc, const struct lb_deploy_opt
     goto done;
   if ((rc = k8s_file(dir, "00-scenario.yaml", k8s_write_config, sc, o, &config, err, errlen)) ||
       (rc = k8s_file(dir, "10-logs.yaml", k8s_write_logs, sc, o, NULL, err, errlen)) ||
-      (rc = k8s_file(dir, "20-servers.yaml", k8s_write_servers, sc, o, server_cmds, err,
-                     errlen)) ||
-      (rc = k8s_file(dir, "30-clients.yaml", k8s_write_clients, sc, o, client_cmds, err,
-                     errlen)))
+      (rc = k8s_file(dir, "20-servers.yaml", k8s_write_servers, sc, o, server_cmds, err, errlen)) ||
+      (rc = k8s_file(dir, "30-clients.yaml", k8s_write_clients, sc, o, client_cmds, err, errlen)))
     goto done;
   rc = k8s_readme(sc, o, dir, procs, err, errlen);
 done:
@@ -762,24 +760,25 @@ done:
 /* ---- lbharness deploy ---- */
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: lbharness deploy COMMAND ...\n"
-          "  compose SCENARIO [--out FILE] [--client-procs N] [--run R] [--image IMG]\n"
-          "      a docker compose file: a service per server and per client process\n"
-          "      (the scenario goes beside FILE as lbt-scenario.yaml)\n"
-          "  k8s SCENARIO [--out DIR] [--client-procs N] [--run R] [--image IMG] [--namespace NS]\n"
-          "      Kubernetes manifests: ConfigMap, StatefulSet + headless Service, indexed Job\n"
-          "  netem-check\n"
-          "      says whether this kernel has netem (exit 0) or not (exit 1)\n"
-          "  netem-plan SCENARIO [--fleet ID] [--client-procs N] [--run R] [--dist gamma|normal|none]\n"
-          "             [--dist-dir DIR] [--rate RATE] [--no-delay] [--out FILE]\n"
-          "      the tc commands (a shell script) that put the scenario's channel delays on\n"
-          "      the links of netns fleet ID; writes the gamma tables into DIR\n"
-          "  netem-apply SCENARIO (options of netem-plan)\n"
-          "      runs them (after deploy/netns.sh up ID SERVERS CLIENTPROCS)\n"
-          "  netns up|down|exec|hosts|cleanup|check ...\n"
-          "      deploy/netns.sh\n"
-          "  every SCENARIO command takes --set FIELD=VALUE (repeatable)\n");
+  fprintf(
+      f,
+      "usage: lbharness deploy COMMAND ...\n"
+      "  compose SCENARIO [--out FILE] [--client-procs N] [--run R] [--image IMG]\n"
+      "      a docker compose file: a service per server and per client process\n"
+      "      (the scenario goes beside FILE as lbt-scenario.yaml)\n"
+      "  k8s SCENARIO [--out DIR] [--client-procs N] [--run R] [--image IMG] [--namespace NS]\n"
+      "      Kubernetes manifests: ConfigMap, StatefulSet + headless Service, indexed Job\n"
+      "  netem-check\n"
+      "      says whether this kernel has netem (exit 0) or not (exit 1)\n"
+      "  netem-plan SCENARIO [--fleet ID] [--client-procs N] [--run R] [--dist gamma|normal|none]\n"
+      "             [--dist-dir DIR] [--rate RATE] [--no-delay] [--out FILE]\n"
+      "      the tc commands (a shell script) that put the scenario's channel delays on\n"
+      "      the links of netns fleet ID; writes the gamma tables into DIR\n"
+      "  netem-apply SCENARIO (options of netem-plan)\n"
+      "      runs them (after deploy/netns.sh up ID SERVERS CLIENTPROCS)\n"
+      "  netns up|down|exec|hosts|cleanup|check ...\n"
+      "      deploy/netns.sh\n"
+      "  every SCENARIO command takes --set FIELD=VALUE (repeatable)\n");
 }
 
 struct cli {
@@ -809,14 +808,19 @@ static int parse_int(const char *s, int min, int *out) {
 }
 
 static int parse_cli(int argc, char **argv, struct cli *c) {
-  static const struct option opts[] = {
-      {"out", required_argument, NULL, 'o'},       {"image", required_argument, NULL, 'i'},
-      {"namespace", required_argument, NULL, 'n'}, {"fleet", required_argument, NULL, 'f'},
-      {"dist-dir", required_argument, NULL, 'D'},  {"dist", required_argument, NULL, 'd'},
-      {"rate", required_argument, NULL, 'r'},      {"no-delay", no_argument, NULL, 'N'},
-      {"client-procs", required_argument, NULL, 'p'}, {"run", required_argument, NULL, 'R'},
-      {"set", required_argument, NULL, 's'},       {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
+                                       {"image", required_argument, NULL, 'i'},
+                                       {"namespace", required_argument, NULL, 'n'},
+                                       {"fleet", required_argument, NULL, 'f'},
+                                       {"dist-dir", required_argument, NULL, 'D'},
+                                       {"dist", required_argument, NULL, 'd'},
+                                       {"rate", required_argument, NULL, 'r'},
+                                       {"no-delay", no_argument, NULL, 'N'},
+                                       {"client-procs", required_argument, NULL, 'p'},
+                                       {"run", required_argument, NULL, 'R'},
+                                       {"set", required_argument, NULL, 's'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
   memset(c, 0, sizeof(*c));
   c->image = "lbtestbed:latest";
   c->fleet = "f0";
@@ -826,13 +830,27 @@ static int parse_cli(int argc, char **argv, struct cli *c) {
   int ch;
   while ((ch = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
     switch (ch) {
-    case 'o': c->out = optarg; break;
-    case 'i': c->image = optarg; break;
-    case 'n': c->namespace_name = optarg; break;
-    case 'f': c->fleet = optarg; break;
-    case 'D': c->dist_dir = optarg; break;
-    case 'r': c->rate = optarg; break;
-    case 'N': c->no_delay = true; break;
+    case 'o':
+      c->out = optarg;
+      break;
+    case 'i':
+      c->image = optarg;
+      break;
+    case 'n':
+      c->namespace_name = optarg;
+      break;
+    case 'f':
+      c->fleet = optarg;
+      break;
+    case 'D':
+      c->dist_dir = optarg;
+      break;
+    case 'r':
+      c->rate = optarg;
+      break;
+    case 'N':
+      c->no_delay = true;
+      break;
     case 'd':
       if (strcmp(optarg, "gamma") == 0)
         c->dist = LB_NETEM_DIST_GAMMA;
@@ -864,8 +882,12 @@ static int parse_cli(int argc, char **argv, struct cli *c) {
       }
       c->sets[c->nsets++] = optarg;
       break;
-    case 'h': usage(stdout); return 1;
-    default: usage(stderr); return -EINVAL;
+    case 'h':
+      usage(stdout);
+      return 1;
+    default:
+      usage(stderr);
+      return -EINVAL;
     }
   }
   if (optind != argc - 1) {
@@ -991,10 +1013,11 @@ static int cmd_netem(const struct cli *c, const struct lb_scenario *sc, bool app
     if (o.client_procs == 0)
       o.client_procs = procs;
     if (servers != sc->servers || procs != lb_deploy_client_procs(sc, o.client_procs)) {
-      fprintf(stderr, "deploy: fleet %s has %d servers and %d client processes up; the plan "
-              "wants %d and %d (deploy/netns.sh up %s %d %d)\n", c->fleet, servers, procs,
-              sc->servers, lb_deploy_client_procs(sc, o.client_procs), c->fleet, sc->servers,
-              lb_deploy_client_procs(sc, o.client_procs));
+      fprintf(stderr,
+              "deploy: fleet %s has %d servers and %d client processes up; the plan "
+              "wants %d and %d (deploy/netns.sh up %s %d %d)\n",
+              c->fleet, servers, procs, sc->servers, lb_deploy_client_procs(sc, o.client_procs),
+              c->fleet, sc->servers, lb_deploy_client_procs(sc, o.client_procs));
       return 1;
     }
   }
@@ -1044,12 +1067,14 @@ static int cmd_netem(const struct cli *c, const struct lb_scenario *sc, bool app
       lb_netem_plan_free(plan);
       return 1;
     }
-    fprintf(f, "#!/bin/sh\n# netem plan: scenario %s, run %d, fleet %s (deploy/netns.sh up %s %d %d)\n",
-            sc->name, c->run, c->fleet, c->fleet, sc->servers,
-            lb_deploy_client_procs(sc, c->client_procs));
+    fprintf(
+        f, "#!/bin/sh\n# netem plan: scenario %s, run %d, fleet %s (deploy/netns.sh up %s %d %d)\n",
+        sc->name, c->run, c->fleet, c->fleet, sc->servers,
+        lb_deploy_client_procs(sc, c->client_procs));
     if (sc->delay != LB_DELAY_NETEM && o.delay)
-      fprintf(f, "# note: the scenario says delay: %s; run it with delay: netem so that the "
-                 "daemons add none of their own\n",
+      fprintf(f,
+              "# note: the scenario says delay: %s; run it with delay: netem so that the "
+              "daemons add none of their own\n",
               sc->delay == LB_DELAY_INPROC ? "inproc" : "none");
     fprintf(f, "set -e\n");
     if (plan->dist_dir[0])

@@ -42,14 +42,13 @@ int lb_deploy_netns_addr(char kind, int index, char *buf, size_t len);
 int lb_deploy_netns_script(char *buf, size_t len, char *err, size_t errlen);
 /* `netns.sh up FLEET SERVERS CLIENTPROCS` / `netns.sh down FLEET`; waits
  * for it; 0, or a negative errno with err holding the script's last line. */
-int lb_deploy_netns_up(const char *fleet, int servers, int client_procs, char *err,
-                       size_t errlen);
+int lb_deploy_netns_up(const char *fleet, int servers, int client_procs, char *err, size_t errlen);
 int lb_deploy_netns_down(const char *fleet, char *err, size_t errlen);
 
 struct lb_deploy_options {
-  int client_procs;  /* 0 = min(clients, 4) */
-  int run;           /* the run to launch */
-  const char *image; /* container image; default "lbtestbed:latest" */
+  int client_procs;           /* 0 = min(clients, 4) */
+  int run;                    /* the run to launch */
+  const char *image;          /* container image; default "lbtestbed:latest" */
   const char *namespace_name; /* Kubernetes namespace; NULL = the context's */
 };
 void lb_deploy_options_defaults(struct lb_deploy_options *o);

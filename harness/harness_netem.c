@@ -32,7 +32,6 @@ extern char **environ;
 #define TBF_LATENCY "100ms"
 #define TBF_MIN_BURST 65536.0
 
-
 void lb_netem_options_defaults(struct lb_netem_options *o) {
   memset(o, 0, sizeof(*o));
   o->fleet = "f0";
@@ -42,8 +41,8 @@ void lb_netem_options_defaults(struct lb_netem_options *o) {
 
 /* ---- tables ---- */
 
-int lb_netem_seed_table(const double *means, size_t n, int16_t *values, double *mu,
-                        double *scale, double *stdev) {
+int lb_netem_seed_table(const double *means, size_t n, int16_t *values, double *mu, double *scale,
+                        double *stdev) {
   if (n == 0 || means == NULL || values == NULL)
     return -EINVAL;
   for (size_t c = 0; c < n; c++)
@@ -117,9 +116,8 @@ int lb_netem_parse_rate(const char *text, double *bits_per_s) {
   static const struct {
     const char *unit;
     double bits;
-  } units[] = {{"bit", 1},     {"kbit", 1e3},   {"mbit", 1e6},   {"gbit", 1e9},
-               {"tbit", 1e12}, {"bps", 8},      {"kbps", 8e3},   {"mbps", 8e6},
-               {"gbps", 8e9},  {"tbps", 8e12}};
+  } units[] = {{"bit", 1}, {"kbit", 1e3}, {"mbit", 1e6}, {"gbit", 1e9}, {"tbit", 1e12},
+               {"bps", 8}, {"kbps", 8e3}, {"mbps", 8e6}, {"gbps", 8e9}, {"tbps", 8e12}};
   if (text == NULL || !isdigit((unsigned char)text[0]))
     return -EINVAL;
   char *end = NULL;
@@ -160,8 +158,7 @@ static int pair_add(struct pair *p, double mean) {
 
 static int plan_add(struct lb_netem_plan *plan, size_t *cap, const char *ns, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-static int plan_add(struct lb_netem_plan *plan, size_t *cap, const char *ns, const char *fmt,
-                    ...) {
+static int plan_add(struct lb_netem_plan *plan, size_t *cap, const char *ns, const char *fmt, ...) {
   if (plan->ncmds == *cap) {
     size_t c = *cap ? 2 * *cap : 64;
     struct lb_netem_cmd *cmds = realloc(plan->cmds, c * sizeof(*cmds));
@@ -272,8 +269,10 @@ static int plan_host(struct lb_netem_plan *plan, size_t *cap, const struct lb_sc
       dist = "normal";
     }
     if (jitter * 1000 > INT32_MAX) {
-      lb_errf(err, errlen, "netem: host %c%d: jitter of %lldus is more than netem takes (2.1 s); "
-           "use a shorter tick", kind, index, jitter);
+      lb_errf(err, errlen,
+              "netem: host %c%d: jitter of %lldus is more than netem takes (2.1 s); "
+              "use a shorter tick",
+              kind, index, jitter);
       return -EINVAL;
     }
     if ((rc = lb_deploy_netns_addr(dest_kind, d, addr, sizeof(addr))) != 0)
@@ -286,8 +285,9 @@ static int plan_host(struct lb_netem_plan *plan, size_t *cap, const struct lb_sc
                     "distribution %s",
                     dev, h, h, NETEM_LIMIT, mu, jitter, dist);
     else if (rc == 0)
-      rc = plan_add(plan, cap, ns, "qdisc add dev %s parent 1:%x handle %x: netem limit %d delay %lldus",
-                    dev, h, h, NETEM_LIMIT, mu);
+      rc = plan_add(plan, cap, ns,
+                    "qdisc add dev %s parent 1:%x handle %x: netem limit %d delay %lldus", dev, h,
+                    h, NETEM_LIMIT, mu);
     if (rc == 0)
       rc = plan_add(plan, cap, ns,
                     "filter add dev %s parent 1: protocol ip prio 1 u32 match ip dst %s/32 "
@@ -304,7 +304,7 @@ static int plan_rate(struct lb_netem_plan *plan, size_t *cap, const struct lb_ne
   double bits = 0;
   if (lb_netem_parse_rate(opt->rate, &bits) != 0) {
     lb_errf(err, errlen, "netem: rate '%s': expected a tc rate such as 100mbit, 1gbit or 500kbps",
-         opt->rate);
+            opt->rate);
     return -EINVAL;
   }
   /* At least 10 ms of traffic, and room for a 64 KiB GSO segment. */
@@ -318,8 +318,9 @@ static int plan_rate(struct lb_netem_plan *plan, size_t *cap, const struct lb_ne
     if (rc != 0)
       break;
     plan->cmds[plan->ncmds - 1].may_fail = true;
-    rc = plan_add(plan, cap, ns, "qdisc add dev %c%d root handle 1: tbf rate %s burst %lld latency %s",
-                  kind, index, opt->rate, burst, TBF_LATENCY);
+    rc = plan_add(plan, cap, ns,
+                  "qdisc add dev %c%d root handle 1: tbf rate %s burst %lld latency %s", kind,
+                  index, opt->rate, burst, TBF_LATENCY);
   }
   return rc;
 }
@@ -329,7 +330,7 @@ int lb_netem_plan_build(const struct lb_scenario *sc, const struct lb_netem_opti
   *out = NULL;
   if (!valid_fleet(opt->fleet)) {
     lb_errf(err, errlen, "netem: fleet id '%s': expected 1-8 characters of [a-z0-9]",
-         opt->fleet ? opt->fleet : "");
+            opt->fleet ? opt->fleet : "");
     return -EINVAL;
   }
   int procs = lb_deploy_client_procs(sc, opt->client_procs);
@@ -337,14 +338,16 @@ int lb_netem_plan_build(const struct lb_scenario *sc, const struct lb_netem_opti
   if (servers < 1 || procs < 1 || servers > MAX_DESTINATIONS || procs > MAX_DESTINATIONS ||
       servers > LB_DEPLOY_NETNS_MAX_HOSTS || procs > LB_DEPLOY_NETNS_MAX_HOSTS) {
     lb_errf(err, errlen, "netem: %s: expected 1 to %d servers and client processes, got %d and %d",
-         sc->name, LB_DEPLOY_NETNS_MAX_HOSTS, servers, procs);
+            sc->name, LB_DEPLOY_NETNS_MAX_HOSTS, servers, procs);
     return -EINVAL;
   }
   if (opt->delay && opt->dist == LB_NETEM_DIST_GAMMA &&
       (opt->dist_dir == NULL || opt->dist_dir[0] == '\0' || strchr(opt->dist_dir, ' ') ||
        strlen(opt->dist_dir) >= sizeof((*out)->dist_dir))) {
-    lb_errf(err, errlen, "netem: the gamma distribution needs a folder for its tables (--dist-dir), "
-         "without spaces, got '%s'", opt->dist_dir ? opt->dist_dir : "");
+    lb_errf(err, errlen,
+            "netem: the gamma distribution needs a folder for its tables (--dist-dir), "
+            "without spaces, got '%s'",
+            opt->dist_dir ? opt->dist_dir : "");
     return -EINVAL;
   }
   struct lb_netem_plan *plan = calloc(1, sizeof(*plan));
@@ -381,8 +384,8 @@ int lb_netem_plan_build(const struct lb_scenario *sc, const struct lb_netem_opti
         lb_rng_seed(rng, lb_seed_derive(seed, LB_STREAM_CLIENT, (uint64_t)c));
         lb_fleet_draw_subset(sc, rng, subset);
         for (int k = 0; k < slots; k++) {
-          lb_rng_seed(rng, lb_seed_derive(seed, LB_STREAM_CHANNEL,
-                                          lb_fleet_channel_stream(sc, c, k)));
+          lb_rng_seed(rng,
+                      lb_seed_derive(seed, LB_STREAM_CHANNEL, lb_fleet_channel_stream(sc, c, k)));
           int s = subset[k];
           double m = lb_fleet_draw_channel_mean(sc, rng, server_rtt[s]);
           if ((rc = pair_add(&pairs[(size_t)j * servers + s], m)) != 0)
@@ -460,8 +463,9 @@ int lb_netem_plan_write_tables(const struct lb_netem_plan *plan, char *err, size
       lb_errf(err, errlen, "netem: cannot write %s: %s", path, strerror(e));
       return -e;
     }
-    fprintf(f, "# lbtestbed: the seed's channel delay (randGamma of the channel mean), as the\n"
-               "# quantiles of delay = mu + jitter * value / %d\n",
+    fprintf(f,
+            "# lbtestbed: the seed's channel delay (randGamma of the channel mean), as the\n"
+            "# quantiles of delay = mu + jitter * value / %d\n",
             LB_NETEM_DIST_SCALE);
     for (size_t i = 0; i < LB_NETEM_TABLE_SIZE; i++)
       fprintf(f, " %d%s", plan->tables[t].values[i], i % 8 == 7 ? "\n" : "");
@@ -577,7 +581,7 @@ int lb_netem_plan_apply(const struct lb_netem_plan *plan, char *err, size_t errl
     free(copy);
     if (status < 0) {
       lb_errf(err, errlen, "netem: cannot run 'ip netns exec %s tc %s': %s", cmd->ns, cmd->args,
-           strerror(-status));
+              strerror(-status));
       return status;
     }
     if ((WIFEXITED(status) && WEXITSTATUS(status) == 0) || cmd->may_fail)
@@ -588,7 +592,7 @@ int lb_netem_plan_apply(const struct lb_netem_plan *plan, char *err, size_t errl
     else {
       first_line(out);
       lb_errf(err, errlen, "netem: 'ip netns exec %s tc %s' failed: %s", cmd->ns, cmd->args,
-           out[0] ? out : "no message");
+              out[0] ? out : "no message");
     }
     return -EIO;
   }
@@ -597,8 +601,9 @@ int lb_netem_plan_apply(const struct lb_netem_plan *plan, char *err, size_t errl
 
 int lb_netem_probe(char *msg, size_t len) {
   if (geteuid() != 0) {
-    snprintf(msg, len, "netem: cannot probe: needs root (a network namespace and CAP_NET_ADMIN); "
-                       "use delay: inproc");
+    snprintf(msg, len,
+             "netem: cannot probe: needs root (a network namespace and CAP_NET_ADMIN); "
+             "use delay: inproc");
     return 0;
   }
   int fds[2];
@@ -622,8 +627,7 @@ int lb_netem_probe(char *msg, size_t len) {
       dup2(null, 0);
       dup2(null, 1);
     }
-    execlp("tc", "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms",
-           (char *)NULL);
+    execlp("tc", "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms", (char *)NULL);
     _exit(127);
   }
   close(fds[1]);
@@ -660,8 +664,8 @@ int lb_netem_probe(char *msg, size_t len) {
   return 0;
 }
 
-int lb_netem_fleet_apply(const struct lb_scenario *sc, const char *fleet, int run,
-                         int client_procs, const char *tables_dir, char *err, size_t errlen) {
+int lb_netem_fleet_apply(const struct lb_scenario *sc, const char *fleet, int run, int client_procs,
+                         const char *tables_dir, char *err, size_t errlen) {
   char msg[512];
   int rc = lb_netem_probe(msg, sizeof(msg));
   if (rc != 1) {

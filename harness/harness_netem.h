@@ -31,8 +31,8 @@
 
 #include "scenario.h"
 
-#define LB_NETEM_MISSING                                                                         \
-  "netem: this kernel has no netem qdisc (sch_netem missing: 'tc qdisc add ... netem' says "    \
+#define LB_NETEM_MISSING                                                                           \
+  "netem: this kernel has no netem qdisc (sch_netem missing: 'tc qdisc add ... netem' says "       \
   "unknown qdisc); use delay: inproc, or --fallback-inproc to run with in-process delay"
 
 /* Entries in a generated distribution table (tc's own tables have 4096). */
@@ -54,8 +54,8 @@ struct lb_netem_options {
 void lb_netem_options_defaults(struct lb_netem_options *o);
 
 struct lb_netem_cmd {
-  char ns[64]; /* namespace it runs in */
-  char *args;  /* tc's arguments, separated by single spaces */
+  char ns[64];   /* namespace it runs in */
+  char *args;    /* tc's arguments, separated by single spaces */
   bool may_fail; /* clears what an earlier plan left: failure is expected */
 };
 
@@ -91,15 +91,15 @@ int lb_netem_plan_apply(const struct lb_netem_plan *plan, char *err, size_t errl
  * fleet's namespaces are up: probes netem (-ENOTSUP with LB_NETEM_MISSING,
  * or why it cannot tell, in err), plans run `run` of sc for the fleet with
  * the gamma tables written into tables_dir (created), applies the plan. */
-int lb_netem_fleet_apply(const struct lb_scenario *sc, const char *fleet, int run,
-                         int client_procs, const char *tables_dir, char *err, size_t errlen);
+int lb_netem_fleet_apply(const struct lb_scenario *sc, const char *fleet, int run, int client_procs,
+                         const char *tables_dir, char *err, size_t errlen);
 
 /* The seed's delay of a mixture of channels with mean ticks means[0..n), as
  * a netem table: delay = mu + scale * values[i] / LB_NETEM_DIST_SCALE ticks,
  * i uniform. Fills values (LB_NETEM_TABLE_SIZE), *mu and *scale (0 when the
  * delay never varies). */
-int lb_netem_seed_table(const double *means, size_t n, int16_t *values, double *mu,
-                        double *scale, double *stdev);
+int lb_netem_seed_table(const double *means, size_t n, int16_t *values, double *mu, double *scale,
+                        double *stdev);
 
 /* Parses a tc rate ("100mbit", "1gbit", "500kbps", "8000bit") into bits/s. */
 int lb_netem_parse_rate(const char *text, double *bits_per_s);

@@ -158,6 +158,7 @@ stop_servers
 echo "== down: nothing left"
 nsx s0 sleep 300 &
 STRAY=$!
+disown "$STRAY" # no "Terminated" notice when down kills it
 PIDS+=($STRAY)
 wait_for "the stray process in s0" 10 test -n "$(ip netns pids "lbt-$FLEET-s0" 2>/dev/null)"
 bash "$NETNS" down "$FLEET" || fail "netns.sh down"

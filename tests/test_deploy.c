@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <errno.h>
@@ -163,8 +164,7 @@ static void test_layout(void **state) {
   assert_int_equal(lb_deploy_netns_addr('c', 1, buf, sizeof(buf)), 0);
   assert_string_equal(buf, "10.77.128.2");
   assert_int_equal(lb_deploy_netns_addr('x', 1, buf, sizeof(buf)), -EINVAL);
-  assert_int_equal(lb_deploy_netns_addr('c', LB_DEPLOY_NETNS_MAX_HOSTS, buf, sizeof(buf)),
-                   -EINVAL);
+  assert_int_equal(lb_deploy_netns_addr('c', LB_DEPLOY_NETNS_MAX_HOSTS, buf, sizeof(buf)), -EINVAL);
 }
 
 static void test_compose(void **state) {
@@ -277,10 +277,9 @@ static void test_k8s(void **state) {
   if (lb_deploy_k8s_write(&sc, &o, out, err, sizeof(err)) != 0)
     fail_msg("k8s: %s", err);
 
-  const char *files[] = {"00-scenario.yaml", "10-logs.yaml", "20-servers.yaml",
-                         "30-clients.yaml"};
-  const char *kinds[] = {"ConfigMap", "PersistentVolumeClaim", "Pod", "Service", "StatefulSet",
-                         "Job"};
+  const char *files[] = {"00-scenario.yaml", "10-logs.yaml", "20-servers.yaml", "30-clients.yaml"};
+  const char *kinds[] = {"ConfigMap", "PersistentVolumeClaim", "Pod",
+                         "Service",   "StatefulSet",           "Job"};
   size_t nkind = 0;
   for (size_t fi = 0; fi < sizeof(files) / sizeof(files[0]); fi++) {
     char path[700];
@@ -300,8 +299,7 @@ static void test_k8s(void **state) {
         struct lb_scenario back;
         lb_scenario_defaults(&back);
         const char *yaml = scalar(dig(doc, root, "data", "scenario.yaml", NULL));
-        assert_int_equal(lb_scenario_parse_string(yaml, "configmap", &back, err, sizeof(err)),
-                         0);
+        assert_int_equal(lb_scenario_parse_string(yaml, "configmap", &back, err, sizeof(err)), 0);
         assert_int_equal(back.servers, 4);
         assert_int_equal(back.clients, 7);
         assert_string_equal(back.trace, LB_DEPLOY_TRACE_PATH);
@@ -330,7 +328,8 @@ static void test_k8s(void **state) {
         assert_non_null(strstr(line, "--servers server-0.server:7000:7001,server-1.server:7000:"
                                      "7001,server-2.server:7000:7001,server-3.server:7000:7001 "));
         assert_non_null(strstr(line, "/etc/lbtestbed/client-ranges"));
-        yaml_node_t *init = item(doc, dig(doc, spec, "template", "spec", "initContainers", NULL), 0);
+        yaml_node_t *init =
+            item(doc, dig(doc, spec, "template", "spec", "initContainers", NULL), 0);
         assert_non_null(strstr(scalar(item(doc, get(doc, init, "command"), 2)), "seq 0 3"));
       }
     }

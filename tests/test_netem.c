@@ -6,15 +6,16 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -79,22 +80,28 @@ static void test_plan_exact(void **state) {
            "delay 11321us 14707us distribution %s",
            table);
   char **l = plan_lines(plan);
-  assert_string_equal(l[0], "ip netns exec lbt-t1-c0 tc qdisc del dev lb0 root 2>/dev/null || true");
-  assert_string_equal(l[1], "ip netns exec lbt-t1-c0 tc qdisc add dev lb0 root handle 1: htb default 1");
-  assert_string_equal(l[2], "ip netns exec lbt-t1-c0 tc class add dev lb0 parent 1: classid 1:1 htb "
-                            "rate 10gbit");
-  assert_string_equal(l[3], "ip netns exec lbt-t1-c0 tc class add dev lb0 parent 1: classid 1:2 htb "
-                            "rate 10gbit");
+  assert_string_equal(l[0],
+                      "ip netns exec lbt-t1-c0 tc qdisc del dev lb0 root 2>/dev/null || true");
+  assert_string_equal(l[1],
+                      "ip netns exec lbt-t1-c0 tc qdisc add dev lb0 root handle 1: htb default 1");
+  assert_string_equal(l[2],
+                      "ip netns exec lbt-t1-c0 tc class add dev lb0 parent 1: classid 1:1 htb "
+                      "rate 10gbit");
+  assert_string_equal(l[3],
+                      "ip netns exec lbt-t1-c0 tc class add dev lb0 parent 1: classid 1:2 htb "
+                      "rate 10gbit");
   assert_string_equal(l[5], "ip netns exec lbt-t1-c0 tc filter add dev lb0 parent 1: protocol ip "
                             "prio 1 u32 match ip dst 10.77.1.1/32 flowid 1:2");
   assert_string_equal(l[7], netem);
   assert_string_equal(l[8], "ip netns exec lbt-t1-c0 tc filter add dev lb0 parent 1: protocol ip "
                             "prio 1 u32 match ip dst 10.77.1.2/32 flowid 1:3");
   /* Client process 1 comes next, then the servers' responses to clients. */
-  assert_string_equal(l[9], "ip netns exec lbt-t1-c1 tc qdisc del dev lb0 root 2>/dev/null || true");
+  assert_string_equal(l[9],
+                      "ip netns exec lbt-t1-c1 tc qdisc del dev lb0 root 2>/dev/null || true");
   assert_string_equal(l[18 + 8], "ip netns exec lbt-t1-s0 tc filter add dev lb0 parent 1: protocol "
                                  "ip prio 1 u32 match ip dst 10.77.128.2/32 flowid 1:3");
-  assert_string_equal(l[27], "ip netns exec lbt-t1-s1 tc qdisc del dev lb0 root 2>/dev/null || true");
+  assert_string_equal(l[27],
+                      "ip netns exec lbt-t1-s1 tc qdisc del dev lb0 root 2>/dev/null || true");
   free_lines(l);
   lb_netem_plan_free(plan);
 
@@ -106,8 +113,9 @@ static void test_plan_exact(void **state) {
   assert_int_equal(plan->ntables, 0);
   assert_string_equal(plan->dist_dir, "");
   l = plan_lines(plan);
-  assert_string_equal(l[4], "ip netns exec lbt-t1-c0 tc qdisc add dev lb0 parent 1:2 handle 2: netem "
-                            "limit 100000 delay 11321us 4676us distribution normal");
+  assert_string_equal(l[4],
+                      "ip netns exec lbt-t1-c0 tc qdisc add dev lb0 parent 1:2 handle 2: netem "
+                      "limit 100000 delay 11321us 4676us distribution normal");
   free_lines(l);
   lb_netem_plan_free(plan);
 
@@ -115,8 +123,9 @@ static void test_plan_exact(void **state) {
   o.dist = LB_NETEM_DIST_NONE;
   assert_int_equal(lb_netem_plan_build(&sc, &o, &plan, err, sizeof(err)), 0);
   l = plan_lines(plan);
-  assert_string_equal(l[4], "ip netns exec lbt-t1-c0 tc qdisc add dev lb0 parent 1:2 handle 2: netem "
-                            "limit 100000 delay 11321us");
+  assert_string_equal(l[4],
+                      "ip netns exec lbt-t1-c0 tc qdisc add dev lb0 parent 1:2 handle 2: netem "
+                      "limit 100000 delay 11321us");
   free_lines(l);
   lb_netem_plan_free(plan);
 }
@@ -296,9 +305,8 @@ static void test_tables_written(void **state) {
 static void test_missing_message(void **state) {
   (void)state;
   char msg[512];
-  assert_int_equal(lb_netem_explain_failure("Error: Specified qdisc kind is unknown.\n", msg,
-                                            sizeof(msg)),
-                   1);
+  assert_int_equal(
+      lb_netem_explain_failure("Error: Specified qdisc kind is unknown.\n", msg, sizeof(msg)), 1);
   assert_string_equal(msg, "netem: this kernel has no netem qdisc (sch_netem missing: 'tc qdisc "
                            "add ... netem' says unknown qdisc); use delay: inproc, or "
                            "--fallback-inproc to run with in-process delay");
