@@ -164,6 +164,21 @@ static void pick_free(struct driver *d, struct lb_pick *p) {
 
 /* ---- finishing ---- */
 
+/* True while some probe the pick watches may still complete. */
+static bool pick_has_live_probe(const struct lb_pick *p) {
+  for (int i = 0; i < p->nprobes; i++)
+    if (!p->probes[i].done && p->probes[i].driver_handle)
+      return true;
+  return false;
+}
+
+/* A pick that waits on probes none of which can complete any more would
+ * wait until its request times out: fail it now. */
+static bool pick_stuck(const struct lb_creq *r) {
+  return r->state == LB_CREQ_PICKING && r->pick && r->pick->waiting && r->pick->nprobes > 0 &&
+         !pick_has_live_probe(r->pick);
+}
+
 static void resume_pick(struct driver *d, struct lb_creq *r);
 static void maybe_finish_run(struct driver *d);
 
@@ -241,6 +256,7 @@ static void finish(struct driver *d, struct lb_creq *r, enum lb_outcome outcome,
     r->pick = NULL;
   }
   struct lb_creq *owner = NULL;
+  bool probe_completed = false;
   if (r->watch) {
     struct lb_probe *w = r->watch;
     w->driver_handle = NULL;
@@ -249,15 +265,20 @@ static void finish(struct driver *d, struct lb_creq *r, enum lb_outcome outcome,
       w->latency = rec.total_ticks;
       w->has_queued = in.has_report && in.report.queued_requests.valid;
       w->queued_latest = w->has_queued ? in.report.queued_requests.latest : 0;
-      owner = lb_creq_get(&d->table, r->owner_slot, r->owner_gen);
+      probe_completed = true;
     }
+    owner = lb_creq_get(&d->table, r->owner_slot, r->owner_gen);
     r->watch = NULL;
   }
   if (resp && resp->status != LB__STATUS__STATUS_OK)
     d->res->rejected++;
   lb_creq_end(&d->table, r, outcome);
-  if (owner && owner->state == LB_CREQ_PICKING && !d->stopped)
-    resume_pick(d, owner);
+  if (owner && owner->state == LB_CREQ_PICKING && !d->stopped && owner != d->picking) {
+    if (probe_completed)
+      resume_pick(d, owner);
+    else if (pick_stuck(owner))
+      finish(d, owner, LB_OUTCOME_FAILED, NULL);
+  }
   maybe_finish_run(d);
 }
 
@@ -355,7 +376,9 @@ static void pick_result(struct driver *d, struct lb_creq *r, int rc, struct lb_c
                         bool queued) {
   struct hosted *hc = &d->clients[r->client];
   if (rc == LB_PICK_WAIT) {
-    if (!queued)
+    if (pick_stuck(r))
+      finish(d, r, LB_OUTCOME_FAILED, NULL); /* every probe it waits on failed */
+    else if (!queued)
       waiting_add(d, r);
     return;
   }
@@ -377,18 +400,20 @@ static void start_pick(struct driver *d, struct lb_creq *r) {
     return;
   }
   struct lb_channel *ch = NULL;
+  struct lb_creq *outer = d->picking;
   d->picking = r;
   int rc = lb_picker_pick(hc->picker, &hc->env, hc->chptrs, hc->n, r->pick, &ch);
-  d->picking = NULL;
+  d->picking = outer;
   pick_result(d, r, rc, ch, false);
 }
 
 static void resume_pick(struct driver *d, struct lb_creq *r) {
   struct hosted *hc = &d->clients[r->client];
   struct lb_channel *ch = NULL;
+  struct lb_creq *outer = d->picking;
   d->picking = r;
   int rc = lb_picker_resume(hc->picker, &hc->env, r->pick, &ch);
-  d->picking = NULL;
+  d->picking = outer;
   pick_result(d, r, rc, ch, true);
 }
 

@@ -29,7 +29,8 @@
  *    every tick boundary (as the seed resumes its generators each tick).
  *    Probes are real requests (is_probe) on the channel and are accounted
  *    and logged like requests. A probe that fails never completes for the
- *    pick; a pick whose probes all fail ends when its request times out.
+ *    pick; a pick left waiting with no probe that can still complete fails
+ *    its request at once.
  *  - Failures: a lost TCP connection fails the requests written on it; a
  *    pick or a send to a server whose connection is down fails at once
  *    (and the connection retries with backoff, 20 ms doubling to 1 s); a
