@@ -10,8 +10,7 @@
 #define RIF_TABLE_INITIAL 128
 #define NWINDOWS 6
 
-static void windows(struct lb_accounting *a, struct lb_window *ws[NWINDOWS])
-{
+static void windows(struct lb_accounting *a, struct lb_window *ws[NWINDOWS]) {
   ws[0] = &a->utilization;
   ws[1] = &a->queries_per_tick;
   ws[2] = &a->requests_in_flight;
@@ -20,8 +19,7 @@ static void windows(struct lb_accounting *a, struct lb_window *ws[NWINDOWS])
   ws[5] = &a->errors;
 }
 
-int lb_accounting_init(struct lb_accounting *a, size_t window_n, double ewma_weight)
-{
+int lb_accounting_init(struct lb_accounting *a, size_t window_n, double ewma_weight) {
   int rc = 0;
   memset(a, 0, sizeof(*a));
   a->window_n = window_n;
@@ -47,8 +45,7 @@ fail:
   return rc;
 }
 
-void lb_accounting_close(struct lb_accounting *a)
-{
+void lb_accounting_close(struct lb_accounting *a) {
   if (!a)
     return;
   struct lb_window *ws[NWINDOWS];
@@ -63,8 +60,7 @@ void lb_accounting_close(struct lb_accounting *a)
   a->rif_keys = 0;
 }
 
-static void snapshot(struct lb_accounting *a)
-{
+static void snapshot(struct lb_accounting *a) {
   struct lb_server_report *r = &a->report;
   double w = a->ewma_weight;
   lb_stat_from_window(&r->utilization, &a->utilization, w);
@@ -83,8 +79,7 @@ static void snapshot(struct lb_accounting *a)
   /* server and threads belong to the driver: left as it set them. */
 }
 
-void lb_accounting_reset(struct lb_accounting *a)
-{
+void lb_accounting_reset(struct lb_accounting *a) {
   /* Server.reset(): a fresh ServerState and PidController. queries_in_tick
    * is the server's, not the state's: the seed keeps counting it. */
   struct lb_window *ws[NWINDOWS];
@@ -100,13 +95,11 @@ void lb_accounting_reset(struct lb_accounting *a)
   snapshot(a);
 }
 
-void lb_accounting_on_enqueue(struct lb_accounting *a)
-{
+void lb_accounting_on_enqueue(struct lb_accounting *a) {
   a->queries_in_tick++;
 }
 
-static int grow_rif_table(struct lb_accounting *a, size_t need)
-{
+static int grow_rif_table(struct lb_accounting *a, size_t need) {
   size_t cap = a->rif_cap ? a->rif_cap : RIF_TABLE_INITIAL;
   while (cap <= need) {
     if (cap > ((size_t)-1) / 4 / sizeof(double))
@@ -128,8 +121,7 @@ static int grow_rif_table(struct lb_accounting *a, size_t need)
 }
 
 int lb_accounting_tick(struct lb_accounting *a, const struct lb_tick_observation *obs,
-                       const double *fleet_mean_utilization)
-{
+                       const double *fleet_mean_utilization) {
   /* seed: `latency if latency` - a latency of 0 (or none) is not recorded. */
   bool record_latency = obs->has_latency && obs->latency != 0;
   int rif = obs->requests_in_flight < 0 ? 0 : obs->requests_in_flight;
@@ -166,15 +158,13 @@ int lb_accounting_tick(struct lb_accounting *a, const struct lb_tick_observation
   return 0;
 }
 
-const struct lb_server_report *lb_accounting_report(const struct lb_accounting *a)
-{
+const struct lb_server_report *lb_accounting_report(const struct lb_accounting *a) {
   return &a->report;
 }
 
 /* interpolate() on the rif-indexed table: the closest key at or below x and
  * the closest at or above it. */
-bool lb_accounting_expected_latency(const struct lb_accounting *a, double *out)
-{
+bool lb_accounting_expected_latency(const struct lb_accounting *a, double *out) {
   double x;
   if (!lb_window_mean(&a->requests_in_flight, &x))
     return false;
@@ -213,8 +203,7 @@ bool lb_accounting_expected_latency(const struct lb_accounting *a, double *out)
   return lb_interpolate(keys, values, n, x, out);
 }
 
-bool lb_interpolate(const double *keys, const double *values, size_t n, double x, double *out)
-{
+bool lb_interpolate(const double *keys, const double *values, size_t n, double x, double *out) {
   if (n == 0)
     return false;
   /* First key >= x. */

@@ -5,34 +5,29 @@
 #include <errno.h>
 #include <string.h>
 
-int lb_channel_init(struct lb_channel *ch, int index, int server, size_t latency_window)
-{
+int lb_channel_init(struct lb_channel *ch, int index, int server, size_t latency_window) {
   memset(ch, 0, sizeof(*ch));
   ch->index = index;
   ch->server = server;
   return lb_window_init(&ch->latency, latency_window);
 }
 
-void lb_channel_close(struct lb_channel *ch)
-{
+void lb_channel_close(struct lb_channel *ch) {
   if (!ch)
     return;
   lb_window_close(&ch->latency);
 }
 
-void lb_channel_on_sent(struct lb_channel *ch)
-{
+void lb_channel_on_sent(struct lb_channel *ch) {
   ch->requests_in_flight++;
 }
 
-void lb_channel_on_received(struct lb_channel *ch)
-{
+void lb_channel_on_received(struct lb_channel *ch) {
   ch->requests_in_flight--;
 }
 
 void lb_channel_on_completed(struct lb_channel *ch, double total_ticks,
-                             const struct lb_server_report *report)
-{
+                             const struct lb_server_report *report) {
   /* seed: self.completed = self.completed.insert(request), every request
    * and probe, whatever its latency. */
   lb_window_insert(&ch->latency, total_ticks);

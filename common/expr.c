@@ -30,8 +30,7 @@ struct parser {
 };
 
 /* "column N: message" then the expression and a caret under column N. */
-static int fail(struct parser *p, size_t at, const char *fmt, ...)
-{
+static int fail(struct parser *p, size_t at, const char *fmt, ...) {
   if (p->failed)
     return -EINVAL;
   p->failed = true;
@@ -52,25 +51,21 @@ static int fail(struct parser *p, size_t at, const char *fmt, ...)
   return -EINVAL;
 }
 
-static void skip_ws(struct parser *p)
-{
+static void skip_ws(struct parser *p) {
   while (isspace((unsigned char)p->src[p->pos]))
     p->pos++;
 }
 
-static bool is_ident_start(char c)
-{
+static bool is_ident_start(char c) {
   return isalpha((unsigned char)c) || c == '_';
 }
 
-static bool is_ident_char(char c)
-{
+static bool is_ident_char(char c) {
   return isalnum((unsigned char)c) || c == '_';
 }
 
 /* Reads a NAME at pos; len 0 when there is none. */
-static size_t ident_len(const struct parser *p)
-{
+static size_t ident_len(const struct parser *p) {
   size_t i = p->pos;
   if (!is_ident_start(p->src[i]))
     return 0;
@@ -79,14 +74,12 @@ static size_t ident_len(const struct parser *p)
   return i - p->pos;
 }
 
-static bool word_is(const char *s, size_t len, const char *word)
-{
+static bool word_is(const char *s, size_t len, const char *word) {
   return strlen(word) == len && memcmp(s, word, len) == 0;
 }
 
 /* What the parser found at pos, for messages. */
-static const char *found(const struct parser *p, char *buf, size_t len)
-{
+static const char *found(const struct parser *p, char *buf, size_t len) {
   char c = p->src[p->pos];
   if (c == '\0')
     return "the end of the expression";
@@ -97,8 +90,7 @@ static const char *found(const struct parser *p, char *buf, size_t len)
   return buf;
 }
 
-static void list_pickers(char *buf, size_t len)
-{
+static void list_pickers(char *buf, size_t len) {
   size_t off = 0;
   buf[0] = '\0';
   for (size_t i = 0; lb__picker_types[i] && off < len; i++) {
@@ -109,8 +101,7 @@ static void list_pickers(char *buf, size_t len)
   }
 }
 
-static void list_args(const struct lb_picker_type *t, char *buf, size_t len)
-{
+static void list_args(const struct lb_picker_type *t, char *buf, size_t len) {
   size_t off = 0;
   buf[0] = '\0';
   for (int i = 0; i < t->nargs && off < len; i++) {
@@ -123,8 +114,7 @@ static void list_args(const struct lb_picker_type *t, char *buf, size_t len)
 
 static int parse_picker(struct parser *p, int depth, struct lb_picker_spec **out);
 
-static int parse_agg(struct parser *p, enum lb_agg *out)
-{
+static int parse_agg(struct parser *p, enum lb_agg *out) {
   skip_ws(p);
   size_t n = ident_len(p);
   for (int a = 0; a < LB_AGG_COUNT && n; a++) {
@@ -139,8 +129,7 @@ static int parse_agg(struct parser *p, enum lb_agg *out)
               found(p, f, sizeof(f)));
 }
 
-static void list_metrics(enum lb_cost_source s, char *buf, size_t len)
-{
+static void list_metrics(enum lb_cost_source s, char *buf, size_t len) {
   size_t off = 0;
   buf[0] = '\0';
   for (int m = 0; m < LB_COST_METRIC_COUNT && off < len; m++) {
@@ -154,8 +143,7 @@ static void list_metrics(enum lb_cost_source s, char *buf, size_t len)
   }
 }
 
-static int parse_cost(struct parser *p, struct lb_cost *c)
-{
+static int parse_cost(struct parser *p, struct lb_cost *c) {
   char f[48], list[256];
   skip_ws(p);
   size_t n = ident_len(p);
@@ -230,8 +218,7 @@ static int parse_cost(struct parser *p, struct lb_cost *c)
   return rc;
 }
 
-static int parse_number(struct parser *p, const struct lb_arg_def *d, double *out)
-{
+static int parse_number(struct parser *p, const struct lb_arg_def *d, double *out) {
   char f[48];
   const char *s = p->src + p->pos;
   char *end = NULL;
@@ -252,8 +239,7 @@ static int parse_number(struct parser *p, const struct lb_arg_def *d, double *ou
 }
 
 static int parse_value(struct parser *p, const struct lb_arg_def *d, struct lb_arg_value *v,
-                       int depth)
-{
+                       int depth) {
   char f[48];
   skip_ws(p);
   size_t n;
@@ -298,8 +284,8 @@ static int parse_value(struct parser *p, const struct lb_arg_def *d, struct lb_a
       size_t off = 0;
       list[0] = '\0';
       for (int i = 0; d->choices[i]; i++)
-        off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", i ? ", " : "",
-                                d->choices[i]);
+        off +=
+            (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", i ? ", " : "", d->choices[i]);
       return fail(p, p->pos, "expected one of %s for '%s', got %s", list, d->name,
                   found(p, f, sizeof(f)));
     }
@@ -307,15 +293,13 @@ static int parse_value(struct parser *p, const struct lb_arg_def *d, struct lb_a
   return -EINVAL;
 }
 
-static int default_cost(const char *text, struct lb_cost *c)
-{
+static int default_cost(const char *text, struct lb_cost *c) {
   struct parser q = {.src = text};
   return parse_cost(&q, c);
 }
 
 /* Unset arguments get their defaults. */
-static int fill_defaults(struct lb_picker_spec *spec)
-{
+static int fill_defaults(struct lb_picker_spec *spec) {
   const struct lb_picker_type *t = spec->type;
   for (int i = 0; i < t->nargs; i++) {
     const struct lb_arg_def *d = &t->args[i];
@@ -334,8 +318,7 @@ static int fill_defaults(struct lb_picker_spec *spec)
   return 0;
 }
 
-static int parse_args(struct parser *p, struct lb_picker_spec *spec, int depth)
-{
+static int parse_args(struct parser *p, struct lb_picker_spec *spec, int depth) {
   const struct lb_picker_type *t = spec->type;
   char f[48], list[256];
   int positional = 0;
@@ -376,8 +359,7 @@ static int parse_args(struct parser *p, struct lb_picker_spec *spec, int depth)
         list_args(t, list, sizeof(list));
         if (t->nargs == 0)
           return fail(p, at, "%s takes no arguments", t->name);
-        return fail(p, at, "too many arguments for %s(); it takes %d: %s", t->name, t->nargs,
-                    list);
+        return fail(p, at, "too many arguments for %s(); it takes %d: %s", t->name, t->nargs, list);
       }
       slot = positional++;
     }
@@ -398,8 +380,7 @@ static int parse_args(struct parser *p, struct lb_picker_spec *spec, int depth)
   }
 }
 
-static int parse_picker(struct parser *p, int depth, struct lb_picker_spec **out)
-{
+static int parse_picker(struct parser *p, int depth, struct lb_picker_spec **out) {
   char f[48], list[512];
   *out = NULL;
   skip_ws(p);
@@ -443,8 +424,7 @@ static int parse_picker(struct parser *p, int depth, struct lb_picker_spec **out
   return 0;
 }
 
-int lb_picker_spec_parse(const char *expr, struct lb_picker_spec **out, char *err, size_t errlen)
-{
+int lb_picker_spec_parse(const char *expr, struct lb_picker_spec **out, char *err, size_t errlen) {
   struct parser p = {.src = expr ? expr : "", .err = err, .errlen = errlen};
   char f[48];
   *out = NULL;
@@ -465,8 +445,7 @@ int lb_picker_spec_parse(const char *expr, struct lb_picker_spec **out, char *er
   return 0;
 }
 
-void lb_picker_spec_free(struct lb_picker_spec *spec)
-{
+void lb_picker_spec_free(struct lb_picker_spec *spec) {
   if (!spec)
     return;
   for (int i = 0; i < LB_PICKER_MAX_ARGS; i++)
@@ -474,8 +453,7 @@ void lb_picker_spec_free(struct lb_picker_spec *spec)
   free(spec);
 }
 
-bool lb_picker_spec_needs_oracle(const struct lb_picker_spec *spec)
-{
+bool lb_picker_spec_needs_oracle(const struct lb_picker_spec *spec) {
   if (!spec)
     return false;
   for (int i = 0; i < spec->type->nargs; i++) {
@@ -488,8 +466,7 @@ bool lb_picker_spec_needs_oracle(const struct lb_picker_spec *spec)
   return false;
 }
 
-bool lb_picker_spec_probes(const struct lb_picker_spec *spec)
-{
+bool lb_picker_spec_probes(const struct lb_picker_spec *spec) {
   if (!spec)
     return false;
   if (spec->type->probes)
@@ -502,8 +479,7 @@ bool lb_picker_spec_probes(const struct lb_picker_spec *spec)
 }
 
 /* Shortest %g that reads back as the same double. */
-static void format_number(double v, char *buf, size_t len)
-{
+static void format_number(double v, char *buf, size_t len) {
   if (v == floor(v) && fabs(v) < 1e15) {
     snprintf(buf, len, "%.0f", v);
     return;
@@ -520,8 +496,7 @@ struct out {
   size_t len, off;
 };
 
-static void emit(struct out *o, const char *fmt, ...)
-{
+static void emit(struct out *o, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   size_t room = o->off < o->len ? o->len - o->off : 0;
@@ -531,8 +506,7 @@ static void emit(struct out *o, const char *fmt, ...)
     o->off += (size_t)n;
 }
 
-static bool is_default(const struct lb_arg_def *d, const struct lb_arg_value *v)
-{
+static bool is_default(const struct lb_arg_def *d, const struct lb_arg_value *v) {
   if (d->none_default)
     return v->none;
   if (d->kind == LB_ARG_COST) {
@@ -544,11 +518,9 @@ static bool is_default(const struct lb_arg_def *d, const struct lb_arg_value *v)
   return v->num == d->def;
 }
 
-static void format_value(struct out *o, const struct lb_arg_def *d,
-                         const struct lb_arg_value *v);
+static void format_value(struct out *o, const struct lb_arg_def *d, const struct lb_arg_value *v);
 
-static void format_spec(struct out *o, const struct lb_picker_spec *spec)
-{
+static void format_spec(struct out *o, const struct lb_picker_spec *spec) {
   const struct lb_picker_type *t = spec->type;
   emit(o, "%s", t->name);
   bool open = false;
@@ -567,8 +539,7 @@ static void format_spec(struct out *o, const struct lb_picker_spec *spec)
     emit(o, ")");
 }
 
-static void format_value(struct out *o, const struct lb_arg_def *d, const struct lb_arg_value *v)
-{
+static void format_value(struct out *o, const struct lb_arg_def *d, const struct lb_arg_value *v) {
   char num[40], cost[96];
   switch (d->kind) {
   case LB_ARG_PICKER:
@@ -592,8 +563,7 @@ static void format_value(struct out *o, const struct lb_arg_def *d, const struct
   }
 }
 
-int lb_picker_spec_format(const struct lb_picker_spec *spec, char *buf, size_t len)
-{
+int lb_picker_spec_format(const struct lb_picker_spec *spec, char *buf, size_t len) {
   if (!spec)
     return -EINVAL;
   struct out o = {.buf = buf, .len = len};
@@ -603,8 +573,7 @@ int lb_picker_spec_format(const struct lb_picker_spec *spec, char *buf, size_t l
   return (int)o.off;
 }
 
-static void signature(const struct lb_picker_type *t, char *buf, size_t len)
-{
+static void signature(const struct lb_picker_type *t, char *buf, size_t len) {
   struct out o = {.buf = buf, .len = len};
   char num[40];
   emit(&o, "%s", t->name);
@@ -632,8 +601,7 @@ static void signature(const struct lb_picker_type *t, char *buf, size_t len)
     emit(&o, ")");
 }
 
-void lb_picker_registry_print(FILE *f)
-{
+void lb_picker_registry_print(FILE *f) {
   char sig[256], name[96];
   fprintf(f, "pickers:\n");
   for (size_t i = 0; lb__picker_types[i]; i++) {

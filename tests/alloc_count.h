@@ -15,18 +15,15 @@ extern void *__libc_malloc(size_t n);
 extern void *__libc_calloc(size_t n, size_t size);
 extern void *__libc_realloc(void *p, size_t n);
 static long allocations;
-void *malloc(size_t n)
-{
+void *malloc(size_t n) {
   allocations++;
   return __libc_malloc(n);
 }
-void *calloc(size_t n, size_t size)
-{
+void *calloc(size_t n, size_t size) {
   allocations++;
   return __libc_calloc(n, size);
 }
-void *realloc(void *p, size_t n)
-{
+void *realloc(void *p, size_t n) {
   allocations++;
   return __libc_realloc(p, n);
 }

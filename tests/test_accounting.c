@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <math.h>
@@ -12,8 +13,7 @@
 #include "alloc_count.h"
 
 /* The seed's interpolate() asserts, on d = {1: 1.0, 2: 2.0, 4: 4.0, 8: 8.0}. */
-static void test_interpolate_seed_asserts(void **state)
-{
+static void test_interpolate_seed_asserts(void **state) {
   (void)state;
   const double keys[] = {1, 2, 4, 8}, values[] = {1.0, 2.0, 4.0, 8.0};
   double out = -1;
@@ -34,16 +34,16 @@ static void test_interpolate_seed_asserts(void **state)
   assert_true(out == 10 + 20 * 1.5 / 4);
 }
 
-static struct lb_tick_observation obs(double util, int rif, int queued, double latency)
-{
-  struct lb_tick_observation o = {.utilization = util, .requests_in_flight = rif,
-                                  .queued_requests = queued, .has_latency = latency >= 0,
+static struct lb_tick_observation obs(double util, int rif, int queued, double latency) {
+  struct lb_tick_observation o = {.utilization = util,
+                                  .requests_in_flight = rif,
+                                  .queued_requests = queued,
+                                  .has_latency = latency >= 0,
                                   .latency = latency >= 0 ? latency : 0};
   return o;
 }
 
-static void test_windows_and_report(void **state)
-{
+static void test_windows_and_report(void **state) {
   (void)state;
   struct lb_accounting a;
   assert_int_equal(lb_accounting_init(&a, 3, 0.5), 0);
@@ -90,7 +90,7 @@ static void test_windows_and_report(void **state)
   /* no latency this tick; the window of 3 drops the first values */
   o = obs(80, 9, 5, -1);
   assert_int_equal(lb_accounting_tick(&a, &o, NULL), 0);
-  assert_true(r->utilization.mean == 60);           /* 40, 60, 80 */
+  assert_true(r->utilization.mean == 60);              /* 40, 60, 80 */
   assert_true(r->requests_in_flight.mean == 19.0 / 3); /* 4, 6, 9 */
   /* above every key: the highest key's value (8) */
   assert_true(r->expected_latency == 8);
@@ -101,8 +101,7 @@ static void test_windows_and_report(void **state)
 /* Server PID: kp 1, ki 1/50, kd 5; target = mean + 10 below 80, else mean.
  * The seed's sample run shows 60.2 after the first tick (utilization 0,
  * fleet mean 0): error 10 -> 10 + 10/50 + 5*10. */
-static void test_pid_weight(void **state)
-{
+static void test_pid_weight(void **state) {
   (void)state;
   struct lb_accounting a;
   assert_int_equal(lb_accounting_init(&a, 100, 0.2), 0);
@@ -123,8 +122,7 @@ static void test_pid_weight(void **state)
   lb_accounting_close(&a);
 }
 
-static void test_reset_and_growth(void **state)
-{
+static void test_reset_and_growth(void **state) {
   (void)state;
   struct lb_accounting a;
   assert_int_equal(lb_accounting_init(&a, 10, 0.2), 0);
@@ -159,8 +157,7 @@ static void test_reset_and_growth(void **state)
 }
 
 /* No allocation per tick while the rif table is big enough. */
-static void test_no_allocation_per_tick(void **state)
-{
+static void test_no_allocation_per_tick(void **state) {
   (void)state;
 #ifndef ALLOC_COUNTING
   skip();
@@ -179,8 +176,7 @@ static void test_no_allocation_per_tick(void **state)
 #endif
 }
 
-int main(void)
-{
+int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_interpolate_seed_asserts),
       cmocka_unit_test(test_windows_and_report),

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <dirent.h>
@@ -17,33 +18,55 @@
 #include "picker.h"
 #include "scenario.h"
 
-static const char *const seed_names[] = {
-    "Random", "RoundRobin", "RoundRobinLittleBigJobs", "LeastMeanClientLatency",
-    "LeastServerRequestsInFlight", "WeightedServerRequestsInFlight",
-    "LeastServerExpectedLatency", "WeightedServerExpectedLatency",
-    "ProbingLeastServerRequestsInFlight", "ProbingWeightedServerRequestsInFlight",
-    "ProbingLeastServerExpectedLatency", "ProbingWeightedServerExpectedLatency",
-    "ProbingLeastServerRequestsInFlightLowerRequestRate",
-    "ProbingWeightedServerRequestsInFlightLowerRequestRate",
-    "ProbingLeastServerExpectedLatencyLowerRequestRate",
-    "ProbingWeightedServerExpectedLatencyLowerRequestRate", "LeastClientRequestsInFlight",
-    "LeastClientRequestsInFlightPickTwo", "Hcl", "ProbingHcl", "ProbingHclLowerRequestRate",
-    "ClientMetricsHcl", "ProbingClientMetricsHcl", "ProbingClientMetricsHclLowerRequestRate",
-    "LeastClientRequestsInFlightPickThree", "WeightedMeanClientLatency",
-    "WeightedClientRequestsInFlight", "WeightedMeanUtilization", "WeightedMeanCapacity",
-    "WeightedMeanAvailableCapacity", "CheatWeightedMeanUtilization", "CheatWeightedMeanCapacity",
-    "CheatWeightedMeanAvailableCapacity", "ProbingWeightedMeanUtilization",
-    "ProbingWeightedMeanCapacity", "ProbingWeightedMeanAvailableCapacity",
-    "ProbingWeightedMeanUtilizationLowerRequestRate",
-    "ProbingWeightedMeanCapacityLowerRequestRate",
-    "ProbingWeightedMeanAvailableCapacityLowerRequestRate", "CheatPidControlledUtilization",
-    "ClientPidControlledUtilization", "FastestProbe2", "FastestProbe3",
-    "FastestProbe2LowerRequestRate", "FastestProbe3LowerRequestRate",
-    "FastestProbeAllLowerRequestRate"};
+static const char *const seed_names[] = {"Random",
+                                         "RoundRobin",
+                                         "RoundRobinLittleBigJobs",
+                                         "LeastMeanClientLatency",
+                                         "LeastServerRequestsInFlight",
+                                         "WeightedServerRequestsInFlight",
+                                         "LeastServerExpectedLatency",
+                                         "WeightedServerExpectedLatency",
+                                         "ProbingLeastServerRequestsInFlight",
+                                         "ProbingWeightedServerRequestsInFlight",
+                                         "ProbingLeastServerExpectedLatency",
+                                         "ProbingWeightedServerExpectedLatency",
+                                         "ProbingLeastServerRequestsInFlightLowerRequestRate",
+                                         "ProbingWeightedServerRequestsInFlightLowerRequestRate",
+                                         "ProbingLeastServerExpectedLatencyLowerRequestRate",
+                                         "ProbingWeightedServerExpectedLatencyLowerRequestRate",
+                                         "LeastClientRequestsInFlight",
+                                         "LeastClientRequestsInFlightPickTwo",
+                                         "Hcl",
+                                         "ProbingHcl",
+                                         "ProbingHclLowerRequestRate",
+                                         "ClientMetricsHcl",
+                                         "ProbingClientMetricsHcl",
+                                         "ProbingClientMetricsHclLowerRequestRate",
+                                         "LeastClientRequestsInFlightPickThree",
+                                         "WeightedMeanClientLatency",
+                                         "WeightedClientRequestsInFlight",
+                                         "WeightedMeanUtilization",
+                                         "WeightedMeanCapacity",
+                                         "WeightedMeanAvailableCapacity",
+                                         "CheatWeightedMeanUtilization",
+                                         "CheatWeightedMeanCapacity",
+                                         "CheatWeightedMeanAvailableCapacity",
+                                         "ProbingWeightedMeanUtilization",
+                                         "ProbingWeightedMeanCapacity",
+                                         "ProbingWeightedMeanAvailableCapacity",
+                                         "ProbingWeightedMeanUtilizationLowerRequestRate",
+                                         "ProbingWeightedMeanCapacityLowerRequestRate",
+                                         "ProbingWeightedMeanAvailableCapacityLowerRequestRate",
+                                         "CheatPidControlledUtilization",
+                                         "ClientPidControlledUtilization",
+                                         "FastestProbe2",
+                                         "FastestProbe3",
+                                         "FastestProbe2LowerRequestRate",
+                                         "FastestProbe3LowerRequestRate",
+                                         "FastestProbeAllLowerRequestRate"};
 #define NSEED (sizeof(seed_names) / sizeof(seed_names[0]))
 
-static void load(const char *name, struct lb_scenario *sc)
-{
+static void load(const char *name, struct lb_scenario *sc) {
   char path[1024], err[512];
   snprintf(path, sizeof(path), "%s/scenarios/%s.yaml", LB_SOURCE_DIR, name);
   lb_scenario_defaults(sc);
@@ -52,8 +75,7 @@ static void load(const char *name, struct lb_scenario *sc)
     fail_msg("%s: %s", path, err);
 }
 
-static void test_every_file(void **state)
-{
+static void test_every_file(void **state) {
   (void)state;
   char dir[1024];
   snprintf(dir, sizeof(dir), "%s/scenarios", LB_SOURCE_DIR);
@@ -95,8 +117,7 @@ static void test_every_file(void **state)
   assert_true(count >= (int)NSEED);
 }
 
-static void test_seed_scenarios(void **state)
-{
+static void test_seed_scenarios(void **state) {
   (void)state;
   for (size_t i = 0; i < NSEED; i++) {
     struct lb_scenario sc;
@@ -113,8 +134,7 @@ static void test_seed_scenarios(void **state)
   }
 }
 
-static void check_rate(const char *name, double expected)
-{
+static void check_rate(const char *name, double expected) {
   struct lb_scenario sc;
   load(name, &sc);
   if (sc.mean_requests_per_server_per_tick != expected)
@@ -122,8 +142,7 @@ static void check_rate(const char *name, double expected)
              expected);
 }
 
-static void test_rates(void **state)
-{
+static void test_rates(void **state) {
   (void)state;
   /* The seed's printed kwargs: 11.666666666666666 and 46.666666666666664. */
   double rate = lb_queries_for_utilization(100, 6, 0, 1, 0.7);
@@ -140,15 +159,13 @@ static void test_rates(void **state)
              lb_queries_for_utilization(100, 6, 12 * 55.0 / 63, 1, 0.7));
 }
 
-static void check_picker(const char *name, const char *expr)
-{
+static void check_picker(const char *name, const char *expr) {
   struct lb_scenario sc;
   load(name, &sc);
   assert_string_equal(sc.picker, expr);
 }
 
-static void test_quirks(void **state)
-{
+static void test_quirks(void **state) {
   (void)state;
   /* The seed's "Weighted...RequestsInFlight" scenarios are LeastCost. */
   check_picker("WeightedServerRequestsInFlight", "least(server.rif)");
@@ -158,8 +175,7 @@ static void test_quirks(void **state)
   check_picker("FastestProbe2", "subset(fastest_probe, size=2)");
 }
 
-int main(void)
-{
+int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_file),
       cmocka_unit_test(test_seed_scenarios),

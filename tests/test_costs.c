@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <errno.h>
@@ -11,20 +12,17 @@
 
 #include "cost.h"
 
-static struct lb_stat stat3(double latest, double mean, double ewma)
-{
+static struct lb_stat stat3(double latest, double mean, double ewma) {
   return (struct lb_stat){.valid = true, .latest = latest, .mean = mean, .ewma = ewma};
 }
 
 static bool eval(enum lb_cost_source s, enum lb_cost_metric m, enum lb_agg a, enum lb_agg b,
-                 const struct lb_channel *ch, double *out)
-{
+                 const struct lb_channel *ch, double *out) {
   struct lb_cost c = {.source = s, .metric = m, .agg = a, .agg2 = b};
   return lb_cost_eval(&c, ch, out);
 }
 
-static void test_client_costs(void **state)
-{
+static void test_client_costs(void **state) {
   (void)state;
   struct lb_channel ch;
   assert_int_equal(lb_channel_init(&ch, 0, 3, 100), 0);
@@ -51,8 +49,7 @@ static void test_client_costs(void **state)
   lb_channel_close(&ch);
 }
 
-static void test_server_reported(void **state)
-{
+static void test_server_reported(void **state) {
   (void)state;
   struct lb_channel ch;
   assert_int_equal(lb_channel_init(&ch, 0, 3, 100), 0);
@@ -97,8 +94,7 @@ static void test_server_reported(void **state)
   lb_channel_close(&ch);
 }
 
-static void test_capacity_none(void **state)
-{
+static void test_capacity_none(void **state) {
   (void)state;
   struct lb_server_report r;
   memset(&r, 0, sizeof(r));
@@ -126,8 +122,7 @@ static void test_capacity_none(void **state)
   assert_false(lb_cost_server(&cap, &r, &v));
 }
 
-static void test_pid_epsilon(void **state)
-{
+static void test_pid_epsilon(void **state) {
   (void)state;
   struct lb_server_report r;
   memset(&r, 0, sizeof(r));
@@ -142,8 +137,7 @@ static void test_pid_epsilon(void **state)
   }
 }
 
-static void test_oracle(void **state)
-{
+static void test_oracle(void **state) {
   (void)state;
   struct lb_channel ch;
   assert_int_equal(lb_channel_init(&ch, 0, 3, 100), 0);
@@ -164,8 +158,7 @@ static void test_oracle(void **state)
   lb_channel_close(&ch);
 }
 
-static void test_names(void **state)
-{
+static void test_names(void **state) {
   (void)state;
   char buf[64];
   struct lb_cost c = {LB_COST_ORACLE, LB_COST_AVAILABLE_CAPACITY, LB_AGG_EWMA, LB_AGG_LATEST};
@@ -187,12 +180,11 @@ static void test_names(void **state)
   assert_true(lb_cost_equal(&a, &b));
 }
 
-int main(void)
-{
+int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_client_costs),   cmocka_unit_test(test_server_reported),
-      cmocka_unit_test(test_capacity_none),  cmocka_unit_test(test_pid_epsilon),
-      cmocka_unit_test(test_oracle),         cmocka_unit_test(test_names),
+      cmocka_unit_test(test_client_costs),  cmocka_unit_test(test_server_reported),
+      cmocka_unit_test(test_capacity_none), cmocka_unit_test(test_pid_epsilon),
+      cmocka_unit_test(test_oracle),        cmocka_unit_test(test_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

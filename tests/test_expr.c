@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <errno.h>
@@ -15,8 +16,7 @@
 #include "expr.h"
 #include "pickers/picker_impl.h"
 
-static struct lb_picker_spec *parse_ok(const char *text)
-{
+static struct lb_picker_spec *parse_ok(const char *text) {
   struct lb_picker_spec *spec = NULL;
   char err[512];
   int rc = lb_picker_spec_parse(text, &spec, err, sizeof(err));
@@ -27,8 +27,7 @@ static struct lb_picker_spec *parse_ok(const char *text)
 }
 
 /* Formats, and checks the canonical text is a fixed point. */
-static void check_canonical(const char *text, const char *canonical)
-{
+static void check_canonical(const char *text, const char *canonical) {
   struct lb_picker_spec *spec = parse_ok(text);
   char buf[512], again[512];
   assert_true(lb_picker_spec_format(spec, buf, sizeof(buf)) > 0);
@@ -40,8 +39,7 @@ static void check_canonical(const char *text, const char *canonical)
   lb_picker_spec_free(spec2);
 }
 
-static void test_seed_spellings(void **state)
-{
+static void test_seed_spellings(void **state) {
   (void)state;
   check_canonical("random", "random");
   check_canonical("first", "first");
@@ -52,8 +50,7 @@ static void test_seed_spellings(void **state)
   check_canonical("least(server.rif)", "least(server.rif)");
   check_canonical("least(server.expected_latency)", "least(server.expected_latency)");
   check_canonical("weighted(server.utilization.mean)", "weighted(server.utilization.mean)");
-  check_canonical("weighted(server.capacity(mean, mean))",
-                  "weighted(server.capacity(mean, mean))");
+  check_canonical("weighted(server.capacity(mean, mean))", "weighted(server.capacity(mean, mean))");
   check_canonical("weighted(server.capacity)", "weighted(server.capacity(mean, mean))");
   check_canonical("weighted(oracle.available_capacity(ewma,latest))",
                   "weighted(oracle.available_capacity(ewma, latest))");
@@ -68,8 +65,7 @@ static void test_seed_spellings(void **state)
   check_canonical("probing(least(server.rif), 3.5)", "probing(least(server.rif), probes=3.5)");
   check_canonical("subset(fastest_probe, size=2)", "subset(fastest_probe)");
   check_canonical("subset(fastest_probe, size=3)", "subset(fastest_probe, size=3)");
-  check_canonical("fastest_probe(validate=empty_server)",
-                  "fastest_probe(validate=empty_server)");
+  check_canonical("fastest_probe(validate=empty_server)", "fastest_probe(validate=empty_server)");
   check_canonical("hcl()", "hcl");
   check_canonical("hcl(rank=server.expected_latency, health=server.rif, cutoff=80)", "hcl");
   check_canonical("hcl(rank=client.latency.mean, health=client.rif, cutoff=80)",
@@ -79,8 +75,7 @@ static void test_seed_spellings(void **state)
                   "probing(hcl(rank=client.latency.ewma, health=client.rif))");
 }
 
-static void test_tree(void **state)
-{
+static void test_tree(void **state) {
   (void)state;
   struct lb_picker_spec *spec = parse_ok("probing(least(server.rif, choices=3), probes=1.5)");
   assert_string_equal(spec->type->name, "probing");
@@ -114,8 +109,7 @@ static void test_tree(void **state)
 }
 
 /* err must contain every one of the NULL-terminated needles. */
-static void check_error(const char *text, ...)
-{
+static void check_error(const char *text, ...) {
   struct lb_picker_spec *spec = (struct lb_picker_spec *)1;
   char err[1024];
   int rc = lb_picker_spec_parse(text, &spec, err, sizeof(err));
@@ -130,8 +124,7 @@ static void check_error(const char *text, ...)
   va_end(ap);
 }
 
-static void test_errors(void **state)
-{
+static void test_errors(void **state) {
   (void)state;
   /* unknown name: column, caret line and the valid names */
   check_error("leest(client.rif)", "column 1: unknown picker 'leest'",
@@ -146,8 +139,8 @@ static void test_errors(void **state)
   check_error("least(client.rif, choices=2.5)", "must be an integer", NULL);
   check_error("least(client.rif, choices=two)", "expected an integer for 'choices', got 'two'",
               NULL);
-  check_error("least(client.rif, choices=2, choices=3)", "column 30: argument 'choices' of least() given twice",
-              NULL);
+  check_error("least(client.rif, choices=2, choices=3)",
+              "column 30: argument 'choices' of least() given twice", NULL);
   check_error("least(choices=2)", "least() needs its argument 'cost'", NULL);
   check_error("least", "least() needs its argument 'cost'", NULL);
   check_error("random(3)", "random takes no arguments", NULL);
@@ -167,8 +160,9 @@ static void test_errors(void **state)
   /* bad nesting: a picker where a cost goes, a cost where a picker goes */
   check_error("least(random)", "column 7: expected a cost here, got the picker 'random'", NULL);
   check_error("probing(server.rif)", "column 9: expected a picker here, got a cost", NULL);
-  check_error("subset(least(client.rif), size=2", "expected ',' or ')' in the arguments of subset()",
-              "got the end of the expression", NULL);
+  check_error("subset(least(client.rif), size=2",
+              "expected ',' or ')' in the arguments of subset()", "got the end of the expression",
+              NULL);
   check_error("least(client.rif))", "column 18: unexpected ')' after the picker", NULL);
   /* trailing junk */
   check_error("random random", "column 8: unexpected 'random' after the picker",
@@ -179,8 +173,7 @@ static void test_errors(void **state)
               "nested more than", NULL);
 }
 
-static void test_registry(void **state)
-{
+static void test_registry(void **state) {
   (void)state;
   char *text = NULL;
   size_t len = 0;
@@ -188,11 +181,14 @@ static void test_registry(void **state)
   assert_non_null(f);
   lb_picker_registry_print(f);
   fclose(f);
-  const char *needles[] = {"least(cost, choices=None)", "probing(picker, probes=2)",
+  const char *needles[] = {"least(cost, choices=None)",
+                           "probing(picker, probes=2)",
                            "hcl(rank=server.expected_latency, health=server.rif, cutoff=80",
                            "fastest_probe(validate=always|empty_server|empty_server_fixed)",
                            "client.latency.{latest,mean,ewma}",
-                           "server.capacity(RATE_AGG, UTIL_AGG)", "oracle.X", "client_pid"};
+                           "server.capacity(RATE_AGG, UTIL_AGG)",
+                           "oracle.X",
+                           "client_pid"};
   for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++) {
     if (!strstr(text, needles[i]))
       fail_msg("registry lacks '%s':\n%s", needles[i], text);
@@ -208,8 +204,7 @@ static void test_registry(void **state)
   free(text);
 }
 
-static void test_format_small_buffer(void **state)
-{
+static void test_format_small_buffer(void **state) {
   (void)state;
   struct lb_picker_spec *spec = parse_ok("probing(least(server.rif))");
   char buf[8];
@@ -217,8 +212,7 @@ static void test_format_small_buffer(void **state)
   lb_picker_spec_free(spec);
 }
 
-int main(void)
-{
+int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_seed_spellings),
       cmocka_unit_test(test_tree),

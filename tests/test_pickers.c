@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <errno.h>
@@ -25,15 +26,14 @@
 #define MAXCH 8
 
 struct fake_driver {
-  int sent;                 /* probes sent */
-  int watched;              /* of which watched */
+  int sent;    /* probes sent */
+  int watched; /* of which watched */
   int unwatched;
-  int sent_on[MAXCH];       /* per channel index */
+  int sent_on[MAXCH]; /* per channel index */
   struct lb_probe *watches[64];
 };
 
-static int fake_send(void *driver, struct lb_channel *ch, struct lb_probe *watch)
-{
+static int fake_send(void *driver, struct lb_channel *ch, struct lb_probe *watch) {
   struct fake_driver *d = driver;
   d->sent++;
   d->sent_on[ch->index]++;
@@ -45,8 +45,7 @@ static int fake_send(void *driver, struct lb_channel *ch, struct lb_probe *watch
   return 0;
 }
 
-static void fake_unwatch(void *driver, struct lb_probe *watch)
-{
+static void fake_unwatch(void *driver, struct lb_probe *watch) {
   struct fake_driver *d = driver;
   (void)watch;
   d->unwatched++;
@@ -61,12 +60,11 @@ struct fixture {
   int n;
 };
 
-static void fixture_init(struct fixture *f, int n, const int *servers)
-{
+static void fixture_init(struct fixture *f, int n, const int *servers) {
   memset(f, 0, sizeof(*f));
   assert_int_equal(lb_rng_new(42, &f->rng), 0);
-  f->env = (struct lb_pick_env){.rng = f->rng, .driver = &f->drv, .send_probe = fake_send,
-                                .unwatch_probe = fake_unwatch};
+  f->env = (struct lb_pick_env){
+      .rng = f->rng, .driver = &f->drv, .send_probe = fake_send, .unwatch_probe = fake_unwatch};
   f->n = n;
   for (int i = 0; i < n; i++) {
     assert_int_equal(lb_channel_init(&f->ch[i], i, servers ? servers[i] : 100 + i, 100), 0);
@@ -74,15 +72,13 @@ static void fixture_init(struct fixture *f, int n, const int *servers)
   }
 }
 
-static void fixture_close(struct fixture *f)
-{
+static void fixture_close(struct fixture *f) {
   for (int i = 0; i < f->n; i++)
     lb_channel_close(&f->ch[i]);
   lb_rng_free(f->rng);
 }
 
-static struct lb_picker *make(const char *expr, int nchannels)
-{
+static struct lb_picker *make(const char *expr, int nchannels) {
   struct lb_picker_spec *spec = NULL;
   char err[512];
   if (lb_picker_spec_parse(expr, &spec, err, sizeof(err)) != 0)
@@ -93,8 +89,7 @@ static struct lb_picker *make(const char *expr, int nchannels)
   return p;
 }
 
-static int pick_once(struct fixture *f, struct lb_picker *p)
-{
+static int pick_once(struct fixture *f, struct lb_picker *p) {
   struct lb_pick pick;
   memset(&pick, 0, sizeof(pick));
   struct lb_channel *out = NULL;
@@ -105,8 +100,7 @@ static int pick_once(struct fixture *f, struct lb_picker *p)
 }
 
 /* Weights to probabilities. */
-static void normalize(double *w, int n)
-{
+static void normalize(double *w, int n) {
   double sum = 0;
   for (int i = 0; i < n; i++)
     sum += w[i];
@@ -114,8 +108,7 @@ static void normalize(double *w, int n)
     w[i] /= sum;
 }
 
-static void check_freq(const char *what, const int *counts, const double *want, int n, int draws)
-{
+static void check_freq(const char *what, const int *counts, const double *want, int n, int draws) {
   for (int i = 0; i < n; i++) {
     double got = (double)counts[i] / draws;
     if (fabs(got - want[i]) > TOL)
@@ -125,8 +118,7 @@ static void check_freq(const char *what, const int *counts, const double *want, 
 }
 
 /* Picks DRAWS times with one instance (or a fresh one per pick). */
-static void freq(struct fixture *f, const char *expr, bool fresh, const double *want)
-{
+static void freq(struct fixture *f, const char *expr, bool fresh, const double *want) {
   int counts[MAXCH] = {0};
   struct lb_picker *p = make(expr, f->n);
   for (int i = 0; i < DRAWS; i++) {
@@ -140,8 +132,7 @@ static void freq(struct fixture *f, const char *expr, bool fresh, const double *
   check_freq(expr, counts, want, f->n, DRAWS);
 }
 
-static void set_report(struct lb_channel *ch, double rif, double util, double expected)
-{
+static void set_report(struct lb_channel *ch, double rif, double util, double expected) {
   struct lb_server_report r;
   memset(&r, 0, sizeof(r));
   r.requests_in_flight = (struct lb_stat){true, rif, rif, rif};
@@ -151,8 +142,7 @@ static void set_report(struct lb_channel *ch, double rif, double util, double ex
   lb_channel_on_completed(ch, 1, &r);
 }
 
-static void test_first_random_round_robin(void **state)
-{
+static void test_first_random_round_robin(void **state) {
   (void)state;
   struct fixture f;
   fixture_init(&f, 4, NULL);
@@ -178,8 +168,7 @@ static void test_first_random_round_robin(void **state)
   fixture_close(&f);
 }
 
-static void test_least(void **state)
-{
+static void test_least(void **state) {
   (void)state;
   struct fixture f;
   fixture_init(&f, 4, NULL);
@@ -221,8 +210,7 @@ static void test_least(void **state)
   fixture_close(&f);
 }
 
-static void test_weighted(void **state)
-{
+static void test_weighted(void **state) {
   (void)state;
   struct fixture f;
   fixture_init(&f, 4, NULL);
@@ -272,8 +260,7 @@ static void test_weighted(void **state)
   fixture_close(&f);
 }
 
-static void test_client_pid(void **state)
-{
+static void test_client_pid(void **state) {
   (void)state;
   struct fixture f;
   fixture_init(&f, 3, NULL);
@@ -317,8 +304,7 @@ static void test_client_pid(void **state)
   fixture_close(&f);
 }
 
-static void test_subset(void **state)
-{
+static void test_subset(void **state) {
   (void)state;
   struct fixture f;
   fixture_init(&f, 4, NULL);
@@ -336,8 +322,7 @@ static void test_subset(void **state)
   fixture_close(&f);
 }
 
-static void test_probing(void **state)
-{
+static void test_probing(void **state) {
   (void)state;
   struct fixture f;
   fixture_init(&f, 4, NULL);
@@ -402,8 +387,7 @@ static void test_probing(void **state)
 }
 
 /* Completes the watched probe of the pick on channel index ch. */
-static struct lb_probe *probe_on(struct lb_pick *pick, int ch)
-{
+static struct lb_probe *probe_on(struct lb_pick *pick, int ch) {
   for (int i = 0; i < pick->nprobes; i++) {
     if (pick->probes[i].channel->index == ch)
       return &pick->probes[i];
@@ -412,8 +396,7 @@ static struct lb_probe *probe_on(struct lb_pick *pick, int ch)
   return NULL;
 }
 
-static void test_fastest_probe(void **state)
-{
+static void test_fastest_probe(void **state) {
   (void)state;
   struct fixture f;
   fixture_init(&f, 3, NULL);
@@ -496,8 +479,7 @@ static void test_fastest_probe(void **state)
   fixture_close(&f);
 }
 
-static void test_hcl_percentile(void **state)
-{
+static void test_hcl_percentile(void **state) {
   (void)state;
   /* np.percentile(..., 80) worked by hand: index 0.8*(n-1), linear */
   const double five[] = {1, 2, 3, 4, 5};
@@ -517,15 +499,13 @@ static void test_hcl_percentile(void **state)
   assert_true(lb__hcl_percentile(two, 2, NULL, 0, 0) == 0);
 }
 
-static void set_health_rank(struct fixture *f, const double *health, const double *rank)
-{
+static void set_health_rank(struct fixture *f, const double *health, const double *rank) {
   for (int i = 0; i < f->n; i++) {
     set_report(&f->ch[i], health[i], 0, rank[i]);
   }
 }
 
-static void test_hcl(void **state)
-{
+static void test_hcl(void **state) {
   (void)state;
   struct fixture f;
   fixture_init(&f, 4, NULL);
@@ -578,14 +558,13 @@ static void test_hcl(void **state)
 
 /* A server listed twice: the seed appends to its history twice and
  * concatenates it twice (before and after the second append). */
-static void test_hcl_repeated_server(void **state)
-{
+static void test_hcl_repeated_server(void **state) {
   (void)state;
   const int servers[] = {7, 7, 8};
   struct fixture f;
   fixture_init(&f, 3, servers);
   /* health client.rif 1, 9, 5: seed's list [1] + [1, 9] + [5] = [1,1,5,9];
-   * percentile 50: index 1.5 -> 3. Healthy: channel 0 only (rank 2); 
+   * percentile 50: index 1.5 -> 3. Healthy: channel 0 only (rank 2);
    * without the repeated copy the cutoff would be 5 and channel 2 (rank 0.5)
    * would win. */
   int rif[] = {1, 9, 5};
@@ -612,8 +591,7 @@ static void test_hcl_repeated_server(void **state)
   fixture_close(&f);
 }
 
-static void test_least_request(void **state)
-{
+static void test_least_request(void **state) {
   (void)state;
   struct fixture f;
   fixture_init(&f, 4, NULL);
@@ -629,8 +607,7 @@ static void test_least_request(void **state)
   fixture_close(&f);
 }
 
-static void test_peak_ewma(void **state)
-{
+static void test_peak_ewma(void **state) {
   (void)state;
   struct fixture f;
   fixture_init(&f, 2, NULL);
@@ -682,8 +659,7 @@ static void test_peak_ewma(void **state)
   fixture_close(&f);
 }
 
-static void set_orca(struct lb_channel *ch, double qps, double util, double eps)
-{
+static void set_orca(struct lb_channel *ch, double qps, double util, double eps) {
   struct lb_server_report r;
   memset(&r, 0, sizeof(r));
   r.orca_qps = qps;
@@ -692,8 +668,7 @@ static void set_orca(struct lb_channel *ch, double qps, double util, double eps)
   lb_channel_on_completed(ch, 1, &r);
 }
 
-static void test_orca_wrr(void **state)
-{
+static void test_orca_wrr(void **state) {
   (void)state;
   struct fixture f;
   fixture_init(&f, 3, NULL);
@@ -730,8 +705,7 @@ static void test_orca_wrr(void **state)
   fixture_close(&f);
 }
 
-static void test_prequal(void **state)
-{
+static void test_prequal(void **state) {
   (void)state;
   struct fixture f;
   fixture_init(&f, 4, NULL);
@@ -791,20 +765,31 @@ static void test_prequal(void **state)
 
 /* Every picker of the catalog, on a 12-channel client with a repeated
  * server and reports on every channel: no allocation once built. */
-static void test_no_allocation_per_pick(void **state)
-{
+static void test_no_allocation_per_pick(void **state) {
   (void)state;
 #ifndef ALLOC_COUNTING
   skip();
 #else
-  static const char *const exprs[] = {
-      "first", "random", "round_robin", "least(client.latency.mean)", "least(server.rif)",
-      "least(client.rif, choices=2)", "weighted(server.expected_latency)",
-      "weighted(server.capacity(mean, mean))", "weighted(oracle.pid, allow_negative=true)",
-      "client_pid", "hcl", "hcl(rank=client.latency.mean, health=client.rif)",
-      "probing(hcl)", "probing(weighted(server.utilization.mean))",
-      "subset(fastest_probe, size=3)", "fastest_probe", "prequal", "orca_wrr", "least_request",
-      "peak_ewma"};
+  static const char *const exprs[] = {"first",
+                                      "random",
+                                      "round_robin",
+                                      "least(client.latency.mean)",
+                                      "least(server.rif)",
+                                      "least(client.rif, choices=2)",
+                                      "weighted(server.expected_latency)",
+                                      "weighted(server.capacity(mean, mean))",
+                                      "weighted(oracle.pid, allow_negative=true)",
+                                      "client_pid",
+                                      "hcl",
+                                      "hcl(rank=client.latency.mean, health=client.rif)",
+                                      "probing(hcl)",
+                                      "probing(weighted(server.utilization.mean))",
+                                      "subset(fastest_probe, size=3)",
+                                      "fastest_probe",
+                                      "prequal",
+                                      "orca_wrr",
+                                      "least_request",
+                                      "peak_ewma"};
   const int servers[MAXCH] = {1, 2, 3, 3, 5, 6, 7, 8};
   struct fixture f;
   fixture_init(&f, MAXCH, servers);
@@ -841,8 +826,7 @@ static void test_no_allocation_per_pick(void **state)
 #endif
 }
 
-static void test_bad_input(void **state)
-{
+static void test_bad_input(void **state) {
   (void)state;
   struct fixture f;
   fixture_init(&f, 3, NULL);
@@ -866,8 +850,7 @@ static void test_bad_input(void **state)
   fixture_close(&f);
 }
 
-int main(void)
-{
+int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_first_random_round_robin),
       cmocka_unit_test(test_least),

@@ -2,8 +2,7 @@
  * the channel itself. */
 #include "cost.h"
 
-bool lb_cost_client(const struct lb_cost *c, const struct lb_channel *ch, double *out)
-{
+bool lb_cost_client(const struct lb_cost *c, const struct lb_channel *ch, double *out) {
   switch (c->metric) {
   case LB_COST_RIF:
     /* ClientRequestsInFlightCost: never None (0 is a value). */

@@ -4,8 +4,7 @@
  * server's current state (the oracle). */
 #include "cost.h"
 
-static bool stat_agg(const struct lb_stat *st, enum lb_agg agg, double *out)
-{
+static bool stat_agg(const struct lb_stat *st, enum lb_agg agg, double *out) {
   if (!st->valid)
     return false;
   switch (agg) {
@@ -27,9 +26,8 @@ static bool stat_agg(const struct lb_stat *st, enum lb_agg agg, double *out)
 }
 
 /* ServerCapacityCost / ServerAvailableCapacityCost. */
-static bool capacity_cost(const struct lb_cost *c, const struct lb_server_report *r,
-                          bool available, double *out)
-{
+static bool capacity_cost(const struct lb_cost *c, const struct lb_server_report *r, bool available,
+                          double *out) {
   double rate = 0, util = 0;
   bool has_rate = stat_agg(&r->queries_per_tick, c->agg, &rate);
   bool has_util = stat_agg(&r->utilization, c->agg2, &util);
@@ -52,16 +50,14 @@ static bool capacity_cost(const struct lb_cost *c, const struct lb_server_report
 
 /* ServerPidCost: 1/weight, with weights within 1e-4 of zero pinned to
  * +-epsilon so the division is defined. */
-static double pid_cost(double weight)
-{
+static double pid_cost(double weight) {
   const double epsilon = 0.0001;
   if (weight > -0.0001 && weight < 0.0001)
     weight = weight >= 0 ? epsilon : -epsilon;
   return 1 / weight;
 }
 
-bool lb_cost_server(const struct lb_cost *c, const struct lb_server_report *r, double *out)
-{
+bool lb_cost_server(const struct lb_cost *c, const struct lb_server_report *r, double *out) {
   switch (c->metric) {
   case LB_COST_RIF:
     return stat_agg(&r->requests_in_flight, LB_AGG_LATEST, out);
@@ -88,8 +84,7 @@ bool lb_cost_server(const struct lb_cost *c, const struct lb_server_report *r, d
   }
 }
 
-bool lb_cost_eval(const struct lb_cost *c, const struct lb_channel *ch, double *out)
-{
+bool lb_cost_eval(const struct lb_cost *c, const struct lb_channel *ch, double *out) {
   switch (c->source) {
   case LB_COST_CLIENT:
     return lb_cost_client(c, ch, out);

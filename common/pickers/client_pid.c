@@ -17,10 +17,10 @@
 struct client_pid {
   struct lb_picker base;
   struct lb__server_keys keys;
-  struct lb_pid *pid;   /* per channel index */
-  double *pid_weight;   /* per channel index */
-  bool *started;        /* per channel index: controller created */
-  double *util;         /* per slot */
+  struct lb_pid *pid;                    /* per channel index */
+  double *pid_weight;                    /* per channel index */
+  bool *started;                         /* per channel index: controller created */
+  double *util;                          /* per slot */
   unsigned long *util_gen, *counted_gen; /* per slot */
   unsigned long gen;
   int slot[LB_PICK_MAX_CHANNELS];
@@ -29,8 +29,7 @@ struct client_pid {
 
 static int cp_pick(struct lb_picker *self, const struct lb_pick_env *env,
                    struct lb_channel *const *chs, int n, struct lb_pick *pick,
-                   struct lb_channel **out)
-{
+                   struct lb_channel **out) {
   (void)pick;
   struct client_pid *cp = (struct client_pid *)self;
   /* Generation marks stand for the seed's per-pick dict: a slot has a
@@ -86,8 +85,7 @@ static int cp_pick(struct lb_picker *self, const struct lb_pick_env *env,
   return LB_PICK_DONE;
 }
 
-static void cp_free(struct lb_picker *self)
-{
+static void cp_free(struct lb_picker *self) {
   struct client_pid *cp = (struct client_pid *)self;
   lb__server_keys_close(&cp->keys);
   free(cp->pid);
@@ -101,8 +99,7 @@ static void cp_free(struct lb_picker *self)
 
 static const struct lb_picker_ops cp_ops = {cp_pick, NULL, cp_free};
 
-static int cp_create(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out)
-{
+static int cp_create(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out) {
   (void)spec;
   struct lb_picker *p = NULL;
   int rc = lb__picker_alloc(sizeof(struct client_pid), &cp_ops, nchannels, &p);

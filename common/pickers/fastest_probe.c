@@ -31,8 +31,7 @@ struct fastest_probe {
   size_t order[LB_PICK_MAX_CHANNELS];
 };
 
-static bool probe_valid(enum validate v, const struct lb_probe *pr)
-{
+static bool probe_valid(enum validate v, const struct lb_probe *pr) {
   switch (v) {
   case VALIDATE_ALWAYS:
     return true;
@@ -45,8 +44,7 @@ static bool probe_valid(enum validate v, const struct lb_probe *pr)
 }
 
 static int fp_resume(struct lb_picker *self, const struct lb_pick_env *env, struct lb_pick *pick,
-                     struct lb_channel **out)
-{
+                     struct lb_channel **out) {
   struct fastest_probe *fp = (struct fastest_probe *)self;
   struct lb_channel *chosen = NULL;
   bool all_done = true;
@@ -80,8 +78,7 @@ static int fp_resume(struct lb_picker *self, const struct lb_pick_env *env, stru
 
 static int fp_pick(struct lb_picker *self, const struct lb_pick_env *env,
                    struct lb_channel *const *chs, int n, struct lb_pick *pick,
-                   struct lb_channel **out)
-{
+                   struct lb_channel **out) {
   struct fastest_probe *fp = (struct fastest_probe *)self;
   if (n > LB_PICK_MAX_PROBES)
     return -E2BIG;
@@ -102,15 +99,13 @@ static int fp_pick(struct lb_picker *self, const struct lb_pick_env *env,
   return fp_resume(self, env, pick, out);
 }
 
-static void fp_free(struct lb_picker *self)
-{
+static void fp_free(struct lb_picker *self) {
   free(self);
 }
 
 static const struct lb_picker_ops fp_ops = {fp_pick, fp_resume, fp_free};
 
-static int fp_create(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out)
-{
+static int fp_create(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out) {
   struct lb_picker *p = NULL;
   int rc = lb__picker_alloc(sizeof(struct fastest_probe), &fp_ops, nchannels, &p);
   if (rc < 0)
@@ -120,11 +115,13 @@ static int fp_create(const struct lb_picker_spec *spec, int nchannels, struct lb
   return 0;
 }
 
-static const char *const validate_names[] = {"always", "empty_server", "empty_server_fixed",
-                                             NULL};
+static const char *const validate_names[] = {"always", "empty_server", "empty_server_fixed", NULL};
 
 static const struct lb_arg_def fp_args[] = {
-    {.name = "validate", .kind = LB_ARG_ENUM, .def = VALIDATE_ALWAYS, .choices = validate_names,
+    {.name = "validate",
+     .kind = LB_ARG_ENUM,
+     .def = VALIDATE_ALWAYS,
+     .choices = validate_names,
      .help = "which completed probe counts: always; empty_server (the seed's, never true); "
              "empty_server_fixed (latest queued == 0)"},
 };

@@ -41,9 +41,9 @@ struct hcl {
   struct ring *rings; /* per slot */
   double *all;        /* sorted multiset of every ring's values */
   size_t nall;
-  double *extra;      /* this pick's extra copies (repeated servers) */
+  double *extra; /* this pick's extra copies (repeated servers) */
   size_t nextra, extra_cap;
-  double *scratch;    /* fallback: values of the listed servers only */
+  double *scratch; /* fallback: values of the listed servers only */
   size_t scratch_cap;
   unsigned long gen;
   unsigned long *last_gen; /* per slot: listed in this pick */
@@ -53,8 +53,7 @@ struct hcl {
   bool has_h[LB_PICK_MAX_CHANNELS], has_r[LB_PICK_MAX_CHANNELS];
 };
 
-static size_t lower_bound(const double *a, size_t n, double x)
-{
+static size_t lower_bound(const double *a, size_t n, double x) {
   size_t lo = 0, hi = n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
@@ -66,16 +65,14 @@ static size_t lower_bound(const double *a, size_t n, double x)
   return lo;
 }
 
-static void multiset_insert(double *a, size_t *n, double x)
-{
+static void multiset_insert(double *a, size_t *n, double x) {
   size_t at = lower_bound(a, *n, x);
   memmove(a + at + 1, a + at, (*n - at) * sizeof(*a));
   a[at] = x;
   (*n)++;
 }
 
-static void multiset_remove(double *a, size_t *n, double x)
-{
+static void multiset_remove(double *a, size_t *n, double x) {
   size_t at = lower_bound(a, *n, x);
   if (at < *n && (a[at] == x || (x != x && a[at] != a[at]))) {
     memmove(a + at, a + at + 1, (*n - at - 1) * sizeof(*a));
@@ -84,8 +81,7 @@ static void multiset_remove(double *a, size_t *n, double x)
 }
 
 /* LastN.insert, and the same change to the sorted multiset. */
-static void history_append(struct hcl *h, struct ring *rg, double x)
-{
+static void history_append(struct hcl *h, struct ring *rg, double x) {
   if (rg->len == h->history) {
     multiset_remove(h->all, &h->nall, rg->v[rg->head]);
     rg->v[rg->head] = x;
@@ -97,8 +93,7 @@ static void history_append(struct hcl *h, struct ring *rg, double x)
   multiset_insert(h->all, &h->nall, x);
 }
 
-static int reserve(double **buf, size_t *cap, size_t need)
-{
+static int reserve(double **buf, size_t *cap, size_t need) {
   if (need <= *cap)
     return 0;
   size_t ncap = *cap ? *cap : 256;
@@ -112,8 +107,7 @@ static int reserve(double **buf, size_t *cap, size_t need)
   return 0;
 }
 
-static int append_ring(double **buf, size_t *n, size_t *cap, const struct ring *rg, int hist)
-{
+static int append_ring(double **buf, size_t *n, size_t *cap, const struct ring *rg, int hist) {
   int rc = reserve(buf, cap, *n + (size_t)rg->len);
   if (rc < 0)
     return rc;
@@ -122,15 +116,13 @@ static int append_ring(double **buf, size_t *n, size_t *cap, const struct ring *
   return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
+static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
 }
 
 /* k-th smallest (0-based) of the union of two sorted arrays. */
-static double kth_of_two(const double *a, size_t na, const double *b, size_t nb, size_t k)
-{
+static double kth_of_two(const double *a, size_t na, const double *b, size_t nb, size_t k) {
   for (;;) {
     if (na == 0)
       return b[k];
@@ -149,8 +141,7 @@ static double kth_of_two(const double *a, size_t na, const double *b, size_t nb,
   }
 }
 
-double lb__hcl_percentile(const double *a, size_t na, const double *b, size_t nb, double q)
-{
+double lb__hcl_percentile(const double *a, size_t na, const double *b, size_t nb, double q) {
   size_t n = na + nb;
   double vi = (double)(n - 1) * (q / 100.0);
   size_t prev, next;
@@ -173,8 +164,7 @@ double lb__hcl_percentile(const double *a, size_t na, const double *b, size_t nb
 
 static int hcl_pick(struct lb_picker *self, const struct lb_pick_env *env,
                     struct lb_channel *const *chs, int n, struct lb_pick *pick,
-                    struct lb_channel **out)
-{
+                    struct lb_channel **out) {
   (void)pick;
   struct hcl *h = (struct hcl *)self;
   for (int i = 0; i < n; i++)
@@ -267,8 +257,7 @@ static int hcl_pick(struct lb_picker *self, const struct lb_pick_env *env,
   return LB_PICK_DONE;
 }
 
-static void hcl_free(struct lb_picker *self)
-{
+static void hcl_free(struct lb_picker *self) {
   struct hcl *h = (struct hcl *)self;
   if (h->rings) {
     for (int s = 0; s < h->base.nchannels; s++)
@@ -286,8 +275,7 @@ static void hcl_free(struct lb_picker *self)
 
 static const struct lb_picker_ops hcl_ops = {hcl_pick, NULL, hcl_free};
 
-static int hcl_create(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out)
-{
+static int hcl_create(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out) {
   struct lb_picker *p = NULL;
   int rc = lb__picker_alloc(sizeof(struct hcl), &hcl_ops, nchannels, &p);
   if (rc < 0)
@@ -323,13 +311,25 @@ nomem:
 }
 
 static const struct lb_arg_def hcl_args[] = {
-    {.name = "rank", .kind = LB_ARG_COST, .def_cost = "server.expected_latency",
+    {.name = "rank",
+     .kind = LB_ARG_COST,
+     .def_cost = "server.expected_latency",
      .help = "cost ranking the healthy channels"},
-    {.name = "health", .kind = LB_ARG_COST, .def_cost = "server.rif",
+    {.name = "health",
+     .kind = LB_ARG_COST,
+     .def_cost = "server.rif",
      .help = "cost whose history sets the hot/cold cutoff"},
-    {.name = "cutoff", .kind = LB_ARG_NUM, .def = 80, .min = 0, .max = 100,
+    {.name = "cutoff",
+     .kind = LB_ARG_NUM,
+     .def = 80,
+     .min = 0,
+     .max = 100,
      .help = "percentile of the health history a healthy channel is at or below"},
-    {.name = "history", .kind = LB_ARG_INT, .def = 100, .min = 1, .max = 100000,
+    {.name = "history",
+     .kind = LB_ARG_INT,
+     .def = 100,
+     .min = 1,
+     .max = 100000,
      .help = "health values kept per server (client_requests_buffer)"},
 };
 

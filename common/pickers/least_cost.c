@@ -18,8 +18,7 @@ struct least_cost {
 
 static int lc_pick(struct lb_picker *self, const struct lb_pick_env *env,
                    struct lb_channel *const *chs, int n, struct lb_pick *pick,
-                   struct lb_channel **out)
-{
+                   struct lb_channel **out) {
   (void)pick;
   struct least_cost *lc = (struct least_cost *)self;
   int m = n;
@@ -54,15 +53,13 @@ static int lc_pick(struct lb_picker *self, const struct lb_pick_env *env,
   return -1; /* unreachable */
 }
 
-static void lc_free(struct lb_picker *self)
-{
+static void lc_free(struct lb_picker *self) {
   free(self);
 }
 
 static const struct lb_picker_ops lc_ops = {lc_pick, NULL, lc_free};
 
-static int lc_create(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out)
-{
+static int lc_create(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out) {
   struct lb_picker *p = NULL;
   int rc = lb__picker_alloc(sizeof(struct least_cost), &lc_ops, nchannels, &p);
   if (rc < 0)
@@ -76,7 +73,10 @@ static int lc_create(const struct lb_picker_spec *spec, int nchannels, struct lb
 
 static const struct lb_arg_def lc_args[] = {
     {.name = "cost", .kind = LB_ARG_COST, .required = true, .help = "cost to minimise"},
-    {.name = "choices", .kind = LB_ARG_INT, .none_default = true, .min = 1,
+    {.name = "choices",
+     .kind = LB_ARG_INT,
+     .none_default = true,
+     .min = 1,
      .max = LB_PICK_MAX_CHANNELS,
      .help = "first sample this many channels without replacement (default: all)"},
 };

@@ -22,16 +22,14 @@ struct least_request {
   double bias;
 };
 
-static double effective_weight(const struct least_request *lr, const struct lb_channel *ch)
-{
+static double effective_weight(const struct least_request *lr, const struct lb_channel *ch) {
   double active = ch->requests_in_flight > 0 ? ch->requests_in_flight : 0;
   return 1.0 / pow(active + 1, lr->bias);
 }
 
 static int lr_pick(struct lb_picker *self, const struct lb_pick_env *env,
                    struct lb_channel *const *chs, int n, struct lb_pick *pick,
-                   struct lb_channel **out)
-{
+                   struct lb_channel **out) {
   (void)pick;
   struct least_request *lr = (struct least_request *)self;
   struct lb_channel *best = NULL;
@@ -48,15 +46,13 @@ static int lr_pick(struct lb_picker *self, const struct lb_pick_env *env,
   return LB_PICK_DONE;
 }
 
-static void lr_free(struct lb_picker *self)
-{
+static void lr_free(struct lb_picker *self) {
   free(self);
 }
 
 static const struct lb_picker_ops lr_ops = {lr_pick, NULL, lr_free};
 
-static int lr_create(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out)
-{
+static int lr_create(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out) {
   struct lb_picker *p = NULL;
   int rc = lb__picker_alloc(sizeof(struct least_request), &lr_ops, nchannels, &p);
   if (rc < 0)
@@ -69,9 +65,17 @@ static int lr_create(const struct lb_picker_spec *spec, int nchannels, struct lb
 }
 
 static const struct lb_arg_def lr_args[] = {
-    {.name = "choices", .kind = LB_ARG_INT, .def = 2, .min = 1, .max = LB_PICK_MAX_CHANNELS,
+    {.name = "choices",
+     .kind = LB_ARG_INT,
+     .def = 2,
+     .min = 1,
+     .max = LB_PICK_MAX_CHANNELS,
      .help = "hosts drawn (with replacement) per pick"},
-    {.name = "bias", .kind = LB_ARG_NUM, .def = 1.0, .min = 0, .max = 100,
+    {.name = "bias",
+     .kind = LB_ARG_NUM,
+     .def = 1.0,
+     .min = 0,
+     .max = 100,
      .help = "active_request_bias: weight / (active + 1)^bias"},
 };
 

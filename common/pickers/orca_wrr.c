@@ -36,14 +36,13 @@ struct endpoint {
 struct orca_wrr {
   struct lb_picker base;
   double blackout, expiry, penalty;
-  double vtime; /* deadline of the latest pick: the scheduler's clock */
+  double vtime;        /* deadline of the latest pick: the scheduler's clock */
   struct endpoint *ep; /* per channel index */
   double w[LB_PICK_MAX_CHANNELS];
 };
 
 static void on_report(struct orca_wrr *o, struct endpoint *e, const struct lb_server_report *r,
-                      double now)
-{
+                      double now) {
   double qps = r->orca_qps, util = r->orca_utilization, eps = r->orca_eps;
   if (!(qps > 0) || !(util > 0))
     return; /* gRPC ignores a report that gives no weight */
@@ -55,8 +54,7 @@ static void on_report(struct orca_wrr *o, struct endpoint *e, const struct lb_se
   e->weight = weight;
 }
 
-static double usable_weight(const struct orca_wrr *o, struct endpoint *e, double now)
-{
+static double usable_weight(const struct orca_wrr *o, struct endpoint *e, double now) {
   if (!e->reported)
     return 0;
   if (now - e->last_update >= o->expiry) {
@@ -70,8 +68,7 @@ static double usable_weight(const struct orca_wrr *o, struct endpoint *e, double
 
 static int ow_pick(struct lb_picker *self, const struct lb_pick_env *env,
                    struct lb_channel *const *chs, int n, struct lb_pick *pick,
-                   struct lb_channel **out)
-{
+                   struct lb_channel **out) {
   (void)pick;
   struct orca_wrr *o = (struct orca_wrr *)self;
   double now = env->now_ticks;
@@ -114,8 +111,7 @@ static int ow_pick(struct lb_picker *self, const struct lb_pick_env *env,
   return LB_PICK_DONE;
 }
 
-static void ow_free(struct lb_picker *self)
-{
+static void ow_free(struct lb_picker *self) {
   struct orca_wrr *o = (struct orca_wrr *)self;
   free(o->ep);
   free(o);
@@ -123,8 +119,7 @@ static void ow_free(struct lb_picker *self)
 
 static const struct lb_picker_ops ow_ops = {ow_pick, NULL, ow_free};
 
-static int ow_create(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out)
-{
+static int ow_create(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out) {
   struct lb_picker *p = NULL;
   int rc = lb__picker_alloc(sizeof(struct orca_wrr), &ow_ops, nchannels, &p);
   if (rc < 0)
@@ -143,11 +138,23 @@ static int ow_create(const struct lb_picker_spec *spec, int nchannels, struct lb
 }
 
 static const struct lb_arg_def ow_args[] = {
-    {.name = "blackout", .kind = LB_ARG_NUM, .def = 10, .min = 0, .max = 1e12,
+    {.name = "blackout",
+     .kind = LB_ARG_NUM,
+     .def = 10,
+     .min = 0,
+     .max = 1e12,
      .help = "ticks an endpoint must report before its weight is used"},
-    {.name = "expiry", .kind = LB_ARG_NUM, .def = 180, .min = 1e-9, .max = 1e12,
+    {.name = "expiry",
+     .kind = LB_ARG_NUM,
+     .def = 180,
+     .min = 1e-9,
+     .max = 1e12,
      .help = "ticks after its last report that a weight expires"},
-    {.name = "error_penalty", .kind = LB_ARG_NUM, .def = 1.0, .min = 0, .max = 1e12,
+    {.name = "error_penalty",
+     .kind = LB_ARG_NUM,
+     .def = 1.0,
+     .min = 0,
+     .max = 1e12,
      .help = "error_utilization_penalty: eps/qps counts as this much utilization"},
 };
 

@@ -36,8 +36,7 @@ struct peak_ewma {
   struct endpoint *ep; /* per channel index */
 };
 
-static void observe(const struct peak_ewma *pe, struct endpoint *e, double now, double rtt)
-{
+static void observe(const struct peak_ewma *pe, struct endpoint *e, double now, double rtt) {
   double td = now - e->stamp;
   if (td < 0)
     td = 0;
@@ -49,8 +48,7 @@ static void observe(const struct peak_ewma *pe, struct endpoint *e, double now, 
   e->stamp = now;
 }
 
-static double load(const struct peak_ewma *pe, const struct lb_channel *ch, double now)
-{
+static double load(const struct peak_ewma *pe, const struct lb_channel *ch, double now) {
   struct endpoint *e = &pe->ep[ch->index];
   /* New samples since the last look, oldest first. */
   unsigned long fresh = ch->completed_count - e->seen;
@@ -69,8 +67,7 @@ static double load(const struct peak_ewma *pe, const struct lb_channel *ch, doub
 
 static int pe_pick(struct lb_picker *self, const struct lb_pick_env *env,
                    struct lb_channel *const *chs, int n, struct lb_pick *pick,
-                   struct lb_channel **out)
-{
+                   struct lb_channel **out) {
   (void)pick;
   struct peak_ewma *pe = (struct peak_ewma *)self;
   if (n == 1) {
@@ -87,8 +84,7 @@ static int pe_pick(struct lb_picker *self, const struct lb_pick_env *env,
   return LB_PICK_DONE;
 }
 
-static void pe_free(struct lb_picker *self)
-{
+static void pe_free(struct lb_picker *self) {
   struct peak_ewma *pe = (struct peak_ewma *)self;
   free(pe->ep);
   free(pe);
@@ -96,8 +92,7 @@ static void pe_free(struct lb_picker *self)
 
 static const struct lb_picker_ops pe_ops = {pe_pick, NULL, pe_free};
 
-static int pe_create(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out)
-{
+static int pe_create(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out) {
   struct lb_picker *p = NULL;
   int rc = lb__picker_alloc(sizeof(struct peak_ewma), &pe_ops, nchannels, &p);
   if (rc < 0)
@@ -114,7 +109,11 @@ static int pe_create(const struct lb_picker_spec *spec, int nchannels, struct lb
 }
 
 static const struct lb_arg_def pe_args[] = {
-    {.name = "decay", .kind = LB_ARG_NUM, .def = 10, .min = 1e-9, .max = 1e12,
+    {.name = "decay",
+     .kind = LB_ARG_NUM,
+     .def = 10,
+     .min = 1e-9,
+     .max = 1e12,
      .help = "decay time of the latency estimate, in ticks"},
 };
 

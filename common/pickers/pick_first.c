@@ -5,23 +5,19 @@
 
 static int first_pick(struct lb_picker *self, const struct lb_pick_env *env,
                       struct lb_channel *const *chs, int n, struct lb_pick *pick,
-                      struct lb_channel **out)
-{
+                      struct lb_channel **out) {
   (void)self, (void)env, (void)n, (void)pick;
   *out = chs[0];
   return LB_PICK_DONE;
 }
 
-static void first_free(struct lb_picker *self)
-{
+static void first_free(struct lb_picker *self) {
   free(self);
 }
 
 static const struct lb_picker_ops first_ops = {first_pick, NULL, first_free};
 
-static int first_create(const struct lb_picker_spec *spec, int nchannels,
-                        struct lb_picker **out)
-{
+static int first_create(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out) {
   (void)spec;
   return lb__picker_alloc(sizeof(struct lb_picker), &first_ops, nchannels, out);
 }

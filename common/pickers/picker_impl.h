@@ -28,8 +28,8 @@ struct lb_arg_def {
   bool none_default;
   double def;
   const char *def_cost;
-  double min, max;                /* INT and NUM ranges, inclusive */
-  const char *const *choices;     /* ENUM names, NULL-terminated */
+  double min, max;            /* INT and NUM ranges, inclusive */
+  const char *const *choices; /* ENUM names, NULL-terminated */
   const char *help;
 };
 
@@ -47,9 +47,8 @@ struct lb_picker_spec {
 };
 
 struct lb_picker_ops {
-  int (*pick)(struct lb_picker *self, const struct lb_pick_env *env,
-              struct lb_channel *const *chs, int n, struct lb_pick *pick,
-              struct lb_channel **out);
+  int (*pick)(struct lb_picker *self, const struct lb_pick_env *env, struct lb_channel *const *chs,
+              int n, struct lb_pick *pick, struct lb_channel **out);
   /* Only for pickers that answer LB_PICK_WAIT. */
   int (*resume)(struct lb_picker *self, const struct lb_pick_env *env, struct lb_pick *pick,
                 struct lb_channel **out);

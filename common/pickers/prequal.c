@@ -48,13 +48,11 @@ struct prequal {
   double rifs[POOL_MAX];
 };
 
-static void remove_at(struct prequal *q, int i)
-{
+static void remove_at(struct prequal *q, int i) {
   q->pool[i] = q->pool[--q->npool];
 }
 
-static void add_result(struct prequal *q, const struct lb_channel *ch, double now)
-{
+static void add_result(struct prequal *q, const struct lb_channel *ch, double now) {
   const struct lb_server_report *r = &ch->report;
   struct result res = {.index = ch->index, .time = now};
   res.rif = r->requests_in_flight.valid ? r->requests_in_flight.latest : 0;
@@ -79,8 +77,7 @@ static void add_result(struct prequal *q, const struct lb_channel *ch, double no
   q->pool[q->npool++] = res;
 }
 
-static void sort_small(double *v, int n)
-{
+static void sort_small(double *v, int n) {
   for (int i = 1; i < n; i++) {
     double x = v[i];
     int j = i;
@@ -92,8 +89,7 @@ static void sort_small(double *v, int n)
 
 static int pq_pick(struct lb_picker *self, const struct lb_pick_env *env,
                    struct lb_channel *const *chs, int n, struct lb_pick *pick,
-                   struct lb_channel **out)
-{
+                   struct lb_channel **out) {
   (void)pick;
   struct prequal *q = (struct prequal *)self;
   double now = env->now_ticks;
@@ -146,8 +142,7 @@ static int pq_pick(struct lb_picker *self, const struct lb_pick_env *env,
   return LB_PICK_DONE;
 }
 
-static void pq_free(struct lb_picker *self)
-{
+static void pq_free(struct lb_picker *self) {
   struct prequal *q = (struct prequal *)self;
   free(q->seen);
   free(q->in_gen);
@@ -157,8 +152,7 @@ static void pq_free(struct lb_picker *self)
 
 static const struct lb_picker_ops pq_ops = {pq_pick, NULL, pq_free};
 
-static int pq_create(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out)
-{
+static int pq_create(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out) {
   struct lb_picker *p = NULL;
   int rc = lb__picker_alloc(sizeof(struct prequal), &pq_ops, nchannels, &p);
   if (rc < 0)
@@ -180,13 +174,29 @@ static int pq_create(const struct lb_picker_spec *spec, int nchannels, struct lb
 }
 
 static const struct lb_arg_def pq_args[] = {
-    {.name = "probes", .kind = LB_ARG_NUM, .def = 3, .min = 0, .max = LB_PICK_MAX_CHANNELS,
+    {.name = "probes",
+     .kind = LB_ARG_NUM,
+     .def = 3,
+     .min = 0,
+     .max = LB_PICK_MAX_CHANNELS,
      .help = "probes per query, randomly rounded"},
-    {.name = "pool", .kind = LB_ARG_INT, .def = 16, .min = 1, .max = POOL_MAX,
+    {.name = "pool",
+     .kind = LB_ARG_INT,
+     .def = 16,
+     .min = 1,
+     .max = POOL_MAX,
      .help = "probe results kept"},
-    {.name = "max_age", .kind = LB_ARG_NUM, .def = 20, .min = 0, .max = 1e12,
+    {.name = "max_age",
+     .kind = LB_ARG_NUM,
+     .def = 20,
+     .min = 0,
+     .max = 1e12,
      .help = "ticks a probe result stays usable"},
-    {.name = "rif_quantile", .kind = LB_ARG_NUM, .def = 0.8, .min = 0, .max = 1,
+    {.name = "rif_quantile",
+     .kind = LB_ARG_NUM,
+     .def = 0.8,
+     .min = 0,
+     .max = 1,
      .help = "results with RIF above this quantile of the pool are hot"},
 };
 

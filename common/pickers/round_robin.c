@@ -16,8 +16,7 @@ struct round_robin {
 
 static int rr_pick(struct lb_picker *self, const struct lb_pick_env *env,
                    struct lb_channel *const *chs, int n, struct lb_pick *pick,
-                   struct lb_channel **out)
-{
+                   struct lb_channel **out) {
   (void)env, (void)pick;
   struct round_robin *rr = (struct round_robin *)self;
   *out = chs[rr->next % (unsigned long)n];
@@ -25,15 +24,13 @@ static int rr_pick(struct lb_picker *self, const struct lb_pick_env *env,
   return LB_PICK_DONE;
 }
 
-static void rr_free(struct lb_picker *self)
-{
+static void rr_free(struct lb_picker *self) {
   free(self);
 }
 
 static const struct lb_picker_ops rr_ops = {rr_pick, NULL, rr_free};
 
-static int rr_create(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out)
-{
+static int rr_create(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out) {
   (void)spec;
   return lb__picker_alloc(sizeof(struct round_robin), &rr_ops, nchannels, out);
 }

@@ -16,8 +16,7 @@ struct subset {
 
 static int subset_pick(struct lb_picker *self, const struct lb_pick_env *env,
                        struct lb_channel *const *chs, int n, struct lb_pick *pick,
-                       struct lb_channel **out)
-{
+                       struct lb_channel **out) {
   struct subset *s = (struct subset *)self;
   lb_rng_choices(env->rng, (size_t)n, (size_t)s->size, s->idx);
   for (int i = 0; i < s->size; i++)
@@ -27,8 +26,7 @@ static int subset_pick(struct lb_picker *self, const struct lb_pick_env *env,
   return s->inner->ops->pick(s->inner, env, s->list, s->size, pick, out);
 }
 
-static void subset_free(struct lb_picker *self)
-{
+static void subset_free(struct lb_picker *self) {
   struct subset *s = (struct subset *)self;
   lb_picker_free(s->inner);
   free(s);
@@ -36,9 +34,7 @@ static void subset_free(struct lb_picker *self)
 
 static const struct lb_picker_ops subset_ops = {subset_pick, NULL, subset_free};
 
-static int subset_create(const struct lb_picker_spec *spec, int nchannels,
-                         struct lb_picker **out)
-{
+static int subset_create(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out) {
   struct lb_picker *p = NULL;
   int rc = lb__picker_alloc(sizeof(struct subset), &subset_ops, nchannels, &p);
   if (rc < 0)
@@ -55,9 +51,15 @@ static int subset_create(const struct lb_picker_spec *spec, int nchannels,
 }
 
 static const struct lb_arg_def subset_args[] = {
-    {.name = "picker", .kind = LB_ARG_PICKER, .required = true,
+    {.name = "picker",
+     .kind = LB_ARG_PICKER,
+     .required = true,
      .help = "picker to run on the drawn channels"},
-    {.name = "size", .kind = LB_ARG_INT, .def = 2, .min = 1, .max = LB_PICK_MAX_CHANNELS,
+    {.name = "size",
+     .kind = LB_ARG_INT,
+     .def = 2,
+     .min = 1,
+     .max = LB_PICK_MAX_CHANNELS,
      .help = "channels drawn, with replacement"},
 };
 

@@ -24,8 +24,7 @@ struct weighted {
 
 static int weighted_pick(struct lb_picker *self, const struct lb_pick_env *env,
                          struct lb_channel *const *chs, int n, struct lb_pick *pick,
-                         struct lb_channel **out)
-{
+                         struct lb_channel **out) {
   (void)pick;
   struct weighted *wt = (struct weighted *)self;
   double *w = wt->w;
@@ -72,16 +71,14 @@ static int weighted_pick(struct lb_picker *self, const struct lb_pick_env *env,
   return LB_PICK_DONE;
 }
 
-static void weighted_free(struct lb_picker *self)
-{
+static void weighted_free(struct lb_picker *self) {
   free(self);
 }
 
 static const struct lb_picker_ops weighted_ops = {weighted_pick, NULL, weighted_free};
 
 static int weighted_create(const struct lb_picker_spec *spec, int nchannels,
-                           struct lb_picker **out)
-{
+                           struct lb_picker **out) {
   struct lb_picker *p = NULL;
   int rc = lb__picker_alloc(sizeof(struct weighted), &weighted_ops, nchannels, &p);
   if (rc < 0)
@@ -95,7 +92,9 @@ static int weighted_create(const struct lb_picker_spec *spec, int nchannels,
 
 static const struct lb_arg_def weighted_args[] = {
     {.name = "cost", .kind = LB_ARG_COST, .required = true, .help = "cost; weight is 1/cost"},
-    {.name = "allow_negative", .kind = LB_ARG_BOOL, .def = 0,
+    {.name = "allow_negative",
+     .kind = LB_ARG_BOOL,
+     .def = 0,
      .help = "keep negative costs (weights shifted positive)"},
 };
 

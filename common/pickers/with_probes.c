@@ -19,8 +19,7 @@ struct with_probes {
 
 static int wp_pick(struct lb_picker *self, const struct lb_pick_env *env,
                    struct lb_channel *const *chs, int n, struct lb_pick *pick,
-                   struct lb_channel **out)
-{
+                   struct lb_channel **out) {
   struct with_probes *wp = (struct with_probes *)self;
   long empty = 0;
   for (int i = 0; i < n; i++)
@@ -32,8 +31,7 @@ static int wp_pick(struct lb_picker *self, const struct lb_pick_env *env,
   return wp->inner->ops->pick(wp->inner, env, chs, n, pick, out);
 }
 
-static void wp_free(struct lb_picker *self)
-{
+static void wp_free(struct lb_picker *self) {
   struct with_probes *wp = (struct with_probes *)self;
   lb_picker_free(wp->inner);
   free(wp);
@@ -41,8 +39,7 @@ static void wp_free(struct lb_picker *self)
 
 static const struct lb_picker_ops wp_ops = {wp_pick, NULL, wp_free};
 
-static int wp_create(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out)
-{
+static int wp_create(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out) {
   struct lb_picker *p = NULL;
   int rc = lb__picker_alloc(sizeof(struct with_probes), &wp_ops, nchannels, &p);
   if (rc < 0)
@@ -59,9 +56,15 @@ static int wp_create(const struct lb_picker_spec *spec, int nchannels, struct lb
 }
 
 static const struct lb_arg_def wp_args[] = {
-    {.name = "picker", .kind = LB_ARG_PICKER, .required = true,
+    {.name = "picker",
+     .kind = LB_ARG_PICKER,
+     .required = true,
      .help = "picker that chooses after the probes are sent"},
-    {.name = "probes", .kind = LB_ARG_NUM, .def = 2.0, .min = 0, .max = LB_PICK_MAX_CHANNELS,
+    {.name = "probes",
+     .kind = LB_ARG_NUM,
+     .def = 2.0,
+     .min = 0,
+     .max = LB_PICK_MAX_CHANNELS,
      .help = "probes per request, randomly rounded"},
 };
 
