@@ -392,8 +392,14 @@ static void pick_result(struct driver *d, struct lb_creq *r, int rc, struct lb_c
   commit(d, r, ch);
 }
 
+/* The picker's clock: fractional ticks since tick 0. */
+static void env_clock(struct driver *d, struct hosted *hc) {
+  hc->env.now_ticks = (double)(lb_client_now_ns() - d->t0) / (double)d->tick_ns;
+}
+
 static void start_pick(struct driver *d, struct lb_creq *r) {
   struct hosted *hc = &d->clients[r->client];
+  env_clock(d, hc);
   r->pick = pick_alloc(d);
   if (!r->pick) {
     finish(d, r, LB_OUTCOME_FAILED, NULL);
@@ -409,6 +415,7 @@ static void start_pick(struct driver *d, struct lb_creq *r) {
 
 static void resume_pick(struct driver *d, struct lb_creq *r) {
   struct hosted *hc = &d->clients[r->client];
+  env_clock(d, hc);
   struct lb_channel *ch = NULL;
   struct lb_creq *outer = d->picking;
   d->picking = r;
