@@ -113,6 +113,12 @@ void lb_harness_health_check(const struct lb_harness_health_input *in,
     snprintf(out->suggestion, sizeof(out->suggestion),
              "use a smaller fleet (fewer servers/clients, lower mean_threads) or work: sleep, "
              "or a machine with more cores");
+  else if (timing && in->cores > 0 && in->load_average > LB_HARNESS_CPU_SHARE * in->cores &&
+           out->cpu_cores_used < 0.5 * in->load_average)
+    snprintf(out->suggestion, sizeof(out->suggestion),
+             "the machine is busy with other work (load average %.1f on %d cores, the fleet "
+             "used %.2f): run again when it is idle, or use a longer tick (e.g. tick: %gms)",
+             in->load_average, in->cores, out->cpu_cores_used, in->tick_ms * 2);
   else if (timing)
     snprintf(out->suggestion, sizeof(out->suggestion),
              "use a longer tick (e.g. tick: %gms) or a smaller fleet", in->tick_ms * 2);

@@ -38,6 +38,7 @@ struct lb_harness_health_input {
   double fleet_cpu_s;   /* every daemon's CPU over the run */
   double wall_s;        /* the run's duration */
   int cores;
+  double load_average;                     /* 1-minute load average at the end; <0 unknown */
   long sent, completed, failed, timed_out; /* the clients' counts */
   long log_errors;                         /* records the clients could not log */
 };

@@ -568,6 +568,8 @@ static void assess(const struct lb_scenario *sc, double wall_s, struct fleet *f,
   in->fleet_cpu_s = lb_harness_group_cpu_seconds(&f->group);
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   in->cores = cores > 0 ? (int)cores : 1;
+  double load[1];
+  in->load_average = getloadavg(load, 1) == 1 ? load[0] : -1;
   bool have_counts = true;
   char path[LB_HARNESS_PATH_MAX + 32];
   struct lb_harness_kv kv;
@@ -735,16 +737,28 @@ void lb_harness_print_runs(FILE *f, const struct lb_scenario *sc,
                            const struct lb_harness_run_result *res, int n) {
   double ms = (double)sc->tick_ns / 1e6;
   fprintf(f, "\n%s (tick %g ms)\n", sc->name, ms);
-  fprintf(f, "%4s %9s %9s %7s %9s %10s %10s %10s %10s %10s %10s  %s\n", "run", "requests",
+  fprintf(f, "%4s %9s %9s %7s %9s %9s %9s %9s %9s %9s %9s %8s %6s  %s\n", "run", "requests",
           "completed", "failed", "timed_out", "mean_tk", "p50_tk", "p99_tk", "mean_ms", "p50_ms",
-          "p99_ms", "valid");
+          "p99_ms", "late_ms", "cores", "valid");
   for (int i = 0; i < n; i++) {
     const struct lb_summary *s = &res[i].summary;
     const struct lb_harness_health_input *h = &res[i].health_in;
-    fprintf(f, "%4d %9ld %9ld %7ld %9ld %10.2f %10.2f %10.2f %10.2f %10.2f %10.2f  %s\n",
+    /* The worst p99 timer lateness of the fleet, and the cores it used. */
+    double late = h->timer_p99_us;
+    if (h->send_p99_us > late)
+      late = h->send_p99_us;
+    if (h->server_p99_us > late)
+      late = h->server_p99_us;
+    char late_text[32];
+    if (late < 0)
+      snprintf(late_text, sizeof(late_text), "-");
+    else
+      snprintf(late_text, sizeof(late_text), "%.2f", late / 1000.0);
+    fprintf(f, "%4d %9ld %9ld %7ld %9ld %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %8s %6.2f  %s\n",
             res[i].run, h->sent, h->completed, h->failed, h->timed_out, s->mean_latency,
             s->latency_q[0], s->latency_q[2], s->mean_latency * ms, s->latency_q[0] * ms,
-            s->latency_q[2] * ms, res[i].health.valid ? "yes" : "NO");
+            s->latency_q[2] * ms, late_text, res[i].health.cpu_cores_used,
+            res[i].health.valid ? "yes" : "NO");
   }
   for (int i = 0; i < n; i++)
     if (!res[i].health.valid)

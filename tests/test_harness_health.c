@@ -59,6 +59,12 @@ static void test_late_timers(void **state) {
   assert_false(h.valid);
   assert_non_null(strstr(h.reason, "client timer p99 lateness 4.10 ms > 10% of tick 10 ms"));
   assert_non_null(strstr(h.suggestion, "longer tick"));
+  assert_null(strstr(h.suggestion, "busy"));
+  /* Late timers while other work loads the machine: say so. */
+  in.load_average = 5.9;
+  lb_harness_health_check(&in, &h);
+  assert_non_null(strstr(h.suggestion, "busy with other work (load average 5.9 on 2 cores"));
+  in.load_average = 0;
   in.timer_p99_us = 1000; /* exactly 10%: still valid */
   lb_harness_health_check(&in, &h);
   assert_true(h.valid);
