@@ -92,7 +92,7 @@ servers: 2
 clients: 2
 subset_size: 0
 tick: 2ms
-total_ticks: 2000
+total_ticks: 3000
 mean_requests_per_server_per_tick: 1
 mean_processing_time: 2
 mean_threads: 20
