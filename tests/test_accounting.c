@@ -156,6 +156,68 @@ static void test_reset_and_growth(void **state) {
   lb_accounting_close(NULL);
 }
 
+/* The seed's interpolate(), as written (a scan of the dict in insertion
+ * order), against the accounting's rif-indexed table, over random tables. */
+static bool seed_interpolate(const int *keys, const double *values, int n, double x, double *out) {
+  int below = -1, above = -1; /* indices into keys */
+  for (int i = 0; i < n; i++) {
+    if (keys[i] <= x && (below < 0 || keys[i] > keys[below]))
+      below = i;
+    if (keys[i] >= x && (above < 0 || keys[i] < keys[above]))
+      above = i;
+    if (below >= 0 && above >= 0 && keys[below] == keys[above]) {
+      *out = values[below];
+      return true;
+    }
+  }
+  if (below < 0 && above < 0)
+    return false;
+  if (below < 0)
+    *out = values[above];
+  else if (above < 0)
+    *out = values[below];
+  else
+    *out = values[below] +
+           (values[above] - values[below]) * (x - keys[below]) / (keys[above] - keys[below]);
+  return true;
+}
+
+static void test_expected_latency_against_seed(void **state) {
+  (void)state;
+  unsigned seed = 7;
+  for (int trial = 0; trial < 200; trial++) {
+    struct lb_accounting a;
+    assert_int_equal(lb_accounting_init(&a, 1 + trial % 10, 0.2), 0);
+    /* the seed's dict: latest latency per rif, in first-insertion order */
+    int keys[400];
+    double values[400];
+    int n = 0;
+    for (int t = 0; t < 1 + trial % 40; t++) {
+      seed = seed * 1103515245 + 12345;
+      int rif = (int)((seed >> 8) % (trial % 3 ? 30 : 300));
+      double latency = (seed >> 20) % 4 ? (double)((seed >> 4) % 50) : 0;
+      struct lb_tick_observation o = obs(50, rif, 0, latency);
+      assert_int_equal(lb_accounting_tick(&a, &o, NULL), 0);
+      if (latency != 0) {
+        int k = 0;
+        while (k < n && keys[k] != rif)
+          k++;
+        if (k == n)
+          keys[n++] = rif;
+        values[k] = latency;
+      }
+      double mean, want = 0, got = 0;
+      assert_true(lb_window_mean(&a.requests_in_flight, &mean));
+      bool has_want = seed_interpolate(keys, values, n, mean, &want);
+      bool has_got = lb_accounting_expected_latency(&a, &got);
+      assert_int_equal(has_got, has_want);
+      if (has_want && fabs(got - want) > 1e-9 * (1 + fabs(want)))
+        fail_msg("trial %d tick %d: %.17g, the seed's interpolate %.17g", trial, t, got, want);
+    }
+    lb_accounting_close(&a);
+  }
+}
+
 /* No allocation per tick while the rif table is big enough. */
 static void test_no_allocation_per_tick(void **state) {
   (void)state;
@@ -182,6 +244,7 @@ int main(void) {
       cmocka_unit_test(test_windows_and_report),
       cmocka_unit_test(test_pid_weight),
       cmocka_unit_test(test_reset_and_growth),
+      cmocka_unit_test(test_expected_latency_against_seed),
       cmocka_unit_test(test_no_allocation_per_tick),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -826,6 +826,104 @@ static void test_no_allocation_per_pick(void **state) {
 #endif
 }
 
+/* The seed's Hcl, written out as the seed does it (concatenate every
+ * listed channel's history after appending to it, sort, np.percentile),
+ * against the picker's incremental multiset, over random states with
+ * repeated servers, zero healths and evictions. */
+struct ref_hcl {
+  double hist[MAXCH][8]; /* by server key (servers below MAXCH) */
+  int len[MAXCH];
+  int cap;
+};
+
+static int cmp_dbl(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Returns the channel, or -1 where the seed falls back to random.choice. */
+static int ref_hcl_pick(struct ref_hcl *h, struct lb_channel *const *chs, int n, double q) {
+  double health[MAXCH], rank[MAXCH], sum = 0;
+  bool has_rank[MAXCH];
+  int truthy = 0;
+  for (int i = 0; i < n; i++) {
+    health[i] = chs[i]->requests_in_flight;
+    if (health[i] != 0)
+      sum += health[i], truthy++;
+  }
+  if (!truthy)
+    return -1;
+  double all[MAXCH * MAXCH * 8];
+  int nall = 0;
+  for (int i = 0; i < n; i++) {
+    int k = chs[i]->server;
+    if (h->len[k] == h->cap) {
+      memmove(h->hist[k], h->hist[k] + 1, (size_t)(h->cap - 1) * sizeof(double));
+      h->len[k]--;
+    }
+    h->hist[k][h->len[k]++] = health[i];
+    for (int j = 0; j < h->len[k]; j++)
+      all[nall++] = h->hist[k][j];
+  }
+  qsort(all, (size_t)nall, sizeof(double), cmp_dbl);
+  double cutoff = lb__hcl_percentile(all, (size_t)nall, NULL, 0, q);
+  double rsum = 0;
+  int rtruthy = 0;
+  for (int i = 0; i < n; i++) {
+    has_rank[i] = lb_window_mean(&chs[i]->latency, &rank[i]);
+    if (has_rank[i] && rank[i] != 0)
+      rsum += rank[i], rtruthy++;
+  }
+  if (!rtruthy)
+    return -1;
+  int best = -1, healthiest = 0;
+  for (int i = 0; i < n; i++) {
+    double r = has_rank[i] ? rank[i] : rsum / rtruthy;
+    rank[i] = r;
+    if (health[i] <= cutoff && (best < 0 || r < rank[best]))
+      best = i;
+    if (health[i] < health[healthiest])
+      healthiest = i;
+  }
+  return best >= 0 ? best : healthiest;
+}
+
+static void test_hcl_against_seed(void **state) {
+  (void)state;
+  const int servers[MAXCH] = {1, 1, 2, 3, 3, 3, 4, 5};
+  const double cutoffs[] = {0, 30, 50, 80, 100};
+  int compared = 0;
+  for (size_t c = 0; c < sizeof(cutoffs) / sizeof(cutoffs[0]); c++) {
+    struct fixture f;
+    fixture_init(&f, MAXCH, servers);
+    struct ref_hcl ref;
+    memset(&ref, 0, sizeof(ref));
+    ref.cap = 5;
+    char expr[128];
+    snprintf(expr, sizeof(expr),
+             "hcl(rank=client.latency.mean, health=client.rif, cutoff=%g, history=5)", cutoffs[c]);
+    struct lb_picker *p = make(expr, MAXCH);
+    for (int round = 0; round < 400; round++) {
+      for (int i = 0; i < MAXCH; i++) {
+        f.ch[i].requests_in_flight = (int)lb_rng_below(f.rng, 4); /* 0 is falsy */
+        if (lb_rng_below(f.rng, 3) == 0)
+          lb_channel_on_completed(&f.ch[i], (double)(1 + lb_rng_below(f.rng, 6)), NULL);
+      }
+      int want = ref_hcl_pick(&ref, f.list, f.n, cutoffs[c]);
+      int got = pick_once(&f, p);
+      if (want >= 0) {
+        if (got != want)
+          fail_msg("cutoff %g round %d: picked %d, the seed's Hcl %d", cutoffs[c], round, got,
+                   want);
+        compared++;
+      }
+    }
+    lb_picker_free(p);
+    fixture_close(&f);
+  }
+  assert_true(compared > 1500);
+}
+
 static void test_bad_input(void **state) {
   (void)state;
   struct fixture f;
@@ -862,6 +960,7 @@ int main(void) {
       cmocka_unit_test(test_hcl_percentile),
       cmocka_unit_test(test_hcl),
       cmocka_unit_test(test_hcl_repeated_server),
+      cmocka_unit_test(test_hcl_against_seed),
       cmocka_unit_test(test_least_request),
       cmocka_unit_test(test_peak_ewma),
       cmocka_unit_test(test_orca_wrr),
