@@ -601,12 +601,18 @@ static void signature(const struct lb_picker_type *t, char *buf, size_t len) {
     emit(&o, ")");
 }
 
+/* "  NAME  help", help aligned where the name allows. */
+static void print_line(FILE *f, const char *name, const char *help) {
+  int pad = 44 - (int)strlen(name);
+  fprintf(f, "  %s%*s  %s\n", name, pad > 0 ? pad : 0, "", help);
+}
+
 void lb_picker_registry_print(FILE *f) {
   char sig[256], name[96];
   fprintf(f, "pickers:\n");
   for (size_t i = 0; lb__picker_types[i]; i++) {
     signature(lb__picker_types[i], sig, sizeof(sig));
-    fprintf(f, "  %-44s %s\n", sig, lb__picker_types[i]->help);
+    print_line(f, sig, lb__picker_types[i]->help);
   }
   fprintf(f, "costs (server.X reads the latest response's report, oracle.X the server's "
              "current one):\n");
@@ -627,10 +633,9 @@ void lb_picker_registry_print(FILE *f) {
         snprintf(name, sizeof(name), "%s.%s", src, met);
         break;
       }
-      fprintf(f, "  %-44s %s\n", name,
-              lb_cost_metric_help((enum lb_cost_source)s, (enum lb_cost_metric)m));
+      print_line(f, name, lb_cost_metric_help((enum lb_cost_source)s, (enum lb_cost_metric)m));
     }
   }
-  fprintf(f, "  %-44s %s\n", "oracle.X",
-          "any server.X, read from the server's current state (ServerQuantumTunneledCost)");
+  print_line(f, "oracle.X",
+             "any server.X, read from the server's current state (ServerQuantumTunneledCost)");
 }
