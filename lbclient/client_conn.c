@@ -236,8 +236,7 @@ static int open_socket(struct lb_conn *c) {
   c->h = h;
   if (c->transport == LB_TRANSPORT_TCP) {
     c->state = LB_CONN_CONNECTING;
-    rc = uv_tcp_connect(&h->connect_req, &h->u.tcp, (const struct sockaddr *)&c->addr,
-                        connect_cb);
+    rc = uv_tcp_connect(&h->connect_req, &h->u.tcp, (const struct sockaddr *)&c->addr, connect_cb);
     if (rc < 0)
       take_down(c, uv_strerror(rc));
     return 0;

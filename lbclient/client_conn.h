@@ -42,7 +42,7 @@ struct lb_conn {
   int backoff_ms;
   bool ever_up;
   size_t udp_min_request; /* UDP: pad requests to at least this size */
-  uint32_t inflight_head;  /* owner's list of written requests */
+  uint32_t inflight_head; /* owner's list of written requests */
   /* Counters. */
   long connects, disconnects, bad_frames, send_errors;
 };

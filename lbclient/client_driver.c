@@ -245,9 +245,8 @@ static void finish(struct driver *d, struct lb_creq *r, enum lb_outcome outcome,
       lb_channel_on_completed(ch, rec.total_ticks, &in.report); /* zeroed when absent */
   }
   if (outcome == LB_OUTCOME_COMPLETED && !r->is_probe)
-    lb_samples_add(&d->overhead,
-                   (in.completion_ns - in.intended_ns) -
-                       (int64_t)(rec.modelled_ticks * (double)d->tick_ns));
+    lb_samples_add(&d->overhead, (in.completion_ns - in.intended_ns) -
+                                     (int64_t)(rec.modelled_ticks * (double)d->tick_ns));
   if (r->state == LB_CREQ_IN_FLIGHT)
     conn_list_remove(d, r);
   if (r->state == LB_CREQ_PICKING && r->pick) {
@@ -531,8 +530,7 @@ static void start_run(struct driver *d, int64_t t0) {
           d->cfg->first_client + d->cfg->client_count - 1);
   schedule(d, t0, EV_TICK, 0, 0);
   if (d->narrivals)
-    schedule(d, t0 + (int64_t)llround(d->arrivals[0].tick * (double)d->tick_ns), EV_ARRIVAL, 0,
-             0);
+    schedule(d, t0 + (int64_t)llround(d->arrivals[0].tick * (double)d->tick_ns), EV_ARRIVAL, 0, 0);
   else
     d->arrivals_done = true;
 }
@@ -628,8 +626,7 @@ static void on_signal(uv_signal_t *s, int signum) {
     stop_run(d, "second signal");
     return;
   }
-  LB_INFO("signal %d: no more arrivals; draining %ld live requests", signum,
-          d->table.counts.live);
+  LB_INFO("signal %d: no more arrivals; draining %ld live requests", signum, d->table.counts.live);
   d->stopping = true;
   d->arrivals_done = true;
   if (!d->started) {
@@ -711,8 +708,7 @@ static int setup_clients(struct driver *d) {
     int first_conn = d->nconns;
     for (int s = 0; s < n; s++) {
       int server = hc->servers[s];
-      if ((rc = lb_channel_init(&hc->chans[s], s, server, (size_t)sc->client_requests_buffer)) <
-          0)
+      if ((rc = lb_channel_init(&hc->chans[s], s, server, (size_t)sc->client_requests_buffer)) < 0)
         goto out;
       hc->chptrs[s] = &hc->chans[s];
       if (cfg->board) {
@@ -754,8 +750,7 @@ static int setup_clients(struct driver *d) {
       hc->chan_conn[s] = conn;
     }
     if ((rc = lb_picker_new(spec, n, &hc->picker)) < 0) {
-      snprintf(d->err, d->errlen, "picker '%s': cannot build it for a subset of %d", sc->picker,
-               n);
+      snprintf(d->err, d->errlen, "picker '%s': cannot build it for a subset of %d", sc->picker, n);
       goto out;
     }
     hc->env = (struct lb_pick_env){.rng = hc->rng,
@@ -869,9 +864,8 @@ int lb_client_run(const struct lb_client_config *cfg, struct lb_client_result *r
   d->timeout_ns = (int64_t)(timeout_ticks * (double)d->tick_ns);
   d->clk.tick_ns = d->tick_ns;
   d->clk.total_ticks = cfg->sc->total_ticks;
-  d->clk.warm_period =
-      lb_record_warm_period(cfg->sc->mean_channel_rtt, cfg->sc->mean_server_rtt,
-                            cfg->sc->mean_processing_time, cfg->sc->total_ticks);
+  d->clk.warm_period = lb_record_warm_period(cfg->sc->mean_channel_rtt, cfg->sc->mean_server_rtt,
+                                             cfg->sc->mean_processing_time, cfg->sc->total_ticks);
   lb_timer_heap_init(&d->heap);
   lb_creq_table_init(&d->table);
   lb_samples_init(&d->timer_late, SAMPLES_MAX);
@@ -894,8 +888,9 @@ int lb_client_run(const struct lb_client_config *cfg, struct lb_client_result *r
   if (cfg->board) {
     rc = lb_board_open(cfg->board, d->sc->servers, false, &d->board);
     if (rc < 0) {
-      snprintf(err, errlen, "--board %s: cannot open the oracle board (%s); are the servers "
-                            "running with this board on this machine?",
+      snprintf(err, errlen,
+               "--board %s: cannot open the oracle board (%s); are the servers "
+               "running with this board on this machine?",
                cfg->board, strerror(-rc));
       goto out;
     }

@@ -70,17 +70,17 @@ struct lb_client_config {
   int first_client, client_count;
   const struct lb_server_addr *servers;
   int nservers;
-  FILE *log;             /* reqlog CSV (header written by the driver) */
-  const char *board;     /* oracle board name or NULL */
+  FILE *log;         /* reqlog CSV (header written by the driver) */
+  const char *board; /* oracle board name or NULL */
   bool has_start_at;
   int64_t start_at_realtime_ns;
-  double max_runtime_s;  /* 0: unbounded */
+  double max_runtime_s; /* 0: unbounded */
 };
 
 struct lb_client_result {
   struct lb_creq_counts counts;
-  long rejected;         /* failed with a server's STATUS_* != OK */
-  long stray_responses;  /* answers to no live request (late, unknown) */
+  long rejected;        /* failed with a server's STATUS_* != OK */
+  long stray_responses; /* answers to no live request (late, unknown) */
   long log_errors;
   long reconnects;
   double timer_lateness_p50_us, timer_lateness_p99_us;

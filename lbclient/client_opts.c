@@ -190,8 +190,10 @@ int lb_client_opts_parse(int argc, char **argv, struct lb_client_opts *o, char *
       errno = 0;
       long long t = strtoll(optarg, &end, 10);
       if (errno || !*optarg || *end || t < 0) {
-        snprintf(err, errlen, "--start-at-realtime-ns: expected nanoseconds since the epoch, "
-                              "got '%s'", optarg);
+        snprintf(err, errlen,
+                 "--start-at-realtime-ns: expected nanoseconds since the epoch, "
+                 "got '%s'",
+                 optarg);
         goto fail;
       }
       o->has_start_at = true;
@@ -236,8 +238,7 @@ int lb_client_opts_parse(int argc, char **argv, struct lb_client_opts *o, char *
         if (!strcmp(optarg, names[i]))
           found = i;
       if (found < 0) {
-        snprintf(err, errlen, "--log-level: expected error, warn, info or debug, got '%s'",
-                 optarg);
+        snprintf(err, errlen, "--log-level: expected error, warn, info or debug, got '%s'", optarg);
         goto fail;
       }
       o->log_level = found;

@@ -29,14 +29,13 @@ struct lb_client_opts {
   bool full_speed;
   int connections;
   long requests;
-  int pipeline;        /* outstanding requests per connection, full speed */
+  int pipeline; /* outstanding requests per connection, full speed */
   int log_level;
   bool help;
 };
 
 /* Parses argv. -EINVAL with a sentence in err on bad input. */
-int lb_client_opts_parse(int argc, char **argv, struct lb_client_opts *o, char *err,
-                         size_t errlen);
+int lb_client_opts_parse(int argc, char **argv, struct lb_client_opts *o, char *err, size_t errlen);
 void lb_client_opts_close(struct lb_client_opts *o);
 /* "host:tcpport:udpport,..." into servers. */
 int lb_client_parse_servers(const char *text, struct lb_server_addr **out, int *n, char *err,

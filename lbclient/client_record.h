@@ -32,7 +32,7 @@ struct lb_record_input {
   enum lb_outcome outcome;
   bool committed, written, answered;
   int64_t intended_ns, pick_done_ns, written_ns, completion_ns;
-  uint64_t queue_ns, processing_ns, hold_ns; /* from the response */
+  uint64_t queue_ns, processing_ns, hold_ns;     /* from the response */
   double send_delay_ticks, response_delay_ticks; /* the model's draws */
   bool has_report;
   struct lb_server_report report;

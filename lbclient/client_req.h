@@ -35,23 +35,23 @@ struct lb_creq {
   uint32_t slot, gen;
   enum lb_creq_state state;
   bool is_probe;
-  int client;      /* index of the hosted client (driver's numbering) */
-  int chan;        /* channel slot in the client's subset; -1 while picking */
-  int conn;        /* driver's connection index; -1 until committed */
+  int client; /* index of the hosted client (driver's numbering) */
+  int chan;   /* channel slot in the client's subset; -1 while picking */
+  int conn;   /* driver's connection index; -1 until committed */
   int64_t intended_ns, pick_done_ns, hold_until_ns, written_ns;
   double send_delay_ticks, response_delay_ticks; /* the model's draws */
-  struct lb_pick *pick;   /* while picking */
-  struct lb_probe *watch; /* a probe some pick watches, or NULL */
-  uint32_t owner_slot, owner_gen; /* that pick's request */
-  uint32_t conn_prev, conn_next;  /* driver's per-connection list */
+  struct lb_pick *pick;                          /* while picking */
+  struct lb_probe *watch;                        /* a probe some pick watches, or NULL */
+  uint32_t owner_slot, owner_gen;                /* that pick's request */
+  uint32_t conn_prev, conn_next;                 /* driver's per-connection list */
   uint32_t next_free;
 };
 
 struct lb_creq_counts {
-  long sent;      /* records created: requests and probes */
-  long probes;    /* of which probes */
+  long sent;   /* records created: requests and probes */
+  long probes; /* of which probes */
   long completed, failed, timed_out;
-  long live;      /* created and not yet ended */
+  long live; /* created and not yet ended */
 };
 
 struct lb_creq_table {

@@ -1,9 +1,9 @@
 /* client_opts: lbclient's command line. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,9 +18,8 @@ static void test_servers(void **state) {
   struct lb_server_addr *s = NULL;
   int n = 0;
   char err[256];
-  assert_int_equal(lb_client_parse_servers("127.0.0.1:1000:2000,localhost:1:2", &s, &n, err,
-                                           sizeof(err)),
-                   0);
+  assert_int_equal(
+      lb_client_parse_servers("127.0.0.1:1000:2000,localhost:1:2", &s, &n, err, sizeof(err)), 0);
   assert_int_equal(n, 2);
   assert_string_equal(s[0].host, "127.0.0.1");
   assert_int_equal(s[0].tcp_port, 1000);
@@ -38,10 +37,27 @@ static void test_servers(void **state) {
 
 static void test_full(void **state) {
   (void)state;
-  char *argv[] = {"lbclient", "--scenario", "s.yaml", "--clients", "3:4", "--run", "2",
-                  "--servers", "a:1:2,b:3:4", "--log", "x.csv", "--board", "fleet",
-                  "--start-at-realtime-ns", "1700000000000000000", "--stats", "st",
-                  "--max-runtime", "2.5", "--log-level", "debug"};
+  char *argv[] = {"lbclient",
+                  "--scenario",
+                  "s.yaml",
+                  "--clients",
+                  "3:4",
+                  "--run",
+                  "2",
+                  "--servers",
+                  "a:1:2,b:3:4",
+                  "--log",
+                  "x.csv",
+                  "--board",
+                  "fleet",
+                  "--start-at-realtime-ns",
+                  "1700000000000000000",
+                  "--stats",
+                  "st",
+                  "--max-runtime",
+                  "2.5",
+                  "--log-level",
+                  "debug"};
   struct lb_client_opts o;
   char err[256];
   assert_int_equal(lb_client_opts_parse(ARGC(argv), argv, &o, err, sizeof(err)), 0);
@@ -61,8 +77,8 @@ static void test_full(void **state) {
 
 static void test_defaults_and_full_speed(void **state) {
   (void)state;
-  char *argv[] = {"lbclient", "--clients", "5", "--scenario", "s", "--servers", "h:1:2",
-                  "--log", "l"};
+  char *argv[] = {"lbclient",  "--clients", "5",     "--scenario", "s",
+                  "--servers", "h:1:2",     "--log", "l"};
   struct lb_client_opts o;
   char err[256];
   assert_int_equal(lb_client_opts_parse(ARGC(argv), argv, &o, err, sizeof(err)), 0);
@@ -70,8 +86,8 @@ static void test_defaults_and_full_speed(void **state) {
   assert_int_equal(o.client_count, 1);
   assert_int_equal(o.run, 0);
   lb_client_opts_close(&o);
-  char *fs[] = {"lbclient", "--full-speed", "--servers", "h:1:2", "--connections", "50",
-                "--requests", "1000", "--pipeline", "4"};
+  char *fs[] = {"lbclient", "--full-speed", "--servers", "h:1:2",      "--connections",
+                "50",       "--requests",   "1000",      "--pipeline", "4"};
   assert_int_equal(lb_client_opts_parse(ARGC(fs), fs, &o, err, sizeof(err)), 0);
   assert_true(o.full_speed);
   assert_int_equal(o.connections, 50);
@@ -92,8 +108,7 @@ static void test_errors(void **state) {
                    -EINVAL);
   assert_non_null(strstr(err, "--clients"));
   char *badlevel[] = {"lbclient", "--log-level", "loud"};
-  assert_int_equal(lb_client_opts_parse(ARGC(badlevel), badlevel, &o, err, sizeof(err)),
-                   -EINVAL);
+  assert_int_equal(lb_client_opts_parse(ARGC(badlevel), badlevel, &o, err, sizeof(err)), -EINVAL);
   assert_non_null(strstr(err, "--log-level"));
   char *unknown[] = {"lbclient", "--frobnicate"};
   assert_int_equal(lb_client_opts_parse(ARGC(unknown), unknown, &o, err, sizeof(err)), -EINVAL);

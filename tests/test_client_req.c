@@ -1,11 +1,11 @@
 /* client_req: the request accounting state machine; client_record: the
  * phases and stage of a finished request. */
+#include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <errno.h>
-#include <math.h>
 
 #include <cmocka.h>
 
@@ -161,12 +161,19 @@ static void test_phases(void **state) {
    * by the server. */
   const int64_t T = 1000000;
   struct lb_record_input in = {
-      .client = 3, .server = 1, .outcome = LB_OUTCOME_COMPLETED,
-      .committed = true, .written = true, .answered = true,
+      .client = 3,
+      .server = 1,
+      .outcome = LB_OUTCOME_COMPLETED,
+      .committed = true,
+      .written = true,
+      .answered = true,
       .intended_ns = clk.t0_ns + 40 * T,
       .pick_done_ns = clk.t0_ns + 40 * T + T / 2,
-      .queue_ns = (uint64_t)T, .processing_ns = (uint64_t)(3 * T), .hold_ns = (uint64_t)(2 * T),
-      .send_delay_ticks = 2, .response_delay_ticks = 2,
+      .queue_ns = (uint64_t)T,
+      .processing_ns = (uint64_t)(3 * T),
+      .hold_ns = (uint64_t)(2 * T),
+      .send_delay_ticks = 2,
+      .response_delay_ticks = 2,
   };
   in.written_ns = in.pick_done_ns + 2 * T;
   in.completion_ns = in.written_ns + T / 5 + T + 3 * T + 2 * T + T / 5;
@@ -191,8 +198,13 @@ static void test_phases(void **state) {
 static void test_phases_failed(void **state) {
   (void)state;
   struct lb_record_input in = {
-      .client = 0, .server = 0, .outcome = LB_OUTCOME_FAILED, .committed = true,
-      .intended_ns = clk.t0_ns, .pick_done_ns = clk.t0_ns, .completion_ns = clk.t0_ns + 5000000,
+      .client = 0,
+      .server = 0,
+      .outcome = LB_OUTCOME_FAILED,
+      .committed = true,
+      .intended_ns = clk.t0_ns,
+      .pick_done_ns = clk.t0_ns,
+      .completion_ns = clk.t0_ns + 5000000,
   };
   struct lb_request_record rec;
   lb_record_fill(&clk, &in, &rec);
