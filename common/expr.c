@@ -369,6 +369,12 @@ static int parse_args(struct parser *p, struct lb_picker_spec *spec, int depth) 
     skip_ws(p);
     if (p->src[p->pos] == ',') {
       p->pos++;
+      skip_ws(p);
+      if (p->src[p->pos] == ')' || p->src[p->pos] == '\0') {
+        list_args(t, list, sizeof(list));
+        return fail(p, p->pos, "expected an argument of %s() after ',' (one of: %s), got %s",
+                    t->name, list, found(p, f, sizeof(f)));
+      }
       continue;
     }
     if (p->src[p->pos] == ')') {

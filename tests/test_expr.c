@@ -141,6 +141,8 @@ static void test_errors(void **state) {
               NULL);
   check_error("least(client.rif, choices=2, choices=3)",
               "column 30: argument 'choices' of least() given twice", NULL);
+  check_error("least(client.rif, )", "column 19: expected an argument of least() after ','",
+              "(one of: cost, choices), got ')'", NULL);
   check_error("least(choices=2)", "least() needs its argument 'cost'", NULL);
   check_error("least", "least() needs its argument 'cost'", NULL);
   check_error("random(3)", "random takes no arguments", NULL);
