@@ -173,7 +173,10 @@ int lb_server_model_tick(struct lb_server_model *m, const struct lb_server_pool_
   pthread_mutex_unlock(&m->lock);
 
   if (m->board && lb_board_write(m->board, m->index, &snap,
-                                 snap.utilization.valid ? snap.utilization.mean : NAN) < 0)
+                                 snap.utilization.valid ? snap.utilization.mean : NAN) < 0) {
+    pthread_mutex_lock(&m->lock);
     m->board_errors++;
+    pthread_mutex_unlock(&m->lock);
+  }
   return resize;
 }

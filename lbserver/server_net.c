@@ -563,6 +563,7 @@ static void finish(struct lb_server *s, bool force) {
   flush_writes(s);
   for (struct conn *c = s->conns; c;) {
     struct conn *next = c->next;
+    uv_read_stop((uv_stream_t *)&c->tcp);
     uv_shutdown_t *sh = malloc(sizeof(*sh));
     if (sh) {
       sh->data = c;
@@ -587,6 +588,26 @@ static void finish(struct lb_server *s, bool force) {
   }
 }
 
+/* Timer (ticks) before the resizer and the pool that ticks use; workers
+ * before the timer's heap, which their completions may still join. Keeps
+ * the counts of what it frees in s->stats. */
+static void stop_threads(struct lb_server *s) {
+  if (s->timer)
+    lb_server_timer_lateness(s->timer, &s->stats.tick_late, &s->stats.hold_late,
+                             &s->stats.ticks_skipped);
+  lb_server_timer_stop(s->timer);
+  resizer_stop(s);
+  if (s->pool) {
+    struct lb_server_pool_counts pc;
+    lb_server_pool_counts(s->pool, &pc);
+    s->stats.demoted = pc.demoted;
+  }
+  lb_server_pool_free(s->pool);
+  s->pool = NULL;
+  lb_server_timer_free(s->timer, drop_item);
+  s->timer = NULL;
+}
+
 static void on_grace(uv_timer_t *t) {
   struct lb_server *s = t->data;
   LB_WARN("drain did not finish in %d ms: %llu requests unanswered", DRAIN_GRACE_MS,
@@ -594,13 +615,7 @@ static void on_grace(uv_timer_t *t) {
   s->stats.forced = true;
   /* Stop the threads first, so that nothing signals a closed handle; what
    * they still held is dropped (req_release runs here, on the loop). */
-  lb_server_timer_lateness(s->timer, &s->stats.tick_late, &s->stats.hold_late,
-                           &s->stats.ticks_skipped);
-  lb_server_timer_free(s->timer, drop_item);
-  s->timer = NULL;
-  resizer_stop(s);
-  lb_server_pool_free(s->pool);
-  s->pool = NULL;
+  stop_threads(s);
   on_ready(&s->ready_async);
   close_all_conns(s);
   finish(s, true);
@@ -804,8 +819,8 @@ void lb_server_stats(struct lb_server *s, struct lb_server_stats *out) {
   if (s->model_init) {
     pthread_mutex_lock(&s->model.lock);
     out->resets = s->model.resets;
-    pthread_mutex_unlock(&s->model.lock);
     out->board_errors = s->model.board_errors;
+    pthread_mutex_unlock(&s->model.lock);
   }
 }
 
@@ -813,11 +828,8 @@ void lb_server_free(struct lb_server *s) {
   if (!s)
     return;
   /* Threads first: nothing calls back into the loop after this. */
-  lb_server_timer_free(s->timer, drop_item);
-  s->timer = NULL;
-  resizer_stop(s);
-  lb_server_pool_free(s->pool);
-  s->pool = NULL;
+  s->finished = true;
+  stop_threads(s);
   struct req *r = s->ready_head;
   s->ready_head = s->ready_tail = NULL;
   while (r) {

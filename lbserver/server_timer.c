@@ -30,7 +30,7 @@ struct lb_server_timer {
   pthread_t tid;
   pthread_mutex_t lock;
   pthread_cond_t cond;
-  bool stop;
+  bool stop, joined;
   struct held *heap;
   size_t len, cap;
   uint64_t seq;
@@ -224,14 +224,21 @@ void lb_server_timer_lateness(struct lb_server_timer *t, struct lb_server_latene
   pthread_mutex_unlock(&t->lock);
 }
 
-void lb_server_timer_free(struct lb_server_timer *t, void (*drop)(void *ctx, void *item)) {
-  if (!t)
+void lb_server_timer_stop(struct lb_server_timer *t) {
+  if (!t || t->joined)
     return;
   pthread_mutex_lock(&t->lock);
   t->stop = true;
   pthread_cond_signal(&t->cond);
   pthread_mutex_unlock(&t->lock);
   pthread_join(t->tid, NULL);
+  t->joined = true;
+}
+
+void lb_server_timer_free(struct lb_server_timer *t, void (*drop)(void *ctx, void *item)) {
+  if (!t)
+    return;
+  lb_server_timer_stop(t);
   for (size_t i = 0; i < t->len; i++)
     if (drop)
       drop(t->cfg.ctx, t->heap[i].item);

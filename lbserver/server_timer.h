@@ -36,6 +36,9 @@ int lb_server_timer_add(struct lb_server_timer *t, int64_t deadline_ns, void *it
 size_t lb_server_timer_pending(struct lb_server_timer *t);
 void lb_server_timer_lateness(struct lb_server_timer *t, struct lb_server_lateness *ticks,
                               struct lb_server_lateness *holds, uint64_t *ticks_skipped);
+/* Stops the thread (no more ticks or releases); items added after this
+ * are only held, for _free to drop. */
+void lb_server_timer_stop(struct lb_server_timer *t);
 /* Stops the thread; items still held go to drop (may be NULL). */
 void lb_server_timer_free(struct lb_server_timer *t, void (*drop)(void *ctx, void *item));
 

@@ -490,6 +490,31 @@ static void test_limits(void **state) {
   server_cleanup(&s);
 }
 
+/* A request that would outlive the drain's grace (5 s): the server gives
+ * up on it, closes the connection and still exits 0, saying so. */
+static void test_forced_drain(void **state) {
+  (void)state;
+  struct server s;
+  Lb__Envelope *env = NULL;
+  server_start(&s, "--threads 2 --processing-time 100000");
+  int fd = tcp_connect(s.tcp);
+  uint8_t buf[256];
+  size_t n = pack_request(buf, sizeof(buf), 1, false, 1, 0, 0);
+  n += pack_request(buf + n, sizeof(buf) - n, 2, true, 1, 0, 0);
+  write_all(fd, buf, n);
+  Lb__Response *r = recv_response(fd, &env); /* the probe: 1 was accepted */
+  assert_non_null(r);
+  assert_int_equal(r->id, 2);
+  lb__envelope__free_unpacked(env, NULL);
+  kill(s.pid, SIGTERM);
+  assert_true(closed_by_peer(fd));
+  close(fd);
+  assert_int_equal(server_wait(&s, false), 0);
+  assert_int_equal(stat_value(&s, "forced"), 1);
+  assert_int_equal(stat_value(&s, "completed"), 1);
+  server_cleanup(&s);
+}
+
 static void test_bad_options(void **state) {
   (void)state;
   char cmd[1024];
@@ -515,6 +540,7 @@ int main(void) {
       cmocka_unit_test(test_udp_no_amplification),
       cmocka_unit_test(test_sigterm_drains),
       cmocka_unit_test(test_limits),
+      cmocka_unit_test(test_forced_drain),
       cmocka_unit_test(test_bad_options),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
