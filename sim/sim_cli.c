@@ -356,6 +356,7 @@ struct job {
   char err[1024];
   struct lb_summary summary;
   long requests, dropped;
+  int ticks;
   bool cooldown_failed;
   double ms;
 };
@@ -424,6 +425,7 @@ static void run_job(const struct sim_cli *cli, const struct loaded *l, struct jo
     goto out;
   }
   j->requests = sim_run_requests(r);
+  j->ticks = sim_run_tick(r);
   j->dropped = sim_run_dropped_arrivals(r);
   j->cooldown_failed = sim_run_cooldown_failed(r);
 out:
@@ -621,8 +623,9 @@ int sim_cli_run(const struct sim_cli *cli, FILE *out, FILE *errf) {
       fprintf(errf, "lbsim: %s run %d: %ld arrivals outside the run's ticks or clients were "
                     "not sent\n", l->sc.name, j->run, j->dropped);
     if (progress)
-      fprintf(errf, "lbsim: [%d/%d] %s run %d (seed %" PRIu64 "): %ld requests, %.0f ms\n",
-              k + 1, njobs, l->sc.name, j->run, seed, j->requests, j->ms);
+      fprintf(errf,
+              "lbsim: [%d/%d] %s run %d (seed %" PRIu64 "): %ld requests, %d ticks, %.1f ms\n",
+              k + 1, njobs, l->sc.name, j->run, seed, j->requests, j->ticks, j->ms);
   }
   for (int t = 0; t < nthreads; t++)
     pthread_join(threads[t], NULL);

@@ -220,6 +220,10 @@ struct sim_run {
   int env_error; /* a probe send that failed inside a picker */
   struct sim_pick_slot *cur_slot; /* the pick being run */
   struct lb_summary_acc *acc;
+  /* Each server's utilization.mean(), refreshed when it changes (record,
+   * reset), so the PID's fleet mean is a walk over one array. */
+  double *util_mean;
+  bool *util_has;
 };
 
 /* ---- draws (hookable for tests) ---- */
@@ -447,6 +451,7 @@ static int server_reset(struct sim_run *r, struct sim_server *s) {
   int queries = s->acc.queries_in_tick;
   lb_accounting_reset(&s->acc);
   s->acc.queries_in_tick = queries;
+  r->util_has[s->index] = false;
   size_t threads = (size_t)(s->params.threads > 0 ? s->params.threads : 0);
   if (s->processing.n > threads) {
     /* starved = processing[threads:]; each inserted at the queue's front */
@@ -520,9 +525,8 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
   double fleet_sum = 0;
   int fleet_n = 0;
   for (int i = 0; i < r->sc.servers; i++) {
-    double m;
-    if (lb_window_mean(&r->servers[i].acc.utilization, &m)) {
-      fleet_sum += m;
+    if (r->util_has[i]) {
+      fleet_sum += r->util_mean[i];
       fleet_n++;
     }
   }
@@ -535,7 +539,10 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
       .latency = latencies > 0 ? latency_sum / latencies : 0,
       .errors = 0,
   };
-  return lb_accounting_tick(&s->acc, &obs, fleet_n > 0 ? &fleet_mean : NULL);
+  if ((rc = lb_accounting_tick(&s->acc, &obs, fleet_n > 0 ? &fleet_mean : NULL)) < 0)
+    return rc;
+  r->util_has[s->index] = lb_window_mean(&s->acc.utilization, &r->util_mean[s->index]);
+  return 0;
 }
 
 /* ---- Client ---- */
@@ -827,7 +834,10 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
   r->clients = calloc((size_t)sc->clients, sizeof(*r->clients));
   r->nchannels = sc->clients * n;
   r->channels = calloc((size_t)r->nchannels, sizeof(*r->channels));
-  if (r->servers == NULL || r->clients == NULL || r->channels == NULL)
+  r->util_mean = calloc((size_t)sc->servers, sizeof(*r->util_mean));
+  r->util_has = calloc((size_t)sc->servers, sizeof(*r->util_has));
+  if (r->servers == NULL || r->clients == NULL || r->channels == NULL || r->util_mean == NULL ||
+      r->util_has == NULL)
     goto oom;
   for (int i = 0; i < sc->servers; i++) {
     struct sim_server *s = &r->servers[i];
@@ -931,6 +941,8 @@ void sim_run_free(struct sim_run *r) {
   free(r->servers);
   free(r->clients);
   free(r->channels);
+  free(r->util_mean);
+  free(r->util_has);
   lb_arrivals_close(&r->own_arrivals);
   lb_summary_acc_free(r->acc);
   slab_close(&r->reqs);
