@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -475,9 +476,14 @@ int lb_deploy_compose_write(const struct lb_scenario *sc, const struct lb_deploy
     snprintf(log, sizeof(log), "%s/run%d-client-%d.csv", LB_DEPLOY_LOG_DIR, o->run, j);
     snprintf(stats, sizeof(stats), "%s/run%d-client-%d.stats", LB_DEPLOY_LOG_DIR, o->run, j);
     yw_strf(&w, "client-%d", j);
-    yw_put(&w, "{ss s(sss ss ss ss ss ss ss)", "image", o->image, "command", "lbclient",
+    yw_put(&w, "{ss s(sss ss ss ss ss ss ss", "image", o->image, "command", "lbclient",
            "--scenario", LB_DEPLOY_SCENARIO_PATH, "--clients", range, "--run", run, "--servers",
            servers, "--log", log, "--stats", stats, "--max-runtime", runtime);
+    if (o->start_at_realtime_ns > 0) {
+      yw_put(&w, "s", "--start-at-realtime-ns");
+      yw_strf(&w, "%lld", o->start_at_realtime_ns);
+    }
+    yw_put(&w, ")");
     compose_common(&w, sc, mount, trace_mount);
     yw_put(&w, "s{", "depends_on");
     for (int i = 0; i < sc->servers; i++) {
@@ -710,6 +716,9 @@ int lb_deploy_k8s_write(const struct lb_scenario *sc, const struct lb_deploy_opt
                       LB_DEPLOY_LOG_DIR, o->run, lbserver)
                : NULL,
       strf("i=${HOSTNAME##*-}; test -s %s/run%d-server-$i.port", LB_DEPLOY_LOG_DIR, o->run)};
+  char start[64] = "";
+  if (o->start_at_realtime_ns > 0)
+    snprintf(start, sizeof(start), " --start-at-realtime-ns %lld", o->start_at_realtime_ns);
   char *client_cmds[2] = {
       strf("for i in $(seq 0 %d); do until getent hosts server-$i.server >/dev/null; do sleep 1; "
            "done; done",
@@ -717,9 +726,9 @@ int lb_deploy_k8s_write(const struct lb_scenario *sc, const struct lb_deploy_opt
       servers ? strf("j=$JOB_COMPLETION_INDEX; r=$(sed -n \"$((j + 1))p\" "
                      "/etc/lbtestbed/client-ranges); exec lbclient --scenario %s --clients "
                      "\"$r\" --run %d --servers %s --log %s/run%d-client-$j.csv --stats "
-                     "%s/run%d-client-$j.stats --max-runtime %ld",
+                     "%s/run%d-client-$j.stats --max-runtime %ld%s",
                      LB_DEPLOY_SCENARIO_PATH, o->run, servers, LB_DEPLOY_LOG_DIR, o->run,
-                     LB_DEPLOY_LOG_DIR, o->run, max_runtime_s(sc, 120))
+                     LB_DEPLOY_LOG_DIR, o->run, max_runtime_s(sc, 120), start)
               : NULL};
   rc = -ENOMEM;
   if (config.scenario == NULL || ranges == NULL || server_cmds[0] == NULL ||
@@ -768,6 +777,8 @@ static void usage(FILE *f) {
       "      (the scenario goes beside FILE as lbt-scenario.yaml)\n"
       "  k8s SCENARIO [--out DIR] [--client-procs N] [--run R] [--image IMG] [--namespace NS]\n"
       "      Kubernetes manifests: ConfigMap, StatefulSet + headless Service, indexed Job\n"
+      "      (compose and k8s: [--start-in SECONDS | --start-at-realtime-ns T] gives the\n"
+      "      clients a common tick 0, from this machine's clock now)\n"
       "  netem-check\n"
       "      says whether this kernel has netem (exit 0) or not (exit 1)\n"
       "  netem-plan SCENARIO [--fleet ID] [--client-procs N] [--run R] [--dist gamma|normal|none]\n"
@@ -793,6 +804,7 @@ struct cli {
   bool no_delay;
   int client_procs;
   int run;
+  long long start_at_realtime_ns;
   char *sets[64];
   int nsets;
 };
@@ -819,6 +831,8 @@ static int parse_cli(int argc, char **argv, struct cli *c) {
                                        {"client-procs", required_argument, NULL, 'p'},
                                        {"run", required_argument, NULL, 'R'},
                                        {"set", required_argument, NULL, 's'},
+                                       {"start-at-realtime-ns", required_argument, NULL, 'T'},
+                                       {"start-in", required_argument, NULL, 'S'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   memset(c, 0, sizeof(*c));
@@ -875,6 +889,27 @@ static int parse_cli(int argc, char **argv, struct cli *c) {
         return -EINVAL;
       }
       break;
+    case 'T':
+    case 'S': {
+      char *end = NULL;
+      errno = 0;
+      double v = strtod(optarg, &end);
+      if (errno != 0 || end == optarg || *end != '\0' || !(v > 0) || v > 9e18) {
+        fprintf(stderr, "deploy: --%s '%s': expected a positive number\n",
+                ch == 'T' ? "start-at-realtime-ns" : "start-in", optarg);
+        return -EINVAL;
+      }
+      if (ch == 'T') {
+        c->start_at_realtime_ns = (long long)v;
+      } else {
+        /* The clients' tick 0, this many seconds after now. */
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        c->start_at_realtime_ns =
+            (long long)now.tv_sec * 1000000000LL + now.tv_nsec + (long long)(v * 1e9);
+      }
+      break;
+    }
     case 's':
       if (c->nsets == (int)(sizeof(c->sets) / sizeof(c->sets[0]))) {
         fprintf(stderr, "deploy: too many --set\n");
@@ -937,6 +972,7 @@ static int cmd_compose(const struct cli *c, const struct lb_scenario *sc) {
   o.client_procs = c->client_procs;
   o.run = c->run;
   o.image = c->image;
+  o.start_at_realtime_ns = c->start_at_realtime_ns;
   /* Checked before anything is written. */
   if (lb_deploy_check_portable(sc, err, sizeof(err)) != 0) {
     fprintf(stderr, "deploy compose: %s\n", err);
@@ -978,6 +1014,7 @@ static int cmd_k8s(const struct cli *c, const struct lb_scenario *sc) {
   o.run = c->run;
   o.image = c->image;
   o.namespace_name = c->namespace_name;
+  o.start_at_realtime_ns = c->start_at_realtime_ns;
   char err[1024] = "";
   if (lb_deploy_k8s_write(sc, &o, out, err, sizeof(err)) != 0) {
     fprintf(stderr, "deploy k8s: %s\n", err);

@@ -46,10 +46,11 @@ int lb_deploy_netns_up(const char *fleet, int servers, int client_procs, char *e
 int lb_deploy_netns_down(const char *fleet, char *err, size_t errlen);
 
 struct lb_deploy_options {
-  int client_procs;           /* 0 = min(clients, 4) */
-  int run;                    /* the run to launch */
-  const char *image;          /* container image; default "lbtestbed:latest" */
-  const char *namespace_name; /* Kubernetes namespace; NULL = the context's */
+  int client_procs;               /* 0 = min(clients, 4) */
+  int run;                        /* the run to launch */
+  const char *image;              /* container image; default "lbtestbed:latest" */
+  const char *namespace_name;     /* Kubernetes namespace; NULL = the context's */
+  long long start_at_realtime_ns; /* clients' common tick 0 (CLOCK_REALTIME); 0 = none */
 };
 void lb_deploy_options_defaults(struct lb_deploy_options *o);
 

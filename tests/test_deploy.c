@@ -175,6 +175,7 @@ static void test_compose(void **state) {
   lb_deploy_options_defaults(&o);
   o.client_procs = 2;
   o.run = 1;
+  o.start_at_realtime_ns = 1700000000123456789LL;
   char *text = compose_text(&sc, &o);
   struct docs d;
   parse_all(text, &d);
@@ -215,6 +216,7 @@ static void test_compose(void **state) {
     assert_string_equal(arg_after(doc, cmd, "--clients"), want);
     next += j == 0 ? 3 : 2;
     assert_string_equal(arg_after(doc, cmd, "--run"), "1");
+    assert_string_equal(arg_after(doc, cmd, "--start-at-realtime-ns"), "1700000000123456789");
     assert_string_equal(arg_after(doc, cmd, "--servers"),
                         "server-0:7000:7001,server-1:7000:7001,server-2:7000:7001");
     snprintf(want, sizeof(want), "/logs/run1-client-%d.csv", j);
@@ -328,6 +330,7 @@ static void test_k8s(void **state) {
         assert_non_null(strstr(line, "--servers server-0.server:7000:7001,server-1.server:7000:"
                                      "7001,server-2.server:7000:7001,server-3.server:7000:7001 "));
         assert_non_null(strstr(line, "/etc/lbtestbed/client-ranges"));
+        assert_null(strstr(line, "--start-at-realtime-ns")); /* not asked for */
         yaml_node_t *init =
             item(doc, dig(doc, spec, "template", "spec", "initContainers", NULL), 0);
         assert_non_null(strstr(scalar(item(doc, get(doc, init, "command"), 2)), "seq 0 3"));
