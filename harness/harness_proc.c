@@ -47,7 +47,8 @@ void lb_harness_group_init(struct lb_harness_group *g) {
 /* In the child, before exec: join the group, die with the harness, restore
  * the signals the harness catches. Only async-signal-safe calls. */
 static void child_setup(pid_t pgid, pid_t parent) {
-  setpgid(0, pgid);
+  if (setpgid(0, pgid) != 0)
+    _exit(126); /* outside the group it could outlive us */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent)
     _exit(126); /* the harness died before prctl */
@@ -187,10 +188,16 @@ void lb_harness_group_stop(struct lb_harness_group *g, int grace_ms) {
     while (lb_harness_group_poll(g) > 0 && lb_harness_now() < deadline)
       lb_harness_sleep_ms(20);
   }
-  /* Whatever is left, the leader included, and any grandchild. */
+  /* Whatever is left, the leader included, and any grandchild; members and
+   * the leader are also killed one by one, so the blocking reaps below
+   * cannot hang on a process that left the group. */
   kill(-g->pgid, SIGKILL);
-  for (size_t i = 0; i < g->n; i++)
+  for (size_t i = 0; i < g->n; i++) {
+    if (!g->procs[i].exited)
+      kill(g->procs[i].pid, SIGKILL);
     reap(&g->procs[i], 0);
+  }
+  kill(g->leader, SIGKILL);
   struct lb_harness_proc leader = {.pid = g->leader};
   reap(&leader, 0);
   g->leader = 0;
