@@ -31,9 +31,13 @@ die() {
   exit 1
 }
 
-usage() {
-  sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2
-  exit 2
+usage() { # [EXIT]: help on stdout with 0, else on stderr
+  if [ "${1:-2}" = 0 ]; then
+    sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+  else
+    sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2
+  fi
+  exit "${1:-2}"
 }
 
 need_root() {
@@ -223,6 +227,6 @@ hosts) cmd_hosts "$@" ;;
 addr) [ $# = 1 ] || usage; host_addr "$1" ;;
 cleanup) cmd_cleanup "$@" ;;
 check) cmd_check "$@" ;;
--h | --help | help) usage ;;
+-h | --help | help) usage 0 ;;
 *) echo "netns: unknown command '$cmd'" >&2; usage ;;
 esac

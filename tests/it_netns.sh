@@ -63,6 +63,13 @@ alive() { # PID: running (a zombie is not)
   [[ $st != Z* ]]
 }
 
+echo "== refusals"
+out=$(bash "$NETNS" up "Bad_Id" 1 1 2>&1) && fail "a bad fleet id was accepted"
+[[ $out == *"fleet id 'Bad_Id': expected 1-8 characters of [a-z0-9]"* ]] || fail "bad id: $out"
+out=$(bash "$NETNS" exec "$FLEET" s0 true 2>&1) && fail "exec into a fleet that is not up"
+[[ $out == *"no namespace lbt-$FLEET-s0"* ]] || fail "exec: $out"
+bash "$NETNS" help | grep -q "netns.sh up FLEET" || fail "help"
+
 echo "== up: fleet $FLEET, 2 servers, 1 client process"
 bash "$NETNS" up "$FLEET" 2 1 >"$OUT/hosts" || fail "netns.sh up"
 [[ $(wc -l <"$OUT/hosts") == 3 ]] || fail "expected 3 hosts, got: $(cat "$OUT/hosts")"
