@@ -41,6 +41,7 @@ static int write_stats(const char *path, const struct lb_server_stats *st, int t
           "board_errors=%llu\nthreads=%d\nticks=%llu\nticks_skipped=%llu\n"
           "tick_late_p50_ns=%lld\ntick_late_p99_ns=%lld\ntick_late_max_ns=%lld\n"
           "holds=%llu\nhold_late_p50_ns=%lld\nhold_late_p99_ns=%lld\nhold_late_max_ns=%lld\n"
+          "waits=%llu\nwork_late_p50_ns=%lld\nwork_late_p99_ns=%lld\nwork_late_max_ns=%lld\n"
           "forced=%d\n",
           (unsigned long long)st->requests, (unsigned long long)st->probes,
           (unsigned long long)st->completed, (unsigned long long)st->rejected,
@@ -53,7 +54,9 @@ static int write_stats(const char *path, const struct lb_server_stats *st, int t
           (long long)st->tick_late.p50_ns, (long long)st->tick_late.p99_ns,
           (long long)st->tick_late.max_ns, (unsigned long long)st->hold_late.count,
           (long long)st->hold_late.p50_ns, (long long)st->hold_late.p99_ns,
-          (long long)st->hold_late.max_ns, st->forced ? 1 : 0);
+          (long long)st->hold_late.max_ns, (unsigned long long)st->work_late.count,
+          (long long)st->work_late.p50_ns, (long long)st->work_late.p99_ns,
+          (long long)st->work_late.max_ns, st->forced ? 1 : 0);
   return fclose(f) == 0 ? 0 : -errno;
 }
 
@@ -126,12 +129,12 @@ int main(int argc, char **argv) {
   fprintf(stderr,
           "lbserver[%d] exit: requests=%llu probes=%llu completed=%llu rejected=%llu "
           "bad_frames=%llu udp_dropped=%llu resets=%llu tick_late_p50=%.3fms "
-          "tick_late_p99=%.3fms hold_late_p99=%.3fms%s\n",
+          "tick_late_p99=%.3fms hold_late_p99=%.3fms work_late_p99=%.3fms%s\n",
           (int)getpid(), (unsigned long long)st.requests, (unsigned long long)st.probes,
           (unsigned long long)st.completed, (unsigned long long)st.rejected,
           (unsigned long long)st.bad_frames, (unsigned long long)st.udp_dropped,
           (unsigned long long)st.resets, ms(st.tick_late.p50_ns), ms(st.tick_late.p99_ns),
-          ms(st.hold_late.p99_ns), st.forced ? " (drain forced)" : "");
+          ms(st.hold_late.p99_ns), ms(st.work_late.p99_ns), st.forced ? " (drain forced)" : "");
   if (o.stats && (rc = write_stats(o.stats, &st, threads)) < 0) {
     fprintf(stderr, "lbserver: --stats %s: %s\n", o.stats, strerror(-rc));
     return 1;

@@ -601,6 +601,7 @@ static void stop_threads(struct lb_server *s) {
     struct lb_server_pool_counts pc;
     lb_server_pool_counts(s->pool, &pc);
     s->stats.demoted = pc.demoted;
+    lb_server_pool_lateness(s->pool, &s->stats.work_late);
   }
   lb_server_pool_free(s->pool);
   s->pool = NULL;
@@ -813,6 +814,7 @@ void lb_server_stats(struct lb_server *s, struct lb_server_stats *out) {
     struct lb_server_pool_counts pc;
     lb_server_pool_counts(s->pool, &pc);
     out->demoted = pc.demoted;
+    lb_server_pool_lateness(s->pool, &out->work_late);
   }
   if (s->timer)
     lb_server_timer_lateness(s->timer, &out->tick_late, &out->hold_late, &out->ticks_skipped);

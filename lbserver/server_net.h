@@ -36,7 +36,7 @@ struct lb_server_stats {
   uint64_t bad_frames, udp_bad, udp_dropped, write_errors;
   uint64_t connections, connections_refused;
   uint64_t resets, demoted, board_errors;
-  struct lb_server_lateness tick_late, hold_late;
+  struct lb_server_lateness tick_late, hold_late, work_late;
   uint64_t ticks_skipped;
   bool forced; /* the drain did not finish in time */
 };

@@ -39,6 +39,7 @@ struct lb_server_pool {
   int64_t last_sample_ns, busy_acc_ns, latency_sum_ns;
   int completed_in_interval;
   struct lb_server_pool_counts counts;
+  struct lb_server_late_ring work_late; /* processing waits, not interrupted */
 };
 
 int64_t lb_server_now_ns(void) {
@@ -122,6 +123,8 @@ static void *worker_main(void *arg) {
       continue; /* demoted (the job is queued again) or stopping */
     w->job = NULL;
     p->processing--;
+    if (job->work_ns > 0)
+      lb_server_late_ring_record(&p->work_late, end - deadline);
     job->end_ns = end;
     job->processing_ns = end - job->start_ns;
     if (end > w->busy_from_ns)
@@ -212,6 +215,7 @@ int lb_server_pool_new(const struct lb_server_pool_config *cfg, int64_t now_ns,
   p->last_sample_ns = now_ns;
   pthread_mutex_init(&p->lock, NULL);
   pthread_cond_init(&p->work_cond, NULL);
+  rc = lb_server_late_ring_init(&p->work_late);
   pthread_mutex_lock(&p->lock);
   for (int i = 0; i < cfg->threads && rc == 0; i++)
     rc = spawn_worker(p);
@@ -250,6 +254,7 @@ void lb_server_pool_free(struct lb_server_pool *p) {
     if (p->cfg.drop_cb)
       p->cfg.drop_cb(p->cfg.ctx, job);
   }
+  lb_server_late_ring_close(&p->work_late);
   pthread_mutex_destroy(&p->lock);
   pthread_cond_destroy(&p->work_cond);
   free(p);
@@ -408,4 +413,10 @@ int lb_server_pool_threads(struct lb_server_pool *p) {
   int n = p->threads;
   pthread_mutex_unlock(&p->lock);
   return n;
+}
+
+void lb_server_pool_lateness(struct lb_server_pool *p, struct lb_server_lateness *out) {
+  pthread_mutex_lock(&p->lock);
+  lb_server_late_ring_summary(&p->work_late, out);
+  pthread_mutex_unlock(&p->lock);
 }

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "scenario.h"
+#include "server_lateness.h"
 
 struct lb_server_job {
   struct lb_server_job *next; /* queue link, owned by the pool while queued */
@@ -87,6 +88,8 @@ int lb_server_pool_pending(struct lb_server_pool *p);
  * queued (for tests and debugging). */
 size_t lb_server_pool_queued_jobs(struct lb_server_pool *p, struct lb_server_job **out, size_t cap);
 int lb_server_pool_threads(struct lb_server_pool *p);
+/* How late processing waits ended (interrupted ones left out). */
+void lb_server_pool_lateness(struct lb_server_pool *p, struct lb_server_lateness *out);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 int64_t lb_server_now_ns(void);

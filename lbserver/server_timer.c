@@ -11,18 +11,10 @@
 
 #include "server_pool.h"
 
-#define LATENESS_SAMPLES 65536
-
 struct held {
   int64_t deadline_ns;
   uint64_t seq;
   void *item;
-};
-
-struct samples {
-  int64_t *v;
-  uint64_t n; /* total recorded; the ring keeps the latest */
-  int64_t max;
 };
 
 struct lb_server_timer {
@@ -36,7 +28,7 @@ struct lb_server_timer {
   uint64_t seq;
   int64_t next_tick_ns;
   uint64_t ticks_skipped;
-  struct samples tick_late, hold_late;
+  struct lb_server_late_ring tick_late, hold_late;
 };
 
 static bool held_before(const struct held *a, const struct held *b) {
@@ -71,13 +63,6 @@ static void heap_down(struct held *h, size_t len, size_t i) {
   }
 }
 
-static void record(struct samples *s, int64_t late) {
-  s->v[s->n % LATENESS_SAMPLES] = late;
-  s->n++;
-  if (late > s->max)
-    s->max = late;
-}
-
 static void *timer_main(void *arg) {
   struct lb_server_timer *t = arg;
   prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
@@ -88,14 +73,14 @@ static void *timer_main(void *arg) {
       struct held h = t->heap[0];
       t->heap[0] = t->heap[--t->len];
       heap_down(t->heap, t->len, 0);
-      record(&t->hold_late, now - h.deadline_ns);
+      lb_server_late_ring_record(&t->hold_late, now - h.deadline_ns);
       pthread_mutex_unlock(&t->lock);
       t->cfg.due_cb(t->cfg.ctx, h.item);
       pthread_mutex_lock(&t->lock);
     }
     if (t->next_tick_ns <= now) {
       int64_t deadline = t->next_tick_ns;
-      record(&t->tick_late, now - deadline);
+      lb_server_late_ring_record(&t->tick_late, now - deadline);
       pthread_mutex_unlock(&t->lock);
       t->cfg.tick_cb(t->cfg.ctx, deadline, now);
       pthread_mutex_lock(&t->lock);
@@ -122,8 +107,8 @@ static void timer_release(struct lb_server_timer *t) {
   pthread_mutex_destroy(&t->lock);
   pthread_cond_destroy(&t->cond);
   free(t->heap);
-  free(t->tick_late.v);
-  free(t->hold_late.v);
+  lb_server_late_ring_close(&t->tick_late);
+  lb_server_late_ring_close(&t->hold_late);
   free(t);
 }
 
@@ -140,14 +125,14 @@ int lb_server_timer_new(const struct lb_server_timer_config *cfg, struct lb_serv
   t->next_tick_ns = cfg->start_ns + cfg->tick_ns;
   t->cap = 256;
   t->heap = malloc(t->cap * sizeof(*t->heap));
-  t->tick_late.v = calloc(LATENESS_SAMPLES, sizeof(int64_t));
-  t->hold_late.v = calloc(LATENESS_SAMPLES, sizeof(int64_t));
+  int rc1 = lb_server_late_ring_init(&t->tick_late);
+  int rc2 = lb_server_late_ring_init(&t->hold_late);
   pthread_mutex_init(&t->lock, NULL);
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
   pthread_cond_init(&t->cond, &ca);
   pthread_condattr_destroy(&ca);
-  if (!t->heap || !t->tick_late.v || !t->hold_late.v) {
+  if (!t->heap || rc1 < 0 || rc2 < 0) {
     timer_release(t);
     return -ENOMEM;
   }
@@ -190,35 +175,13 @@ size_t lb_server_timer_pending(struct lb_server_timer *t) {
   return n;
 }
 
-static int cmp_i64(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-  return x < y ? -1 : x > y;
-}
-
-static void summarize(const struct samples *s, struct lb_server_lateness *out) {
-  memset(out, 0, sizeof(*out));
-  out->count = s->n;
-  size_t n = s->n < LATENESS_SAMPLES ? (size_t)s->n : LATENESS_SAMPLES;
-  if (n == 0)
-    return;
-  int64_t *v = malloc(n * sizeof(*v));
-  if (!v)
-    return;
-  memcpy(v, s->v, n * sizeof(*v));
-  qsort(v, n, sizeof(*v), cmp_i64);
-  out->p50_ns = v[(n - 1) / 2];
-  out->p99_ns = v[(size_t)((double)(n - 1) * 0.99)];
-  out->max_ns = s->max;
-  free(v);
-}
-
 void lb_server_timer_lateness(struct lb_server_timer *t, struct lb_server_lateness *ticks,
                               struct lb_server_lateness *holds, uint64_t *ticks_skipped) {
   pthread_mutex_lock(&t->lock);
   if (ticks)
-    summarize(&t->tick_late, ticks);
+    lb_server_late_ring_summary(&t->tick_late, ticks);
   if (holds)
-    summarize(&t->hold_late, holds);
+    lb_server_late_ring_summary(&t->hold_late, holds);
   if (ticks_skipped)
     *ticks_skipped = t->ticks_skipped;
   pthread_mutex_unlock(&t->lock);

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "server_lateness.h"
+
 /* On the timer thread, no timer lock held. */
 typedef void (*lb_server_tick_cb)(void *ctx, int64_t deadline_ns, int64_t now_ns);
 typedef void (*lb_server_due_cb)(void *ctx, void *item);
@@ -20,12 +22,6 @@ struct lb_server_timer_config {
   lb_server_tick_cb tick_cb;
   lb_server_due_cb due_cb;
   void *ctx;
-};
-
-/* Lateness of a kind of wake-up, in ns, over the latest samples kept. */
-struct lb_server_lateness {
-  uint64_t count;
-  int64_t p50_ns, p99_ns, max_ns;
 };
 
 struct lb_server_timer;

@@ -268,6 +268,10 @@ static void test_sample(void **state) {
   assert_true(s.latency_sum_ns >= jobs[0].work_ns);
   assert_true(s.busy_ns >= jobs[0].work_ns);
   assert_true(s.busy_ns <= 2 * (now - t0));
+  struct lb_server_lateness late;
+  lb_server_pool_lateness(p, &late);
+  assert_int_equal(late.count, 1); /* the running job's wait is not over */
+  assert_true(late.p50_ns >= 0 && late.max_ns == late.p50_ns);
   /* The next interval counts the running job's time only from now. */
   int64_t later = lb_server_now_ns();
   lb_server_pool_sample(p, later, &s);
