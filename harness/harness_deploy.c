@@ -20,6 +20,7 @@
 #include <yaml.h>
 
 #include "errbuf.h"
+#include "expr.h"
 #include "harness_netem.h"
 
 int lb__netem_run_capture(char *const argv[], const char *env_extra, char *out, size_t outlen);
@@ -152,7 +153,15 @@ void lb_deploy_options_defaults(struct lb_deploy_options *o) {
 }
 
 int lb_deploy_check_portable(const struct lb_scenario *sc, char *err, size_t errlen) {
-  if (strstr(sc->picker, "oracle") != NULL) {
+  struct lb_picker_spec *spec = NULL;
+  char why[512] = "";
+  if (lb_picker_spec_parse(sc->picker, &spec, why, sizeof(why)) != 0) {
+    lb_errf(err, errlen, "%s: field 'picker': %s", sc->name, why);
+    return -EINVAL;
+  }
+  bool oracle = lb_picker_spec_needs_oracle(spec);
+  lb_picker_spec_free(spec);
+  if (oracle) {
     lb_errf(err, errlen,
             "%s: field 'picker': '%s' reads the oracle board, and the oracle board "
             "needs every server on one machine; run it with lbharness run (localhost or --hosts "

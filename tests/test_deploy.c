@@ -248,6 +248,11 @@ static void test_refusals(void **state) {
   assert_int_equal(lb_deploy_k8s_write(&sc, &o, "/nonexistent/never-created", err, sizeof(err)),
                    -EINVAL);
   assert_non_null(strstr(err, "oracle board needs every server on one machine"));
+  snprintf(sc.picker, sizeof(sc.picker), "least(no.such.cost");
+  assert_int_equal(lb_deploy_compose_write(&sc, &o, "s.yaml", f, err, sizeof(err)), -EINVAL);
+  assert_non_null(strstr(err, "Deploy Test: field 'picker': "));
+  snprintf(sc.picker, sizeof(sc.picker), "least(server.rif)");
+  assert_int_equal(lb_deploy_check_portable(&sc, err, sizeof(err)), 0);
   snprintf(sc.picker, sizeof(sc.picker), "round_robin");
   sc.delay = LB_DELAY_NETEM;
   assert_int_equal(lb_deploy_compose_write(&sc, &o, "s.yaml", f, err, sizeof(err)), -EINVAL);
