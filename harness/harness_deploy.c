@@ -23,8 +23,6 @@
 #include "expr.h"
 #include "harness_netem.h"
 
-int lb__netem_run_capture(char *const argv[], const char *env_extra, char *out, size_t outlen);
-
 /* ---- fleet layout ---- */
 
 void lb_deploy_client_range(int clients, int procs, int j, int *first, int *count) {

@@ -480,10 +480,6 @@ int lb_netem_plan_write_tables(const struct lb_netem_plan *plan, char *err, size
 
 /* ---- running tc ---- */
 
-/* Runs argv (PATH search) with extra environment entries, stdout to
- * /dev/null, stderr captured into out. Returns the wait status, or a
- * negative errno when it could not start. */
-int lb__netem_run_capture(char *const argv[], const char *env_extra, char *out, size_t outlen);
 int lb__netem_run_capture(char *const argv[], const char *env_extra, char *out, size_t outlen) {
   int fds[2];
   if (outlen > 0)
