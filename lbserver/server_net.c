@@ -57,7 +57,6 @@ struct lb_server {
   uv_async_t ready_async, stop_async;
   uv_signal_t sigterm, sigint;
   uv_timer_t runtime_timer, grace_timer;
-  int handles; /* handles initialised on the loop */
   pthread_mutex_t ready_lock;
   struct req *ready_head, *ready_tail;
   struct conn *conns;

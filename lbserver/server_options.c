@@ -75,7 +75,7 @@ void lb_server_options_usage(FILE *out) {
         "  --max-queue N          queue bound, 0 = unbounded (default: scenario's)\n"
         "  --max-connections N    default 1024\n"
         "  --max-frame BYTES      largest accepted frame (default 65536)\n"
-        "  --max-runtime SECONDS  then drain and exit (default 3600)\n"
+        "  --max-runtime SECONDS  then drain and exit (default 3600, 0: none)\n"
         "  --stats FILE           write counts as key=value lines at exit\n"
         "  --log-level L          error|warn|info|debug (default info)\n"
         "  --help                 this text\n",
