@@ -7,8 +7,9 @@
 #     (completed + failed + timed_out == sent, sent > 0), and the requests
 #     crossed the veth links (the client's lb0 sent, both servers' lb0
 #     received, by the interface counters);
-#  3. a tbf rate plan applies to the fleet's links (lbharness deploy's
-#     planner, through test_netem's code path: here through tc directly);
+#  3. `lbharness deploy netem-apply` puts a tbf rate on the fleet's links
+#     (and a run still accounts for everything), and applies netem where
+#     the kernel has it, or refuses with netem-check's one line;
 #  4. after `down` nothing is left: namespaces, links, processes.
 # Needs root; prints "SKIPPED: reason" and passes where it cannot run.
 # Waits are for conditions (files, exits), bounded by timeouts.
@@ -153,19 +154,33 @@ start_servers
 run_client "$OUT/s.yaml" tcp
 run_client "$OUT/u.yaml" udp
 
-echo "== tbf on the fleet's bridge ports"
+echo "== lbharness deploy netem-apply: tbf on the fleet's bridge ports, then netem"
+LBH=$B/harness/lbharness
+"$LBH" deploy netem-apply "$OUT/s.yaml" --fleet "$FLEET" --no-delay --rate 1gbit 2>"$OUT/tbf.err" ||
+  fail "netem-apply --rate: $(cat "$OUT/tbf.err")"
 for port in s0 s1 c0; do
-  nsx br tc qdisc replace dev "$port" root handle 1: tbf rate 1gbit burst 131072 latency 100ms ||
-    fail "tbf on $port"
+  nsx br tc qdisc show dev "$port" | grep -q "tbf 1: root" || fail "no tbf on $port"
 done
-nsx br tc qdisc show dev c0 | grep -q "tbf 1: root" || fail "no tbf on c0"
 run_client "$OUT/s.yaml" tcp-tbf
+# netem: applied where the kernel has it, else refused with the one line.
+if "$LBH" deploy netem-check >"$OUT/check.out"; then
+  "$LBH" deploy netem-apply "$OUT/s.yaml" --fleet "$FLEET" --dist-dir "$OUT/tables" \
+    2>"$OUT/netem.err" || fail "netem-apply: $(cat "$OUT/netem.err")"
+  nsx c0 tc qdisc show dev lb0 | grep -q "netem" || fail "no netem on c0"
+  echo "netem: applied"
+else
+  "$LBH" deploy netem-apply "$OUT/s.yaml" --fleet "$FLEET" --dist-dir "$OUT/tables" \
+    2>"$OUT/netem.err" && fail "netem-apply succeeded where netem-check said no"
+  [[ $(cat "$OUT/netem.err") == "$(cat "$OUT/check.out")" ]] ||
+    fail "netem-apply said '$(cat "$OUT/netem.err")', netem-check '$(cat "$OUT/check.out")'"
+  echo "netem: $(cat "$OUT/check.out")"
+fi
 stop_servers
 
 echo "== down: nothing left"
-nsx s0 sleep 300 &
-STRAY=$!
-disown "$STRAY" # no "Terminated" notice when down kills it
+# Started from a subshell, so that this shell has no job to report on.
+STRAY=$( (nsx s0 sleep 300 >/dev/null 2>&1 &
+  echo $!))
 PIDS+=($STRAY)
 wait_for "the stray process in s0" 10 test -n "$(ip netns pids "lbt-$FLEET-s0" 2>/dev/null)"
 bash "$NETNS" down "$FLEET" || fail "netns.sh down"
