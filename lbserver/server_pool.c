@@ -107,14 +107,15 @@ static void *worker_main(void *arg) {
     job->work_ns = p->cfg.work_cb ? p->cfg.work_cb(p->cfg.ctx, job) : 0;
     if (job->work_ns < 0)
       job->work_ns = 0;
-    int64_t deadline = now + job->work_ns;
+    int64_t work = job->work_ns; /* job is not ours once unlocked: a resize may requeue it */
+    int64_t deadline = now + work;
     w->job = job;
     w->busy_from_ns = now;
     p->processing++;
     atomic_store_explicit(&w->interrupt, false, memory_order_relaxed);
     pthread_mutex_unlock(&p->lock);
 
-    if (job->work_ns > 0)
+    if (work > 0)
       wait_until(w, deadline, p->cfg.work);
     int64_t end = lb_server_now_ns();
 
@@ -123,7 +124,7 @@ static void *worker_main(void *arg) {
       continue; /* demoted (the job is queued again) or stopping */
     w->job = NULL;
     p->processing--;
-    if (job->work_ns > 0)
+    if (work > 0)
       lb_server_late_ring_record(&p->work_late, end - deadline);
     job->end_ns = end;
     job->processing_ns = end - job->start_ns;
