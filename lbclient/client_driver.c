@@ -202,6 +202,9 @@ static void conn_list_add(struct driver *d, struct lb_creq *r) {
   c->inflight_head = r->slot;
 }
 
+static void fail(struct driver *d, struct lb_creq *r, long *cause, enum lb_outcome outcome,
+                 const Lb__Response *resp);
+
 static void finish(struct driver *d, struct lb_creq *r, enum lb_outcome outcome,
                    const Lb__Response *resp) {
   struct hosted *hc = &d->clients[r->client];
@@ -276,9 +279,16 @@ static void finish(struct driver *d, struct lb_creq *r, enum lb_outcome outcome,
     if (probe_completed)
       resume_pick(d, owner);
     else if (pick_stuck(owner))
-      finish(d, owner, LB_OUTCOME_FAILED, NULL);
+      fail(d, owner, &d->res->failed_probes, LB_OUTCOME_FAILED, NULL);
   }
   maybe_finish_run(d);
+}
+
+/* A failure, counted under its cause. */
+static void fail(struct driver *d, struct lb_creq *r, long *cause, enum lb_outcome outcome,
+                 const Lb__Response *resp) {
+  (*cause)++;
+  finish(d, r, outcome, resp);
 }
 
 /* ---- sending ---- */
@@ -295,7 +305,7 @@ static void write_request(struct driver *d, struct lb_creq *r) {
   int rc = lb_conn_send_request(c, &req);
   int64_t now = lb_client_now_ns();
   if (rc < 0) {
-    finish(d, r, LB_OUTCOME_FAILED, NULL);
+    fail(d, r, &d->res->failed_send, LB_OUTCOME_FAILED, NULL);
     return;
   }
   lb_creq_written(&d->table, r);
@@ -311,7 +321,8 @@ static void commit(struct driver *d, struct lb_creq *r, struct lb_channel *ch) {
   r->conn = hc->chan_conn[slot];
   r->pick_done_ns = lb_client_now_ns();
   if (d->conns[r->conn].state != LB_CONN_UP) {
-    finish(d, r, LB_OUTCOME_FAILED, NULL); /* fail fast while the server is down */
+    fail(d, r, &d->res->failed_server_down, LB_OUTCOME_FAILED,
+         NULL); /* fail fast while the server is down */
     return;
   }
   lb_creq_commit(&d->table, r);
@@ -362,7 +373,7 @@ static void waiting_add(struct driver *d, struct lb_creq *r) {
     size_t cap = d->capwaiting ? d->capwaiting * 2 : 64;
     struct waiting *w = realloc(d->waiting, cap * sizeof(*w));
     if (!w) {
-      finish(d, r, LB_OUTCOME_FAILED, NULL);
+      fail(d, r, &d->res->failed_other, LB_OUTCOME_FAILED, NULL);
       return;
     }
     d->waiting = w;
@@ -376,7 +387,8 @@ static void pick_result(struct driver *d, struct lb_creq *r, int rc, struct lb_c
   struct hosted *hc = &d->clients[r->client];
   if (rc == LB_PICK_WAIT) {
     if (pick_stuck(r))
-      finish(d, r, LB_OUTCOME_FAILED, NULL); /* every probe it waits on failed */
+      fail(d, r, &d->res->failed_probes, LB_OUTCOME_FAILED,
+           NULL); /* every probe it waits on failed */
     else if (!queued)
       waiting_add(d, r);
     return;
@@ -384,8 +396,11 @@ static void pick_result(struct driver *d, struct lb_creq *r, int rc, struct lb_c
   pick_free(d, r->pick);
   r->pick = NULL;
   if (rc < 0 || !ch) {
-    LB_DEBUG("client %d: picker error %d", hc->id, rc);
-    finish(d, r, LB_OUTCOME_FAILED, NULL);
+    if (d->res->picker_errors++ == 0)
+      LB_WARN("client %d: the picker failed (%s); such requests fail (counted in "
+              "picker_errors)",
+              hc->id, rc < 0 ? strerror(-rc) : "no channel");
+    fail(d, r, &d->res->failed_other, LB_OUTCOME_FAILED, NULL);
     return;
   }
   commit(d, r, ch);
@@ -401,7 +416,7 @@ static void start_pick(struct driver *d, struct lb_creq *r) {
   env_clock(d, hc);
   r->pick = pick_alloc(d);
   if (!r->pick) {
-    finish(d, r, LB_OUTCOME_FAILED, NULL);
+    fail(d, r, &d->res->failed_other, LB_OUTCOME_FAILED, NULL);
     return;
   }
   struct lb_channel *ch = NULL;
@@ -551,7 +566,7 @@ static void dispatch(struct driver *d, const struct lb_timer_entry *e) {
     r = lb_creq_get(&d->table, e->slot, e->gen);
     if (r && r->state == LB_CREQ_HOLDING) {
       if (d->conns[r->conn].state != LB_CONN_UP)
-        finish(d, r, LB_OUTCOME_FAILED, NULL);
+        fail(d, r, &d->res->failed_server_down, LB_OUTCOME_FAILED, NULL);
       else
         write_request(d, r);
     }
@@ -604,7 +619,8 @@ static void on_conn_down(void *arg, struct lb_conn *c, const char *reason) {
   struct driver *d = arg;
   (void)reason;
   while (c->inflight_head != LB_CREQ_NONE) {
-    finish(d, lb_creq_at(&d->table, c->inflight_head), LB_OUTCOME_FAILED, NULL);
+    fail(d, lb_creq_at(&d->table, c->inflight_head), &d->res->failed_connection_lost,
+         LB_OUTCOME_FAILED, NULL);
   }
 }
 
@@ -984,6 +1000,12 @@ void lb_client_result_write(const struct lb_client_result *r, FILE *f) {
           r->counts.completed, r->counts.failed, r->counts.timed_out, r->counts.probes);
   fprintf(f, "rejected=%ld\nstray_responses=%ld\nreconnects=%ld\nlog_errors=%ld\n", r->rejected,
           r->stray_responses, r->reconnects, r->log_errors);
+  fprintf(f, "picker_errors=%ld\n", r->picker_errors);
+  fprintf(f,
+          "failed_connection_lost=%ld\nfailed_server_down=%ld\nfailed_send=%ld\n"
+          "failed_probes=%ld\nfailed_other=%ld\n",
+          r->failed_connection_lost, r->failed_server_down, r->failed_send, r->failed_probes,
+          r->failed_other);
   fprintf(f, "timer_lateness_p50_us=%.1f\ntimer_lateness_p99_us=%.1f\n", r->timer_lateness_p50_us,
           r->timer_lateness_p99_us);
   fprintf(f, "send_lateness_p50_us=%.1f\nsend_lateness_p99_us=%.1f\n", r->send_lateness_p50_us,

@@ -79,10 +79,17 @@ struct lb_client_config {
 
 struct lb_client_result {
   struct lb_creq_counts counts;
-  long rejected;        /* failed with a server's STATUS_* != OK */
-  long stray_responses; /* answers to no live request (late, unknown) */
+  /* Failures by cause (they sum to counts.failed). */
+  long rejected;               /* a server's STATUS_* != OK */
+  long failed_connection_lost; /* written on a connection that was lost */
+  long failed_server_down;     /* picked or held for a server that was down */
+  long failed_send;            /* the write failed */
+  long failed_probes;          /* the pick's watched probes all failed */
+  long failed_other;           /* the picker failed, out of memory */
+  long stray_responses;        /* answers to no live request (late, unknown) */
   long log_errors;
   long reconnects;
+  long picker_errors; /* picks that returned an error: their requests failed */
   double timer_lateness_p50_us, timer_lateness_p99_us;
   double send_lateness_p50_us, send_lateness_p99_us;
   double arrival_lateness_p99_us;

@@ -1,6 +1,7 @@
 /* lbclient: parse options, load the scenario, run the driver (or the
  * full-speed benchmark mode), print and write the counts. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,9 @@ int main(int argc, char **argv) {
   struct lb_client_opts o;
   char err[1024];
   lb_log_prog = "lbclient";
+  /* A write to a server that just died must fail with EPIPE, not kill us
+   * (libuv leaves SIGPIPE to the application). */
+  signal(SIGPIPE, SIG_IGN);
   if (lb_client_opts_parse(argc, argv, &o, err, sizeof(err)) < 0) {
     fprintf(stderr, "lbclient: %s\n", err);
     return 2;

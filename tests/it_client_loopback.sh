@@ -72,6 +72,12 @@ check_accounting() {
   [[ -n $s && -n $c && -n $f && -n $t ]] || fail "$stats lacks the counts"
   ((s >= min_sent)) || fail "$stats: only $s requests were sent"
   ((c + f + t == s)) || fail "$stats: completed $c + failed $f + timed_out $t != sent $s"
+  local causes=0 k
+  for k in rejected failed_connection_lost failed_server_down failed_send failed_probes \
+    failed_other; do
+    causes=$((causes + $(stat_of "$stats" $k)))
+  done
+  ((causes == f)) || fail "$stats: failures by cause sum to $causes, not failed $f"
   rows=$(($(wc -l < "$log") - 1))
   ((rows == s)) || fail "$log has $rows rows for $s requests sent"
   local col
