@@ -58,6 +58,22 @@ start_server() { # index [tcp udp [more options]]
   wait_for "server $i's port file" 20 test -s "$OUT/port$i"
 }
 
+# wait_line WHAT PID FILE PATTERN: waits for PATTERN in FILE while PID lives.
+wait_line() {
+  local what=$1 pid=$2 file=$3 pattern=$4
+  local end=$((SECONDS + 20))
+  until grep -q -- "$pattern" "$file"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      grep -q -- "$pattern" "$file" && return 0
+      local rc=0
+      wait "$pid" || rc=$?
+      fail "waiting for $what: process $pid exited with status $rc"
+    fi
+    ((SECONDS < end)) || fail "timed out waiting for $what"
+    sleep 0.02
+  done
+}
+
 port_of() { sed -n "s/.*$2=\([0-9]*\).*/\1/p" "$OUT/port$1"; }
 
 stat_of() { sed -n "s/^$2=//p" "$1"; }
@@ -119,12 +135,16 @@ for c in 0 1; do
   CPID[$c]=$!
   PIDS+=($!)
 done
-for c in 0 1; do wait_for "client $c to start" 20 grep -q "tick 0" "$OUT/c$c.err"; done
+for c in 0 1; do wait_line "client $c to start" "${CPID[$c]}" "$OUT/c$c.err" "tick 0"; done
 kill -9 "${SERVER_PID[1]}"
 wait "${SERVER_PID[1]}" 2>/dev/null || true
-for c in 0 1; do wait_for "client $c to see server 1 go" 20 grep -q "server 1: connection lost" "$OUT/c$c.err"; done
+for c in 0 1; do
+  wait_line "client $c to see server 1 go" "${CPID[$c]}" "$OUT/c$c.err" "server 1: connection lost"
+done
 start_server 1 "$TCP1" "$UDP1"
-for c in 0 1; do wait_for "client $c to reconnect" 20 grep -q "server 1: reconnected" "$OUT/c$c.err"; done
+for c in 0 1; do
+  wait_line "client $c to reconnect" "${CPID[$c]}" "$OUT/c$c.err" "server 1: reconnected"
+done
 for c in 0 1; do
   rc=0
   wait "${CPID[$c]}" || rc=$?
@@ -157,7 +177,7 @@ sed -i 's/^total_ticks: .*/total_ticks: 100000/' "$OUT/s.yaml"
   --stats "$OUT/t.stats" --max-runtime 60 > "$OUT/t.out" 2> "$OUT/t.err" &
 TPID=$!
 PIDS+=($TPID)
-wait_for "the long client to start" 20 grep -q "tick 0" "$OUT/t.err"
+wait_line "the long client to start" "$TPID" "$OUT/t.err" "tick 0"
 kill -TERM "$TPID"
 rc=0
 wait "$TPID" || rc=$?
