@@ -9,6 +9,7 @@
 #include <gsl/gsl_sort.h>
 
 #include "harness_proc.h"
+#include "harness_reallogs.h"
 #include "summary.h"
 
 #define SIM_TIME_LIMIT_MS (600 * 1000)
@@ -32,6 +33,7 @@ void lb_harness_side_close(struct lb_harness_side *s) {
   free(s->failed);
   free(s->timed_out);
   free(s->latency);
+  free(s->run_ids);
   memset(s, 0, sizeof(*s));
 }
 
@@ -209,7 +211,8 @@ int lb_harness_side_add_summary_csv(struct lb_harness_side *s, const char *csv,
 
 /* lbsim's own counts per run (its per-request log holds only the requests
  * that completed; the summary counts every request). Best effort. */
-static void side_counts_from_sim_summary(struct lb_harness_side *s, const char *csv) {
+static void side_counts_from_sim_summary(struct lb_harness_side *s, const char *csv,
+                                         int first) {
   enum { MAXCOLS = 64 };
   FILE *f = fopen(csv, "r");
   if (!f)
@@ -226,7 +229,7 @@ static void side_counts_from_sim_summary(struct lb_harness_side *s, const char *
         if (strcmp(cells[c], keys[k]) == 0)
           col[k] = c;
   }
-  for (int r = 0; r < s->nruns && fgets(line, sizeof(line), f); r++) {
+  for (int r = first; r < s->nruns && fgets(line, sizeof(line), f); r++) {
     int n = split_csv(line, cells, MAXCOLS);
     for (int k = 0; k < 4; k++)
       if (col[k] >= 0 && col[k] < n)
@@ -326,18 +329,37 @@ int lb_harness_compare_scores(const struct lb_harness_compare *cmp, bool real, i
   return 0;
 }
 
-/* lbsim SCENARIO --runs R --seed S --set data_frequency=1 ... (bounded). */
+/* dir with every '%' doubled, for lbsim's file patterns. */
+static void pattern_escape(const char *dir, char *out, size_t len) {
+  size_t n = 0;
+  for (const char *p = dir; *p && n + 2 < len; p++) {
+    if (*p == '%')
+      out[n++] = '%';
+    out[n++] = *p;
+  }
+  out[n] = '\0';
+}
+
+/* lbsim SCENARIO --runs R --seed S --set data_frequency=1 ... (bounded):
+ * runs first..first+runs-1 of the scenario (run r seeded with seed + r),
+ * into dir/requests-<r>.csv, and their summary into summary_csv. */
 static int run_sim(const struct lb_harness_opts *o, const struct lb_scenario *sc,
-                   const char *scenario_file, int runs, const char *dir, char *err, size_t errlen) {
-  char bin[LB_HARNESS_PATH_MAX], r[16], seed[32], pattern[LB_HARNESS_PATH_MAX + 256];
+                   const char *scenario_file, int first, int runs, const char *dir,
+                   const char *summary_csv, char *err, size_t errlen) {
+  char bin[LB_HARNESS_PATH_MAX], r[16], seed[32], pattern[2 * LB_HARNESS_PATH_MAX + 256];
   char summary[LB_HARNESS_PATH_MAX + 256], log[LB_HARNESS_PATH_MAX + 256];
+  char escaped[2 * LB_HARNESS_PATH_MAX + 200];
   int rc = lb_harness_find_binary(o->bin_dir, "lbsim", bin, sizeof(bin), err, errlen);
   if (rc < 0)
     return rc;
   snprintf(r, sizeof(r), "%d", runs);
-  snprintf(seed, sizeof(seed), "%llu", (unsigned long long)sc->seed);
-  snprintf(pattern, sizeof(pattern), "%s/requests-%%r.csv", dir);
-  snprintf(summary, sizeof(summary), "%s/summary.csv", dir);
+  snprintf(seed, sizeof(seed), "%llu", (unsigned long long)sc->seed + (unsigned long long)first);
+  pattern_escape(dir, escaped, sizeof(escaped));
+  if (first == 0)
+    snprintf(pattern, sizeof(pattern), "%s/requests-%%r.csv", escaped);
+  else /* one run at a time: its own number */
+    snprintf(pattern, sizeof(pattern), "%s/requests-%d.csv", escaped, first);
+  snprintf(summary, sizeof(summary), "%s", summary_csv);
   snprintf(log, sizeof(log), "%s/lbsim.log", dir);
   char *argv[] = {bin,
                   (char *)scenario_file,
@@ -426,6 +448,11 @@ static void print_scenario(FILE *out, const struct lb_harness_compare *cmp,
       fprintf(out, "%-24s %10s %10s\n", lb_harness_phase_names[p], a, b);
     }
   }
+  if (c->real_from_logs)
+    fprintf(out,
+            "real side: the logs of %s (not run here: fleet health only from the logs' "
+            "accounting and any .stats beside them)\n",
+            c->real_source);
   if (c->invalid_runs)
     fprintf(out, "%d real run(s) not valid for comparison: %s (suggestion: %s)\n", c->invalid_runs,
             c->invalid_reason, c->suggestion);
@@ -487,29 +514,26 @@ static void print_verdicts(FILE *out, const struct lb_harness_compare *cmp) {
   }
 }
 
-/* One scenario: both sides, in out/<name>/. */
-static int compare_one(struct lb_harness_compare *cmp, const char *path,
-                       struct lb_harness_scenario_cmp *c, char *err, size_t errlen) {
+/* A real run's health into the scenario's tally. */
+static void count_invalid(struct lb_harness_scenario_cmp *c, const struct lb_harness_run_result *res) {
+  if (res->health.valid)
+    return;
+  if (!c->invalid_runs) {
+    snprintf(c->invalid_reason, sizeof(c->invalid_reason), "run %d: %.480s", res->run,
+             res->health.reason);
+    snprintf(c->suggestion, sizeof(c->suggestion), "%s", res->health.suggestion);
+  }
+  c->invalid_runs++;
+}
+
+/* The simulated side: lbsim on the runs the real side has (run_ids, or
+ * 0..runs-1), or the --sim-csv rows. */
+static int sim_side(struct lb_harness_compare *cmp, struct lb_harness_scenario_cmp *c,
+                    const char *scenario_file, const char *simdir, const int *run_ids, int runs,
+                    char *err, size_t errlen) {
   const struct lb_harness_opts *o = &cmp->opts;
-  char dir[LB_HARNESS_PATH_MAX + 160], simdir[LB_HARNESS_PATH_MAX + 176];
-  char file[LB_HARNESS_PATH_MAX + 192], serr[512];
+  char csv[LB_HARNESS_PATH_MAX + 224], summary[LB_HARNESS_PATH_MAX + 224];
   int rc;
-  if ((rc = lb_harness_scenario_load(path, o->runs, true, &c->sc, err, errlen)) < 0)
-    return rc;
-  int runs = c->sc.runs > 0 ? c->sc.runs : 1;
-  snprintf(dir, sizeof(dir), "%s/%s", o->out_dir, c->sc.name);
-  snprintf(simdir, sizeof(simdir), "%s/sim", dir);
-  if ((rc = lb_harness_mkdirs(simdir)) < 0) {
-    snprintf(err, errlen, "cannot create %s: %s", simdir, strerror(-rc));
-    return rc;
-  }
-  snprintf(file, sizeof(file), "%s/scenario.yaml", dir);
-  FILE *f = fopen(file, "w");
-  if (!f || lb_scenario_write(&c->sc, f) < 0 || fclose(f) != 0) {
-    snprintf(err, errlen, "cannot write %s", file);
-    return -EIO;
-  }
-  /* The simulated side. */
   if (cmp->sim_csv[0]) {
     rc = lb_harness_side_add_summary_csv(&c->sim, cmp->sim_csv, c->sc.name, err, errlen);
     if (rc < 0)
@@ -518,44 +542,117 @@ static int compare_one(struct lb_harness_compare *cmp, const char *path,
       snprintf(err, errlen, "--sim-csv %s: no row with algorithm '%s'", cmp->sim_csv, c->sc.name);
       return -ENOENT;
     }
-  } else {
-    if (o->progress)
-      fprintf(stderr, "%s: simulating %d run(s)\n", c->sc.name, runs);
-    if ((rc = run_sim(o, &c->sc, file, runs, simdir, err, errlen)) < 0)
-      return rc;
-    for (int r = 0; r < runs; r++) {
-      char csv[LB_HARNESS_PATH_MAX + 224];
-      snprintf(csv, sizeof(csv), "%s/requests-%d.csv", simdir, r);
-      if ((rc = lb_harness_side_add_requests(&c->sim, csv, err, errlen)) < 0)
+    return 0;
+  }
+  bool contiguous = true; /* runs 0..runs-1: one lbsim */
+  for (int k = 0; k < runs; k++)
+    if (run_ids[k] != k)
+      contiguous = false;
+  if (o->progress)
+    fprintf(stderr, "%s: simulating %d run(s)\n", c->sc.name, runs);
+  for (int k = 0; k < runs; k++) {
+    if (contiguous ? k == 0 : true) {
+      if (contiguous)
+        snprintf(summary, sizeof(summary), "%s/summary.csv", simdir);
+      else
+        snprintf(summary, sizeof(summary), "%s/summary-%d.csv", simdir, run_ids[k]);
+      if ((rc = run_sim(o, &c->sc, scenario_file, run_ids[k], contiguous ? runs : 1, simdir,
+                        summary, err, errlen)) < 0)
         return rc;
     }
-    snprintf(file, sizeof(file), "%s/summary.csv", simdir);
-    side_counts_from_sim_summary(&c->sim, file);
+    snprintf(csv, sizeof(csv), "%s/requests-%d.csv", simdir, run_ids[k]);
+    if ((rc = lb_harness_side_add_requests(&c->sim, csv, err, errlen)) < 0)
+      return rc;
+    if (!contiguous)
+      side_counts_from_sim_summary(&c->sim, summary, k);
   }
-  /* The real side. */
-  for (int r = 0; r < runs; r++) {
+  if (contiguous)
+    side_counts_from_sim_summary(&c->sim, summary, 0);
+  return 0;
+}
+
+/* One scenario: both sides, in out/<name>/. */
+static int compare_one(struct lb_harness_compare *cmp, const char *path, bool one_scenario,
+                       struct lb_harness_scenario_cmp *c, char *err, size_t errlen) {
+  const struct lb_harness_opts *o = &cmp->opts;
+  char dir[LB_HARNESS_PATH_MAX + 160], simdir[LB_HARNESS_PATH_MAX + 176];
+  char file[LB_HARNESS_PATH_MAX + 192], serr[512];
+  struct lb_harness_real_logs logs;
+  int *run_ids = NULL, rc;
+  memset(&logs, 0, sizeof(logs));
+  if ((rc = lb_harness_scenario_load_opts(path, o, true, &c->sc, err, errlen)) < 0)
+    return rc;
+  int runs = c->sc.runs > 0 ? c->sc.runs : 1;
+  /* Logs collected elsewhere: the runs are what they hold. */
+  if (cmp->real_csv || cmp->real_dir) {
+    rc = cmp->real_csv
+             ? lb_harness_real_logs_from_list(cmp->real_csv, &logs, err, errlen)
+             : lb_harness_real_logs_from_dir(cmp->real_dir, c->sc.name, one_scenario, &logs, err,
+                                             errlen);
+    if (rc < 0)
+      return rc;
+    runs = (int)logs.n;
+    c->real_from_logs = true;
+    snprintf(c->real_source, sizeof(c->real_source), "%s", logs.where);
+  }
+  run_ids = calloc((size_t)runs + 1, sizeof(int));
+  if (!run_ids) {
+    rc = -ENOMEM;
+    goto done;
+  }
+  for (int k = 0; k < runs; k++)
+    run_ids[k] = c->real_from_logs ? logs.runs[k].run : k;
+  snprintf(dir, sizeof(dir), "%s/%s", o->out_dir, c->sc.name);
+  snprintf(simdir, sizeof(simdir), "%s/sim", dir);
+  if ((rc = lb_harness_mkdirs(simdir)) < 0) {
+    snprintf(err, errlen, "cannot create %s: %s", simdir, strerror(-rc));
+    goto done;
+  }
+  snprintf(file, sizeof(file), "%s/scenario.yaml", dir);
+  FILE *f = fopen(file, "w");
+  if (!f || lb_scenario_write(&c->sc, f) < 0 || fclose(f) != 0) {
+    snprintf(err, errlen, "cannot write %s", file);
+    rc = -EIO;
+    goto done;
+  }
+  if ((rc = sim_side(cmp, c, file, simdir, run_ids, runs, err, errlen)) < 0)
+    goto done;
+  /* The real side: logs given, or a fleet per run. */
+  for (int k = 0; k < runs; k++) {
     char rundir[LB_HARNESS_PATH_MAX + 224];
     struct lb_harness_run_result res;
-    snprintf(rundir, sizeof(rundir), "%s/real/run-%d", dir, r);
-    if ((rc = lb_harness_run_one(o, &c->sc, r, rundir, &res, err, errlen)) < 0)
-      return rc;
+    snprintf(rundir, sizeof(rundir), "%s/%s/run-%d", dir, c->real_from_logs ? "real-logs" : "real",
+             run_ids[k]);
+    if (c->real_from_logs)
+      rc = lb_harness_real_logs_load_run(&c->sc, &logs.runs[k], rundir, &res, err, errlen);
+    else
+      rc = lb_harness_run_one(o, &c->sc, k, rundir, &res, err, errlen);
+    if (rc < 0)
+      goto done;
     if ((rc = lb_harness_side_add_requests(&c->real, res.requests_csv, serr, sizeof(serr))) < 0) {
       snprintf(err, errlen, "%s", serr);
-      return rc;
+      goto done;
     }
-    if (!res.health.valid) {
-      if (!c->invalid_runs) {
-        snprintf(c->invalid_reason, sizeof(c->invalid_reason), "run %d: %.480s", r,
-                 res.health.reason);
-        snprintf(c->suggestion, sizeof(c->suggestion), "%s", res.health.suggestion);
-      }
-      c->invalid_runs++;
+    count_invalid(c, &res);
+  }
+  if (c->real_from_logs) { /* run numbers as the logs have them */
+    for (int s = 0; s < 2; s++) {
+      struct lb_harness_side *side = s ? &c->real : &c->sim;
+      if (side->nruns != runs || (s == 0 && cmp->sim_csv[0]))
+        continue;
+      side->run_ids = malloc((size_t)runs * sizeof(int));
+      if (side->run_ids)
+        memcpy(side->run_ids, run_ids, (size_t)runs * sizeof(int));
     }
   }
   lb_harness_side_finish(&c->sim);
   lb_harness_side_finish(&c->real);
   lb_harness_compare_decide(&cmp->tol, c);
-  return 0;
+  rc = 0;
+done:
+  free(run_ids);
+  lb_harness_real_logs_free(&logs);
+  return rc;
 }
 
 int lb_harness_compare_main(struct lb_harness_compare *cmp, char *const *scenarios, int nscenarios,
@@ -566,14 +663,14 @@ int lb_harness_compare_main(struct lb_harness_compare *cmp, char *const *scenari
     return -ENOMEM;
   for (int i = 0; i < nscenarios; i++) {
     struct lb_harness_scenario_cmp *c = &cmp->items[cmp->n];
-    rc = compare_one(cmp, scenarios[i], c, err, errlen);
+    rc = compare_one(cmp, scenarios[i], nscenarios == 1, c, err, errlen);
     if (rc < 0) {
       /* A scenario that failed is left out; the others still count. */
       lb_harness_side_close(&c->sim);
       lb_harness_side_close(&c->real);
       memset(c, 0, sizeof(*c));
-      if (lb_harness_stop_signal)
-        return rc;
+      if (lb_harness_stop_signal || rc == -ENOTSUP)
+        return rc; /* interrupted, or netem went missing: nothing more can run */
       if (strstr(err, scenarios[i]))
         fprintf(stderr, "lbharness: %s (scenario left out)\n", err);
       else

@@ -48,6 +48,7 @@ struct lb_harness_side {
   double phase_sum[LB_HP_COUNT];
   long phase_n;
   bool has_distribution; /* false for a --sim-csv side */
+  int *run_ids;          /* the run number of each run (seed + r); NULL: 0, 1, ... */
 };
 void lb_harness_side_close(struct lb_harness_side *s);
 /* Adds one run from a per-request CSV (the summary, pooled latencies of
@@ -70,6 +71,8 @@ struct lb_harness_scenario_cmp {
   double ks_d_whole; /* real latencies rounded to whole ticks */
   struct lb_harness_verdict verdict;
   int invalid_runs; /* real runs not valid for comparison */
+  bool real_from_logs;                    /* the real side came from --real-csv/--real-dir */
+  char real_source[LB_HARNESS_PATH_MAX]; /* where (a folder, or the first file) */
   char invalid_reason[512], suggestion[256];
 };
 
@@ -77,6 +80,8 @@ struct lb_harness_compare {
   struct lb_harness_opts opts;
   struct lb_harness_tolerance tol;
   char sim_csv[LB_HARNESS_PATH_MAX]; /* --sim-csv */
+  const char *real_csv;              /* --real-csv F[,F...]: the real side from logs */
+  const char *real_dir;              /* --real-dir DIR: the same from a folder */
   struct lb_harness_scenario_cmp *items;
   int n;
   double spearman_mean_latency; /* algorithms ranked by mean latency */

@@ -277,7 +277,8 @@ static int write_csvs(const struct lb_harness_compare *cmp, const char *dir, cha
     for (int s = 0; s < 2; s++) {
       const struct lb_harness_side *side = s ? &c->real : &c->sim;
       for (int r = 0; r < side->nruns; r++) {
-        fprintf(f[3], "%s,%s,%d,%ld,%ld,%ld,%ld", c->sc.name, s ? "real" : "sim", r,
+        fprintf(f[3], "%s,%s,%d,%ld,%ld,%ld,%ld", c->sc.name, s ? "real" : "sim",
+                side->run_ids ? side->run_ids[r] : r,
                 side->requests[r], side->completed[r], side->failed[r], side->timed_out[r]);
         for (int m = 0; m < LB_HM_COUNT; m++)
           fprintf(f[3], ",%.6g", side->runs[r][m]);
@@ -412,6 +413,13 @@ int lb_harness_report_write(const struct lb_harness_compare *cmp, const char *di
             "runs.</p>\n",
             c->sc.servers, c->sc.clients, (double)c->sc.tick_ns / 1e6, c->sc.total_ticks,
             c->sim.nruns, c->real.nruns);
+    if (c->real_from_logs) {
+      fputs("<p>The real side is the per-request logs of <code>", f);
+      html_text(f, c->real_source);
+      fputs("</code> (collected elsewhere; their fleet's health only as far as the logs and "
+            "any .stats beside them show).</p>\n",
+            f);
+    }
     if (c->invalid_runs) {
       fprintf(f, "<p class='invalid'>%d real run(s) not valid for comparison: ", c->invalid_runs);
       html_text(f, c->invalid_reason);

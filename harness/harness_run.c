@@ -18,6 +18,7 @@
 #include "reqlog.h"
 #if __has_include("harness_deploy.h")
 #include "harness_deploy.h"
+#include "harness_netem.h"
 #define LB_HARNESS_HAS_NETNS 1
 #endif
 
@@ -50,13 +51,33 @@ int lb_harness_mkdirs(const char *path) {
   return 0;
 }
 
-int lb_harness_scenario_load(const char *path, int runs, bool every_request, struct lb_scenario *sc,
-                             char *err, size_t errlen) {
+/* Applies one --set FIELD=VALUE; the error names the option. */
+static int apply_set(struct lb_scenario *sc, const char *path, const char *set, char *err,
+                     size_t errlen) {
+  char field[128], why[1024];
+  const char *eq = strchr(set, '=');
+  if (!eq || eq == set || (size_t)(eq - set) >= sizeof(field)) {
+    snprintf(err, errlen, "%s: --set '%s': expected FIELD=VALUE", path, set);
+    return -EINVAL;
+  }
+  memcpy(field, set, (size_t)(eq - set));
+  field[eq - set] = '\0';
+  int rc = lb_scenario_set(sc, field, eq + 1, why, sizeof(why));
+  if (rc < 0)
+    snprintf(err, errlen, "%s: --set '%s': %s", path, set, why);
+  return rc;
+}
+
+static int scenario_load(const char *path, int runs, char *const *sets, int nsets,
+                         bool every_request, struct lb_scenario *sc, char *err, size_t errlen) {
   char text[16];
   int rc;
   lb_scenario_defaults(sc);
   if ((rc = lb_scenario_load(path, sc, err, errlen)) < 0)
     return rc;
+  for (int i = 0; i < nsets; i++)
+    if ((rc = apply_set(sc, path, sets[i], err, errlen)) < 0)
+      return rc;
   if (runs > 0) {
     snprintf(text, sizeof(text), "%d", runs);
     if ((rc = lb_scenario_set(sc, "runs", text, err, errlen)) < 0)
@@ -74,6 +95,65 @@ int lb_harness_scenario_load(const char *path, int runs, bool every_request, str
     return -EINVAL;
   }
   lb_picker_spec_free(spec);
+  return 0;
+}
+
+int lb_harness_scenario_load(const char *path, int runs, bool every_request, struct lb_scenario *sc,
+                             char *err, size_t errlen) {
+  return scenario_load(path, runs, NULL, 0, every_request, sc, err, errlen);
+}
+
+int lb_harness_scenario_load_opts(const char *path, const struct lb_harness_opts *o,
+                                  bool every_request, struct lb_scenario *sc, char *err,
+                                  size_t errlen) {
+  int rc = scenario_load(path, o->runs, o->sets, o->nsets, every_request, sc, err, errlen);
+  if (rc == 0 && sc->delay == LB_DELAY_NETEM && o->fallback_inproc && o->netem_missing)
+    sc->delay = LB_DELAY_INPROC;
+  return rc;
+}
+
+int lb_harness_delay_check(struct lb_harness_opts *o, struct lb_scenario *sc, char *warn,
+                           size_t warnlen, char *err, size_t errlen) {
+  if (warnlen)
+    warn[0] = '\0';
+  if (sc->delay != LB_DELAY_NETEM)
+    return 0;
+  if (!o->netns) {
+    snprintf(err, errlen,
+             "%s: field 'delay': netem puts the delay on the links of a network-namespace "
+             "fleet: run it with --hosts netns (as root), or use delay: inproc",
+             sc->path[0] ? sc->path : sc->name);
+    return -EINVAL;
+  }
+#ifdef LB_HARNESS_HAS_NETNS
+  static int probed; /* 0 not yet, 1 netem works, -1 it does not */
+  static char why[512];
+  if (!probed) {
+    int rc = lb_netem_probe(why, sizeof(why));
+    if (rc < 0)
+      snprintf(why, sizeof(why), "netem: cannot probe for netem: %s; use delay: inproc",
+               strerror(-rc));
+    probed = rc == 1 ? 1 : -1;
+  }
+  if (probed == 1)
+    return 0;
+#else
+  const char *why = "netem: not available in this build; use delay: inproc";
+#endif
+  if (!o->fallback_inproc) {
+    snprintf(err, errlen, "%s", why);
+    return -ENOTSUP;
+  }
+  o->netem_missing = true;
+  sc->delay = LB_DELAY_INPROC;
+  /* The probe's line without its advice, which the fallback follows. */
+  char what[512];
+  snprintf(what, sizeof(what), "%s", why);
+  char *advice = strstr(what, "; use delay: inproc");
+  if (advice)
+    *advice = '\0';
+  snprintf(warn, warnlen, "warning: %s: %s; running with delay: inproc (--fallback-inproc)",
+           sc->name, what);
   return 0;
 }
 
@@ -229,6 +309,7 @@ struct fleet {
   char netns_script[LB_HARNESS_PATH_MAX];
   char fleet_id[16];
   bool netns_up;
+  bool netem_applied;
 };
 
 /* Starts argv with the netns wrapper when the fleet has one; returns the
@@ -253,6 +334,34 @@ static void server_addr(const struct fleet *f, int i, char *buf, size_t len) {
   (void)i;
 #endif
   snprintf(buf, len, "127.0.0.1");
+}
+
+/* What every host's link had at the end of the run (`tc -s qdisc show`),
+ * into RUN_DIR/netem-qdiscs.txt: the plan was applied and packets crossed
+ * it. Best effort. */
+static void record_qdiscs(const struct fleet *f, const char *run_dir) {
+#ifdef LB_HARNESS_HAS_NETNS
+  char path[LB_HARNESS_PATH_MAX + 32];
+  snprintf(path, sizeof(path), "%s/netem-qdiscs.txt", run_dir);
+  FILE *out = fopen(path, "w");
+  if (!out)
+    return;
+  for (int k = 0; k < f->nservers + f->nclients; k++) {
+    char ns[64], text[8192];
+    char kind = k < f->nservers ? 's' : 'c';
+    int index = k < f->nservers ? k : k - f->nservers;
+    if (lb_deploy_netns_name(f->fleet_id, kind, index, ns, sizeof(ns)) < 0)
+      continue;
+    char *argv[] = {"ip", "netns", "exec", ns, "sh", "-c",
+                    "tc -s qdisc show dev " LB_DEPLOY_NETNS_IFACE " >&2", NULL};
+    int status = lb__netem_run_capture(argv, NULL, text, sizeof(text));
+    fprintf(out, "== %c%d (%s)%s\n%s", kind, index, ns, status == 0 ? "" : " (tc failed)", text);
+  }
+  fclose(out);
+#else
+  (void)f;
+  (void)run_dir;
+#endif
 }
 
 static void fleet_free(struct fleet *f) {
@@ -505,24 +614,26 @@ static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenari
   return rc;
 }
 
-/* Merges the clients' logs into one CSV and summarises it. */
-static int collect(const struct lb_scenario *sc, int run, struct fleet *f,
-                   struct lb_harness_run_result *res, char *err, size_t errlen) {
+int lb_harness_collect_logs(const struct lb_scenario *sc, int run, char *const *csvs, size_t n,
+                            struct lb_harness_run_result *res, char *err, size_t errlen) {
   struct lb_summary_acc *acc = NULL;
   FILE *out = NULL;
+  char tmp[LB_HARNESS_PATH_MAX + 8];
+  /* Written aside and renamed: a source may be the destination itself. */
+  snprintf(tmp, sizeof(tmp), "%s.tmp", res->requests_csv);
   int rc = lb_summary_acc_new(&acc);
   if (rc < 0)
     return rc;
-  out = fopen(res->requests_csv, "w");
+  out = fopen(tmp, "w");
   if (!out) {
     rc = -errno;
-    snprintf(err, errlen, "%s: %s", res->requests_csv, strerror(errno));
+    snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
     goto done;
   }
   lb_reqlog_write_header(out);
-  for (int k = 0; k < f->nclients; k++) {
+  for (size_t k = 0; k < n; k++) {
     struct lb_reqlog_reader *r = NULL;
-    if ((rc = lb_reqlog_reader_open(f->logs[k].path, &r, err, errlen)) < 0)
+    if ((rc = lb_reqlog_reader_open(csvs[k], &r, err, errlen)) < 0)
       goto done;
     struct lb_request_record rec;
     while ((rc = lb_reqlog_reader_next(r, &rec, err, errlen)) == 1) {
@@ -536,6 +647,13 @@ static int collect(const struct lb_scenario *sc, int run, struct fleet *f,
   }
   if ((rc = lb_summary_compute(acc, &res->summary)) < 0)
     goto done;
+  FILE *o = out;
+  out = NULL;
+  if (fclose(o) != 0 || rename(tmp, res->requests_csv) != 0) {
+    rc = -EIO;
+    snprintf(err, errlen, "cannot write %s", res->requests_csv);
+    goto done;
+  }
   char path[LB_HARNESS_PATH_MAX + 16];
   snprintf(path, sizeof(path), "%s/summary.csv", res->dir);
   FILE *s = fopen(path, "w");
@@ -549,34 +667,29 @@ static int collect(const struct lb_scenario *sc, int run, struct fleet *f,
   fclose(s);
   rc = 0;
 done:
-  if (out && fclose(out) != 0 && rc == 0)
-    rc = -EIO;
+  if (out) {
+    fclose(out);
+    unlink(tmp);
+  }
   lb_summary_acc_free(acc);
   return rc;
 }
 
-/* Fleet health from the daemons' --stats files and their rusage. */
-static void assess(const struct lb_scenario *sc, double wall_s, struct fleet *f,
-                   struct lb_harness_run_result *res) {
-  struct lb_harness_health_input *in = &res->health_in;
+void lb_harness_health_from_stats(double tick_ms, char *const *client_stats, size_t nclient,
+                                  char *const *server_stats, size_t nserver,
+                                  const struct lb_summary *summary,
+                                  struct lb_harness_health_input *in) {
   memset(in, 0, sizeof(*in));
-  in->tick_ms = (double)sc->tick_ns / 1e6;
+  in->tick_ms = tick_ms;
   in->timer_p99_us = -1;
   in->send_p99_us = -1;
   in->server_p99_us = -1;
-  in->wall_s = wall_s;
-  in->fleet_cpu_s = lb_harness_group_cpu_seconds(&f->group);
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  in->cores = cores > 0 ? (int)cores : 1;
-  double load[1];
-  in->load_average = getloadavg(load, 1) == 1 ? load[0] : -1;
-  bool have_counts = true;
-  char path[LB_HARNESS_PATH_MAX + 32];
+  in->load_average = -1;
+  bool have_counts = nclient > 0;
   struct lb_harness_kv kv;
   double v;
-  for (int k = 0; k < f->nclients; k++) {
-    snprintf(path, sizeof(path), "%s/client-%d.stats", res->dir, k);
-    if (lb_harness_kv_load(path, &kv) < 0) {
+  for (size_t k = 0; k < nclient; k++) {
+    if (lb_harness_kv_load(client_stats[k], &kv) < 0) {
       have_counts = false;
       continue;
     }
@@ -595,9 +708,8 @@ static void assess(const struct lb_scenario *sc, double wall_s, struct fleet *f,
         have_counts = false;
     }
   }
-  for (int i = 0; i < f->nservers; i++) {
-    snprintf(path, sizeof(path), "%s/server-%d.stats", res->dir, i);
-    if (lb_harness_kv_load(path, &kv) < 0)
+  for (size_t i = 0; i < nserver; i++) {
+    if (lb_harness_kv_load(server_stats[i], &kv) < 0)
       continue;
     const char *const keys[] = {"tick_late_p99_ns", "hold_late_p99_ns"};
     for (int j = 0; j < 2; j++)
@@ -605,11 +717,44 @@ static void assess(const struct lb_scenario *sc, double wall_s, struct fleet *f,
         in->server_p99_us = v / 1000.0;
   }
   if (!have_counts) { /* fall back on the logs' own accounting */
-    in->sent = res->summary.requests;
-    in->completed = res->summary.completed;
-    in->failed = res->summary.failed;
-    in->timed_out = res->summary.timed_out;
+    in->sent = summary->requests;
+    in->completed = summary->completed;
+    in->failed = summary->failed;
+    in->timed_out = summary->timed_out;
   }
+}
+
+/* Fleet health from the daemons' --stats files and their rusage. */
+static void assess(const struct lb_scenario *sc, double wall_s, struct fleet *f,
+                   struct lb_harness_run_result *res) {
+  size_t n = (size_t)f->nclients + (size_t)f->nservers;
+  char (*paths)[LB_HARNESS_PATH_MAX + 32] = calloc(n, sizeof(*paths));
+  char **ptrs = calloc(n + 1, sizeof(char *));
+  if (paths && ptrs) {
+    for (size_t k = 0; k < n; k++) {
+      if (k < (size_t)f->nclients)
+        snprintf(paths[k], sizeof(paths[k]), "%s/client-%zu.stats", res->dir, k);
+      else
+        snprintf(paths[k], sizeof(paths[k]), "%s/server-%zu.stats", res->dir,
+                 k - (size_t)f->nclients);
+      ptrs[k] = paths[k];
+    }
+    lb_harness_health_from_stats((double)sc->tick_ns / 1e6, ptrs, (size_t)f->nclients,
+                                 ptrs + f->nclients, (size_t)f->nservers, &res->summary,
+                                 &res->health_in);
+  } else {
+    lb_harness_health_from_stats((double)sc->tick_ns / 1e6, NULL, 0, NULL, 0, &res->summary,
+                                 &res->health_in);
+  }
+  free(paths);
+  free(ptrs);
+  struct lb_harness_health_input *in = &res->health_in;
+  in->wall_s = wall_s;
+  in->fleet_cpu_s = lb_harness_group_cpu_seconds(&f->group);
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  in->cores = cores > 0 ? (int)cores : 1;
+  double load[1];
+  in->load_average = getloadavg(load, 1) == 1 ? load[0] : -1;
   lb_harness_health_check(in, &res->health);
 }
 
@@ -635,6 +780,13 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
     return -ENOTSUP;
   }
 #endif
+  if (sc->delay == LB_DELAY_NETEM && !o->netns) {
+    snprintf(err, errlen,
+             "%s: field 'delay': netem puts the delay on the links of a network-namespace "
+             "fleet: run it with --hosts netns (as root), or use delay: inproc",
+             sc->path[0] ? sc->path : sc->name);
+    return -EINVAL;
+  }
   if ((rc = lb_harness_find_binary(o->bin_dir, "lbserver", server_bin, sizeof(server_bin), err,
                                    errlen)) < 0 ||
       (rc = lb_harness_find_binary(o->bin_dir, "lbclient", client_bin, sizeof(client_bin), err,
@@ -687,6 +839,15 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
     if ((rc = lb_deploy_netns_up(f.fleet_id, f.nservers, f.nclients, err, errlen)) < 0)
       goto done;
     f.netns_up = true;
+    if (sc->delay == LB_DELAY_NETEM) {
+      /* The links carry the channels' delays; tables go in the run folder. */
+      char tables[PATH_MAX + 16], abs_dir[PATH_MAX];
+      snprintf(tables, sizeof(tables), "%s/netem-tables",
+               realpath(run_dir, abs_dir) ? abs_dir : run_dir);
+      if ((rc = lb_netem_fleet_apply(sc, f.fleet_id, run, f.nclients, tables, err, errlen)) < 0)
+        goto done;
+      f.netem_applied = true;
+    }
   }
 #endif
   /* Bound: arrivals, then the longer of cooldown and request timeout. */
@@ -719,9 +880,23 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
             SERVER_DRAIN_MS);
   }
   lb_harness_group_stop(&f.group, STOP_GRACE_MS);
-  if ((rc = collect(sc, run, &f, res, err, errlen)) < 0)
-    goto done;
+  {
+    char **csvs = calloc((size_t)f.nclients + 1, sizeof(char *));
+    if (!csvs) {
+      rc = -ENOMEM;
+      snprintf(err, errlen, "out of memory");
+      goto done;
+    }
+    for (int k = 0; k < f.nclients; k++)
+      csvs[k] = f.logs[k].path;
+    rc = lb_harness_collect_logs(sc, run, csvs, (size_t)f.nclients, res, err, errlen);
+    free(csvs);
+    if (rc < 0)
+      goto done;
+  }
   assess(sc, wall_s, &f, res);
+  if (f.netem_applied)
+    record_qdiscs(&f, run_dir);
   rc = 0;
 done:
   fleet_free(&f); /* stops and reaps whatever is left */

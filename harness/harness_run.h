@@ -23,6 +23,10 @@ struct lb_harness_opts {
   bool netns;                        /* --hosts netns */
   bool progress;                     /* progress lines on stderr */
   double start_delay_s;              /* common start this far in the future */
+  char *const *sets;                 /* --set FIELD=VALUE, applied in order */
+  int nsets;
+  bool fallback_inproc; /* --fallback-inproc: delay: netem without netem runs inproc */
+  bool netem_missing;   /* set by lb_harness_delay_check: this kernel has no netem */
 };
 void lb_harness_opts_defaults(struct lb_harness_opts *o);
 
@@ -46,6 +50,20 @@ int lb_harness_find_binary(const char *bin_dir, const char *name, char *out, siz
  * the picker expression parses. */
 int lb_harness_scenario_load(const char *path, int runs, bool every_request, struct lb_scenario *sc,
                              char *err, size_t errlen);
+/* The same with the command line's options: --runs (o->runs > 0), every
+ * --set in order, and delay: netem turned into inproc once
+ * lb_harness_delay_check found no netem and --fallback-inproc was given. */
+int lb_harness_scenario_load_opts(const char *path, const struct lb_harness_opts *o,
+                                  bool every_request, struct lb_scenario *sc, char *err,
+                                  size_t errlen);
+/* What delay: netem needs, checked before anything starts: --hosts netns
+ * (else -EINVAL, "PATH: field 'delay': ..."), and a kernel with netem
+ * (lb_netem_probe, asked once per process; else -ENOTSUP with the probe's
+ * one line). With --fallback-inproc a missing netem is not an error: warn
+ * gets one line, o->netem_missing is set and sc runs with delay: inproc.
+ * 0 (and warn "") for any other delay. */
+int lb_harness_delay_check(struct lb_harness_opts *o, struct lb_scenario *sc, char *warn,
+                           size_t warnlen, char *err, size_t errlen);
 /* mkdir -p */
 int lb_harness_mkdirs(const char *path);
 
@@ -55,6 +73,21 @@ int lb_harness_mkdirs(const char *path);
 int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario *sc, int run,
                        const char *run_dir, struct lb_harness_run_result *res, char *err,
                        size_t errlen);
+
+/* Merges per-request CSVs (a run's client processes) into
+ * res->requests_csv (written aside, then renamed: a source may be the
+ * destination) and writes res->dir/summary.csv; fills res->summary.
+ * res->dir, res->requests_csv and res->seed must be set. */
+int lb_harness_collect_logs(const struct lb_scenario *sc, int run, char *const *csvs, size_t n,
+                            struct lb_harness_run_result *res, char *err, size_t errlen);
+/* Health inputs from the daemons' --stats files: the clients' lateness and
+ * counts, the servers' lateness (files that do not exist are skipped; the
+ * counts come from summary unless every client file has them). CPU, wall
+ * time, cores and load are left 0 / unknown for the caller. */
+void lb_harness_health_from_stats(double tick_ms, char *const *client_stats, size_t nclient,
+                                  char *const *server_stats, size_t nserver,
+                                  const struct lb_summary *summary,
+                                  struct lb_harness_health_input *in);
 
 /* The short table of `lbharness run`. */
 void lb_harness_print_runs(FILE *f, const struct lb_scenario *sc,

@@ -15,23 +15,82 @@
 #define LB_HARNESS_HAS_DEPLOY 1
 #endif
 
+static const char usage_run[] =
+    "  lbharness run SCENARIO... [--runs R] [--out DIR] [--hosts local|netns]\n"
+    "                [--fallback-inproc] [--client-procs N] [--set FIELD=VALUE]...\n"
+    "                [--bin-dir D] [--quiet]\n";
+static const char usage_compare[] =
+    "  lbharness compare SCENARIO... [--runs R] [--out DIR] [--hosts local|netns]\n"
+    "                [--fallback-inproc] [--client-procs N] [--set FIELD=VALUE]...\n"
+    "                [--sim-csv FILE] [--real-csv FILE[,FILE...] | --real-dir DIR]\n"
+    "                [--mean-tol F] [--p99-tol F] [--ks-tol F] [--bin-dir D] [--quiet]\n";
+
+static const char help_common[] =
+    "  --runs R            runs per scenario (default: the scenario's `runs`); run r is\n"
+    "                      seeded with the scenario's seed + r\n"
+    "  --out DIR           where everything goes (default: out)\n"
+    "  --hosts local|netns local: every daemon on 127.0.0.1 (default); netns: each server\n"
+    "                      and client process in a network namespace of its own\n"
+    "                      (root; deploy/netns.sh check)\n"
+    "  --fallback-inproc   a scenario with delay: netem on a kernel without netem runs\n"
+    "                      with delay: inproc (a warning) instead of being refused\n"
+    "  --client-procs N    lbclient processes hosting the logical clients\n"
+    "                      (default: min(clients, 4))\n"
+    "  --set FIELD=VALUE   override a scenario field (repeatable, applied in order)\n"
+    "  --bin-dir D         where lbsim, lbserver and lbclient are (default: the build\n"
+    "                      tree lbharness is in, or $LB_BINARY_DIR)\n"
+    "  --quiet             no progress lines on stderr\n";
+
 static void usage(FILE *f) {
-  fputs("usage:\n"
-        "  lbharness run SCENARIO... [--runs R] [--out DIR] [--hosts local|netns]\n"
-        "                [--client-procs N] [--bin-dir D] [--quiet]\n"
-        "  lbharness compare SCENARIO... [--runs R] [--out DIR] [--sim-csv FILE]\n"
-        "                [--client-procs N] [--bin-dir D] [--mean-tol F] [--p99-tol F]\n"
-        "                [--ks-tol F] [--quiet]\n"
+  fprintf(f,
+          "usage:\n%s%s"
 #ifdef LB_HARNESS_HAS_DEPLOY
-        "  lbharness deploy ...      (see lbharness deploy --help)\n"
+          "  lbharness deploy COMMAND ...   (lbharness deploy --help)\n"
 #endif
-        "\n"
-        "run: launches the scenario's servers and clients on this machine, waits for the\n"
-        "     clients to finish, collects OUT/<scenario>/real/run-R/requests.csv and the\n"
-        "     seed's summary, and checks the fleet kept the schedule.\n"
-        "compare: R runs of lbsim and R real runs per scenario, simulated vs real tables,\n"
-        "     KS, per-phase split, verdicts, scores across scenarios, OUT/report.html.\n",
-        f);
+          "  lbharness COMMAND --help\n"
+          "\n"
+          "run: launches the scenario's servers and clients on this machine, waits for the\n"
+          "     clients to finish, collects OUT/<scenario>/real/run-R/requests.csv and the\n"
+          "     seed's summary, and checks the fleet kept the schedule.\n"
+          "compare: R runs of lbsim and R real runs per scenario (or the real side from\n"
+          "     logs collected elsewhere), simulated vs real tables, KS, per-phase split,\n"
+          "     verdicts, scores across scenarios, OUT/report.html.\n"
+#ifdef LB_HARNESS_HAS_DEPLOY
+          "deploy: docker compose and Kubernetes files, netns fleets, netem on their links.\n"
+#endif
+          "See docs/harness.md and docs/fleets.md.\n",
+          usage_run, usage_compare);
+}
+
+static void usage_command(FILE *f, bool compare) {
+  fprintf(f, "usage:\n%s\n", compare ? usage_compare : usage_run);
+  if (compare)
+    fputs("Runs lbsim and the real fleet on each scenario with the same seeds, prints\n"
+          "simulated against real (the seed's summary columns, KS, phases), a verdict per\n"
+          "scenario and the seed's scores across scenarios; writes OUT/report.html and CSVs.\n\n",
+          f);
+  else
+    fputs("Runs each scenario's fleet of lbserver and lbclient processes, R runs, and\n"
+          "writes OUT/<scenario>/real/run-R/ (requests.csv, summary.csv, daemon logs and\n"
+          "stats) and OUT/<scenario>/real/summary.csv; prints a table per scenario with\n"
+          "whether each run kept the schedule (valid for comparison).\n\n",
+          f);
+  fputs(help_common, f);
+  if (compare)
+    fputs("  --sim-csv FILE      the simulated side from a seed summary CSV (df.to_csv(),\n"
+          "                      rows whose algorithm is the scenario's name) instead of lbsim\n"
+          "  --real-csv F[,F...] the real side from per-request CSVs collected elsewhere (the\n"
+          "                      reqlog format, one file per run: the k-th is run k); no fleet\n"
+          "                      is started; one scenario only\n"
+          "  --real-dir DIR      the same from a folder: run-R/requests.csv (lbharness run's\n"
+          "                      OUT/<scenario>/real), requests-R.csv, or run<R>-client-*.csv\n"
+          "                      (compose and Kubernetes logs; a run's files together);\n"
+          "                      DIR/<scenario>/real and DIR/<scenario> are tried first\n"
+          "  --mean-tol F        verdict: |real/sim - 1| of mean latency at most F (0.25)\n"
+          "  --p99-tol F         verdict: |real/sim - 1| of p99 latency at most F (0.25)\n"
+          "  --ks-tol F          verdict: KS D (real rounded to whole ticks) at most F (0.20)\n",
+          f);
+  fputs("  -h, --help          this text\n", f);
 }
 
 enum {
@@ -45,25 +104,35 @@ enum {
   OPT_MEAN_TOL,
   OPT_P99_TOL,
   OPT_KS_TOL,
+  OPT_SET,
+  OPT_FALLBACK_INPROC,
+  OPT_REAL_CSV,
+  OPT_REAL_DIR,
   OPT_HELP
 };
 
-static int parse_positive(const char *what, const char *text, double *out) {
-  char *end = NULL;
-  double v = strtod(text, &end);
-  if (!*text || *end || !(v > 0)) {
-    fprintf(stderr, "lbharness: %s: expected a number > 0, got '%s'\n", what, text);
-    return -EINVAL;
-  }
-  *out = v;
-  return 0;
-}
+#define MAX_SETS 64
 
 struct cli {
   struct lb_harness_opts opts;
   struct lb_harness_tolerance tol;
   char sim_csv[LB_HARNESS_PATH_MAX];
+  char *real_csv, *real_dir;
+  char *sets[MAX_SETS];
 };
+
+static int parse_number(const char *cmd, const char *opt, const char *text, bool whole,
+                        double *out) {
+  char *end = NULL;
+  double v = strtod(text, &end);
+  if (!*text || *end || !(v > 0) || (whole && (v != (int)v || v > 1e6))) {
+    fprintf(stderr, "lbharness %s: %s: expected %s, got '%s'\n", cmd, opt,
+            whole ? "a whole number > 0" : "a number > 0", text);
+    return -EINVAL;
+  }
+  *out = v;
+  return 0;
+}
 
 static int parse(int argc, char **argv, struct cli *c) {
   static const struct option longopts[] = {
@@ -77,29 +146,49 @@ static int parse(int argc, char **argv, struct cli *c) {
       {"mean-tol", required_argument, NULL, OPT_MEAN_TOL},
       {"p99-tol", required_argument, NULL, OPT_P99_TOL},
       {"ks-tol", required_argument, NULL, OPT_KS_TOL},
+      {"set", required_argument, NULL, OPT_SET},
+      {"fallback-inproc", no_argument, NULL, OPT_FALLBACK_INPROC},
+      {"real-csv", required_argument, NULL, OPT_REAL_CSV},
+      {"real-dir", required_argument, NULL, OPT_REAL_DIR},
       {"help", no_argument, NULL, OPT_HELP},
       {NULL, 0, NULL, 0},
   };
+  const char *cmd = argv[1];
+  bool compare = strcmp(cmd, "compare") == 0;
   double v;
   int opt;
   optind = 2;
-  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+  opterr = 0; /* our own messages, naming the command */
+  while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    const char *name = NULL;
+    for (size_t k = 0; longopts[k].name; k++)
+      if (longopts[k].val == opt)
+        name = longopts[k].name;
+    if (!compare && (opt == OPT_SIM_CSV || opt == OPT_MEAN_TOL || opt == OPT_P99_TOL ||
+                     opt == OPT_KS_TOL || opt == OPT_REAL_CSV || opt == OPT_REAL_DIR)) {
+      fprintf(stderr, "lbharness run: --%s is an option of compare (lbharness run --help)\n",
+              name);
+      return -EINVAL;
+    }
     switch (opt) {
     case OPT_RUNS:
     case OPT_CLIENT_PROCS:
-      if (parse_positive(opt == OPT_RUNS ? "--runs" : "--client-procs", optarg, &v) < 0 ||
-          v != (int)v) {
-        fprintf(stderr, "lbharness: expected a whole number, got '%s'\n", optarg);
+      if (parse_number(cmd, opt == OPT_RUNS ? "--runs" : "--client-procs", optarg, true, &v) < 0)
         return -EINVAL;
-      }
       *(opt == OPT_RUNS ? &c->opts.runs : &c->opts.client_procs) = (int)v;
       break;
     case OPT_OUT:
+      if (!*optarg || strlen(optarg) >= sizeof(c->opts.out_dir) - 256) {
+        fprintf(stderr, "lbharness %s: --out: expected a folder name (at most %zu characters)\n",
+                cmd, sizeof(c->opts.out_dir) - 257);
+        return -EINVAL;
+      }
       snprintf(c->opts.out_dir, sizeof(c->opts.out_dir), "%s", optarg);
       break;
     case OPT_HOSTS:
       if (strcmp(optarg, "local") && strcmp(optarg, "netns")) {
-        fprintf(stderr, "lbharness: --hosts: expected local or netns, got '%s'\n", optarg);
+        fprintf(stderr, "lbharness %s: --hosts: expected local or netns, got '%s'\n", cmd,
+                optarg);
         return -EINVAL;
       }
       c->opts.netns = strcmp(optarg, "netns") == 0;
@@ -110,33 +199,96 @@ static int parse(int argc, char **argv, struct cli *c) {
     case OPT_SIM_CSV:
       snprintf(c->sim_csv, sizeof(c->sim_csv), "%s", optarg);
       break;
+    case OPT_REAL_CSV:
+      c->real_csv = optarg;
+      break;
+    case OPT_REAL_DIR:
+      c->real_dir = optarg;
+      break;
     case OPT_QUIET:
       c->opts.progress = false;
       break;
+    case OPT_FALLBACK_INPROC:
+      c->opts.fallback_inproc = true;
+      break;
+    case OPT_SET:
+      if (!strchr(optarg, '=') || optarg[0] == '=') {
+        fprintf(stderr, "lbharness %s: --set '%s': expected FIELD=VALUE\n", cmd, optarg);
+        return -EINVAL;
+      }
+      if (c->opts.nsets == MAX_SETS) {
+        fprintf(stderr, "lbharness %s: --set: at most %d\n", cmd, MAX_SETS);
+        return -EINVAL;
+      }
+      c->sets[c->opts.nsets++] = optarg;
+      break;
     case OPT_MEAN_TOL:
     case OPT_P99_TOL:
-    case OPT_KS_TOL:
-      if (parse_positive(longopts[opt - OPT_RUNS].name, optarg, &v) < 0)
+    case OPT_KS_TOL: {
+      char what[32];
+      snprintf(what, sizeof(what), "--%s", name);
+      if (parse_number(cmd, what, optarg, false, &v) < 0)
         return -EINVAL;
       *(opt == OPT_MEAN_TOL  ? &c->tol.mean_tol
         : opt == OPT_P99_TOL ? &c->tol.p99_tol
                              : &c->tol.ks_tol) = v;
       break;
+    }
     case 'h':
     case OPT_HELP:
-      usage(stdout);
+      usage_command(stdout, compare);
       exit(0);
+    case ':':
+      fprintf(stderr, "lbharness %s: option '%s' expects a value (lbharness %s --help)\n", cmd,
+              argv[optind - 1], cmd);
+      return -EINVAL;
     default:
-      fprintf(stderr, "lbharness: unknown option '%s'\n", argv[optind - 1]);
-      usage(stderr);
+      fprintf(stderr, "lbharness %s: unknown option '%s' (lbharness %s --help)\n", cmd,
+              argv[optind - 1], cmd);
       return -EINVAL;
     }
   }
+  c->opts.sets = c->sets;
   if (optind >= argc) {
-    fprintf(stderr, "lbharness %s: expected at least one scenario file\n", argv[1]);
+    fprintf(stderr, "lbharness %s: expected at least one scenario file (lbharness %s --help)\n",
+            cmd, cmd);
+    return -EINVAL;
+  }
+  if (c->real_csv && c->real_dir) {
+    fprintf(stderr, "lbharness compare: --real-csv and --real-dir: expected one of them\n");
+    return -EINVAL;
+  }
+  if (c->real_csv && argc - optind > 1) {
+    fprintf(stderr, "lbharness compare: --real-csv: the files are the runs of one scenario; "
+                    "got %d scenarios (use --real-dir DIR with DIR/<scenario>/ folders)\n",
+            argc - optind);
+    return -EINVAL;
+  }
+  if ((c->real_csv || c->real_dir) && c->opts.runs > 0) {
+    fprintf(stderr, "lbharness compare: --runs: with --real-%s the runs are the logs given\n",
+            c->real_csv ? "csv" : "dir");
     return -EINVAL;
   }
   return optind;
+}
+
+/* Before anything starts: what each scenario's delay needs (delay: netem
+ * wants --hosts netns and a kernel with netem). A scenario that does not
+ * load is left to the command, which reports it in its turn. */
+static int check_delays(struct cli *c, char **scenarios, int n) {
+  char err[2048], warn[1024];
+  for (int i = 0; i < n; i++) {
+    struct lb_scenario sc;
+    if (lb_harness_scenario_load_opts(scenarios[i], &c->opts, false, &sc, err, sizeof(err)) < 0)
+      continue;
+    if (lb_harness_delay_check(&c->opts, &sc, warn, sizeof(warn), err, sizeof(err)) < 0) {
+      fprintf(stderr, "lbharness: %s\n", err);
+      return -1;
+    }
+    if (warn[0])
+      fprintf(stderr, "lbharness: %s\n", warn);
+  }
+  return 0;
 }
 
 static int cmd_run(struct cli *c, char **scenarios, int n) {
@@ -144,7 +296,7 @@ static int cmd_run(struct cli *c, char **scenarios, int n) {
   int failures = 0;
   for (int i = 0; i < n && !lb_harness_stop_signal; i++) {
     struct lb_scenario sc;
-    if (lb_harness_scenario_load(scenarios[i], c->opts.runs, false, &sc, err, sizeof(err)) < 0) {
+    if (lb_harness_scenario_load_opts(scenarios[i], &c->opts, false, &sc, err, sizeof(err)) < 0) {
       fprintf(stderr, "lbharness: %s\n", err);
       failures++;
       continue;
@@ -155,11 +307,14 @@ static int cmd_run(struct cli *c, char **scenarios, int n) {
       return 1;
     char dir[LB_HARNESS_PATH_MAX + 160], rundir[LB_HARNESS_PATH_MAX + 224];
     snprintf(dir, sizeof(dir), "%s/%s/real", c->opts.out_dir, sc.name);
-    int done = 0;
+    int done = 0, rc = 0;
     for (int r = 0; r < runs; r++) {
       snprintf(rundir, sizeof(rundir), "%s/run-%d", dir, r);
-      if (lb_harness_run_one(&c->opts, &sc, r, rundir, &res[done], err, sizeof(err)) < 0) {
-        fprintf(stderr, "lbharness: %s run %d: %s\n", sc.name, r, err);
+      if ((rc = lb_harness_run_one(&c->opts, &sc, r, rundir, &res[done], err, sizeof(err))) < 0) {
+        if (rc == -ENOTSUP) /* netem went missing: the message is the whole story */
+          fprintf(stderr, "lbharness: %s\n", err);
+        else
+          fprintf(stderr, "lbharness: %s run %d: %s\n", sc.name, r, err);
         failures++;
         break;
       }
@@ -179,6 +334,8 @@ static int cmd_run(struct cli *c, char **scenarios, int n) {
       printf("per-request logs: %s/run-*/requests.csv, summary: %s\n", dir, path);
     }
     free(res);
+    if (rc == -ENOTSUP || rc == -EINTR)
+      break;
   }
   return failures ? 1 : 0;
 }
@@ -190,8 +347,12 @@ static int cmd_compare(struct cli *c, char **scenarios, int n) {
   cmp.opts = c->opts;
   cmp.tol = c->tol;
   snprintf(cmp.sim_csv, sizeof(cmp.sim_csv), "%s", c->sim_csv);
+  cmp.real_csv = c->real_csv;
+  cmp.real_dir = c->real_dir;
   int rc = lb_harness_mkdirs(c->opts.out_dir);
-  if (rc == 0)
+  if (rc < 0)
+    snprintf(err, sizeof(err), "--out %s: %s", c->opts.out_dir, strerror(-rc));
+  else
     rc = lb_harness_compare_main(&cmp, scenarios, n, stdout, err, sizeof(err));
   if (rc < 0)
     fprintf(stderr, "lbharness: %s\n", err[0] ? err : strerror(-rc));
@@ -201,7 +362,8 @@ static int cmd_compare(struct cli *c, char **scenarios, int n) {
 
 int main(int argc, char **argv) {
   lb_log_prog = "lbharness";
-  if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+  if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+      !strcmp(argv[1], "help")) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
@@ -210,8 +372,14 @@ int main(int argc, char **argv) {
     return lb_harness_deploy_main(argc - 1, argv + 1);
 #endif
   if (strcmp(argv[1], "run") && strcmp(argv[1], "compare")) {
-    fprintf(stderr, "lbharness: unknown command '%s'\n", argv[1]);
-    usage(stderr);
+    fprintf(stderr, "lbharness: unknown command '%s': expected run, compare%s (lbharness --help)\n",
+            argv[1],
+#ifdef LB_HARNESS_HAS_DEPLOY
+            " or deploy"
+#else
+            ""
+#endif
+    );
     return 2;
   }
   struct cli c;
@@ -221,6 +389,10 @@ int main(int argc, char **argv) {
   int first = parse(argc, argv, &c);
   if (first < 0)
     return 2;
+  /* A fleet that cannot have its netem is refused before anything starts
+   * (with --real-*, no fleet starts at all). */
+  if (!c.real_csv && !c.real_dir && check_delays(&c, argv + first, argc - first) < 0)
+    return 1;
   if (lb_harness_signals_install() < 0) {
     perror("lbharness: sigaction");
     return 1;
