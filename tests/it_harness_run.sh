@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # lbharness run on a tiny fleet (2 servers, 2 clients, 300 ms of arrivals):
 # every request sent is accounted for, and no process outlives the harness,
-# neither after a normal run nor after Ctrl-C in the middle of one.
+# neither after a normal run nor after Ctrl-C in the middle of one; compare
+# on the fleet, and on the run's logs (--real-dir, --real-csv).
 set -euo pipefail
 B=${LB_BINARY_DIR:?LB_BINARY_DIR must point at the build tree}
 H=$B/harness/lbharness
@@ -77,6 +78,29 @@ grep -q '<script' "$OUT/cmp/report.html" && fail "report.html must not need a sc
 [[ $(grep -c '^tiny,' "$OUT/cmp/verdicts.csv") -eq 1 ]] || fail "verdicts.csv lacks tiny"
 [[ $(grep -c '^tiny,sim,' "$OUT/cmp/runs.csv") -eq 1 ]] || fail "runs.csv lacks the simulated run"
 [[ $(grep -c '^tiny,real,' "$OUT/cmp/runs.csv") -eq 1 ]] || fail "runs.csv lacks the real run"
+
+# 2b. compare with the real side from the logs of step 1 (as if collected
+# from containers): no fleet starts, the simulated side is lbsim with the
+# same seeds as in step 2, every logged request is on the real side.
+for how in dir csv; do
+  if [[ $how == dir ]]; then src=(--real-dir "$OUT/out"); else src=(--real-csv "$RUN/requests.csv"); fi
+  rc=0
+  timeout -s KILL 120 "$H" compare "$OUT/tiny.yaml" "${src[@]}" --out "$OUT/cmp-$how" --quiet \
+    > "$OUT/cmp-$how.txt" 2>&1 || rc=$?
+  cat "$OUT/cmp-$how.txt"
+  [[ $rc -eq 0 ]] || fail "compare --real-$how exited $rc"
+  grep -Eq '^tiny +(holds|does not hold)' "$OUT/cmp-$how.txt" || fail "--real-$how: no verdict"
+  grep -q "^real side: the logs of " "$OUT/cmp-$how.txt" || fail "--real-$how: source not named"
+  [[ ! -e $OUT/cmp-$how/tiny/real ]] || fail "--real-$how started a fleet"
+  L=$OUT/cmp-$how/tiny/real-logs/run-0/requests.csv
+  [[ $(( $(wc -l < "$L") - 1 )) -eq $sent ]] || fail "--real-$how: $L lacks records"
+  cmp -s "$OUT/cmp/tiny/sim/requests-0.csv" "$OUT/cmp-$how/tiny/sim/requests-0.csv" ||
+    fail "--real-$how: the simulated side differs from step 2's (seeds?)"
+  grep -q "^tiny,real,0,$sent," "$OUT/cmp-$how/runs.csv" || fail "--real-$how: runs.csv real row"
+done
+cmp -s "$OUT/cmp-dir/verdicts.csv" "$OUT/cmp-csv/verdicts.csv" ||
+  fail "--real-dir and --real-csv on the same log disagree"
+no_strays "after compare --real-*"
 
 # 3. Ctrl-C in the middle of a longer run: the fleet goes with the harness.
 sed -e 's/total_ticks: 60/total_ticks: 4000/' -e 's/name: tiny/name: long/' \
