@@ -8,8 +8,8 @@
 #   2. overhead: per-request real latency minus the model's latency
 #      (drawn send + response delays + reported processing), p50 and p99 in
 #      microseconds, (a) with the model's delays and processing at half the
-#      server's modelled capacity (target_utilization 0.5), (b) with no
-#      processing and no delay at half the request rate measured in 1;
+#      server's modelled capacity (target_utilization 0.5), (b) and (c) with
+#      no processing and no delay at 1/2 and 1/4 of the rate measured in 1;
 #   3. resident size (VmRSS) of one idle lbserver with 100 threads.
 # Usage: bench/bench_daemons.sh [BUILD_DIR]   (default: ./build)
 # Environment: REQUESTS (200000), CONNECTIONS (50), SECONDS_2 (3).
@@ -170,30 +170,35 @@ stop_server
 echo "lbclient (a): $(cat "$OUT/half.out")"
 overhead "$OUT/half.csv" 1000000 "(a) 20 threads x 4 ticks of 1 ms at utilization 0.5, in-process delay"
 
-# (b) no processing, no delay, half the request rate measured in 1
-if [[ -n $LB_RATE ]]; then
-  PER_TICK=$(python3 -c "print(float($LB_RATE) / 2 / 1000)")
-  cat > "$OUT/halfrate.yaml" <<YAML
-name: bench-half-rate
+# (b), (c): no processing, no delay, at 1/2 and 1/4 of the rate measured in 1
+rate_run() { # NAME FRACTION LABEL
+  local name=$1 frac=$2 label=$3 per_tick
+  per_tick=$(python3 -c "print(float($LB_RATE) * $frac / 1000)")
+  cat > "$OUT/$name.yaml" <<YAML
+name: bench-$name
 picker: random
 servers: 1
 clients: 1
 tick: 1ms
 total_ticks: $TICKS_A
-mean_requests_per_server_per_tick: $PER_TICK
+mean_requests_per_server_per_tick: $per_tick
 arrivals: poisson
 delay: none
 cold_channel_penalty: 0
 server_reset_probability: 0
 seed: 1
 YAML
-  start_server halfrate "$OUT/halfrate.yaml" --threads 16 --processing-time 0 --rtt 0
-  "$CLI" --scenario "$OUT/halfrate.yaml" --clients 0:1 --servers "$SERVER_ADDR" \
-    --log "$OUT/halfrate.csv" --stats "$OUT/halfrate.stats" --max-runtime 120 --log-level warn \
-    > "$OUT/halfrate.out"
+  start_server "$name" "$OUT/$name.yaml" --threads 16 --processing-time 0 --rtt 0
+  "$CLI" --scenario "$OUT/$name.yaml" --clients 0:1 --servers "$SERVER_ADDR" \
+    --log "$OUT/$name.csv" --stats "$OUT/$name.stats" --max-runtime 120 --log-level warn \
+    > "$OUT/$name.out"
   stop_server
-  echo "lbclient (b): $(cat "$OUT/halfrate.out")"
-  overhead "$OUT/halfrate.csv" 1000000 "(b) no processing, no delay, $PER_TICK requests/ms"
+  echo "lbclient $label: $(cat "$OUT/$name.out")"
+  overhead "$OUT/$name.csv" 1000000 "$label no processing, no delay, $per_tick requests/ms"
+}
+if [[ -n $LB_RATE ]]; then
+  rate_run halfrate 0.5 "(b)"
+  rate_run quarterrate 0.25 "(c)"
 fi
 
 # ---- 3. resident size of an idle lbserver with 100 threads ----

@@ -35,6 +35,8 @@ enum ev_kind { EV_START, EV_TICK, EV_ARRIVAL, EV_SEND, EV_TIMEOUT, EV_DRAIN, EV_
 #define SAMPLES_MAX (1u << 20)
 #define DRAIN_MAX_NS (5LL * 1000 * 1000 * 1000)
 #define CONNECT_WAIT_NS (2LL * 1000 * 1000 * 1000)
+#define SPIN_NS (20 * 1000)         /* spin rather than sleep for this little */
+#define SPIN_BUDGET_NS (500 * 1000) /* at most this long in one timer callback */
 
 struct driver;
 
@@ -596,7 +598,21 @@ static void timer_cb(uv_poll_t *h, int status, int events) {
   d->armed_ns = INT64_MAX; /* the kernel disarmed it */
   struct lb_timer_entry e;
   d->dispatching = true;
-  while (!d->stopped && lb_timer_heap_pop_due(&d->heap, lb_client_now_ns(), &e)) {
+  int64_t start = lb_client_now_ns();
+  for (;;) {
+    int64_t now = lb_client_now_ns();
+    if (d->stopped)
+      break;
+    if (!lb_timer_heap_pop_due(&d->heap, now, &e)) {
+      /* A deadline a few microseconds away is cheaper and more precise to
+       * spin for than to sleep for; but never keep the sockets waiting. */
+      const struct lb_timer_entry *top = lb_timer_heap_peek(&d->heap);
+      if (!top || top->deadline_ns - now > SPIN_NS || now - start > SPIN_BUDGET_NS)
+        break;
+      while (lb_client_now_ns() < top->deadline_ns)
+        ;
+      continue;
+    }
     lb_samples_add(&d->timer_late, lb_client_now_ns() - e.deadline_ns);
     dispatch(d, &e);
   }
