@@ -962,6 +962,10 @@ int lb_client_run(const struct lb_client_config *cfg, struct lb_client_result *r
     clock_gettime(CLOCK_REALTIME, &rt);
     int64_t real_now = (int64_t)rt.tv_sec * 1000000000LL + rt.tv_nsec;
     int64_t t0 = lb_client_now_ns() + (cfg->start_at_realtime_ns - real_now);
+    if (t0 < lb_client_now_ns())
+      LB_WARN("--start-at-realtime-ns is %.3f s in the past: the first arrivals start late "
+              "(their latency counts from their intended time)",
+              (double)(real_now - cfg->start_at_realtime_ns) / 1e9);
     schedule(d, t0, EV_START, 0, 0);
   } else {
     schedule(d, lb_client_now_ns() + CONNECT_WAIT_NS, EV_START, 0, 0);
