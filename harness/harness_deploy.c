@@ -780,23 +780,26 @@ static void usage(FILE *f) {
       f,
       "usage: lbharness deploy COMMAND ...\n"
       "  compose SCENARIO [--out FILE] [--client-procs N] [--run R] [--image IMG]\n"
-      "      a docker compose file: a service per server and per client process\n"
-      "      (the scenario goes beside FILE as lbt-scenario.yaml)\n"
+      "      a docker compose file (default compose.yaml): a service per server and per\n"
+      "      client process (the scenario goes beside FILE as lbt-scenario.yaml)\n"
       "  k8s SCENARIO [--out DIR] [--client-procs N] [--run R] [--image IMG] [--namespace NS]\n"
-      "      Kubernetes manifests: ConfigMap, StatefulSet + headless Service, indexed Job\n"
+      "      Kubernetes manifests in DIR (default k8s): ConfigMap, StatefulSet + headless\n"
+      "      Service, indexed Job\n"
       "      (compose and k8s: [--start-in SECONDS | --start-at-realtime-ns T] gives the\n"
-      "      clients a common tick 0, from this machine's clock now)\n"
+      "      clients a common tick 0, from this machine's clock now; --image defaults to\n"
+      "      lbtestbed:latest, --run to 0, --client-procs to min(clients, 4))\n"
       "  netem-check\n"
       "      says whether this kernel has netem (exit 0) or not (exit 1)\n"
       "  netem-plan SCENARIO [--fleet ID] [--client-procs N] [--run R] [--dist gamma|normal|none]\n"
       "             [--dist-dir DIR] [--rate RATE] [--no-delay] [--out FILE]\n"
-      "      the tc commands (a shell script) that put the scenario's channel delays on\n"
-      "      the links of netns fleet ID; writes the gamma tables into DIR\n"
+      "      the tc commands (a shell script, to FILE or stdout) that put the scenario's\n"
+      "      channel delays on the links of netns fleet ID (default f0); writes the gamma\n"
+      "      tables into DIR (default netem-tables); --dist defaults to gamma\n"
       "  netem-apply SCENARIO (options of netem-plan)\n"
       "      runs them (after deploy/netns.sh up ID SERVERS CLIENTPROCS)\n"
-      "  netns up|down|exec|hosts|cleanup|check ...\n"
-      "      deploy/netns.sh\n"
-      "  every SCENARIO command takes --set FIELD=VALUE (repeatable)\n");
+      "  netns up|down|exec|addr|hosts|cleanup|check ...\n"
+      "      deploy/netns.sh (lbharness deploy netns help)\n"
+      "  every SCENARIO command takes --set FIELD=VALUE (repeatable, applied in order)\n");
 }
 
 struct cli {
@@ -955,7 +958,9 @@ static int load_scenario(const struct cli *c, struct lb_scenario *sc) {
     }
     memcpy(field, c->sets[i], (size_t)(eq - c->sets[i]));
     field[eq - c->sets[i]] = '\0';
-    rc = lb_scenario_set(sc, field, eq + 1, err, sizeof(err));
+    char why[900];
+    if ((rc = lb_scenario_set(sc, field, eq + 1, why, sizeof(why))) != 0)
+      snprintf(err, sizeof(err), "--set '%s': %s", c->sets[i], why);
   }
   if (rc == 0)
     rc = lb_scenario_finish(sc, err, sizeof(err));

@@ -68,6 +68,24 @@ static int apply_set(struct lb_scenario *sc, const char *path, const char *set, 
   return rc;
 }
 
+/* The line of `field:` in a scenario file (1 when not found). */
+static int field_line(const char *path, const char *field) {
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return 1;
+  char line[4096];
+  size_t n = strlen(field);
+  int at = 1, found = 1;
+  while (fgets(line, sizeof(line), f)) {
+    const char *p = line + strspn(line, " \t");
+    if (strncmp(p, field, n) == 0 && p[n + strspn(p + n, " \t")] == ':')
+      found = at;
+    at++;
+  }
+  fclose(f);
+  return found;
+}
+
 static int scenario_load(const char *path, int runs, char *const *sets, int nsets,
                          bool every_request, struct lb_scenario *sc, char *err, size_t errlen) {
   char text[16];
@@ -91,7 +109,14 @@ static int scenario_load(const char *path, int runs, char *const *sets, int nset
   struct lb_picker_spec *spec = NULL;
   char perr[512];
   if (lb_picker_spec_parse(sc->picker, &spec, perr, sizeof(perr)) < 0) {
-    snprintf(err, errlen, "%s: field 'picker': %s", path, perr);
+    const char *set = NULL; /* the last --set of the picker wins */
+    for (int i = 0; i < nsets; i++)
+      if (strncmp(sets[i], "picker=", 7) == 0)
+        set = sets[i];
+    if (set)
+      snprintf(err, errlen, "%s: --set '%s': field 'picker': %s", path, set, perr);
+    else
+      snprintf(err, errlen, "%s:%d: field 'picker': %s", path, field_line(path, "picker"), perr);
     return -EINVAL;
   }
   lb_picker_spec_free(spec);

@@ -112,8 +112,16 @@ static void test_load_opts_sets(void **state) {
   char *picker[] = {"picker=nosuch(client.rif)"};
   o.sets = picker;
   assert_true(lb_harness_scenario_load_opts(path, &o, false, &sc, err, sizeof(err)) < 0);
-  assert_non_null(strstr(err, "field 'picker'"));
+  assert_non_null(strstr(err, "--set 'picker=nosuch(client.rif)': field 'picker'"));
   assert_non_null(strstr(err, "nosuch"));
+  unlink(path);
+  /* In the file: FILE:LINE of the field. */
+  path = write_scenario("name: tiny\nservers: 2\nclients: 2\npicker: least(client.nope)\n");
+  o.nsets = 0;
+  assert_true(lb_harness_scenario_load_opts(path, &o, false, &sc, err, sizeof(err)) < 0);
+  char where[128];
+  snprintf(where, sizeof(where), "%s:4: field 'picker'", path);
+  assert_non_null(strstr(err, where));
   unlink(path);
 }
 
