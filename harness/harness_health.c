@@ -98,6 +98,11 @@ void lb_harness_health_check(const struct lb_harness_health_input *in,
     snprintf(line, sizeof(line), "%ld requests sent but %ld accounted for", in->sent, accounted);
     add(out->reason, sizeof(out->reason), line);
   }
+  if (in->have_logged && in->logged != in->sent) {
+    snprintf(line, sizeof(line), "%ld requests sent but %ld in the per-request logs", in->sent,
+             in->logged);
+    add(out->reason, sizeof(out->reason), line);
+  }
   if (in->log_errors > 0) {
     snprintf(line, sizeof(line), "%ld request records could not be logged", in->log_errors);
     add(out->reason, sizeof(out->reason), line);

@@ -5,7 +5,8 @@
  *     lateness p99 of the servers (worst daemon each) <= 10% of the tick;
  *   - the fleet's CPU (user+system of every daemon over the run's wall
  *     time) <= 80% of the machine's cores;
- *   - every request sent is accounted for (completed + failed + timed out);
+ *   - every request sent is accounted for (completed + failed + timed out)
+ *     and has its record in the logs;
  *   - at most 1% of requests timed out.
  * An invalid run carries the reasons and a suggestion. */
 #ifndef LB_HARNESS_HEALTH_H
@@ -41,6 +42,8 @@ struct lb_harness_health_input {
   double load_average;                     /* 1-minute load average at the end; <0 unknown */
   long sent, completed, failed, timed_out; /* the clients' counts */
   long log_errors;                         /* records the clients could not log */
+  bool have_logged; /* logged is known (the counts came from the daemons) */
+  long logged;      /* records in the run's per-request logs */
 };
 
 struct lb_harness_health {

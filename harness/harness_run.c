@@ -746,6 +746,9 @@ void lb_harness_health_from_stats(double tick_ms, char *const *client_stats, siz
     in->completed = summary->completed;
     in->failed = summary->failed;
     in->timed_out = summary->timed_out;
+  } else { /* every request sent has its record */
+    in->have_logged = true;
+    in->logged = summary->requests;
   }
 }
 

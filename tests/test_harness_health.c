@@ -96,6 +96,16 @@ static void test_busy_fleet_and_accounting(void **state) {
   lb_harness_health_check(&in, &h);
   assert_false(h.valid);
   assert_non_null(strstr(h.reason, "3 request records could not be logged"));
+  /* A request sent without its record in the logs. */
+  in = healthy();
+  in.have_logged = true;
+  in.logged = in.sent;
+  lb_harness_health_check(&in, &h);
+  assert_true(h.valid);
+  in.logged = in.sent - 1;
+  lb_harness_health_check(&in, &h);
+  assert_false(h.valid);
+  assert_non_null(strstr(h.reason, "100 requests sent but 99 in the per-request logs"));
 }
 
 int main(void) {
