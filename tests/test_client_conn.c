@@ -1,0 +1,288 @@
+/* client_conn: a connection against an in-process TCP server on loopback
+ * (port 0): a request goes out framed and its response comes back; when the
+ * server closes the connection the owner hears it once, and the connection
+ * comes back up by itself; sends while down fail fast. UDP requests are
+ * padded to the largest response. Stopped by a timer if anything hangs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <errno.h>
+#include <signal.h>
+#include <uv.h>
+
+#include "client_conn.h"
+#include "framing.h"
+
+struct srv_conn {
+  uv_tcp_t tcp;
+  struct lb_frame_reader reader;
+  uint8_t buf[4096];
+};
+
+struct fixture {
+  uv_loop_t loop;
+  uv_tcp_t listener;
+  uv_timer_t guard;
+  struct srv_conn *peer;
+  struct lb_conn conn;
+  int accepted, ups, downs, responses;
+  uint64_t last_id;
+  bool down_send_failed;
+  bool done;
+};
+
+static void srv_closed(uv_handle_t *h) {
+  struct srv_conn *sc = h->data;
+  lb_frame_reader_close(&sc->reader);
+  free(sc);
+}
+
+static void srv_alloc(uv_handle_t *h, size_t n, uv_buf_t *b) {
+  (void)n;
+  struct srv_conn *sc = h->data;
+  *b = uv_buf_init((char *)sc->buf, sizeof(sc->buf));
+}
+
+static void srv_written(uv_write_t *w, int status) {
+  (void)status;
+  free(w);
+}
+
+static void finish(struct fixture *f) {
+  f->done = true;
+  lb_conn_close(&f->conn);
+  if (f->peer) {
+    uv_close((uv_handle_t *)&f->peer->tcp, srv_closed);
+    f->peer = NULL;
+  }
+  uv_close((uv_handle_t *)&f->listener, NULL);
+  uv_close((uv_handle_t *)&f->guard, NULL);
+}
+
+/* The server answers each request with a response of the same id. */
+static void srv_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
+  struct srv_conn *sc = s->data;
+  struct fixture *f = s->loop->data;
+  if (n < 0) {
+    if (f->peer == sc)
+      f->peer = NULL;
+    uv_close((uv_handle_t *)s, srv_closed);
+    return;
+  }
+  char err[128];
+  assert_int_equal(
+      lb_frame_reader_feed(&sc->reader, (uint8_t *)b->base, (size_t)n, err, sizeof(err)), 0);
+  Lb__Envelope *env = NULL;
+  while (lb_frame_reader_next(&sc->reader, &env, err, sizeof(err)) == 1) {
+    assert_int_equal(env->body_case, LB__ENVELOPE__BODY_REQUEST);
+    Lb__Response resp = LB__RESPONSE__INIT;
+    resp.id = env->request->id;
+    Lb__Envelope out = LB__ENVELOPE__INIT;
+    out.version = LB__VERSION__VERSION_1;
+    out.body_case = LB__ENVELOPE__BODY_RESPONSE;
+    out.response = &resp;
+    size_t len = lb_frame_encoded_size(&out);
+    uv_write_t *w = malloc(sizeof(*w) + len);
+    uint8_t *data = (uint8_t *)(w + 1);
+    assert_true(lb_frame_encode(&out, data, len) > 0);
+    uv_buf_t wb = uv_buf_init((char *)data, (unsigned)len);
+    assert_int_equal(uv_write(w, s, &wb, 1, srv_written), 0);
+    lb__envelope__free_unpacked(env, NULL);
+  }
+}
+
+static void on_connection(uv_stream_t *l, int status) {
+  struct fixture *f = l->loop->data;
+  assert_int_equal(status, 0);
+  struct srv_conn *sc = calloc(1, sizeof(*sc));
+  lb_frame_reader_init(&sc->reader, LB_FRAME_MAX_DEFAULT);
+  uv_tcp_init(l->loop, &sc->tcp);
+  sc->tcp.data = sc;
+  assert_int_equal(uv_accept(l, (uv_stream_t *)&sc->tcp), 0);
+  uv_read_start((uv_stream_t *)&sc->tcp, srv_alloc, srv_read);
+  f->peer = sc;
+  f->accepted++;
+}
+
+static int send_one(struct fixture *f, uint64_t id) {
+  Lb__Request req = LB__REQUEST__INIT;
+  req.id = id;
+  return lb_conn_send_request(&f->conn, &req);
+}
+
+static void on_up(void *arg, struct lb_conn *c) {
+  struct fixture *f = arg;
+  (void)c;
+  f->ups++;
+  assert_int_equal(send_one(f, 100 + (uint64_t)f->ups), 0);
+}
+
+static void on_down(void *arg, struct lb_conn *c, const char *reason) {
+  struct fixture *f = arg;
+  (void)reason;
+  f->downs++;
+  assert_int_equal(c->state, LB_CONN_DOWN);
+  f->down_send_failed = send_one(f, 999) == -ENOTCONN;
+}
+
+static void on_response(void *arg, struct lb_conn *c, const Lb__Response *resp) {
+  struct fixture *f = arg;
+  (void)c;
+  f->responses++;
+  f->last_id = resp->id;
+  if (f->responses == 1) {
+    /* the server drops the connection: the client must notice and come back */
+    uv_close((uv_handle_t *)&f->peer->tcp, srv_closed);
+    f->peer = NULL;
+  } else {
+    finish(f);
+  }
+}
+
+static void guard_cb(uv_timer_t *t) {
+  struct fixture *f = t->loop->data;
+  finish(f);
+}
+
+static void test_tcp_roundtrip_and_reconnect(void **state) {
+  (void)state;
+  signal(SIGPIPE, SIG_IGN);
+  struct fixture *f = calloc(1, sizeof(*f));
+  assert_int_equal(uv_loop_init(&f->loop), 0);
+  f->loop.data = f;
+  uv_tcp_init(&f->loop, &f->listener);
+  struct sockaddr_in any;
+  uv_ip4_addr("127.0.0.1", 0, &any);
+  assert_int_equal(uv_tcp_bind(&f->listener, (struct sockaddr *)&any, 0), 0);
+  assert_int_equal(uv_listen((uv_stream_t *)&f->listener, 16, on_connection), 0);
+  struct sockaddr_storage addr;
+  int len = sizeof(addr);
+  uv_tcp_getsockname(&f->listener, (struct sockaddr *)&addr, &len);
+  uv_timer_init(&f->loop, &f->guard);
+  uv_timer_start(&f->guard, guard_cb, 10000, 0);
+  struct lb_conn_callbacks cb = {
+      .arg = f, .on_up = on_up, .on_down = on_down, .on_response = on_response};
+  assert_int_equal(lb_conn_init(&f->conn, &f->loop, 0, 7, LB_TRANSPORT_TCP, &addr, &cb), 0);
+  assert_int_equal(send_one(f, 1), -ENOTCONN); /* not up yet */
+  assert_int_equal(lb_conn_start(&f->conn), 0);
+  uv_run(&f->loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&f->loop), 0);
+  assert_true(f->done);
+  assert_int_equal(f->ups, 2);   /* first connect, then the reconnect */
+  assert_int_equal(f->downs, 1); /* the server's close, heard once */
+  assert_int_equal(f->accepted, 2);
+  assert_int_equal(f->responses, 2);
+  assert_true(f->last_id == 102);   /* the request sent after reconnecting */
+  assert_true(f->down_send_failed); /* fail fast while down */
+  assert_int_equal(f->conn.connects, 2);
+  assert_int_equal(f->conn.disconnects, 1);
+  free(f);
+}
+
+static void test_udp_padding_covers_responses(void **state) {
+  (void)state;
+  /* A full report with every field at its widest fits within the target. */
+  size_t max = lb_conn_max_response_size();
+  assert_true(max > 100);
+  Lb__Request req = LB__REQUEST__INIT;
+  Lb__Envelope env = LB__ENVELOPE__INIT;
+  env.version = LB__VERSION__VERSION_1;
+  env.body_case = LB__ENVELOPE__BODY_REQUEST;
+  env.request = &req;
+  assert_true(lb__envelope__get_packed_size(&env) < max); /* so padding is needed */
+}
+
+struct udp_fixture {
+  uv_loop_t loop;
+  uv_udp_t server;
+  uv_timer_t guard;
+  struct lb_conn conn;
+  uint8_t buf[4096];
+  ssize_t got;
+};
+
+static void udp_alloc(uv_handle_t *h, size_t n, uv_buf_t *b) {
+  (void)n;
+  struct udp_fixture *f = h->loop->data;
+  *b = uv_buf_init((char *)f->buf, sizeof(f->buf));
+}
+
+static void udp_finish(struct udp_fixture *f) {
+  lb_conn_close(&f->conn);
+  uv_close((uv_handle_t *)&f->server, NULL);
+  uv_close((uv_handle_t *)&f->guard, NULL);
+}
+
+static void udp_recv(uv_udp_t *u, ssize_t n, const uv_buf_t *b, const struct sockaddr *addr,
+                     unsigned flags) {
+  struct udp_fixture *f = u->loop->data;
+  (void)b;
+  (void)flags;
+  if (n <= 0 || !addr)
+    return;
+  f->got = n;
+  udp_finish(f);
+}
+
+static void udp_guard(uv_timer_t *t) {
+  udp_finish(t->loop->data);
+}
+
+static void test_udp_request_padded(void **state) {
+  (void)state;
+  struct udp_fixture *f = calloc(1, sizeof(*f));
+  assert_int_equal(uv_loop_init(&f->loop), 0);
+  f->loop.data = f;
+  uv_udp_init(&f->loop, &f->server);
+  struct sockaddr_in any;
+  uv_ip4_addr("127.0.0.1", 0, &any);
+  assert_int_equal(uv_udp_bind(&f->server, (struct sockaddr *)&any, 0), 0);
+  assert_int_equal(uv_udp_recv_start(&f->server, udp_alloc, udp_recv), 0);
+  struct sockaddr_storage addr;
+  int len = sizeof(addr);
+  uv_udp_getsockname(&f->server, (struct sockaddr *)&addr, &len);
+  uv_timer_init(&f->loop, &f->guard);
+  uv_timer_start(&f->guard, udp_guard, 10000, 0);
+  struct lb_conn_callbacks cb = {0};
+  assert_int_equal(lb_conn_init(&f->conn, &f->loop, 0, 0, LB_TRANSPORT_UDP, &addr, &cb), 0);
+  assert_int_equal(lb_conn_start(&f->conn), 0);
+  assert_int_equal(f->conn.state, LB_CONN_UP); /* UDP: up at once */
+  Lb__Request req = LB__REQUEST__INIT;
+  req.id = 5;
+  assert_int_equal(lb_conn_send_request(&f->conn, &req), 0);
+  assert_null(req.padding.data); /* the caller's request is left as it was */
+  uv_run(&f->loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&f->loop), 0);
+  /* the datagram is at least as large as any response could be */
+  assert_true(f->got >= (ssize_t)lb_conn_max_response_size());
+  Lb__Envelope *env = NULL;
+  char err[128];
+  assert_int_equal(lb_datagram_decode(f->buf, (size_t)f->got, &env, err, sizeof(err)), 0);
+  assert_true(env->request->id == 5);
+  lb__envelope__free_unpacked(env, NULL);
+  free(f);
+}
+
+static void test_resolve(void **state) {
+  (void)state;
+  struct sockaddr_storage a;
+  assert_int_equal(lb_conn_resolve("127.0.0.1", 4242, &a), 0);
+  assert_int_equal(a.ss_family, AF_INET);
+  assert_int_equal(ntohs(((struct sockaddr_in *)&a)->sin_port), 4242);
+  assert_int_equal(lb_conn_resolve("no such host.invalid", 1, &a), -EHOSTUNREACH);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_tcp_roundtrip_and_reconnect),
+      cmocka_unit_test(test_udp_padding_covers_responses),
+      cmocka_unit_test(test_udp_request_padded),
+      cmocka_unit_test(test_resolve),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
