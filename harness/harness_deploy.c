@@ -116,7 +116,10 @@ static int run_netns(char *const args[], char *err, size_t errlen) {
   char out[2048];
   int status = lb__netem_run_capture(argv, NULL, out, sizeof(out));
   if (status < 0) {
-    lb_errf(err, errlen, "netns: cannot run %s: %s", script, strerror(-status));
+    if (status == -ETIMEDOUT)
+      lb_errf(err, errlen, "netns: %s %s: %s", script, args[0], out);
+    else
+      lb_errf(err, errlen, "netns: cannot run %s: %s", script, strerror(-status));
     return status;
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0)

@@ -8,14 +8,17 @@
 #include <fcntl.h>
 #include <gsl/gsl_cdf.h>
 #include <math.h>
+#include <poll.h>
 #include <sched.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "errbuf.h"
@@ -515,7 +518,23 @@ int lb__netem_run_capture(char *const argv[], const char *env_extra, char *out, 
   }
   size_t used = 0;
   char chunk[512];
+  /* Bounded: a command that hangs (tc, ip, netns.sh) is killed. */
+  struct timespec t0, t;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  bool timed_out = false;
   for (;;) {
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    long left_ms = LB_NETEM_CAPTURE_TIMEOUT_S * 1000L - ((t.tv_sec - t0.tv_sec) * 1000L +
+                                                         (t.tv_nsec - t0.tv_nsec) / 1000000L);
+    if (left_ms <= 0) {
+      kill(pid, SIGKILL);
+      timed_out = true;
+      break;
+    }
+    struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
+    int ready = poll(&pfd, 1, left_ms > 1000 ? 1000 : (int)left_ms);
+    if (ready <= 0)
+      continue; /* EINTR or a second gone: check the time */
     ssize_t n = read(fds[0], chunk, sizeof(chunk));
     if (n < 0 && errno == EINTR)
       continue;
@@ -533,6 +552,11 @@ int lb__netem_run_capture(char *const argv[], const char *env_extra, char *out, 
   while (waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR)
       return -errno;
+  }
+  if (timed_out) {
+    snprintf(out, outlen, "%s: no answer within %d s: killed", argv[0],
+             LB_NETEM_CAPTURE_TIMEOUT_S);
+    return -ETIMEDOUT;
   }
   return status;
 }
@@ -576,8 +600,8 @@ int lb_netem_plan_apply(const struct lb_netem_plan *plan, char *err, size_t errl
     int status = lb__netem_run_capture(argv, plan->dist_dir[0] ? env : NULL, out, sizeof(out));
     free(copy);
     if (status < 0) {
-      lb_errf(err, errlen, "netem: cannot run 'ip netns exec %s tc %s': %s", cmd->ns, cmd->args,
-              strerror(-status));
+      lb_errf(err, errlen, "netem: 'ip netns exec %s tc %s': %s", cmd->ns, cmd->args,
+              status == -ETIMEDOUT ? out : strerror(-status));
       return status;
     }
     if ((WIFEXITED(status) && WEXITSTATUS(status) == 0) || cmd->may_fail)
