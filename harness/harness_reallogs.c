@@ -346,8 +346,9 @@ int lb_harness_real_logs_from_dir(const char *dir, const char *name, bool any_di
   }
   snprintf(err, errlen,
            "--real-dir %s: no per-request logs for scenario '%s' (looked in %s/%s/real, %s/%s%s%s "
-           "for run-R/requests.csv, requests-R.csv or runR-client-J.csv)",
-           dir, name, dir, name, dir, name, any_dir ? " and " : "", any_dir ? dir : "");
+           "for run-R/requests.csv, requests-R.csv or runR-client-J.csv%s)",
+           dir, name, dir, name, dir, name, any_dir ? " and " : "", any_dir ? dir : "",
+           any_dir ? "" : "; with several scenarios each has a folder DIR/<scenario>");
   return -ENOENT;
 }
 

@@ -31,7 +31,7 @@ static const char help_common[] =
     "  --out DIR           where everything goes (default: out)\n"
     "  --hosts local|netns local: every daemon on 127.0.0.1 (default); netns: each server\n"
     "                      and client process in a network namespace of its own\n"
-    "                      (root; deploy/netns.sh check)\n"
+    "                      (root; deploy/netns.sh check); delay: netem needs netns\n"
     "  --fallback-inproc   a scenario with delay: netem on a kernel without netem runs\n"
     "                      with delay: inproc (a warning) instead of being refused\n"
     "  --client-procs N    lbclient processes hosting the logical clients\n"
