@@ -7,7 +7,9 @@
 #     - where the kernel has no netem (lbharness deploy netem-check fails),
 #       the run is refused with netem-check's one line, before anything
 #       starts; with --fallback-inproc it warns and runs with delay: inproc,
-#       every request accounted for;
+#       every request accounted for; and through a stand-in tc that turns
+#       netem into pfifo, the harness probes, plans, applies and records the
+#       links as it does with netem;
 #     - where it has netem, the run applies the plan: its tables are in the
 #       run folder, every host's link had netem qdiscs during the run
 #       (netem-qdiscs.txt), and every request is accounted for;
@@ -132,6 +134,38 @@ else
   RUN=$OUT/o3/nt/real/run-0
   grep -qx "delay: inproc" "$RUN/scenario.yaml" || fail "the fallback did not run delay: inproc"
   [[ ! -e $RUN/netem-tables ]] || fail "netem tables written without netem"
+  accounted "$RUN"
+
+  echo "-- the harness's netem wiring, through a stand-in tc that makes netem pfifo"
+  # Probe, plan, tables, apply and the record of the links, as where netem
+  # exists; only the leaf qdisc differs.
+  real_tc=$(command -v tc)
+  mkdir -p "$OUT/faketc"
+  {
+    echo '#!/bin/bash'
+    echo 'args=()'
+    echo 'for a in "$@"; do'
+    echo '  if [[ $a == netem ]]; then args+=(pfifo); break; fi'
+    echo '  args+=("$a")'
+    echo 'done'
+    echo "exec '$real_tc' \"\${args[@]}\""
+  } > "$OUT/faketc/tc"
+  chmod +x "$OUT/faketc/tc"
+  rc=0
+  PATH="$OUT/faketc:$PATH" timeout -s KILL 120 "$H" run "$OUT/nt.yaml" --hosts netns \
+    --out "$OUT/o4" --quiet >"$OUT/o4.txt" 2>&1 || rc=$?
+  cat "$OUT/o4.txt"
+  [[ $rc -eq 0 ]] || fail "run with the stand-in netem exited $rc"
+  grep -q warning "$OUT/o4.txt" && fail "a warning where netem (stand-in) works"
+  RUN=$OUT/o4/nt/real/run-0
+  grep -qx "delay: netem" "$RUN/scenario.yaml" || fail "stand-in: not run with delay: netem"
+  compgen -G "$RUN/netem-tables/*.dist" >/dev/null || fail "stand-in: no table"
+  for host in s0 s1 c0; do
+    awk -v h="== $host " 'index($0, h) == 1 {on = 1; next} /^== / {on = 0} on' \
+      "$RUN/netem-qdiscs.txt" > "$OUT/q-$host"
+    grep -q "^qdisc htb 1: root" "$OUT/q-$host" || fail "stand-in: host $host has no htb root"
+    grep -q "^qdisc pfifo .*parent 1:" "$OUT/q-$host" || fail "stand-in: host $host has no leaf"
+  done
   accounted "$RUN"
 fi
 no_strays "after the netns runs"
