@@ -906,6 +906,17 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
     }
     fprintf(stderr, "lbharness: servers did not exit %d ms after SIGTERM; killed\n",
             SERVER_DRAIN_MS);
+  } else {
+    /* A server that failed while draining said so in its log. */
+    for (int i = 0; i < f.nservers; i++) {
+      const struct lb_harness_proc *p = &f.group.procs[f.servers[i]];
+      if (WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0)
+        continue;
+      char how[80];
+      lb_harness_proc_describe(p, how, sizeof(how));
+      fprintf(stderr, "lbharness: %s run %d: server %d ended with %s after SIGTERM (log: %s)\n",
+              sc->name, run, i, how, f.server_logs[i]);
+    }
   }
   lb_harness_group_stop(&f.group, STOP_GRACE_MS);
   {
