@@ -35,8 +35,8 @@ enum ev_kind { EV_START, EV_TICK, EV_ARRIVAL, EV_SEND, EV_TIMEOUT, EV_DRAIN, EV_
 #define SAMPLES_MAX (1u << 20)
 #define DRAIN_MAX_NS (5LL * 1000 * 1000 * 1000)
 #define CONNECT_WAIT_NS (2LL * 1000 * 1000 * 1000)
-#define SPIN_NS (20 * 1000)         /* spin rather than sleep for this little */
-#define SPIN_BUDGET_NS (500 * 1000) /* at most this long in one timer callback */
+#define SPIN_NS (20 * 1000)          /* spin rather than sleep for this little */
+#define SPIN_BUDGET_NS (2000 * 1000) /* at most this long in one timer callback */
 
 struct driver;
 
@@ -119,6 +119,7 @@ static void arm(struct driver *d) {
     return;
   d->armed_ns = when;
   if (top) {
+    when -= d->cfg->wake_early_ns; /* then spin to the deadline (timer_cb) */
     if (when < 1)
       when = 1;
     its.it_value.tv_sec = when / 1000000000LL;
@@ -607,7 +608,8 @@ static void timer_cb(uv_poll_t *h, int status, int events) {
       /* A deadline a few microseconds away is cheaper and more precise to
        * spin for than to sleep for; but never keep the sockets waiting. */
       const struct lb_timer_entry *top = lb_timer_heap_peek(&d->heap);
-      if (!top || top->deadline_ns - now > SPIN_NS || now - start > SPIN_BUDGET_NS)
+      int64_t spin = d->cfg->wake_early_ns > SPIN_NS ? d->cfg->wake_early_ns : SPIN_NS;
+      if (!top || top->deadline_ns - now > spin || now - start > SPIN_BUDGET_NS)
         break;
       while (lb_client_now_ns() < top->deadline_ns)
         ;

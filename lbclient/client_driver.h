@@ -74,7 +74,8 @@ struct lb_client_config {
   const char *board; /* oracle board name or NULL */
   bool has_start_at;
   int64_t start_at_realtime_ns;
-  double max_runtime_s; /* 0: unbounded */
+  double max_runtime_s;  /* 0: unbounded */
+  int64_t wake_early_ns; /* wake this early, then spin to each deadline */
 };
 
 struct lb_client_result {

@@ -13,7 +13,8 @@
 void lb_client_usage(FILE *f) {
   fputs("usage: lbclient --scenario FILE --clients FIRST[:COUNT] --servers LIST --log FILE.csv\n"
         "                [--run R] [--board NAME] [--start-at-realtime-ns T] [--stats FILE]\n"
-        "                [--max-runtime SECONDS] [--log-level error|warn|info|debug]\n"
+        "                [--max-runtime SECONDS] [--wake-early-us N]\n"
+        "                [--log-level error|warn|info|debug]\n"
         "       lbclient --full-speed --servers LIST [--scenario FILE] [--connections N]\n"
         "                [--requests N] [--pipeline N] [--max-runtime SECONDS]\n"
         "\n"
@@ -26,6 +27,8 @@ void lb_client_usage(FILE *f) {
         "  --start-at-realtime-ns T  tick 0 at CLOCK_REALTIME T (start a fleet together)\n"
         "  --stats FILE           counts and timer lateness as key=value lines\n"
         "  --max-runtime SECONDS  hard bound on the whole run\n"
+        "  --wake-early-us N      wake N us before each deadline and spin to it: less\n"
+        "                         timer lateness for more CPU (default 0, at most 1000)\n"
         "  --full-speed           throughput mode: ignore arrivals and delays, keep\n"
         "                         --connections N connections busy with --pipeline\n"
         "                         outstanding requests each until --requests are done\n",
@@ -113,6 +116,7 @@ enum {
   OPT_REQUESTS,
   OPT_PIPELINE,
   OPT_LOG_LEVEL,
+  OPT_WAKE_EARLY,
   OPT_HELP,
 };
 
@@ -133,6 +137,7 @@ int lb_client_opts_parse(int argc, char **argv, struct lb_client_opts *o, char *
       {"requests", required_argument, NULL, OPT_REQUESTS},
       {"pipeline", required_argument, NULL, OPT_PIPELINE},
       {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+      {"wake-early-us", required_argument, NULL, OPT_WAKE_EARLY},
       {"help", no_argument, NULL, OPT_HELP},
       {NULL, 0, NULL, 0},
   };
@@ -230,6 +235,11 @@ int lb_client_opts_parse(int argc, char **argv, struct lb_client_opts *o, char *
       if (parse_int("--pipeline", optarg, 1, 4096, &x, err, errlen))
         goto fail;
       o->pipeline = (int)x;
+      break;
+    case OPT_WAKE_EARLY:
+      if (parse_int("--wake-early-us", optarg, 0, 1000, &x, err, errlen))
+        goto fail;
+      o->wake_early_us = (int)x;
       break;
     case OPT_LOG_LEVEL: {
       static const char *const names[] = {"error", "warn", "info", "debug"};

@@ -26,6 +26,7 @@ struct lb_client_opts {
   int64_t start_at_realtime_ns;
   const char *stats_path;
   double max_runtime_s; /* 0: no bound */
+  int wake_early_us;    /* 0: sleep to each deadline */
   bool full_speed;
   int connections;
   long requests;

@@ -98,6 +98,7 @@ int main(int argc, char **argv) {
       .has_start_at = o.has_start_at,
       .start_at_realtime_ns = o.start_at_realtime_ns,
       .max_runtime_s = o.max_runtime_s,
+      .wake_early_ns = (int64_t)o.wake_early_us * 1000,
   };
   struct lb_client_result res;
   int rc = lb_client_run(&cfg, &res, err, sizeof(err));
