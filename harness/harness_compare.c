@@ -211,8 +211,7 @@ int lb_harness_side_add_summary_csv(struct lb_harness_side *s, const char *csv,
 
 /* lbsim's own counts per run (its per-request log holds only the requests
  * that completed; the summary counts every request). Best effort. */
-static void side_counts_from_sim_summary(struct lb_harness_side *s, const char *csv,
-                                         int first) {
+static void side_counts_from_sim_summary(struct lb_harness_side *s, const char *csv, int first) {
   enum { MAXCOLS = 64 };
   FILE *f = fopen(csv, "r");
   if (!f)
@@ -515,7 +514,8 @@ static void print_verdicts(FILE *out, const struct lb_harness_compare *cmp) {
 }
 
 /* A real run's health into the scenario's tally. */
-static void count_invalid(struct lb_harness_scenario_cmp *c, const struct lb_harness_run_result *res) {
+static void count_invalid(struct lb_harness_scenario_cmp *c,
+                          const struct lb_harness_run_result *res) {
   if (res->health.valid)
     return;
   if (!c->invalid_runs) {
@@ -585,10 +585,9 @@ static int compare_one(struct lb_harness_compare *cmp, const char *path, bool on
   int runs = c->sc.runs > 0 ? c->sc.runs : 1;
   /* Logs collected elsewhere: the runs are what they hold. */
   if (cmp->real_csv || cmp->real_dir) {
-    rc = cmp->real_csv
-             ? lb_harness_real_logs_from_list(cmp->real_csv, &logs, err, errlen)
-             : lb_harness_real_logs_from_dir(cmp->real_dir, c->sc.name, one_scenario, &logs, err,
-                                             errlen);
+    rc = cmp->real_csv ? lb_harness_real_logs_from_list(cmp->real_csv, &logs, err, errlen)
+                       : lb_harness_real_logs_from_dir(cmp->real_dir, c->sc.name, one_scenario,
+                                                       &logs, err, errlen);
     if (rc < 0)
       return rc;
     runs = (int)logs.n;

@@ -70,8 +70,8 @@ struct lb_harness_scenario_cmp {
   double ks_d, ks_p; /* raw latencies; NaN without distributions */
   double ks_d_whole; /* real latencies rounded to whole ticks */
   struct lb_harness_verdict verdict;
-  int invalid_runs; /* real runs not valid for comparison */
-  bool real_from_logs;                    /* the real side came from --real-csv/--real-dir */
+  int invalid_runs;                      /* real runs not valid for comparison */
+  bool real_from_logs;                   /* the real side came from --real-csv/--real-dir */
   char real_source[LB_HARNESS_PATH_MAX]; /* where (a folder, or the first file) */
   char invalid_reason[512], suggestion[256];
 };

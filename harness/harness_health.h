@@ -42,8 +42,8 @@ struct lb_harness_health_input {
   double load_average;                     /* 1-minute load average at the end; <0 unknown */
   long sent, completed, failed, timed_out; /* the clients' counts */
   long log_errors;                         /* records the clients could not log */
-  bool have_logged; /* logged is known (the counts came from the daemons) */
-  long logged;      /* records in the run's per-request logs */
+  bool have_logged;                        /* logged is known (the counts came from the daemons) */
+  long logged;                             /* records in the run's per-request logs */
 };
 
 struct lb_harness_health {

@@ -10,12 +10,12 @@
 #include <math.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -524,8 +524,8 @@ int lb__netem_run_capture(char *const argv[], const char *env_extra, char *out, 
   bool timed_out = false;
   for (;;) {
     clock_gettime(CLOCK_MONOTONIC, &t);
-    long left_ms = LB_NETEM_CAPTURE_TIMEOUT_S * 1000L - ((t.tv_sec - t0.tv_sec) * 1000L +
-                                                         (t.tv_nsec - t0.tv_nsec) / 1000000L);
+    long left_ms = LB_NETEM_CAPTURE_TIMEOUT_S * 1000L -
+                   ((t.tv_sec - t0.tv_sec) * 1000L + (t.tv_nsec - t0.tv_nsec) / 1000000L);
     if (left_ms <= 0) {
       kill(pid, SIGKILL);
       timed_out = true;
@@ -554,8 +554,7 @@ int lb__netem_run_capture(char *const argv[], const char *env_extra, char *out, 
       return -errno;
   }
   if (timed_out) {
-    snprintf(out, outlen, "%s: no answer within %d s: killed", argv[0],
-             LB_NETEM_CAPTURE_TIMEOUT_S);
+    snprintf(out, outlen, "%s: no answer within %d s: killed", argv[0], LB_NETEM_CAPTURE_TIMEOUT_S);
     return -ETIMEDOUT;
   }
   return status;

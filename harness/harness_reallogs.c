@@ -353,8 +353,8 @@ int lb_harness_real_logs_from_dir(const char *dir, const char *name, bool any_di
 }
 
 int lb_harness_real_logs_load_run(const struct lb_scenario *sc, const struct lb_harness_real_run *r,
-                                  const char *run_dir, struct lb_harness_run_result *res,
-                                  char *err, size_t errlen) {
+                                  const char *run_dir, struct lb_harness_run_result *res, char *err,
+                                  size_t errlen) {
   memset(res, 0, sizeof(*res));
   res->run = r->run;
   res->seed = (unsigned long long)sc->seed + (unsigned long long)r->run;
@@ -370,16 +370,15 @@ int lb_harness_real_logs_load_run(const struct lb_scenario *sc, const struct lb_
   if ((rc = lb_harness_collect_logs(sc, r->run, r->csvs, r->ncsvs, res, err, errlen)) < 0)
     return rc;
   /* Counts from the stats only when every client process has them. */
-  size_t nclient =
-      r->stats_whole_run || r->nclient_stats == r->ncsvs ? r->nclient_stats : 0;
-  lb_harness_health_from_stats((double)sc->tick_ns / 1e6, r->client_stats, nclient,
-                               r->server_stats, r->nserver_stats, &res->summary, &res->health_in);
+  size_t nclient = r->stats_whole_run || r->nclient_stats == r->ncsvs ? r->nclient_stats : 0;
+  lb_harness_health_from_stats((double)sc->tick_ns / 1e6, r->client_stats, nclient, r->server_stats,
+                               r->nserver_stats, &res->summary, &res->health_in);
   if (nclient == 0 && r->nclient_stats > 0) {
     /* Some stats but not one per CSV (e.g. run-R/requests.csv merged from
      * several processes): lateness from them, counts from the log. */
     struct lb_harness_health_input lat;
-    lb_harness_health_from_stats((double)sc->tick_ns / 1e6, r->client_stats, r->nclient_stats,
-                                 NULL, 0, &res->summary, &lat);
+    lb_harness_health_from_stats((double)sc->tick_ns / 1e6, r->client_stats, r->nclient_stats, NULL,
+                                 0, &res->summary, &lat);
     res->health_in.timer_p99_us = lat.timer_p99_us;
     res->health_in.send_p99_us = lat.send_p99_us;
     res->health_in.log_errors = lat.log_errors;

@@ -59,7 +59,7 @@ void lb_harness_real_logs_free(struct lb_harness_real_logs *l);
  * run_dir/summary.csv, and the health of what the logs and stats show
  * (accounting, timeouts, lateness where .stats exist; no CPU figure). */
 int lb_harness_real_logs_load_run(const struct lb_scenario *sc, const struct lb_harness_real_run *r,
-                                  const char *run_dir, struct lb_harness_run_result *res,
-                                  char *err, size_t errlen);
+                                  const char *run_dir, struct lb_harness_run_result *res, char *err,
+                                  size_t errlen);
 
 #endif

@@ -278,8 +278,8 @@ static int write_csvs(const struct lb_harness_compare *cmp, const char *dir, cha
       const struct lb_harness_side *side = s ? &c->real : &c->sim;
       for (int r = 0; r < side->nruns; r++) {
         fprintf(f[3], "%s,%s,%d,%ld,%ld,%ld,%ld", c->sc.name, s ? "real" : "sim",
-                side->run_ids ? side->run_ids[r] : r,
-                side->requests[r], side->completed[r], side->failed[r], side->timed_out[r]);
+                side->run_ids ? side->run_ids[r] : r, side->requests[r], side->completed[r],
+                side->failed[r], side->timed_out[r]);
         for (int m = 0; m < LB_HM_COUNT; m++)
           fprintf(f[3], ",%.6g", side->runs[r][m]);
         fputc('\n', f[3]);

@@ -377,8 +377,9 @@ static void record_qdiscs(const struct fleet *f, const char *run_dir) {
     int index = k < f->nservers ? k : k - f->nservers;
     if (lb_deploy_netns_name(f->fleet_id, kind, index, ns, sizeof(ns)) < 0)
       continue;
-    char *argv[] = {"ip", "netns", "exec", ns, "sh", "-c",
-                    "tc -s qdisc show dev " LB_DEPLOY_NETNS_IFACE " >&2", NULL};
+    char *argv[] = {
+        "ip", "netns", "exec", ns, "sh", "-c", "tc -s qdisc show dev " LB_DEPLOY_NETNS_IFACE " >&2",
+        NULL};
     int status = lb__netem_run_capture(argv, NULL, text, sizeof(text));
     fprintf(out, "== %c%d (%s)%s\n%s", kind, index, ns, status == 0 ? "" : " (tc failed)", text);
   }
@@ -756,7 +757,7 @@ void lb_harness_health_from_stats(double tick_ms, char *const *client_stats, siz
 static void assess(const struct lb_scenario *sc, double wall_s, struct fleet *f,
                    struct lb_harness_run_result *res) {
   size_t n = (size_t)f->nclients + (size_t)f->nservers;
-  char (*paths)[LB_HARNESS_PATH_MAX + 32] = calloc(n, sizeof(*paths));
+  char(*paths)[LB_HARNESS_PATH_MAX + 32] = calloc(n, sizeof(*paths));
   char **ptrs = calloc(n + 1, sizeof(char *));
   if (paths && ptrs) {
     for (size_t k = 0; k < n; k++) {

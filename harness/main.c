@@ -166,8 +166,7 @@ static int parse(int argc, char **argv, struct cli *c) {
         name = longopts[k].name;
     if (!compare && (opt == OPT_SIM_CSV || opt == OPT_MEAN_TOL || opt == OPT_P99_TOL ||
                      opt == OPT_KS_TOL || opt == OPT_REAL_CSV || opt == OPT_REAL_DIR)) {
-      fprintf(stderr, "lbharness run: --%s is an option of compare (lbharness run --help)\n",
-              name);
+      fprintf(stderr, "lbharness run: --%s is an option of compare (lbharness run --help)\n", name);
       return -EINVAL;
     }
     switch (opt) {
@@ -187,8 +186,7 @@ static int parse(int argc, char **argv, struct cli *c) {
       break;
     case OPT_HOSTS:
       if (strcmp(optarg, "local") && strcmp(optarg, "netns")) {
-        fprintf(stderr, "lbharness %s: --hosts: expected local or netns, got '%s'\n", cmd,
-                optarg);
+        fprintf(stderr, "lbharness %s: --hosts: expected local or netns, got '%s'\n", cmd, optarg);
         return -EINVAL;
       }
       c->opts.netns = strcmp(optarg, "netns") == 0;
@@ -259,8 +257,9 @@ static int parse(int argc, char **argv, struct cli *c) {
     return -EINVAL;
   }
   if (c->real_csv && argc - optind > 1) {
-    fprintf(stderr, "lbharness compare: --real-csv: the files are the runs of one scenario; "
-                    "got %d scenarios (use --real-dir DIR with DIR/<scenario>/ folders)\n",
+    fprintf(stderr,
+            "lbharness compare: --real-csv: the files are the runs of one scenario; "
+            "got %d scenarios (use --real-dir DIR with DIR/<scenario>/ folders)\n",
             argc - optind);
     return -EINVAL;
   }

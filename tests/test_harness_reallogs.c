@@ -137,8 +137,7 @@ static void test_dir_layouts(void **state) {
   assert_false(l.runs[0].stats_whole_run);
   lb_harness_real_logs_free(&l);
   /* With several scenarios the folder itself is not taken for any one. */
-  assert_int_equal(lb_harness_real_logs_from_dir(dir, "sc", false, &l, err, sizeof(err)),
-                   -ENOENT);
+  assert_int_equal(lb_harness_real_logs_from_dir(dir, "sc", false, &l, err, sizeof(err)), -ENOENT);
 
   /* One run in two layouts is refused. */
   put_log("k8s/requests-3.csv", 2, 5, false);

@@ -138,8 +138,7 @@ static void test_netem_needs_netns(void **state) {
   char err[1024] = "", warn[512] = "x";
   assert_int_equal(lb_harness_scenario_load_opts(saved, &o, false, &sc, err, sizeof(err)), 0);
   assert_int_equal(sc.delay, LB_DELAY_NETEM);
-  assert_int_equal(lb_harness_delay_check(&o, &sc, warn, sizeof(warn), err, sizeof(err)),
-                   -EINVAL);
+  assert_int_equal(lb_harness_delay_check(&o, &sc, warn, sizeof(warn), err, sizeof(err)), -EINVAL);
   assert_non_null(strstr(err, saved));
   assert_non_null(strstr(err, "field 'delay'"));
   assert_non_null(strstr(err, "--hosts netns"));
