@@ -71,6 +71,7 @@ static void test_full(void **state) {
   assert_true(o.start_at_realtime_ns == 1700000000000000000LL);
   assert_true(o.max_runtime_s == 2.5);
   assert_int_equal(o.log_level, 3);
+  assert_int_equal(o.wake_early_us, 80);
   assert_false(o.full_speed);
   lb_client_opts_close(&o);
 }
