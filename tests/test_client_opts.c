@@ -57,7 +57,9 @@ static void test_full(void **state) {
                   "--max-runtime",
                   "2.5",
                   "--log-level",
-                  "debug"};
+                  "debug",
+                  "--wake-early-us",
+                  "80"};
   struct lb_client_opts o;
   char err[256];
   assert_int_equal(lb_client_opts_parse(ARGC(argv), argv, &o, err, sizeof(err)), 0);
