@@ -853,9 +853,9 @@ static int parse_cli(int argc, char **argv, struct cli *c) {
   c->fleet = "f0";
   c->dist = LB_NETEM_DIST_GAMMA;
   optind = 1;
-  opterr = 1;
+  opterr = 0; /* our own messages, naming the command */
   int ch;
-  while ((ch = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
     switch (ch) {
     case 'o':
       c->out = optarg;
@@ -933,14 +933,19 @@ static int parse_cli(int argc, char **argv, struct cli *c) {
     case 'h':
       usage(stdout);
       return 1;
+    case ':':
+      fprintf(stderr, "deploy %s: option '%s' expects a value (lbharness deploy --help)\n", argv[0],
+              argv[optind - 1]);
+      return -EINVAL;
     default:
-      usage(stderr);
+      fprintf(stderr, "deploy %s: unknown option '%s' (lbharness deploy --help)\n", argv[0],
+              argv[optind - 1]);
       return -EINVAL;
     }
   }
   if (optind != argc - 1) {
-    fprintf(stderr, "deploy %s: expected one SCENARIO file\n", argv[0]);
-    usage(stderr);
+    fprintf(stderr, "deploy %s: expected one SCENARIO file, got %d (lbharness deploy --help)\n",
+            argv[0], argc - optind);
     return -EINVAL;
   }
   c->scenario = argv[optind];
