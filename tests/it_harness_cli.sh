@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# lbharness's command line, without starting any fleet: every option of
+# run, compare and deploy is in its --help; bad input is refused with a
+# message that names what and where, and the documented exit status
+# (2 for a bad command line, 1 for a bad scenario), and nothing is created.
+set -euo pipefail
+B=${LB_BINARY_DIR:?LB_BINARY_DIR must point at the build tree}
+H=$B/harness/lbharness
+[[ -x $H ]] || { echo "FAIL: $H is not built"; exit 1; }
+OUT=$(mktemp -d /tmp/lbh-cli.XXXXXX)
+trap 'rm -rf "$OUT"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+cd "$OUT"
+
+# expect STATUS PATTERN ARGS...: exit status and a stderr line matching PATTERN.
+expect() {
+  local want=$1 pattern=$2 rc=0
+  shift 2
+  "$H" "$@" >"$OUT/stdout" 2>"$OUT/stderr" || rc=$?
+  [[ $rc -eq $want ]] || fail "lbharness $*: exit $rc, expected $want ($(cat "$OUT/stderr"))"
+  grep -Eq -- "$pattern" "$OUT/stderr" ||
+    fail "lbharness $*: stderr does not match '$pattern':"$'\n'"$(cat "$OUT/stderr")"
+}
+
+echo "== help"
+"$H" --help >top.txt
+for c in "lbharness run" "lbharness compare" "lbharness deploy"; do
+  grep -q "$c" top.txt || fail "--help lacks $c"
+done
+"$H" run --help >run.txt
+"$H" compare --help >compare.txt
+"$H" deploy --help >deploy.txt
+for opt in --runs --out --hosts --fallback-inproc --client-procs --set --bin-dir --quiet --help; do
+  grep -Eq -- "^  (-h, )?$opt" run.txt || fail "run --help does not explain $opt"
+  grep -Eq -- "^  (-h, )?$opt" compare.txt || fail "compare --help does not explain $opt"
+done
+for opt in --sim-csv --real-csv --real-dir --mean-tol --p99-tol --ks-tol; do
+  grep -Eq -- "^  (-h, )?$opt" compare.txt || fail "compare --help does not explain $opt"
+  grep -q -- "$opt" run.txt && fail "run --help mentions compare's $opt"
+done
+for opt in --out --client-procs --run --image --namespace --start-in --start-at-realtime-ns \
+  --fleet --dist --dist-dir --rate --no-delay --set netem-check netem-plan netem-apply; do
+  grep -q -- "$opt" deploy.txt || fail "deploy --help lacks $opt"
+done
+
+echo "== bad command lines (exit 2)"
+expect 2 "^lbharness: unknown command 'frob'" frob
+expect 2 "^lbharness run: unknown option '--bogus' \(lbharness run --help\)$" run --bogus x.yaml
+expect 2 "^lbharness compare: option '--out' expects a value" compare x.yaml --out
+expect 2 "^lbharness run: --runs: expected a whole number > 0, got '0'$" run --runs 0 x.yaml
+expect 2 "^lbharness run: --client-procs: expected a whole number > 0, got '1.5'$" \
+  run --client-procs 1.5 x.yaml
+expect 2 "^lbharness run: --hosts: expected local or netns, got 'lan'$" run --hosts lan x.yaml
+expect 2 "^lbharness run: --set 'servers': expected FIELD=VALUE$" run --set servers x.yaml
+expect 2 "^lbharness compare: --ks-tol: expected a number > 0, got 'x'$" compare --ks-tol x x.yaml
+expect 2 "^lbharness run: --real-csv is an option of compare" run --real-csv a.csv x.yaml
+expect 2 "^lbharness run: expected at least one scenario file" run
+expect 2 "^lbharness compare: --real-csv and --real-dir: expected one of them" \
+  compare --real-csv a.csv --real-dir d x.yaml
+expect 2 "^lbharness compare: --real-csv: the files are the runs of one scenario" \
+  compare --real-csv a.csv x.yaml y.yaml
+expect 2 "^lbharness compare: --runs: with --real-dir" compare --real-dir d --runs 2 x.yaml
+expect 2 "^deploy compose: unknown option '--bogus'" deploy compose --bogus x.yaml
+expect 2 "^deploy k8s: expected one SCENARIO file, got 0" deploy k8s
+expect 2 "^deploy: unknown command 'frob'" deploy frob
+
+echo "== bad scenarios (exit 1, named FILE[:LINE] and field)"
+printf 'name: c\nservers: 2\nclients: 2\npicker: least(client.nope)\n' >bad-picker.yaml
+printf 'name: c\nservers: 2\nclients: 2\npicker: random\n' >good.yaml
+expect 1 "^lbharness: nosuch.yaml: cannot open scenario" run nosuch.yaml
+expect 1 "^lbharness: nosuch.yaml: cannot open scenario.*left out" compare nosuch.yaml
+expect 1 "^lbharness: bad-picker.yaml:4: field 'picker': .*unknown client metric 'nope'" \
+  run bad-picker.yaml
+expect 1 "^lbharness: good.yaml: --set 'sevrers=3': field 'sevrers': .*did you mean 'servers'" \
+  run good.yaml --set sevrers=3
+expect 1 "^lbharness: good.yaml: --set 'servers=abc': field 'servers': expected an integer" \
+  run good.yaml --set servers=abc
+expect 1 "^lbharness: good.yaml: --set 'picker=nosuch': field 'picker': .*unknown picker 'nosuch'" \
+  compare good.yaml --set picker=nosuch
+expect 1 "^deploy: --set 'sevrers=1': field 'sevrers'" deploy compose good.yaml --set sevrers=1
+expect 1 "--real-csv: nope.csv: no such file" compare good.yaml --real-csv nope.csv
+expect 1 "--real-dir nodir: no such folder" compare good.yaml --real-dir nodir
+[[ ! -e out/c ]] || fail "a refused scenario left out/c behind"
+echo "PASS"
