@@ -35,8 +35,8 @@ enum ev_kind { EV_START, EV_TICK, EV_ARRIVAL, EV_SEND, EV_TIMEOUT, EV_DRAIN, EV_
 #define SAMPLES_MAX (1u << 20)
 #define DRAIN_MAX_NS (5LL * 1000 * 1000 * 1000)
 #define CONNECT_WAIT_NS (2LL * 1000 * 1000 * 1000)
-#define SPIN_NS (20 * 1000)          /* spin rather than sleep for this little */
-#define SPIN_BUDGET_NS (2000 * 1000) /* at most this long in one timer callback */
+#define SPIN_NS (20 * 1000)              /* spin rather than sleep for this little */
+#define DISPATCH_BUDGET_NS (2000 * 1000) /* at most this long in one timer callback */
 
 struct driver;
 
@@ -602,14 +602,17 @@ static void timer_cb(uv_poll_t *h, int status, int events) {
   int64_t start = lb_client_now_ns();
   for (;;) {
     int64_t now = lb_client_now_ns();
-    if (d->stopped)
+    /* Behind schedule, do not starve the sockets: after the budget, let the
+     * loop read what has arrived and come back (the timerfd is re-armed in
+     * the past, so at once). */
+    if (d->stopped || now - start > DISPATCH_BUDGET_NS)
       break;
     if (!lb_timer_heap_pop_due(&d->heap, now, &e)) {
       /* A deadline a few microseconds away is cheaper and more precise to
        * spin for than to sleep for; but never keep the sockets waiting. */
       const struct lb_timer_entry *top = lb_timer_heap_peek(&d->heap);
       int64_t spin = d->cfg->wake_early_ns > SPIN_NS ? d->cfg->wake_early_ns : SPIN_NS;
-      if (!top || top->deadline_ns - now > spin || now - start > SPIN_BUDGET_NS)
+      if (!top || top->deadline_ns - now > spin)
         break;
       while (lb_client_now_ns() < top->deadline_ns)
         ;
