@@ -138,7 +138,7 @@ static bool match_num(const char *name, const char *prefix, const char *suffix, 
     digits++;
   }
   *num = v;
-  return digits > 0;
+  return digits > 0 && (digits == 1 || d[0] != '0'); /* "07" is not run 7 */
 }
 
 /* "run<R>-<kind>-<J><suffix>" */
@@ -151,7 +151,7 @@ static bool match_proc(const char *name, const char *kind, const char *suffix, i
   size_t digits = 0;
   while (p[digits] >= '0' && p[digits] <= '9' && digits < 9)
     r = r * 10 + (p[digits++] - '0');
-  if (!digits)
+  if (!digits || (digits > 1 && p[0] == '0'))
     return false;
   snprintf(prefix, sizeof(prefix), "-%s-", kind);
   if (!match_num(p + digits, prefix, suffix, j))

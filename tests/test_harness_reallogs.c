@@ -101,6 +101,7 @@ static void test_dir_layouts(void **state) {
   put_log("out/sc/real/run-1/requests.csv", 3, 6, false);
   put("out/sc/real/run-2/client-0.log", "started\n");
   put("out/sc/real/run-x/requests.csv", "junk\n");
+  put("out/sc/real/run-01/requests.csv", "junk\n"); /* not run 1 */
   snprintf(dir, sizeof(dir), "%s/out", root);
   assert_int_equal(lb_harness_real_logs_from_dir(dir, "sc", false, &l, err, sizeof(err)), 0);
   assert_int_equal(l.n, 2);
@@ -124,6 +125,8 @@ static void test_dir_layouts(void **state) {
   put("k8s/run3-server-0.stats", "tick_late_p99_ns=1\n");
   put("k8s/run3-server-0.port", "tcp=1 udp=2\n");
   put("k8s/run3-client-0.csv.bak", "x\n");
+  put("k8s/run03-client-0.csv", "x\n");
+  put("k8s/run3-client-00.csv", "x\n");
   snprintf(dir, sizeof(dir), "%s/k8s", root);
   assert_int_equal(lb_harness_real_logs_from_dir(dir, "sc", true, &l, err, sizeof(err)), 0);
   assert_int_equal(l.n, 1);
