@@ -757,7 +757,7 @@ void lb_harness_health_from_stats(double tick_ms, char *const *client_stats, siz
 static void assess(const struct lb_scenario *sc, double wall_s, struct fleet *f,
                    struct lb_harness_run_result *res) {
   size_t n = (size_t)f->nclients + (size_t)f->nservers;
-  char(*paths)[LB_HARNESS_PATH_MAX + 32] = calloc(n, sizeof(*paths));
+  char(*paths)[LB_HARNESS_PATH_MAX + 48] = calloc(n, sizeof(*paths));
   char **ptrs = calloc(n + 1, sizeof(char *));
   if (paths && ptrs) {
     for (size_t k = 0; k < n; k++) {
