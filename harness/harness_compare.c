@@ -551,7 +551,7 @@ static int sim_side(struct lb_harness_compare *cmp, struct lb_harness_scenario_c
   if (o->progress)
     fprintf(stderr, "%s: simulating %d run(s)\n", c->sc.name, runs);
   for (int k = 0; k < runs; k++) {
-    if (contiguous ? k == 0 : true) {
+    if (!contiguous || k == 0) {
       if (contiguous)
         snprintf(summary, sizeof(summary), "%s/summary.csv", simdir);
       else

@@ -102,6 +102,18 @@ done
 # .stats, a bare --real-csv file has none).
 [[ $(cut -d, -f1-9 "$OUT/cmp-dir/verdicts.csv") == $(cut -d, -f1-9 "$OUT/cmp-csv/verdicts.csv") ]] ||
   fail "--real-dir and --real-csv on the same log disagree"
+# A run other than 0 alone (logs of run 3): the simulated side is lbsim's
+# run 3, seeded as it is among runs 0..3.
+mkdir -p "$OUT/logs3"
+cp "$RUN/requests.csv" "$OUT/logs3/requests-3.csv"
+timeout -s KILL 120 "$H" compare "$OUT/tiny.yaml" --real-dir "$OUT/logs3" --out "$OUT/cmp-3" \
+  --quiet > "$OUT/cmp-3.txt" 2>&1 || fail "compare of run 3: $(cat "$OUT/cmp-3.txt")"
+grep -q "^tiny,sim,3," "$OUT/cmp-3/runs.csv" || fail "run 3: runs.csv lacks the simulated run 3"
+grep -q "^tiny,real,3,$sent," "$OUT/cmp-3/runs.csv" || fail "run 3: runs.csv lacks the real run 3"
+timeout -s KILL 120 "$B/sim/lbsim" "$OUT/cmp-3/tiny/scenario.yaml" --runs 4 --quiet \
+  --summary-csv "$OUT/sim4.csv" --requests-csv "$OUT/sim4-%r.csv" || fail "lbsim --runs 4"
+cmp -s "$OUT/sim4-3.csv" "$OUT/cmp-3/tiny/sim/requests-3.csv" ||
+  fail "run 3 alone was not simulated as lbsim's run 3"
 no_strays "after compare --real-*"
 
 # 3. Ctrl-C in the middle of a longer run: the fleet goes with the harness.
