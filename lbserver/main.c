@@ -1,5 +1,6 @@
 /* lbserver: wires options, scenario, server; runs the loop; reports. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,9 @@ int main(int argc, char **argv) {
   int rc;
 
   lb_log_prog = "lbserver";
+  /* A client that dies while we write to it must cost one connection, not
+   * the server (libuv leaves SIGPIPE to the application). */
+  signal(SIGPIPE, SIG_IGN);
   rc = lb_server_options_parse(argc, argv, &o, err, sizeof(err));
   if (rc == 1) {
     lb_server_options_usage(stdout);
