@@ -17,6 +17,7 @@
 #define READ_BUF (64 * 1024)
 #define DRAIN_GRACE_MS 5000
 #define WRITE_QUEUE_MAX (64u * 1024 * 1024)
+#define FREE_REQS_MAX 4096 /* released requests kept for reuse (loop thread) */
 
 struct conn {
   uv_tcp_t tcp;
@@ -80,6 +81,8 @@ struct lb_server {
   int resize_to; /* 0: nothing pending */
   bool resize_stop;
   struct lb_server_stats stats; /* loop-thread counters */
+  struct req *free_reqs;        /* loop thread: released, for reuse */
+  int nfree_reqs;
 };
 
 #define REQ_OF(j) ((struct req *)((char *)(j)-offsetof(struct req, job)))
@@ -94,10 +97,28 @@ static void conn_free(struct conn *c) {
   free(c);
 }
 
+/* Requests are allocated and released on the loop thread only (or after
+ * it stopped): a free list saves a calloc and a free per request. */
+static struct req *req_new(struct lb_server *s) {
+  struct req *r = s->free_reqs;
+  if (!r)
+    return calloc(1, sizeof(*r));
+  s->free_reqs = r->next_ready;
+  s->nfree_reqs--;
+  memset(r, 0, sizeof(*r));
+  return r;
+}
+
 static void req_release(struct req *r) {
   struct lb_server *s = r->srv;
   struct conn *c = r->conn;
-  free(r);
+  if (s->nfree_reqs < FREE_REQS_MAX) {
+    r->next_ready = s->free_reqs;
+    s->free_reqs = r;
+    s->nfree_reqs++;
+  } else {
+    free(r);
+  }
   s->outstanding--;
   if (c && --c->refs == 0 && c->closed)
     conn_free(c);
@@ -214,6 +235,24 @@ static void flush_writes(struct lb_server *s) {
       c->out_len = 0;
       continue;
     }
+    size_t done = 0;
+    if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0) {
+      /* Nothing queued before it: straight to the socket, and the buffer
+       * stays for the next batch. */
+      uv_buf_t b = uv_buf_init((char *)c->out, (unsigned)c->out_len);
+      int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+      if (n == (int)c->out_len) {
+        c->out_len = 0;
+        continue;
+      }
+      if (n < 0 && n != UV_EAGAIN) {
+        s->stats.write_errors++;
+        c->out_len = 0;
+        conn_close(c, uv_strerror(n));
+        continue;
+      }
+      done = n > 0 ? (size_t)n : 0;
+    }
     struct write_req *wr = malloc(sizeof(*wr));
     if (!wr) {
       s->stats.write_errors++;
@@ -222,7 +261,7 @@ static void flush_writes(struct lb_server *s) {
     }
     wr->srv = s;
     wr->buf = c->out;
-    uv_buf_t b = uv_buf_init((char *)c->out, (unsigned)c->out_len);
+    uv_buf_t b = uv_buf_init((char *)c->out + done, (unsigned)(c->out_len - done));
     c->out = NULL;
     c->out_len = c->out_cap = 0;
     int rc = uv_write(&wr->req, (uv_stream_t *)&c->tcp, &b, 1, on_write);
@@ -264,17 +303,25 @@ static void on_ready(uv_async_t *a) {
   flush_writes(s);
 }
 
-/* Processing ended (worker thread): hold for the egress delay, or send. */
-static void on_job_done(void *ctx, struct lb_server_job *job) {
-  struct lb_server *s = ctx;
-  struct req *r = REQ_OF(job);
+/* Processing ended: hold for the egress delay, or send (on the loop
+ * thread at once, from a worker through the ready list). */
+static void job_done(struct lb_server *s, struct req *r, bool on_loop) {
   lb_server_model_report(&s->model, &r->report);
   r->status = LB__STATUS__STATUS_OK;
   r->processed = true;
-  r->done_ns = job->end_ns;
+  r->done_ns = r->job.end_ns;
   if (r->delay_ns > 0 && lb_server_timer_add(s->timer, r->done_ns + (int64_t)r->delay_ns, r) == 0)
     return;
-  ready_push(s, r);
+  if (!on_loop) {
+    ready_push(s, r);
+    return;
+  }
+  send_response(s, r);
+  req_release(r);
+}
+
+static void on_job_done(void *ctx, struct lb_server_job *job) {
+  job_done(ctx, REQ_OF(job), false);
 }
 
 static int64_t on_job_work(void *ctx, struct lb_server_job *job) {
@@ -348,7 +395,7 @@ static void on_tick(void *ctx, int64_t deadline_ns, int64_t now_ns) {
 /* A request from the wire (loop thread). conn or addr says where from. */
 static void handle_request(struct lb_server *s, const Lb__Request *in, struct conn *c,
                            const struct sockaddr *addr, size_t udp_limit) {
-  struct req *r = calloc(1, sizeof(*r));
+  struct req *r = req_new(s);
   if (!r) {
     s->stats.write_errors++;
     return;
@@ -377,7 +424,11 @@ static void handle_request(struct lb_server *s, const Lb__Request *in, struct co
     s->stats.draining_replies++;
   } else {
     lb_server_model_on_arrival(&s->model);
-    int rc = lb_server_pool_submit(s->pool, &r->job, now);
+    int rc = lb_server_pool_submit_inline(s->pool, &r->job, now);
+    if (rc == 1) { /* no processing: done here, no hand-off to a worker */
+      job_done(s, r, true);
+      return;
+    }
     if (rc == 0)
       return;
     lb_server_model_on_reject(&s->model);
@@ -846,6 +897,11 @@ void lb_server_free(struct lb_server *s) {
     uv_walk(&s->loop, walk_close, NULL);
     uv_run(&s->loop, UV_RUN_DEFAULT);
     uv_loop_close(&s->loop);
+  }
+  while (s->free_reqs) {
+    struct req *next = s->free_reqs->next_ready;
+    free(s->free_reqs);
+    s->free_reqs = next;
   }
   if (s->model_init)
     lb_server_model_close(&s->model);

@@ -104,7 +104,9 @@ static void *worker_main(void *arg) {
     job->queue_ns += now - job->queued_since_ns;
     job->start_ns = now;
     job->dequeue_seq = ++p->seq;
-    job->work_ns = p->cfg.work_cb ? p->cfg.work_cb(p->cfg.ctx, job) : 0;
+    if (!job->work_drawn)
+      job->work_ns = p->cfg.work_cb ? p->cfg.work_cb(p->cfg.ctx, job) : 0;
+    job->work_drawn = false;
     if (job->work_ns < 0)
       job->work_ns = 0;
     int64_t work = job->work_ns; /* job is not ours once unlocked: a resize may requeue it */
@@ -261,7 +263,8 @@ void lb_server_pool_free(struct lb_server_pool *p) {
   free(p);
 }
 
-int lb_server_pool_submit(struct lb_server_pool *p, struct lb_server_job *job, int64_t now_ns) {
+static int submit(struct lb_server_pool *p, struct lb_server_job *job, int64_t now_ns,
+                  bool inline_ok) {
   int rc = 0;
   pthread_mutex_lock(&p->lock);
   if (p->stopping) {
@@ -274,17 +277,41 @@ int lb_server_pool_submit(struct lb_server_pool *p, struct lb_server_job *job, i
     job->arrival_ns = job->queued_since_ns = now_ns;
     job->queue_ns = job->processing_ns = 0;
     job->demotions = 0;
+    job->work_drawn = false;
+    p->counts.submitted++;
+    if (inline_ok && !p->head && p->processing < p->threads) {
+      /* Dequeued at once, as an idle worker would. */
+      job->work_ns = p->cfg.work_cb ? p->cfg.work_cb(p->cfg.ctx, job) : 0;
+      if (job->work_ns <= 0) {
+        job->work_ns = 0;
+        job->start_ns = job->end_ns = now_ns;
+        job->dequeue_seq = ++p->seq;
+        p->completed_in_interval++;
+        p->counts.completed++;
+        pthread_mutex_unlock(&p->lock);
+        return 1;
+      }
+      job->work_drawn = true;
+    }
     if (p->tail)
       p->tail->next = job;
     else
       p->head = job;
     p->tail = job;
     p->queued++;
-    p->counts.submitted++;
     pthread_cond_signal(&p->work_cond);
   }
   pthread_mutex_unlock(&p->lock);
   return rc;
+}
+
+int lb_server_pool_submit(struct lb_server_pool *p, struct lb_server_job *job, int64_t now_ns) {
+  return submit(p, job, now_ns, false);
+}
+
+int lb_server_pool_submit_inline(struct lb_server_pool *p, struct lb_server_job *job,
+                                 int64_t now_ns) {
+  return submit(p, job, now_ns, true);
 }
 
 static int by_seq_desc(const void *a, const void *b) {

@@ -32,6 +32,7 @@ struct lb_server_job {
   int64_t processing_ns;      /* time in a worker, latest attempt */
   uint64_t dequeue_seq;       /* order of the latest dequeue */
   int demotions;              /* times a resize put it back in the queue */
+  bool work_drawn;            /* work_ns already drawn (submit_inline) */
   void *user;
 };
 
@@ -77,6 +78,15 @@ void lb_server_pool_free(struct lb_server_pool *p);
 /* Queues a job: 0, -EAGAIN when the queue is full (max_queue), -ESHUTDOWN
  * after free began. */
 int lb_server_pool_submit(struct lb_server_pool *p, struct lb_server_job *job, int64_t now_ns);
+/* As submit, but when the queue is empty and a thread is idle the job is
+ * dequeued at once on the caller's thread (work_cb under the lock, as a
+ * worker would, in the same order). A zero processing time completes it
+ * there: returns 1 with start_ns, end_ns, queue_ns and processing_ns set
+ * and done_cb NOT called (the caller finishes the job itself; no thread
+ * hand-off). A non-zero time goes to a worker with the time already drawn:
+ * 0. -EAGAIN and -ESHUTDOWN as submit. */
+int lb_server_pool_submit_inline(struct lb_server_pool *p, struct lb_server_job *job,
+                                 int64_t now_ns);
 /* New thread count (>= 1); demotes as described above. 0 or -errno. */
 int lb_server_pool_resize(struct lb_server_pool *p, int threads);
 void lb_server_pool_sample(struct lb_server_pool *p, int64_t now_ns,

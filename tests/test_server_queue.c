@@ -325,12 +325,55 @@ static void test_resize_storm(void **state) {
   fixture_free(f);
 }
 
+/* submit_inline: a zero time on an idle pool completes on the caller's
+ * thread without done_cb; a non-zero time is drawn once (by the caller) and
+ * processed by a worker; behind a queued job nothing runs inline. */
+static void test_submit_inline(void **state) {
+  (void)state;
+  struct fixture *f = fixture_new();
+  struct tjob jobs[3];
+  memset(jobs, 0, sizeof(jobs));
+  struct lb_server_pool *p = pool_new(f, 1, 0, LB_WORK_SLEEP);
+  for (int i = 0; i < 3; i++)
+    jobs[i].id = i;
+  jobs[1].work_ns = jobs[1].rework_ns = 1000 * 1000;
+  int64_t now = lb_server_now_ns();
+  assert_int_equal(lb_server_pool_submit_inline(p, &jobs[0].job, now), 1);
+  assert_int_equal(jobs[0].attempts, 1);
+  assert_int_equal(jobs[0].done, 0);
+  assert_int_equal(jobs[0].job.start_ns, now);
+  assert_int_equal(jobs[0].job.end_ns, now);
+  assert_int_equal(jobs[0].job.processing_ns, 0);
+  assert_int_equal(jobs[1].attempts, 0);
+  assert_int_equal(lb_server_pool_submit_inline(p, &jobs[1].job, lb_server_now_ns()), 0);
+  assert_int_equal(jobs[1].attempts, 1); /* drawn at once: the pool was idle */
+  /* queued behind job 1 or with the only thread busy: not inline */
+  assert_int_equal(lb_server_pool_submit_inline(p, &jobs[2].job, lb_server_now_ns()), 0);
+  assert_true(wait_for(f, &f->done, 2));
+  assert_int_equal(f->order[0], 1);
+  assert_int_equal(f->order[1], 2);
+  assert_int_equal(jobs[1].attempts, 1); /* the worker did not draw again */
+  assert_true(jobs[1].job.processing_ns >= 1000 * 1000);
+  assert_int_equal(jobs[2].attempts, 1);
+  struct lb_server_pool_counts c;
+  lb_server_pool_counts(p, &c);
+  assert_int_equal(c.submitted, 3);
+  assert_int_equal(c.completed, 3);
+  struct lb_server_pool_sample smp;
+  lb_server_pool_sample(p, lb_server_now_ns(), &smp);
+  assert_int_equal(smp.completed, 3);
+  assert_int_equal(smp.processing, 0);
+  lb_server_pool_free(p);
+  assert_int_equal(f->dropped, 0);
+  fixture_free(f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fifo_order),         cmocka_unit_test(test_bounded_queue),
       cmocka_unit_test(test_demotion_on_shrink), cmocka_unit_test(test_demotion_on_shrink_spin),
       cmocka_unit_test(test_shrink_idle_first),  cmocka_unit_test(test_sample),
-      cmocka_unit_test(test_resize_storm),
+      cmocka_unit_test(test_resize_storm),      cmocka_unit_test(test_submit_inline),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
