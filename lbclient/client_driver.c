@@ -303,7 +303,10 @@ static void write_request(struct driver *d, struct lb_creq *r) {
   req.id = lb_creq_wire_id(r);
   req.is_probe = r->is_probe;
   req.client = (uint32_t)hc->id;
-  req.channel = (uint32_t)(hc->id * hc->n + r->chan);
+  /* The server's warm-channel key. The seed keys warm_channels by channel
+   * NAME, "Client c -> Server s": at one server that is the client, so two
+   * subset slots to the same server share warmness (lbsim keys by client). */
+  req.channel = (uint32_t)hc->id;
   req.response_delay_ns = (uint64_t)llround(r->response_delay_ticks * (double)d->tick_ns);
   int rc = lb_conn_send_request(c, &req);
   int64_t now = lb_client_now_ns();
