@@ -128,11 +128,37 @@ static void test_tick_and_reset(void **state) {
   lb_server_model_close(&m);
 }
 
+static void test_utilization_on_the_seed_grid(void **state) {
+  (void)state;
+  struct lb_scenario sc;
+  struct lb_server_model m;
+  struct lb_server_overrides ov = {.threads = 4, .processing_time = 0.5, .rtt = -1};
+  struct lb_server_report r;
+  scenario(&sc);
+  assert_int_equal(lb_server_model_init(&m, &sc, 0, 0, &ov, NULL), 0);
+  /* 1.6 threads busy on average: the seed's whole busy threads, 2 of 4. */
+  struct lb_server_pool_sample s = {.interval_ns = TICK, .busy_ns = 16 * TICK / 10, .threads = 4};
+  assert_int_equal(lb_server_model_tick(&m, &s), 0);
+  lb_server_model_report(&m, &r);
+  assert_true(r.utilization.valid && fabs(r.utilization.latest - 50) < 1e-9);
+  /* 0.4 busy: none; more than every thread (a late tick): 100, never more. */
+  s.busy_ns = 4 * TICK / 10;
+  assert_int_equal(lb_server_model_tick(&m, &s), 0);
+  lb_server_model_report(&m, &r);
+  assert_true(fabs(r.utilization.latest) < 1e-9);
+  s.busy_ns = 5 * TICK;
+  assert_int_equal(lb_server_model_tick(&m, &s), 0);
+  lb_server_model_report(&m, &r);
+  assert_true(fabs(r.utilization.latest - 100) < 1e-9);
+  lb_server_model_close(&m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_params_from_fleet_draws),
       cmocka_unit_test(test_cold_channels_and_probes),
       cmocka_unit_test(test_tick_and_reset),
+      cmocka_unit_test(test_utilization_on_the_seed_grid),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
