@@ -17,6 +17,7 @@
 #define READ_BUF (64 * 1024)
 #define DRAIN_GRACE_MS 5000
 #define WRITE_QUEUE_MAX (64u * 1024 * 1024)
+#define RESPONSE_ROOM 512 /* bytes: more than any response with its report */
 #define FREE_REQS_MAX 4096 /* released requests kept for reuse (loop thread) */
 
 struct conn {
@@ -177,20 +178,27 @@ static void send_response(struct lb_server *s, struct req *r) {
     struct conn *c = r->conn;
     if (c->closing)
       return;
-    size_t n = lb_frame_encoded_size(&env);
-    if (c->out_len + n > c->out_cap) {
-      size_t cap = c->out_cap ? c->out_cap : 4096;
-      while (cap < c->out_len + n)
-        cap *= 2;
-      uint8_t *out = realloc(c->out, cap);
-      if (!out) {
-        s->stats.write_errors++;
-        return;
+    /* Room for a typical response first, so that it is sized once (in
+     * lb_frame_encode); the exact size only when that was not enough. */
+    size_t n = RESPONSE_ROOM;
+    int len = -EMSGSIZE;
+    for (int attempt = 0; attempt < 2 && len == -EMSGSIZE; attempt++) {
+      if (attempt)
+        n = lb_frame_encoded_size(&env);
+      if (c->out_len + n > c->out_cap) {
+        size_t cap = c->out_cap ? c->out_cap : 4096;
+        while (cap < c->out_len + n)
+          cap *= 2;
+        uint8_t *out = realloc(c->out, cap);
+        if (!out) {
+          s->stats.write_errors++;
+          return;
+        }
+        c->out = out;
+        c->out_cap = cap;
       }
-      c->out = out;
-      c->out_cap = cap;
+      len = lb_frame_encode(&env, c->out + c->out_len, c->out_cap - c->out_len);
     }
-    int len = lb_frame_encode(&env, c->out + c->out_len, c->out_cap - c->out_len);
     if (len < 0) {
       s->stats.write_errors++;
       return;
