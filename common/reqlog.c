@@ -3,11 +3,115 @@
 #include "reqlog.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "errbuf.h"
+
+/* Exact powers of ten (every one up to 1e22 is a double). */
+static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* Writes the decimal digits of u (no sign); returns how many. */
+static size_t put_uint(char *out, uint64_t u) {
+  char tmp[20];
+  size_t n = 0;
+  do {
+    tmp[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  for (size_t i = 0; i < n; i++)
+    out[i] = tmp[n - 1 - i];
+  return n;
+}
+
+__extension__ typedef unsigned __int128 u128;
+
+/* The "%.Pg" text of v for the least P in 15..17 that reads back as v (what
+ * printf and strtod would find), in exact integer arithmetic: 1 with buf
+ * set, or 0 to leave it to printf (v outside [1e-4, 1e15), where %g turns
+ * to exponents, or an exact tie in the rounding). v = mant * 2^E exactly;
+ * the P digits are mant * 10^s / 2^-E rounded to nearest, and they read
+ * back as v when they lie within half an ulp of it (ties to the even
+ * mantissa, as strtod rounds). */
+static int format_fixed(char *buf, size_t len, double v) {
+  double a = fabs(v);
+  if (!(a >= 1e-4 && a < 1e15))
+    return 0;
+  int E;
+  double f = frexp(a, &E);
+  uint64_t mant = (uint64_t)ldexp(f, 53); /* [2^52, 2^53) */
+  E -= 53;                                /* -67 ..= -3 here */
+  int sh = -E;
+  int e = 14; /* 10^e <= a, roughly: the digit count checks it */
+  while (e > 0 && a < pow10_exact[e])
+    e--;
+  if (e == 0 && a < 1.0)
+    for (e = -1; e > -4 && a < 1.0 / pow10_exact[-e]; e--) {
+    }
+  for (int p = 15; p <= 17; p++) {
+    int s = p - 1 - e; /* 0 ..= 20 */
+    u128 p10 = s < 20 ? (u128)(uint64_t)pow10_exact[s] : (u128)(uint64_t)pow10_exact[19] * 10;
+    u128 n = (u128)mant * p10; /* < 2^120 */
+    u128 q = n >> sh, rem = n - (q << sh), half = (u128)1 << (sh - 1);
+    if (rem == half)
+      return 0;
+    if (rem > half)
+      q++;
+    u128 lo = (u128)(uint64_t)pow10_exact[p - 1], hi = lo * 10;
+    if (q < lo || q >= hi)
+      return 0; /* e was off by one, or the rounding carried */
+    u128 x = (q << sh) * 2, y = n * 2, gap = p10;
+    bool even = (mant & 1) == 0;
+    bool reads_back;
+    if (x >= y) {
+      reads_back = x - y < gap || (x - y == gap && even);
+    } else { /* below v: the gap halves at a power of two */
+      u128 d = (y - x) * (mant == (1ULL << 52) ? 2 : 1);
+      reads_back = d < gap || (d == gap && even);
+    }
+    if (!reads_back)
+      continue;
+    char digits[20], out[40];
+    size_t nd = put_uint(digits, (uint64_t)q); /* p digits */
+    while (nd > 1 && digits[nd - 1] == '0')
+      nd--;
+    size_t n_out = 0;
+    if (v < 0)
+      out[n_out++] = '-';
+    if (e >= 0) {
+      size_t ip = (size_t)e + 1; /* integer digits */
+      if (ip > nd) {
+        memset(digits + nd, '0', ip - nd);
+        nd = ip;
+      }
+      memcpy(out + n_out, digits, ip);
+      n_out += ip;
+      if (nd > ip) {
+        out[n_out++] = '.';
+        memcpy(out + n_out, digits + ip, nd - ip);
+        n_out += nd - ip;
+      }
+    } else {
+      out[n_out++] = '0';
+      out[n_out++] = '.';
+      for (int z = -1; z > e; z--)
+        out[n_out++] = '0';
+      memcpy(out + n_out, digits, nd);
+      n_out += nd;
+    }
+    if (len > 0) {
+      size_t k = n_out < len - 1 ? n_out : len - 1;
+      memcpy(buf, out, k);
+      buf[k] = '\0';
+    }
+    return 1;
+  }
+  return 0; /* not reached: 17 digits always read back */
+}
 
 void lb_reqlog_format_double(char *buf, size_t len, double v) {
   if (isnan(v)) {
@@ -18,9 +122,15 @@ void lb_reqlog_format_double(char *buf, size_t len, double v) {
     snprintf(buf, len, v > 0 ? "inf" : "-inf");
     return;
   }
+  if (v == 0) {
+    snprintf(buf, len, signbit(v) ? "-0" : "0");
+    return;
+  }
+  if (format_fixed(buf, len, v))
+    return;
   for (int prec = 15; prec <= 17; prec++) {
     snprintf(buf, len, "%.*g", prec, v);
-    if (strtod(buf, NULL) == v)
+    if (prec == 17 || strtod(buf, NULL) == v)
       return;
   }
 }
@@ -171,9 +281,16 @@ int lb_reqlog_write(FILE *f, const struct lb_request_record *rec) {
     case C_OUTCOME:
       fputs(lb_outcome_name(rec->outcome), f);
       break;
-    case C_NS:
-      fprintf(f, "%lld", (long long)*(const int64_t *)((const char *)rec + c->offset));
+    case C_NS: {
+      int64_t ns = *(const int64_t *)((const char *)rec + c->offset);
+      char buf[24];
+      size_t n = 0;
+      if (ns < 0)
+        buf[n++] = '-';
+      n += put_uint(buf + n, ns < 0 ? 0 - (uint64_t)ns : (uint64_t)ns);
+      fwrite(buf, 1, n, f);
       break;
+    }
     }
   }
   fputc('\n', f);

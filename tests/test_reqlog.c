@@ -271,12 +271,62 @@ static void test_format_double(void **state) {
   assert_string_equal(lb_outcome_name(LB_OUTCOME_TIMED_OUT), "timed_out");
 }
 
+/* The formatter as it was (printf at 15, 16, 17 digits, each read back):
+ * the fast paths must write exactly the same text. */
+static void reference_format(char *buf, size_t len, double v) {
+  int prec = 15;
+  snprintf(buf, len, "%.*g", prec, isnan(v) ? NAN : v); /* "nan", "inf", "-inf" */
+  while (!isnan(v) && strtod(buf, NULL) != v && ++prec <= 17)
+    snprintf(buf, len, "%.*g", prec, v);
+}
+
+static void check_same(double v) {
+  char got[40], want[40];
+  lb_reqlog_format_double(got, sizeof(got), v);
+  reference_format(want, sizeof(want), v);
+  if (strcmp(got, want) != 0)
+    fail_msg("%.17g: wrote '%s', expected '%s'", v, got, want);
+}
+
+static void test_format_double_matches_printf(void **state) {
+  (void)state;
+  uint64_t x = 0x9E3779B97F4A7C15ULL; /* xorshift: the same values every run */
+#define NEXT() (x ^= x << 13, x ^= x >> 7, x ^= x << 17, x)
+  const double specials[] = {0.0, -0.0, 1e-4, 9.9999999999999e-5, 1e15, 999999999999999.0,
+                             999999999999999.9, 0.1, 0.3, 1.0 / 3, 2.0 / 3, 123456.789, -42.5};
+  for (size_t i = 0; i < sizeof(specials) / sizeof(specials[0]); i++) {
+    check_same(specials[i]);
+    check_same(nextafter(specials[i], 0));
+    check_same(nextafter(specials[i], INFINITY));
+  }
+  for (int k = -30; k <= 30; k++) { /* powers of ten and their neighbours */
+    double p = pow(10, k);
+    check_same(p);
+    check_same(nextafter(p, 0));
+    check_same(nextafter(p, INFINITY));
+    check_same(-p);
+  }
+  for (int i = 0; i < 50000; i++) {
+    uint64_t r = NEXT();
+    double ns = (double)(r % 10000000000000ULL);
+    check_same(ns / 1e6);                                 /* ticks from ns */
+    check_same(ns / 1e6 - (double)(NEXT() % 100000) / 1e6); /* differences */
+    check_same((double)(r >> 11) / 9007199254740992.0 * pow(10, (int)(NEXT() % 40) - 20));
+    uint64_t bits = NEXT();
+    double any;
+    memcpy(&any, &bits, sizeof(any));
+    check_same(any);
+  }
+#undef NEXT
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_roundtrip),
       cmocka_unit_test(test_pandas_style),
       cmocka_unit_test(test_errors),
       cmocka_unit_test(test_format_double),
+      cmocka_unit_test(test_format_double_matches_printf),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
