@@ -30,7 +30,16 @@
 #include "rng.h"
 #include "server_board.h"
 
-enum ev_kind { EV_START, EV_TICK, EV_ARRIVAL, EV_SEND, EV_TIMEOUT, EV_DRAIN, EV_DEADLINE };
+enum ev_kind {
+  EV_START,
+  EV_TICK,
+  EV_ARRIVAL,
+  EV_SEND,
+  EV_RECEIVE,
+  EV_TIMEOUT,
+  EV_DRAIN,
+  EV_DEADLINE
+};
 
 #define SAMPLES_MAX (1u << 20)
 #define DRAIN_MAX_NS (5LL * 1000 * 1000 * 1000)
@@ -65,6 +74,17 @@ struct waiting {
   uint32_t slot, gen;
 };
 
+/* A response held on the client for its response delay (delay: inproc):
+ * the seed's Channel.receive lowers the channel's rif when the server is
+ * done, and the request completes receive_ticks later. */
+struct lb_held_response {
+  struct lb_held_response *next; /* free list */
+  int64_t received_ns;
+  uint64_t queue_ns, processing_ns, hold_ns;
+  bool has_report;
+  struct lb_server_report report;
+};
+
 struct driver {
   const struct lb_client_config *cfg;
   const struct lb_scenario *sc;
@@ -90,6 +110,7 @@ struct driver {
   struct waiting *waiting;
   size_t nwaiting, capwaiting;
   struct pick_box *free_picks;
+  struct lb_held_response *free_held;
   struct lb_creq *picking;
   struct lb_record_clock clk;
   struct lb_samples timer_late, send_late, arrival_late, overhead;
@@ -212,14 +233,16 @@ static void finish(struct driver *d, struct lb_creq *r, enum lb_outcome outcome,
                    const Lb__Response *resp) {
   struct hosted *hc = &d->clients[r->client];
   int64_t now = lb_client_now_ns();
+  struct lb_held_response *held = r->state == LB_CREQ_RECEIVING ? r->held : NULL;
+  const struct lb_held_response *answer = outcome == LB_OUTCOME_COMPLETED ? held : NULL;
   struct lb_record_input in = {
       .client = hc->id,
       .server = r->chan >= 0 ? hc->servers[r->chan] : -1,
       .is_probe = r->is_probe,
       .outcome = outcome,
       .committed = r->chan >= 0,
-      .written = r->state == LB_CREQ_IN_FLIGHT,
-      .answered = resp != NULL,
+      .written = r->state == LB_CREQ_IN_FLIGHT || r->state == LB_CREQ_RECEIVING,
+      .answered = resp != NULL || answer != NULL,
       .intended_ns = r->intended_ns,
       .pick_done_ns = r->pick_done_ns,
       .written_ns = r->written_ns,
@@ -235,6 +258,12 @@ static void finish(struct driver *d, struct lb_creq *r, enum lb_outcome outcome,
       in.has_report = true;
       lb_report_from_wire(resp->report, &in.report);
     }
+  } else if (answer) { /* the server's hold (none asked) and the client's */
+    in.queue_ns = answer->queue_ns;
+    in.processing_ns = answer->processing_ns;
+    in.hold_ns = answer->hold_ns + (uint64_t)(now - answer->received_ns);
+    in.has_report = answer->has_report;
+    in.report = answer->report;
   }
   struct lb_request_record rec;
   lb_record_fill(&d->clk, &in, &rec);
@@ -243,10 +272,13 @@ static void finish(struct driver *d, struct lb_creq *r, enum lb_outcome outcome,
   if (d->logq)
     lb_logq_push(d->logq, &rec);
 
-  /* The channel's view: rif was raised when the request was committed. */
-  if (r->state == LB_CREQ_HOLDING || r->state == LB_CREQ_IN_FLIGHT) {
+  /* The channel's view: rif was raised when the request was committed, and
+   * lowered already for a held response. */
+  if (r->state == LB_CREQ_HOLDING || r->state == LB_CREQ_IN_FLIGHT ||
+      r->state == LB_CREQ_RECEIVING) {
     struct lb_channel *ch = &hc->chans[r->chan];
-    lb_channel_on_received(ch);
+    if (r->state != LB_CREQ_RECEIVING)
+      lb_channel_on_received(ch);
     if (outcome == LB_OUTCOME_COMPLETED)
       lb_channel_on_completed(ch, rec.total_ticks, &in.report); /* zeroed when absent */
   }
@@ -278,6 +310,10 @@ static void finish(struct driver *d, struct lb_creq *r, enum lb_outcome outcome,
   if (resp && resp->status != LB__STATUS__STATUS_OK)
     d->res->rejected++;
   lb_creq_end(&d->table, r, outcome);
+  if (held) {
+    held->next = d->free_held;
+    d->free_held = held;
+  }
   if (owner && owner->state == LB_CREQ_PICKING && !d->stopped && owner != d->picking) {
     if (probe_completed)
       resume_pick(d, owner);
@@ -307,7 +343,8 @@ static void write_request(struct driver *d, struct lb_creq *r) {
    * NAME, "Client c -> Server s": at one server that is the client, so two
    * subset slots to the same server share warmness (lbsim keys by client). */
   req.channel = (uint32_t)hc->id;
-  req.response_delay_ns = (uint64_t)llround(r->response_delay_ticks * (double)d->tick_ns);
+  /* The response delay is held here, not by the server (hold_response). */
+  req.response_delay_ns = 0;
   int rc = lb_conn_send_request(c, &req);
   int64_t now = lb_client_now_ns();
   if (rc < 0) {
@@ -577,6 +614,11 @@ static void dispatch(struct driver *d, const struct lb_timer_entry *e) {
         write_request(d, r);
     }
     break;
+  case EV_RECEIVE:
+    r = lb_creq_get(&d->table, e->slot, e->gen);
+    if (r && r->state == LB_CREQ_RECEIVING)
+      finish(d, r, LB_OUTCOME_COMPLETED, NULL);
+    break;
   case EV_TIMEOUT:
     r = lb_creq_get(&d->table, e->slot, e->gen);
     if (r)
@@ -648,6 +690,34 @@ static void on_conn_down(void *arg, struct lb_conn *c, const char *reason) {
   }
 }
 
+/* The seed's Channel.receive: the server is done, so the channel's rif goes
+ * down now; the request completes after its response delay (EV_RECEIVE).
+ * The server was asked for no hold, so the response arrived when it was
+ * done (plus the wire). -ENOMEM: finish at once. */
+static int hold_response(struct driver *d, struct lb_creq *r, const Lb__Response *resp) {
+  struct lb_held_response *h = d->free_held;
+  if (h)
+    d->free_held = h->next;
+  else if (!(h = malloc(sizeof(*h))))
+    return -ENOMEM;
+  h->received_ns = lb_client_now_ns();
+  h->queue_ns = resp->queue_ns;
+  h->processing_ns = resp->processing_ns;
+  h->hold_ns = resp->hold_ns;
+  h->has_report = resp->report != NULL;
+  if (h->has_report)
+    lb_report_from_wire(resp->report, &h->report);
+  else
+    memset(&h->report, 0, sizeof(h->report));
+  conn_list_remove(d, r);
+  lb_creq_received(&d->table, r);
+  r->held = h;
+  lb_channel_on_received(&d->clients[r->client].chans[r->chan]);
+  schedule(d, h->received_ns + (int64_t)llround(r->response_delay_ticks * (double)d->tick_ns),
+           EV_RECEIVE, r->slot, r->gen);
+  return 0;
+}
+
 static void on_conn_response(void *arg, struct lb_conn *c, const Lb__Response *resp) {
   struct driver *d = arg;
   struct lb_creq *r = lb_creq_by_wire_id(&d->table, resp->id);
@@ -655,6 +725,9 @@ static void on_conn_response(void *arg, struct lb_conn *c, const Lb__Response *r
     d->res->stray_responses++;
     return;
   }
+  if (resp->status == LB__STATUS__STATUS_OK && r->response_delay_ticks > 0 &&
+      hold_response(d, r, resp) == 0)
+    return;
   finish(d, r, resp->status == LB__STATUS__STATUS_OK ? LB_OUTCOME_COMPLETED : LB_OUTCOME_FAILED,
          resp);
 }
@@ -837,6 +910,12 @@ static int setup_arrivals(struct driver *d) {
   return 0;
 }
 
+static void free_held_of(struct lb_creq *r, void *arg) {
+  (void)arg;
+  free(r->held);
+  r->held = NULL;
+}
+
 static void free_driver(struct driver *d) {
   for (int c = 0; c < d->nclients; c++) {
     struct hosted *hc = &d->clients[c];
@@ -866,6 +945,12 @@ static void free_driver(struct driver *d) {
     struct pick_box *b = d->free_picks;
     d->free_picks = b->next;
     free(b);
+  }
+  lb_creq_foreach_live(&d->table, free_held_of, NULL);
+  while (d->free_held) {
+    struct lb_held_response *h = d->free_held;
+    d->free_held = h->next;
+    free(h);
   }
   lb_board_close(d->board);
   lb_timer_heap_close(&d->heap);

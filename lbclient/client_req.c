@@ -85,12 +85,20 @@ int lb_creq_written(struct lb_creq_table *t, struct lb_creq *r) {
   return 0;
 }
 
+int lb_creq_received(struct lb_creq_table *t, struct lb_creq *r) {
+  (void)t;
+  if (r->state != LB_CREQ_IN_FLIGHT)
+    return -EINVAL;
+  r->state = LB_CREQ_RECEIVING;
+  return 0;
+}
+
 int lb_creq_end(struct lb_creq_table *t, struct lb_creq *r, enum lb_outcome outcome) {
   if (r->state == LB_CREQ_FREE)
     return -EINVAL;
   switch (outcome) {
   case LB_OUTCOME_COMPLETED:
-    if (r->state != LB_CREQ_IN_FLIGHT)
+    if (r->state != LB_CREQ_IN_FLIGHT && r->state != LB_CREQ_RECEIVING)
       return -EINVAL; /* only a written request can have an answer */
     t->counts.completed++;
     break;
@@ -108,6 +116,7 @@ int lb_creq_end(struct lb_creq_table *t, struct lb_creq *r, enum lb_outcome outc
   r->gen++;
   r->pick = NULL;
   r->watch = NULL;
+  r->held = NULL;
   r->next_free = t->free_head;
   t->free_head = r->slot;
   return 0;

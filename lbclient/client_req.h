@@ -1,10 +1,10 @@
 /* client_req: the client's request table and the accounting state machine
  * every request and probe goes through:
  *
- *   PICKING --commit--> HOLDING --written--> IN_FLIGHT
- *      \                   \                    \
- *       `------------------`--------------------`--end--> (free)
- *                         completed | failed | timed_out
+ *   PICKING --commit--> HOLDING --written--> IN_FLIGHT --received--> RECEIVING
+ *      \                   \                    \                      \
+ *       `------------------`--------------------`----------------------`--end--> (free)
+ *                                             completed | failed | timed_out
  *
  * A request ends exactly once, from any live state, with one outcome; the
  * table counts outcomes so that at every moment
@@ -26,10 +26,12 @@ enum lb_creq_state {
   LB_CREQ_PICKING,
   LB_CREQ_HOLDING,   /* picked; held on the client for its send delay */
   LB_CREQ_IN_FLIGHT, /* written to the socket, awaiting the response */
+  LB_CREQ_RECEIVING, /* answered; held on the client for its response delay */
 };
 
 struct lb_pick;
 struct lb_probe;
+struct lb_held_response;
 
 struct lb_creq {
   uint32_t slot, gen;
@@ -42,6 +44,7 @@ struct lb_creq {
   double send_delay_ticks, response_delay_ticks; /* the model's draws */
   struct lb_pick *pick;                          /* while picking */
   struct lb_probe *watch;                        /* a probe some pick watches, or NULL */
+  struct lb_held_response *held;                 /* the driver's, while RECEIVING */
   uint32_t owner_slot, owner_gen;                /* that pick's request */
   uint32_t conn_prev, conn_next;                 /* driver's per-connection list */
   uint32_t next_free;
@@ -71,6 +74,8 @@ int lb_creq_new(struct lb_creq_table *t, bool is_probe, struct lb_creq **out);
 int lb_creq_commit(struct lb_creq_table *t, struct lb_creq *r);
 /* HOLDING -> IN_FLIGHT; -EINVAL from any other state. */
 int lb_creq_written(struct lb_creq_table *t, struct lb_creq *r);
+/* IN_FLIGHT -> RECEIVING; -EINVAL from any other state. */
+int lb_creq_received(struct lb_creq_table *t, struct lb_creq *r);
 /* Any live state -> free, counting the outcome; -EINVAL when not live. */
 int lb_creq_end(struct lb_creq_table *t, struct lb_creq *r, enum lb_outcome outcome);
 /* The live record with this slot and generation, or NULL. */

@@ -63,6 +63,33 @@ static void test_invalid_transitions(void **state) {
   lb_creq_table_close(&t);
 }
 
+/* A response held for its delay: answered (RECEIVING), then completed or
+ * timed out; it cannot be held twice, nor before it was written. */
+static void test_received_then_end(void **state) {
+  (void)state;
+  struct lb_creq_table t;
+  lb_creq_table_init(&t);
+  struct lb_creq *a, *b;
+  lb_creq_new(&t, false, &a);
+  assert_int_equal(lb_creq_received(&t, a), -EINVAL);
+  lb_creq_commit(&t, a);
+  assert_int_equal(lb_creq_received(&t, a), -EINVAL);
+  lb_creq_written(&t, a);
+  assert_int_equal(lb_creq_received(&t, a), 0);
+  assert_int_equal(a->state, LB_CREQ_RECEIVING);
+  assert_int_equal(lb_creq_received(&t, a), -EINVAL);
+  assert_int_equal(lb_creq_end(&t, a, LB_OUTCOME_COMPLETED), 0);
+  lb_creq_new(&t, false, &b);
+  lb_creq_commit(&t, b);
+  lb_creq_written(&t, b);
+  lb_creq_received(&t, b);
+  assert_int_equal(lb_creq_end(&t, b, LB_OUTCOME_TIMED_OUT), 0);
+  assert_int_equal(t.counts.completed, 1);
+  assert_int_equal(t.counts.timed_out, 1);
+  check_invariant(&t);
+  lb_creq_table_close(&t);
+}
+
 static void test_timeout_from_any_state(void **state) {
   (void)state;
   struct lb_creq_table t;
@@ -220,6 +247,7 @@ int main(void) {
       cmocka_unit_test(test_happy_path),
       cmocka_unit_test(test_invalid_transitions),
       cmocka_unit_test(test_timeout_from_any_state),
+      cmocka_unit_test(test_received_then_end),
       cmocka_unit_test(test_slot_reuse_changes_generation),
       cmocka_unit_test(test_many_and_foreach),
       cmocka_unit_test(test_warm_period),
