@@ -106,6 +106,7 @@ int main(int argc, char **argv) {
       .max_frame = (size_t)o.max_frame,
       .max_runtime_s = o.max_runtime_s,
       .work = o.work >= 0 ? (enum lb_work)o.work : sc.work,
+      .wake_early_ns = (int64_t)o.wake_early_us * 1000,
       .overrides = {.threads = o.threads, .processing_time = o.processing_time, .rtt = o.rtt},
       .board = o.board,
       .handle_signals = true,

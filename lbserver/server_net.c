@@ -810,6 +810,7 @@ int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, ch
       .threads = lb_server_model_threads(&s->model),
       .max_queue = cfg->max_queue,
       .work = cfg->work,
+      .wake_early_ns = cfg->wake_early_ns,
       .work_cb = on_job_work,
       .done_cb = on_job_done,
       .drop_cb = drop_job,
@@ -828,6 +829,7 @@ int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, ch
   s->has_resizer = true;
   struct lb_server_timer_config tc = {
       .tick_ns = cfg->sc->tick_ns,
+      .wake_early_ns = cfg->wake_early_ns,
       .start_ns = now,
       .tick_cb = on_tick,
       .due_cb = on_held_due,

@@ -26,6 +26,7 @@ struct lb_server_config {
   size_t max_frame;
   double max_runtime_s; /* then drain; 0 = no bound */
   enum lb_work work;
+  int64_t wake_early_ns; /* timed waits wake this early and spin the rest */
   struct lb_server_overrides overrides;
   const char *board;   /* NULL: no oracle board */
   bool handle_signals; /* SIGTERM/SIGINT drain the server */

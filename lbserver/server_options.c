@@ -21,6 +21,7 @@ enum {
   OPT_PROCESSING,
   OPT_RTT,
   OPT_WORK,
+  OPT_WAKE_EARLY,
   OPT_MAX_QUEUE,
   OPT_MAX_CONN,
   OPT_MAX_FRAME,
@@ -44,6 +45,7 @@ static const struct option long_opts[] = {
     {"processing-time", required_argument, NULL, OPT_PROCESSING},
     {"rtt", required_argument, NULL, OPT_RTT},
     {"work", required_argument, NULL, OPT_WORK},
+    {"wake-early-us", required_argument, NULL, OPT_WAKE_EARLY},
     {"max-queue", required_argument, NULL, OPT_MAX_QUEUE},
     {"max-connections", required_argument, NULL, OPT_MAX_CONN},
     {"max-frame", required_argument, NULL, OPT_MAX_FRAME},
@@ -72,6 +74,9 @@ void lb_server_options_usage(FILE *out) {
         "                         (0: no processing at all, for benchmarks)\n"
         "  --rtt T                mean rtt ticks instead of the drawn mean\n"
         "  --work sleep|spin      how a worker spends processing time\n"
+        "  --wake-early-us N      timed waits (processing sleeps, held responses,\n"
+        "                         ticks) wake N us early and spin to the deadline\n"
+        "                         (default 50; 0: sleep all the way)\n"
         "  --max-queue N          queue bound, 0 = unbounded (default: scenario's)\n"
         "  --max-connections N    default 1024\n"
         "  --max-frame BYTES      largest accepted frame (default 65536)\n"
@@ -118,6 +123,7 @@ int lb_server_options_parse(int argc, char **argv, struct lb_server_options *o, 
   o->processing_time = -1;
   o->rtt = -1;
   o->work = -1;
+  o->wake_early_us = LB_SERVER_WAKE_EARLY_US;
   o->max_queue = -1;
   o->max_connections = 1024;
   o->max_frame = 65536;
@@ -181,6 +187,10 @@ int lb_server_options_parse(int argc, char **argv, struct lb_server_options *o, 
         snprintf(err, errlen, "--work: expected sleep or spin, got '%s'", optarg);
         rc = -EINVAL;
       }
+      break;
+    case OPT_WAKE_EARLY:
+      rc = parse_long("wake-early-us", optarg, 0, 100000, &v, err, errlen);
+      o->wake_early_us = (int)v;
       break;
     case OPT_MAX_QUEUE:
       rc = parse_long("max-queue", optarg, 0, 1L << 30, &v, err, errlen);

@@ -48,20 +48,31 @@ int64_t lb_server_now_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void wait_until(struct worker *w, int64_t deadline_ns, enum lb_work work) {
+static void spin_until(struct worker *w, int64_t deadline_ns) {
+  while (!atomic_load_explicit(&w->interrupt, memory_order_acquire) &&
+         lb_server_now_ns() < deadline_ns) {
+  }
+}
+
+/* Sleeps to wake_early before the deadline, then spins the rest (a wake-up
+ * is tens of us late on a busy machine; a spin is not). */
+static void wait_until(struct worker *w, int64_t deadline_ns, enum lb_work work,
+                       int64_t wake_early_ns) {
   if (work == LB_WORK_SPIN) {
-    while (!atomic_load_explicit(&w->interrupt, memory_order_acquire) &&
-           lb_server_now_ns() < deadline_ns) {
-    }
+    spin_until(w, deadline_ns);
     return;
   }
-  struct timespec ts = {.tv_sec = deadline_ns / 1000000000, .tv_nsec = deadline_ns % 1000000000};
-  pthread_mutex_lock(&w->wait_lock);
-  while (!atomic_load_explicit(&w->interrupt, memory_order_acquire)) {
-    if (pthread_cond_timedwait(&w->wait_cond, &w->wait_lock, &ts) == ETIMEDOUT)
-      break;
+  int64_t wake = deadline_ns - wake_early_ns;
+  if (wake > lb_server_now_ns()) {
+    struct timespec ts = {.tv_sec = wake / 1000000000, .tv_nsec = wake % 1000000000};
+    pthread_mutex_lock(&w->wait_lock);
+    while (!atomic_load_explicit(&w->interrupt, memory_order_acquire)) {
+      if (pthread_cond_timedwait(&w->wait_cond, &w->wait_lock, &ts) == ETIMEDOUT)
+        break;
+    }
+    pthread_mutex_unlock(&w->wait_lock);
   }
-  pthread_mutex_unlock(&w->wait_lock);
+  spin_until(w, deadline_ns);
 }
 
 static void interrupt_worker(struct worker *w) {
@@ -118,7 +129,7 @@ static void *worker_main(void *arg) {
     pthread_mutex_unlock(&p->lock);
 
     if (work > 0)
-      wait_until(w, deadline, p->cfg.work);
+      wait_until(w, deadline, p->cfg.work, p->cfg.wake_early_ns);
     int64_t end = lb_server_now_ns();
 
     pthread_mutex_lock(&p->lock);

@@ -47,6 +47,7 @@ struct lb_server_pool_config {
   int threads;   /* >= 1 */
   int max_queue; /* 0 = unbounded (the seed) */
   enum lb_work work;
+  int64_t wake_early_ns; /* LB_WORK_SLEEP: sleep to this before the deadline, spin the rest */
   lb_server_work_cb work_cb;
   lb_server_done_cb done_cb;
   lb_server_drop_cb drop_cb; /* may be NULL */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@ struct lb_server_timer {
   int64_t next_tick_ns;
   uint64_t ticks_skipped;
   struct lb_server_late_ring tick_late, hold_late;
+  atomic_bool kicked; /* a new earliest deadline came while spinning */
 };
 
 static bool held_before(const struct held *a, const struct held *b) {
@@ -93,9 +95,22 @@ static void *timer_main(void *arg) {
       }
       continue;
     }
-    int64_t wake = t->next_tick_ns;
-    if (t->len > 0 && t->heap[0].deadline_ns < wake)
-      wake = t->heap[0].deadline_ns;
+    /* Held responses wake early and spin; ticks (accounting only, and
+     * every tick of an idle server) just sleep. */
+    int64_t tick = t->next_tick_ns, early = t->cfg.wake_early_ns;
+    int64_t held = t->len > 0 ? t->heap[0].deadline_ns : INT64_MAX;
+    if (early > 0 && held - early <= now) {
+      /* Close enough: spin to it (or to a tick before it), unlocked; adds
+       * go on, and an earlier deadline ends the spin. */
+      int64_t until = held < tick ? held : tick;
+      atomic_store_explicit(&t->kicked, false, memory_order_relaxed);
+      pthread_mutex_unlock(&t->lock);
+      while (lb_server_now_ns() < until && !atomic_load_explicit(&t->kicked, memory_order_acquire)) {
+      }
+      pthread_mutex_lock(&t->lock);
+      continue;
+    }
+    int64_t wake = held - early < tick ? held - early : tick;
     struct timespec ts = {.tv_sec = wake / 1000000000, .tv_nsec = wake % 1000000000};
     pthread_cond_timedwait(&t->cond, &t->lock, &ts);
   }
@@ -123,6 +138,7 @@ int lb_server_timer_new(const struct lb_server_timer_config *cfg, struct lb_serv
     return -ENOMEM;
   t->cfg = *cfg;
   t->next_tick_ns = cfg->start_ns + cfg->tick_ns;
+  atomic_init(&t->kicked, false);
   t->cap = 256;
   t->heap = malloc(t->cap * sizeof(*t->heap));
   int rc1 = lb_server_late_ring_init(&t->tick_late);
@@ -161,8 +177,10 @@ int lb_server_timer_add(struct lb_server_timer *t, int64_t deadline_ns, void *it
   t->heap[t->len] = (struct held){.deadline_ns = deadline_ns, .seq = t->seq++, .item = item};
   heap_up(t->heap, t->len);
   t->len++;
-  if (t->heap[0].seq == t->seq - 1) /* new earliest deadline */
+  if (t->heap[0].seq == t->seq - 1) { /* new earliest deadline */
     pthread_cond_signal(&t->cond);
+    atomic_store_explicit(&t->kicked, true, memory_order_release);
+  }
 out:
   pthread_mutex_unlock(&t->lock);
   return rc;
@@ -193,6 +211,7 @@ void lb_server_timer_stop(struct lb_server_timer *t) {
   pthread_mutex_lock(&t->lock);
   t->stop = true;
   pthread_cond_signal(&t->cond);
+  atomic_store_explicit(&t->kicked, true, memory_order_release);
   pthread_mutex_unlock(&t->lock);
   pthread_join(t->tid, NULL);
   t->joined = true;

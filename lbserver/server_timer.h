@@ -19,6 +19,7 @@ typedef void (*lb_server_due_cb)(void *ctx, void *item);
 struct lb_server_timer_config {
   int64_t tick_ns;  /* > 0 */
   int64_t start_ns; /* first tick at start + tick */
+  int64_t wake_early_ns; /* sleep to this before a deadline, then spin to it */
   lb_server_tick_cb tick_cb;
   lb_server_due_cb due_cb;
   void *ctx;

@@ -549,6 +549,10 @@ static void test_bad_options(void **state) {
            LB_BINARY_DIR);
   st = system(cmd);
   assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+  snprintf(cmd, sizeof(cmd), "%s/lbserver/lbserver --index 0 --wake-early-us -1 2>/dev/null",
+           LB_BINARY_DIR);
+  st = system(cmd);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 2);
   snprintf(cmd, sizeof(cmd), "%s/lbserver/lbserver --help >/dev/null", LB_BINARY_DIR);
   st = system(cmd);
   assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);

@@ -368,12 +368,42 @@ static void test_submit_inline(void **state) {
   fixture_free(f);
 }
 
+/* Waking early and spinning the rest never ends processing early: a wait
+ * shorter than the margin is all spin, a longer one sleeps then spins. */
+static void test_wake_early_never_early(void **state) {
+  (void)state;
+  struct fixture *f = fixture_new();
+  struct tjob jobs[2];
+  memset(jobs, 0, sizeof(jobs));
+  struct lb_server_pool_config cfg = {
+      .threads = 2,
+      .work = LB_WORK_SLEEP,
+      .wake_early_ns = 5 * 1000 * 1000,
+      .work_cb = work_cb,
+      .done_cb = done_cb,
+      .drop_cb = drop_cb,
+      .ctx = f,
+  };
+  struct lb_server_pool *p = NULL;
+  assert_int_equal(lb_server_pool_new(&cfg, lb_server_now_ns(), &p), 0);
+  jobs[0].work_ns = 3 * 1000 * 1000;  /* within the margin: spun */
+  jobs[1].work_ns = 12 * 1000 * 1000; /* slept, then spun */
+  for (int i = 0; i < 2; i++)
+    assert_int_equal(lb_server_pool_submit(p, &jobs[i].job, lb_server_now_ns()), 0);
+  assert_true(wait_for(f, &f->done, 2));
+  for (int i = 0; i < 2; i++)
+    assert_true(jobs[i].job.processing_ns >= jobs[i].work_ns);
+  lb_server_pool_free(p);
+  fixture_free(f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fifo_order),         cmocka_unit_test(test_bounded_queue),
       cmocka_unit_test(test_demotion_on_shrink), cmocka_unit_test(test_demotion_on_shrink_spin),
       cmocka_unit_test(test_shrink_idle_first),  cmocka_unit_test(test_sample),
       cmocka_unit_test(test_resize_storm),      cmocka_unit_test(test_submit_inline),
+      cmocka_unit_test(test_wake_early_never_early),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
