@@ -93,12 +93,13 @@ static void fixture_free(struct fixture *f) {
   free(f);
 }
 
-static struct lb_server_pool *pool_new(struct fixture *f, int threads, int max_queue,
-                                       enum lb_work work) {
+static struct lb_server_pool *pool_new_early(struct fixture *f, int threads, int max_queue,
+                                             enum lb_work work, int64_t wake_early_ns) {
   struct lb_server_pool_config cfg = {
       .threads = threads,
       .max_queue = max_queue,
       .work = work,
+      .wake_early_ns = wake_early_ns,
       .work_cb = work_cb,
       .done_cb = done_cb,
       .drop_cb = drop_cb,
@@ -107,6 +108,11 @@ static struct lb_server_pool *pool_new(struct fixture *f, int threads, int max_q
   struct lb_server_pool *p = NULL;
   assert_int_equal(lb_server_pool_new(&cfg, lb_server_now_ns(), &p), 0);
   return p;
+}
+
+static struct lb_server_pool *pool_new(struct fixture *f, int threads, int max_queue,
+                                       enum lb_work work) {
+  return pool_new_early(f, threads, max_queue, work, 0);
 }
 
 static void test_fifo_order(void **state) {
@@ -375,17 +381,7 @@ static void test_wake_early_never_early(void **state) {
   struct fixture *f = fixture_new();
   struct tjob jobs[2];
   memset(jobs, 0, sizeof(jobs));
-  struct lb_server_pool_config cfg = {
-      .threads = 2,
-      .work = LB_WORK_SLEEP,
-      .wake_early_ns = 5 * 1000 * 1000,
-      .work_cb = work_cb,
-      .done_cb = done_cb,
-      .drop_cb = drop_cb,
-      .ctx = f,
-  };
-  struct lb_server_pool *p = NULL;
-  assert_int_equal(lb_server_pool_new(&cfg, lb_server_now_ns(), &p), 0);
+  struct lb_server_pool *p = pool_new_early(f, 2, 0, LB_WORK_SLEEP, 5 * 1000 * 1000);
   jobs[0].work_ns = 3 * 1000 * 1000;  /* within the margin: spun */
   jobs[1].work_ns = 12 * 1000 * 1000; /* slept, then spun */
   for (int i = 0; i < 2; i++)
