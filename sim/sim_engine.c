@@ -452,6 +452,7 @@ static int server_reset(struct sim_run *r, struct sim_server *s) {
   lb_accounting_reset(&s->acc);
   s->acc.queries_in_tick = queries;
   r->util_has[s->index] = false;
+  s->acc.report.threads = (uint32_t)(s->params.threads > 0 ? s->params.threads : 0);
   size_t threads = (size_t)(s->params.threads > 0 ? s->params.threads : 0);
   if (s->processing.n > threads) {
     /* starved = processing[threads:]; each inserted at the queue's front */
@@ -850,6 +851,9 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
       goto oom;
     s->acc_ready = true;
     draw_server(r, s, false);
+    /* The report's server and threads are the driver's to fill. */
+    s->acc.report.server = (uint32_t)i;
+    s->acc.report.threads = (uint32_t)(s->params.threads > 0 ? s->params.threads : 0);
   }
   int subset[LB_PICK_MAX_CHANNELS];
   for (int c = 0; c < sc->clients; c++) {

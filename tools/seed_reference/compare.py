@@ -1,6 +1,8 @@
 """Compares lbsim's summary rows with the seed's (run_seed.sh) scenario by
 scenario: for each figure, lbsim's mean across runs against the seed's mean
-+- 2 standard errors (stdev / sqrt(runs)). Prints a Markdown table.
++- 2 standard errors (stdev / sqrt(runs)). Prints a Markdown table. With few
+seed runs the standard error is itself a rough estimate, so a second column
+applies Welch's t-test (two-sided, 5%) to the two samples.
 
 usage: compare.py SEED.csv LBSIM.csv [SCENARIO...]
 """
@@ -32,6 +34,19 @@ def stats(values):
     return mean, sd / math.sqrt(n), n
 
 
+def welch(a, b):
+    """Two-sided p of Welch's t-test; NaN without scipy or with < 2 runs."""
+    a = [v for v in a if not math.isnan(v)]
+    b = [v for v in b if not math.isnan(v)]
+    if len(a) < 2 or len(b) < 2:
+        return float("nan")
+    try:
+        from scipy.stats import ttest_ind
+    except ImportError:
+        return float("nan")
+    return float(ttest_ind(a, b, equal_var=False).pvalue)
+
+
 def num(text):
     try:
         return float(text)
@@ -42,8 +57,9 @@ def num(text):
 def main():
     seed, sim = load(sys.argv[1]), load(sys.argv[2])
     names = sys.argv[3:] or [n for n in seed if n in sim]
-    print("| scenario | figure | seed mean ± 2 SE (runs) | lbsim mean ± 2 SE (runs) | within |")
-    print("| --- | --- | --- | --- | --- |")
+    print("| scenario | figure | seed mean ± 2 SE (runs) | lbsim mean ± 2 SE (runs) "
+          "| within 2 SE | Welch p |")
+    print("| --- | --- | --- | --- | --- | --- |")
     bad = 0
     for name in names:
         for fig in FIGURES:
@@ -52,8 +68,11 @@ def main():
             ok = abs(lm - sm) <= 2 * sse if not math.isnan(sse) else None
             bad += ok is False
             mark = {True: "yes", False: "**no**", None: "n/a"}[ok]
+            p = welch([num(r[fig]) for r in seed.get(name, [])],
+                      [num(r[fig]) for r in sim.get(name, [])])
+            ptxt = "n/a" if math.isnan(p) else (f"**{p:.3f}**" if p < 0.05 else f"{p:.3f}")
             print(f"| {name} | {fig} | {sm:.2f} ± {2 * sse:.2f} ({sn}) | "
-                  f"{lm:.2f} ± {2 * lse:.2f} ({ln}) | {mark} |")
+                  f"{lm:.2f} ± {2 * lse:.2f} ({ln}) | {mark} | {ptxt} |")
     print(f"\n{bad} figure(s) outside the seed's mean ± 2 SE", file=sys.stderr)
 
 

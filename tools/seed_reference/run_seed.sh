@@ -3,9 +3,11 @@
 # from /work/shared/seed, never stored here) for some of its scenarios and
 # prints the seed's runTest summary, one CSV row per run.
 #
-#   tools/seed_reference/run_seed.sh [--runs N] [--seed S] [--notebook FILE] SCENARIO...
+#   tools/seed_reference/run_seed.sh [--runs N] [--seed S] [--set FIELD=VALUE]...
+#                                    [--notebook FILE] SCENARIO...
 #
 # Scenario names are the seed's keys (Random, WeightedMeanUtilization, ...).
+# --set overrides a TestManager field (a Python literal), as lbsim's --set.
 # Runs use seeds S..S+N-1 (Python's random and numpy's global generator);
 # they go round-robin over the scenarios. Needs Debian's /usr/bin/python3 with
 # python3-numpy, python3-pandas and python3-scipy. Each run takes 20-90 s:
@@ -17,12 +19,14 @@ seed=1
 notebook=${LB_SEED_NOTEBOOK:-/work/shared/seed/000_9d0b91919d02c1e1.txt}
 python=${LB_SEED_PYTHON:-/usr/bin/python3}
 names=()
+sets=()
 while [ $# -gt 0 ]; do
   case "$1" in
   --runs) runs=$2; shift 2 ;;
   --seed) seed=$2; shift 2 ;;
   --notebook) notebook=$2; shift 2 ;;
-  -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+  --set) sets+=("$2"); shift 2 ;;
+  -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
   -*) echo "run_seed.sh: unknown option $1" >&2; exit 2 ;;
   *) names+=("$1"); shift ;;
   esac
@@ -50,4 +54,4 @@ PY
 : >"$dir/google/__init__.py"
 echo 'def default(*a, **k): return None, None' >"$dir/google/auth.py"
 echo 'auth = None' >"$dir/google/colab/__init__.py"
-"$python" "$here/seed_driver.py" "$dir" "$runs" "$seed" "${names[@]}"
+"$python" "$here/seed_driver.py" "$dir" "$runs" "$seed" ${sets[@]+"${sets[@]}"} "${names[@]}"

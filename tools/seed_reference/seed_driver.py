@@ -4,8 +4,12 @@ prints one summary CSV row per run as soon as it finishes. Runs go
 round-robin over the scenarios (run 0 of each, then run 1, ...) so a sweep
 cut short still covers every scenario.
 
-usage: seed_driver.py MODEL_DIR RUNS SEED SCENARIO...
+usage: seed_driver.py MODEL_DIR RUNS SEED [FIELD=VALUE...] SCENARIO...
+
+FIELD=VALUE overrides a TestManager field of every scenario (as lbsim's
+--set), the value read as a Python literal (servers=4, data_frequency=1).
 """
+import ast
 import contextlib
 import copy
 import csv
@@ -25,7 +29,10 @@ COLUMNS = ["algorithm", "run", "seed", "wall_s", "mean_latency", "stdev_latency"
 
 
 def main():
-    runs, seed, names = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+    runs, seed = int(sys.argv[2]), int(sys.argv[3])
+    sets = dict(a.split("=", 1) for a in sys.argv[4:] if "=" in a)
+    sets = {k: ast.literal_eval(v) for k, v in sets.items()}
+    names = [a for a in sys.argv[4:] if "=" not in a]
     for name in names:
         if name not in seed_model.scenarios:
             sys.exit(f"seed_driver: no scenario {name!r} in the seed; it has: "
@@ -40,6 +47,7 @@ def main():
             np.random.seed(s % 2**32)
             # The seed hands each run a pickled copy of its kwargs (process pool).
             kwargs = copy.deepcopy(seed_model.scenarios[name])
+            kwargs.update(sets)
             t0 = time.monotonic()
             with contextlib.redirect_stdout(sys.stderr):
                 rows = seed_model.runTest((name, kwargs))
