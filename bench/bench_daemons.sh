@@ -4,15 +4,20 @@
 #   1. request rate: one lbserver (no processing, no delay, enough threads)
 #      driven by `lbclient --full-speed` over 50 connections, next to
 #      `redis-benchmark -t ping_mbulk -c 50 -n 200000 -q` against a private
-#      redis-server on a free port; both rates and their ratio;
+#      redis-server on a free port, REPS times each, alternating; every rate,
+#      the medians and their ratio;
 #   2. overhead: per-request real latency minus the model's latency
 #      (drawn send + response delays + reported processing), p50 and p99 in
 #      microseconds, (a) with the model's delays and processing at half the
-#      server's modelled capacity (target_utilization 0.5), (b) and (c) with
+#      server's modelled capacity (target_utilization 0.5; with the timed
+#      waits waking 50 us early and spinning, and, for comparison, sleeping
+#      all the way), (b) and (c) with
 #      no processing and no delay at 1/2 and 1/4 of the rate measured in 1;
 #   3. resident size (VmRSS) of one idle lbserver with 100 threads.
 # Usage: bench/bench_daemons.sh [BUILD_DIR]   (default: ./build)
-# Environment: REQUESTS (200000), CONNECTIONS (50), SECONDS_2 (3).
+# Environment: REQUESTS (200000), CONNECTIONS (50), SECONDS_2 (3), REPS (3).
+# The load average is printed beside each figure: on a shared machine it
+# says how much the figure is worth.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=${1:-${LB_BINARY_DIR:-$ROOT/build}}
@@ -21,6 +26,7 @@ CLI=$B/lbclient/lbclient
 REQUESTS=${REQUESTS:-200000}
 CONNECTIONS=${CONNECTIONS:-50}
 SECONDS_2=${SECONDS_2:-3}
+REPS=${REPS:-3}
 for bin in "$SRV" "$CLI"; do
   [[ -x $bin ]] || { echo "bench: $bin is not built (cmake --build $B)" >&2; exit 1; }
 done
@@ -45,6 +51,7 @@ wait_file() { # FILE SECONDS
 start_server() { # NAME SCENARIO ARGS...: sets SERVER_PID, SERVER_ADDR
   local name=$1 sc=$2
   shift 2
+  rm -f "$OUT/$name.port"
   "$SRV" --scenario "$sc" --index 0 --port-file "$OUT/$name.port" --max-runtime 300 \
     --log-level warn "$@" 2> "$OUT/$name.err" &
   SERVER_PID=$!
@@ -65,7 +72,9 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-echo "# bench_daemons on $(hostname), $(nproc) cores, $(uname -r), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+load() { echo "load $(cut -d' ' -f1-3 /proc/loadavg)"; }
+median() { python3 -c 'import statistics, sys; print(f"{statistics.median(map(float, sys.argv[1:])):.0f}")' "$@"; }
+echo "# bench_daemons on $(hostname), $(nproc) cores, $(uname -r), $(load)"
 
 # ---- 1. request rate ----
 cat > "$OUT/rate.yaml" <<YAML
@@ -78,15 +87,18 @@ delay: none
 cold_channel_penalty: 0
 server_reset_probability: 0
 YAML
-start_server rate "$OUT/rate.yaml" --threads 16 --processing-time 0 --rtt 0
-"$CLI" --full-speed --servers "$SERVER_ADDR" --connections "$CONNECTIONS" --requests "$REQUESTS" \
-  --max-runtime 120 --log-level warn > "$OUT/rate.txt"
-stop_server
-LB_RATE=$(sed -n 's/^requests\/s: \([0-9.]*\).*/\1/p' "$OUT/rate.txt")
-echo "lbserver+lbclient --full-speed: $(cat "$OUT/rate.txt")"
+lb_rate_once() { # prints the rate
+  start_server rate "$OUT/rate.yaml" --threads 16 --processing-time 0 --rtt 0
+  "$CLI" --full-speed --servers "$SERVER_ADDR" --connections "$CONNECTIONS" --requests "$REQUESTS" \
+    --max-runtime 120 --log-level warn > "$OUT/rate.txt"
+  stop_server
+  echo "  lbserver+lbclient --full-speed: $(cat "$OUT/rate.txt") ($(load))" >&2
+  sed -n 's/^requests\/s: \([0-9.]*\).*/\1/p' "$OUT/rate.txt"
+}
 
-REDIS_RATE=""
+HAVE_REDIS=""
 if command -v redis-server > /dev/null && command -v redis-benchmark > /dev/null; then
+  HAVE_REDIS=1
   RPORT=$(free_port)
   redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
     --dir "$OUT" --logfile "$OUT/redis.log" &
@@ -97,21 +109,37 @@ if command -v redis-server > /dev/null && command -v redis-benchmark > /dev/null
     ((SECONDS < end)) || die "redis-server did not start"
     sleep 0.05
   done
-  redis-benchmark -p "$RPORT" -t ping_mbulk -c "$CONNECTIONS" -n "$REQUESTS" -q > "$OUT/redis.txt" 2>&1
-  kill -TERM "$RPID"
-  wait "$RPID" 2>/dev/null || true
-  REDIS_RATE=$(tr '\r' '\n' < "$OUT/redis.txt" | sed -n 's/^PING_MBULK: \([0-9.]*\) requests per second.*/\1/p' | tail -1)
-  echo "redis-benchmark -t ping_mbulk -c $CONNECTIONS -n $REQUESTS: ${REDIS_RATE:-?} requests/s"
 else
   echo "redis-benchmark: not installed, skipped"
 fi
-if [[ -n $LB_RATE && -n $REDIS_RATE ]]; then
-  python3 -c "print(f'request rate: lbtestbed {float($LB_RATE):.0f}/s, redis {float($REDIS_RATE):.0f}/s, ratio lbtestbed/redis = {float($LB_RATE)/float($REDIS_RATE):.2f}')"
+redis_rate_once() { # prints the rate
+  redis-benchmark -p "$RPORT" -t ping_mbulk -c "$CONNECTIONS" -n "$REQUESTS" -q > "$OUT/redis.txt" 2>&1
+  local r
+  r=$(tr '\r' '\n' < "$OUT/redis.txt" | sed -n 's/^PING_MBULK: \([0-9.]*\) requests per second.*/\1/p' | tail -1)
+  echo "  redis-benchmark -t ping_mbulk -c $CONNECTIONS -n $REQUESTS: ${r:-?} requests/s ($(load))" >&2
+  echo "$r"
+}
+
+LB_RATES=() REDIS_RATES=()
+for ((rep = 0; rep < REPS; rep++)); do
+  LB_RATES+=("$(lb_rate_once)")
+  [[ -z $HAVE_REDIS ]] || REDIS_RATES+=("$(redis_rate_once)")
+done
+if [[ -n $HAVE_REDIS ]]; then
+  kill -TERM "$RPID"
+  wait "$RPID" 2>/dev/null || true
+fi
+LB_RATE=$(median "${LB_RATES[@]}")
+if [[ -n $HAVE_REDIS ]]; then
+  REDIS_RATE=$(median "${REDIS_RATES[@]}")
+  python3 -c "print(f'request rate, medians of $REPS: lbtestbed {float($LB_RATE):.0f}/s, redis {float($REDIS_RATE):.0f}/s, ratio lbtestbed/redis = {float($LB_RATE)/float($REDIS_RATE):.2f}')"
+else
+  echo "request rate, median of $REPS: lbtestbed $LB_RATE/s"
 fi
 
 # ---- 2. overhead ----
 overhead() { # LOG TICK_NS LABEL
-  python3 - "$1" "$2" "$3" <<'PY'
+  python3 - "$1" "$2" "$3 ($(load))" <<'PY'
 import csv, sys
 path, tick_ns, label = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 def q(v, p):
@@ -135,9 +163,9 @@ for r in csv.DictReader(open(path)):
     queue = float(r["server_queue_ticks"]) * tick_ns
     over.append((real - modelled) / 1e3)
     over_nq.append((real - modelled - queue) / 1e3)
-print(f"overhead {label}: {n} requests ({bad} not completed): real - modelled "
-      f"p50 {q(over, .5):.0f} us, p99 {q(over, .99):.0f} us; "
-      f"without the server queue p50 {q(over_nq, .5):.0f} us, p99 {q(over_nq, .99):.0f} us")
+print(f"overhead {label}\n  real - modelled: p50 {q(over, .5):.0f} us, p99 {q(over, .99):.0f} us "
+      f"({n} requests, {bad} not completed); without the server queue: "
+      f"p50 {q(over_nq, .5):.0f} us, p99 {q(over_nq, .99):.0f} us")
 PY
 }
 
@@ -163,12 +191,23 @@ server_reset_probability: 0
 network_reset_probability: 0
 seed: 1
 YAML
-start_server half "$OUT/half.yaml" --threads 20 --processing-time 4
-"$CLI" --scenario "$OUT/half.yaml" --clients 0:4 --servers "$SERVER_ADDR" --log "$OUT/half.csv" \
-  --stats "$OUT/half.stats" --max-runtime 120 --log-level warn > "$OUT/half.out"
-stop_server
-echo "lbclient (a): $(cat "$OUT/half.out")"
-overhead "$OUT/half.csv" 1000000 "(a) 20 threads x 4 ticks of 1 ms at utilization 0.5, in-process delay"
+client_late() { # NAME: the client's timer and send lateness and CPU, from its --stats
+  sed -n 's/^\(timer_lateness_p[0-9]*_us\|send_lateness_p[0-9]*_us\|cpu_seconds\)=/client_\1=/p' \
+    "$OUT/$1.stats" | tr '\n' ' '
+}
+half_run() { # NAME WAKE_EARLY_US LABEL
+  local name=$1 wake=$2 label=$3
+  start_server "$name" "$OUT/half.yaml" --threads 20 --processing-time 4 --wake-early-us "$wake" \
+    --stats "$OUT/$name.sstats"
+  "$CLI" --scenario "$OUT/half.yaml" --clients 0:4 --servers "$SERVER_ADDR" --log "$OUT/$name.csv" \
+    --stats "$OUT/$name.stats" --max-runtime 120 --log-level warn --wake-early-us "$wake" \
+    > "$OUT/$name.out"
+  stop_server
+  overhead "$OUT/$name.csv" 1000000 "$label"
+  echo "  timed waits: $(client_late "$name")server $(grep -E '^(work|hold)_late_p(50|99)_ns=' "$OUT/$name.sstats" | tr '\n' ' ')"
+}
+half_run half 50 "(a) 20 threads x 4 ticks of 1 ms at utilization 0.5, in-process delay, --wake-early-us 50 (client and server)"
+half_run half0 0 "(a0) the same, --wake-early-us 0 (client and server: sleep to each deadline)"
 
 # (b), (c): no processing, no delay, at 1/2 and 1/4 of the rate measured in 1
 rate_run() { # NAME FRACTION LABEL
@@ -193,8 +232,8 @@ YAML
     --log "$OUT/$name.csv" --stats "$OUT/$name.stats" --max-runtime 120 --log-level warn \
     > "$OUT/$name.out"
   stop_server
-  echo "lbclient $label: $(cat "$OUT/$name.out")"
   overhead "$OUT/$name.csv" 1000000 "$label no processing, no delay, $per_tick requests/ms"
+  echo "  $(client_late "$name")"
 }
 if [[ -n $LB_RATE ]]; then
   rate_run halfrate 0.5 "(b)"
