@@ -5,6 +5,7 @@
 #
 #   tools/seed_reference/run_seed.sh [--runs N] [--seed S] [--set FIELD=VALUE]...
 #                                    [--notebook FILE] SCENARIO...
+#   tools/seed_reference/run_seed.sh --model-dir DIR   (extract and stub into DIR, then stop)
 #
 # Scenario names are the seed's keys (Random, WeightedMeanUtilization, ...).
 # --set overrides a TestManager field (a Python literal), as lbsim's --set.
@@ -20,22 +21,29 @@ notebook=${LB_SEED_NOTEBOOK:-/work/shared/seed/000_9d0b91919d02c1e1.txt}
 python=${LB_SEED_PYTHON:-/usr/bin/python3}
 names=()
 sets=()
+model_dir=
 while [ $# -gt 0 ]; do
   case "$1" in
   --runs) runs=$2; shift 2 ;;
   --seed) seed=$2; shift 2 ;;
   --notebook) notebook=$2; shift 2 ;;
   --set) sets+=("$2"); shift 2 ;;
-  -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+  --model-dir) model_dir=$2; shift 2 ;;
+  -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
   -*) echo "run_seed.sh: unknown option $1" >&2; exit 2 ;;
   *) names+=("$1"); shift ;;
   esac
 done
-[ ${#names[@]} -gt 0 ] || { echo "run_seed.sh: name at least one scenario" >&2; exit 2; }
+[ ${#names[@]} -gt 0 ] || [ -n "$model_dir" ] || { echo "run_seed.sh: name at least one scenario" >&2; exit 2; }
 [ -r "$notebook" ] || { echo "run_seed.sh: cannot read the seed notebook $notebook" >&2; exit 1; }
 
-dir=$(mktemp -d /tmp/lb_seed_ref.XXXXXX)
-trap 'rm -rf "$dir"' EXIT
+if [ -n "$model_dir" ]; then
+  dir=$model_dir
+  mkdir -p "$dir"
+else
+  dir=$(mktemp -d /tmp/lb_seed_ref.XXXXXX)
+  trap 'rm -rf "$dir"' EXIT
+fi
 "$python" "$here/extract_seed.py" "$notebook" "$dir/seed_model.py"
 # Stubs for the notebook's Colab-only and plotting imports.
 mkdir -p "$dir/plotly" "$dir/tqdm" "$dir/google/colab"
@@ -54,4 +62,5 @@ PY
 : >"$dir/google/__init__.py"
 echo 'def default(*a, **k): return None, None' >"$dir/google/auth.py"
 echo 'auth = None' >"$dir/google/colab/__init__.py"
+[ -z "$model_dir" ] || exit 0
 "$python" "$here/seed_driver.py" "$dir" "$runs" "$seed" ${sets[@]+"${sets[@]}"} "${names[@]}"
