@@ -3,7 +3,8 @@
  * with every random draw fixed (tools/seed_reference/lockstep_seed.py says
  * which), lbsim runs with the same fixed draws through its test hooks, and
  * every completed request must match: ticks of each state, the report it
- * carried (utilization, queries, rif, queue ewma) and the PID weight,
+ * carried (utilization, queries, rif, queue ewma, latency, the expected
+ * latency from the latency-by-rif table) and the PID weight,
  * through queueing, a server reset that demotes requests, and the cooldown.
  * Skipped where the seed notebook or Debian's python3 with numpy, pandas
  * and scipy is missing. */
@@ -24,7 +25,7 @@
 #include "sim_plan.h"
 
 #define MAX_ROWS 1024
-#define NCOLS 21
+#define NCOLS 23
 #define TICKS 60
 
 static const char *const cols[NCOLS] = {
@@ -32,7 +33,8 @@ static const char *const cols[NCOLS] = {
     "tick_at_server_queue", "tick_at_processing", "tick_at_receive", "total_ticks",
     "picking_ticks", "send_ticks", "server_queue_ticks", "processing_ticks", "receive_ticks",
     "server_utilization_latest", "server_utilization_mean", "server_queries_per_tick_latest",
-    "server_requests_in_flight_latest", "server_queued_requests_ewma", "server_pid_weight"};
+    "server_requests_in_flight_latest", "server_queued_requests_ewma", "server_pid_weight",
+    "server_expected_latency", "server_latency_mean"};
 
 /* One row as text cells, the seed's CSV format (empty = None). */
 struct row {
@@ -70,6 +72,8 @@ static void keep(void *ctx, const struct lb_request_record *r) {
   cell_num(w->cell[18], p->requests_in_flight.valid, p->requests_in_flight.latest);
   cell_num(w->cell[19], p->queued_requests.valid, p->queued_requests.ewma);
   cell_num(w->cell[20], true, p->pid_weight);
+  cell_num(w->cell[21], p->has_expected_latency, p->expected_latency);
+  cell_num(w->cell[22], p->latency.valid, p->latency.mean);
 }
 
 /* The draws lockstep_seed.py fixes. */

@@ -57,8 +57,25 @@ def server_tick(self):
     _server_tick(self)
 
 
+_completed = m.TestManager.RequestCompleted
+
+
+def request_completed(self, request):
+    """Adds what the seed's records leave out: the expected latency and the
+    latency window of the report the request carried."""
+    n = len(self.completed_requests)
+    _completed(self, request)
+    if len(self.completed_requests) > n:
+        state = request.server_state
+        e = state.expectedLatency()
+        self.completed_requests[-1]["server_expected_latency"] = float("nan") if e is None else e
+        lat = state.latencies.mean()
+        self.completed_requests[-1]["server_latency_mean"] = float("nan") if lat is None else lat
+
+
 m.Client.__init__ = client_init
 m.Server.tick = server_tick
+m.TestManager.RequestCompleted = request_completed
 
 tm = m.TestManager(channel_picker_factory=m.PickRandom, servers=2, clients=2, subset_size=1,
                    total_ticks=TICKS, mean_requests_per_server_per_tick=1.5, mean_threads=3,
@@ -69,7 +86,8 @@ cols = ["test_stage", "client", "server", "started_on_tick", "completed_on_tick"
         "tick_at_server_queue", "tick_at_processing", "tick_at_receive", "total_ticks",
         "picking_ticks", "send_ticks", "server_queue_ticks", "processing_ticks", "receive_ticks",
         "server_utilization_latest", "server_utilization_mean", "server_queries_per_tick_latest",
-        "server_requests_in_flight_latest", "server_queued_requests_ewma", "server_pid_weight"]
+        "server_requests_in_flight_latest", "server_queued_requests_ewma", "server_pid_weight",
+        "server_expected_latency", "server_latency_mean"]
 out = csv.writer(sys.stdout, lineterminator="\n")
 out.writerow(cols)
 for row in df[cols].itertuples(index=False):
