@@ -249,20 +249,25 @@ static bool is_file(const char *path) {
   return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* A path as given, else NAME or NAME.yaml in the catalog. */
-static void resolve(const struct sim_cli *cli, const char *arg, char *path, size_t len) {
+/* A path as given, else NAME or NAME.yaml in the catalog; false (with a
+ * message in err) when it is none of them. */
+static bool resolve(const struct sim_cli *cli, const char *arg, char *path, size_t len,
+                    char *err, size_t errlen) {
   if (is_file(arg) || strchr(arg, '/') != NULL) {
     fmt(path, len, "%s", arg);
-    return;
+    return true;
   }
   char dir[PATH_MAX];
   catalog_dir(cli, dir, sizeof(dir));
   fmt(path, len, "%s/%s", dir, arg);
   if (is_file(path))
-    return;
+    return true;
   fmt(path, len, "%s/%s.yaml", dir, arg);
-  if (!is_file(path))
-    fmt(path, len, "%s", arg);
+  if (is_file(path))
+    return true;
+  fmt(err, errlen, "%s: no such scenario file, nor %s.yaml in the catalog %s (--catalog DIR)",
+      arg, arg, dir);
+  return false;
 }
 
 static int load_one(const struct sim_cli *cli, const char *path, struct loaded *l, char *err,
@@ -329,8 +334,10 @@ static int load_all(const struct sim_cli *cli, struct loaded **out, int *nout, c
   int k = 0;
   for (int i = 0; i < cli->nscenarios && rc == 0; i++, k++) {
     char path[PATH_MAX];
-    resolve(cli, cli->scenarios[i], path, sizeof(path));
-    rc = load_one(cli, path, &ls[k], err, errlen);
+    if (!resolve(cli, cli->scenarios[i], path, sizeof(path), err, errlen))
+      rc = -ENOENT;
+    else
+      rc = load_one(cli, path, &ls[k], err, errlen);
   }
   for (size_t i = 0; cli->all && i < g.gl_pathc && rc == 0; i++, k++)
     rc = load_one(cli, g.gl_pathv[i], &ls[k], err, errlen);
