@@ -107,6 +107,7 @@ int64_t lb_server_model_work_ns(struct lb_server_model *m, bool is_probe, uint32
 
 void lb_server_model_on_arrival(struct lb_server_model *m) {
   pthread_mutex_lock(&m->lock);
+  m->started = true;
   lb_accounting_on_enqueue(&m->acct);
   pthread_mutex_unlock(&m->lock);
 }
@@ -137,6 +138,16 @@ int lb_server_model_tick(struct lb_server_model *m, const struct lb_server_pool_
   int resize = 0;
   double tick = (double)m->tick_ns;
   double interval = s->interval_ns > 0 ? (double)s->interval_ns : tick;
+  /* The seed's servers start recording (and drawing resets) at the fleet's
+   * tick 0. A real server is up before its clients start (half a second in
+   * lbharness: 25-50 ticks, a quarter to a half of a 100-tick window of
+   * zeros in every `.mean` until the window turned over): ticks before its
+   * first request are neither recorded nor drawn for. */
+  pthread_mutex_lock(&m->lock);
+  bool started = m->started;
+  pthread_mutex_unlock(&m->lock);
+  if (!started)
+    return 0;
   /* Read the board before taking the lock: other servers' slots only. */
   if (m->board)
     has_fleet_mean = lb_board_fleet_mean_utilization(m->board, &fleet_mean) == 0;

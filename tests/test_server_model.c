@@ -136,6 +136,12 @@ static void test_utilization_on_the_seed_grid(void **state) {
   struct lb_server_report r;
   scenario(&sc);
   assert_int_equal(lb_server_model_init(&m, &sc, 0, 0, &ov, NULL), 0);
+  /* Before the first request the run has not begun: nothing recorded. */
+  struct lb_server_pool_sample idle = {.interval_ns = TICK, .threads = 4};
+  assert_int_equal(lb_server_model_tick(&m, &idle), 0);
+  lb_server_model_report(&m, &r);
+  assert_false(r.utilization.valid);
+  lb_server_model_on_arrival(&m);
   /* 1.6 threads busy on average: the seed's whole busy threads, 2 of 4. */
   struct lb_server_pool_sample s = {.interval_ns = TICK, .busy_ns = 16 * TICK / 10, .threads = 4};
   assert_int_equal(lb_server_model_tick(&m, &s), 0);
