@@ -39,7 +39,7 @@ struct lb_server_model {
   size_t warm_cap, warm_len;
   struct lb_accounting acct;
   int errors_in_tick;
-  bool started; /* a request has arrived: the run has begun */
+  bool started;           /* a request has arrived: the run has begun */
   struct lb_board *board; /* may be NULL: no fleet mean, no publishing */
   uint64_t resets, board_errors;
 };
