@@ -355,7 +355,10 @@ static void write_request(struct driver *d, struct lb_creq *r) {
   lb_creq_written(&d->table, r);
   r->written_ns = now;
   conn_list_add(d, r);
-  lb_samples_add(&d->send_late, now - r->hold_until_ns);
+  /* Late against when it could first go: the hold's end, or the pick when
+   * the hold (counted from the pick's tick start) was already over. */
+  int64_t due = r->hold_until_ns > r->pick_done_ns ? r->hold_until_ns : r->pick_done_ns;
+  lb_samples_add(&d->send_late, now - due);
 }
 
 static void commit(struct driver *d, struct lb_creq *r, struct lb_channel *ch) {
