@@ -13,6 +13,12 @@
 #      waits waking 50 us early and spinning, and, for comparison, sleeping
 #      all the way), (b) and (c) with
 #      no processing and no delay at 1/2 and 1/4 of the rate measured in 1;
+#      Since lbclient keeps the seed's order within a tick (arrivals taken
+#      0.1 tick after their boundary, send delay counted from the start of
+#      the pick's tick), real - modelled is shifted by that: below zero in
+#      (a) (the send delay starts before the intended arrival), +0.1 tick in
+#      (b) and (c), which therefore also print pick-to-completion; the
+#      timed waits' lateness is printed beside;
 #   3. resident size (VmRSS) of one idle lbserver with 100 threads.
 # Usage: bench/bench_daemons.sh [BUILD_DIR]   (default: ./build)
 # Environment: REQUESTS (200000), CONNECTIONS (50), SECONDS_2 (3), REPS (3).
@@ -138,10 +144,11 @@ else
 fi
 
 # ---- 2. overhead ----
-overhead() { # LOG TICK_NS LABEL
-  python3 - "$1" "$2" "$3 ($(load))" <<'PY'
+overhead() { # LOG TICK_NS LABEL [rt: also from the pick]
+  python3 - "$1" "$2" "$3 ($(load))" ${4:+"$4"} <<'PY'
 import csv, sys
 path, tick_ns, label = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+with_rt = len(sys.argv) > 4
 def q(v, p):
     v = sorted(v)
     if not v:
@@ -150,7 +157,7 @@ def q(v, p):
     lo = int(x)
     hi = min(lo + 1, len(v) - 1)
     return v[lo] + (v[hi] - v[lo]) * (x - lo)
-over, over_nq, n, bad = [], [], 0, 0
+over, over_nq, rt, n, bad = [], [], [], 0, 0
 for r in csv.DictReader(open(path)):
     if r["outcome"] != "completed":
         bad += 1
@@ -163,9 +170,13 @@ for r in csv.DictReader(open(path)):
     queue = float(r["server_queue_ticks"]) * tick_ns
     over.append((real - modelled) / 1e3)
     over_nq.append((real - modelled - queue) / 1e3)
+    rt.append((int(r["completion_ns"]) - int(r["send_ns"]) - modelled) / 1e3)
 print(f"overhead {label}\n  real - modelled: p50 {q(over, .5):.0f} us, p99 {q(over, .99):.0f} us "
       f"({n} requests, {bad} not completed); without the server queue: "
       f"p50 {q(over_nq, .5):.0f} us, p99 {q(over_nq, .99):.0f} us")
+if with_rt:
+    print(f"  from the pick (send_ns) to completion, minus modelled: p50 {q(rt, .5):.0f} us, "
+          f"p99 {q(rt, .99):.0f} us")
 PY
 }
 
@@ -232,7 +243,7 @@ YAML
     --log "$OUT/$name.csv" --stats "$OUT/$name.stats" --max-runtime 120 --log-level warn \
     > "$OUT/$name.out"
   stop_server
-  overhead "$OUT/$name.csv" 1000000 "$label no processing, no delay, $per_tick requests/ms"
+  overhead "$OUT/$name.csv" 1000000 "$label no processing, no delay, $per_tick requests/ms" rt
   echo "  $(client_late "$name")"
 }
 if [[ -n $LB_RATE ]]; then
