@@ -25,11 +25,11 @@
 #include "sim_plan.h"
 
 #define MAX_ROWS 1024
-#define NCOLS 23
+#define NCOLS 24
 #define TICKS 60
 
 static const char *const cols[NCOLS] = {
-    "test_stage", "client", "server", "started_on_tick", "completed_on_tick", "tick_at_send",
+    "test_stage", "is_probe", "client", "server", "started_on_tick", "completed_on_tick", "tick_at_send",
     "tick_at_server_queue", "tick_at_processing", "tick_at_receive", "total_ticks",
     "picking_ticks", "send_ticks", "server_queue_ticks", "processing_ticks", "receive_ticks",
     "server_utilization_latest", "server_utilization_mean", "server_queries_per_tick_latest",
@@ -61,19 +61,20 @@ static void keep(void *ctx, const struct lb_request_record *r) {
                          r->total_ticks, r->picking_ticks, r->send_ticks, r->server_queue_ticks,
                          r->processing_ticks, r->receive_ticks};
   snprintf(w->cell[0], 48, "%s", lb_stage_name(r->stage));
-  snprintf(w->cell[1], 48, "Client %d", r->client);
-  snprintf(w->cell[2], 48, "Server %d", r->server);
+  snprintf(w->cell[1], 48, "%s", r->is_probe ? "True" : "False");
+  snprintf(w->cell[2], 48, "Client %d", r->client);
+  snprintf(w->cell[3], 48, "Server %d", r->server);
   for (int i = 0; i < 12; i++)
-    cell_num(w->cell[3 + i], true, nums[i]);
+    cell_num(w->cell[4 + i], true, nums[i]);
   const struct lb_server_report *p = &r->report;
-  cell_num(w->cell[15], p->utilization.valid, p->utilization.latest);
-  cell_num(w->cell[16], p->utilization.valid, p->utilization.mean);
-  cell_num(w->cell[17], p->queries_per_tick.valid, p->queries_per_tick.latest);
-  cell_num(w->cell[18], p->requests_in_flight.valid, p->requests_in_flight.latest);
-  cell_num(w->cell[19], p->queued_requests.valid, p->queued_requests.ewma);
-  cell_num(w->cell[20], true, p->pid_weight);
-  cell_num(w->cell[21], p->has_expected_latency, p->expected_latency);
-  cell_num(w->cell[22], p->latency.valid, p->latency.mean);
+  cell_num(w->cell[16], p->utilization.valid, p->utilization.latest);
+  cell_num(w->cell[17], p->utilization.valid, p->utilization.mean);
+  cell_num(w->cell[18], p->queries_per_tick.valid, p->queries_per_tick.latest);
+  cell_num(w->cell[19], p->requests_in_flight.valid, p->requests_in_flight.latest);
+  cell_num(w->cell[20], p->queued_requests.valid, p->queued_requests.ewma);
+  cell_num(w->cell[21], true, p->pid_weight);
+  cell_num(w->cell[22], p->has_expected_latency, p->expected_latency);
+  cell_num(w->cell[23], p->latency.valid, p->latency.mean);
 }
 
 /* The draws lockstep_seed.py fixes. */
@@ -118,11 +119,11 @@ static bool same_cell(const char *a, const char *b) {
   return fabs(x - y) <= 1e-9 * fmax(1, fabs(x));
 }
 
-static int read_seed(const char *dir) {
+static int read_seed(const char *dir, const char *mode) {
   const char *py = getenv("LB_SEED_PYTHON") ? getenv("LB_SEED_PYTHON") : "/usr/bin/python3";
   char cmd[2048];
-  snprintf(cmd, sizeof(cmd), "'%s' '%s/tools/seed_reference/lockstep_seed.py' '%s' 2>/dev/null",
-           py, LB_SOURCE_DIR, dir);
+  snprintf(cmd, sizeof(cmd), "'%s' '%s/tools/seed_reference/lockstep_seed.py' '%s' %s 2>/dev/null",
+           py, LB_SOURCE_DIR, dir, mode);
   FILE *p = popen(cmd, "r");
   if (p == NULL)
     return -1;
@@ -146,8 +147,15 @@ static int read_seed(const char *dir) {
   return pclose(p) == 0 ? 0 : -1;
 }
 
-static void test_lockstep_with_seed(void **state) {
-  (void)state;
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* probing: WithProbes(PickRandom, 1) at 0.1 requests per server per tick
+ * (lockstep_seed.py), else PickRandom at 1.5. split: lbsim sends the
+ * WithProbes probes at send time, as the seed does (sim_plan.h). */
+static void lockstep(bool probing, bool split, bool expect_match) {
   const char *nb = getenv("LB_SEED_NOTEBOOK") ? getenv("LB_SEED_NOTEBOOK")
                                               : "/work/shared/seed/000_9d0b91919d02c1e1.txt";
   const char *py = getenv("LB_SEED_PYTHON") ? getenv("LB_SEED_PYTHON") : "/usr/bin/python3";
@@ -163,32 +171,38 @@ static void test_lockstep_with_seed(void **state) {
            "LB_SEED_NOTEBOOK='%s' bash '%s/tools/seed_reference/run_seed.sh' --model-dir '%s'",
            nb, LB_SOURCE_DIR, dir);
   assert_int_equal(system(cmd), 0);
-  int rc = read_seed(dir);
+  nseed = nsim = 0;
+  server_draws[0] = server_draws[1] = 0;
+  int rc = read_seed(dir, probing ? "probing" : "");
   snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
   assert_int_equal(system(cmd), 0);
   assert_int_equal(rc, 0);
-  assert_true(nseed > 100);
+  assert_true(nseed > (probing ? 10 : 100));
 
   struct lb_scenario sc;
   lb_scenario_defaults(&sc);
   snprintf(sc.name, sizeof(sc.name), "lockstep");
-  snprintf(sc.picker, sizeof(sc.picker), "random");
+  const char *picker = probing ? "probing(random, probes=1)" : "random";
+  snprintf(sc.picker, sizeof(sc.picker), "%s", picker);
   sc.servers = 2;
   sc.clients = 2;
   sc.subset_size = 1;
   sc.total_ticks = TICKS;
   sc.mean_threads = 3;
-  sc.mean_requests_per_server_per_tick = 1.5;
   sc.data_frequency = 1;
   sc.server_reset_probability = 0;
   sc.network_reset_probability = 0;
-  /* (7 * k) % 60 for k < 180: three requests a tick; clients in turn. */
+  /* The k-th request at (7 * k) % 60, round(rate * 2 * 60) of them; in tick
+   * order, clients in turn. */
+  int total = probing ? 12 : 180;
+  static double ticks[3 * TICKS];
   static struct lb_arrival items[3 * TICKS];
-  int n = 0;
-  for (int t = 0; t < TICKS; t++)
-    for (int j = 0; j < 3; j++, n++)
-      items[n] = (struct lb_arrival){.tick = t, .client = n % 2};
-  struct lb_arrivals arrivals = {.items = items, .n = (size_t)n};
+  for (int k = 0; k < total; k++)
+    ticks[k] = (7 * k) % TICKS;
+  qsort(ticks, (size_t)total, sizeof(double), cmp_double);
+  for (int k = 0; k < total; k++)
+    items[k] = (struct lb_arrival){.tick = ticks[k], .client = k % 2};
+  struct lb_arrivals arrivals = {.items = items, .n = (size_t)total};
   struct sim_hooks hooks = {.gamma = fixed_gamma,
                             .uniform = fixed_uniform,
                             .server_params = fixed_server,
@@ -196,7 +210,8 @@ static void test_lockstep_with_seed(void **state) {
                             .subset = fixed_subset};
   char err[512];
   struct sim_plan plan;
-  assert_int_equal(sim_plan_init(&plan, "random", true, "lockstep", err, sizeof(err)), 0);
+  assert_int_equal(sim_plan_init(&plan, picker, split, "lockstep", err, sizeof(err)), 0);
+  assert_true(plan.send_time_probes == (probing && split));
   struct sim_options opt = {.plan = &plan, .arrivals = &arrivals, .hooks = &hooks,
                             .on_record = keep};
   struct sim_run *run = NULL;
@@ -205,17 +220,46 @@ static void test_lockstep_with_seed(void **state) {
   sim_run_free(run);
   sim_plan_close(&plan);
 
-  assert_int_equal(nsim, nseed);
-  for (int i = 0; i < nseed; i++)
-    for (int c = 0; c < NCOLS; c++)
-      if (!same_cell(seed_rows[i].cell[c], sim_rows[i].cell[c]))
-        fail_msg("record %d, %s: seed '%s', lbsim '%s'", i, cols[c], seed_rows[i].cell[c],
-                 sim_rows[i].cell[c]);
+  bool match = nsim == nseed;
+  int probes = 0, first_diff = -1, diff_col = 0;
+  for (int i = 0; match && i < nseed; i++) {
+    probes += strcmp(seed_rows[i].cell[1], "True") == 0;
+    for (int c = 0; c < NCOLS && first_diff < 0; c++)
+      if (!same_cell(seed_rows[i].cell[c], sim_rows[i].cell[c])) {
+        first_diff = i;
+        diff_col = c;
+      }
+  }
+  match = match && first_diff < 0;
+  if (expect_match && !match) {
+    if (nsim != nseed)
+      fail_msg("%d records from the seed, %d from lbsim", nseed, nsim);
+    fail_msg("record %d, %s: seed '%s', lbsim '%s'", first_diff, cols[diff_col],
+             seed_rows[first_diff].cell[diff_col], sim_rows[first_diff].cell[diff_col]);
+  }
+  assert_true(match == expect_match);
+  if (probing && expect_match)
+    assert_true(probes > 0);
+}
+
+static void test_lockstep_random(void **state) {
+  (void)state;
+  lockstep(false, true, true);
+}
+
+/* WithProbes sends its probe at Client.send, when the channel is empty
+ * then: lbsim's send-time probes match the seed; probes decided at the
+ * client's tick (--no-send-time-probes) do not. */
+static void test_lockstep_probing(void **state) {
+  (void)state;
+  lockstep(true, true, true);
+  lockstep(true, false, false);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_lockstep_with_seed),
+      cmocka_unit_test(test_lockstep_random),
+      cmocka_unit_test(test_lockstep_probing),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,10 +12,13 @@ the very same requests, record for record (tests/test_sim_lockstep.c).
 
 Two servers of 3 threads (mean processing 6, cold penalty 10), two clients,
 60 ticks at 1.5 requests per server per tick: queues build, a reset demotes
-requests, the PID weights follow, the cooldown drains. Prints one CSV row per
-completed request.
+requests, the PID weights follow, the cooldown drains. With `probing`, the
+picker is WithProbes(PickRandom, probes_per_request=1) at 0.1 requests per
+server per tick, so that channels are often empty when a request arrives and
+the probe goes out at send time (RandomRound(1) and a sample of one channel
+need no random draw). Prints one CSV row per completed request.
 
-usage: lockstep_seed.py MODEL_DIR   (a directory from run_seed.sh --model-dir)
+usage: lockstep_seed.py MODEL_DIR [probing]   (MODEL_DIR from run_seed.sh --model-dir)
 """
 import contextlib
 import csv
@@ -77,12 +80,15 @@ m.Client.__init__ = client_init
 m.Server.tick = server_tick
 m.TestManager.RequestCompleted = request_completed
 
-tm = m.TestManager(channel_picker_factory=m.PickRandom, servers=2, clients=2, subset_size=1,
-                   total_ticks=TICKS, mean_requests_per_server_per_tick=1.5, mean_threads=3,
+probing = len(sys.argv) > 2 and sys.argv[2] == "probing"
+picker = m.WithProbes(m.PickRandom, probes_per_request=1.0) if probing else m.PickRandom
+tm = m.TestManager(channel_picker_factory=picker, servers=2, clients=2, subset_size=1,
+                   total_ticks=TICKS, mean_requests_per_server_per_tick=0.1 if probing else 1.5,
+                   mean_threads=3,
                    data_frequency=1, server_reset_probability=0, network_reset_probability=0)
 with contextlib.redirect_stdout(sys.stderr):
     df = tm.runTest("lockstep")
-cols = ["test_stage", "client", "server", "started_on_tick", "completed_on_tick", "tick_at_send",
+cols = ["test_stage", "is_probe", "client", "server", "started_on_tick", "completed_on_tick", "tick_at_send",
         "tick_at_server_queue", "tick_at_processing", "tick_at_receive", "total_ticks",
         "picking_ticks", "send_ticks", "server_queue_ticks", "processing_ticks", "receive_ticks",
         "server_utilization_latest", "server_utilization_mean", "server_queries_per_tick_latest",
