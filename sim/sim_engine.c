@@ -737,6 +737,10 @@ static void finish(struct sim_run *r) {
 
 int sim_run_step(struct sim_run *r, bool *finished, char *err, size_t errlen) {
   *finished = false;
+  if (r->phase == PHASE_MAIN && r->current_tick >= r->sc.total_ticks) {
+    r->phase = PHASE_COOLING; /* total_ticks 0: no main tick at all */
+    r->stage = LB_STAGE_COOLING;
+  }
   if (r->phase == PHASE_MAIN) {
     /* for i in range(total_ticks): if i > warm_period: RUNNING */
     if (r->current_tick > r->warm_period)
