@@ -31,6 +31,12 @@ struct lb_server_pool {
   pthread_mutex_t lock;
   pthread_cond_t work_cond;
   struct lb_server_job *head, *tail;
+  /* Started on submit (an idle thread, an empty queue), counted in
+   * processing, not yet taken by a worker: the worker's wake-up overlaps
+   * the processing instead of adding to the queue time. busy_from_ns is
+   * their busy-time mark. */
+  struct lb_server_job *started_head, *started_tail;
+  int nstarted;
   int queued, processing;
   int threads; /* target: workers not retiring */
   struct worker *workers;
@@ -90,6 +96,15 @@ static void push_front(struct lb_server_pool *p, struct lb_server_job *job) {
   p->queued++;
 }
 
+static void append(struct lb_server_job **head, struct lb_server_job **tail,
+                   struct lb_server_job *job) {
+  if (*tail)
+    (*tail)->next = job;
+  else
+    *head = job;
+  *tail = job;
+}
+
 static struct lb_server_job *pop_front(struct lb_server_pool *p) {
   struct lb_server_job *job = p->head;
   p->head = job->next;
@@ -106,25 +121,37 @@ static void *worker_main(void *arg) {
   prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
   pthread_mutex_lock(&p->lock);
   for (;;) {
-    while (!w->retire && !p->stopping && !p->head)
+    while (!w->retire && !p->stopping && !p->head && !p->started_head)
       pthread_cond_wait(&p->work_cond, &p->lock);
     if (w->retire || p->stopping)
       break;
-    struct lb_server_job *job = pop_front(p);
-    int64_t now = lb_server_now_ns();
-    job->queue_ns += now - job->queued_since_ns;
-    job->start_ns = now;
-    job->dequeue_seq = ++p->seq;
-    if (!job->work_drawn)
+    struct lb_server_job *job;
+    int64_t work, deadline;
+    if (p->started_head) { /* started on submit: already processing */
+      job = p->started_head;
+      p->started_head = job->next;
+      if (!p->started_head)
+        p->started_tail = NULL;
+      job->next = NULL;
+      p->nstarted--;
+      work = job->work_ns;
+      deadline = job->start_ns + work;
+      w->busy_from_ns = job->busy_from_ns;
+    } else {
+      job = pop_front(p);
+      int64_t now = lb_server_now_ns();
+      job->queue_ns += now - job->queued_since_ns;
+      job->start_ns = now;
+      job->dequeue_seq = ++p->seq;
       job->work_ns = p->cfg.work_cb ? p->cfg.work_cb(p->cfg.ctx, job) : 0;
-    job->work_drawn = false;
-    if (job->work_ns < 0)
-      job->work_ns = 0;
-    int64_t work = job->work_ns; /* job is not ours once unlocked: a resize may requeue it */
-    int64_t deadline = now + work;
+      if (job->work_ns < 0)
+        job->work_ns = 0;
+      work = job->work_ns; /* job is not ours once unlocked: a resize may requeue it */
+      deadline = now + work;
+      w->busy_from_ns = now;
+      p->processing++;
+    }
     w->job = job;
-    w->busy_from_ns = now;
-    p->processing++;
     atomic_store_explicit(&w->interrupt, false, memory_order_relaxed);
     pthread_mutex_unlock(&p->lock);
 
@@ -263,6 +290,12 @@ void lb_server_pool_free(struct lb_server_pool *p) {
     worker_free(all);
     all = next;
   }
+  while (p->started_head) {
+    struct lb_server_job *job = p->started_head;
+    p->started_head = job->next;
+    if (p->cfg.drop_cb)
+      p->cfg.drop_cb(p->cfg.ctx, job);
+  }
   while (p->head) {
     struct lb_server_job *job = pop_front(p);
     if (p->cfg.drop_cb)
@@ -288,27 +321,30 @@ static int submit(struct lb_server_pool *p, struct lb_server_job *job, int64_t n
     job->arrival_ns = job->queued_since_ns = now_ns;
     job->queue_ns = job->processing_ns = 0;
     job->demotions = 0;
-    job->work_drawn = false;
     p->counts.submitted++;
     if (inline_ok && !p->head && p->processing < p->threads) {
       /* Dequeued at once, as an idle worker would. */
       job->work_ns = p->cfg.work_cb ? p->cfg.work_cb(p->cfg.ctx, job) : 0;
+      job->start_ns = now_ns;
+      job->dequeue_seq = ++p->seq;
       if (job->work_ns <= 0) {
         job->work_ns = 0;
-        job->start_ns = job->end_ns = now_ns;
-        job->dequeue_seq = ++p->seq;
+        job->end_ns = now_ns;
         p->completed_in_interval++;
         p->counts.completed++;
         pthread_mutex_unlock(&p->lock);
         return 1;
       }
-      job->work_drawn = true;
+      /* Processing from now; an idle worker takes it over. */
+      job->busy_from_ns = now_ns;
+      append(&p->started_head, &p->started_tail, job);
+      p->nstarted++;
+      p->processing++;
+      pthread_cond_signal(&p->work_cond);
+      pthread_mutex_unlock(&p->lock);
+      return 0;
     }
-    if (p->tail)
-      p->tail->next = job;
-    else
-      p->head = job;
-    p->tail = job;
+    append(&p->head, &p->tail, job);
     p->queued++;
     pthread_cond_signal(&p->work_cond);
   }
@@ -325,22 +361,49 @@ int lb_server_pool_submit_inline(struct lb_server_pool *p, struct lb_server_job 
   return submit(p, job, now_ns, true);
 }
 
+/* A job processing: on a worker, or (w NULL) started and not yet taken. */
+struct busy_ref {
+  struct worker *w;
+  struct lb_server_job *job;
+};
+
 static int by_seq_desc(const void *a, const void *b) {
-  const struct worker *wa = *(struct worker *const *)a, *wb = *(struct worker *const *)b;
-  uint64_t sa = wa->job->dequeue_seq, sb = wb->job->dequeue_seq;
+  const struct busy_ref *ra = a, *rb = b;
+  uint64_t sa = ra->job->dequeue_seq, sb = rb->job->dequeue_seq;
   return sa < sb ? 1 : sa > sb ? -1 : 0;
 }
 
-/* Under the lock: retire `need` workers, idle ones first, then the ones
- * whose jobs started last, whose jobs go back to the front of the queue in
- * the seed's order (each starved request inserted at 0, in start order). */
+static bool idle_worker(const struct worker *w) {
+  return !w->retire && !w->exited && !w->job;
+}
+
+static void unlink_started(struct lb_server_pool *p, struct lb_server_job *job) {
+  struct lb_server_job **link = &p->started_head, *prev = NULL;
+  while (*link != job) {
+    prev = *link;
+    link = &(*link)->next;
+  }
+  *link = job->next;
+  if (p->started_tail == job)
+    p->started_tail = prev;
+  job->next = NULL;
+  p->nstarted--;
+}
+
+/* Under the lock: retire `need` workers, idle ones first (but not those the
+ * started jobs wait for), then the ones whose jobs started last, whose jobs
+ * go back to the front of the queue in the seed's order (each starved
+ * request inserted at 0, in start order). */
 static int retire_workers(struct lb_server_pool *p, int need) {
-  int busy_n = 0;
-  for (struct worker *w = p->workers; w && need > 0; w = w->next) {
-    if (!w->retire && !w->exited && !w->job) {
+  int busy_n = 0, spare = -p->nstarted;
+  for (struct worker *w = p->workers; w; w = w->next)
+    spare += idle_worker(w);
+  for (struct worker *w = p->workers; w && need > 0 && spare > 0; w = w->next) {
+    if (idle_worker(w)) {
       w->retire = true;
       p->threads--;
       need--;
+      spare--;
     }
   }
   if (need == 0)
@@ -348,24 +411,35 @@ static int retire_workers(struct lb_server_pool *p, int need) {
   for (struct worker *w = p->workers; w; w = w->next)
     if (!w->retire && w->job)
       busy_n++;
-  struct worker **busy = calloc((size_t)busy_n + 1, sizeof(*busy));
+  struct busy_ref *busy = calloc((size_t)(busy_n + p->nstarted) + 1, sizeof(*busy));
   if (!busy)
     return -ENOMEM;
   busy_n = 0;
   for (struct worker *w = p->workers; w; w = w->next)
     if (!w->retire && w->job)
-      busy[busy_n++] = w;
+      busy[busy_n++] = (struct busy_ref){w, w->job};
+  for (struct lb_server_job *j = p->started_head; j; j = j->next)
+    busy[busy_n++] = (struct busy_ref){NULL, j};
   qsort(busy, (size_t)busy_n, sizeof(*busy), by_seq_desc);
   if (need > busy_n)
     need = busy_n;
   int64_t now = lb_server_now_ns();
   for (int i = need - 1; i >= 0; i--) { /* earliest-started of them first */
-    struct worker *w = busy[i];
-    struct lb_server_job *job = w->job;
-    w->job = NULL;
+    struct worker *w = busy[i].w;
+    struct lb_server_job *job = busy[i].job;
+    int64_t busy_from;
+    if (w) {
+      w->job = NULL;
+      busy_from = w->busy_from_ns;
+    } else { /* its worker-to-be is an idle one: that one retires */
+      unlink_started(p, job);
+      busy_from = job->busy_from_ns;
+      for (w = p->workers; !idle_worker(w); w = w->next) {
+      }
+    }
     p->processing--;
-    if (now > w->busy_from_ns)
-      p->busy_acc_ns += now - w->busy_from_ns;
+    if (now > busy_from)
+      p->busy_acc_ns += now - busy_from;
     job->queued_since_ns = now;
     job->demotions++;
     p->counts.demoted++;
@@ -401,6 +475,12 @@ void lb_server_pool_sample(struct lb_server_pool *p, int64_t now_ns,
                            struct lb_server_pool_sample *out) {
   pthread_mutex_lock(&p->lock);
   int64_t busy = p->busy_acc_ns;
+  for (struct lb_server_job *j = p->started_head; j; j = j->next) {
+    if (now_ns > j->busy_from_ns) {
+      busy += now_ns - j->busy_from_ns;
+      j->busy_from_ns = now_ns;
+    }
+  }
   for (struct worker *w = p->workers; w; w = w->next) {
     if (w->job) {
       if (now_ns > w->busy_from_ns) {

@@ -32,7 +32,7 @@ struct lb_server_job {
   int64_t processing_ns;      /* time in a worker, latest attempt */
   uint64_t dequeue_seq;       /* order of the latest dequeue */
   int demotions;              /* times a resize put it back in the queue */
-  bool work_drawn;            /* work_ns already drawn (submit_inline) */
+  int64_t busy_from_ns;       /* pool-internal: busy-time mark while started, unassigned */
   void *user;
 };
 
@@ -84,8 +84,10 @@ int lb_server_pool_submit(struct lb_server_pool *p, struct lb_server_job *job, i
  * worker would, in the same order). A zero processing time completes it
  * there: returns 1 with start_ns, end_ns, queue_ns and processing_ns set
  * and done_cb NOT called (the caller finishes the job itself; no thread
- * hand-off). A non-zero time goes to a worker with the time already drawn:
- * 0. -EAGAIN and -ESHUTDOWN as submit. */
+ * hand-off). A non-zero time starts now (no queue time; it counts as
+ * processing) and an idle worker takes it over, waiting to start + work:
+ * its wake-up overlaps the processing. 0. -EAGAIN and -ESHUTDOWN as
+ * submit. */
 int lb_server_pool_submit_inline(struct lb_server_pool *p, struct lb_server_job *job,
                                  int64_t now_ns);
 /* New thread count (>= 1); demotes as described above. 0 or -errno. */

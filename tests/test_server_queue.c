@@ -309,13 +309,18 @@ static void test_resize_storm(void **state) {
   assert_non_null(jobs);
   for (int i = 0; i < N; i++) {
     jobs[i].id = i;
-    jobs[i].work_ns = jobs[i].rework_ns = (i % 10 == 0) ? 100 * 1000 : 0;
+    jobs[i].work_ns = jobs[i].rework_ns = (i % 5 == 0) ? 100 * 1000 : 0;
   }
   struct storm st = {.p = pool_new(f, 4, 0, LB_WORK_SLEEP)};
   pthread_t tid;
   assert_int_equal(pthread_create(&tid, NULL, resizer, &st), 0);
-  for (int i = 0; i < N; i++)
-    assert_int_equal(lb_server_pool_submit(st.p, &jobs[i].job, lb_server_now_ns()), 0);
+  for (int i = 0; i < N; i++) { /* half of them inline: started or done on submit */
+    int rc = i % 2 ? lb_server_pool_submit_inline(st.p, &jobs[i].job, lb_server_now_ns())
+                   : lb_server_pool_submit(st.p, &jobs[i].job, lb_server_now_ns());
+    assert_true(rc == 0 || rc == 1);
+    if (rc == 1) /* done here: the caller finishes it */
+      done_cb(f, &jobs[i].job);
+  }
   pthread_join(tid, NULL);
   assert_int_equal(lb_server_pool_resize(st.p, 3), 0);
   assert_true(wait_for(f, &f->done, N));
@@ -374,6 +379,38 @@ static void test_submit_inline(void **state) {
   fixture_free(f);
 }
 
+/* Jobs started on submit count as processing whether or not a worker took
+ * them yet: a shrink demotes the one started last, to the queue's front. */
+static void test_inline_started_demoted(void **state) {
+  (void)state;
+  struct fixture *f = fixture_new();
+  struct tjob jobs[2];
+  memset(jobs, 0, sizeof(jobs));
+  struct lb_server_pool *p = pool_new(f, 2, 0, LB_WORK_SLEEP);
+  for (int i = 0; i < 2; i++) {
+    jobs[i].id = i;
+    jobs[i].work_ns = jobs[i].rework_ns = LONG_NS;
+    assert_int_equal(lb_server_pool_submit_inline(p, &jobs[i].job, lb_server_now_ns()), 0);
+    assert_int_equal(jobs[i].attempts, 1);
+    assert_int_equal(jobs[i].job.queue_ns, 0);
+  }
+  assert_int_equal(lb_server_pool_pending(p), 2);
+  assert_int_equal(lb_server_pool_resize(p, 1), 0);
+  struct lb_server_job *q[2];
+  assert_int_equal(lb_server_pool_queued_jobs(p, q, 2), 1);
+  assert_ptr_equal(q[0], &jobs[1].job);
+  assert_int_equal(jobs[1].job.demotions, 1);
+  assert_int_equal(lb_server_pool_threads(p), 1);
+  assert_int_equal(lb_server_pool_pending(p), 2);
+  struct lb_server_pool_counts c;
+  lb_server_pool_counts(p, &c);
+  assert_int_equal(c.demoted, 1);
+  lb_server_pool_free(p);
+  assert_int_equal(f->dropped, 2);
+  assert_int_equal(f->done, 0);
+  fixture_free(f);
+}
+
 /* Waking early and spinning the rest never ends processing early: a wait
  * shorter than the margin is all spin, a longer one sleeps then spins. */
 static void test_wake_early_never_early(void **state) {
@@ -400,6 +437,7 @@ int main(void) {
       cmocka_unit_test(test_shrink_idle_first),  cmocka_unit_test(test_sample),
       cmocka_unit_test(test_resize_storm),      cmocka_unit_test(test_submit_inline),
       cmocka_unit_test(test_wake_early_never_early),
+      cmocka_unit_test(test_inline_started_demoted),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
