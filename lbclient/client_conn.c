@@ -337,10 +337,15 @@ int lb_conn_send(struct lb_conn *c, const Lb__Envelope *env) {
   size_t len;
   int rc;
   if (c->transport == LB_TRANSPORT_TCP) {
-    len = lb_frame_encoded_size(env);
-    if (len > sizeof(stack) && !(buf = malloc(len)))
-      return -ENOMEM;
-    rc = lb_frame_encode(env, buf, len);
+    /* Sized once (in lb_frame_encode) when it fits the stack buffer, as
+     * every request does; the exact size only for a larger one. */
+    rc = lb_frame_encode(env, buf, sizeof(stack));
+    if (rc == -EMSGSIZE) {
+      len = lb_frame_encoded_size(env);
+      if (!(buf = malloc(len)))
+        return -ENOMEM;
+      rc = lb_frame_encode(env, buf, len);
+    }
     if (rc < 0)
       goto out;
     len = (size_t)rc;
