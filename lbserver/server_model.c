@@ -47,6 +47,7 @@ int lb_server_model_init(struct lb_server_model *m, const struct lb_scenario *sc
   draw_params(m);
   m->acct.report.server = (uint32_t)index;
   m->acct.report.threads = (uint32_t)m->threads;
+  m->carried = m->acct.report;
   pthread_mutex_init(&m->lock, NULL);
   return 0;
 }
@@ -120,7 +121,7 @@ void lb_server_model_on_reject(struct lb_server_model *m) {
 
 void lb_server_model_report(struct lb_server_model *m, struct lb_server_report *out) {
   pthread_mutex_lock(&m->lock);
-  *out = *lb_accounting_report(&m->acct);
+  *out = m->carried;
   pthread_mutex_unlock(&m->lock);
 }
 
@@ -165,12 +166,16 @@ int lb_server_model_tick(struct lb_server_model *m, const struct lb_server_pool_
   if (busy < 0)
     busy = 0;
   obs.utilization = 100.0 * busy / (double)s->threads;
-  obs.requests_in_flight = s->queued + s->processing;
+  /* The seed records after its tick's completions: a request processing
+   * for p ticks is counted p - 1 times. Sampled mid-tick here it would be
+   * counted p times: those ending within the next tick are left out. */
+  obs.requests_in_flight = s->queued + s->processing - s->processing_ending;
   obs.queued_requests = s->queued;
   obs.has_latency = s->completed > 0;
   obs.latency = s->completed > 0 ? (double)s->latency_sum_ns / s->completed / tick : 0;
   obs.errors = m->errors_in_tick;
   m->errors_in_tick = 0;
+  m->carried = m->acct.report;
   lb_accounting_tick(&m->acct, &obs, has_fleet_mean ? &fleet_mean : NULL);
   struct lb_server_report *r = &m->acct.report;
   r->server = (uint32_t)m->index;
@@ -191,6 +196,7 @@ int lb_server_model_tick(struct lb_server_model *m, const struct lb_server_pool_
     m->resets++;
     resize = m->threads;
     snap = m->acct.report;
+    m->carried = snap;
   }
   pthread_mutex_unlock(&m->lock);
 

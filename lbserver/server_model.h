@@ -38,6 +38,10 @@ struct lb_server_model {
   uint64_t *warm;
   size_t warm_cap, warm_len;
   struct lb_accounting acct;
+  /* What responses carry: the report before the latest tick's (a sample
+   * mid-tick here stands for the seed's record at the next boundary; the
+   * seed's request carries the record of the tick before its last). */
+  struct lb_server_report carried;
   int errors_in_tick;
   bool started;           /* a request has arrived: the run has begun */
   struct lb_board *board; /* may be NULL: no fleet mean, no publishing */

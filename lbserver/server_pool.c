@@ -475,7 +475,10 @@ void lb_server_pool_sample(struct lb_server_pool *p, int64_t now_ns,
                            struct lb_server_pool_sample *out) {
   pthread_mutex_lock(&p->lock);
   int64_t busy = p->busy_acc_ns;
+  int64_t horizon = now_ns + (now_ns - p->last_sample_ns);
+  int ending = 0;
   for (struct lb_server_job *j = p->started_head; j; j = j->next) {
+    ending += j->start_ns + j->work_ns <= horizon;
     if (now_ns > j->busy_from_ns) {
       busy += now_ns - j->busy_from_ns;
       j->busy_from_ns = now_ns;
@@ -483,6 +486,7 @@ void lb_server_pool_sample(struct lb_server_pool *p, int64_t now_ns,
   }
   for (struct worker *w = p->workers; w; w = w->next) {
     if (w->job) {
+      ending += w->job->start_ns + w->job->work_ns <= horizon;
       if (now_ns > w->busy_from_ns) {
         busy += now_ns - w->busy_from_ns;
         w->busy_from_ns = now_ns;
@@ -494,6 +498,7 @@ void lb_server_pool_sample(struct lb_server_pool *p, int64_t now_ns,
   out->threads = p->threads;
   out->queued = p->queued;
   out->processing = p->processing;
+  out->processing_ending = ending;
   out->completed = p->completed_in_interval;
   out->latency_sum_ns = p->latency_sum_ns;
   p->busy_acc_ns = 0;

@@ -61,6 +61,7 @@ struct lb_server_pool_sample {
   int threads;            /* current thread count */
   int queued;             /* at the sample */
   int processing;         /* at the sample */
+  int processing_ending;  /* of those, ending within interval_ns of the sample */
   int completed;          /* jobs whose processing ended in the interval */
   int64_t latency_sum_ns; /* of those: end - arrival */
 };

@@ -102,6 +102,11 @@ static void test_tick_and_reset(void **state) {
                                     .completed = 2,
                                     .latency_sum_ns = 6 * TICK};
   assert_int_equal(lb_server_model_tick(&m, &s), 0);
+  /* Responses carry the report before the latest tick's. */
+  lb_server_model_report(&m, &r);
+  assert_false(r.utilization.valid);
+  struct lb_server_pool_sample quiet = {.interval_ns = TICK, .threads = 4};
+  assert_int_equal(lb_server_model_tick(&m, &quiet), 0);
   lb_server_model_report(&m, &r);
   assert_true(r.utilization.valid && fabs(r.utilization.latest - 50) < 1e-9);
   assert_true(r.requests_in_flight.latest == 3);
@@ -145,17 +150,29 @@ static void test_utilization_on_the_seed_grid(void **state) {
   /* 1.6 threads busy on average: the seed's whole busy threads, 2 of 4. */
   struct lb_server_pool_sample s = {.interval_ns = TICK, .busy_ns = 16 * TICK / 10, .threads = 4};
   assert_int_equal(lb_server_model_tick(&m, &s), 0);
+  assert_int_equal(lb_server_model_tick(&m, &s), 0);
   lb_server_model_report(&m, &r);
   assert_true(r.utilization.valid && fabs(r.utilization.latest - 50) < 1e-9);
   /* 0.4 busy: none; more than every thread (a late tick): 100, never more. */
   s.busy_ns = 4 * TICK / 10;
   assert_int_equal(lb_server_model_tick(&m, &s), 0);
+  assert_int_equal(lb_server_model_tick(&m, &s), 0);
   lb_server_model_report(&m, &r);
   assert_true(fabs(r.utilization.latest) < 1e-9);
   s.busy_ns = 5 * TICK;
   assert_int_equal(lb_server_model_tick(&m, &s), 0);
+  assert_int_equal(lb_server_model_tick(&m, &s), 0);
   lb_server_model_report(&m, &r);
   assert_true(fabs(r.utilization.latest - 100) < 1e-9);
+  /* Requests in flight as the seed records them, after the tick's
+   * completions: those ending within the next tick are not counted. */
+  struct lb_server_pool_sample e = {
+      .interval_ns = TICK, .threads = 4, .queued = 1, .processing = 3, .processing_ending = 2};
+  assert_int_equal(lb_server_model_tick(&m, &e), 0);
+  assert_int_equal(lb_server_model_tick(&m, &e), 0);
+  lb_server_model_report(&m, &r);
+  assert_true(r.requests_in_flight.latest == 2);
+  assert_true(r.queued_requests.latest == 1);
   lb_server_model_close(&m);
 }
 
