@@ -29,6 +29,7 @@
 #include "reqlog.h"
 #include "rng.h"
 #include "server_board.h"
+#include "sim_plan.h"
 
 enum ev_kind {
   EV_START,
@@ -110,6 +111,10 @@ struct driver {
   size_t narrivals, next_arrival;
   struct waiting *waiting;
   size_t nwaiting, capwaiting;
+  struct waiting *arriving; /* a tick's arrivals, picked after all their probes */
+  size_t caparriving;
+  bool send_time_probes; /* a top-level probing(INNER, probes=P): sim_plan.h */
+  double probes_per_request;
   struct pick_box *free_picks;
   struct lb_held_response *free_held;
   struct lb_creq *picking;
@@ -561,14 +566,35 @@ static void on_tick(struct driver *d, long k) {
     schedule(d, d->t0 + (k + 1) * d->tick_ns, EV_TICK, 0, 0);
 }
 
+/* The seed's WithProbes' own part, at Client.send: probes to
+ * min(RandomRound(P), channels with no rif) channels sampled from all, before
+ * any of the tick's picks (which run at the client's tick), as lbsim. */
+static void send_time_probes(struct driver *d, struct hosted *hc) {
+  int empty = 0;
+  for (int i = 0; i < hc->n; i++)
+    empty += hc->chans[i].requests_in_flight == 0;
+  long k = lb_rng_random_round(hc->rng, d->probes_per_request);
+  if (k > empty)
+    k = empty;
+  if (k <= 0)
+    return;
+  size_t idx[LB_PICK_MAX_CHANNELS];
+  lb_rng_sample(hc->rng, (size_t)hc->n, (size_t)k, idx);
+  for (long i = 0; i < k; i++)
+    env_send_probe(hc, &hc->chans[idx[i]], NULL);
+}
+
 static void on_arrivals(struct driver *d) {
   int64_t now = lb_client_now_ns();
+  size_t narriving = 0;
+  bool later = false;
   while (!d->arrivals_done && d->next_arrival < d->narrivals) {
     const struct lb_arrival *a = &d->arrivals[d->next_arrival];
     int64_t at = d->t0 + (int64_t)llround(a->tick * (double)d->tick_ns);
     if (at + d->arrival_lag_ns > now) {
       schedule(d, at + d->arrival_lag_ns, EV_ARRIVAL, 0, 0);
-      return;
+      later = true;
+      break;
     }
     d->next_arrival++;
     lb_samples_add(&d->arrival_late, now - at - d->arrival_lag_ns);
@@ -580,9 +606,31 @@ static void on_arrivals(struct driver *d) {
     r->client = a->client - d->cfg->first_client;
     r->intended_ns = at;
     schedule(d, at + d->timeout_ns, EV_TIMEOUT, r->slot, r->gen);
-    start_pick(d, r);
-    now = lb_client_now_ns();
+    if (!d->send_time_probes) {
+      start_pick(d, r);
+      now = lb_client_now_ns();
+      continue;
+    }
+    send_time_probes(d, &d->clients[r->client]);
+    if (narriving == d->caparriving) {
+      size_t cap = d->caparriving ? 2 * d->caparriving : 64;
+      struct waiting *v = realloc(d->arriving, cap * sizeof(*v));
+      if (!v) {
+        start_pick(d, r);
+        continue;
+      }
+      d->arriving = v;
+      d->caparriving = cap;
+    }
+    d->arriving[narriving++] = (struct waiting){r->slot, r->gen};
   }
+  for (size_t i = 0; i < narriving && !d->stopped; i++) {
+    struct lb_creq *r = lb_creq_get(&d->table, d->arriving[i].slot, d->arriving[i].gen);
+    if (r && r->state == LB_CREQ_PICKING && !r->pick)
+      start_pick(d, r);
+  }
+  if (later)
+    return;
   if (d->next_arrival >= d->narrivals)
     d->arrivals_done = true;
   maybe_finish_run(d);
@@ -777,6 +825,18 @@ static int setup_clients(struct driver *d) {
     snprintf(d->err, d->errlen, "%s: picker '%s': %s", sc->path, sc->picker, err);
     return rc;
   }
+  char inner[LB_PICKER_EXPR_MAX];
+  double probes = 0;
+  if (lb_picker_spec_probes(spec) &&
+      sim_plan_split_probing(sc->picker, inner, sizeof(inner), &probes)) {
+    struct lb_picker_spec *in = NULL;
+    if (lb_picker_spec_parse(inner, &in, err, sizeof(err)) == 0) {
+      lb_picker_spec_free(spec);
+      spec = in;
+      d->send_time_probes = true;
+      d->probes_per_request = probes;
+    }
+  }
   if (lb_picker_spec_needs_oracle(spec) && !cfg->board) {
     snprintf(d->err, d->errlen,
              "picker '%s' reads the oracle (oracle.* costs), which needs the servers' "
@@ -952,6 +1012,7 @@ static void free_driver(struct driver *d) {
   free(d->oracle_used);
   free(d->arrivals);
   free(d->waiting);
+  free(d->arriving);
   while (d->free_picks) {
     struct pick_box *b = d->free_picks;
     d->free_picks = b->next;
