@@ -29,6 +29,7 @@ struct field {
 
 static const char *const transport_words[] = {"tcp", "udp", NULL};
 static const char *const delay_words[] = {"inproc", "netem", "none", NULL};
+static const char *const hold_words[] = {"server", "client", NULL};
 static const char *const arrivals_words[] = {"seed", "poisson", "trace", NULL};
 static const char *const work_words[] = {"sleep", "spin", NULL};
 
@@ -79,6 +80,7 @@ static const struct field fields[] = {
     INT(runs, 1, 1000000, "an integer from 1 to 1000000"),
     ENUM(transport, transport_words, "tcp or udp"),
     ENUM(delay, delay_words, "inproc, netem or none"),
+    ENUM(response_hold, hold_words, "server or client"),
     ENUM(arrivals, arrivals_words, "seed, poisson or trace"),
     STR(trace, "a trace file path"),
     ENUM(work, work_words, "sleep or spin"),
@@ -118,6 +120,7 @@ void lb_scenario_defaults(struct lb_scenario *sc) {
   sc->runs = 1;
   sc->transport = LB_TRANSPORT_TCP;
   sc->delay = LB_DELAY_INPROC;
+  sc->response_hold = LB_RESPONSE_HOLD_SERVER;
   sc->arrivals = LB_ARRIVALS_SEED;
   sc->work = LB_WORK_SLEEP;
   sc->max_queue = 0;

@@ -12,6 +12,11 @@
 
 enum lb_transport { LB_TRANSPORT_TCP, LB_TRANSPORT_UDP };
 enum lb_delay { LB_DELAY_INPROC, LB_DELAY_NETEM, LB_DELAY_NONE };
+/* Where an in-process receive delay is held: SERVER, as a network would (the
+ * client learns a server is done when the response arrives); CLIENT, the
+ * seed's model (Channel.receive lowers rif when the server finishes, the
+ * response then takes its delay). */
+enum lb_response_hold { LB_RESPONSE_HOLD_SERVER, LB_RESPONSE_HOLD_CLIENT };
 enum lb_arrivals_mode { LB_ARRIVALS_SEED, LB_ARRIVALS_POISSON, LB_ARRIVALS_TRACE };
 enum lb_work { LB_WORK_SLEEP, LB_WORK_SPIN };
 
@@ -54,6 +59,7 @@ struct lb_scenario {
   int runs;             /* 1 */
   enum lb_transport transport; /* `transport: tcp|udp` */
   enum lb_delay delay;         /* `delay: inproc|netem|none` */
+  enum lb_response_hold response_hold; /* `response_hold: server|client` (delay: inproc) */
   enum lb_arrivals_mode arrivals; /* `arrivals: seed|poisson|trace` */
   char trace[LB_SCENARIO_PATH_MAX]; /* `trace: FILE` with arrivals: trace */
   enum lb_work work;           /* `work: sleep|spin` */

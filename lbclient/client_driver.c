@@ -264,7 +264,7 @@ static void finish(struct driver *d, struct lb_creq *r, enum lb_outcome outcome,
       in.has_report = true;
       lb_report_from_wire(resp->report, &in.report);
     }
-  } else if (answer) { /* the server's hold (none asked) and the client's */
+  } else if (answer) { /* response_hold: client: the server's (none asked) and the client's */
     in.queue_ns = answer->queue_ns;
     in.processing_ns = answer->processing_ns;
     in.hold_ns = answer->hold_ns + (uint64_t)(now - answer->received_ns);
@@ -349,8 +349,13 @@ static void write_request(struct driver *d, struct lb_creq *r) {
    * NAME, "Client c -> Server s": at one server that is the client, so two
    * subset slots to the same server share warmness (lbsim keys by client). */
   req.channel = (uint32_t)hc->id;
-  /* The response delay is held here, not by the server (hold_response). */
-  req.response_delay_ns = 0;
+  /* The response delay: held by the server (response_hold: server, as a
+   * network would), or here once the response is in (client: the seed's
+   * Channel.receive lowers rif when the server is done; hold_response). */
+  req.response_delay_ns =
+      d->sc->response_hold == LB_RESPONSE_HOLD_SERVER && r->response_delay_ticks > 0
+          ? (uint64_t)llround(r->response_delay_ticks * (double)d->tick_ns)
+          : 0;
   int rc = lb_conn_send_request(c, &req);
   int64_t now = lb_client_now_ns();
   if (rc < 0) {
@@ -749,10 +754,10 @@ static void on_conn_down(void *arg, struct lb_conn *c, const char *reason) {
   }
 }
 
-/* The seed's Channel.receive: the server is done, so the channel's rif goes
- * down now; the request completes after its response delay (EV_RECEIVE).
- * The server was asked for no hold, so the response arrived when it was
- * done (plus the wire). -ENOMEM: finish at once. */
+/* response_hold: client. The seed's Channel.receive: the server is done, so
+ * the channel's rif goes down now; the request completes after its response
+ * delay (EV_RECEIVE). The server was asked for no hold, so the response
+ * arrived when it was done (plus the wire). -ENOMEM: finish at once. */
 static int hold_response(struct driver *d, struct lb_creq *r, const Lb__Response *resp) {
   struct lb_held_response *h = d->free_held;
   if (h)
@@ -785,7 +790,7 @@ static void on_conn_response(void *arg, struct lb_conn *c, const Lb__Response *r
     return;
   }
   if (resp->status == LB__STATUS__STATUS_OK && r->response_delay_ticks > 0 &&
-      hold_response(d, r, resp) == 0)
+      d->sc->response_hold == LB_RESPONSE_HOLD_CLIENT && hold_response(d, r, resp) == 0)
     return;
   finish(d, r, resp->status == LB__STATUS__STATUS_OK ? LB_OUTCOME_COMPLETED : LB_OUTCOME_FAILED,
          resp);

@@ -9,7 +9,10 @@
 #     log holds one row per request sent;
 #  3. an oracle picker is refused without --board, and runs with the
 #     servers' board;
-#  4. the same over UDP (padded requests, one datagram each).
+#  4. the same over UDP (padded requests, one datagram each);
+#  5. response_hold: with `server` (the default) the servers hold every
+#     response for its receive delay (their --stats count one hold per
+#     request completed), with `client` they hold none.
 # Waits are for conditions (files, log lines, exits), bounded by timeouts.
 set -euo pipefail
 B=${LB_BINARY_DIR:?LB_BINARY_DIR must point at the build tree}
@@ -209,4 +212,39 @@ echo "transport: udp" >> "$OUT/s.yaml"
   fail "UDP run failed"
 check_accounting "$OUT/u.stats" "$OUT/u.csv"
 (($(stat_of "$OUT/u.stats" completed) > 0)) || fail "nothing completed over UDP"
+
+# ---- 5. where the receive delay is held ----
+for i in 0 1; do kill -TERM "${SERVER_PID[$i]}"; wait "${SERVER_PID[$i]}" 2>/dev/null || true; done
+sed -i -e '/^transport:/d' -e 's/^picker: .*/picker: random/' "$OUT/s.yaml"
+for hold in server client; do
+  cp "$OUT/s.yaml" "$OUT/h.yaml"
+  echo "response_hold: $hold" >> "$OUT/h.yaml"
+  for i in 0 1; do
+    rm -f "$OUT/port$i"
+    "$SRV" --scenario "$OUT/h.yaml" --index "$i" --port-file "$OUT/port$i" --threads 20 \
+      --max-runtime 60 --stats "$OUT/h$hold$i.stats" 2>> "$OUT/server$i.err" &
+    SERVER_PID[$i]=$!
+    PIDS+=($!)
+    wait_for "server $i's port file" 20 test -s "$OUT/port$i"
+  done
+  SERVERS="127.0.0.1:$(port_of 0 tcp):$(port_of 0 udp),127.0.0.1:$(port_of 1 tcp):$(port_of 1 udp)"
+  "$CLI" --scenario "$OUT/h.yaml" --clients 0:2 --servers "$SERVERS" --log "$OUT/h$hold.csv" \
+    --stats "$OUT/h$hold.stats" --max-runtime 60 > "$OUT/h$hold.out" 2> "$OUT/h$hold.err" ||
+    fail "response_hold: $hold run failed"
+  check_accounting "$OUT/h$hold.stats" "$OUT/h$hold.csv"
+  for i in 0 1; do kill -TERM "${SERVER_PID[$i]}"; wait "${SERVER_PID[$i]}" 2>/dev/null || true; done
+  holds=0
+  done_=0
+  for i in 0 1; do
+    holds=$((holds + $(stat_of "$OUT/h$hold$i.stats" holds)))
+    done_=$((done_ + $(stat_of "$OUT/h$hold$i.stats" completed)))
+  done
+  ((done_ > 0)) || fail "response_hold: $hold: the servers completed nothing"
+  if [[ $hold == server ]]; then
+    ((holds == done_)) || fail "response_hold: server: $holds holds for $done_ requests completed"
+  else
+    ((holds == 0)) || fail "response_hold: client: the servers held $holds responses"
+  fi
+  echo "response_hold: $hold: servers completed $done_, held $holds"
+done
 echo "PASS"

@@ -165,6 +165,11 @@ static void test_set_conversions(void **state) {
   assert_int_equal(lb_scenario_set(&sc, "seed", "18446744073709551616", err, sizeof(err)), -EINVAL);
   assert_int_equal(lb_scenario_set(&sc, "delay", "netem", err, sizeof(err)), 0);
   assert_int_equal(sc.delay, LB_DELAY_NETEM);
+  assert_int_equal(sc.response_hold, LB_RESPONSE_HOLD_SERVER); /* the default */
+  assert_int_equal(lb_scenario_set(&sc, "response_hold", "client", err, sizeof(err)), 0);
+  assert_int_equal(sc.response_hold, LB_RESPONSE_HOLD_CLIENT);
+  assert_int_equal(lb_scenario_set(&sc, "response_hold", "both", err, sizeof(err)), -EINVAL);
+  assert_string_equal(err, "field 'response_hold': expected server or client, got 'both'");
   assert_int_equal(lb_scenario_set(&sc, "work", "burn", err, sizeof(err)), -EINVAL);
   assert_string_equal(err, "field 'work': expected sleep or spin, got 'burn'");
   assert_int_equal(lb_scenario_set(&sc, "picker", "probing(random, probes=2)", err, sizeof(err)),
@@ -289,6 +294,7 @@ static void test_write_roundtrip(void **state) {
   sc.subset_size = 0;
   sc.transport = LB_TRANSPORT_UDP;
   sc.delay = LB_DELAY_NETEM;
+  sc.response_hold = LB_RESPONSE_HOLD_CLIENT;
   sc.arrivals = LB_ARRIVALS_TRACE;
   sc.work = LB_WORK_SPIN;
   sc.timeout_ticks = 1.0 / 3;
