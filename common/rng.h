@@ -49,9 +49,14 @@ size_t lb_rng_weighted(struct lb_rng *r, const double *weights, size_t n);
 enum lb_stream {
   LB_STREAM_ARRIVALS = 1, /* index 0: the arrival trace */
   LB_STREAM_SERVER = 2,   /* index: server; threads, processing time, rtt,
-                             resets, processing draws */
+                             processing draws */
   LB_STREAM_CLIENT = 3,   /* index: client; subset, then its picker's draws */
   LB_STREAM_CHANNEL = 4,  /* index: client * servers + server slot; delays */
+  LB_STREAM_SERVER_RESET = 5, /* index: server; from tick 0 of the run, one
+                                 uniform per tick (< server_reset_probability:
+                                 a reset), then on a reset the new parameters
+                                 (lb_fleet_draw_server); the initial
+                                 parameters stay on LB_STREAM_SERVER */
 };
 uint64_t lb_seed_derive(uint64_t seed, enum lb_stream kind, uint64_t index);
 

@@ -163,6 +163,7 @@ struct sim_server {
   int index;
   struct lb_server_params params;
   struct lb_rng *rng;
+  struct lb_rng *reset_rng; /* LB_STREAM_SERVER_RESET: per-tick reset, new params */
   struct sim_deque queued;
   struct sim_vec processing;
   struct lb_accounting acc;
@@ -249,7 +250,7 @@ static void draw_server(struct sim_run *r, struct sim_server *s, bool reset) {
   if (h != NULL && h->server_params != NULL)
     h->server_params(h->ctx, s->index, reset, &s->params);
   else
-    lb_fleet_draw_server(&r->sc, s->rng, &s->params);
+    lb_fleet_draw_server(&r->sc, reset ? s->reset_rng : s->rng, &s->params);
 }
 
 /* Channel.reset: (server.mean_rtt + randGamma(mean_channel_rtt, var)) / 2 */
@@ -472,7 +473,8 @@ static int server_reset(struct sim_run *r, struct sim_server *s) {
 /* Server.tick */
 static int server_tick(struct sim_run *r, struct sim_server *s) {
   int rc;
-  if (draw_uniform(r, SIM_DRAW_SERVER_RESET, s->index, s->rng) < r->sc.server_reset_probability &&
+  if (draw_uniform(r, SIM_DRAW_SERVER_RESET, s->index, s->reset_rng) <
+          r->sc.server_reset_probability &&
       (rc = server_reset(r, s)) < 0)
     return rc;
 
@@ -849,7 +851,8 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
     s->index = i;
     s->warm_gen = 1;
     s->warm = calloc((size_t)sc->clients, sizeof(*s->warm));
-    if (s->warm == NULL || make_rng(seed, LB_STREAM_SERVER, (uint64_t)i, &s->rng) < 0)
+    if (s->warm == NULL || make_rng(seed, LB_STREAM_SERVER, (uint64_t)i, &s->rng) < 0 ||
+        make_rng(seed, LB_STREAM_SERVER_RESET, (uint64_t)i, &s->reset_rng) < 0)
       goto oom;
     if (lb_accounting_init(&s->acc, (size_t)sc->server_state_buffer, sc->ewma_weight) < 0)
       goto oom;
@@ -923,6 +926,7 @@ void sim_run_free(struct sim_run *r) {
       struct sim_server *s = &r->servers[i];
       free(s->warm);
       lb_rng_free(s->rng);
+      lb_rng_free(s->reset_rng);
       free(s->queued.v);
       free(s->processing.v);
       if (s->acc_ready)
