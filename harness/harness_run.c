@@ -23,6 +23,10 @@
 #endif
 
 #define SERVER_PORT_WAIT_S 10.0
+/* The fleet's tick 0 is chosen before the servers start (they count their
+ * ticks and resets from it, as the clients do): this long for them to come
+ * up, then start_delay_s for the clients to connect. */
+#define SERVER_START_ALLOWANCE_S 0.5
 #define SERVER_DRAIN_MS 5000
 #define STOP_GRACE_MS 2000
 
@@ -434,9 +438,12 @@ static int stopped(char *err, size_t errlen) {
 
 static int start_servers(const struct lb_harness_opts *o, const char *server_bin,
                          const char *scenario_file, int run, const char *board, double max_rt,
-                         const char *dir, struct fleet *f, char *err, size_t errlen) {
+                         int64_t start_ns, const char *dir, struct fleet *f, char *err,
+                         size_t errlen) {
   char idx[16], runs[16], port_file[LB_HARNESS_PATH_MAX], stats[LB_HARNESS_PATH_MAX], rt[32];
+  char start[32];
   snprintf(runs, sizeof(runs), "%d", run);
+  snprintf(start, sizeof(start), "%lld", (long long)start_ns);
   snprintf(rt, sizeof(rt), "%.0f", ceil(max_rt));
   for (int i = 0; i < f->nservers; i++) {
     snprintf(idx, sizeof(idx), "%d", i);
@@ -469,6 +476,8 @@ static int start_servers(const struct lb_harness_opts *o, const char *server_bin
     argv[a++] = rt;
     argv[a++] = "--stats";
     argv[a++] = stats;
+    argv[a++] = "--start-at-realtime-ns";
+    argv[a++] = start;
     if (board) {
       argv[a++] = "--board";
       argv[a++] = (char *)board;
@@ -883,14 +892,23 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
   double tick_s = (double)sc->tick_ns / 1e9;
   double timeout_ticks = sc->timeout_ticks > 0 ? sc->timeout_ticks : 4.0 * sc->total_ticks;
   double tail = timeout_ticks > sc->max_cooldown ? timeout_ticks : sc->max_cooldown;
-  double budget_s = o->start_delay_s + (sc->total_ticks + tail) * tick_s * 1.5 + 10.0;
+  double budget_s = SERVER_START_ALLOWANCE_S + o->start_delay_s +
+                    (sc->total_ticks + tail) * tick_s * 1.5 + 10.0;
   double max_rt = budget_s + 5.0;
 
-  if ((rc = start_servers(o, server_bin, scenario_file, run, board, max_rt, run_dir, &f, err,
-                          errlen)) < 0)
+  /* Tick 0 for servers and clients alike (CLOCK_REALTIME). */
+  int64_t start_ns =
+      realtime_ns() + (int64_t)((SERVER_START_ALLOWANCE_S + o->start_delay_s) * 1e9);
+  if ((rc = start_servers(o, server_bin, scenario_file, run, board, max_rt, start_ns, run_dir, &f,
+                          err, errlen)) < 0)
     goto done;
-  int64_t start_ns = realtime_ns() + (int64_t)(o->start_delay_s * 1e9);
-  double t0 = lb_harness_now() + o->start_delay_s;
+  double left_s = (double)(start_ns - realtime_ns()) / 1e9;
+  if (left_s < o->start_delay_s / 2)
+    fprintf(stderr,
+            "lbharness: %s run %d: the servers took %.2f s to come up; the clients have %.2f s "
+            "to connect before tick 0\n",
+            sc->name, run, SERVER_START_ALLOWANCE_S + o->start_delay_s - left_s, left_s);
+  double t0 = lb_harness_now() + left_s;
   if ((rc = start_clients(client_bin, sc, scenario_file, run, board, max_rt, start_ns, run_dir, &f,
                           err, errlen)) < 0)
     goto done;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -111,6 +112,17 @@ int main(int argc, char **argv) {
       .board = o.board,
       .handle_signals = true,
   };
+  if (o.has_start_at) { /* CLOCK_REALTIME, converted once to the monotonic clock */
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    int64_t real_now = (int64_t)rt.tv_sec * 1000000000LL + rt.tv_nsec;
+    cfg.start_ns = lb_server_now_ns() + (o.start_at_realtime_ns - real_now);
+    if (cfg.start_ns <= 0)
+      cfg.start_ns = 1;
+    if (o.start_at_realtime_ns < real_now)
+      LB_WARN("--start-at-realtime-ns is %.3f s in the past: ticks since then are skipped",
+              (double)(real_now - o.start_at_realtime_ns) / 1e9);
+  }
   rc = lb_server_new(&cfg, &srv, err, sizeof(err));
   if (rc < 0) {
     fprintf(stderr, "lbserver: %s\n", err[0] ? err : strerror(-rc));

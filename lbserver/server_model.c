@@ -8,9 +8,11 @@
 
 #define WARM_INITIAL 256
 
-static void draw_params(struct lb_server_model *m) {
+/* Initial parameters from the server's stream, a reset's from the reset
+ * stream (rng.h: LB_STREAM_SERVER_RESET), as lbsim draws them. */
+static void draw_params(struct lb_server_model *m, struct lb_rng *rng) {
   struct lb_server_params p;
-  lb_fleet_draw_server(m->sc, m->rng, &p);
+  lb_fleet_draw_server(m->sc, rng, &p);
   m->threads = m->ov.threads > 0 ? m->ov.threads : p.threads;
   m->mean_processing_time =
       m->ov.processing_time >= 0 ? m->ov.processing_time : p.mean_processing_time;
@@ -28,23 +30,30 @@ int lb_server_model_init(struct lb_server_model *m, const struct lb_scenario *sc
   m->tick_ns = sc->tick_ns;
   m->ov = *ov;
   m->board = board;
-  rc = lb_rng_new(lb_seed_derive(lb_fleet_run_seed(sc, run), LB_STREAM_SERVER, (uint64_t)index),
-                  &m->rng);
+  uint64_t seed = lb_fleet_run_seed(sc, run);
+  rc = lb_rng_new(lb_seed_derive(seed, LB_STREAM_SERVER, (uint64_t)index), &m->rng);
   if (rc < 0)
     return rc;
+  rc = lb_rng_new(lb_seed_derive(seed, LB_STREAM_SERVER_RESET, (uint64_t)index), &m->reset_rng);
+  if (rc < 0) {
+    lb_rng_free(m->rng);
+    return rc;
+  }
   m->warm_cap = WARM_INITIAL;
   m->warm = calloc(m->warm_cap, sizeof(*m->warm));
   if (!m->warm) {
+    lb_rng_free(m->reset_rng);
     lb_rng_free(m->rng);
     return -ENOMEM;
   }
   rc = lb_accounting_init(&m->acct, (size_t)sc->server_state_buffer, sc->ewma_weight);
   if (rc < 0) {
     free(m->warm);
+    lb_rng_free(m->reset_rng);
     lb_rng_free(m->rng);
     return rc;
   }
-  draw_params(m);
+  draw_params(m, m->rng);
   m->acct.report.server = (uint32_t)index;
   m->acct.report.threads = (uint32_t)m->threads;
   m->carried = m->acct.report;
@@ -55,6 +64,7 @@ int lb_server_model_init(struct lb_server_model *m, const struct lb_scenario *sc
 void lb_server_model_close(struct lb_server_model *m) {
   lb_accounting_close(&m->acct);
   free(m->warm);
+  lb_rng_free(m->reset_rng);
   lb_rng_free(m->rng);
   pthread_mutex_destroy(&m->lock);
 }
@@ -132,7 +142,45 @@ int lb_server_model_threads(struct lb_server_model *m) {
   return n;
 }
 
+/* Draws the resets of ticks reset_ticks..upto: one uniform per tick, and a
+ * reset's new parameters, all from the reset stream. True if any reset
+ * (the latest wins). Under the lock. */
+static bool draw_resets(struct lb_server_model *m, int64_t upto) {
+  bool any = false;
+  for (; m->reset_ticks <= upto; m->reset_ticks++) {
+    if (lb_rng_uniform(m->reset_rng) >= m->sc->server_reset_probability)
+      continue;
+    draw_params(m, m->reset_rng);
+    memset(m->warm, 0, m->warm_cap * sizeof(*m->warm));
+    m->warm_len = 0;
+    lb_accounting_reset(&m->acct);
+    m->acct.report.server = (uint32_t)m->index;
+    m->acct.report.threads = (uint32_t)m->threads;
+    m->resets++;
+    any = true;
+  }
+  return any;
+}
+
+int lb_server_model_align(struct lb_server_model *m) {
+  pthread_mutex_lock(&m->lock);
+  m->started = true;
+  if (m->reset_ticks == 0 && draw_resets(m, 0))
+    m->carried = m->acct.report;
+  int n = m->threads;
+  pthread_mutex_unlock(&m->lock);
+  return n;
+}
+
 int lb_server_model_tick(struct lb_server_model *m, const struct lb_server_pool_sample *s) {
+  pthread_mutex_lock(&m->lock);
+  int64_t tick = m->reset_ticks;
+  pthread_mutex_unlock(&m->lock);
+  return lb_server_model_tick_at(m, s, tick);
+}
+
+int lb_server_model_tick_at(struct lb_server_model *m, const struct lb_server_pool_sample *s,
+                            int64_t fleet_tick) {
   struct lb_tick_observation obs = {0};
   double fleet_mean = 0;
   bool has_fleet_mean = false;
@@ -140,10 +188,11 @@ int lb_server_model_tick(struct lb_server_model *m, const struct lb_server_pool_
   double tick = (double)m->tick_ns;
   double interval = s->interval_ns > 0 ? (double)s->interval_ns : tick;
   /* The seed's servers start recording (and drawing resets) at the fleet's
-   * tick 0. A real server is up before its clients start (half a second in
-   * lbharness: 25-50 ticks, a quarter to a half of a 100-tick window of
-   * zeros in every `.mean` until the window turned over): ticks before its
-   * first request are neither recorded nor drawn for. */
+   * tick 0. Without that tick (lb_server_model_align) a real server is up
+   * before its clients start (half a second: 25-50 ticks, a quarter to a
+   * half of a 100-tick window of zeros in every `.mean` until the window
+   * turned over): ticks before its first request are neither recorded nor
+   * drawn for. */
   pthread_mutex_lock(&m->lock);
   bool started = m->started;
   pthread_mutex_unlock(&m->lock);
@@ -185,15 +234,7 @@ int lb_server_model_tick(struct lb_server_model *m, const struct lb_server_pool_
   r->orca_eps *= 1e9 / tick;
   struct lb_server_report snap = *r;
 
-  if (m->sc->server_reset_probability > 0 &&
-      lb_rng_uniform(m->rng) < m->sc->server_reset_probability) {
-    draw_params(m);
-    memset(m->warm, 0, m->warm_cap * sizeof(*m->warm));
-    m->warm_len = 0;
-    lb_accounting_reset(&m->acct);
-    m->acct.report.server = (uint32_t)m->index;
-    m->acct.report.threads = (uint32_t)m->threads;
-    m->resets++;
+  if (draw_resets(m, fleet_tick)) {
     resize = m->threads;
     snap = m->acct.report;
     m->carried = snap;

@@ -30,7 +30,9 @@ struct lb_server_model {
   int index;
   int64_t tick_ns;
   struct lb_server_overrides ov;
-  struct lb_rng *rng;
+  struct lb_rng *rng;       /* LB_STREAM_SERVER: parameters, processing */
+  struct lb_rng *reset_rng; /* LB_STREAM_SERVER_RESET: per-tick resets */
+  int64_t reset_ticks;      /* ticks whose reset has been drawn (0..n-1) */
   int threads;
   double mean_processing_time;
   double mean_rtt;
@@ -43,7 +45,7 @@ struct lb_server_model {
    * seed's request carries the record of the tick before its last). */
   struct lb_server_report carried;
   int errors_in_tick;
-  bool started;           /* a request has arrived: the run has begun */
+  bool started;           /* the run has begun: aligned, or a request came */
   struct lb_board *board; /* may be NULL: no fleet mean, no publishing */
   uint64_t resets, board_errors;
 };
@@ -62,6 +64,18 @@ void lb_server_model_report(struct lb_server_model *m, struct lb_server_report *
  * board, then draws a reset. Returns the thread count the pool must be
  * resized to, or 0 when there was no reset. */
 int lb_server_model_tick(struct lb_server_model *m, const struct lb_server_pool_sample *s);
+/* The same at the boundary that starts fleet tick `tick` (>= 1; the sample
+ * is tick - 1's): draws the resets of every tick up to `tick` not drawn yet
+ * (ticks the timer skipped included), so a reset falls on the tick lbsim's
+ * does. lb_server_model_tick draws exactly one. */
+int lb_server_model_tick_at(struct lb_server_model *m, const struct lb_server_pool_sample *s,
+                            int64_t tick);
+/* The fleet's tick 0 is known (lbserver --start-at-realtime-ns): record
+ * from it on, as the seed's servers do, rather than from the first request,
+ * and draw tick 0's reset now (the seed's Server.tick draws it before its
+ * first dequeue). Call before the pool is sized from
+ * lb_server_model_threads. Returns the thread count after it. */
+int lb_server_model_align(struct lb_server_model *m);
 int lb_server_model_threads(struct lb_server_model *m);
 
 #endif

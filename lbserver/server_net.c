@@ -389,9 +389,11 @@ static void resizer_stop(struct lb_server *s) {
 static void on_tick(void *ctx, int64_t deadline_ns, int64_t now_ns) {
   struct lb_server *s = ctx;
   struct lb_server_pool_sample sample;
-  (void)deadline_ns;
   lb_server_pool_sample(s->pool, now_ns, &sample);
-  int threads = lb_server_model_tick(&s->model, &sample);
+  int threads = s->cfg.start_ns > 0
+                    ? lb_server_model_tick_at(&s->model, &sample,
+                                              (deadline_ns - s->cfg.start_ns) / s->cfg.sc->tick_ns)
+                    : lb_server_model_tick(&s->model, &sample);
   if (threads > 0) { /* the latest reset wins */
     pthread_mutex_lock(&s->resize_lock);
     s->resize_to = threads;
@@ -806,6 +808,10 @@ int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, ch
     goto fail;
 
   int64_t now = lb_server_now_ns();
+  if (cfg->start_ns > 0)
+    lb_server_model_align(&s->model); /* tick 0's reset sizes the pool */
+  /* The first sample's interval: from tick 0 when it is still to come. */
+  int64_t base = cfg->start_ns > now ? cfg->start_ns : now;
   struct lb_server_pool_config pc = {
       .threads = lb_server_model_threads(&s->model),
       .max_queue = cfg->max_queue,
@@ -816,7 +822,7 @@ int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, ch
       .drop_cb = drop_job,
       .ctx = s,
   };
-  rc = lb_server_pool_new(&pc, now, &s->pool);
+  rc = lb_server_pool_new(&pc, base, &s->pool);
   if (rc < 0) {
     snprintf(err, errlen, "worker pool of %d threads: %s", pc.threads, strerror(-rc));
     goto fail;
@@ -830,7 +836,7 @@ int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, ch
   struct lb_server_timer_config tc = {
       .tick_ns = cfg->sc->tick_ns,
       .wake_early_ns = cfg->wake_early_ns,
-      .start_ns = now,
+      .start_ns = cfg->start_ns > 0 ? cfg->start_ns : now,
       .tick_cb = on_tick,
       .due_cb = on_held_due,
       .ctx = s,

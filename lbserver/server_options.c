@@ -28,6 +28,7 @@ enum {
   OPT_MAX_RUNTIME,
   OPT_STATS,
   OPT_LOG_LEVEL,
+  OPT_START_AT,
   OPT_HELP
 };
 
@@ -52,6 +53,7 @@ static const struct option long_opts[] = {
     {"max-runtime", required_argument, NULL, OPT_MAX_RUNTIME},
     {"stats", required_argument, NULL, OPT_STATS},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"start-at-realtime-ns", required_argument, NULL, OPT_START_AT},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -83,6 +85,10 @@ void lb_server_options_usage(FILE *out) {
         "  --max-runtime SECONDS  then drain and exit (default 3600, 0: none)\n"
         "  --stats FILE           write counts as key=value lines at exit\n"
         "  --log-level L          error|warn|info|debug (default info)\n"
+        "  --start-at-realtime-ns T  the fleet's tick 0 at CLOCK_REALTIME T (the\n"
+        "                         clients' --start-at-realtime-ns): accounting\n"
+        "                         ticks and resets from it; default: from the\n"
+        "                         first request\n"
         "  --help                 this text\n",
         out);
 }
@@ -219,6 +225,20 @@ int lb_server_options_parse(int argc, char **argv, struct lb_server_options *o, 
         snprintf(err, errlen, "--log-level: expected error, warn, info or debug, got '%s'", optarg);
         rc = -EINVAL;
       }
+      break;
+    }
+    case OPT_START_AT: {
+      char *end = NULL;
+      errno = 0;
+      long long t = strtoll(optarg, &end, 10);
+      if (errno || !*optarg || *end || t <= 0) {
+        snprintf(err, errlen,
+                 "--start-at-realtime-ns: expected nanoseconds since the epoch, got '%s'", optarg);
+        rc = -EINVAL;
+        break;
+      }
+      o->has_start_at = true;
+      o->start_at_realtime_ns = t;
       break;
     }
     case OPT_HELP:

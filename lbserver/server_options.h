@@ -33,6 +33,8 @@ struct lb_server_options {
   double max_runtime_s;
   const char *stats;
   int log_level;
+  bool has_start_at;
+  long long start_at_realtime_ns; /* the fleet's tick 0 (CLOCK_REALTIME) */
 };
 
 /* 0: options parsed; 1: --help was asked for (usage printed to out);

@@ -2,7 +2,9 @@
  * requests and probes come back with reports that follow the load; probes
  * take the probe processing time; the egress hold is applied; a garbage or
  * oversize frame closes only its own connection; UDP replies never exceed
- * the request; SIGTERM answers what was accepted and exits 0. Every server
+ * the request; SIGTERM answers what was accepted and exits 0;
+ * --start-at-realtime-ns counts ticks (and resets) from the fleet's tick 0.
+ * Every server
  * binds port 0, has --max-runtime, and every wait here is bounded. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,6 +25,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -43,6 +46,8 @@ struct server {
   char dir[256], port_file[300], stats[300], scenario[300];
 };
 
+static double reset_probability; /* the next server_start's scenario */
+
 static void write_scenario(const char *path) {
   FILE *f = fopen(path, "w");
   assert_non_null(f);
@@ -51,9 +56,9 @@ static void write_scenario(const char *path) {
           "tick: 2ms\n"
           "probe_processing_time: %d\n"
           "cold_channel_penalty: %d\n"
-          "server_reset_probability: 0\n"
+          "server_reset_probability: %g\n"
           "seed: 7\n",
-          PROBE_TICKS, PENALTY_TICKS);
+          PROBE_TICKS, PENALTY_TICKS, reset_probability);
   assert_int_equal(fclose(f), 0);
 }
 
@@ -537,6 +542,40 @@ static void test_sigpipe_ignored(void **state) {
   server_cleanup(&s);
 }
 
+/* --start-at-realtime-ns: the server's ticks count from the fleet's tick 0,
+ * before any request, and the ticks it was not running for are drawn for
+ * too (resets on every tick here: one per tick since T, at least 500 for a
+ * T one second ago at 2 ms a tick). Without it, a server that has had no
+ * request has begun no run: no reset at all. */
+static void test_start_at_aligns_ticks(void **state) {
+  (void)state;
+  struct server s;
+  struct timespec now;
+  char extra[128];
+  reset_probability = 1;
+  clock_gettime(CLOCK_REALTIME, &now);
+  long long t = (long long)now.tv_sec * 1000000000LL + now.tv_nsec - 1000000000LL;
+  snprintf(extra, sizeof(extra), "--start-at-realtime-ns %lld", t);
+  server_start(&s, extra);
+  assert_int_equal(server_wait(&s, true), 0);
+  long resets = stat_value(&s, "resets");
+  assert_true(resets >= 1000000000LL / TICK_NS);
+  server_cleanup(&s);
+
+  server_start(&s, "");
+  assert_int_equal(server_wait(&s, true), 0);
+  assert_int_equal(stat_value(&s, "resets"), 0);
+  server_cleanup(&s);
+  reset_probability = 0;
+
+  char cmd[1024];
+  snprintf(cmd, sizeof(cmd),
+           "%s/lbserver/lbserver --index 0 --scenario x --start-at-realtime-ns soon 2>/dev/null",
+           LB_BINARY_DIR);
+  int st = system(cmd);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+}
+
 static void test_bad_options(void **state) {
   (void)state;
   char cmd[1024];
@@ -569,6 +608,7 @@ int main(void) {
       cmocka_unit_test(test_forced_drain),
       cmocka_unit_test(test_sigpipe_ignored),
       cmocka_unit_test(test_bad_options),
+      cmocka_unit_test(test_start_at_aligns_ticks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* lbserver's model: parameters from the fleet draws (or the command line),
- * processing draws with the cold-channel penalty, probes, resets, and the
- * tick's observation from a pool sample. */
+ * processing draws with the cold-channel penalty, probes, resets (from the
+ * reset stream, on lbsim's ticks), and the tick's observation from a pool
+ * sample. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -176,12 +177,90 @@ static void test_utilization_on_the_seed_grid(void **state) {
   lb_server_model_close(&m);
 }
 
+/* Resets as lbsim draws them: from tick 0 of the fleet, one uniform per
+ * tick from the server's reset stream, and a reset's new parameters from the
+ * same stream; ticks the timer skipped are drawn for too. */
+#define RESET_TICKS 600
+static void test_resets_from_the_reset_stream(void **state) {
+  (void)state;
+  struct lb_scenario sc;
+  struct lb_server_overrides none = {.threads = 0, .processing_time = -1, .rtt = -1};
+  scenario(&sc);
+  sc.server_reset_probability = 0.02;
+  /* Expected: the parameters in force during each tick 0..RESET_TICKS. */
+  static struct lb_server_params want[RESET_TICKS + 1];
+  static bool reset_at[RESET_TICKS + 1];
+  struct lb_rng *rng = NULL, *reset_rng = NULL;
+  uint64_t seed = lb_fleet_run_seed(&sc, 1);
+  assert_int_equal(lb_rng_new(lb_seed_derive(seed, LB_STREAM_SERVER, 2), &rng), 0);
+  assert_int_equal(lb_rng_new(lb_seed_derive(seed, LB_STREAM_SERVER_RESET, 2), &reset_rng), 0);
+  struct lb_server_params p;
+  lb_fleet_draw_server(&sc, rng, &p);
+  int resets = 0;
+  for (int k = 0; k <= RESET_TICKS; k++) {
+    reset_at[k] = lb_rng_uniform(reset_rng) < sc.server_reset_probability;
+    if (reset_at[k]) {
+      lb_fleet_draw_server(&sc, reset_rng, &p);
+      resets++;
+    }
+    want[k] = p;
+  }
+  lb_rng_free(rng);
+  lb_rng_free(reset_rng);
+  assert_true(resets >= 3); /* the seed above gives several */
+
+  struct lb_server_model m;
+  struct lb_server_pool_sample idle = {.interval_ns = TICK, .threads = 1};
+  assert_int_equal(lb_server_model_init(&m, &sc, 2, 1, &none, NULL), 0);
+  assert_int_equal(lb_server_model_align(&m), want[0].threads);
+  assert_int_equal(m.resets, reset_at[0] ? 1 : 0);
+  int seen = reset_at[0] ? 1 : 0;
+  for (int k = 1; k <= RESET_TICKS; k++) {
+    idle.threads = m.threads;
+    int resize = lb_server_model_tick_at(&m, &idle, k);
+    assert_int_equal(resize, reset_at[k] ? want[k].threads : 0);
+    seen += reset_at[k];
+    assert_int_equal(m.threads, want[k].threads);
+    assert_true(m.mean_processing_time == want[k].mean_processing_time);
+    assert_true(m.mean_rtt == want[k].mean_rtt);
+  }
+  assert_int_equal(m.resets, (uint64_t)seen);
+  assert_int_equal(seen, resets);
+  lb_server_model_close(&m);
+
+  /* Skipped ticks: jumping 7 ticks at a time lands on the same parameters
+   * and counts the same resets. */
+  assert_int_equal(lb_server_model_init(&m, &sc, 2, 1, &none, NULL), 0);
+  lb_server_model_align(&m);
+  for (int k = 7; k <= RESET_TICKS; k += 7) {
+    idle.threads = m.threads;
+    lb_server_model_tick_at(&m, &idle, k);
+    assert_int_equal(m.threads, want[k].threads);
+    assert_true(m.mean_processing_time == want[k].mean_processing_time);
+  }
+  lb_server_model_close(&m);
+
+  /* Without a fleet tick 0: from the first request, one tick per call,
+   * still from the reset stream (its first draw on the first tick). */
+  assert_int_equal(lb_server_model_init(&m, &sc, 2, 1, &none, NULL), 0);
+  assert_int_equal(lb_server_model_tick(&m, &idle), 0); /* not begun: no draw */
+  lb_server_model_on_arrival(&m);
+  for (int k = 0; k <= RESET_TICKS; k++) {
+    idle.threads = m.threads;
+    lb_server_model_tick(&m, &idle);
+    assert_int_equal(m.threads, want[k].threads);
+  }
+  assert_int_equal(m.resets, (uint64_t)resets);
+  lb_server_model_close(&m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_params_from_fleet_draws),
       cmocka_unit_test(test_cold_channels_and_probes),
       cmocka_unit_test(test_tick_and_reset),
       cmocka_unit_test(test_utilization_on_the_seed_grid),
+      cmocka_unit_test(test_resets_from_the_reset_stream),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
