@@ -499,6 +499,50 @@ static void test_hcl_percentile(void **state) {
   assert_true(lb__hcl_percentile(two, 2, NULL, 0, 0) == 0);
 }
 
+/* Selection over two sorted runs against sorting their concatenation, with
+ * ties (small integers) and without (uniform doubles), all sizes to 60. */
+static int cmp_pct(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static void test_hcl_percentile_random(void **state) {
+  (void)state;
+  struct lb_rng *rng = NULL;
+  assert_int_equal(lb_rng_new(7, &rng), 0);
+  double a[60], b[60], all[120];
+  for (int round = 0; round < 3000; round++) {
+    size_t na = lb_rng_below(rng, 61), nb = lb_rng_below(rng, 61);
+    if (na + nb == 0)
+      continue;
+    bool ties = round % 2 == 0;
+    for (size_t i = 0; i < na; i++)
+      a[i] = ties ? (double)lb_rng_below(rng, 5) : lb_rng_uniform(rng);
+    for (size_t i = 0; i < nb; i++)
+      b[i] = ties ? (double)lb_rng_below(rng, 5) : lb_rng_uniform(rng);
+    qsort(a, na, sizeof(double), cmp_pct);
+    qsort(b, nb, sizeof(double), cmp_pct);
+    memcpy(all, a, na * sizeof(double));
+    memcpy(all + na, b, nb * sizeof(double));
+    qsort(all, na + nb, sizeof(double), cmp_pct);
+    double q = round % 7 == 0 ? 100.0 * (double)(round % 3) / 2 : 100 * lb_rng_uniform(rng);
+    /* numpy's linear method on the sorted concatenation */
+    size_t n = na + nb;
+    double vi = (double)(n - 1) * (q / 100.0);
+    size_t prev = vi >= (double)(n - 1) ? n - 1 : (size_t)floor(vi);
+    size_t next = prev + 1 < n ? prev + 1 : prev;
+    double t = vi - (double)prev, diff = all[next] - all[prev];
+    double want = t >= 0.5 ? all[next] - diff * (1 - t) : all[prev] + diff * t;
+    double got = lb__hcl_percentile(a, na, b, nb, q);
+    if (got != want)
+      fail_msg("round %d: %zu+%zu values, q %g: %.17g, sorted %.17g", round, na, nb, q, got, want);
+    /* Sorting gives the order statistics directly: the k-th is all[k]. */
+    assert_true(lb__hcl_percentile(all, na + nb, NULL, 0, 0) == all[0]);
+    assert_true(lb__hcl_percentile(NULL, 0, all, na + nb, 100) == all[na + nb - 1]);
+  }
+  lb_rng_free(rng);
+}
+
 static void set_health_rank(struct fixture *f, const double *health, const double *rank) {
   for (int i = 0; i < f->n; i++) {
     set_report(&f->ch[i], health[i], 0, rank[i]);
@@ -958,6 +1002,7 @@ int main(void) {
       cmocka_unit_test(test_probing),
       cmocka_unit_test(test_fastest_probe),
       cmocka_unit_test(test_hcl_percentile),
+      cmocka_unit_test(test_hcl_percentile_random),
       cmocka_unit_test(test_hcl),
       cmocka_unit_test(test_hcl_repeated_server),
       cmocka_unit_test(test_hcl_against_seed),

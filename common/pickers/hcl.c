@@ -16,10 +16,14 @@
  *      random.choice); a channel is healthy when its health (None -> the mean
  *      health) is <= the cutoff; the first healthy channel of least rank, or
  *      when none is healthy the first channel of least health.
- * The percentile is taken without sorting the history on each pick: a
- * sorted multiset of every history value is kept up to date (binary search
- * and memmove per appended value), plus a small sorted list of the extra
- * copies a repeated server adds in that pick. */
+ * The percentile is taken without sorting the histories on each pick: each
+ * server keeps a sorted copy of its history beside the ring (binary search
+ * and a memmove of at most `history` values per append), a server listed
+ * again snapshots that sorted copy, and the two order statistics the
+ * percentile interpolates are selected from the union of those sorted runs
+ * (binary searches around weighted-median pivots, never a merge or a sort). The cutoff is only compared with `<=`, so
+ * the order of equal values (0.0 and -0.0) cannot change a pick. A NaN health
+ * makes np.percentile NaN: NaNs are counted apart and give a NaN cutoff. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -28,8 +32,23 @@
 #include "picker_impl.h"
 
 struct ring {
-  double *v;
-  int len, head;
+  double *v;      /* arrival order, oldest at head */
+  double *sorted; /* the same non-NaN values, ascending */
+  int len, head, nsorted, nnan;
+};
+
+/* A sorted run of the union: a slot's sorted history, or a snapshot of it in
+ * `extra` (an offset, since `extra` may grow). */
+struct run {
+  const double *v;
+  size_t off, n;
+};
+
+/* Scratch for kth_of_runs, m entries each. */
+struct sel {
+  size_t lo[LB_PICK_MAX_CHANNELS], hi[LB_PICK_MAX_CHANNELS], after[LB_PICK_MAX_CHANNELS];
+  size_t wt[LB_PICK_MAX_CHANNELS];
+  double piv[LB_PICK_MAX_CHANNELS];
 };
 
 struct hcl {
@@ -39,18 +58,16 @@ struct hcl {
   int history;
   struct lb__server_keys keys;
   struct ring *rings; /* per slot */
-  double *all;        /* sorted multiset of every ring's values */
-  size_t nall;
-  double *extra; /* this pick's extra copies (repeated servers) */
+  double *extra;      /* this pick's snapshots of repeated servers' histories */
   size_t nextra, extra_cap;
-  double *scratch; /* fallback: values of the listed servers only */
-  size_t scratch_cap;
   unsigned long gen;
   unsigned long *last_gen; /* per slot: listed in this pick */
   int *remaining;          /* per slot: occurrences left in this pick */
   int slot[LB_PICK_MAX_CHANNELS];
   double h[LB_PICK_MAX_CHANNELS], r[LB_PICK_MAX_CHANNELS];
   bool has_h[LB_PICK_MAX_CHANNELS], has_r[LB_PICK_MAX_CHANNELS];
+  struct run runs[LB_PICK_MAX_CHANNELS];
+  struct sel sel;
 };
 
 static size_t lower_bound(const double *a, size_t n, double x) {
@@ -65,32 +82,41 @@ static size_t lower_bound(const double *a, size_t n, double x) {
   return lo;
 }
 
-static void multiset_insert(double *a, size_t *n, double x) {
-  size_t at = lower_bound(a, *n, x);
-  memmove(a + at + 1, a + at, (*n - at) * sizeof(*a));
-  a[at] = x;
-  (*n)++;
+static void sorted_insert(struct ring *rg, double x) {
+  if (x != x) {
+    rg->nnan++;
+    return;
+  }
+  size_t n = (size_t)rg->nsorted, at = lower_bound(rg->sorted, n, x);
+  memmove(rg->sorted + at + 1, rg->sorted + at, (n - at) * sizeof(double));
+  rg->sorted[at] = x;
+  rg->nsorted++;
 }
 
-static void multiset_remove(double *a, size_t *n, double x) {
-  size_t at = lower_bound(a, *n, x);
-  if (at < *n && (a[at] == x || (x != x && a[at] != a[at]))) {
-    memmove(a + at, a + at + 1, (*n - at - 1) * sizeof(*a));
-    (*n)--;
+static void sorted_remove(struct ring *rg, double x) {
+  if (x != x) {
+    rg->nnan--;
+    return;
+  }
+  size_t n = (size_t)rg->nsorted, at = lower_bound(rg->sorted, n, x);
+  if (at < n && rg->sorted[at] == x) {
+    memmove(rg->sorted + at, rg->sorted + at + 1, (n - at - 1) * sizeof(double));
+    rg->nsorted--;
   }
 }
 
-/* LastN.insert, and the same change to the sorted multiset. */
+/* LastN.insert, and the same change to the sorted copy. */
 static void history_append(struct hcl *h, struct ring *rg, double x) {
   if (rg->len == h->history) {
-    multiset_remove(h->all, &h->nall, rg->v[rg->head]);
+    sorted_remove(rg, rg->v[rg->head]);
     rg->v[rg->head] = x;
-    rg->head = (rg->head + 1) % h->history;
+    rg->head = rg->head + 1 == h->history ? 0 : rg->head + 1;
   } else {
-    rg->v[(rg->head + rg->len) % h->history] = x;
+    int idx = rg->head + rg->len;
+    rg->v[idx >= h->history ? idx - h->history : idx] = x;
     rg->len++;
   }
-  multiset_insert(h->all, &h->nall, x);
+  sorted_insert(rg, x);
 }
 
 static int reserve(double **buf, size_t *cap, size_t need) {
@@ -107,42 +133,81 @@ static int reserve(double **buf, size_t *cap, size_t need) {
   return 0;
 }
 
-static int append_ring(double **buf, size_t *n, size_t *cap, const struct ring *rg, int hist) {
-  int rc = reserve(buf, cap, *n + (size_t)rg->len);
-  if (rc < 0)
-    return rc;
-  for (int j = 0; j < rg->len; j++)
-    (*buf)[(*n)++] = rg->v[(rg->head + j) % hist];
-  return 0;
+static size_t upper_bound(const double *a, size_t n, double x) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (a[mid] <= x)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-/* k-th smallest (0-based) of the union of two sorted arrays. */
-static double kth_of_two(const double *a, size_t na, const double *b, size_t nb, size_t k) {
+/* The k-th smallest (0-based) of the union of m sorted runs, by selection
+ * in value space: each run keeps a window [lo, hi) that still may hold it;
+ * the pivot is the weighted median of the windows' middles, so each round
+ * drops at least a quarter of what is left. On return, *le is how many
+ * values are <= the result, and after[i] indexes run i's first value above
+ * it. lo, hi, after, piv are scratch of m entries. */
+static double kth_of_runs(const struct run *runs, int m, size_t k, size_t *lo, size_t *hi,
+                          size_t *after, double *piv, size_t *wt, size_t *le) {
+  size_t base = 0;
+  for (int i = 0; i < m; i++)
+    lo[i] = 0, hi[i] = runs[i].n;
   for (;;) {
-    if (na == 0)
-      return b[k];
-    if (nb == 0)
-      return a[k];
-    if (k == 0)
-      return a[0] <= b[0] ? a[0] : b[0];
-    size_t half = (k + 1) / 2;
-    size_t ia = half < na ? half : na;
-    size_t ib = half < nb ? half : nb;
-    if (a[ia - 1] <= b[ib - 1]) {
-      a += ia, na -= ia, k -= ia;
+    int np = 0;
+    size_t active = 0;
+    for (int i = 0; i < m; i++) {
+      size_t w = hi[i] - lo[i];
+      if (w == 0)
+        continue;
+      double v = runs[i].v[lo[i] + w / 2];
+      int j = np++;
+      for (; j > 0 && piv[j - 1] > v; j--)
+        piv[j] = piv[j - 1], wt[j] = wt[j - 1];
+      piv[j] = v, wt[j] = w;
+      active += w;
+    }
+    double x = piv[np - 1];
+    size_t acc = 0;
+    for (int j = 0; j < np; j++) {
+      acc += wt[j];
+      if (2 * acc >= active) {
+        x = piv[j];
+        break;
+      }
+    }
+    size_t below = base, upto = base;
+    for (int i = 0; i < m; i++) {
+      const double *v = runs[i].v + lo[i];
+      size_t w = hi[i] - lo[i];
+      size_t lt = lower_bound(v, w, x);
+      size_t leq = lt + upper_bound(v + lt, w - lt, x);
+      below += lt;
+      upto += leq;
+      after[i] = lo[i] + leq;
+    }
+    if (k < below) {
+      for (int i = 0; i < m; i++)
+        hi[i] = lo[i] + lower_bound(runs[i].v + lo[i], hi[i] - lo[i], x);
+    } else if (k >= upto) {
+      for (int i = 0; i < m; i++)
+        lo[i] = after[i];
+      base = upto;
     } else {
-      b += ib, nb -= ib, k -= ib;
+      *le = upto;
+      return x;
     }
   }
 }
 
-double lb__hcl_percentile(const double *a, size_t na, const double *b, size_t nb, double q) {
-  size_t n = na + nb;
+/* np.percentile(values, q) (linear) of the union of m sorted runs. */
+static double percentile_of_runs(const struct run *runs, int m, struct sel *sc, double q) {
+  size_t n = 0;
+  for (int i = 0; i < m; i++)
+    n += runs[i].n;
   double vi = (double)(n - 1) * (q / 100.0);
   size_t prev, next;
   if (vi >= (double)(n - 1)) {
@@ -154,12 +219,28 @@ double lb__hcl_percentile(const double *a, size_t na, const double *b, size_t nb
     next = prev + 1;
   }
   double t = vi - (double)prev;
-  double lo = kth_of_two(a, na, b, nb, prev);
-  double hi = next == prev ? lo : kth_of_two(a, na, b, nb, next);
+  size_t le;
+  double lo = kth_of_runs(runs, m, prev, sc->lo, sc->hi, sc->after, sc->piv, sc->wt, &le);
+  double hi = lo;
+  if (next >= le) { /* the least value above lo */
+    bool any = false;
+    for (int i = 0; i < m; i++) {
+      if (sc->after[i] < runs[i].n && (!any || runs[i].v[sc->after[i]] < hi)) {
+        hi = runs[i].v[sc->after[i]];
+        any = true;
+      }
+    }
+  }
   double diff = hi - lo;
   if (t >= 0.5)
     return hi - diff * (1 - t);
   return lo + diff * t;
+}
+
+double lb__hcl_percentile(const double *a, size_t na, const double *b, size_t nb, double q) {
+  struct run runs[2] = {{a, 0, na}, {b, 0, nb}};
+  struct sel sc;
+  return percentile_of_runs(runs, 2, &sc, q);
 }
 
 static int hcl_pick(struct lb_picker *self, const struct lb_pick_env *env,
@@ -177,7 +258,6 @@ static int hcl_pick(struct lb_picker *self, const struct lb_pick_env *env,
 
   /* Slots, and how often each is listed. */
   unsigned long gen = ++h->gen;
-  int distinct = 0;
   for (int i = 0; i < n; i++) {
     int s = lb__server_keys_slot(&h->keys, chs[i]);
     if (s < 0)
@@ -186,54 +266,41 @@ static int hcl_pick(struct lb_picker *self, const struct lb_pick_env *env,
     if (h->last_gen[s] != gen) {
       h->last_gen[s] = gen;
       h->remaining[s] = 0;
-      distinct++;
     }
     h->remaining[s]++;
   }
-  /* Append, and snapshot a history that is listed again later. */
+  /* Append; a server listed again later snapshots its sorted history now,
+   * since the seed concatenates each listed history right after appending. */
   h->nextra = 0;
+  int m = 0, nnan = 0;
   for (int i = 0; i < n; i++) {
     int s = h->slot[i];
+    struct ring *rg = &h->rings[s];
     if (h->has_h[i])
-      history_append(h, &h->rings[s], h->h[i]);
+      history_append(h, rg, h->h[i]);
     if (--h->remaining[s] > 0) {
-      int rc = append_ring(&h->extra, &h->nextra, &h->extra_cap, &h->rings[s], h->history);
+      int rc = reserve(&h->extra, &h->extra_cap, h->nextra + (size_t)rg->nsorted);
       if (rc < 0)
         return rc;
+      memcpy(h->extra + h->nextra, rg->sorted, (size_t)rg->nsorted * sizeof(double));
+      h->runs[m++] = (struct run){NULL, h->nextra, (size_t)rg->nsorted};
+      h->nextra += (size_t)rg->nsorted;
+    } else {
+      h->runs[m++] = (struct run){rg->sorted, 0, (size_t)rg->nsorted};
     }
+    nnan += rg->nnan;
   }
-  if (h->nextra > 1)
-    qsort(h->extra, h->nextra, sizeof(double), cmp_double);
-
-  double cutoff;
-  if (distinct == h->keys.nslots) {
-    /* Every server ever seen is listed: the multiset is exactly right. */
-    if (h->nall + h->nextra == 0) {
-      *out = lb__picker_random_choice(env, chs, n);
-      return LB_PICK_DONE;
-    }
-    cutoff = lb__hcl_percentile(h->all, h->nall, h->extra, h->nextra, h->cutoff);
-  } else {
-    /* A sub-list (e.g. under subset): only the listed servers' histories. */
-    size_t ns = 0;
-    ++gen, ++h->gen;
-    for (int i = 0; i < n; i++) {
-      int s = h->slot[i];
-      if (h->last_gen[s] == gen)
-        continue;
-      h->last_gen[s] = gen;
-      int rc = append_ring(&h->scratch, &ns, &h->scratch_cap, &h->rings[s], h->history);
-      if (rc < 0)
-        return rc;
-    }
-    if (ns + h->nextra == 0) {
-      *out = lb__picker_random_choice(env, chs, n);
-      return LB_PICK_DONE;
-    }
-    if (ns > 1)
-      qsort(h->scratch, ns, sizeof(double), cmp_double);
-    cutoff = lb__hcl_percentile(h->scratch, ns, h->extra, h->nextra, h->cutoff);
+  size_t total = 0;
+  for (int k = 0; k < m; k++) {
+    if (h->runs[k].v == NULL)
+      h->runs[k].v = h->extra + h->runs[k].off;
+    total += h->runs[k].n;
   }
+  if (total + (size_t)nnan == 0) {
+    *out = lb__picker_random_choice(env, chs, n);
+    return LB_PICK_DONE;
+  }
+  double cutoff = nnan > 0 ? NAN : percentile_of_runs(h->runs, m, &h->sel, h->cutoff);
 
   for (int i = 0; i < n; i++)
     h->has_r[i] = lb_cost_eval(&h->rank, chs[i], &h->r[i]);
@@ -261,12 +328,10 @@ static void hcl_free(struct lb_picker *self) {
   struct hcl *h = (struct hcl *)self;
   if (h->rings) {
     for (int s = 0; s < h->base.nchannels; s++)
-      free(h->rings[s].v);
+      free(h->rings[s].v), free(h->rings[s].sorted);
   }
   free(h->rings);
-  free(h->all);
   free(h->extra);
-  free(h->scratch);
   free(h->last_gen);
   free(h->remaining);
   lb__server_keys_close(&h->keys);
@@ -288,14 +353,14 @@ static int hcl_create(const struct lb_picker_spec *spec, int nchannels, struct l
   size_t nc = (size_t)nchannels, hist = (size_t)h->history;
   rc = lb__server_keys_init(&h->keys, nchannels);
   h->rings = calloc(nc, sizeof(*h->rings));
-  h->all = malloc(nc * hist * sizeof(double));
   h->last_gen = calloc(nc, sizeof(unsigned long));
   h->remaining = calloc(nc, sizeof(int));
-  if (rc < 0 || !h->rings || !h->all || !h->last_gen || !h->remaining)
+  if (rc < 0 || !h->rings || !h->last_gen || !h->remaining)
     goto nomem;
   for (size_t s = 0; s < nc; s++) {
     h->rings[s].v = malloc(hist * sizeof(double));
-    if (!h->rings[s].v)
+    h->rings[s].sorted = malloc(hist * sizeof(double));
+    if (!h->rings[s].v || !h->rings[s].sorted)
       goto nomem;
   }
   /* Extra copies come from servers listed more than once: at most
