@@ -60,14 +60,9 @@ void lb_accounting_close(struct lb_accounting *a) {
   a->rif_keys = 0;
 }
 
-static void snapshot(struct lb_accounting *a) {
+/* The report's fields that are not window stats. */
+static void snapshot_rest(struct lb_accounting *a) {
   struct lb_server_report *r = &a->report;
-  double w = a->ewma_weight;
-  lb_stat_from_window(&r->utilization, &a->utilization, w);
-  lb_stat_from_window(&r->queries_per_tick, &a->queries_per_tick, w);
-  lb_stat_from_window(&r->requests_in_flight, &a->requests_in_flight, w);
-  lb_stat_from_window(&r->queued_requests, &a->queued_requests, w);
-  lb_stat_from_window(&r->latency, &a->latency, w);
   r->has_expected_latency = lb_accounting_expected_latency(a, &r->expected_latency);
   if (!r->has_expected_latency)
     r->expected_latency = 0;
@@ -77,6 +72,34 @@ static void snapshot(struct lb_accounting *a) {
   double eps = 0;
   r->orca_eps = lb_window_mean(&a->errors, &eps) ? eps : 0;
   /* server and threads belong to the driver: left as it set them. */
+}
+
+static void snapshot(struct lb_accounting *a) {
+  struct lb_server_report *r = &a->report;
+  double w = a->ewma_weight;
+  lb_stat_from_window(&r->utilization, &a->utilization, w);
+  lb_stat_from_window(&r->queries_per_tick, &a->queries_per_tick, w);
+  lb_stat_from_window(&r->requests_in_flight, &a->requests_in_flight, w);
+  lb_stat_from_window(&r->queued_requests, &a->queued_requests, w);
+  lb_stat_from_window(&r->latency, &a->latency, w);
+  snapshot_rest(a);
+}
+
+/* st was taken from w when it held len_before values, and one value has been
+ * inserted since. While nothing was dropped the seed's ewma, a left fold from
+ * the oldest value, is the previous fold taken one step further: the same
+ * arithmetic as lb_window_ewma's loop, so the same bits, in O(1). */
+static void stat_after_insert(struct lb_stat *st, const struct lb_window *w, size_t len_before,
+                              double weight) {
+  if (!st->valid || len_before == 0 || lb_window_len(w) != len_before + 1) {
+    lb_stat_from_window(st, w, weight);
+    return;
+  }
+  double x = 0;
+  lb_window_latest(w, &x);
+  st->latest = x;
+  lb_window_mean(w, &st->mean);
+  st->ewma = weight * x + (1 - weight) * st->ewma;
 }
 
 void lb_accounting_reset(struct lb_accounting *a) {
@@ -140,6 +163,9 @@ int lb_accounting_tick(struct lb_accounting *a, const struct lb_tick_observation
   }
   a->pid_weight += adjustment;
 
+  size_t len_util = a->utilization.len, len_qpt = a->queries_per_tick.len,
+         len_rif = a->requests_in_flight.len, len_queued = a->queued_requests.len,
+         len_latency = a->latency.len;
   lb_window_insert(&a->utilization, obs->utilization);
   lb_window_insert(&a->queries_per_tick, a->queries_in_tick);
   lb_window_insert(&a->requests_in_flight, rif);
@@ -154,7 +180,17 @@ int lb_accounting_tick(struct lb_accounting *a, const struct lb_tick_observation
     a->latency_at_rif[rif] = obs->latency;
   }
   a->queries_in_tick = 0;
-  snapshot(a);
+  struct lb_server_report *r = &a->report;
+  double w = a->ewma_weight;
+  stat_after_insert(&r->utilization, &a->utilization, len_util, w);
+  stat_after_insert(&r->queries_per_tick, &a->queries_per_tick, len_qpt, w);
+  stat_after_insert(&r->requests_in_flight, &a->requests_in_flight, len_rif, w);
+  stat_after_insert(&r->queued_requests, &a->queued_requests, len_queued, w);
+  /* Latency is recorded only when there was one: else its window, and so
+   * its stat, is as it was. */
+  if (record_latency)
+    stat_after_insert(&r->latency, &a->latency, len_latency, w);
+  snapshot_rest(a);
   return 0;
 }
 

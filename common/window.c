@@ -102,9 +102,14 @@ bool lb_window_mean(const struct lb_window *w, double *out) {
 bool lb_window_ewma(const struct lb_window *w, double weight, double *out) {
   if (w->len == 0)
     return false;
-  double av = lb_window_at(w, 0);
-  for (size_t i = 1; i < w->len; i++)
-    av = weight * lb_window_at(w, i) + (1 - weight) * av;
+  /* The ring as two contiguous runs, oldest first; the fold unchanged. */
+  size_t first = w->cap - w->head < w->len ? w->cap - w->head : w->len;
+  const double *a = w->ring + w->head, *b = w->ring;
+  double av = a[0];
+  for (size_t i = 1; i < first; i++)
+    av = weight * a[i] + (1 - weight) * av;
+  for (size_t i = 0; i < w->len - first; i++)
+    av = weight * b[i] + (1 - weight) * av;
   *out = av;
   return true;
 }

@@ -219,6 +219,49 @@ static void test_expected_latency_against_seed(void **state) {
 }
 
 /* No allocation per tick while the rif table is big enough. */
+/* The report's stats, kept up to date one step per tick while a window
+ * fills, are bit for bit the ones taken from the windows afresh: over fills,
+ * evictions, ticks without a latency and resets, with uneven utilizations. */
+static void same_stat(const struct lb_stat *got, const struct lb_window *w, double weight,
+                      int tick) {
+  struct lb_stat want;
+  lb_stat_from_window(&want, w, weight);
+  if (got->valid != want.valid || got->latest != want.latest || got->mean != want.mean ||
+      got->ewma != want.ewma)
+    fail_msg("tick %d: valid %d/%d latest %.17g/%.17g mean %.17g/%.17g ewma %.17g/%.17g", tick,
+             got->valid, want.valid, got->latest, want.latest, got->mean, want.mean, got->ewma,
+             want.ewma);
+}
+
+static void test_report_stats_exact(void **state) {
+  (void)state;
+  const double weight = 0.2;
+  struct lb_accounting a;
+  assert_int_equal(lb_accounting_init(&a, 7, weight), 0);
+  uint64_t x = 12345;
+  for (int t = 0; t < 400; t++) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    unsigned r = (unsigned)(x >> 33);
+    if (r % 61 == 0) {
+      lb_accounting_reset(&a);
+    } else {
+      double util = (double)(r % 1000) / 7.0;
+      double latency = r % 3 ? (double)(r % 97) / 3.0 : -1;
+      struct lb_tick_observation o = obs(util, (int)(r % 13), (int)(r % 5), latency);
+      for (unsigned q = 0; q < r % 4; q++)
+        lb_accounting_on_enqueue(&a);
+      assert_int_equal(lb_accounting_tick(&a, &o, NULL), 0);
+    }
+    const struct lb_server_report *rep = lb_accounting_report(&a);
+    same_stat(&rep->utilization, &a.utilization, weight, t);
+    same_stat(&rep->queries_per_tick, &a.queries_per_tick, weight, t);
+    same_stat(&rep->requests_in_flight, &a.requests_in_flight, weight, t);
+    same_stat(&rep->queued_requests, &a.queued_requests, weight, t);
+    same_stat(&rep->latency, &a.latency, weight, t);
+  }
+  lb_accounting_close(&a);
+}
+
 static void test_no_allocation_per_tick(void **state) {
   (void)state;
 #ifndef ALLOC_COUNTING
@@ -245,6 +288,7 @@ int main(void) {
       cmocka_unit_test(test_pid_weight),
       cmocka_unit_test(test_reset_and_growth),
       cmocka_unit_test(test_expected_latency_against_seed),
+      cmocka_unit_test(test_report_stats_exact),
       cmocka_unit_test(test_no_allocation_per_tick),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
