@@ -4,13 +4,19 @@
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+/* One allocation: the gsl_rng and its mt19937 state after it. gsl_rng_alloc
+ * would calloc the state and seed it with the default seed, only for
+ * lb_rng_seed to seed it again: gsl_rng_set alone sets the whole state. */
 struct lb_rng {
-  gsl_rng *g;
+  gsl_rng gr;
+  gsl_rng *g; /* &gr */
+  max_align_t state[];
 };
 
 static uint64_t splitmix64(uint64_t z) {
@@ -21,23 +27,19 @@ static uint64_t splitmix64(uint64_t z) {
 }
 
 int lb_rng_new(uint64_t seed, struct lb_rng **out) {
-  struct lb_rng *r = calloc(1, sizeof(*r));
+  const gsl_rng_type *type = gsl_rng_mt19937;
+  struct lb_rng *r = malloc(sizeof(*r) + type->size);
   if (r == NULL)
     return -ENOMEM;
-  r->g = gsl_rng_alloc(gsl_rng_mt19937);
-  if (r->g == NULL) {
-    free(r);
-    return -ENOMEM;
-  }
+  r->gr.type = type;
+  r->gr.state = r->state;
+  r->g = &r->gr;
   lb_rng_seed(r, seed);
   *out = r;
   return 0;
 }
 
 void lb_rng_free(struct lb_rng *r) {
-  if (r == NULL)
-    return;
-  gsl_rng_free(r->g);
   free(r);
 }
 
