@@ -162,10 +162,10 @@ static bool draw_resets(struct lb_server_model *m, int64_t upto) {
   return any;
 }
 
-int lb_server_model_align(struct lb_server_model *m) {
+int lb_server_model_align(struct lb_server_model *m, int64_t tick) {
   pthread_mutex_lock(&m->lock);
   m->started = true;
-  if (m->reset_ticks == 0 && draw_resets(m, 0))
+  if (draw_resets(m, tick > 0 ? tick : 0))
     m->carried = m->acct.report;
   int n = m->threads;
   pthread_mutex_unlock(&m->lock);

@@ -72,10 +72,12 @@ int lb_server_model_tick_at(struct lb_server_model *m, const struct lb_server_po
                             int64_t tick);
 /* The fleet's tick 0 is known (lbserver --start-at-realtime-ns): record
  * from it on, as the seed's servers do, rather than from the first request,
- * and draw tick 0's reset now (the seed's Server.tick draws it before its
- * first dequeue). Call before the pool is sized from
- * lb_server_model_threads. Returns the thread count after it. */
-int lb_server_model_align(struct lb_server_model *m);
+ * and draw the resets of ticks 0..tick now: tick 0's (the seed's
+ * Server.tick draws it before its first dequeue), and those of the ticks
+ * already over when the server starts after tick 0 (tick: the fleet tick
+ * it starts in; 0 when tick 0 is still to come). Call before the pool is
+ * sized from lb_server_model_threads. Returns the thread count after it. */
+int lb_server_model_align(struct lb_server_model *m, int64_t tick);
 int lb_server_model_threads(struct lb_server_model *m);
 
 #endif

@@ -808,8 +808,9 @@ int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, ch
     goto fail;
 
   int64_t now = lb_server_now_ns();
-  if (cfg->start_ns > 0)
-    lb_server_model_align(&s->model); /* tick 0's reset sizes the pool */
+  if (cfg->start_ns > 0) /* tick 0's reset (and any since) sizes the pool */
+    lb_server_model_align(&s->model,
+                          now > cfg->start_ns ? (now - cfg->start_ns) / cfg->sc->tick_ns : 0);
   /* The first sample's interval: from tick 0 when it is still to come. */
   int64_t base = cfg->start_ns > now ? cfg->start_ns : now;
   struct lb_server_pool_config pc = {

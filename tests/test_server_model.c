@@ -212,7 +212,7 @@ static void test_resets_from_the_reset_stream(void **state) {
   struct lb_server_model m;
   struct lb_server_pool_sample idle = {.interval_ns = TICK, .threads = 1};
   assert_int_equal(lb_server_model_init(&m, &sc, 2, 1, &none, NULL), 0);
-  assert_int_equal(lb_server_model_align(&m), want[0].threads);
+  assert_int_equal(lb_server_model_align(&m, 0), want[0].threads);
   assert_int_equal(m.resets, reset_at[0] ? 1 : 0);
   int seen = reset_at[0] ? 1 : 0;
   for (int k = 1; k <= RESET_TICKS; k++) {
@@ -231,13 +231,27 @@ static void test_resets_from_the_reset_stream(void **state) {
   /* Skipped ticks: jumping 7 ticks at a time lands on the same parameters
    * and counts the same resets. */
   assert_int_equal(lb_server_model_init(&m, &sc, 2, 1, &none, NULL), 0);
-  lb_server_model_align(&m);
+  lb_server_model_align(&m, 0);
   for (int k = 7; k <= RESET_TICKS; k += 7) {
     idle.threads = m.threads;
     lb_server_model_tick_at(&m, &idle, k);
     assert_int_equal(m.threads, want[k].threads);
     assert_true(m.mean_processing_time == want[k].mean_processing_time);
   }
+  lb_server_model_close(&m);
+
+  /* A server started in a later tick of the fleet (that of the first reset
+   * after tick 0): every tick up to it drawn at once. */
+  int late = 1;
+  while (!reset_at[late])
+    late++;
+  assert_int_equal(lb_server_model_init(&m, &sc, 2, 1, &none, NULL), 0);
+  assert_int_equal(lb_server_model_align(&m, late), want[late].threads);
+  assert_true(m.mean_processing_time == want[late].mean_processing_time);
+  assert_true(m.resets >= 1);
+  idle.threads = m.threads;
+  lb_server_model_tick_at(&m, &idle, late + 1);
+  assert_int_equal(m.threads, want[late + 1].threads);
   lb_server_model_close(&m);
 
   /* Without a fleet tick 0: from the first request, one tick per call,
