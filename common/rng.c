@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 
+/* GSL's own inline bodies of gsl_rng_get, _uniform and _uniform_int (the
+ * library's functions are built from the same header): no call per draw. */
+#define HAVE_INLINE 1
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
@@ -55,7 +58,7 @@ double lb_rng_uniform(struct lb_rng *r) {
 size_t lb_rng_below(struct lb_rng *r, size_t n) {
   if (n <= 1)
     return 0;
-  if (n - 1 <= gsl_rng_max(r->g) - gsl_rng_min(r->g))
+  if (n - 1 <= r->gr.type->max - r->gr.type->min)
     return (size_t)gsl_rng_uniform_int(r->g, (unsigned long)n);
   size_t v = (size_t)(gsl_rng_uniform(r->g) * (double)n);
   return v < n ? v : n - 1;
@@ -112,13 +115,34 @@ void lb_rng_choices(struct lb_rng *r, size_t n, size_t k, size_t *out) {
     out[i] = lb_rng_below(r, n);
 }
 
+/* The running sum skips weights that are not > 0 (NaN too); the total is its
+ * last value, summed in the same order. The first index whose running sum
+ * exceeds u has a positive weight (the sum rose there), so a binary search
+ * over the running sums finds what a scan of the positive weights would. */
+#define WEIGHTED_STACK 256
 size_t lb_rng_weighted(struct lb_rng *r, const double *weights, size_t n) {
+  double cums[WEIGHTED_STACK];
   double total = 0;
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < n; i++) {
     total += weights[i] > 0 ? weights[i] : 0;
+    if (i < WEIGHTED_STACK)
+      cums[i] = total;
+  }
   if (!(total > 0))
     return lb_rng_below(r, n);
   double u = lb_rng_uniform(r) * total;
+  if (n <= WEIGHTED_STACK) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (u < cums[mid])
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+    if (lo < n)
+      return lo;
+  }
   double cum = 0;
   size_t last = 0;
   for (size_t i = 0; i < n; i++) {

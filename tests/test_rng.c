@@ -191,6 +191,53 @@ static void test_weighted(void **state) {
   lb_rng_free(r);
 }
 
+/* random.choices with weights, as a scan of the positive weights: the same
+ * index from the same draw, for short lists and long ones (over 256), with
+ * zero, negative and NaN weights. */
+static size_t weighted_by_scan(struct lb_rng *r, const double *w, size_t n) {
+  double total = 0;
+  for (size_t i = 0; i < n; i++)
+    total += w[i] > 0 ? w[i] : 0;
+  if (!(total > 0))
+    return lb_rng_below(r, n);
+  double u = lb_rng_uniform(r) * total, cum = 0;
+  size_t last = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!(w[i] > 0))
+      continue;
+    cum += w[i];
+    last = i;
+    if (u < cum)
+      return i;
+  }
+  return last;
+}
+
+static void test_weighted_against_scan(void **state) {
+  (void)state;
+  struct lb_rng *gen = NULL, *a = NULL, *b = NULL;
+  assert_int_equal(lb_rng_new(3, &gen), 0);
+  assert_int_equal(lb_rng_new(4, &a), 0);
+  assert_int_equal(lb_rng_new(4, &b), 0);
+  static double w[300];
+  for (int round = 0; round < 2000; round++) {
+    size_t n = 1 + lb_rng_below(gen, round % 5 == 0 ? 300 : 40);
+    for (size_t i = 0; i < n; i++) {
+      size_t kind = lb_rng_below(gen, 8);
+      w[i] = kind == 0                     ? 0
+             : kind == 1                   ? -1
+             : kind == 2 && round % 3 == 0 ? NAN
+                                           : lb_rng_uniform(gen) * 5;
+    }
+    size_t want = weighted_by_scan(a, w, n), got = lb_rng_weighted(b, w, n);
+    if (got != want)
+      fail_msg("round %d (n %zu): %zu, by scan %zu", round, n, got, want);
+  }
+  lb_rng_free(gen);
+  lb_rng_free(a);
+  lb_rng_free(b);
+}
+
 static void test_exponential(void **state) {
   (void)state;
   struct lb_rng *r = new_rng(19);
@@ -225,6 +272,7 @@ int main(void) {
       cmocka_unit_test(test_sample_distinct),
       cmocka_unit_test(test_choices),
       cmocka_unit_test(test_weighted),
+      cmocka_unit_test(test_weighted_against_scan),
       cmocka_unit_test(test_exponential),
       cmocka_unit_test(test_seed_derive),
   };

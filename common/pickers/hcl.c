@@ -21,9 +21,10 @@
  * and a memmove of at most `history` values per append), a server listed
  * again snapshots that sorted copy, and the two order statistics the
  * percentile interpolates are selected from the union of those sorted runs
- * (binary searches around weighted-median pivots, never a merge or a sort). The cutoff is only compared with `<=`, so
- * the order of equal values (0.0 and -0.0) cannot change a pick. A NaN health
- * makes np.percentile NaN: NaNs are counted apart and give a NaN cutoff. */
+ * (binary searches around weighted-median pivots, never a merge or a sort).
+ * The cutoff is only compared with `<=`, so the order of equal values (0.0
+ * and -0.0) cannot change a pick. A NaN health makes np.percentile NaN: NaNs
+ * are counted apart and give a NaN cutoff. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
