@@ -122,6 +122,43 @@ void lb_accounting_on_enqueue(struct lb_accounting *a) {
   a->queries_in_tick++;
 }
 
+/* The four windows inserted on every tick share len and head: once full,
+ * their ewma folds run side by side, four independent chains of the same
+ * arithmetic as lb_window_ewma (the same bits), not one chain's latency
+ * after another's. Returns false where the windows are not in step. */
+#define NSTEP 4
+static bool full_windows_in_step(struct lb_stat *st[NSTEP], const struct lb_window *ws[NSTEP],
+                                 const size_t len_before[NSTEP], double weight) {
+  const size_t len = ws[0]->len, head = ws[0]->head, cap = ws[0]->cap;
+  for (int k = 0; k < NSTEP; k++) {
+    if (ws[k]->len != len || ws[k]->head != head || ws[k]->cap != cap || len_before[k] != cap ||
+        len != cap)
+      return false;
+  }
+  const double *r0 = ws[0]->ring, *r1 = ws[1]->ring, *r2 = ws[2]->ring, *r3 = ws[3]->ring;
+  const double c = 1 - weight;
+  double a0 = r0[head], a1 = r1[head], a2 = r2[head], a3 = r3[head];
+  for (size_t i = head + 1; i < cap; i++) {
+    a0 = weight * r0[i] + c * a0;
+    a1 = weight * r1[i] + c * a1;
+    a2 = weight * r2[i] + c * a2;
+    a3 = weight * r3[i] + c * a3;
+  }
+  for (size_t i = 0; i < head; i++) {
+    a0 = weight * r0[i] + c * a0;
+    a1 = weight * r1[i] + c * a1;
+    a2 = weight * r2[i] + c * a2;
+    a3 = weight * r3[i] + c * a3;
+  }
+  const double ewma[NSTEP] = {a0, a1, a2, a3};
+  for (int k = 0; k < NSTEP; k++) {
+    st[k]->valid = lb_window_latest(ws[k], &st[k]->latest);
+    lb_window_mean(ws[k], &st[k]->mean);
+    st[k]->ewma = ewma[k];
+  }
+  return true;
+}
+
 static int grow_rif_table(struct lb_accounting *a, size_t need) {
   size_t cap = a->rif_cap ? a->rif_cap : RIF_TABLE_INITIAL;
   while (cap <= need) {
@@ -182,10 +219,15 @@ int lb_accounting_tick(struct lb_accounting *a, const struct lb_tick_observation
   a->queries_in_tick = 0;
   struct lb_server_report *r = &a->report;
   double w = a->ewma_weight;
-  stat_after_insert(&r->utilization, &a->utilization, len_util, w);
-  stat_after_insert(&r->queries_per_tick, &a->queries_per_tick, len_qpt, w);
-  stat_after_insert(&r->requests_in_flight, &a->requests_in_flight, len_rif, w);
-  stat_after_insert(&r->queued_requests, &a->queued_requests, len_queued, w);
+  struct lb_stat *st[NSTEP] = {&r->utilization, &r->queries_per_tick, &r->requests_in_flight,
+                               &r->queued_requests};
+  const struct lb_window *ws[NSTEP] = {&a->utilization, &a->queries_per_tick,
+                                       &a->requests_in_flight, &a->queued_requests};
+  const size_t before[NSTEP] = {len_util, len_qpt, len_rif, len_queued};
+  if (!full_windows_in_step(st, ws, before, w)) {
+    for (int k = 0; k < NSTEP; k++)
+      stat_after_insert(st[k], ws[k], before[k], w);
+  }
   /* Latency is recorded only when there was one: else its window, and so
    * its stat, is as it was. */
   if (record_latency)
