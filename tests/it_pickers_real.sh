@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Every picker expression of the catalog (the seed's, the corrected variants
+# and the peers, probing and oracle ones included) runs in real lbclients
+# against real lbservers on loopback: each on a tiny fleet, every request
+# sent accounted for, and (nearly) all of them completed.
+set -euo pipefail
+B=${LB_BINARY_DIR:?LB_BINARY_DIR must point at the build tree}
+S=${LB_SOURCE_DIR:?LB_SOURCE_DIR must point at the source tree}
+H=$B/harness/lbharness
+OUT=$(mktemp -d /tmp/lbpick-it.XXXXXX)
+cleanup() {
+  local left
+  left=$(pgrep -f -- "$OUT" || true)
+  for pid in $left; do kill -9 "$pid" 2>/dev/null || true; done
+  rm -rf "$OUT"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+# One tiny scenario per distinct picker expression of the catalog.
+n=0
+declare -A seen=()
+for f in "$S"/scenarios/*.yaml; do
+  expr=$(sed -n 's/^picker:[[:space:]]*//p' "$f" | head -n1)
+  [[ -n $expr ]] || continue
+  [[ -z ${seen[$expr]:-} ]] || continue
+  seen[$expr]=1
+  n=$((n + 1))
+  cat > "$OUT/p$n.yaml" <<YAML
+name: p$n
+picker: $expr
+servers: 3
+clients: 2
+subset_size: 3
+tick: 5ms
+total_ticks: 40
+mean_threads: 6
+mean_processing_time: 3
+target_utilization: 0.4
+rate_probes_per_request: 2
+runs: 1
+seed: $((100 + n))
+YAML
+done
+((n >= 40)) || fail "only $n distinct picker expressions found in $S/scenarios"
+echo "running $n picker expressions on real fleets"
+
+rc=0
+timeout -s KILL 600 "$H" run "$OUT"/p*.yaml --out "$OUT/out" --quiet > "$OUT/run.txt" 2>&1 || rc=$?
+[[ $rc -eq 0 ]] || { cat "$OUT/run.txt"; fail "lbharness run exited $rc"; }
+
+for ((i = 1; i <= n; i++)); do
+  expr=$(sed -n 's/^picker: //p' "$OUT/p$i.yaml")
+  run=$OUT/out/p$i/real/run-0
+  sent=0 completed=0 accounted=0
+  for stats in "$run"/client-*.stats; do
+    [[ -f $stats ]] || fail "$expr: no client stats in $run"
+    s=$(sed -n 's/^sent=//p' "$stats"); c=$(sed -n 's/^completed=//p' "$stats")
+    f=$(sed -n 's/^failed=//p' "$stats"); t=$(sed -n 's/^timed_out=//p' "$stats")
+    sent=$((sent + s)); completed=$((completed + c)); accounted=$((accounted + c + f + t))
+  done
+  ((sent > 0)) || fail "$expr: sent nothing"
+  ((accounted == sent)) || fail "$expr: sent $sent, accounted for $accounted"
+  ((completed * 100 >= sent * 95)) || fail "$expr: only $completed of $sent completed"
+  printf '  ok %-70s sent %4d completed %4d\n' "$expr" "$sent" "$completed"
+done
+if pgrep -af -- "$OUT" >/dev/null; then fail "processes outlived lbharness"; fi
+echo "all $n picker expressions ran on real fleets"
