@@ -48,6 +48,7 @@ struct run {
 /* Scratch for kth_of_runs, m entries each. */
 struct sel {
   size_t lo[LB_PICK_MAX_CHANNELS], hi[LB_PICK_MAX_CHANNELS], after[LB_PICK_MAX_CHANNELS];
+  size_t lt[LB_PICK_MAX_CHANNELS];
   size_t wt[LB_PICK_MAX_CHANNELS];
   double piv[LB_PICK_MAX_CHANNELS];
 };
@@ -69,18 +70,21 @@ struct hcl {
   bool has_h[LB_PICK_MAX_CHANNELS], has_r[LB_PICK_MAX_CHANNELS];
   struct run runs[LB_PICK_MAX_CHANNELS];
   struct sel sel;
+  double last_kth; /* the previous pick's lower order statistic: a first pivot */
 };
 
+/* First index whose value is not < x (a sorted array), without branches on
+ * the data: each step keeps the half that holds it. */
 static size_t lower_bound(const double *a, size_t n, double x) {
-  size_t lo = 0, hi = n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (a[mid] < x)
-      lo = mid + 1;
-    else
-      hi = mid;
+  if (n == 0)
+    return 0;
+  const double *b = a;
+  while (n > 1) {
+    size_t half = n / 2;
+    b += b[half - 1] < x ? half : 0;
+    n -= half;
   }
-  return lo;
+  return (size_t)(b - a) + (*b < x);
 }
 
 static void sorted_insert(struct ring *rg, double x) {
@@ -106,17 +110,44 @@ static void sorted_remove(struct ring *rg, double x) {
   }
 }
 
+/* The sorted copy with one old value replaced by x: one shift of the values
+ * between the two places (nothing at all when they are equal). */
+static void sorted_replace(struct ring *rg, double old, double x) {
+  if (old != old || x != x) {
+    sorted_remove(rg, old);
+    sorted_insert(rg, x);
+    return;
+  }
+  if (old == x)
+    return;
+  double *a = rg->sorted;
+  size_t n = (size_t)rg->nsorted, at = lower_bound(a, n, old);
+  if (at >= n || a[at] != old) { /* not held: cannot happen */
+    sorted_insert(rg, x);
+    return;
+  }
+  size_t to = lower_bound(a, n, x);
+  if (x > old) {
+    memmove(a + at, a + at + 1, (to - 1 - at) * sizeof(double));
+    a[to - 1] = x;
+  } else {
+    memmove(a + to + 1, a + to, (at - to) * sizeof(double));
+    a[to] = x;
+  }
+}
+
 /* LastN.insert, and the same change to the sorted copy. */
 static void history_append(struct hcl *h, struct ring *rg, double x) {
   if (rg->len == h->history) {
-    sorted_remove(rg, rg->v[rg->head]);
+    double old = rg->v[rg->head];
     rg->v[rg->head] = x;
     rg->head = rg->head + 1 == h->history ? 0 : rg->head + 1;
-  } else {
-    int idx = rg->head + rg->len;
-    rg->v[idx >= h->history ? idx - h->history : idx] = x;
-    rg->len++;
+    sorted_replace(rg, old, x);
+    return;
   }
+  int idx = rg->head + rg->len;
+  rg->v[idx >= h->history ? idx - h->history : idx] = x;
+  rg->len++;
   sorted_insert(rg, x);
 }
 
@@ -134,68 +165,74 @@ static int reserve(double **buf, size_t *cap, size_t need) {
   return 0;
 }
 
+/* First index whose value is > x. */
 static size_t upper_bound(const double *a, size_t n, double x) {
-  size_t lo = 0, hi = n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (a[mid] <= x)
-      lo = mid + 1;
-    else
-      hi = mid;
+  if (n == 0)
+    return 0;
+  const double *b = a;
+  while (n > 1) {
+    size_t half = n / 2;
+    b += b[half - 1] <= x ? half : 0;
+    n -= half;
   }
-  return lo;
+  return (size_t)(b - a) + (*b <= x);
+}
+
+/* The weighted median of the windows' middle values (weights: window
+ * sizes), at least one window being non-empty. */
+static double pivot_of(const struct run *runs, int m, const size_t *lo, const size_t *hi,
+                       double *piv, size_t *wt) {
+  int np = 0;
+  size_t active = 0;
+  for (int i = 0; i < m; i++) {
+    size_t w = hi[i] - lo[i];
+    if (w == 0)
+      continue;
+    double v = runs[i].v[lo[i] + w / 2];
+    int j = np++;
+    for (; j > 0 && piv[j - 1] > v; j--)
+      piv[j] = piv[j - 1], wt[j] = wt[j - 1];
+    piv[j] = v, wt[j] = w;
+    active += w;
+  }
+  size_t acc = 0;
+  for (int j = 0; j < np; j++) {
+    acc += wt[j];
+    if (2 * acc >= active)
+      return piv[j];
+  }
+  return piv[np - 1];
 }
 
 /* The k-th smallest (0-based) of the union of m sorted runs, by selection
  * in value space: each run keeps a window [lo, hi) that still may hold it;
  * the pivot is the weighted median of the windows' middles, so each round
- * drops at least a quarter of what is left. On return, *le is how many
- * values are <= the result, and after[i] indexes run i's first value above
- * it. lo, hi, after, piv are scratch of m entries. */
-static double kth_of_runs(const struct run *runs, int m, size_t k, size_t *lo, size_t *hi,
-                          size_t *after, double *piv, size_t *wt, size_t *le) {
+ * drops at least a quarter of what is left (the first round tries *hint, a
+ * likely answer, when given). On return, *le is how many values are <= the
+ * result, and sc->after[i] indexes run i's first value above it. */
+static double kth_of_runs(const struct run *runs, int m, size_t k, struct sel *sc,
+                          const double *hint, size_t *le) {
   size_t base = 0;
   for (int i = 0; i < m; i++)
-    lo[i] = 0, hi[i] = runs[i].n;
-  for (;;) {
-    int np = 0;
-    size_t active = 0;
-    for (int i = 0; i < m; i++) {
-      size_t w = hi[i] - lo[i];
-      if (w == 0)
-        continue;
-      double v = runs[i].v[lo[i] + w / 2];
-      int j = np++;
-      for (; j > 0 && piv[j - 1] > v; j--)
-        piv[j] = piv[j - 1], wt[j] = wt[j - 1];
-      piv[j] = v, wt[j] = w;
-      active += w;
-    }
-    double x = piv[np - 1];
-    size_t acc = 0;
-    for (int j = 0; j < np; j++) {
-      acc += wt[j];
-      if (2 * acc >= active) {
-        x = piv[j];
-        break;
-      }
-    }
+    sc->lo[i] = 0, sc->hi[i] = runs[i].n;
+  for (bool first = true;; first = false) {
+    double x = first && hint && *hint == *hint ? *hint
+                                               : pivot_of(runs, m, sc->lo, sc->hi, sc->piv, sc->wt);
     size_t below = base, upto = base;
     for (int i = 0; i < m; i++) {
-      const double *v = runs[i].v + lo[i];
-      size_t w = hi[i] - lo[i];
+      const double *v = runs[i].v + sc->lo[i];
+      size_t w = sc->hi[i] - sc->lo[i];
       size_t lt = lower_bound(v, w, x);
       size_t leq = lt + upper_bound(v + lt, w - lt, x);
       below += lt;
       upto += leq;
-      after[i] = lo[i] + leq;
+      sc->lt[i] = sc->lo[i] + lt;
+      sc->after[i] = sc->lo[i] + leq;
     }
     if (k < below) {
-      for (int i = 0; i < m; i++)
-        hi[i] = lo[i] + lower_bound(runs[i].v + lo[i], hi[i] - lo[i], x);
+      memcpy(sc->hi, sc->lt, (size_t)m * sizeof(size_t));
     } else if (k >= upto) {
-      for (int i = 0; i < m; i++)
-        lo[i] = after[i];
+      memcpy(sc->lo, sc->after, (size_t)m * sizeof(size_t));
       base = upto;
     } else {
       *le = upto;
@@ -204,8 +241,10 @@ static double kth_of_runs(const struct run *runs, int m, size_t k, size_t *lo, s
   }
 }
 
-/* np.percentile(values, q) (linear) of the union of m sorted runs. */
-static double percentile_of_runs(const struct run *runs, int m, struct sel *sc, double q) {
+/* np.percentile(values, q) (linear) of the union of m sorted runs; *hint,
+ * when given, is tried first for the lower statistic and set to it. */
+static double percentile_of_runs(const struct run *runs, int m, struct sel *sc, double *hint,
+                                 double q) {
   size_t n = 0;
   for (int i = 0; i < m; i++)
     n += runs[i].n;
@@ -221,7 +260,9 @@ static double percentile_of_runs(const struct run *runs, int m, struct sel *sc, 
   }
   double t = vi - (double)prev;
   size_t le;
-  double lo = kth_of_runs(runs, m, prev, sc->lo, sc->hi, sc->after, sc->piv, sc->wt, &le);
+  double lo = kth_of_runs(runs, m, prev, sc, hint, &le);
+  if (hint)
+    *hint = lo;
   double hi = lo;
   if (next >= le) { /* the least value above lo */
     bool any = false;
@@ -241,7 +282,7 @@ static double percentile_of_runs(const struct run *runs, int m, struct sel *sc, 
 double lb__hcl_percentile(const double *a, size_t na, const double *b, size_t nb, double q) {
   struct run runs[2] = {{a, 0, na}, {b, 0, nb}};
   struct sel sc;
-  return percentile_of_runs(runs, 2, &sc, q);
+  return percentile_of_runs(runs, 2, &sc, NULL, q);
 }
 
 static int hcl_pick(struct lb_picker *self, const struct lb_pick_env *env,
@@ -301,7 +342,7 @@ static int hcl_pick(struct lb_picker *self, const struct lb_pick_env *env,
     *out = lb__picker_random_choice(env, chs, n);
     return LB_PICK_DONE;
   }
-  double cutoff = nnan > 0 ? NAN : percentile_of_runs(h->runs, m, &h->sel, h->cutoff);
+  double cutoff = nnan > 0 ? NAN : percentile_of_runs(h->runs, m, &h->sel, &h->last_kth, h->cutoff);
 
   for (int i = 0; i < n; i++)
     h->has_r[i] = lb_cost_eval(&h->rank, chs[i], &h->r[i]);
