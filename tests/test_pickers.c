@@ -886,13 +886,17 @@ static int cmp_dbl(const void *a, const void *b) {
 }
 
 /* Returns the channel, or -1 where the seed falls back to random.choice. */
-static int ref_hcl_pick(struct ref_hcl *h, struct lb_channel *const *chs, int n, double q) {
+static int ref_hcl_pick(struct ref_hcl *h, struct lb_channel *const *chs, int n, double q,
+                        bool health_latency) {
   double health[MAXCH], rank[MAXCH], sum = 0;
-  bool has_rank[MAXCH];
+  bool has_rank[MAXCH], has_health[MAXCH];
   int truthy = 0;
   for (int i = 0; i < n; i++) {
+    has_health[i] = true;
     health[i] = chs[i]->requests_in_flight;
-    if (health[i] != 0)
+    if (health_latency)
+      has_health[i] = lb_window_mean(&chs[i]->latency, &health[i]);
+    if (has_health[i] && health[i] != 0)
       sum += health[i], truthy++;
   }
   if (!truthy)
@@ -901,11 +905,12 @@ static int ref_hcl_pick(struct ref_hcl *h, struct lb_channel *const *chs, int n,
   int nall = 0;
   for (int i = 0; i < n; i++) {
     int k = chs[i]->server;
-    if (h->len[k] == h->cap) {
+    if (has_health[i] && h->len[k] == h->cap) {
       memmove(h->hist[k], h->hist[k] + 1, (size_t)(h->cap - 1) * sizeof(double));
       h->len[k]--;
     }
-    h->hist[k][h->len[k]++] = health[i];
+    if (has_health[i])
+      h->hist[k][h->len[k]++] = health[i];
     for (int j = 0; j < h->len[k]; j++)
       all[nall++] = h->hist[k][j];
   }
@@ -915,6 +920,8 @@ static int ref_hcl_pick(struct ref_hcl *h, struct lb_channel *const *chs, int n,
   int rtruthy = 0;
   for (int i = 0; i < n; i++) {
     has_rank[i] = lb_window_mean(&chs[i]->latency, &rank[i]);
+    if (health_latency) /* then rank is client.rif */
+      has_rank[i] = true, rank[i] = chs[i]->requests_in_flight;
     if (has_rank[i] && rank[i] != 0)
       rsum += rank[i], rtruthy++;
   }
@@ -922,6 +929,8 @@ static int ref_hcl_pick(struct ref_hcl *h, struct lb_channel *const *chs, int n,
     return -1;
   int best = -1, healthiest = 0;
   for (int i = 0; i < n; i++) {
+    if (!has_health[i])
+      health[i] = sum / truthy;
     double r = has_rank[i] ? rank[i] : rsum / rtruthy;
     rank[i] = r;
     if (health[i] <= cutoff && (best < 0 || r < rank[best]))
@@ -953,7 +962,7 @@ static void test_hcl_against_seed(void **state) {
         if (lb_rng_below(f.rng, 3) == 0)
           lb_channel_on_completed(&f.ch[i], (double)(1 + lb_rng_below(f.rng, 6)), NULL);
       }
-      int want = ref_hcl_pick(&ref, f.list, f.n, cutoffs[c]);
+      int want = ref_hcl_pick(&ref, f.list, f.n, cutoffs[c], false);
       int got = pick_once(&f, p);
       if (want >= 0) {
         if (got != want)
@@ -966,6 +975,38 @@ static void test_hcl_against_seed(void **state) {
     fixture_close(&f);
   }
   assert_true(compared > 1500);
+}
+
+/* The same with a fractional health (client latency means, None before a
+ * completion): the picker starts counting and switches to sorted copies. */
+static void test_hcl_fractional_health_against_seed(void **state) {
+  (void)state;
+  const int servers[MAXCH] = {1, 1, 2, 3, 3, 3, 4, 5};
+  int compared = 0;
+  struct fixture f;
+  fixture_init(&f, MAXCH, servers);
+  struct ref_hcl ref;
+  memset(&ref, 0, sizeof(ref));
+  ref.cap = 5;
+  struct lb_picker *p =
+      make("hcl(rank=client.rif, health=client.latency.mean, cutoff=70, history=5)", MAXCH);
+  for (int round = 0; round < 400; round++) {
+    for (int i = 0; i < MAXCH; i++) {
+      f.ch[i].requests_in_flight = (int)lb_rng_below(f.rng, 4);
+      if (round > 3 && lb_rng_below(f.rng, 3) == 0)
+        lb_channel_on_completed(&f.ch[i], (double)(1 + lb_rng_below(f.rng, 6)), NULL);
+    }
+    int want = ref_hcl_pick(&ref, f.list, f.n, 70, true);
+    int got = pick_once(&f, p);
+    if (want >= 0) {
+      if (got != want)
+        fail_msg("round %d: picked %d, the seed's Hcl %d", round, got, want);
+      compared++;
+    }
+  }
+  lb_picker_free(p);
+  fixture_close(&f);
+  assert_true(compared > 300);
 }
 
 static void test_bad_input(void **state) {
@@ -1006,6 +1047,7 @@ int main(void) {
       cmocka_unit_test(test_hcl),
       cmocka_unit_test(test_hcl_repeated_server),
       cmocka_unit_test(test_hcl_against_seed),
+      cmocka_unit_test(test_hcl_fractional_health_against_seed),
       cmocka_unit_test(test_least_request),
       cmocka_unit_test(test_peak_ewma),
       cmocka_unit_test(test_orca_wrr),

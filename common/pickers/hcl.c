@@ -27,12 +27,14 @@
  * are counted apart and give a NaN cutoff. */
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "picker_impl.h"
 
 struct ring {
+  int *cnt;       /* while counting: how often each value 0..nbins-1 is held */
   double *v;      /* arrival order, oldest at head */
   double *sorted; /* the same non-NaN values, ascending */
   int len, head, nsorted, nnan;
@@ -53,6 +55,8 @@ struct sel {
   double piv[LB_PICK_MAX_CHANNELS];
 };
 
+#define COUNT_LIMIT 1024
+
 struct hcl {
   struct lb_picker base;
   struct lb_cost rank, health;
@@ -71,6 +75,15 @@ struct hcl {
   struct run runs[LB_PICK_MAX_CHANNELS];
   struct sel sel;
   double last_kth; /* the previous pick's lower order statistic: a first pivot */
+  /* Counting mode, while every health seen is an integer in [0, COUNT_LIMIT)
+   * (the default health, server.rif, always is): histograms instead of
+   * sorted copies, and the percentile a walk up the values. */
+  bool counting;
+  int nbins, top; /* bins per server; the largest value counted */
+  int *xcnt;      /* this pick's snapshots of repeated servers' counts */
+  size_t xcnt_cap;
+  const int *cnts[LB_PICK_MAX_CHANNELS];
+  size_t cnt_off[LB_PICK_MAX_CHANNELS]; /* snapshot offset, or SIZE_MAX: live */
 };
 
 /* First index whose value is not < x (a sorted array), without branches on
@@ -138,6 +151,19 @@ static void sorted_replace(struct ring *rg, double old, double x) {
 
 /* LastN.insert, and the same change to the sorted copy. */
 static void history_append(struct hcl *h, struct ring *rg, double x) {
+  if (h->counting) {
+    if (rg->len == h->history) {
+      rg->cnt[(int)rg->v[rg->head]]--;
+      rg->v[rg->head] = x;
+      rg->head = rg->head + 1 == h->history ? 0 : rg->head + 1;
+    } else {
+      int idx = rg->head + rg->len;
+      rg->v[idx >= h->history ? idx - h->history : idx] = x;
+      rg->len++;
+    }
+    rg->cnt[(int)x]++;
+    return;
+  }
   if (rg->len == h->history) {
     double old = rg->v[rg->head];
     rg->v[rg->head] = x;
@@ -243,22 +269,35 @@ static double kth_of_runs(const struct run *runs, int m, size_t k, struct sel *s
 
 /* np.percentile(values, q) (linear) of the union of m sorted runs; *hint,
  * when given, is tried first for the lower statistic and set to it. */
+/* np.percentile's (linear) ranks of a q-th percentile over n > 0 values:
+ * it lies t of the way from the prev-th to the next-th smallest. */
+static double percentile_ranks(size_t n, double q, size_t *prev, size_t *next) {
+  double vi = (double)(n - 1) * (q / 100.0);
+  if (vi >= (double)(n - 1)) {
+    *prev = *next = n - 1;
+  } else if (vi < 0) {
+    *prev = *next = 0;
+  } else {
+    *prev = (size_t)floor(vi);
+    *next = *prev + 1;
+  }
+  return vi - (double)*prev;
+}
+
+/* numpy's lerp: from above when t >= 0.5. */
+static double percentile_lerp(double lo, double hi, double t) {
+  double diff = hi - lo;
+  if (t >= 0.5)
+    return hi - diff * (1 - t);
+  return lo + diff * t;
+}
+
 static double percentile_of_runs(const struct run *runs, int m, struct sel *sc, double *hint,
                                  double q) {
-  size_t n = 0;
+  size_t n = 0, prev, next;
   for (int i = 0; i < m; i++)
     n += runs[i].n;
-  double vi = (double)(n - 1) * (q / 100.0);
-  size_t prev, next;
-  if (vi >= (double)(n - 1)) {
-    prev = next = n - 1;
-  } else if (vi < 0) {
-    prev = next = 0;
-  } else {
-    prev = (size_t)floor(vi);
-    next = prev + 1;
-  }
-  double t = vi - (double)prev;
+  double t = percentile_ranks(n, q, &prev, &next);
   size_t le;
   double lo = kth_of_runs(runs, m, prev, sc, hint, &le);
   if (hint)
@@ -273,16 +312,112 @@ static double percentile_of_runs(const struct run *runs, int m, struct sel *sc, 
       }
     }
   }
-  double diff = hi - lo;
-  if (t >= 0.5)
-    return hi - diff * (1 - t);
-  return lo + diff * t;
+  return percentile_lerp(lo, hi, t);
+}
+
+/* The same over m histograms (counts of the values 0..top) of n values. */
+static double percentile_of_counts(const int *const *cnt, int m, size_t n, int top, double q) {
+  size_t prev, next, cum = 0;
+  double t = percentile_ranks(n, q, &prev, &next);
+  double lo = -1;
+  for (int v = 0; v <= top; v++) {
+    for (int k = 0; k < m; k++)
+      cum += (size_t)cnt[k][v];
+    if (lo < 0 && cum > prev)
+      lo = v;
+    if (cum > next)
+      return percentile_lerp(lo, v, t);
+  }
+  return percentile_lerp(lo, top, t); /* not reached: the counts hold n values */
 }
 
 double lb__hcl_percentile(const double *a, size_t na, const double *b, size_t nb, double q) {
   struct run runs[2] = {{a, 0, na}, {b, 0, nb}};
   struct sel sc;
   return percentile_of_runs(runs, 2, &sc, NULL, q);
+}
+
+/* Leaves counting mode for good: sorted copies from the rings. */
+static void stop_counting(struct hcl *h) {
+  for (int s = 0; s < h->base.nchannels; s++) {
+    struct ring *rg = &h->rings[s];
+    rg->nsorted = rg->nnan = 0;
+    for (int j = 0; j < rg->len; j++) {
+      int idx = rg->head + j;
+      sorted_insert(rg, rg->v[idx >= h->history ? idx - h->history : idx]);
+    }
+  }
+  h->counting = false;
+}
+
+/* Keeps counting while this pick's healths allow (growing the bins), else
+ * stops; the rings are unchanged either way. */
+static void check_counting(struct hcl *h, int n) {
+  for (int i = 0; i < n && h->counting; i++) {
+    double x = h->h[i];
+    if (!h->has_h[i])
+      continue;
+    if (!(x >= 0 && x < COUNT_LIMIT && x == floor(x))) {
+      stop_counting(h);
+      return;
+    }
+    if ((int)x > h->top)
+      h->top = (int)x; /* before any append: snapshots copy bins 0..top */
+    if ((int)x < h->nbins)
+      continue;
+    int nb = h->nbins;
+    while (nb <= (int)x)
+      nb *= 2;
+    for (int s = 0; s < h->base.nchannels; s++) {
+      int *c = realloc(h->rings[s].cnt, (size_t)nb * sizeof(int));
+      if (!c) {
+        stop_counting(h);
+        return;
+      }
+      memset(c + h->nbins, 0, (size_t)(nb - h->nbins) * sizeof(int));
+      h->rings[s].cnt = c;
+    }
+    h->nbins = nb;
+  }
+}
+
+/* Counting mode's append and percentile; 1: no value at all. */
+static int pick_counting(struct hcl *h, int n, double *cutoff) {
+  size_t need = 0, used = 0, total = 0;
+  int m = 0;
+  for (int i = 0; i < n; i++) {
+    int s = h->slot[i];
+    struct ring *rg = &h->rings[s];
+    if (h->has_h[i])
+      history_append(h, rg, h->h[i]);
+    total += (size_t)rg->len;
+    if (--h->remaining[s] > 0) {
+      need = used + (size_t)h->top + 1;
+      if (need > h->xcnt_cap) {
+        size_t cap = h->xcnt_cap ? h->xcnt_cap : 1024;
+        while (cap < need)
+          cap *= 2;
+        int *nx = realloc(h->xcnt, cap * sizeof(int));
+        if (!nx)
+          return -ENOMEM;
+        h->xcnt = nx, h->xcnt_cap = cap;
+      }
+      memcpy(h->xcnt + used, rg->cnt, ((size_t)h->top + 1) * sizeof(int));
+      h->cnt_off[m] = used;
+      used = need;
+    } else {
+      h->cnt_off[m] = SIZE_MAX;
+    }
+    h->cnts[m++] = rg->cnt;
+  }
+  if (total == 0)
+    return 1;
+  for (int k = 0; k < m; k++) {
+    if (h->cnt_off[k] != SIZE_MAX)
+      h->cnts[k] = h->xcnt + h->cnt_off[k];
+  }
+  *cutoff = percentile_of_counts(h->cnts, m, total, h->top, h->cutoff);
+  return 0;
 }
 
 static int hcl_pick(struct lb_picker *self, const struct lb_pick_env *env,
@@ -310,6 +445,19 @@ static int hcl_pick(struct lb_picker *self, const struct lb_pick_env *env,
       h->remaining[s] = 0;
     }
     h->remaining[s]++;
+  }
+  double cutoff;
+  if (h->counting)
+    check_counting(h, n);
+  if (h->counting) {
+    int rc = pick_counting(h, n, &cutoff);
+    if (rc < 0)
+      return rc;
+    if (rc > 0) {
+      *out = lb__picker_random_choice(env, chs, n);
+      return LB_PICK_DONE;
+    }
+    goto ranked;
   }
   /* Append; a server listed again later snapshots its sorted history now,
    * since the seed concatenates each listed history right after appending. */
@@ -342,8 +490,9 @@ static int hcl_pick(struct lb_picker *self, const struct lb_pick_env *env,
     *out = lb__picker_random_choice(env, chs, n);
     return LB_PICK_DONE;
   }
-  double cutoff = nnan > 0 ? NAN : percentile_of_runs(h->runs, m, &h->sel, &h->last_kth, h->cutoff);
+  cutoff = nnan > 0 ? NAN : percentile_of_runs(h->runs, m, &h->sel, &h->last_kth, h->cutoff);
 
+ranked:
   for (int i = 0; i < n; i++)
     h->has_r[i] = lb_cost_eval(&h->rank, chs[i], &h->r[i]);
   double average_rank;
@@ -370,10 +519,11 @@ static void hcl_free(struct lb_picker *self) {
   struct hcl *h = (struct hcl *)self;
   if (h->rings) {
     for (int s = 0; s < h->base.nchannels; s++)
-      free(h->rings[s].v), free(h->rings[s].sorted);
+      free(h->rings[s].v), free(h->rings[s].sorted), free(h->rings[s].cnt);
   }
   free(h->rings);
   free(h->extra);
+  free(h->xcnt);
   free(h->last_gen);
   free(h->remaining);
   lb__server_keys_close(&h->keys);
@@ -392,6 +542,8 @@ static int hcl_create(const struct lb_picker_spec *spec, int nchannels, struct l
   h->health = spec->args[1].cost;
   h->cutoff = spec->args[2].num;
   h->history = (int)spec->args[3].num;
+  h->counting = true;
+  h->nbins = 64;
   size_t nc = (size_t)nchannels, hist = (size_t)h->history;
   rc = lb__server_keys_init(&h->keys, nchannels);
   h->rings = calloc(nc, sizeof(*h->rings));
@@ -402,7 +554,8 @@ static int hcl_create(const struct lb_picker_spec *spec, int nchannels, struct l
   for (size_t s = 0; s < nc; s++) {
     h->rings[s].v = malloc(hist * sizeof(double));
     h->rings[s].sorted = malloc(hist * sizeof(double));
-    if (!h->rings[s].v || !h->rings[s].sorted)
+    h->rings[s].cnt = calloc(64, sizeof(int));
+    if (!h->rings[s].v || !h->rings[s].sorted || !h->rings[s].cnt)
       goto nomem;
   }
   /* Extra copies come from servers listed more than once: at most
