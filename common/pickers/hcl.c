@@ -35,6 +35,7 @@
 
 struct ring {
   int *cnt;       /* while counting: how often each value 0..nbins-1 is held */
+  int *blk;       /* ... and each block of BLOCK values */
   double *v;      /* arrival order, oldest at head */
   double *sorted; /* the same non-NaN values, ascending */
   int len, head, nsorted, nnan;
@@ -56,6 +57,7 @@ struct sel {
 };
 
 #define COUNT_LIMIT 1024
+#define BLOCK_SHIFT 5 /* blocks of 32 values */
 
 struct hcl {
   struct lb_picker base;
@@ -82,7 +84,7 @@ struct hcl {
   int nbins, top; /* bins per server; the largest value counted */
   int *xcnt;      /* this pick's snapshots of repeated servers' counts */
   size_t xcnt_cap;
-  const int *cnts[LB_PICK_MAX_CHANNELS];
+  const int *cnts[LB_PICK_MAX_CHANNELS], *blks[LB_PICK_MAX_CHANNELS];
   size_t cnt_off[LB_PICK_MAX_CHANNELS]; /* snapshot offset, or SIZE_MAX: live */
 };
 
@@ -153,7 +155,9 @@ static void sorted_replace(struct ring *rg, double old, double x) {
 static void history_append(struct hcl *h, struct ring *rg, double x) {
   if (h->counting) {
     if (rg->len == h->history) {
-      rg->cnt[(int)rg->v[rg->head]]--;
+      int old = (int)rg->v[rg->head];
+      rg->cnt[old]--;
+      rg->blk[old >> BLOCK_SHIFT]--;
       rg->v[rg->head] = x;
       rg->head = rg->head + 1 == h->history ? 0 : rg->head + 1;
     } else {
@@ -162,6 +166,7 @@ static void history_append(struct hcl *h, struct ring *rg, double x) {
       rg->len++;
     }
     rg->cnt[(int)x]++;
+    rg->blk[(int)x >> BLOCK_SHIFT]++;
     return;
   }
   if (rg->len == h->history) {
@@ -315,20 +320,36 @@ static double percentile_of_runs(const struct run *runs, int m, struct sel *sc, 
   return percentile_lerp(lo, hi, t);
 }
 
-/* The same over m histograms (counts of the values 0..top) of n values. */
-static double percentile_of_counts(const int *const *cnt, int m, size_t n, int top, double q) {
-  size_t prev, next, cum = 0;
-  double t = percentile_ranks(n, q, &prev, &next);
-  double lo = -1;
-  for (int v = 0; v <= top; v++) {
+/* The r-th smallest (0-based) of m histograms of the values 0..top, found
+ * block by block, then value by value inside the block. */
+static int kth_of_counts(const int *const *cnt, const int *const *blk, int m, int top, size_t r) {
+  size_t cum = 0;
+  int b = 0, nb = (top >> BLOCK_SHIFT) + 1;
+  for (; b < nb - 1; b++) {
+    size_t c = 0;
+    for (int k = 0; k < m; k++)
+      c += (size_t)blk[k][b];
+    if (cum + c > r)
+      break;
+    cum += c;
+  }
+  for (int v = b << BLOCK_SHIFT; v < top; v++) {
     for (int k = 0; k < m; k++)
       cum += (size_t)cnt[k][v];
-    if (lo < 0 && cum > prev)
-      lo = v;
-    if (cum > next)
-      return percentile_lerp(lo, v, t);
+    if (cum > r)
+      return v;
   }
-  return percentile_lerp(lo, top, t); /* not reached: the counts hold n values */
+  return top;
+}
+
+/* The same over m histograms (with block counts) of n values. */
+static double percentile_of_counts(const int *const *cnt, const int *const *blk, int m, size_t n,
+                                   int top, double q) {
+  size_t prev, next;
+  double t = percentile_ranks(n, q, &prev, &next);
+  int lo = kth_of_counts(cnt, blk, m, top, prev);
+  int hi = next == prev ? lo : kth_of_counts(cnt, blk, m, top, next);
+  return percentile_lerp(lo, hi, t);
 }
 
 double lb__hcl_percentile(const double *a, size_t na, const double *b, size_t nb, double q) {
@@ -370,12 +391,17 @@ static void check_counting(struct hcl *h, int n) {
       nb *= 2;
     for (int s = 0; s < h->base.nchannels; s++) {
       int *c = realloc(h->rings[s].cnt, (size_t)nb * sizeof(int));
-      if (!c) {
+      if (c)
+        h->rings[s].cnt = c;
+      int *bk = c ? realloc(h->rings[s].blk, (size_t)(nb >> BLOCK_SHIFT) * sizeof(int)) : NULL;
+      if (!bk) {
         stop_counting(h);
         return;
       }
       memset(c + h->nbins, 0, (size_t)(nb - h->nbins) * sizeof(int));
-      h->rings[s].cnt = c;
+      memset(bk + (h->nbins >> BLOCK_SHIFT), 0,
+             (size_t)((nb - h->nbins) >> BLOCK_SHIFT) * sizeof(int));
+      h->rings[s].blk = bk;
     }
     h->nbins = nb;
   }
@@ -392,7 +418,8 @@ static int pick_counting(struct hcl *h, int n, double *cutoff) {
       history_append(h, rg, h->h[i]);
     total += (size_t)rg->len;
     if (--h->remaining[s] > 0) {
-      need = used + (size_t)h->top + 1;
+      size_t nv = (size_t)h->top + 1, nbk = ((size_t)h->top >> BLOCK_SHIFT) + 1;
+      need = used + nv + nbk;
       if (need > h->xcnt_cap) {
         size_t cap = h->xcnt_cap ? h->xcnt_cap : 1024;
         while (cap < need)
@@ -402,21 +429,25 @@ static int pick_counting(struct hcl *h, int n, double *cutoff) {
           return -ENOMEM;
         h->xcnt = nx, h->xcnt_cap = cap;
       }
-      memcpy(h->xcnt + used, rg->cnt, ((size_t)h->top + 1) * sizeof(int));
+      memcpy(h->xcnt + used, rg->cnt, nv * sizeof(int));
+      memcpy(h->xcnt + used + nv, rg->blk, nbk * sizeof(int));
       h->cnt_off[m] = used;
       used = need;
     } else {
       h->cnt_off[m] = SIZE_MAX;
     }
+    h->blks[m] = rg->blk;
     h->cnts[m++] = rg->cnt;
   }
   if (total == 0)
     return 1;
   for (int k = 0; k < m; k++) {
-    if (h->cnt_off[k] != SIZE_MAX)
+    if (h->cnt_off[k] != SIZE_MAX) {
       h->cnts[k] = h->xcnt + h->cnt_off[k];
+      h->blks[k] = h->cnts[k] + h->top + 1;
+    }
   }
-  *cutoff = percentile_of_counts(h->cnts, m, total, h->top, h->cutoff);
+  *cutoff = percentile_of_counts(h->cnts, h->blks, m, total, h->top, h->cutoff);
   return 0;
 }
 
@@ -519,7 +550,7 @@ static void hcl_free(struct lb_picker *self) {
   struct hcl *h = (struct hcl *)self;
   if (h->rings) {
     for (int s = 0; s < h->base.nchannels; s++)
-      free(h->rings[s].v), free(h->rings[s].sorted), free(h->rings[s].cnt);
+      free(h->rings[s].v), free(h->rings[s].sorted), free(h->rings[s].cnt), free(h->rings[s].blk);
   }
   free(h->rings);
   free(h->extra);
@@ -555,7 +586,8 @@ static int hcl_create(const struct lb_picker_spec *spec, int nchannels, struct l
     h->rings[s].v = malloc(hist * sizeof(double));
     h->rings[s].sorted = malloc(hist * sizeof(double));
     h->rings[s].cnt = calloc(64, sizeof(int));
-    if (!h->rings[s].v || !h->rings[s].sorted || !h->rings[s].cnt)
+    h->rings[s].blk = calloc(64 >> BLOCK_SHIFT, sizeof(int));
+    if (!h->rings[s].v || !h->rings[s].sorted || !h->rings[s].cnt || !h->rings[s].blk)
       goto nomem;
   }
   /* Extra copies come from servers listed more than once: at most
