@@ -6,7 +6,9 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
   libuv1-dev libprotobuf-c-dev protobuf-c-compiler libgsl-dev libyaml-dev libcmocka-dev
-  iproute2 procps gnuplot-nox
+  iproute2 procps
+  # the lockstep test runs the seed notebook's own code beside lbsim
+  python3 python3-numpy python3-pandas python3-scipy
 )
 
 missing=()

@@ -156,8 +156,12 @@ static int cmp_double(const void *a, const void *b) {
  * (lockstep_seed.py), else PickRandom at 1.5. split: lbsim sends the
  * WithProbes probes at send time, as the seed does (sim_plan.h). */
 static void lockstep(bool probing, bool split, bool expect_match) {
-  const char *nb = getenv("LB_SEED_NOTEBOOK") ? getenv("LB_SEED_NOTEBOOK")
-                                              : "/work/shared/seed/000_9d0b91919d02c1e1.txt";
+  /* The notebook sits in shared/ beside the checkout (CI lays it there). */
+  const char *nb = getenv("LB_SEED_NOTEBOOK");
+  if (!nb)
+    nb = access(LB_SOURCE_DIR "/../shared/seed/000_9d0b91919d02c1e1.txt", R_OK) == 0
+             ? LB_SOURCE_DIR "/../shared/seed/000_9d0b91919d02c1e1.txt"
+             : "/work/shared/seed/000_9d0b91919d02c1e1.txt";
   const char *py = getenv("LB_SEED_PYTHON") ? getenv("LB_SEED_PYTHON") : "/usr/bin/python3";
   char cmd[2048];
   snprintf(cmd, sizeof(cmd), "'%s' -c 'import numpy, pandas, scipy' 2>/dev/null", py);
