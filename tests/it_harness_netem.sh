@@ -17,26 +17,11 @@
 # Part 2 prints "SKIPPED: reason" where it cannot run (not root, no netns).
 set -euo pipefail
 SRC=${LB_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-B=${LB_BINARY_DIR:?LB_BINARY_DIR must point at the build tree}
+source "$(dirname "$0")/fleet_test_lib.sh"
 H=$B/harness/lbharness
-for bin in "$H" "$B/lbserver/lbserver" "$B/lbclient/lbclient" "$B/sim/lbsim"; do
-  [[ -x $bin ]] || { echo "FAIL: $bin is not built"; exit 1; }
-done
+require_bins "$H" "$B/lbserver/lbserver" "$B/lbclient/lbclient" "$B/sim/lbsim"
 export LB_SOURCE_DIR=$SRC
-OUT=$(mktemp -d /tmp/lbh-netem.XXXXXX)
-cleanup() {
-  local left
-  left=$(pgrep -f -- "$OUT" || true)
-  for pid in $left; do kill -9 "$pid" 2>/dev/null || true; done
-  rm -rf "$OUT"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-no_strays() {
-  local left
-  left=$(pgrep -af -- "$OUT" || true)
-  [[ -z $left ]] || fail "processes outlived lbharness ($1):"$'\n'"$left"
-}
+make_out lbh-netem
 accounted() { # RUN_DIR: sent == completed + failed + timed_out, sent > 0
   local sent=0 acc=0 s c f t
   for stats in "$1"/client-*.stats; do

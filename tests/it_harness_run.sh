@@ -4,28 +4,10 @@
 # neither after a normal run nor after Ctrl-C in the middle of one; compare
 # on the fleet, and on the run's logs (--real-dir, --real-csv).
 set -euo pipefail
-B=${LB_BINARY_DIR:?LB_BINARY_DIR must point at the build tree}
+source "$(dirname "$0")/fleet_test_lib.sh"
 H=$B/harness/lbharness
-for bin in "$H" "$B/lbserver/lbserver" "$B/lbclient/lbclient"; do
-  [[ -x $bin ]] || { echo "FAIL: $bin is not built"; exit 1; }
-done
-OUT=$(mktemp -d /tmp/lbh-it.XXXXXX)
-cleanup() {
-  # Only processes of this test: their argv holds the unique $OUT.
-  local left
-  left=$(pgrep -f -- "$OUT" || true)
-  for pid in $left; do kill -9 "$pid" 2>/dev/null || true; done
-  rm -rf "$OUT"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*"; exit 1; }
-
-no_strays() {
-  local left
-  left=$(pgrep -af -- "$OUT" || true)
-  [[ -z $left ]] || fail "processes outlived lbharness ($1):"$'\n'"$left"
-}
+require_bins "$H" "$B/lbserver/lbserver" "$B/lbclient/lbclient"
+make_out lbh-it
 
 cat > "$OUT/tiny.yaml" <<YAML
 name: tiny

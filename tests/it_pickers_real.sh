@@ -4,18 +4,11 @@
 # against real lbservers on loopback: each on a tiny fleet, every request
 # sent accounted for, and (nearly) all of them completed.
 set -euo pipefail
-B=${LB_BINARY_DIR:?LB_BINARY_DIR must point at the build tree}
 S=${LB_SOURCE_DIR:?LB_SOURCE_DIR must point at the source tree}
+source "$(dirname "$0")/fleet_test_lib.sh"
 H=$B/harness/lbharness
-OUT=$(mktemp -d /tmp/lbpick-it.XXXXXX)
-cleanup() {
-  local left
-  left=$(pgrep -f -- "$OUT" || true)
-  for pid in $left; do kill -9 "$pid" 2>/dev/null || true; done
-  rm -rf "$OUT"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+require_bins "$H" "$B/lbserver/lbserver" "$B/lbclient/lbclient"
+make_out lbpick-it
 
 # One tiny scenario per distinct picker expression of the catalog.
 n=0
@@ -64,5 +57,5 @@ for ((i = 1; i <= n; i++)); do
   ((completed * 100 >= sent * 95)) || fail "$expr: only $completed of $sent completed"
   printf '  ok %-70s sent %4d completed %4d\n' "$expr" "$sent" "$completed"
 done
-if pgrep -af -- "$OUT" >/dev/null; then fail "processes outlived lbharness"; fi
+no_strays "after the runs"
 echo "all $n picker expressions ran on real fleets"
