@@ -29,7 +29,7 @@
 #include "reqlog.h"
 #include "rng.h"
 #include "server_board.h"
-#include "sim_plan.h"
+#include "pick_plan.h"
 
 enum ev_kind {
   EV_START,
@@ -113,8 +113,7 @@ struct driver {
   size_t nwaiting, capwaiting;
   struct waiting *arriving; /* a tick's arrivals, picked after all their probes */
   size_t caparriving;
-  bool send_time_probes; /* a top-level probing(INNER, probes=P): sim_plan.h */
-  double probes_per_request;
+  struct lb_pick_plan plan; /* the picker, a top-level probing() split off (pick_plan.h) */
   struct pick_box *free_picks;
   struct lb_held_response *free_held;
   struct lb_creq *picking;
@@ -575,18 +574,7 @@ static void on_tick(struct driver *d, long k) {
  * min(RandomRound(P), channels with no rif) channels sampled from all, before
  * any of the tick's picks (which run at the client's tick), as lbsim. */
 static void send_time_probes(struct driver *d, struct hosted *hc) {
-  int empty = 0;
-  for (int i = 0; i < hc->n; i++)
-    empty += hc->chans[i].requests_in_flight == 0;
-  long k = lb_rng_random_round(hc->rng, d->probes_per_request);
-  if (k > empty)
-    k = empty;
-  if (k <= 0)
-    return;
-  size_t idx[LB_PICK_MAX_CHANNELS];
-  lb_rng_sample(hc->rng, (size_t)hc->n, (size_t)k, idx);
-  for (long i = 0; i < k; i++)
-    env_send_probe(hc, &hc->chans[idx[i]], NULL);
+  (void)lb_pick_plan_send_time_probes(&d->plan, &hc->env, hc->chptrs, hc->n);
 }
 
 static void on_arrivals(struct driver *d) {
@@ -611,7 +599,7 @@ static void on_arrivals(struct driver *d) {
     r->client = a->client - d->cfg->first_client;
     r->intended_ns = at;
     schedule(d, at + d->timeout_ns, EV_TIMEOUT, r->slot, r->gen);
-    if (!d->send_time_probes) {
+    if (!d->plan.send_time_probes) {
       start_pick(d, r);
       now = lb_client_now_ns();
       continue;
@@ -824,30 +812,17 @@ static int setup_clients(struct driver *d) {
   const struct lb_client_config *cfg = d->cfg;
   const struct lb_scenario *sc = d->sc;
   char err[512];
-  struct lb_picker_spec *spec = NULL;
-  int rc = lb_picker_spec_parse(sc->picker, &spec, err, sizeof(err));
+  int rc = lb_pick_plan_init(&d->plan, sc->picker, true, sc->path, err, sizeof(err));
   if (rc < 0) {
-    snprintf(d->err, d->errlen, "%s: picker '%s': %s", sc->path, sc->picker, err);
+    snprintf(d->err, d->errlen, "%s", err);
     return rc;
   }
-  char inner[LB_PICKER_EXPR_MAX];
-  double probes = 0;
-  if (lb_picker_spec_probes(spec) &&
-      sim_plan_split_probing(sc->picker, inner, sizeof(inner), &probes)) {
-    struct lb_picker_spec *in = NULL;
-    if (lb_picker_spec_parse(inner, &in, err, sizeof(err)) == 0) {
-      lb_picker_spec_free(spec);
-      spec = in;
-      d->send_time_probes = true;
-      d->probes_per_request = probes;
-    }
-  }
+  const struct lb_picker_spec *spec = d->plan.spec;
   if (lb_picker_spec_needs_oracle(spec) && !cfg->board) {
     snprintf(d->err, d->errlen,
              "picker '%s' reads the oracle (oracle.* costs), which needs the servers' "
              "shared-memory board: pass --board NAME (servers on this machine only)",
              sc->picker);
-    lb_picker_spec_free(spec);
     return -EINVAL;
   }
   uint64_t run_seed = lb_fleet_run_seed(sc, cfg->run);
@@ -951,7 +926,6 @@ static int setup_clients(struct driver *d) {
 out:
   if (rc < 0 && !d->err[0])
     snprintf(d->err, d->errlen, "set-up failed: %s", strerror(-rc));
-  lb_picker_spec_free(spec);
   return rc;
 }
 
@@ -1012,6 +986,7 @@ static void free_driver(struct driver *d) {
   }
   free(d->clients);
   free(d->conns);
+  lb_pick_plan_close(&d->plan);
   free(d->server_rtt);
   free(d->oracle);
   free(d->oracle_used);

@@ -18,7 +18,7 @@
 #include "reqlog.h"
 #include "scenario.h"
 #include "sim_engine.h"
-#include "sim_plan.h"
+#include "pick_plan.h"
 #include "sim_score.h"
 #include "summary.h"
 
@@ -222,7 +222,7 @@ int sim_cli_expand(const char *pattern, const char *scenario, int run, char *out
 
 struct loaded {
   struct lb_scenario sc;
-  struct sim_plan plan;
+  struct lb_pick_plan plan;
   bool plan_ready;
   int runs;
 };
@@ -297,7 +297,7 @@ static int load_one(const struct sim_cli *cli, const char *path, struct loaded *
   if (cli->have_seed)
     l->sc.seed = cli->seed;
   l->runs = cli->runs > 0 ? cli->runs : (l->sc.runs > 0 ? l->sc.runs : 1);
-  if ((rc = sim_plan_init(&l->plan, l->sc.picker, !cli->no_split, path, err, errlen)) < 0)
+  if ((rc = lb_pick_plan_init(&l->plan, l->sc.picker, !cli->no_split, path, err, errlen)) < 0)
     return rc;
   l->plan_ready = true;
   return 0;
@@ -350,7 +350,7 @@ static int load_all(const struct sim_cli *cli, struct loaded **out, int *nout, c
 static void free_loaded(struct loaded *ls, int n) {
   for (int i = 0; ls != NULL && i < n; i++)
     if (ls[i].plan_ready)
-      sim_plan_close(&ls[i].plan);
+      lb_pick_plan_close(&ls[i].plan);
   free(ls);
 }
 

@@ -13,7 +13,7 @@
 #include "channel.h"
 #include "picker.h"
 #include "rng.h"
-#include "sim_plan.h"
+#include "pick_plan.h"
 
 /* ---- containers: pointer vectors, a deque, a slab with a free list ---- */
 
@@ -604,24 +604,11 @@ static void env_unwatch_probe(void *driver, struct lb_probe *watch) {
   watch->driver_handle = NULL;
 }
 
-/* WithProbes.__call__'s own part, at Client.send (sim_plan.h). */
+/* WithProbes.__call__'s own part, at Client.send (pick_plan.h). */
 static int with_probes(struct sim_run *r, struct sim_client *c) {
-  int empty = 0;
-  for (int i = 0; i < c->n; i++)
-    empty += c->channels[i].ch.requests_in_flight == 0;
-  long k = lb_rng_random_round(c->rng, r->opt.plan->probes_per_request);
-  if (k > empty)
-    k = empty;
-  if (k <= 0)
-    return 0;
-  size_t idx[LB_PICK_MAX_CHANNELS];
-  lb_rng_sample(c->rng, (size_t)c->n, (size_t)k, idx);
-  for (long i = 0; i < k; i++) {
-    int rc = env_send_probe(r, &c->channels[idx[i]].ch, NULL);
-    if (rc < 0)
-      return rc;
-  }
-  return 0;
+  r->env.rng = c->rng;
+  return lb_pick_plan_send_time_probes(r->opt.plan, &r->env, (struct lb_channel *const *)c->chs,
+                                       c->n);
 }
 
 /* Client.send */

@@ -20,7 +20,7 @@
 #include "summary.h"
 
 struct lb_rng;
-struct sim_plan;
+struct lb_pick_plan;
 struct sim_run;
 
 /* The seed's Request.State. */
@@ -57,7 +57,7 @@ struct sim_hooks {
 };
 
 struct sim_options {
-  const struct sim_plan *plan;     /* the scenario's picker (sim_plan.h) */
+  const struct lb_pick_plan *plan;     /* the scenario's picker (pick_plan.h) */
   FILE *requests_csv;              /* per-request records, or NULL */
   bool requests_csv_header;        /* write the header first */
   const struct lb_arrivals *arrivals; /* use this trace, else build one */

@@ -15,7 +15,7 @@
 #include "channel.h"
 #include "scenario.h"
 #include "sim_engine.h"
-#include "sim_plan.h"
+#include "pick_plan.h"
 
 #define MAX_RECORDS 64
 
@@ -83,7 +83,7 @@ static void keep_record(void *ctx, const struct lb_request_record *rec) {
 
 struct rig {
   struct lb_scenario sc;
-  struct sim_plan plan;
+  struct lb_pick_plan plan;
   struct lb_arrival items[16];
   struct lb_arrivals arrivals;
   struct sim_hooks hooks;
@@ -103,7 +103,7 @@ static void rig_open(struct rig *g, struct fixed *f, const char *picker, int ser
   g->sc.total_ticks = 20;
   g->sc.cold_channel_penalty = 2;
   g->sc.data_frequency = 1;
-  assert_int_equal(sim_plan_init(&g->plan, picker, true, "test", err, sizeof(err)), 0);
+  assert_int_equal(lb_pick_plan_init(&g->plan, picker, true, "test", err, sizeof(err)), 0);
   for (int i = 0; i < narrivals; i++)
     g->items[i] = (struct lb_arrival){.tick = ticks[i], .client = 0};
   g->arrivals.items = g->items;
@@ -126,7 +126,7 @@ static void rig_open(struct rig *g, struct fixed *f, const char *picker, int ser
 
 static void rig_close(struct rig *g) {
   sim_run_free(g->run);
-  sim_plan_close(&g->plan);
+  lb_pick_plan_close(&g->plan);
 }
 
 static void step(struct rig *g) {
@@ -393,20 +393,20 @@ static void test_split_probing(void **state) {
   (void)state;
   char inner[256];
   double p = 0;
-  assert_true(sim_plan_split_probing("probing(hcl)", inner, sizeof(inner), &p));
+  assert_true(lb_pick_plan_split_probing("probing(hcl)", inner, sizeof(inner), &p));
   assert_string_equal(inner, "hcl");
   assert_float_equal(p, 2.0, 0);
-  assert_true(sim_plan_split_probing(" probing( least(client.rif, choices=2) , probes=3.5 ) ",
+  assert_true(lb_pick_plan_split_probing(" probing( least(client.rif, choices=2) , probes=3.5 ) ",
                                      inner, sizeof(inner), &p));
   assert_string_equal(inner, "least(client.rif, choices=2)");
   assert_float_equal(p, 3.5, 0);
-  assert_true(sim_plan_split_probing("probing(hcl(rank=client.latency.mean, health=client.rif))",
+  assert_true(lb_pick_plan_split_probing("probing(hcl(rank=client.latency.mean, health=client.rif))",
                                      inner, sizeof(inner), &p));
   assert_string_equal(inner, "hcl(rank=client.latency.mean, health=client.rif)");
-  assert_false(sim_plan_split_probing("subset(probing(hcl), size=2)", inner, sizeof(inner), &p));
-  assert_false(sim_plan_split_probing("probing(hcl) x", inner, sizeof(inner), &p));
-  assert_false(sim_plan_split_probing("probing(hcl, mystery=1)", inner, sizeof(inner), &p));
-  assert_false(sim_plan_split_probing("probing()", inner, sizeof(inner), &p));
+  assert_false(lb_pick_plan_split_probing("subset(probing(hcl), size=2)", inner, sizeof(inner), &p));
+  assert_false(lb_pick_plan_split_probing("probing(hcl) x", inner, sizeof(inner), &p));
+  assert_false(lb_pick_plan_split_probing("probing(hcl, mystery=1)", inner, sizeof(inner), &p));
+  assert_false(lb_pick_plan_split_probing("probing()", inner, sizeof(inner), &p));
 }
 
 int main(void) {

@@ -22,7 +22,7 @@
 
 #include "scenario.h"
 #include "sim_engine.h"
-#include "sim_plan.h"
+#include "pick_plan.h"
 
 #define MAX_ROWS 1024
 #define NCOLS 24
@@ -154,7 +154,7 @@ static int cmp_double(const void *a, const void *b) {
 
 /* probing: WithProbes(PickRandom, 1) at 0.1 requests per server per tick
  * (lockstep_seed.py), else PickRandom at 1.5. split: lbsim sends the
- * WithProbes probes at send time, as the seed does (sim_plan.h). */
+ * WithProbes probes at send time, as the seed does (pick_plan.h). */
 static void lockstep(bool probing, bool split, bool expect_match) {
   /* The notebook sits in shared/ beside the checkout (CI lays it there). */
   const char *nb = getenv("LB_SEED_NOTEBOOK");
@@ -213,8 +213,8 @@ static void lockstep(bool probing, bool split, bool expect_match) {
                             .channel_mean = fixed_channel,
                             .subset = fixed_subset};
   char err[512];
-  struct sim_plan plan;
-  assert_int_equal(sim_plan_init(&plan, picker, split, "lockstep", err, sizeof(err)), 0);
+  struct lb_pick_plan plan;
+  assert_int_equal(lb_pick_plan_init(&plan, picker, split, "lockstep", err, sizeof(err)), 0);
   assert_true(plan.send_time_probes == (probing && split));
   struct sim_options opt = {.plan = &plan, .arrivals = &arrivals, .hooks = &hooks,
                             .on_record = keep};
@@ -222,7 +222,7 @@ static void lockstep(bool probing, bool split, bool expect_match) {
   assert_int_equal(sim_run_new(&sc, 0, &opt, &run, err, sizeof(err)), 0);
   assert_int_equal(sim_run_execute(run, err, sizeof(err)), 0);
   sim_run_free(run);
-  sim_plan_close(&plan);
+  lb_pick_plan_close(&plan);
 
   bool match = nsim == nseed;
   int probes = 0, first_diff = -1, diff_col = 0;

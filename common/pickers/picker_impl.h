@@ -96,6 +96,11 @@ int lb__picker_send_probe(const struct lb_pick_env *env, struct lb_channel *ch,
  * (random.sample(channels, k)); idx is scratch of n entries. */
 int lb__picker_probe_sample(const struct lb_pick_env *env, struct lb_channel *const *chs, int n,
                             long k, size_t *idx);
+/* The seed's WithProbes sending: min(RandomRound(probes), channels with no
+ * rif) probes to channels sampled from all n (idx: n slots of scratch).
+ * The probing() picker and pick_plan.h's send-time split share it. */
+int lb__with_probes_send(const struct lb_pick_env *env, struct lb_channel *const *chs, int n,
+                         double probes, size_t *idx);
 /* Unwatches every watched probe of the pick that is not done; empties it. */
 void lb__pick_release(struct lb_pick *pick, const struct lb_pick_env *env);
 

@@ -17,15 +17,20 @@ struct with_probes {
   size_t idx[LB_PICK_MAX_CHANNELS];
 };
 
+int lb__with_probes_send(const struct lb_pick_env *env, struct lb_channel *const *chs, int n,
+                         double probes, size_t *idx) {
+  long empty = 0;
+  for (int i = 0; i < n; i++)
+    empty += chs[i]->requests_in_flight == 0;
+  long k = lb_rng_random_round(env->rng, probes);
+  return lb__picker_probe_sample(env, chs, n, k < empty ? k : empty, idx);
+}
+
 static int wp_pick(struct lb_picker *self, const struct lb_pick_env *env,
                    struct lb_channel *const *chs, int n, struct lb_pick *pick,
                    struct lb_channel **out) {
   struct with_probes *wp = (struct with_probes *)self;
-  long empty = 0;
-  for (int i = 0; i < n; i++)
-    empty += chs[i]->requests_in_flight == 0;
-  long k = lb_rng_random_round(env->rng, wp->probes);
-  int rc = lb__picker_probe_sample(env, chs, n, k < empty ? k : empty, wp->idx);
+  int rc = lb__with_probes_send(env, chs, n, wp->probes, wp->idx);
   if (rc < 0)
     return rc;
   return wp->inner->ops->pick(wp->inner, env, chs, n, pick, out);

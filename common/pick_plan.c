@@ -1,6 +1,6 @@
-/* sim_plan: the scenario's picker for lbsim, with the seed's WithProbes
- * split off to send time (sim_plan.h says why). */
-#include "sim_plan.h"
+/* pick_plan: the scenario's picker for a driver, with the seed's WithProbes
+ * split off to send time (pick_plan.h says why). */
+#include "pick_plan.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "expr.h"
+#include "pickers/picker_impl.h"
 
 #define SEED_PROBES_PER_REQUEST 2.0 /* WithProbes.probes_per_request */
 
@@ -73,7 +74,7 @@ static bool take_arg(const char *b, const char *e, int pos, char *inner, size_t 
   return parse_number(eq + 1, probes);
 }
 
-bool sim_plan_split_probing(const char *expr, char *inner, size_t innerlen, double *probes) {
+bool lb_pick_plan_split_probing(const char *expr, char *inner, size_t innerlen, double *probes) {
   const char *p = skip_space(expr);
   static const char kw[] = "probing";
   if (strncmp(p, kw, sizeof(kw) - 1) != 0)
@@ -107,7 +108,7 @@ bool sim_plan_split_probing(const char *expr, char *inner, size_t innerlen, doub
   return true;
 }
 
-int sim_plan_init(struct sim_plan *p, const char *expr, bool split, const char *origin,
+int lb_pick_plan_init(struct lb_pick_plan *p, const char *expr, bool split, const char *origin,
                   char *err, size_t errlen) {
   char perr[512];
   memset(p, 0, sizeof(*p));
@@ -126,7 +127,7 @@ int sim_plan_init(struct sim_plan *p, const char *expr, bool split, const char *
   char inner[LB_PICKER_EXPR_MAX];
   double probes = 0;
   if (split && lb_picker_spec_probes(p->spec) &&
-      sim_plan_split_probing(expr, inner, sizeof(inner), &probes)) {
+      lb_pick_plan_split_probing(expr, inner, sizeof(inner), &probes)) {
     struct lb_picker_spec *spec = NULL;
     if (lb_picker_spec_parse(inner, &spec, perr, sizeof(perr)) == 0) {
       lb_picker_spec_free(p->spec);
@@ -138,7 +139,15 @@ int sim_plan_init(struct sim_plan *p, const char *expr, bool split, const char *
   return 0;
 }
 
-void sim_plan_close(struct sim_plan *p) {
+void lb_pick_plan_close(struct lb_pick_plan *p) {
   lb_picker_spec_free(p->spec);
   p->spec = NULL;
+}
+
+int lb_pick_plan_send_time_probes(const struct lb_pick_plan *p, const struct lb_pick_env *env,
+                                  struct lb_channel *const *chs, int n) {
+  if (!p->send_time_probes)
+    return 0;
+  size_t idx[LB_PICK_MAX_CHANNELS];
+  return lb__with_probes_send(env, chs, n, p->probes_per_request, idx);
 }
