@@ -1,7 +1,7 @@
 # Shared by the fleet integration tests (tests/it_*.sh): source it after
 # `set -euo pipefail`. Gives $B (the build tree), a private $OUT folder whose
 # path marks every process a test starts (so cleanup kills only those), and
-# fail / no_strays / require_bins.
+# fail / no_strays / require_bins / accounted.
 B=${LB_BINARY_DIR:?LB_BINARY_DIR must point at the build tree}
 
 fail() { echo "FAIL: $*"; exit 1; }
@@ -29,4 +29,20 @@ no_strays() { # WHEN: no process whose argv holds $OUT is left
   local left
   left=$(pgrep -af -- "$OUT" || true)
   [[ -z $left ]] || fail "processes outlived lbharness ($1):"$'\n'"$left"
+}
+
+accounted() { # RUN_DIR [WHAT]: sums the client --stats of a run into SENT and
+  # COMPLETED; fails unless some request was sent and every one ended
+  # completed, failed or timed out.
+  local what=${2:-$1} stats s c f t acc=0
+  SENT=0 COMPLETED=0
+  for stats in "$1"/client-*.stats; do
+    [[ -f $stats ]] || fail "$what: no client stats in $1"
+    s=$(sed -n 's/^sent=//p' "$stats"); c=$(sed -n 's/^completed=//p' "$stats")
+    f=$(sed -n 's/^failed=//p' "$stats"); t=$(sed -n 's/^timed_out=//p' "$stats")
+    [[ -n $s && -n $c && -n $f && -n $t ]] || fail "$stats lacks sent/completed/failed/timed_out"
+    SENT=$((SENT + s)); COMPLETED=$((COMPLETED + c)); acc=$((acc + c + f + t))
+  done
+  ((SENT > 0)) || fail "$what: no request sent"
+  ((SENT == acc)) || fail "$what: sent $SENT but completed+failed+timed_out = $acc"
 }

@@ -22,18 +22,6 @@ H=$B/harness/lbharness
 require_bins "$H" "$B/lbserver/lbserver" "$B/lbclient/lbclient" "$B/sim/lbsim"
 export LB_SOURCE_DIR=$SRC
 make_out lbh-netem
-accounted() { # RUN_DIR: sent == completed + failed + timed_out, sent > 0
-  local sent=0 acc=0 s c f t
-  for stats in "$1"/client-*.stats; do
-    s=$(sed -n 's/^sent=//p' "$stats"); c=$(sed -n 's/^completed=//p' "$stats")
-    f=$(sed -n 's/^failed=//p' "$stats"); t=$(sed -n 's/^timed_out=//p' "$stats")
-    [[ -n $s && -n $c && -n $f && -n $t ]] || fail "$stats lacks the counts"
-    sent=$((sent + s)); acc=$((acc + c + f + t))
-  done
-  [[ $sent -gt 0 ]] || fail "$1: no request sent"
-  [[ $sent -eq $acc ]] || fail "$1: sent $sent but completed+failed+timed_out = $acc"
-}
-
 cat > "$OUT/nt.yaml" <<YAML
 name: nt
 picker: random

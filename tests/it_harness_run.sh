@@ -34,15 +34,8 @@ RUN=$OUT/out/tiny/real/run-0
 [[ -s $RUN/requests.csv ]] || fail "no $RUN/requests.csv"
 [[ -s $RUN/summary.csv ]] || fail "no $RUN/summary.csv"
 grep -q '^algorithm,mean_latency' "$RUN/summary.csv" || fail "summary.csv lacks the seed's header"
-sent=0; accounted=0
-for stats in "$RUN"/client-*.stats; do
-  s=$(sed -n 's/^sent=//p' "$stats"); c=$(sed -n 's/^completed=//p' "$stats")
-  f=$(sed -n 's/^failed=//p' "$stats"); t=$(sed -n 's/^timed_out=//p' "$stats")
-  [[ -n $s && -n $c && -n $f && -n $t ]] || fail "$stats lacks sent/completed/failed/timed_out"
-  sent=$((sent + s)); accounted=$((accounted + c + f + t))
-done
-[[ $sent -gt 0 ]] || fail "no request sent"
-[[ $sent -eq $accounted ]] || fail "sent $sent but completed+failed+timed_out = $accounted"
+accounted "$RUN"
+sent=$SENT
 rows=$(( $(wc -l < "$RUN/requests.csv") - 1 ))
 [[ $rows -eq $sent ]] || fail "requests.csv has $rows records for $sent requests sent"
 grep -q "valid" "$OUT/run.txt" || fail "no summary table printed"

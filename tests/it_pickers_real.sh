@@ -45,15 +45,8 @@ timeout -s KILL 600 "$H" run "$OUT"/p*.yaml --out "$OUT/out" --quiet > "$OUT/run
 for ((i = 1; i <= n; i++)); do
   expr=$(sed -n 's/^picker: //p' "$OUT/p$i.yaml")
   run=$OUT/out/p$i/real/run-0
-  sent=0 completed=0 accounted=0
-  for stats in "$run"/client-*.stats; do
-    [[ -f $stats ]] || fail "$expr: no client stats in $run"
-    s=$(sed -n 's/^sent=//p' "$stats"); c=$(sed -n 's/^completed=//p' "$stats")
-    f=$(sed -n 's/^failed=//p' "$stats"); t=$(sed -n 's/^timed_out=//p' "$stats")
-    sent=$((sent + s)); completed=$((completed + c)); accounted=$((accounted + c + f + t))
-  done
-  ((sent > 0)) || fail "$expr: sent nothing"
-  ((accounted == sent)) || fail "$expr: sent $sent, accounted for $accounted"
+  accounted "$run" "$expr"
+  sent=$SENT completed=$COMPLETED
   ((completed * 100 >= sent * 95)) || fail "$expr: only $completed of $sent completed"
   printf '  ok %-70s sent %4d completed %4d\n' "$expr" "$sent" "$completed"
 done
