@@ -152,10 +152,17 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* probing: WithProbes(PickRandom, 1) at 0.1 requests per server per tick
- * (lockstep_seed.py), else PickRandom at 1.5. split: lbsim sends the
- * WithProbes probes at send time, as the seed does (pick_plan.h). */
-static void lockstep(bool probing, bool split, bool expect_match) {
+enum mode { RANDOM, PROBING, FASTEST };
+
+/* PROBING: WithProbes(PickRandom, 1) at 0.1 requests per server per tick
+ * (lockstep_seed.py); FASTEST: FastestProbe() at 0.4; RANDOM: PickRandom at
+ * 1.5. split: lbsim sends the WithProbes probes at send time, as the seed
+ * does (pick_plan.h). */
+static void lockstep(enum mode mode, bool split, bool expect_match) {
+  static const char *const seed_mode[] = {"", "probing", "fastest"};
+  static const char *const pickers[] = {"random", "probing(random, probes=1)", "fastest_probe"};
+  static const int totals[] = {180, 12, 48}; /* round(rate * 2 servers * 60 ticks) */
+  bool probing = mode != RANDOM;
   /* The notebook sits in shared/ beside the checkout (CI lays it there). */
   const char *nb = getenv("LB_SEED_NOTEBOOK");
   if (!nb)
@@ -177,16 +184,16 @@ static void lockstep(bool probing, bool split, bool expect_match) {
   assert_int_equal(system(cmd), 0);
   nseed = nsim = 0;
   server_draws[0] = server_draws[1] = 0;
-  int rc = read_seed(dir, probing ? "probing" : "");
+  int rc = read_seed(dir, seed_mode[mode]);
   snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
   assert_int_equal(system(cmd), 0);
   assert_int_equal(rc, 0);
-  assert_true(nseed > (probing ? 10 : 100));
+  assert_true(nseed > totals[mode] / 2);
 
   struct lb_scenario sc;
   lb_scenario_defaults(&sc);
   snprintf(sc.name, sizeof(sc.name), "lockstep");
-  const char *picker = probing ? "probing(random, probes=1)" : "random";
+  const char *picker = pickers[mode];
   snprintf(sc.picker, sizeof(sc.picker), "%s", picker);
   sc.servers = 2;
   sc.clients = 2;
@@ -198,7 +205,7 @@ static void lockstep(bool probing, bool split, bool expect_match) {
   sc.network_reset_probability = 0;
   /* The k-th request at (7 * k) % 60, round(rate * 2 * 60) of them; in tick
    * order, clients in turn. */
-  int total = probing ? 12 : 180;
+  int total = totals[mode];
   static double ticks[3 * TICKS];
   static struct lb_arrival items[3 * TICKS];
   for (int k = 0; k < total; k++)
@@ -215,7 +222,7 @@ static void lockstep(bool probing, bool split, bool expect_match) {
   char err[512];
   struct lb_pick_plan plan;
   assert_int_equal(lb_pick_plan_init(&plan, picker, split, "lockstep", err, sizeof(err)), 0);
-  assert_true(plan.send_time_probes == (probing && split));
+  assert_true(plan.send_time_probes == (mode == PROBING && split));
   struct sim_options opt = {.plan = &plan, .arrivals = &arrivals, .hooks = &hooks,
                             .on_record = keep};
   struct sim_run *run = NULL;
@@ -248,7 +255,7 @@ static void lockstep(bool probing, bool split, bool expect_match) {
 
 static void test_lockstep_random(void **state) {
   (void)state;
-  lockstep(false, true, true);
+  lockstep(RANDOM, true, true);
 }
 
 /* WithProbes sends its probe at Client.send, when the channel is empty
@@ -256,14 +263,22 @@ static void test_lockstep_random(void **state) {
  * client's tick (--no-send-time-probes) do not. */
 static void test_lockstep_probing(void **state) {
   (void)state;
-  lockstep(true, true, true);
-  lockstep(true, false, false);
+  lockstep(PROBING, true, true);
+  lockstep(PROBING, false, false);
+}
+
+/* FastestProbe sends its probe from the client's tick, and the request
+ * sees the probe complete on the client's next tick. */
+static void test_lockstep_fastest_probe(void **state) {
+  (void)state;
+  lockstep(FASTEST, true, true);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lockstep_random),
       cmocka_unit_test(test_lockstep_probing),
+      cmocka_unit_test(test_lockstep_fastest_probe),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

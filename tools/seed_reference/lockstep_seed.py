@@ -16,9 +16,12 @@ requests, the PID weights follow, the cooldown drains. With `probing`, the
 picker is WithProbes(PickRandom, probes_per_request=1) at 0.1 requests per
 server per tick, so that channels are often empty when a request arrives and
 the probe goes out at send time (RandomRound(1) and a sample of one channel
-need no random draw). Prints one CSV row per completed request.
+need no random draw). With `fastest`, the picker is FastestProbe() at 0.4
+requests per server per tick: each request probes its one channel from the
+client's tick and waits for the probe to come back (a shuffle of one channel
+draws nothing that matters). Prints one CSV row per completed request.
 
-usage: lockstep_seed.py MODEL_DIR [probing]   (MODEL_DIR from run_seed.sh --model-dir)
+usage: lockstep_seed.py MODEL_DIR [probing|fastest]   (MODEL_DIR from run_seed.sh --model-dir)
 """
 import contextlib
 import csv
@@ -80,10 +83,11 @@ m.Client.__init__ = client_init
 m.Server.tick = server_tick
 m.TestManager.RequestCompleted = request_completed
 
-probing = len(sys.argv) > 2 and sys.argv[2] == "probing"
-picker = m.WithProbes(m.PickRandom, probes_per_request=1.0) if probing else m.PickRandom
+mode = sys.argv[2] if len(sys.argv) > 2 else ""
+picker, rate = {"probing": (m.WithProbes(m.PickRandom, probes_per_request=1.0), 0.1),
+                "fastest": (m.FastestProbe(), 0.4)}.get(mode, (m.PickRandom, 1.5))
 tm = m.TestManager(channel_picker_factory=picker, servers=2, clients=2, subset_size=1,
-                   total_ticks=TICKS, mean_requests_per_server_per_tick=0.1 if probing else 1.5,
+                   total_ticks=TICKS, mean_requests_per_server_per_tick=rate,
                    mean_threads=3,
                    data_frequency=1, server_reset_probability=0, network_reset_probability=0)
 with contextlib.redirect_stdout(sys.stderr):

@@ -9,6 +9,8 @@
 #
 # Scenario names are the seed's keys (Random, WeightedMeanUtilization, ...).
 # --set overrides a TestManager field (a Python literal), as lbsim's --set.
+# --record-all STATS.csv also writes request_stats.py's per-run statistics of
+# every completed request (the summary rows stay the seed's own).
 # Runs use seeds S..S+N-1 (Python's random and numpy's global generator);
 # they go round-robin over the scenarios. Needs Debian's /usr/bin/python3 with
 # python3-numpy, python3-pandas and python3-scipy. Each run takes 20-90 s:
@@ -21,6 +23,7 @@ notebook=${LB_SEED_NOTEBOOK:-/work/shared/seed/000_9d0b91919d02c1e1.txt}
 python=${LB_SEED_PYTHON:-/usr/bin/python3}
 names=()
 sets=()
+record_all=()
 model_dir=
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -28,6 +31,7 @@ while [ $# -gt 0 ]; do
   --seed) seed=$2; shift 2 ;;
   --notebook) notebook=$2; shift 2 ;;
   --set) sets+=("$2"); shift 2 ;;
+  --record-all) record_all=(--record-all "$2"); shift 2 ;;
   --model-dir) model_dir=$2; shift 2 ;;
   -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
   -*) echo "run_seed.sh: unknown option $1" >&2; exit 2 ;;
@@ -63,4 +67,4 @@ PY
 echo 'def default(*a, **k): return None, None' >"$dir/google/auth.py"
 echo 'auth = None' >"$dir/google/colab/__init__.py"
 [ -z "$model_dir" ] || exit 0
-"$python" "$here/seed_driver.py" "$dir" "$runs" "$seed" ${sets[@]+"${sets[@]}"} "${names[@]}"
+"$python" "$here/seed_driver.py" "$dir" "$runs" "$seed" ${record_all[@]+"${record_all[@]}"} ${sets[@]+"${sets[@]}"} "${names[@]}"
