@@ -42,3 +42,19 @@ double lb_fleet_draw_channel_mean(const struct lb_scenario *sc, struct lb_rng *c
       lb_rng_gamma_seed(channel_rng, sc->mean_channel_rtt, sc->channel_rtt_variance, LB_GAMMA_MIN);
   return (server_mean_rtt + rtt) / 2.0;
 }
+
+bool lb_fleet_server_reset_tick(const struct lb_scenario *sc, struct lb_rng *reset_rng,
+                                struct lb_server_params *p) {
+  if (lb_rng_uniform(reset_rng) >= sc->server_reset_probability)
+    return false;
+  lb_fleet_draw_server(sc, reset_rng, p);
+  return true;
+}
+
+bool lb_fleet_channel_reset_tick(const struct lb_scenario *sc, struct lb_rng *reset_rng,
+                                 int server_mean_rtt, double *mean) {
+  if (lb_rng_uniform(reset_rng) >= sc->network_reset_probability)
+    return false;
+  *mean = lb_fleet_draw_channel_mean(sc, reset_rng, server_mean_rtt);
+  return true;
+}

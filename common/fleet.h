@@ -13,10 +13,13 @@
  *   channel (c, slot): rng = lb_seed_derive(seed + run, LB_STREAM_CHANNEL,
  *              c * servers_or_subset + slot); mean_ticks =
  *              (server.mean_rtt + randGamma(mean_channel_rtt,
- *              channel_rtt_variance)) / 2, then its send/receive draws. */
+ *              channel_rtt_variance)) / 2, then its send/receive draws.
+ *   resets:    from streams of their own, one uniform per tick from tick 0
+ *              (rng.h; reset_mirror.h replays them away from the servers). */
 #ifndef LB_FLEET_H
 #define LB_FLEET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "rng.h"
@@ -40,5 +43,17 @@ uint64_t lb_fleet_channel_stream(const struct lb_scenario *sc, int client, int s
 /* The channel's mean one-way ticks (seed: Channel.reset). */
 double lb_fleet_draw_channel_mean(const struct lb_scenario *sc, struct lb_rng *channel_rng,
                                   int server_mean_rtt);
+
+/* One tick of a server's resets (the seed's Server.tick), from its reset
+ * stream (LB_STREAM_SERVER_RESET): a uniform, and below
+ * server_reset_probability new parameters into *p. True on a reset. */
+bool lb_fleet_server_reset_tick(const struct lb_scenario *sc, struct lb_rng *reset_rng,
+                                struct lb_server_params *p);
+/* One tick of a channel's network resets (the seed's Channel.tick), from its
+ * reset stream (LB_STREAM_NETWORK_RESET): a uniform, and below
+ * network_reset_probability a new *mean from the server's rtt of the
+ * moment. True on a reset. */
+bool lb_fleet_channel_reset_tick(const struct lb_scenario *sc, struct lb_rng *reset_rng,
+                                 int server_mean_rtt, double *mean);
 
 #endif

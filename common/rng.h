@@ -57,6 +57,11 @@ enum lb_stream {
                                  a reset), then on a reset the new parameters
                                  (lb_fleet_draw_server); the initial
                                  parameters stay on LB_STREAM_SERVER */
+  LB_STREAM_NETWORK_RESET = 6, /* index: the channel's stream index; from tick
+                                  0, one uniform per tick (<
+                                  network_reset_probability: a reset), then
+                                  on a reset the new mean
+                                  (lb_fleet_draw_channel_mean) */
 };
 uint64_t lb_seed_derive(uint64_t seed, enum lb_stream kind, uint64_t index);
 

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "picker.h"
 #include "reqlog.h"
+#include "reset_mirror.h"
 #include "rng.h"
 #include "server_board.h"
 #include "pick_plan.h"
@@ -60,7 +61,8 @@ struct hosted {
   struct lb_channel *chans;
   struct lb_channel **chptrs;
   struct lb_rng **chan_rng;
-  double *chan_mean;
+  double *chan_mean;   /* this tick's, from the driver's reset mirror */
+  int *chan_mirror;    /* each channel's handle in it */
   int *chan_conn;
   struct lb_picker *picker;
   struct lb_pick_env env;
@@ -106,7 +108,7 @@ struct driver {
   int nclients;
   struct lb_conn *conns;
   int nconns, conns_up_once;
-  int *server_rtt;
+  struct lb_reset_mirror *mirror; /* the fleet's resets, replayed */
   struct lb_arrival *arrivals;
   size_t narrivals, next_arrival;
   struct waiting *waiting;
@@ -529,13 +531,13 @@ static void maybe_finish_run(struct driver *d) {
 static void on_tick(struct driver *d, long k) {
   d->tick = k;
   const struct lb_scenario *sc = d->sc;
+  /* Tick k's requests see the means after the resets of ticks < k: the
+   * seed's channels reset at the end of their client's tick. */
+  lb_reset_mirror_advance(d->mirror, k - 1);
   for (int c = 0; c < d->nclients; c++) {
     struct hosted *hc = &d->clients[c];
-    for (int s = 0; s < hc->n; s++) {
-      if (lb_rng_uniform(hc->chan_rng[s]) < sc->network_reset_probability)
-        hc->chan_mean[s] =
-            lb_fleet_draw_channel_mean(sc, hc->chan_rng[s], d->server_rtt[hc->servers[s]]);
-    }
+    for (int s = 0; s < hc->n; s++)
+      hc->chan_mean[s] = lb_reset_mirror_channel_mean(d->mirror, hc->chan_mirror[s]);
   }
   if (d->board) {
     for (int s = 0; s < sc->servers; s++) {
@@ -826,24 +828,17 @@ static int setup_clients(struct driver *d) {
     return -EINVAL;
   }
   uint64_t run_seed = lb_fleet_run_seed(sc, cfg->run);
-  d->server_rtt = calloc((size_t)sc->servers, sizeof(int));
+  rc = lb_reset_mirror_new(sc, run_seed, &d->mirror);
+  if (rc < 0)
+    goto out;
   d->oracle = calloc((size_t)sc->servers, sizeof(*d->oracle));
   d->oracle_used = calloc((size_t)sc->servers, sizeof(bool));
   d->clients = calloc((size_t)cfg->client_count, sizeof(*d->clients));
   int n = lb_fleet_subset_len(sc);
   d->conns = calloc((size_t)cfg->client_count * (size_t)n, sizeof(*d->conns));
-  if (!d->server_rtt || !d->oracle || !d->oracle_used || !d->clients || !d->conns) {
+  if (!d->oracle || !d->oracle_used || !d->clients || !d->conns) {
     rc = -ENOMEM;
     goto out;
-  }
-  for (int s = 0; s < sc->servers; s++) {
-    struct lb_rng *srng = NULL;
-    if ((rc = lb_rng_new(lb_seed_derive(run_seed, LB_STREAM_SERVER, (uint64_t)s), &srng)) < 0)
-      goto out;
-    struct lb_server_params p;
-    lb_fleet_draw_server(sc, srng, &p);
-    d->server_rtt[s] = p.mean_rtt;
-    lb_rng_free(srng);
   }
   struct lb_conn_callbacks cb = {
       .arg = d, .on_up = on_conn_up, .on_down = on_conn_down, .on_response = on_conn_response};
@@ -859,9 +854,10 @@ static int setup_clients(struct driver *d) {
     hc->chptrs = calloc((size_t)n, sizeof(*hc->chptrs));
     hc->chan_rng = calloc((size_t)n, sizeof(*hc->chan_rng));
     hc->chan_mean = calloc((size_t)n, sizeof(double));
+    hc->chan_mirror = calloc((size_t)n, sizeof(int));
     hc->chan_conn = calloc((size_t)n, sizeof(int));
     if (!hc->servers || !hc->chans || !hc->chptrs || !hc->chan_rng || !hc->chan_mean ||
-        !hc->chan_conn) {
+        !hc->chan_mirror || !hc->chan_conn) {
       rc = -ENOMEM;
       goto out;
     }
@@ -883,7 +879,11 @@ static int setup_clients(struct driver *d) {
       if ((rc = lb_rng_new(lb_seed_derive(run_seed, LB_STREAM_CHANNEL, stream), &hc->chan_rng[s])) <
           0)
         goto out;
-      hc->chan_mean[s] = lb_fleet_draw_channel_mean(sc, hc->chan_rng[s], d->server_rtt[server]);
+      hc->chan_mean[s] = lb_fleet_draw_channel_mean(sc, hc->chan_rng[s],
+                                                    lb_reset_mirror_server_rtt(d->mirror, server));
+      if ((rc = lb_reset_mirror_add_channel(d->mirror, hc->id, s, server, hc->chan_mean[s])) < 0)
+        goto out;
+      hc->chan_mirror[s] = rc;
       /* one connection per distinct server of this client's subset */
       int conn = -1;
       for (int k = first_conn; k < d->nconns; k++)
@@ -982,12 +982,13 @@ static void free_driver(struct driver *d) {
     free(hc->chptrs);
     free(hc->chan_rng);
     free(hc->chan_mean);
+    free(hc->chan_mirror);
     free(hc->chan_conn);
   }
   free(d->clients);
   free(d->conns);
   lb_pick_plan_close(&d->plan);
-  free(d->server_rtt);
+  lb_reset_mirror_free(d->mirror);
   free(d->oracle);
   free(d->oracle_used);
   free(d->arrivals);

@@ -10,15 +10,20 @@
 
 /* Initial parameters from the server's stream, a reset's from the reset
  * stream (rng.h: LB_STREAM_SERVER_RESET), as lbsim draws them. */
+/* Drawn parameters, under the command line's overrides. */
+static void set_params(struct lb_server_model *m, const struct lb_server_params *p) {
+  m->threads = m->ov.threads > 0 ? m->ov.threads : p->threads;
+  m->mean_processing_time =
+      m->ov.processing_time >= 0 ? m->ov.processing_time : p->mean_processing_time;
+  m->mean_rtt = m->ov.rtt >= 0 ? m->ov.rtt : p->mean_rtt;
+  if (m->threads < 1)
+    m->threads = 1;
+}
+
 static void draw_params(struct lb_server_model *m, struct lb_rng *rng) {
   struct lb_server_params p;
   lb_fleet_draw_server(m->sc, rng, &p);
-  m->threads = m->ov.threads > 0 ? m->ov.threads : p.threads;
-  m->mean_processing_time =
-      m->ov.processing_time >= 0 ? m->ov.processing_time : p.mean_processing_time;
-  m->mean_rtt = m->ov.rtt >= 0 ? m->ov.rtt : p.mean_rtt;
-  if (m->threads < 1)
-    m->threads = 1;
+  set_params(m, &p);
 }
 
 int lb_server_model_init(struct lb_server_model *m, const struct lb_scenario *sc, int index,
@@ -148,9 +153,10 @@ int lb_server_model_threads(struct lb_server_model *m) {
 static bool draw_resets(struct lb_server_model *m, int64_t upto) {
   bool any = false;
   for (; m->reset_ticks <= upto; m->reset_ticks++) {
-    if (lb_rng_uniform(m->reset_rng) >= m->sc->server_reset_probability)
+    struct lb_server_params p;
+    if (!lb_fleet_server_reset_tick(m->sc, m->reset_rng, &p))
       continue;
-    draw_params(m, m->reset_rng);
+    set_params(m, &p);
     memset(m->warm, 0, m->warm_cap * sizeof(*m->warm));
     m->warm_len = 0;
     lb_accounting_reset(&m->acct);

@@ -181,7 +181,8 @@ struct sim_channel {
   struct sim_server *server;
   int slot, global;
   double mean_ticks;
-  struct lb_rng *rng;
+  struct lb_rng *rng;       /* LB_STREAM_CHANNEL: initial mean, delays */
+  struct lb_rng *reset_rng; /* LB_STREAM_NETWORK_RESET: per-tick reset, new mean */
   struct sim_vec sendq, recvq;
 };
 
@@ -253,13 +254,15 @@ static void draw_server(struct sim_run *r, struct sim_server *s, bool reset) {
     lb_fleet_draw_server(&r->sc, reset ? s->reset_rng : s->rng, &s->params);
 }
 
-/* Channel.reset: (server.mean_rtt + randGamma(mean_channel_rtt, var)) / 2 */
-static void draw_channel(struct sim_run *r, struct sim_channel *ch) {
+/* Channel.reset: (server.mean_rtt + randGamma(mean_channel_rtt, var)) / 2,
+ * from the channel's stream at creation and its reset stream on a reset
+ * (as lb_fleet_channel_reset_tick, which lbclient replays). */
+static void draw_channel(struct sim_run *r, struct sim_channel *ch, struct lb_rng *rng) {
   const struct sim_hooks *h = r->opt.hooks;
   if (h != NULL && h->channel_mean != NULL)
     ch->mean_ticks = h->channel_mean(h->ctx, ch->client->index, ch->slot, ch->server->index);
   else
-    ch->mean_ticks = lb_fleet_draw_channel_mean(&r->sc, ch->rng, ch->server->params.mean_rtt);
+    ch->mean_ticks = lb_fleet_draw_channel_mean(&r->sc, rng, ch->server->params.mean_rtt);
 }
 
 /* ---- Request ---- */
@@ -412,9 +415,9 @@ static int client_complete(struct sim_run *r, struct sim_channel *ch, struct sim
 /* Channel.tick */
 static int channel_tick(struct sim_run *r, struct sim_channel *ch) {
   int rc = 0;
-  if (draw_uniform(r, SIM_DRAW_NETWORK_RESET, ch->global, ch->rng) <
+  if (draw_uniform(r, SIM_DRAW_NETWORK_RESET, ch->global, ch->reset_rng) <
       r->sc.network_reset_probability)
-    draw_channel(r, ch);
+    draw_channel(r, ch, ch->reset_rng);
   size_t keep = 0;
   for (size_t i = 0; i < ch->sendq.n; i++) {
     struct sim_req *q = ch->sendq.v[i];
@@ -873,13 +876,15 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
       ch->server = &r->servers[subset[k]];
       ch->slot = k;
       ch->global = c * n + k;
-      if (make_rng(seed, LB_STREAM_CHANNEL, lb_fleet_channel_stream(sc, c, k), &ch->rng) < 0)
+      uint64_t stream = lb_fleet_channel_stream(sc, c, k);
+      if (make_rng(seed, LB_STREAM_CHANNEL, stream, &ch->rng) < 0 ||
+          make_rng(seed, LB_STREAM_NETWORK_RESET, stream, &ch->reset_rng) < 0)
         goto oom;
       if (lb_channel_init(&ch->ch, k, subset[k], (size_t)sc->client_requests_buffer) < 0)
         goto oom;
       ch->ch_ready = true;
       ch->ch.oracle = lb_accounting_report(&ch->server->acc);
-      draw_channel(r, ch);
+      draw_channel(r, ch, ch->rng);
       cl->chs[k] = &ch->ch;
     }
     if ((rc = lb_picker_new(opt->plan->spec, n, &cl->picker)) < 0) {
@@ -932,6 +937,7 @@ void sim_run_free(struct sim_run *r) {
   for (int i = 0; r->channels != NULL && i < r->nchannels; i++) {
     struct sim_channel *ch = &r->channels[i];
     lb_rng_free(ch->rng);
+    lb_rng_free(ch->reset_rng);
     free(ch->sendq.v);
     free(ch->recvq.v);
     if (ch->ch_ready)
