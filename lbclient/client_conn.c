@@ -172,7 +172,11 @@ static void udp_recv_cb(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
   if (!c || nread == 0)
     return;
   if (nread < 0) {
-    c->send_errors++; /* e.g. ECONNREFUSED from an ICMP port unreachable */
+    c->send_errors++;
+    /* An ICMP port unreachable: nothing listens there any more, so what is
+     * in flight will never be answered. Down, as a TCP connection lost. */
+    if (nread == UV_ECONNREFUSED)
+      take_down(c, "port unreachable (no server listening)");
     return;
   }
   if (flags & UV_UDP_PARTIAL) {
@@ -185,6 +189,11 @@ static void udp_recv_cb(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
     c->bad_frames++;
     LB_DEBUG("server %d: bad datagram: %s", c->server, err);
     return;
+  }
+  if (c->backoff_ms != BACKOFF_MIN_MS) {
+    /* UDP has no connect to tell: an answer says the server is back. */
+    LB_INFO("server %d: answering again", c->server);
+    c->backoff_ms = BACKOFF_MIN_MS;
   }
   deliver(c, env);
 }
@@ -392,6 +401,8 @@ int lb_conn_send(struct lb_conn *c, const Lb__Envelope *env) {
   }
   if (rc < 0 && rc != UV_EAGAIN) {
     c->send_errors++;
+    if (rc == UV_ECONNREFUSED) /* a port unreachable, reported on this send */
+      take_down(c, "port unreachable (no server listening)");
     goto out;
   }
   struct write_req *w = malloc(sizeof(*w) + len);

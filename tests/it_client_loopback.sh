@@ -9,7 +9,9 @@
 #     log holds one row per request sent;
 #  3. an oracle picker is refused without --board, and runs with the
 #     servers' board;
-#  4. the same over UDP (padded requests, one datagram each);
+#  4. the same over UDP (padded requests, one datagram each); then with
+#     server 1 killed: its requests fail (the ICMP port unreachable takes
+#     the "connection" down), none times out, server 0's all complete;
 #  5. response_hold: with `server` (the default) the servers hold every
 #     response for its receive delay (their --stats count one hold per
 #     request completed), with `client` they hold none.
@@ -212,9 +214,25 @@ echo "transport: udp" >> "$OUT/s.yaml"
   fail "UDP run failed"
 check_accounting "$OUT/u.stats" "$OUT/u.csv"
 (($(stat_of "$OUT/u.stats" completed) > 0)) || fail "nothing completed over UDP"
+kill -TERM "${SERVER_PID[1]}"
+wait "${SERVER_PID[1]}" 2>/dev/null || true
+"$CLI" --scenario "$OUT/s.yaml" --clients 0:2 --servers "$SERVERS" --log "$OUT/ud.csv" \
+  --stats "$OUT/ud.stats" --board "$BOARD" --max-runtime 60 > "$OUT/ud.out" 2> "$OUT/ud.err" ||
+  fail "UDP run with server 1 dead failed"
+check_accounting "$OUT/ud.stats" "$OUT/ud.csv"
+python3 - "$OUT/ud.csv" <<'PY' || fail "UDP to a dead server: not failed as expected"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+dead = [r["outcome"] for r in rows if r["server"] == "Server 1"]
+assert dead.count("failed") > 0, "no failed request on the dead server"
+assert "timed_out" not in dead, f"{dead.count('timed_out')} requests to the dead server timed out"
+bad = [r for r in rows if r["server"] == "Server 0" and r["outcome"] != "completed"]
+assert not bad, f"{len(bad)} requests to the live server did not complete"
+print(f"UDP, server 1 dead: {dead.count('failed')} failed, {len(rows)} requests")
+PY
 
 # ---- 5. where the receive delay is held ----
-for i in 0 1; do kill -TERM "${SERVER_PID[$i]}"; wait "${SERVER_PID[$i]}" 2>/dev/null || true; done
+for i in 0 1; do kill -TERM "${SERVER_PID[$i]}" 2>/dev/null || true; wait "${SERVER_PID[$i]}" 2>/dev/null || true; done
 sed -i -e '/^transport:/d' -e 's/^picker: .*/picker: random/' "$OUT/s.yaml"
 for hold in server client; do
   cp "$OUT/s.yaml" "$OUT/h.yaml"
