@@ -9,19 +9,22 @@
 #   2. overhead: per-request real latency minus the model's latency
 #      (drawn send + response delays + reported processing), p50 and p99 in
 #      microseconds, (a) with the model's delays and processing at half the
-#      server's modelled capacity (target_utilization 0.5; with the timed
+#      server's modelled capacity (target_utilization 0.5, the seed's
+#      arrivals: every request intended at a tick boundary; with the timed
 #      waits waking 50 us early and spinning, and, for comparison, sleeping
 #      all the way), (b) and (c) with
 #      no processing and no delay at 1/2 and 1/4 of the rate measured in 1;
-#      Since lbclient keeps the seed's order within a tick (arrivals taken
-#      0.1 tick after their boundary, send delay counted from the start of
-#      the pick's tick), real - modelled is shifted by that: below zero in
-#      (a) (the send delay starts before the intended arrival), +0.1 tick in
-#      (b) and (c), which therefore also print pick-to-completion; the
+#      lbclient keeps the seed's order within a tick (arrivals taken 0.1
+#      tick after their boundary, send delay counted from the start of the
+#      pick's tick): with the seed's arrivals real - modelled is the
+#      testbed's own time; with Poisson arrivals (ARRIVALS_A=poisson, and
+#      (b), (c)) it also holds where in its tick a request was intended
+#      (-1 to +0.1 tick), so (b) and (c) also print pick-to-completion; the
 #      timed waits' lateness is printed beside;
 #   3. resident size (VmRSS) of one idle lbserver with 100 threads.
 # Usage: bench/bench_daemons.sh [BUILD_DIR]   (default: ./build)
-# Environment: REQUESTS (200000), CONNECTIONS (50), SECONDS_2 (3), REPS (3).
+# Environment: REQUESTS (200000), CONNECTIONS (50), SECONDS_2 (3), REPS (3),
+# ARRIVALS_A (seed; or poisson) for (a).
 # The load average is printed beside each figure: on a shared machine it
 # says how much the figure is worth.
 set -euo pipefail
@@ -195,7 +198,7 @@ mean_processing_time: 4
 mean_channel_rtt: 2
 mean_server_rtt: 2
 target_utilization: 0.5
-arrivals: poisson
+arrivals: ${ARRIVALS_A:-seed}
 delay: inproc
 cold_channel_penalty: 0
 server_reset_probability: 0
