@@ -1,4 +1,4 @@
-/* rng: GSL's mt19937 behind the seed's random draws. */
+/* rng: mt19937 (GSL's, value for value) behind the seed's random draws. */
 #include "rng.h"
 
 #include <errno.h>
@@ -7,20 +7,93 @@
 #include <stddef.h>
 #include <stdlib.h>
 
-/* GSL's own inline bodies of gsl_rng_get, _uniform and _uniform_int (the
- * library's functions are built from the same header): no call per draw. */
-#define HAVE_INLINE 1
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
-/* One allocation: the gsl_rng and its mt19937 state after it. gsl_rng_alloc
- * would calloc the state and seed it with the default seed, only for
- * lb_rng_seed to seed it again: gsl_rng_set alone sets the whole state. */
-struct lb_rng {
-  gsl_rng gr;
-  gsl_rng *g; /* &gr */
-  max_align_t state[];
+/* mt19937 exactly as GSL's (same seeding, same outputs), but ours: draws are
+ * inlined instead of called through gsl_rng_type's pointers, and the state
+ * is 32-bit words (2.5 KiB instead of 5), which matters with one generator
+ * per channel. GSL's samplers we keep (the ziggurat gaussian, exponential)
+ * reach it through a gsl_rng_type of our own with the same max and min. */
+#define MT_N 624
+#define MT_M 397
+
+struct mt {
+  int mti;
+  uint32_t v[MT_N];
 };
+
+struct lb_rng {
+  gsl_rng gr; /* .state = &mt, .type = &mt_type */
+  struct mt mt;
+  /* randGamma's shape-dependent constants, kept for the last shape seen */
+  double gamma_a, gamma_d, gamma_c, gamma_inv_a;
+};
+
+static void mt_twist(struct mt *m) {
+  uint32_t *v = m->v;
+  int k = 0;
+  for (; k < MT_N - MT_M; k++) {
+    uint32_t y = (v[k] & 0x80000000U) | (v[k + 1] & 0x7fffffffU);
+    v[k] = v[k + MT_M] ^ (y >> 1) ^ ((y & 1U) ? 0x9908b0dfU : 0U);
+  }
+  for (; k < MT_N - 1; k++) {
+    uint32_t y = (v[k] & 0x80000000U) | (v[k + 1] & 0x7fffffffU);
+    v[k] = v[k + MT_M - MT_N] ^ (y >> 1) ^ ((y & 1U) ? 0x9908b0dfU : 0U);
+  }
+  uint32_t y = (v[MT_N - 1] & 0x80000000U) | (v[0] & 0x7fffffffU);
+  v[MT_N - 1] = v[MT_M - 1] ^ (y >> 1) ^ ((y & 1U) ? 0x9908b0dfU : 0U);
+  m->mti = 0;
+}
+
+static inline uint32_t mt_next(struct mt *m) {
+  if (m->mti >= MT_N)
+    mt_twist(m);
+  uint32_t k = m->v[m->mti++];
+  k ^= k >> 11;
+  k ^= (k << 7) & 0x9d2c5680U;
+  k ^= (k << 15) & 0xefc60000U;
+  return k ^ (k >> 18);
+}
+
+/* gsl_rng_uniform: the 32 bits over 2^32. */
+static inline double mt_uniform(struct mt *m) {
+  return mt_next(m) / 4294967296.0;
+}
+
+/* gsl_rng_uniform_pos: (0, 1). */
+static inline double mt_uniform_pos(struct mt *m) {
+  double x;
+  do
+    x = mt_uniform(m);
+  while (x == 0);
+  return x;
+}
+
+static void mt_seed(struct mt *m, uint32_t s) {
+  if (s == 0)
+    s = 4357; /* GSL's default seed stands in for 0 */
+  m->v[0] = s;
+  for (uint32_t i = 1; i < MT_N; i++)
+    m->v[i] = 1812433253U * (m->v[i - 1] ^ (m->v[i - 1] >> 30)) + i;
+  m->mti = MT_N;
+}
+
+static unsigned long mt_type_get(void *state) {
+  return mt_next(state);
+}
+
+static double mt_type_get_double(void *state) {
+  return mt_uniform(state);
+}
+
+static void mt_type_set(void *state, unsigned long seed) {
+  mt_seed(state, (uint32_t)seed);
+}
+
+static const gsl_rng_type mt_type = {
+    "lb_mt19937", 0xffffffffUL, 0, sizeof(struct mt), mt_type_set, mt_type_get,
+    mt_type_get_double};
 
 static uint64_t splitmix64(uint64_t z) {
   z += 0x9e3779b97f4a7c15ULL;
@@ -30,13 +103,12 @@ static uint64_t splitmix64(uint64_t z) {
 }
 
 int lb_rng_new(uint64_t seed, struct lb_rng **out) {
-  const gsl_rng_type *type = gsl_rng_mt19937;
-  struct lb_rng *r = malloc(sizeof(*r) + type->size);
+  struct lb_rng *r = malloc(sizeof(*r));
   if (r == NULL)
     return -ENOMEM;
-  r->gr.type = type;
-  r->gr.state = r->state;
-  r->g = &r->gr;
+  r->gr.type = &mt_type;
+  r->gr.state = &r->mt;
+  r->gamma_a = NAN;
   lb_rng_seed(r, seed);
   *out = r;
   return 0;
@@ -48,24 +120,62 @@ void lb_rng_free(struct lb_rng *r) {
 
 /* mt19937 takes a 32-bit seed: fold the high half in so every bit counts. */
 void lb_rng_seed(struct lb_rng *r, uint64_t seed) {
-  gsl_rng_set(r->g, (unsigned long)((seed ^ (seed >> 32)) & 0xffffffffULL));
+  mt_seed(&r->mt, (uint32_t)((seed ^ (seed >> 32)) & 0xffffffffULL));
 }
 
 double lb_rng_uniform(struct lb_rng *r) {
-  return gsl_rng_uniform(r->g);
+  return mt_uniform(&r->mt);
 }
 
+/* gsl_rng_uniform_int's rejection: k = draw / (range / n) until k < n. */
 size_t lb_rng_below(struct lb_rng *r, size_t n) {
   if (n <= 1)
     return 0;
-  if (n - 1 <= r->gr.type->max - r->gr.type->min)
-    return (size_t)gsl_rng_uniform_int(r->g, (unsigned long)n);
-  size_t v = (size_t)(gsl_rng_uniform(r->g) * (double)n);
+  if (n <= 0xffffffffUL) {
+    unsigned long scale = 0xffffffffUL / (unsigned long)n, k;
+    do
+      k = mt_next(&r->mt) / scale;
+    while (k >= n);
+    return (size_t)k;
+  }
+  size_t v = (size_t)(mt_uniform(&r->mt) * (double)n);
   return v < n ? v : n - 1;
 }
 
 double lb_rng_exponential(struct lb_rng *r, double mean) {
-  return gsl_ran_exponential(r->g, mean);
+  return gsl_ran_exponential(&r->gr, mean);
+}
+
+/* gsl_ran_gamma(r, a, 1.0), the same arithmetic in the same order and the
+ * same draws (GSL's own ziggurat for the gaussian), so the same values:
+ * Marsaglia and Tsang's method, for a < 1 boosted to 1 + a and scaled by
+ * u^(1/a). tests/test_rng.c checks it against gsl_ran_gamma. */
+double lb__rng_gamma(struct lb_rng *r, double a) {
+  if (a != r->gamma_a) {
+    double boosted = a < 1 ? 1.0 + a : a;
+    r->gamma_a = a;
+    r->gamma_d = boosted - 1.0 / 3.0;
+    r->gamma_c = (1.0 / 3.0) / sqrt(r->gamma_d);
+    r->gamma_inv_a = 1.0 / a;
+  }
+  double scale = 0;
+  if (a < 1)
+    scale = mt_uniform_pos(&r->mt);
+  double d = r->gamma_d, c = r->gamma_c, x, v;
+  for (;;) {
+    do {
+      x = gsl_ran_gaussian_ziggurat(&r->gr, 1.0);
+      v = 1.0 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    double u = mt_uniform_pos(&r->mt);
+    if (u < 1 - 0.0331 * x * x * x * x)
+      break;
+    if (log(u) < 0.5 * x * x + d * (1 - v + log(v)))
+      break;
+  }
+  double g = 1.0 * d * v; /* GSL's b * d * v with b = 1 */
+  return a < 1 ? g * pow(scale, r->gamma_inv_a) : g;
 }
 
 int lb_rng_gamma_seed(struct lb_rng *r, double mean, double variance, double min) {
@@ -73,7 +183,7 @@ int lb_rng_gamma_seed(struct lb_rng *r, double mean, double variance, double min
   if (!(a > 0) || !(variance > 0))
     return (int)min;
   /* gamma(a, scale=variance) / variance == gamma(a, scale=1) */
-  double v = gsl_ran_gamma(r->g, a, 1.0) + min;
+  double v = lb__rng_gamma(r, a) + min;
   if (v >= (double)INT32_MAX)
     return INT32_MAX;
   return (int)v;
