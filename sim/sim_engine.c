@@ -15,26 +15,49 @@
 #include "rng.h"
 #include "pick_plan.h"
 
-/* ---- containers: pointer vectors, a deque, a slab with a free list ---- */
+/* ---- containers: request lists, a deque, a slab with a free list ---- */
 
 struct sim_req;
+struct sim_pick_slot;
 
-struct sim_vec {
-  struct sim_req **v;
-  size_t n, cap;
+/* A list entry carries what the walk over the list needs, so the walk
+ * touches a request only when it acts on it.
+ * - A timed list (a channel's send or receive queue, a server's processing
+ *   requests): the seed ticks every request in it each tick, in list order,
+ *   and moves on those whose ticks_left reached 0: `due` is the tick that
+ *   happens on (req_enter_timed).
+ * - A client's pending picks: `slot`, the pick's state. */
+struct sim_entry {
+  struct sim_req *q;
+  union {
+    int due;
+    struct sim_pick_slot *slot;
+  };
 };
 
-static int vec_push(struct sim_vec *a, struct sim_req *q) {
-  if (a->n == a->cap) {
-    size_t cap = a->cap ? a->cap * 2 : 16;
-    struct sim_req **v = realloc(a->v, cap * sizeof(*v));
+struct sim_list {
+  struct sim_entry *v;
+  size_t n, cap;
+  int next_due; /* timed: no entry is due before; 0 (calloc): look */
+};
+
+static int list_push(struct sim_list *l, struct sim_entry e) {
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 16;
+    struct sim_entry *v = realloc(l->v, cap * sizeof(*v));
     if (v == NULL)
       return -ENOMEM;
-    a->v = v;
-    a->cap = cap;
+    l->v = v;
+    l->cap = cap;
   }
-  a->v[a->n++] = q;
+  l->v[l->n++] = e;
   return 0;
+}
+
+static int timed_push(struct sim_list *l, struct sim_req *q, int due) {
+  if (due < l->next_due)
+    l->next_due = due;
+  return list_push(l, (struct sim_entry){.q = q, .due = due});
 }
 
 /* The server's queue: FIFO, with demoted requests pushed at the front. */
@@ -145,15 +168,14 @@ struct sim_pick_slot {
 struct sim_req {
   struct sim_req *next_free; /* slab link: first */
   struct sim_channel *channel;
-  struct sim_pick_slot *pick; /* while PICKING (requests) */
   struct lb_probe *watch;     /* a pick watching this probe */
   int state;
   bool is_probe;
   int started_on_tick, completed_on_tick;
   int ticks_in_state[SIM_NSTATES];
   int tick_at_state_start[SIM_NSTATES]; /* -1: never entered */
-  int queue_since; /* first server tick that ticks it in the queue */
-  double ticks_left;
+  int since; /* first tick that ticks it in its state (SERVER_QUEUE: by a
+                server; the timed states: the tick it entered them) */
   double modelled; /* the draws: send + processing + receive ticks */
   bool has_report;
   struct lb_server_report report; /* Request.server_state */
@@ -165,7 +187,7 @@ struct sim_server {
   struct lb_rng *rng;
   struct lb_rng *reset_rng; /* LB_STREAM_SERVER_RESET: per-tick reset, new params */
   struct sim_deque queued;
-  struct sim_vec processing;
+  struct sim_list processing;
   struct lb_accounting acc;
   bool acc_ready;
   /* warm_channels, keyed as the seed's by channel name ("Client c ->
@@ -182,7 +204,7 @@ struct sim_channel {
   int slot, global;
   double mean_ticks;
   struct lb_rng *rng;
-  struct sim_vec sendq, recvq;
+  struct sim_list sendq, recvq;
 };
 
 struct sim_client {
@@ -192,7 +214,7 @@ struct sim_client {
   struct lb_channel **chs;
   int n;
   struct lb_picker *picker;
-  struct sim_vec pending;
+  struct sim_list pending; /* requests PICKING, with their slots */
 };
 
 enum sim_phase { PHASE_MAIN, PHASE_COOLING, PHASE_DONE };
@@ -292,22 +314,34 @@ static void req_free(struct sim_run *r, struct sim_req *q) {
 }
 
 /* Request.setState */
-static inline void req_set_state(struct sim_run *r, struct sim_req *q, int state, double ticks) {
+static inline void req_set_state(struct sim_run *r, struct sim_req *q, int state) {
   q->state = state;
-  q->ticks_left = ticks;
   if (state == SIM_COMPLETED)
     q->completed_on_tick = r->current_tick;
   if (q->tick_at_state_start[state] < 0)
     q->tick_at_state_start[state] = r->current_tick;
 }
 
-/* Request.tick */
-static inline void req_tick(struct sim_req *q) {
-  q->ticks_in_state[q->state]++;
-  q->ticks_left -= 1;
+/* Request.setState(state, ticks) into a timed list, entered on this tick
+ * before the list's walk (every push happens so: probes and picks before
+ * their client's channels tick, responses and dequeues before the clients
+ * and the processing walk). The seed's ticks_left -= 1 per tick reaches
+ * <= 0 on the ceil(ticks)-th tick (at least the first; never for NaN or
+ * beyond int): the subtractions are exact down to the last one, as
+ * x - 1 is exact for 1 <= x < 2^53. Returns that tick. */
+static int req_enter_timed(struct sim_run *r, struct sim_req *q, int state, double ticks) {
+  req_set_state(r, q, state);
+  q->since = r->current_tick;
+  double k = ticks <= 0 ? 1 : ceil(ticks);
+  if (!(k < (double)(INT32_MAX - r->current_tick)))
+    return INT32_MAX;
+  return r->current_tick + (int)k - 1;
 }
 
-static inline bool req_finished(const struct sim_req *q) { return q->ticks_left <= 0; }
+/* The ticks a request spent in its state (timed, or PICKING), through `last`. */
+static inline void req_count_ticks(struct sim_req *q, int last) {
+  q->ticks_in_state[q->state] += last - q->since + 1;
+}
 
 static int req_total_ticks(const struct sim_req *q) {
   int t = 0;
@@ -322,10 +356,10 @@ static int req_total_ticks(const struct sim_req *q) {
 static int channel_send(struct sim_run *r, struct sim_channel *ch, struct sim_req *q) {
   lb_channel_on_sent(&ch->ch);
   int d = draw_gamma(r, SIM_DRAW_SEND, ch->global, ch->rng, ch->mean_ticks);
-  req_set_state(r, q, SIM_SENDING, d);
+  int due = req_enter_timed(r, q, SIM_SENDING, d);
   q->channel = ch;
   q->modelled += d;
-  return vec_push(&ch->sendq, q);
+  return timed_push(&ch->sendq, q, due);
 }
 
 /* Channel.receive: the report is the server's state before this tick's
@@ -334,11 +368,11 @@ static int channel_receive(struct sim_run *r, struct sim_channel *ch, struct sim
                            const struct lb_server_report *rep) {
   lb_channel_on_received(&ch->ch);
   int d = draw_gamma(r, SIM_DRAW_RECEIVE, ch->global, ch->rng, ch->mean_ticks);
-  req_set_state(r, q, SIM_RECEIVING, d);
+  int due = req_enter_timed(r, q, SIM_RECEIVING, d);
   q->modelled += d;
   q->report = *rep;
   q->has_report = true;
-  return vec_push(&ch->recvq, q);
+  return timed_push(&ch->recvq, q, due);
 }
 
 /* Server.enqueue. Every queued request ticks once per server tick
@@ -346,8 +380,8 @@ static int channel_receive(struct sim_run *r, struct sim_channel *ch, struct sim
  * the queue each tick we count the ticks when it leaves: enqueued in a
  * client tick, its first queue tick is the next server tick. */
 static int server_enqueue(struct sim_run *r, struct sim_server *s, struct sim_req *q) {
-  req_set_state(r, q, SIM_SERVER_QUEUE, 0);
-  q->queue_since = r->current_tick + 1;
+  req_set_state(r, q, SIM_SERVER_QUEUE);
+  q->since = r->current_tick + 1;
   lb_accounting_on_enqueue(&s->acc);
   return deque_push_back(&s->queued, q);
 }
@@ -380,7 +414,7 @@ static void fill_record(const struct sim_run *r, const struct sim_req *q,
 
 /* Client.complete + TestManager.RequestCompleted + completed.insert */
 static int client_complete(struct sim_run *r, struct sim_channel *ch, struct sim_req *q) {
-  req_set_state(r, q, SIM_COMPLETED, 0);
+  req_set_state(r, q, SIM_COMPLETED);
   int total = req_total_ticks(q);
   int freq = r->sc.data_frequency > 0 ? r->sc.data_frequency : 1;
   if (r->current_tick % freq == 0) {
@@ -415,30 +449,43 @@ static int channel_tick(struct sim_run *r, struct sim_channel *ch) {
   if (draw_uniform(r, SIM_DRAW_NETWORK_RESET, ch->global, ch->rng) <
       r->sc.network_reset_probability)
     draw_channel(r, ch);
-  size_t keep = 0;
-  for (size_t i = 0; i < ch->sendq.n; i++) {
-    struct sim_req *q = ch->sendq.v[i];
-    req_tick(q);
-    if (req_finished(q)) {
-      if ((rc = server_enqueue(r, ch->server, q)) < 0)
-        return rc;
-    } else {
-      ch->sendq.v[keep++] = q;
+  int now = r->current_tick;
+  struct sim_list *l = &ch->sendq;
+  if (l->next_due <= now) {
+    size_t keep = 0;
+    int next = INT32_MAX;
+    for (size_t i = 0; i < l->n; i++) {
+      struct sim_entry e = l->v[i];
+      if (e.due <= now) {
+        req_count_ticks(e.q, now);
+        if ((rc = server_enqueue(r, ch->server, e.q)) < 0)
+          return rc;
+      } else {
+        l->v[keep++] = e;
+        next = e.due < next ? e.due : next;
+      }
     }
+    l->n = keep;
+    l->next_due = next;
   }
-  ch->sendq.n = keep;
-  keep = 0;
-  for (size_t i = 0; i < ch->recvq.n; i++) {
-    struct sim_req *q = ch->recvq.v[i];
-    req_tick(q);
-    if (req_finished(q)) {
-      if ((rc = client_complete(r, ch, q)) < 0)
-        return rc;
-    } else {
-      ch->recvq.v[keep++] = q;
+  l = &ch->recvq;
+  if (l->next_due <= now) {
+    size_t keep = 0;
+    int next = INT32_MAX;
+    for (size_t i = 0; i < l->n; i++) {
+      struct sim_entry e = l->v[i];
+      if (e.due <= now) {
+        req_count_ticks(e.q, now);
+        if ((rc = client_complete(r, ch, e.q)) < 0)
+          return rc;
+      } else {
+        l->v[keep++] = e;
+        next = e.due < next ? e.due : next;
+      }
     }
+    l->n = keep;
+    l->next_due = next;
   }
-  ch->recvq.n = keep;
   return 0;
 }
 
@@ -458,9 +505,10 @@ static int server_reset(struct sim_run *r, struct sim_server *s) {
   if (s->processing.n > threads) {
     /* starved = processing[threads:]; each inserted at the queue's front */
     for (size_t i = threads; i < s->processing.n; i++) {
-      struct sim_req *q = s->processing.v[i];
-      req_set_state(r, q, SIM_SERVER_QUEUE, 0);
-      q->queue_since = r->current_tick; /* this tick's queue tick counts */
+      struct sim_req *q = s->processing.v[i].q;
+      req_count_ticks(q, r->current_tick - 1); /* this tick's walk is to come */
+      req_set_state(r, q, SIM_SERVER_QUEUE);
+      q->since = r->current_tick; /* this tick's queue tick counts */
       int rc = deque_push_front(&s->queued, q);
       if (rc < 0)
         return rc;
@@ -484,8 +532,8 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
   size_t k = free_threads < s->queued.n ? free_threads : s->queued.n;
   for (size_t i = 0; i < k; i++) {
     struct sim_req *q = deque_pop_front(&s->queued);
-    /* the queue ticks it had: ticks queue_since .. this tick - 1 */
-    q->ticks_in_state[SIM_SERVER_QUEUE] += r->current_tick - q->queue_since;
+    /* the queue ticks it had: ticks since .. this tick - 1 */
+    q->ticks_in_state[SIM_SERVER_QUEUE] += r->current_tick - q->since;
     double pt = draw_gamma(r, SIM_DRAW_PROCESSING, s->index, s->rng, s->params.mean_processing_time);
     int c = q->channel->client->index;
     if (s->warm[c] != s->warm_gen) {
@@ -494,9 +542,9 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
     }
     if (q->is_probe)
       pt = r->sc.probe_processing_time;
-    req_set_state(r, q, SIM_PROCESSING, pt);
+    int due = req_enter_timed(r, q, SIM_PROCESSING, pt);
     q->modelled += pt;
-    if ((rc = vec_push(&s->processing, q)) < 0)
+    if ((rc = timed_push(&s->processing, q, due)) < 0)
       return rc;
   }
 
@@ -507,20 +555,28 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
   size_t processed = s->processing.n;
   double latency_sum = 0;
   int latencies = 0;
-  size_t keep = 0;
-  for (size_t i = 0; i < s->processing.n; i++) {
-    struct sim_req *q = s->processing.v[i];
-    req_tick(q);
-    if (req_finished(q)) {
-      if ((rc = channel_receive(r, q->channel, q, rep)) < 0)
-        return rc;
-      latency_sum += q->ticks_in_state[SIM_SERVER_QUEUE] + q->ticks_in_state[SIM_PROCESSING];
-      latencies++;
-    } else {
-      s->processing.v[keep++] = q;
+  struct sim_list *l = &s->processing;
+  int now = r->current_tick;
+  if (l->next_due <= now) {
+    size_t keep = 0;
+    int next = INT32_MAX;
+    for (size_t i = 0; i < l->n; i++) {
+      struct sim_entry e = l->v[i];
+      if (e.due <= now) {
+        struct sim_req *q = e.q;
+        req_count_ticks(q, now);
+        if ((rc = channel_receive(r, q->channel, q, rep)) < 0)
+          return rc;
+        latency_sum += q->ticks_in_state[SIM_SERVER_QUEUE] + q->ticks_in_state[SIM_PROCESSING];
+        latencies++;
+      } else {
+        l->v[keep++] = e;
+        next = e.due < next ? e.due : next;
+      }
     }
+    l->n = keep;
+    l->next_due = next;
   }
-  s->processing.n = keep;
 
   /* record: the PID target is the mean of utilization.mean() over every
    * server whose window is not empty right now (some already recorded this
@@ -621,10 +677,11 @@ static int client_send(struct sim_run *r, struct sim_client *c) {
     if (rc < 0)
       return rc;
   }
-  q->pick = slab_alloc(&r->picks);
-  if (q->pick == NULL)
+  struct sim_pick_slot *slot = slab_alloc(&r->picks);
+  if (slot == NULL)
     return -ENOMEM;
-  return vec_push(&c->pending, q);
+  q->since = r->current_tick; /* its client ticks it from this tick on */
+  return list_push(&c->pending, (struct sim_entry){.q = q, .slot = slot});
 }
 
 /* Client.tick */
@@ -633,10 +690,9 @@ static int client_tick(struct sim_run *r, struct sim_client *c, char *err, size_
   size_t keep = 0;
   r->env.rng = c->rng;
   for (size_t i = 0; i < c->pending.n; i++) {
-    struct sim_req *q = c->pending.v[i];
-    req_tick(q);
+    struct sim_entry e = c->pending.v[i];
     struct lb_channel *out = NULL;
-    struct sim_pick_slot *slot = q->pick;
+    struct sim_pick_slot *slot = e.slot;
     r->cur_slot = slot;
     r->env.now_ticks = r->current_tick;
     if (!slot->started) {
@@ -658,11 +714,12 @@ static int client_tick(struct sim_run *r, struct sim_client *c, char *err, size_
     }
     if (rc == LB_PICK_DONE) {
       pick_release(r, slot);
-      q->pick = NULL;
-      if ((rc = channel_send(r, (struct sim_channel *)out, q)) < 0)
+      /* Request.tick in PICKING: every client tick from the first to this */
+      req_count_ticks(e.q, r->current_tick);
+      if ((rc = channel_send(r, (struct sim_channel *)out, e.q)) < 0)
         return rc;
     } else {
-      c->pending.v[keep++] = q;
+      c->pending.v[keep++] = e;
     }
   }
   c->pending.n = keep;
