@@ -165,20 +165,29 @@ struct sim_pick_slot {
   struct lb_pick pick;
 };
 
+/* Request.server_state: the server's report as a tick's responses left
+ * it, shared by those responses (a request holds one from its receive to
+ * its completion), so a request stays small. */
+struct sim_report {
+  struct sim_report *next_free; /* slab link: first */
+  long refs;
+  struct lb_server_report rep;
+};
+
+/* Small (two cache lines): every tick acts on thousands of them. */
 struct sim_req {
   struct sim_req *next_free; /* slab link: first */
   struct sim_channel *channel;
   struct lb_probe *watch;     /* a pick watching this probe */
-  int state;
-  bool is_probe;
+  struct sim_report *report;  /* Request.server_state, from the receive */
+  double modelled; /* the draws: send + processing + receive ticks */
+  int since; /* first tick that ticks it in its state (SERVER_QUEUE: by a
+                server; the timed states: the tick it entered them) */
   int started_on_tick, completed_on_tick;
   int ticks_in_state[SIM_NSTATES];
   int tick_at_state_start[SIM_NSTATES]; /* -1: never entered */
-  int since; /* first tick that ticks it in its state (SERVER_QUEUE: by a
-                server; the timed states: the tick it entered them) */
-  double modelled; /* the draws: send + processing + receive ticks */
-  bool has_report;
-  struct lb_server_report report; /* Request.server_state */
+  unsigned char state;
+  bool is_probe;
 };
 
 struct sim_server {
@@ -237,12 +246,16 @@ struct sim_run {
   enum sim_phase phase;
   int cooldown_ticks;
   bool cooldown_failed;
-  struct sim_slab reqs, picks;
+  struct sim_slab reqs, picks, reports;
   long created, live_requests, live_probes;
   struct lb_pick_env env;
   int env_error; /* a probe send that failed inside a picker */
   struct sim_pick_slot *cur_slot; /* the pick being run */
   struct lb_summary_acc *acc;
+  struct {
+    struct sim_req **v;
+    size_t n, cap;
+  } due; /* timed_take_due's */
   /* Each server's utilization.mean(), refreshed when it changes (record,
    * reset), so the PID's fleet mean is a walk over one array. */
   double *util_mean;
@@ -290,7 +303,7 @@ static struct sim_req *req_new(struct sim_run *r, bool is_probe) {
   struct sim_req *q = slab_alloc(&r->reqs);
   if (q == NULL)
     return NULL;
-  memset(q, 0, offsetof(struct sim_req, report));
+  memset(q, 0, sizeof(*q));
   q->state = SIM_PICKING;
   q->is_probe = is_probe;
   q->started_on_tick = r->current_tick;
@@ -343,6 +356,40 @@ static inline void req_count_ticks(struct sim_req *q, int last) {
   q->ticks_in_state[q->state] += last - q->since + 1;
 }
 
+/* This tick's walk of a timed list: takes out the requests due now, in list
+ * order, with their ticks counted, into r->due (acting on them never walks
+ * another list, so they stay there until the caller is done). */
+static int timed_take_due(struct sim_run *r, struct sim_list *l) {
+  int now = r->current_tick;
+  r->due.n = 0;
+  if (l->next_due > now)
+    return 0;
+  if (r->due.cap < l->n) {
+    struct sim_req **v = realloc(r->due.v, l->n * sizeof(*v));
+    if (v == NULL)
+      return -ENOMEM;
+    r->due.v = v;
+    r->due.cap = l->n;
+  }
+  size_t keep = 0;
+  int next = INT32_MAX;
+  for (size_t i = 0; i < l->n; i++) {
+    struct sim_entry e = l->v[i];
+    if (e.due <= now) {
+      __builtin_prefetch(e.q);
+      r->due.v[r->due.n++] = e.q;
+    } else {
+      l->v[keep++] = e;
+      next = e.due < next ? e.due : next;
+    }
+  }
+  l->n = keep;
+  l->next_due = next;
+  for (size_t i = 0; i < r->due.n; i++)
+    req_count_ticks(r->due.v[i], now);
+  return 0;
+}
+
 static int req_total_ticks(const struct sim_req *q) {
   int t = 0;
   for (int i = 0; i < SIM_NSTATES; i++)
@@ -365,13 +412,13 @@ static int channel_send(struct sim_run *r, struct sim_channel *ch, struct sim_re
 /* Channel.receive: the report is the server's state before this tick's
  * record. */
 static int channel_receive(struct sim_run *r, struct sim_channel *ch, struct sim_req *q,
-                           const struct lb_server_report *rep) {
+                           struct sim_report *rep) {
   lb_channel_on_received(&ch->ch);
   int d = draw_gamma(r, SIM_DRAW_RECEIVE, ch->global, ch->rng, ch->mean_ticks);
   int due = req_enter_timed(r, q, SIM_RECEIVING, d);
   q->modelled += d;
-  q->report = *rep;
-  q->has_report = true;
+  q->report = rep;
+  rep->refs++;
   return timed_push(&ch->recvq, q, due);
 }
 
@@ -407,8 +454,9 @@ static void fill_record(const struct sim_run *r, const struct sim_req *q,
   rec->processing_ticks = q->ticks_in_state[SIM_PROCESSING];
   rec->receive_ticks = q->ticks_in_state[SIM_RECEIVING];
   rec->total_ticks = req_total_ticks(q);
-  rec->has_report = q->has_report;
-  rec->report = q->report;
+  rec->has_report = q->report != NULL;
+  if (q->report != NULL)
+    rec->report = q->report->rep;
   rec->modelled_ticks = q->modelled;
 }
 
@@ -430,15 +478,18 @@ static int client_complete(struct sim_run *r, struct sim_channel *ch, struct sim
   } else {
     lb_summary_acc_count(r->acc, LB_OUTCOME_COMPLETED, q->is_probe);
   }
-  lb_channel_on_completed(&ch->ch, total, &q->report);
+  const struct lb_server_report *rep = &q->report->rep; /* received: set */
+  lb_channel_on_completed(&ch->ch, total, rep);
   if (q->watch != NULL) {
     struct lb_probe *w = q->watch;
     w->done = true;
     w->latency = total;
-    w->has_queued = q->report.queued_requests.valid;
-    w->queued_latest = q->report.queued_requests.latest;
+    w->has_queued = rep->queued_requests.valid;
+    w->queued_latest = rep->queued_requests.latest;
     w->driver_handle = NULL;
   }
+  if (--q->report->refs == 0)
+    slab_free(&r->reports, q->report);
   req_free(r, q);
   return 0;
 }
@@ -449,43 +500,16 @@ static int channel_tick(struct sim_run *r, struct sim_channel *ch) {
   if (draw_uniform(r, SIM_DRAW_NETWORK_RESET, ch->global, ch->rng) <
       r->sc.network_reset_probability)
     draw_channel(r, ch);
-  int now = r->current_tick;
-  struct sim_list *l = &ch->sendq;
-  if (l->next_due <= now) {
-    size_t keep = 0;
-    int next = INT32_MAX;
-    for (size_t i = 0; i < l->n; i++) {
-      struct sim_entry e = l->v[i];
-      if (e.due <= now) {
-        req_count_ticks(e.q, now);
-        if ((rc = server_enqueue(r, ch->server, e.q)) < 0)
-          return rc;
-      } else {
-        l->v[keep++] = e;
-        next = e.due < next ? e.due : next;
-      }
-    }
-    l->n = keep;
-    l->next_due = next;
-  }
-  l = &ch->recvq;
-  if (l->next_due <= now) {
-    size_t keep = 0;
-    int next = INT32_MAX;
-    for (size_t i = 0; i < l->n; i++) {
-      struct sim_entry e = l->v[i];
-      if (e.due <= now) {
-        req_count_ticks(e.q, now);
-        if ((rc = client_complete(r, ch, e.q)) < 0)
-          return rc;
-      } else {
-        l->v[keep++] = e;
-        next = e.due < next ? e.due : next;
-      }
-    }
-    l->n = keep;
-    l->next_due = next;
-  }
+  if ((rc = timed_take_due(r, &ch->sendq)) < 0)
+    return rc;
+  for (size_t i = 0; i < r->due.n; i++)
+    if ((rc = server_enqueue(r, ch->server, r->due.v[i])) < 0)
+      return rc;
+  if ((rc = timed_take_due(r, &ch->recvq)) < 0)
+    return rc;
+  for (size_t i = 0; i < r->due.n; i++)
+    if ((rc = client_complete(r, ch, r->due.v[i])) < 0)
+      return rc;
   return 0;
 }
 
@@ -551,31 +575,24 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
   /* The queue's tick: counted at dequeue (server_enqueue). */
 
   /* process */
-  const struct lb_server_report *rep = lb_accounting_report(&s->acc);
   size_t processed = s->processing.n;
   double latency_sum = 0;
   int latencies = 0;
-  struct sim_list *l = &s->processing;
-  int now = r->current_tick;
-  if (l->next_due <= now) {
-    size_t keep = 0;
-    int next = INT32_MAX;
-    for (size_t i = 0; i < l->n; i++) {
-      struct sim_entry e = l->v[i];
-      if (e.due <= now) {
-        struct sim_req *q = e.q;
-        req_count_ticks(q, now);
-        if ((rc = channel_receive(r, q->channel, q, rep)) < 0)
-          return rc;
-        latency_sum += q->ticks_in_state[SIM_SERVER_QUEUE] + q->ticks_in_state[SIM_PROCESSING];
-        latencies++;
-      } else {
-        l->v[keep++] = e;
-        next = e.due < next ? e.due : next;
-      }
-    }
-    l->n = keep;
-    l->next_due = next;
+  if ((rc = timed_take_due(r, &s->processing)) < 0)
+    return rc;
+  struct sim_report *rep = NULL;
+  if (r->due.n > 0) {
+    if ((rep = slab_alloc(&r->reports)) == NULL)
+      return -ENOMEM;
+    rep->refs = 0;
+    rep->rep = *lb_accounting_report(&s->acc);
+  }
+  for (size_t i = 0; i < r->due.n; i++) {
+    struct sim_req *q = r->due.v[i];
+    if ((rc = channel_receive(r, q->channel, q, rep)) < 0)
+      return rc;
+    latency_sum += q->ticks_in_state[SIM_SERVER_QUEUE] + q->ticks_in_state[SIM_PROCESSING];
+    latencies++;
   }
 
   /* record: the PID target is the mean of utilization.mean() over every
@@ -869,6 +886,8 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
   r->reqs.per_chunk = 1024;
   r->picks.item_size = sizeof(struct sim_pick_slot);
   r->picks.per_chunk = 64;
+  r->reports.item_size = sizeof(struct sim_report);
+  r->reports.per_chunk = 256;
   r->picks.zero_new = true;
   r->env.driver = r;
   r->env.send_probe = env_send_probe;
@@ -1001,8 +1020,10 @@ void sim_run_free(struct sim_run *r) {
   free(r->util_has);
   lb_arrivals_close(&r->own_arrivals);
   lb_summary_acc_free(r->acc);
+  free(r->due.v);
   slab_close(&r->reqs);
   slab_close(&r->picks);
+  slab_close(&r->reports);
   free(r);
 }
 
