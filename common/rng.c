@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -23,11 +25,15 @@ struct mt {
   uint32_t v[MT_N];
 };
 
+/* What every draw reads (the gamma constants, the cursor) shares the first
+ * cache line. */
 struct lb_rng {
-  gsl_rng gr; /* .state = &mt, .type = &mt_type */
-  struct mt mt;
   /* randGamma's shape-dependent constants, kept for the last shape seen */
   double gamma_a, gamma_d, gamma_c, gamma_inv_a;
+  gsl_rng gr; /* .state = &mt, .type = &mt_type */
+  /* lb_rng_below's divisor for the last n seen, and its reciprocal */
+  uint64_t below_n, below_scale, below_recip;
+  struct mt mt;
 };
 
 static void mt_twist(struct mt *m) {
@@ -95,6 +101,92 @@ static const gsl_rng_type mt_type = {
     "lb_mt19937", 0xffffffffUL, 0, sizeof(struct mt), mt_type_set, mt_type_get,
     mt_type_get_double};
 
+/* ---- GSL's ziggurat gaussian, its common case inlined ----
+ * gsl_ran_gaussian_ziggurat draws k; strip i = k & 0x7f, sign from bit 7,
+ * j = k >> 8 (24 bits); when j < ktab[i] it returns +-(j * wtab[i]) at once,
+ * else it goes on (wedge or tail, more draws). We take the common case
+ * ourselves and, for the rest, give the draw back (mti--: after a twist
+ * too, as v[0] is then read again) and call GSL, which takes the same k.
+ * ktab and wtab are GSL's: constants, read once out of GSL's own sampler by
+ * feeding it chosen k (zig_learn); until then, or if that fails, they are 0
+ * and every draw goes to GSL. */
+#define ZIG_STRIPS 128
+static uint32_t zig_k[ZIG_STRIPS];
+static double zig_w[ZIG_STRIPS];
+static pthread_once_t zig_once = PTHREAD_ONCE_INIT;
+
+/* A generator that answers `first`, then draws GSL accepts at once. */
+struct zig_probe {
+  unsigned long first;
+  int calls;
+};
+
+static unsigned long zig_probe_get(void *state) {
+  struct zig_probe *p = state;
+  return p->calls++ == 0 ? p->first : 0xc0UL; /* strip 64, j = 0: x = 0 */
+}
+
+static double zig_probe_get_double(void *state) {
+  ((struct zig_probe *)state)->calls++;
+  return 0.5;
+}
+
+static void zig_probe_set(void *state, unsigned long seed) {
+  (void)state, (void)seed;
+}
+
+/* GSL's answer for the draw k, and whether it took that draw alone. */
+static double zig_ask(uint32_t k, bool *at_once) {
+  static const gsl_rng_type probe_type = {
+      "lb_zig_probe", 0xffffffffUL, 0, sizeof(struct zig_probe), zig_probe_set, zig_probe_get,
+      zig_probe_get_double};
+  struct zig_probe p = {k, 0};
+  gsl_rng g = {&probe_type, &p};
+  double x = gsl_ran_gaussian_ziggurat(&g, 1.0);
+  *at_once = p.calls == 1;
+  return x;
+}
+
+/* ktab[i]: the least j GSL does not take at once; wtab[i]: its answer for
+ * j = 1 (1 * wtab[i], exact), where it takes j = 1 at once. */
+static void zig_learn(void) {
+  uint32_t k[ZIG_STRIPS];
+  double w[ZIG_STRIPS];
+  bool at_once;
+  for (uint32_t i = 0; i < ZIG_STRIPS; i++) {
+    uint32_t lo = 0, hi = 1U << 24; /* the least j not taken is in [lo, hi] */
+    while (lo < hi) {
+      uint32_t mid = lo + (hi - lo) / 2;
+      zig_ask(mid << 8 | 0x80 | i, &at_once);
+      if (at_once)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    k[i] = lo;
+    w[i] = 0;
+    if (k[i] > 1) {
+      w[i] = zig_ask(1U << 8 | 0x80 | i, &at_once);
+      double neg = zig_ask(1U << 8 | i, &at_once); /* bit 7 clear: negative */
+      if (!(w[i] > 0) || neg != -w[i])
+        return; /* not the sampler we know: leave it all to GSL */
+    }
+  }
+  memcpy(zig_k, k, sizeof(k));
+  memcpy(zig_w, w, sizeof(w));
+}
+
+/* gsl_ran_gaussian_ziggurat(r, 1.0) */
+static inline double gaussian(struct lb_rng *r) {
+  uint32_t k = mt_next(&r->mt), i = k & 0x7f, j = k >> 8;
+  if (j < zig_k[i]) {
+    double x = j * zig_w[i];
+    return (k & 0x80) ? x : -x;
+  }
+  r->mt.mti--;
+  return gsl_ran_gaussian_ziggurat(&r->gr, 1.0);
+}
+
 static uint64_t splitmix64(uint64_t z) {
   z += 0x9e3779b97f4a7c15ULL;
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -103,12 +195,14 @@ static uint64_t splitmix64(uint64_t z) {
 }
 
 int lb_rng_new(uint64_t seed, struct lb_rng **out) {
-  struct lb_rng *r = malloc(sizeof(*r));
+  struct lb_rng *r = aligned_alloc(64, (sizeof(*r) + 63) / 64 * 64);
   if (r == NULL)
     return -ENOMEM;
   r->gr.type = &mt_type;
   r->gr.state = &r->mt;
   r->gamma_a = NAN;
+  r->below_n = 0;
+  pthread_once(&zig_once, zig_learn);
   lb_rng_seed(r, seed);
   *out = r;
   return 0;
@@ -127,15 +221,23 @@ double lb_rng_uniform(struct lb_rng *r) {
   return mt_uniform(&r->mt);
 }
 
-/* gsl_rng_uniform_int's rejection: k = draw / (range / n) until k < n. */
+/* gsl_rng_uniform_int's rejection: k = draw / (range / n) until k < n.
+ * The division by scale is a multiplication by ceil(2^64 / scale), exact
+ * for every 32-bit draw (Lemire, Kaser, Kurz 2019), kept for the last n. */
 size_t lb_rng_below(struct lb_rng *r, size_t n) {
   if (n <= 1)
     return 0;
   if (n <= 0xffffffffUL) {
-    unsigned long scale = 0xffffffffUL / (unsigned long)n, k;
-    do
-      k = mt_next(&r->mt) / scale;
-    while (k >= n);
+    if (r->below_n != n) {
+      r->below_n = n;
+      r->below_scale = 0xffffffffUL / n; /* >= 1 */
+      r->below_recip = r->below_scale > 1 ? UINT64_MAX / r->below_scale + 1 : 0;
+    }
+    uint64_t k;
+    do {
+      uint64_t draw = mt_next(&r->mt);
+      k = r->below_recip ? (uint64_t)(((unsigned __int128)r->below_recip * draw) >> 64) : draw;
+    } while (k >= n);
     return (size_t)k;
   }
   size_t v = (size_t)(mt_uniform(&r->mt) * (double)n);
@@ -164,7 +266,7 @@ double lb__rng_gamma(struct lb_rng *r, double a) {
   double d = r->gamma_d, c = r->gamma_c, x, v;
   for (;;) {
     do {
-      x = gsl_ran_gaussian_ziggurat(&r->gr, 1.0);
+      x = gaussian(r);
       v = 1.0 + c * x;
     } while (v <= 0);
     v = v * v * v;

@@ -282,7 +282,9 @@ static void test_same_values_as_gsl(void **state) {
       double want = gsl_ran_gamma(g, a, 1.0), got = lb__rng_gamma(r, a);
       assert_memory_equal(&want, &got, sizeof(double));
       assert_true(lb_rng_uniform(r) == gsl_rng_uniform(g));
-      size_t n = (size_t)(i % 97) + 1;
+      /* small n, and large ones (scale 1, 2, odd) */
+      const size_t big[] = {0xffffffffUL, 0x80000000UL, 0x80000001UL, 0x7fffffffUL, 3000000019UL};
+      size_t n = i % 5 == 4 ? big[(size_t)i / 5 % 5] : (size_t)(i % 97) + 1;
       assert_int_equal(lb_rng_below(r, n), n == 1 ? 0 : gsl_rng_uniform_int(g, n));
       if (i % 7 == 0)
         assert_true(lb_rng_exponential(r, 3.0) == gsl_ran_exponential(g, 3.0));
