@@ -25,15 +25,15 @@ struct mt {
   uint32_t v[MT_N];
 };
 
-/* What every draw reads (the gamma constants, the cursor) shares the first
- * cache line. */
+/* What a draw reads first (the gamma constants, the cursor mt.mti) shares
+ * the first cache line (56 + 4 bytes). */
 struct lb_rng {
-  /* randGamma's shape-dependent constants, kept for the last shape seen */
-  double gamma_a, gamma_d, gamma_c, gamma_inv_a;
+  double seed_mean, seed_variance, seed_min; /* the last randGamma's */
+  double gamma_a, gamma_d, gamma_c, gamma_inv_a; /* its shape, and constants */
+  struct mt mt;
   gsl_rng gr; /* .state = &mt, .type = &mt_type */
   /* lb_rng_below's divisor for the last n seen, and its reciprocal */
   uint64_t below_n, below_scale, below_recip;
-  struct mt mt;
 };
 
 static void mt_twist(struct mt *m) {
@@ -200,7 +200,7 @@ int lb_rng_new(uint64_t seed, struct lb_rng **out) {
     return -ENOMEM;
   r->gr.type = &mt_type;
   r->gr.state = &r->mt;
-  r->gamma_a = NAN;
+  r->gamma_a = r->seed_mean = NAN;
   r->below_n = 0;
   pthread_once(&zig_once, zig_learn);
   lb_rng_seed(r, seed);
@@ -252,15 +252,17 @@ double lb_rng_exponential(struct lb_rng *r, double mean) {
  * same draws (GSL's own ziggurat for the gaussian), so the same values:
  * Marsaglia and Tsang's method, for a < 1 boosted to 1 + a and scaled by
  * u^(1/a). tests/test_rng.c checks it against gsl_ran_gamma. */
-double lb__rng_gamma(struct lb_rng *r, double a) {
-  if (a != r->gamma_a) {
-    double boosted = a < 1 ? 1.0 + a : a;
-    r->gamma_a = a;
-    r->gamma_d = boosted - 1.0 / 3.0;
-    r->gamma_c = (1.0 / 3.0) / sqrt(r->gamma_d);
-    r->gamma_inv_a = 1.0 / a;
-  }
-  double scale = 0;
+static void gamma_shape(struct lb_rng *r, double a) {
+  double boosted = a < 1 ? 1.0 + a : a;
+  r->gamma_a = a;
+  r->gamma_d = boosted - 1.0 / 3.0;
+  r->gamma_c = (1.0 / 3.0) / sqrt(r->gamma_d);
+  r->gamma_inv_a = 1.0 / a;
+}
+
+/* A draw for the shape set (gamma_shape). */
+static double gamma_draw(struct lb_rng *r) {
+  double a = r->gamma_a, scale = 0;
   if (a < 1)
     scale = mt_uniform_pos(&r->mt);
   double d = r->gamma_d, c = r->gamma_c, x, v;
@@ -280,12 +282,23 @@ double lb__rng_gamma(struct lb_rng *r, double a) {
   return a < 1 ? g * pow(scale, r->gamma_inv_a) : g;
 }
 
+double lb__rng_gamma(struct lb_rng *r, double a) {
+  if (a != r->gamma_a) {
+    gamma_shape(r, a);
+    r->seed_mean = NAN; /* no longer the last randGamma's shape */
+  }
+  return gamma_draw(r);
+}
+
 int lb_rng_gamma_seed(struct lb_rng *r, double mean, double variance, double min) {
-  double a = (variance * mean - min) / variance;
-  if (!(a > 0) || !(variance > 0))
+  if (mean != r->seed_mean || variance != r->seed_variance || min != r->seed_min) {
+    r->seed_mean = mean, r->seed_variance = variance, r->seed_min = min;
+    gamma_shape(r, (variance * mean - min) / variance);
+  }
+  if (!(r->gamma_a > 0) || !(variance > 0))
     return (int)min;
   /* gamma(a, scale=variance) / variance == gamma(a, scale=1) */
-  double v = lb__rng_gamma(r, a) + min;
+  double v = gamma_draw(r) + min;
   if (v >= (double)INT32_MAX)
     return INT32_MAX;
   return (int)v;

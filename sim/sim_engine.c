@@ -356,14 +356,19 @@ static inline void req_count_ticks(struct sim_req *q, int last) {
   q->ticks_in_state[q->state] += last - q->since + 1;
 }
 
+static int timed_collect(struct sim_run *r, struct sim_list *l);
+
 /* This tick's walk of a timed list: takes out the requests due now, in list
  * order, with their ticks counted, into r->due (acting on them never walks
- * another list, so they stay there until the caller is done). */
-static int timed_take_due(struct sim_run *r, struct sim_list *l) {
-  int now = r->current_tick;
+ * another list, so they stay there until the caller is done). Most lists
+ * have nothing due: that answer is inline. */
+static inline int timed_take_due(struct sim_run *r, struct sim_list *l) {
   r->due.n = 0;
-  if (l->next_due > now)
-    return 0;
+  return l->next_due > r->current_tick ? 0 : timed_collect(r, l);
+}
+
+static int timed_collect(struct sim_run *r, struct sim_list *l) {
+  int now = r->current_tick;
   if (r->due.cap < l->n) {
     struct sim_req **v = realloc(r->due.v, l->n * sizeof(*v));
     if (v == NULL)
