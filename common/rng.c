@@ -76,13 +76,30 @@ static inline double mt_uniform_pos(struct mt *m) {
   return x;
 }
 
+/* mt_seed of SEED_LANES generators at once: the seeding is one long chain
+ * of dependent multiplies per generator, so side by side they overlap. */
+#define SEED_LANES 4
+static void mt_seed_lanes(struct mt *m[SEED_LANES], const uint32_t seed[SEED_LANES]) {
+  uint32_t x[SEED_LANES];
+  for (int k = 0; k < SEED_LANES; k++) {
+    x[k] = seed[k] == 0 ? 4357 : seed[k]; /* GSL's default seed stands in for 0 */
+    m[k]->v[0] = x[k];
+  }
+  for (uint32_t i = 1; i < MT_N; i++) {
+    for (int k = 0; k < SEED_LANES; k++) {
+      x[k] = 1812433253U * (x[k] ^ (x[k] >> 30)) + i;
+      m[k]->v[i] = x[k];
+    }
+  }
+  for (int k = 0; k < SEED_LANES; k++)
+    m[k]->mti = MT_N;
+}
+
 static void mt_seed(struct mt *m, uint32_t s) {
-  if (s == 0)
-    s = 4357; /* GSL's default seed stands in for 0 */
-  m->v[0] = s;
-  for (uint32_t i = 1; i < MT_N; i++)
-    m->v[i] = 1812433253U * (m->v[i - 1] ^ (m->v[i - 1] >> 30)) + i;
-  m->mti = MT_N;
+  struct mt spare;
+  struct mt *lanes[SEED_LANES] = {m, &spare, &spare, &spare};
+  const uint32_t seeds[SEED_LANES] = {s, 0, 0, 0};
+  mt_seed_lanes(lanes, seeds);
 }
 
 static unsigned long mt_type_get(void *state) {
@@ -194,17 +211,51 @@ static uint64_t splitmix64(uint64_t z) {
   return z ^ (z >> 31);
 }
 
-int lb_rng_new(uint64_t seed, struct lb_rng **out) {
+/* An unseeded generator. */
+static struct lb_rng *rng_alloc(void) {
   struct lb_rng *r = aligned_alloc(64, (sizeof(*r) + 63) / 64 * 64);
   if (r == NULL)
-    return -ENOMEM;
+    return NULL;
   r->gr.type = &mt_type;
   r->gr.state = &r->mt;
   r->gamma_a = r->seed_mean = NAN;
   r->below_n = 0;
   pthread_once(&zig_once, zig_learn);
+  return r;
+}
+
+/* mt19937 takes a 32-bit seed: fold the high half in so every bit counts. */
+static uint32_t fold_seed(uint64_t seed) {
+  return (uint32_t)((seed ^ (seed >> 32)) & 0xffffffffULL);
+}
+
+int lb_rng_new(uint64_t seed, struct lb_rng **out) {
+  struct lb_rng *r = rng_alloc();
+  if (r == NULL)
+    return -ENOMEM;
   lb_rng_seed(r, seed);
   *out = r;
+  return 0;
+}
+
+int lb_rng_new_many(const uint64_t *seeds, size_t n, struct lb_rng **out) {
+  for (size_t i = 0; i < n; i++) {
+    if ((out[i] = rng_alloc()) == NULL) {
+      while (i > 0)
+        lb_rng_free(out[--i]);
+      return -ENOMEM;
+    }
+  }
+  struct mt spare;
+  for (size_t i = 0; i < n; i += SEED_LANES) {
+    struct mt *m[SEED_LANES];
+    uint32_t s[SEED_LANES];
+    for (size_t k = 0; k < SEED_LANES; k++) {
+      m[k] = i + k < n ? &out[i + k]->mt : &spare;
+      s[k] = i + k < n ? fold_seed(seeds[i + k]) : 0;
+    }
+    mt_seed_lanes(m, s);
+  }
   return 0;
 }
 
@@ -212,9 +263,8 @@ void lb_rng_free(struct lb_rng *r) {
   free(r);
 }
 
-/* mt19937 takes a 32-bit seed: fold the high half in so every bit counts. */
 void lb_rng_seed(struct lb_rng *r, uint64_t seed) {
-  mt_seed(&r->mt, (uint32_t)((seed ^ (seed >> 32)) & 0xffffffffULL));
+  mt_seed(&r->mt, fold_seed(seed));
 }
 
 double lb_rng_uniform(struct lb_rng *r) {

@@ -12,6 +12,9 @@ struct lb_rng; /* opaque: GSL's mt19937, draw for draw */
 
 int lb_rng_new(uint64_t seed, struct lb_rng **out);
 void lb_rng_free(struct lb_rng *r);
+/* n generators at once, out[i] as lb_rng_new(seeds[i]) would make it (and
+ * faster: the seedings overlap). On error none is left. */
+int lb_rng_new_many(const uint64_t *seeds, size_t n, struct lb_rng **out);
 /* Re-seed in place: the same seed gives the same sequence. */
 void lb_rng_seed(struct lb_rng *r, uint64_t seed);
 

@@ -860,6 +860,24 @@ static int make_rng(uint64_t run_seed, enum lb_stream kind, uint64_t index,
   return lb_rng_new(lb_seed_derive(run_seed, kind, index), out);
 }
 
+/* Every channel's generator, made together (lb_rng_new_many). */
+static int make_channel_rngs(struct sim_run *r, uint64_t run_seed, int n) {
+  uint64_t *seeds = malloc((size_t)r->nchannels * sizeof(*seeds));
+  struct lb_rng **rngs = malloc((size_t)r->nchannels * sizeof(*rngs));
+  int rc = -ENOMEM;
+  if (seeds != NULL && rngs != NULL) {
+    for (int i = 0; i < r->nchannels; i++)
+      seeds[i] = lb_seed_derive(run_seed, LB_STREAM_CHANNEL,
+                                lb_fleet_channel_stream(&r->sc, i / n, i % n));
+    rc = lb_rng_new_many(seeds, (size_t)r->nchannels, rngs);
+  }
+  for (int i = 0; rc == 0 && i < r->nchannels; i++)
+    r->channels[i].rng = rngs[i];
+  free(seeds);
+  free(rngs);
+  return rc;
+}
+
 int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options *opt,
                 struct sim_run **out, char *err, size_t errlen) {
   int rc = -ENOMEM;
@@ -930,6 +948,8 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
     s->acc.report.server = (uint32_t)i;
     s->acc.report.threads = (uint32_t)(s->params.threads > 0 ? s->params.threads : 0);
   }
+  if (make_channel_rngs(r, seed, n) < 0)
+    goto oom;
   int subset[LB_PICK_MAX_CHANNELS];
   for (int c = 0; c < sc->clients; c++) {
     struct sim_client *cl = &r->clients[c];
@@ -954,8 +974,6 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
       ch->server = &r->servers[subset[k]];
       ch->slot = k;
       ch->global = c * n + k;
-      if (make_rng(seed, LB_STREAM_CHANNEL, lb_fleet_channel_stream(sc, c, k), &ch->rng) < 0)
-        goto oom;
       if (lb_channel_init(&ch->ch, k, subset[k], (size_t)sc->client_requests_buffer) < 0)
         goto oom;
       ch->ch_ready = true;

@@ -298,6 +298,23 @@ static void test_same_values_as_gsl(void **state) {
   gsl_rng_free(g);
 }
 
+/* lb_rng_new_many makes what lb_rng_new makes, seed for seed (seed 0, and
+ * counts that are not a multiple of the seeding's lanes, included). */
+static void test_new_many(void **state) {
+  (void)state;
+  const uint64_t seeds[] = {0, 1, 42, 0xffffffffULL, 0x123456789abcdefULL, 7, 4357};
+  const size_t n = sizeof(seeds) / sizeof(seeds[0]);
+  struct lb_rng *many[sizeof(seeds) / sizeof(seeds[0])];
+  assert_int_equal(lb_rng_new_many(seeds, n, many), 0);
+  for (size_t i = 0; i < n; i++) {
+    struct lb_rng *one = new_rng(seeds[i]);
+    for (int d = 0; d < 1500; d++) /* past the first twist */
+      assert_true(lb_rng_uniform(many[i]) == lb_rng_uniform(one));
+    lb_rng_free(one);
+    lb_rng_free(many[i]);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gamma_seed_asserts),
@@ -313,6 +330,7 @@ int main(void) {
       cmocka_unit_test(test_exponential),
       cmocka_unit_test(test_seed_derive),
       cmocka_unit_test(test_same_values_as_gsl),
+      cmocka_unit_test(test_new_many),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
