@@ -359,9 +359,10 @@ static inline void req_count_ticks(struct sim_req *q, int last) {
 static int timed_collect(struct sim_run *r, struct sim_list *l);
 
 /* This tick's walk of a timed list: takes out the requests due now, in list
- * order, with their ticks counted, into r->due (acting on them never walks
- * another list, so they stay there until the caller is done). Most lists
- * have nothing due: that answer is inline. */
+ * order, into r->due (acting on them never walks another list, so they stay
+ * there until the caller is done), and starts loading them: the caller
+ * counts their ticks (req_count_ticks) as it reaches each, by when it has
+ * arrived. Most lists have nothing due: that answer is inline. */
 static inline int timed_take_due(struct sim_run *r, struct sim_list *l) {
   r->due.n = 0;
   return l->next_due > r->current_tick ? 0 : timed_collect(r, l);
@@ -390,8 +391,6 @@ static int timed_collect(struct sim_run *r, struct sim_list *l) {
   }
   l->n = keep;
   l->next_due = next;
-  for (size_t i = 0; i < r->due.n; i++)
-    req_count_ticks(r->due.v[i], now);
   return 0;
 }
 
@@ -507,14 +506,18 @@ static int channel_tick(struct sim_run *r, struct sim_channel *ch) {
     draw_channel(r, ch);
   if ((rc = timed_take_due(r, &ch->sendq)) < 0)
     return rc;
-  for (size_t i = 0; i < r->due.n; i++)
+  for (size_t i = 0; i < r->due.n; i++) {
+    req_count_ticks(r->due.v[i], r->current_tick);
     if ((rc = server_enqueue(r, ch->server, r->due.v[i])) < 0)
       return rc;
+  }
   if ((rc = timed_take_due(r, &ch->recvq)) < 0)
     return rc;
-  for (size_t i = 0; i < r->due.n; i++)
+  for (size_t i = 0; i < r->due.n; i++) {
+    req_count_ticks(r->due.v[i], r->current_tick);
     if ((rc = client_complete(r, ch, r->due.v[i])) < 0)
       return rc;
+  }
   return 0;
 }
 
@@ -594,6 +597,7 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
   }
   for (size_t i = 0; i < r->due.n; i++) {
     struct sim_req *q = r->due.v[i];
+    req_count_ticks(q, r->current_tick);
     if ((rc = channel_receive(r, q->channel, q, rep)) < 0)
       return rc;
     latency_sum += q->ticks_in_state[SIM_SERVER_QUEUE] + q->ticks_in_state[SIM_PROCESSING];
