@@ -186,6 +186,7 @@ struct sim_req {
   int started_on_tick, completed_on_tick;
   int ticks_in_state[SIM_NSTATES];
   int tick_at_state_start[SIM_NSTATES]; /* -1: never entered */
+  int client; /* channel->client->index, at hand for the server */
   unsigned char state;
   bool is_probe;
 };
@@ -409,6 +410,7 @@ static int channel_send(struct sim_run *r, struct sim_channel *ch, struct sim_re
   int d = draw_gamma(r, SIM_DRAW_SEND, ch->global, ch->rng, ch->mean_ticks);
   int due = req_enter_timed(r, q, SIM_SENDING, d);
   q->channel = ch;
+  q->client = ch->client->index;
   q->modelled += d;
   return timed_push(&ch->sendq, q, due);
 }
@@ -562,12 +564,14 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
   size_t threads = (size_t)(s->params.threads > 0 ? s->params.threads : 0);
   size_t free_threads = threads > s->processing.n ? threads - s->processing.n : 0;
   size_t k = free_threads < s->queued.n ? free_threads : s->queued.n;
+  for (size_t i = 0; i < k; i++) /* start loading them all: each takes a draw */
+    __builtin_prefetch(s->queued.v[(s->queued.head + i) & (s->queued.cap - 1)]);
   for (size_t i = 0; i < k; i++) {
     struct sim_req *q = deque_pop_front(&s->queued);
     /* the queue ticks it had: ticks since .. this tick - 1 */
     q->ticks_in_state[SIM_SERVER_QUEUE] += r->current_tick - q->since;
     double pt = draw_gamma(r, SIM_DRAW_PROCESSING, s->index, s->rng, s->params.mean_processing_time);
-    int c = q->channel->client->index;
+    int c = q->client;
     if (s->warm[c] != s->warm_gen) {
       s->warm[c] = s->warm_gen;
       pt += r->sc.cold_channel_penalty;
@@ -717,6 +721,8 @@ static int client_tick(struct sim_run *r, struct sim_client *c, char *err, size_
   r->env.rng = c->rng;
   for (size_t i = 0; i < c->pending.n; i++) {
     struct sim_entry e = c->pending.v[i];
+    if (i + 4 < c->pending.n) /* picks waiting on probes are quick: load ahead */
+      __builtin_prefetch(c->pending.v[i + 4].slot);
     struct lb_channel *out = NULL;
     struct sim_pick_slot *slot = e.slot;
     r->cur_slot = slot;
