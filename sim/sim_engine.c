@@ -36,9 +36,9 @@ struct sim_entry {
 };
 
 struct sim_list {
-  struct sim_entry *v;
-  size_t n, cap;
   int next_due; /* timed: no entry is due before; 0 (calloc): look */
+  size_t n, cap;
+  struct sim_entry *v;
 };
 
 static int list_push(struct sim_list *l, struct sim_entry e) {
@@ -213,7 +213,9 @@ struct sim_channel {
   struct sim_server *server;
   int slot, global;
   double mean_ticks;
-  struct lb_rng *rng;
+  /* What every tick reads, on one cache line: the reset draw's generator
+   * and whether either queue has something due. */
+  _Alignas(64) struct lb_rng *rng;
   struct sim_list sendq, recvq;
 };
 
@@ -755,9 +757,12 @@ static int client_tick(struct sim_run *r, struct sim_client *c, char *err, size_
     }
   }
   c->pending.n = keep;
-  for (int i = 0; i < c->n; i++)
+  for (int i = 0; i < c->n; i++) {
+    if (i + 1 < c->n)
+      __builtin_prefetch(&c->channels[i + 1].rng);
     if ((rc = channel_tick(r, &c->channels[i])) < 0)
       return rc;
+  }
   return 0;
 }
 
@@ -936,7 +941,10 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
   r->servers = calloc((size_t)sc->servers, sizeof(*r->servers));
   r->clients = calloc((size_t)sc->clients, sizeof(*r->clients));
   r->nchannels = sc->clients * n;
-  r->channels = calloc((size_t)r->nchannels, sizeof(*r->channels));
+  r->channels = aligned_alloc(_Alignof(struct sim_channel),
+                              (size_t)r->nchannels * sizeof(*r->channels));
+  if (r->channels != NULL)
+    memset(r->channels, 0, (size_t)r->nchannels * sizeof(*r->channels));
   r->util_mean = calloc((size_t)sc->servers, sizeof(*r->util_mean));
   r->util_has = calloc((size_t)sc->servers, sizeof(*r->util_has));
   if (r->servers == NULL || r->clients == NULL || r->channels == NULL || r->util_mean == NULL ||
