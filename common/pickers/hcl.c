@@ -377,7 +377,7 @@ static void check_counting(struct hcl *h, int n) {
     double x = h->h[i];
     if (!h->has_h[i])
       continue;
-    if (!(x >= 0 && x < COUNT_LIMIT && x == floor(x))) {
+    if (!(x >= 0 && x < COUNT_LIMIT && x == (double)(int)x)) {
       stop_counting(h);
       return;
     }
@@ -553,16 +553,19 @@ ranked:
     *out = lb__picker_random_choice(env, chs, n);
     return LB_PICK_DONE;
   }
-  int best = -1, healthiest = -1;
+  /* The first healthy channel of least rank, and the first of least
+   * health, without branches on the values (they mispredict). */
+  int best = -1, healthiest = 0;
+  double best_rank = 0, least_health = 0;
   for (int i = 0; i < n; i++) {
     double health = h->has_h[i] ? h->h[i] : average_health;
     double rank = h->has_r[i] ? h->r[i] : average_rank;
-    h->h[i] = health;
-    h->r[i] = rank;
-    if (health <= cutoff && (best < 0 || rank < h->r[best]))
-      best = i;
-    if (healthiest < 0 || health < h->h[healthiest])
-      healthiest = i;
+    bool better = health <= cutoff && (best < 0 || rank < best_rank);
+    best = better ? i : best;
+    best_rank = better ? rank : best_rank;
+    bool healthier = i == 0 || health < least_health;
+    healthiest = healthier ? i : healthiest;
+    least_health = healthier ? health : least_health;
   }
   *out = chs[best >= 0 ? best : healthiest];
   return LB_PICK_DONE;
