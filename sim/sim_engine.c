@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "accounting.h"
 #include "channel.h"
@@ -114,6 +115,22 @@ struct sim_slab {
   void *free;
 };
 
+/* Chunks of about 2 MiB and more are huge pages where the kernel gives them on
+ * request: the live requests and picks of a tick are spread over them, and
+ * with 4 KiB pages each touch would likely be a TLB miss too. */
+#define HUGE_PAGE ((size_t)2 << 20)
+static void *chunk_alloc(size_t size) {
+  if (size <= HUGE_PAGE / 2)
+    return malloc(size);
+  size = (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+  void *p = aligned_alloc(HUGE_PAGE, size);
+#ifdef MADV_HUGEPAGE
+  if (p != NULL)
+    (void)madvise(p, size, MADV_HUGEPAGE); /* a hint: without it, small pages */
+#endif
+  return p;
+}
+
 static void *slab_alloc(struct sim_slab *s) {
   if (s->free != NULL) {
     void *p = s->free;
@@ -129,7 +146,7 @@ static void *slab_alloc(struct sim_slab *s) {
       s->chunks = c;
       s->capchunks = cap;
     }
-    void *chunk = malloc(s->item_size * s->per_chunk);
+    void *chunk = chunk_alloc(s->item_size * s->per_chunk);
     if (chunk == NULL)
       return NULL;
     s->chunks[s->nchunks++] = chunk;
@@ -921,9 +938,9 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
   r->stage = LB_STAGE_WARMING;
   r->phase = PHASE_MAIN;
   r->reqs.item_size = sizeof(struct sim_req);
-  r->reqs.per_chunk = 1024;
+  r->reqs.per_chunk = HUGE_PAGE / sizeof(struct sim_req);
   r->picks.item_size = sizeof(struct sim_pick_slot);
-  r->picks.per_chunk = 64;
+  r->picks.per_chunk = HUGE_PAGE / sizeof(struct sim_pick_slot);
   r->reports.item_size = sizeof(struct sim_report);
   r->reports.per_chunk = 256;
   r->picks.zero_new = true;
