@@ -130,8 +130,8 @@ void lb_accounting_on_enqueue(struct lb_accounting *a) {
  * the four are not in step (x untouched). */
 #define NSTEP 4
 static bool full_windows_in_step(struct lb_stat *st[NSTEP], const struct lb_window *ws[NSTEP],
-                                 const size_t len_before[NSTEP], double weight,
-                                 struct lb_stat *xst, const struct lb_window *x) {
+                                 const size_t len_before[NSTEP], double weight, struct lb_stat *xst,
+                                 const struct lb_window *x) {
   const size_t len = ws[0]->len, head = ws[0]->head, cap = ws[0]->cap;
   for (int k = 0; k < NSTEP; k++) {
     if (ws[k]->len != len || ws[k]->head != head || ws[k]->cap != cap || len_before[k] != cap ||

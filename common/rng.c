@@ -28,7 +28,7 @@ struct mt {
 /* What a draw reads first (the gamma constants, the cursor mt.mti) shares
  * the first cache line (56 + 4 bytes). */
 struct lb_rng {
-  double seed_mean, seed_variance, seed_min; /* the last randGamma's */
+  double seed_mean, seed_variance, seed_min;     /* the last randGamma's */
   double gamma_a, gamma_d, gamma_c, gamma_inv_a; /* its shape, and constants */
   struct mt mt;
   gsl_rng gr; /* .state = &mt, .type = &mt_type */
@@ -115,8 +115,7 @@ static void mt_type_set(void *state, unsigned long seed) {
 }
 
 static const gsl_rng_type mt_type = {
-    "lb_mt19937", 0xffffffffUL, 0, sizeof(struct mt), mt_type_set, mt_type_get,
-    mt_type_get_double};
+    "lb_mt19937", 0xffffffffUL, 0, sizeof(struct mt), mt_type_set, mt_type_get, mt_type_get_double};
 
 /* ---- GSL's ziggurat gaussian, its common case inlined ----
  * gsl_ran_gaussian_ziggurat draws k; strip i = k & 0x7f, sign from bit 7,
@@ -154,9 +153,9 @@ static void zig_probe_set(void *state, unsigned long seed) {
 
 /* GSL's answer for the draw k, and whether it took that draw alone. */
 static double zig_ask(uint32_t k, bool *at_once) {
-  static const gsl_rng_type probe_type = {
-      "lb_zig_probe", 0xffffffffUL, 0, sizeof(struct zig_probe), zig_probe_set, zig_probe_get,
-      zig_probe_get_double};
+  static const gsl_rng_type probe_type = {"lb_zig_probe",           0xffffffffUL,  0,
+                                          sizeof(struct zig_probe), zig_probe_set, zig_probe_get,
+                                          zig_probe_get_double};
   struct zig_probe p = {k, 0};
   gsl_rng g = {&probe_type, &p};
   double x = gsl_ran_gaussian_ziggurat(&g, 1.0);

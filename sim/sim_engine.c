@@ -197,13 +197,13 @@ struct sim_req {
   struct sim_channel *channel;
   struct lb_probe *watch;     /* a pick watching this probe */
   struct sim_report *report;  /* Request.server_state, from the receive */
-  double modelled; /* the draws: send + processing + receive ticks */
-  int since; /* first tick that ticks it in its state (SERVER_QUEUE: by a
-                server; the timed states: the tick it entered them) */
+  double modelled;            /* the draws: send + processing + receive ticks */
+  int since;                  /* first tick that ticks it in its state (SERVER_QUEUE: by a
+                                 server; the timed states: the tick it entered them) */
   int started_on_tick, completed_on_tick;
   int ticks_in_state[SIM_NSTATES];
   int tick_at_state_start[SIM_NSTATES]; /* -1: never entered */
-  int client; /* channel->client->index, at hand for the server */
+  int client;                           /* channel->client->index, at hand for the server */
   unsigned char state;
   bool is_probe;
 };
@@ -958,8 +958,8 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
   r->servers = calloc((size_t)sc->servers, sizeof(*r->servers));
   r->clients = calloc((size_t)sc->clients, sizeof(*r->clients));
   r->nchannels = sc->clients * n;
-  r->channels = aligned_alloc(_Alignof(struct sim_channel),
-                              (size_t)r->nchannels * sizeof(*r->channels));
+  r->channels =
+      aligned_alloc(_Alignof(struct sim_channel), (size_t)r->nchannels * sizeof(*r->channels));
   if (r->channels != NULL)
     memset(r->channels, 0, (size_t)r->nchannels * sizeof(*r->channels));
   r->util_mean = calloc((size_t)sc->servers, sizeof(*r->util_mean));

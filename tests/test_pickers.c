@@ -757,9 +757,8 @@ static void run_case(int history, double cutoff, bool same_list, bool big, uint6
     struct lb_channel *out = NULL;
     assert_int_equal(lb_picker_pick(p, &env, list, n, &pick, &out), LB_PICK_DONE);
     if (want >= 0 && out != list[want])
-      fail_msg("history %d cutoff %g seed %llu round %d: picked channel %d, the seed %d",
-               history, cutoff, (unsigned long long)seed, round, out->index,
-               list[want]->index);
+      fail_msg("history %d cutoff %g seed %llu round %d: picked channel %d, the seed %d", history,
+               cutoff, (unsigned long long)seed, round, out->index, list[want]->index);
   }
   lb_picker_free(p);
   for (int i = 0; i < NCH; i++)

@@ -269,8 +269,8 @@ static void test_seed_derive(void **state) {
  * large), bit for bit, interleaved so that any extra or missing draw shows. */
 static void test_same_values_as_gsl(void **state) {
   (void)state;
-  const double shapes[] = {1e-3, 0.05, 1.0 / 3.0, 0.5, 0.999, 1.0, 1.0 + 1e-9, 4.0 / 3.0,
-                           2.5, 9.333333333333334, 98.5, 1e4};
+  const double shapes[] = {1e-3,      0.05, 1.0 / 3.0,         0.5,  0.999, 1.0, 1.0 + 1e-9,
+                           4.0 / 3.0, 2.5,  9.333333333333334, 98.5, 1e4};
   const size_t nshapes = sizeof(shapes) / sizeof(shapes[0]);
   gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
   assert_non_null(g);

@@ -431,8 +431,13 @@ static void run_times(struct fixed *f, const char *picker, struct rig *g) {
 static void test_fractional_durations(void **state) {
   (void)state;
   struct rig g;
-  struct fixed f = {.processing = 3, .send = {2}, .receive = {1}, .threads = 4,
-                    .reset_on_server_tick = -1, .times = true, .probe_time = 1,
+  struct fixed f = {.processing = 3,
+                    .send = {2},
+                    .receive = {1},
+                    .threads = 4,
+                    .reset_on_server_tick = -1,
+                    .times = true,
+                    .probe_time = 1,
                     .cold_penalty = 0.5};
   run_times(&f, "random", &g);
   const struct lb_request_record *a = find(&f, false, 0, 0);
@@ -441,9 +446,9 @@ static void test_fractional_durations(void **state) {
   assert_float_equal(a->modelled_ticks, 2 + 3.5 + 1, 1e-12);
   rig_close(&g);
 
-  f = (struct fixed){.processing = 3, .send = {2}, .receive = {1}, .threads = 4,
-                     .reset_on_server_tick = -1, .times = true, .probe_time = 2.5,
-                     .cold_penalty = 2};
+  f.nrec = 0;
+  f.probe_time = 2.5;
+  f.cold_penalty = 2;
   run_times(&f, "probing(random, probes=1)", &g);
   const struct lb_request_record *p = find(&f, true, 0, 0);
   a = find(&f, false, 0, 0);

@@ -87,7 +87,7 @@ struct hcl {
   bool counting;
   int nbins, top; /* bins; the largest value counted */
   int *cnt, *blk;
-  int *mult;      /* per slot: times listed in `listed` */
+  int *mult;                                 /* per slot: times listed in `listed` */
   int listed[LB_PICK_MAX_CHANNELS], nlisted; /* the list cnt follows */
   int added[LB_PICK_MAX_CHANNELS], evicted[LB_PICK_MAX_CHANNELS]; /* this pick's, or -1 */
   bool again[LB_PICK_MAX_CHANNELS]; /* listed again later in this pick */
