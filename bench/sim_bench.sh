@@ -18,7 +18,8 @@ if command -v taskset >/dev/null && taskset -c 0 true 2>/dev/null; then pin=(tas
 scenarios=(Random LeastClientRequestsInFlight WeightedMeanUtilization ProbingHcl FastestProbe2
   CheatPidControlledUtilization)
 
-echo "lbsim $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, $(uname -m)"
+# The tree's commit: the build's own only when it was built from this tree.
+echo "lbsim in $build (tree at $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')), $(nproc) cores, $(uname -m), load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-32s %10s %10s %10s %10s\n' scenario requests median_ms min_ms max_ms
 for s in "${scenarios[@]}"; do
   # Progress lines carry each run's in-process time: "..., N requests, T ms".

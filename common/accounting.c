@@ -125,10 +125,13 @@ void lb_accounting_on_enqueue(struct lb_accounting *a) {
 /* The four windows inserted on every tick share len and head: once full,
  * their ewma folds run side by side, four independent chains of the same
  * arithmetic as lb_window_ewma (the same bits), not one chain's latency
- * after another's. Returns false where the windows are not in step. */
+ * after another's. A fifth window `x` (latency: its own head), when given
+ * full and of the same size, folds in the same loop. Returns false where
+ * the four are not in step (x untouched). */
 #define NSTEP 4
 static bool full_windows_in_step(struct lb_stat *st[NSTEP], const struct lb_window *ws[NSTEP],
-                                 const size_t len_before[NSTEP], double weight) {
+                                 const size_t len_before[NSTEP], double weight, struct lb_stat *xst,
+                                 const struct lb_window *x) {
   const size_t len = ws[0]->len, head = ws[0]->head, cap = ws[0]->cap;
   for (int k = 0; k < NSTEP; k++) {
     if (ws[k]->len != len || ws[k]->head != head || ws[k]->cap != cap || len_before[k] != cap ||
@@ -136,25 +139,29 @@ static bool full_windows_in_step(struct lb_stat *st[NSTEP], const struct lb_wind
       return false;
   }
   const double *r0 = ws[0]->ring, *r1 = ws[1]->ring, *r2 = ws[2]->ring, *r3 = ws[3]->ring;
+  const double *rx = x ? x->ring : r0;
   const double c = 1 - weight;
-  double a0 = r0[head], a1 = r1[head], a2 = r2[head], a3 = r3[head];
-  for (size_t i = head + 1; i < cap; i++) {
+  size_t i = head, ix = x ? x->head : head;
+  double a0 = r0[i], a1 = r1[i], a2 = r2[i], a3 = r3[i], ax = rx[ix];
+  for (size_t j = 1; j < cap; j++) {
+    i = i + 1 == cap ? 0 : i + 1;
+    ix = ix + 1 == cap ? 0 : ix + 1;
     a0 = weight * r0[i] + c * a0;
     a1 = weight * r1[i] + c * a1;
     a2 = weight * r2[i] + c * a2;
     a3 = weight * r3[i] + c * a3;
-  }
-  for (size_t i = 0; i < head; i++) {
-    a0 = weight * r0[i] + c * a0;
-    a1 = weight * r1[i] + c * a1;
-    a2 = weight * r2[i] + c * a2;
-    a3 = weight * r3[i] + c * a3;
+    ax = weight * rx[ix] + c * ax;
   }
   const double ewma[NSTEP] = {a0, a1, a2, a3};
   for (int k = 0; k < NSTEP; k++) {
     st[k]->valid = lb_window_latest(ws[k], &st[k]->latest);
     lb_window_mean(ws[k], &st[k]->mean);
     st[k]->ewma = ewma[k];
+  }
+  if (x) {
+    xst->valid = lb_window_latest(x, &xst->latest);
+    lb_window_mean(x, &xst->mean);
+    xst->ewma = ax;
   }
   return true;
 }
@@ -224,14 +231,22 @@ int lb_accounting_tick(struct lb_accounting *a, const struct lb_tick_observation
   const struct lb_window *ws[NSTEP] = {&a->utilization, &a->queries_per_tick,
                                        &a->requests_in_flight, &a->queued_requests};
   const size_t before[NSTEP] = {len_util, len_qpt, len_rif, len_queued};
-  if (!full_windows_in_step(st, ws, before, w)) {
+  /* Latency is recorded only when there was one: else its window, and so
+   * its stat, is as it was. Full before and after, its fold is a whole one
+   * (as stat_after_insert's): it may join the four. */
+  const struct lb_window *lw = &a->latency;
+  bool latency_joins = record_latency && len_latency == lw->cap && lw->len == lw->cap &&
+                       lw->cap == a->utilization.cap;
+  if (full_windows_in_step(st, ws, before, w, latency_joins ? &r->latency : NULL,
+                           latency_joins ? lw : NULL)) {
+    if (record_latency && !latency_joins)
+      stat_after_insert(&r->latency, lw, len_latency, w);
+  } else {
     for (int k = 0; k < NSTEP; k++)
       stat_after_insert(st[k], ws[k], before[k], w);
+    if (record_latency)
+      stat_after_insert(&r->latency, lw, len_latency, w);
   }
-  /* Latency is recorded only when there was one: else its window, and so
-   * its stat, is as it was. */
-  if (record_latency)
-    stat_after_insert(&r->latency, &a->latency, len_latency, w);
   snapshot_rest(a);
   return 0;
 }

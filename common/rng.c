@@ -1,26 +1,207 @@
-/* rng: GSL's mt19937 behind the seed's random draws. */
+/* rng: mt19937 (GSL's, value for value) behind the seed's random draws. */
 #include "rng.h"
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
-/* GSL's own inline bodies of gsl_rng_get, _uniform and _uniform_int (the
- * library's functions are built from the same header): no call per draw. */
-#define HAVE_INLINE 1
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
-/* One allocation: the gsl_rng and its mt19937 state after it. gsl_rng_alloc
- * would calloc the state and seed it with the default seed, only for
- * lb_rng_seed to seed it again: gsl_rng_set alone sets the whole state. */
-struct lb_rng {
-  gsl_rng gr;
-  gsl_rng *g; /* &gr */
-  max_align_t state[];
+/* mt19937 exactly as GSL's (same seeding, same outputs), but ours: draws are
+ * inlined instead of called through gsl_rng_type's pointers, and the state
+ * is 32-bit words (2.5 KiB instead of 5), which matters with one generator
+ * per channel. GSL's samplers we keep (the ziggurat gaussian, exponential)
+ * reach it through a gsl_rng_type of our own with the same max and min. */
+#define MT_N 624
+#define MT_M 397
+
+struct mt {
+  int mti;
+  uint32_t v[MT_N];
 };
+
+/* What a draw reads first (the gamma constants, the cursor mt.mti) shares
+ * the first cache line (56 + 4 bytes). */
+struct lb_rng {
+  double seed_mean, seed_variance, seed_min;     /* the last randGamma's */
+  double gamma_a, gamma_d, gamma_c, gamma_inv_a; /* its shape, and constants */
+  struct mt mt;
+  gsl_rng gr; /* .state = &mt, .type = &mt_type */
+  /* lb_rng_below's divisor for the last n seen, and its reciprocal */
+  uint64_t below_n, below_scale, below_recip;
+};
+
+static void mt_twist(struct mt *m) {
+  uint32_t *v = m->v;
+  int k = 0;
+  for (; k < MT_N - MT_M; k++) {
+    uint32_t y = (v[k] & 0x80000000U) | (v[k + 1] & 0x7fffffffU);
+    v[k] = v[k + MT_M] ^ (y >> 1) ^ ((y & 1U) ? 0x9908b0dfU : 0U);
+  }
+  for (; k < MT_N - 1; k++) {
+    uint32_t y = (v[k] & 0x80000000U) | (v[k + 1] & 0x7fffffffU);
+    v[k] = v[k + MT_M - MT_N] ^ (y >> 1) ^ ((y & 1U) ? 0x9908b0dfU : 0U);
+  }
+  uint32_t y = (v[MT_N - 1] & 0x80000000U) | (v[0] & 0x7fffffffU);
+  v[MT_N - 1] = v[MT_M - 1] ^ (y >> 1) ^ ((y & 1U) ? 0x9908b0dfU : 0U);
+  m->mti = 0;
+}
+
+static inline uint32_t mt_next(struct mt *m) {
+  if (m->mti >= MT_N)
+    mt_twist(m);
+  uint32_t k = m->v[m->mti++];
+  k ^= k >> 11;
+  k ^= (k << 7) & 0x9d2c5680U;
+  k ^= (k << 15) & 0xefc60000U;
+  return k ^ (k >> 18);
+}
+
+/* gsl_rng_uniform: the 32 bits over 2^32. */
+static inline double mt_uniform(struct mt *m) {
+  return mt_next(m) / 4294967296.0;
+}
+
+/* gsl_rng_uniform_pos: (0, 1). */
+static inline double mt_uniform_pos(struct mt *m) {
+  double x;
+  do
+    x = mt_uniform(m);
+  while (x == 0);
+  return x;
+}
+
+/* mt_seed of SEED_LANES generators at once: the seeding is one long chain
+ * of dependent multiplies per generator, so side by side they overlap. */
+#define SEED_LANES 4
+static void mt_seed_lanes(struct mt *m[SEED_LANES], const uint32_t seed[SEED_LANES]) {
+  uint32_t x[SEED_LANES];
+  for (int k = 0; k < SEED_LANES; k++) {
+    x[k] = seed[k] == 0 ? 4357 : seed[k]; /* GSL's default seed stands in for 0 */
+    m[k]->v[0] = x[k];
+  }
+  for (uint32_t i = 1; i < MT_N; i++) {
+    for (int k = 0; k < SEED_LANES; k++) {
+      x[k] = 1812433253U * (x[k] ^ (x[k] >> 30)) + i;
+      m[k]->v[i] = x[k];
+    }
+  }
+  for (int k = 0; k < SEED_LANES; k++)
+    m[k]->mti = MT_N;
+}
+
+static void mt_seed(struct mt *m, uint32_t s) {
+  struct mt spare;
+  struct mt *lanes[SEED_LANES] = {m, &spare, &spare, &spare};
+  const uint32_t seeds[SEED_LANES] = {s, 0, 0, 0};
+  mt_seed_lanes(lanes, seeds);
+}
+
+static unsigned long mt_type_get(void *state) {
+  return mt_next(state);
+}
+
+static double mt_type_get_double(void *state) {
+  return mt_uniform(state);
+}
+
+static void mt_type_set(void *state, unsigned long seed) {
+  mt_seed(state, (uint32_t)seed);
+}
+
+static const gsl_rng_type mt_type = {
+    "lb_mt19937", 0xffffffffUL, 0, sizeof(struct mt), mt_type_set, mt_type_get, mt_type_get_double};
+
+/* ---- GSL's ziggurat gaussian, its common case inlined ----
+ * gsl_ran_gaussian_ziggurat draws k; strip i = k & 0x7f, sign from bit 7,
+ * j = k >> 8 (24 bits); when j < ktab[i] it returns +-(j * wtab[i]) at once,
+ * else it goes on (wedge or tail, more draws). We take the common case
+ * ourselves and, for the rest, give the draw back (mti--: after a twist
+ * too, as v[0] is then read again) and call GSL, which takes the same k.
+ * ktab and wtab are GSL's: constants, read once out of GSL's own sampler by
+ * feeding it chosen k (zig_learn); until then, or if that fails, they are 0
+ * and every draw goes to GSL. */
+#define ZIG_STRIPS 128
+static uint32_t zig_k[ZIG_STRIPS];
+static double zig_w[ZIG_STRIPS];
+static pthread_once_t zig_once = PTHREAD_ONCE_INIT;
+
+/* A generator that answers `first`, then draws GSL accepts at once. */
+struct zig_probe {
+  unsigned long first;
+  int calls;
+};
+
+static unsigned long zig_probe_get(void *state) {
+  struct zig_probe *p = state;
+  return p->calls++ == 0 ? p->first : 0xc0UL; /* strip 64, j = 0: x = 0 */
+}
+
+static double zig_probe_get_double(void *state) {
+  ((struct zig_probe *)state)->calls++;
+  return 0.5;
+}
+
+static void zig_probe_set(void *state, unsigned long seed) {
+  (void)state, (void)seed;
+}
+
+/* GSL's answer for the draw k, and whether it took that draw alone. */
+static double zig_ask(uint32_t k, bool *at_once) {
+  static const gsl_rng_type probe_type = {"lb_zig_probe",           0xffffffffUL,  0,
+                                          sizeof(struct zig_probe), zig_probe_set, zig_probe_get,
+                                          zig_probe_get_double};
+  struct zig_probe p = {k, 0};
+  gsl_rng g = {&probe_type, &p};
+  double x = gsl_ran_gaussian_ziggurat(&g, 1.0);
+  *at_once = p.calls == 1;
+  return x;
+}
+
+/* ktab[i]: the least j GSL does not take at once; wtab[i]: its answer for
+ * j = 1 (1 * wtab[i], exact), where it takes j = 1 at once. */
+static void zig_learn(void) {
+  uint32_t k[ZIG_STRIPS];
+  double w[ZIG_STRIPS];
+  bool at_once;
+  for (uint32_t i = 0; i < ZIG_STRIPS; i++) {
+    uint32_t lo = 0, hi = 1U << 24; /* the least j not taken is in [lo, hi] */
+    while (lo < hi) {
+      uint32_t mid = lo + (hi - lo) / 2;
+      zig_ask(mid << 8 | 0x80 | i, &at_once);
+      if (at_once)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    k[i] = lo;
+    w[i] = 0;
+    if (k[i] > 1) {
+      w[i] = zig_ask(1U << 8 | 0x80 | i, &at_once);
+      double neg = zig_ask(1U << 8 | i, &at_once); /* bit 7 clear: negative */
+      if (!(w[i] > 0) || neg != -w[i])
+        return; /* not the sampler we know: leave it all to GSL */
+    }
+  }
+  memcpy(zig_k, k, sizeof(k));
+  memcpy(zig_w, w, sizeof(w));
+}
+
+/* gsl_ran_gaussian_ziggurat(r, 1.0) */
+static inline double gaussian(struct lb_rng *r) {
+  uint32_t k = mt_next(&r->mt), i = k & 0x7f, j = k >> 8;
+  if (j < zig_k[i]) {
+    double x = j * zig_w[i];
+    return (k & 0x80) ? x : -x;
+  }
+  r->mt.mti--;
+  return gsl_ran_gaussian_ziggurat(&r->gr, 1.0);
+}
 
 static uint64_t splitmix64(uint64_t z) {
   z += 0x9e3779b97f4a7c15ULL;
@@ -29,16 +210,51 @@ static uint64_t splitmix64(uint64_t z) {
   return z ^ (z >> 31);
 }
 
+/* An unseeded generator. */
+static struct lb_rng *rng_alloc(void) {
+  struct lb_rng *r = aligned_alloc(64, (sizeof(*r) + 63) / 64 * 64);
+  if (r == NULL)
+    return NULL;
+  r->gr.type = &mt_type;
+  r->gr.state = &r->mt;
+  r->gamma_a = r->seed_mean = NAN;
+  r->below_n = 0;
+  pthread_once(&zig_once, zig_learn);
+  return r;
+}
+
+/* mt19937 takes a 32-bit seed: fold the high half in so every bit counts. */
+static uint32_t fold_seed(uint64_t seed) {
+  return (uint32_t)((seed ^ (seed >> 32)) & 0xffffffffULL);
+}
+
 int lb_rng_new(uint64_t seed, struct lb_rng **out) {
-  const gsl_rng_type *type = gsl_rng_mt19937;
-  struct lb_rng *r = malloc(sizeof(*r) + type->size);
+  struct lb_rng *r = rng_alloc();
   if (r == NULL)
     return -ENOMEM;
-  r->gr.type = type;
-  r->gr.state = r->state;
-  r->g = &r->gr;
   lb_rng_seed(r, seed);
   *out = r;
+  return 0;
+}
+
+int lb_rng_new_many(const uint64_t *seeds, size_t n, struct lb_rng **out) {
+  for (size_t i = 0; i < n; i++) {
+    if ((out[i] = rng_alloc()) == NULL) {
+      while (i > 0)
+        lb_rng_free(out[--i]);
+      return -ENOMEM;
+    }
+  }
+  struct mt spare;
+  for (size_t i = 0; i < n; i += SEED_LANES) {
+    struct mt *m[SEED_LANES];
+    uint32_t s[SEED_LANES];
+    for (size_t k = 0; k < SEED_LANES; k++) {
+      m[k] = i + k < n ? &out[i + k]->mt : &spare;
+      s[k] = i + k < n ? fold_seed(seeds[i + k]) : 0;
+    }
+    mt_seed_lanes(m, s);
+  }
   return 0;
 }
 
@@ -46,34 +262,92 @@ void lb_rng_free(struct lb_rng *r) {
   free(r);
 }
 
-/* mt19937 takes a 32-bit seed: fold the high half in so every bit counts. */
 void lb_rng_seed(struct lb_rng *r, uint64_t seed) {
-  gsl_rng_set(r->g, (unsigned long)((seed ^ (seed >> 32)) & 0xffffffffULL));
+  mt_seed(&r->mt, fold_seed(seed));
 }
 
 double lb_rng_uniform(struct lb_rng *r) {
-  return gsl_rng_uniform(r->g);
+  return mt_uniform(&r->mt);
 }
 
+/* gsl_rng_uniform_int's rejection: k = draw / (range / n) until k < n.
+ * The division by scale is a multiplication by ceil(2^64 / scale), exact
+ * for every 32-bit draw (Lemire, Kaser, Kurz 2019), kept for the last n. */
 size_t lb_rng_below(struct lb_rng *r, size_t n) {
   if (n <= 1)
     return 0;
-  if (n - 1 <= r->gr.type->max - r->gr.type->min)
-    return (size_t)gsl_rng_uniform_int(r->g, (unsigned long)n);
-  size_t v = (size_t)(gsl_rng_uniform(r->g) * (double)n);
+  if (n <= 0xffffffffUL) {
+    if (r->below_n != n) {
+      r->below_n = n;
+      r->below_scale = 0xffffffffUL / n; /* >= 1 */
+      r->below_recip = r->below_scale > 1 ? UINT64_MAX / r->below_scale + 1 : 0;
+    }
+    uint64_t k;
+    do {
+      uint64_t draw = mt_next(&r->mt);
+      k = r->below_recip ? (uint64_t)(((unsigned __int128)r->below_recip * draw) >> 64) : draw;
+    } while (k >= n);
+    return (size_t)k;
+  }
+  size_t v = (size_t)(mt_uniform(&r->mt) * (double)n);
   return v < n ? v : n - 1;
 }
 
 double lb_rng_exponential(struct lb_rng *r, double mean) {
-  return gsl_ran_exponential(r->g, mean);
+  return gsl_ran_exponential(&r->gr, mean);
+}
+
+/* gsl_ran_gamma(r, a, 1.0), the same arithmetic in the same order and the
+ * same draws (GSL's own ziggurat for the gaussian), so the same values:
+ * Marsaglia and Tsang's method, for a < 1 boosted to 1 + a and scaled by
+ * u^(1/a). tests/test_rng.c checks it against gsl_ran_gamma. */
+static void gamma_shape(struct lb_rng *r, double a) {
+  double boosted = a < 1 ? 1.0 + a : a;
+  r->gamma_a = a;
+  r->gamma_d = boosted - 1.0 / 3.0;
+  r->gamma_c = (1.0 / 3.0) / sqrt(r->gamma_d);
+  r->gamma_inv_a = 1.0 / a;
+}
+
+/* A draw for the shape set (gamma_shape). */
+static double gamma_draw(struct lb_rng *r) {
+  double a = r->gamma_a, scale = 0;
+  if (a < 1)
+    scale = mt_uniform_pos(&r->mt);
+  double d = r->gamma_d, c = r->gamma_c, x, v;
+  for (;;) {
+    do {
+      x = gaussian(r);
+      v = 1.0 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    double u = mt_uniform_pos(&r->mt);
+    if (u < 1 - 0.0331 * x * x * x * x)
+      break;
+    if (log(u) < 0.5 * x * x + d * (1 - v + log(v)))
+      break;
+  }
+  double g = 1.0 * d * v; /* GSL's b * d * v with b = 1 */
+  return a < 1 ? g * pow(scale, r->gamma_inv_a) : g;
+}
+
+double lb__rng_gamma(struct lb_rng *r, double a) {
+  if (a != r->gamma_a) {
+    gamma_shape(r, a);
+    r->seed_mean = NAN; /* no longer the last randGamma's shape */
+  }
+  return gamma_draw(r);
 }
 
 int lb_rng_gamma_seed(struct lb_rng *r, double mean, double variance, double min) {
-  double a = (variance * mean - min) / variance;
-  if (!(a > 0) || !(variance > 0))
+  if (mean != r->seed_mean || variance != r->seed_variance || min != r->seed_min) {
+    r->seed_mean = mean, r->seed_variance = variance, r->seed_min = min;
+    gamma_shape(r, (variance * mean - min) / variance);
+  }
+  if (!(r->gamma_a > 0) || !(variance > 0))
     return (int)min;
   /* gamma(a, scale=variance) / variance == gamma(a, scale=1) */
-  double v = gsl_ran_gamma(r->g, a, 1.0) + min;
+  double v = gamma_draw(r) + min;
   if (v >= (double)INT32_MAX)
     return INT32_MAX;
   return (int)v;

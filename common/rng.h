@@ -8,10 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct lb_rng; /* opaque: wraps a gsl_rng (mt19937) */
+struct lb_rng; /* opaque: GSL's mt19937, draw for draw */
 
 int lb_rng_new(uint64_t seed, struct lb_rng **out);
 void lb_rng_free(struct lb_rng *r);
+/* n generators at once, out[i] as lb_rng_new(seeds[i]) would make it (and
+ * faster: the seedings overlap). On error none is left. */
+int lb_rng_new_many(const uint64_t *seeds, size_t n, struct lb_rng **out);
 /* Re-seed in place: the same seed gives the same sequence. */
 void lb_rng_seed(struct lb_rng *r, uint64_t seed);
 
@@ -27,6 +30,9 @@ double lb_rng_exponential(struct lb_rng *r, double mean);
  * Where the shape a is <= 0 (mean at or below min/variance) the seed's scipy
  * call has no distribution; we return (int)min, and say so in the docs. */
 int lb_rng_gamma_seed(struct lb_rng *r, double mean, double variance, double min);
+/* gsl_ran_gamma(rng, a, 1.0) itself, a > 0: what lb_rng_gamma_seed draws
+ * (exposed for the test that it is GSL's value, draw for draw). */
+double lb__rng_gamma(struct lb_rng *r, double a);
 #define LB_GAMMA_VARIANCE 1.5
 #define LB_GAMMA_MIN 1.0
 

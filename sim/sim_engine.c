@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "accounting.h"
 #include "channel.h"
@@ -15,26 +16,49 @@
 #include "rng.h"
 #include "pick_plan.h"
 
-/* ---- containers: pointer vectors, a deque, a slab with a free list ---- */
+/* ---- containers: request lists, a deque, a slab with a free list ---- */
 
 struct sim_req;
+struct sim_pick_slot;
 
-struct sim_vec {
-  struct sim_req **v;
-  size_t n, cap;
+/* A list entry carries what the walk over the list needs, so the walk
+ * touches a request only when it acts on it.
+ * - A timed list (a channel's send or receive queue, a server's processing
+ *   requests): the seed ticks every request in it each tick, in list order,
+ *   and moves on those whose ticks_left reached 0: `due` is the tick that
+ *   happens on (req_enter_timed).
+ * - A client's pending picks: `slot`, the pick's state. */
+struct sim_entry {
+  struct sim_req *q;
+  union {
+    int due;
+    struct sim_pick_slot *slot;
+  };
 };
 
-static int vec_push(struct sim_vec *a, struct sim_req *q) {
-  if (a->n == a->cap) {
-    size_t cap = a->cap ? a->cap * 2 : 16;
-    struct sim_req **v = realloc(a->v, cap * sizeof(*v));
+struct sim_list {
+  int next_due; /* timed: no entry is due before; 0 (calloc): look */
+  size_t n, cap;
+  struct sim_entry *v;
+};
+
+static int list_push(struct sim_list *l, struct sim_entry e) {
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 16;
+    struct sim_entry *v = realloc(l->v, cap * sizeof(*v));
     if (v == NULL)
       return -ENOMEM;
-    a->v = v;
-    a->cap = cap;
+    l->v = v;
+    l->cap = cap;
   }
-  a->v[a->n++] = q;
+  l->v[l->n++] = e;
   return 0;
+}
+
+static int timed_push(struct sim_list *l, struct sim_req *q, int due) {
+  if (due < l->next_due)
+    l->next_due = due;
+  return list_push(l, (struct sim_entry){.q = q, .due = due});
 }
 
 /* The server's queue: FIFO, with demoted requests pushed at the front. */
@@ -91,6 +115,22 @@ struct sim_slab {
   void *free;
 };
 
+/* Chunks of about 2 MiB and more are huge pages where the kernel gives them on
+ * request: the live requests and picks of a tick are spread over them, and
+ * with 4 KiB pages each touch would likely be a TLB miss too. */
+#define HUGE_PAGE ((size_t)2 << 20)
+static void *chunk_alloc(size_t size) {
+  if (size <= HUGE_PAGE / 2)
+    return malloc(size);
+  size = (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+  void *p = aligned_alloc(HUGE_PAGE, size);
+#ifdef MADV_HUGEPAGE
+  if (p != NULL)
+    (void)madvise(p, size, MADV_HUGEPAGE); /* a hint: without it, small pages */
+#endif
+  return p;
+}
+
 static void *slab_alloc(struct sim_slab *s) {
   if (s->free != NULL) {
     void *p = s->free;
@@ -106,7 +146,7 @@ static void *slab_alloc(struct sim_slab *s) {
       s->chunks = c;
       s->capchunks = cap;
     }
-    void *chunk = malloc(s->item_size * s->per_chunk);
+    void *chunk = chunk_alloc(s->item_size * s->per_chunk);
     if (chunk == NULL)
       return NULL;
     s->chunks[s->nchunks++] = chunk;
@@ -142,21 +182,30 @@ struct sim_pick_slot {
   struct lb_pick pick;
 };
 
+/* Request.server_state: the server's report as a tick's responses left
+ * it, shared by those responses (a request holds one from its receive to
+ * its completion), so a request stays small. */
+struct sim_report {
+  struct sim_report *next_free; /* slab link: first */
+  long refs;
+  struct lb_server_report rep;
+};
+
+/* Small (two cache lines): every tick acts on thousands of them. */
 struct sim_req {
   struct sim_req *next_free; /* slab link: first */
   struct sim_channel *channel;
-  struct sim_pick_slot *pick; /* while PICKING (requests) */
   struct lb_probe *watch;     /* a pick watching this probe */
-  int state;
-  bool is_probe;
+  struct sim_report *report;  /* Request.server_state, from the receive */
+  double modelled;            /* the draws: send + processing + receive ticks */
+  int since;                  /* first tick that ticks it in its state (SERVER_QUEUE: by a
+                                 server; the timed states: the tick it entered them) */
   int started_on_tick, completed_on_tick;
   int ticks_in_state[SIM_NSTATES];
   int tick_at_state_start[SIM_NSTATES]; /* -1: never entered */
-  int queue_since; /* first server tick that ticks it in the queue */
-  double ticks_left;
-  double modelled; /* the draws: send + processing + receive ticks */
-  bool has_report;
-  struct lb_server_report report; /* Request.server_state */
+  int client;                           /* channel->client->index, at hand for the server */
+  unsigned char state;
+  bool is_probe;
 };
 
 struct sim_server {
@@ -165,7 +214,7 @@ struct sim_server {
   struct lb_rng *rng;
   struct lb_rng *reset_rng; /* LB_STREAM_SERVER_RESET: per-tick reset, new params */
   struct sim_deque queued;
-  struct sim_vec processing;
+  struct sim_list processing;
   struct lb_accounting acc;
   bool acc_ready;
   /* warm_channels, keyed as the seed's by channel name ("Client c ->
@@ -181,9 +230,12 @@ struct sim_channel {
   struct sim_server *server;
   int slot, global;
   double mean_ticks;
-  struct lb_rng *rng;       /* LB_STREAM_CHANNEL: initial mean, delays */
-  struct lb_rng *reset_rng; /* LB_STREAM_NETWORK_RESET: per-tick reset, new mean */
-  struct sim_vec sendq, recvq;
+  struct lb_rng *rng; /* LB_STREAM_CHANNEL: initial mean, delays */
+  /* What every tick reads, on one cache line: the reset draw's generator
+   * (LB_STREAM_NETWORK_RESET: per-tick reset, new mean) and whether either
+   * queue has something due. */
+  _Alignas(64) struct lb_rng *reset_rng;
+  struct sim_list sendq, recvq;
 };
 
 struct sim_client {
@@ -193,7 +245,7 @@ struct sim_client {
   struct lb_channel **chs;
   int n;
   struct lb_picker *picker;
-  struct sim_vec pending;
+  struct sim_list pending; /* requests PICKING, with their slots */
 };
 
 enum sim_phase { PHASE_MAIN, PHASE_COOLING, PHASE_DONE };
@@ -216,12 +268,16 @@ struct sim_run {
   enum sim_phase phase;
   int cooldown_ticks;
   bool cooldown_failed;
-  struct sim_slab reqs, picks;
+  struct sim_slab reqs, picks, reports;
   long created, live_requests, live_probes;
   struct lb_pick_env env;
   int env_error; /* a probe send that failed inside a picker */
   struct sim_pick_slot *cur_slot; /* the pick being run */
   struct lb_summary_acc *acc;
+  struct {
+    struct sim_req **v;
+    size_t n, cap;
+  } due; /* timed_take_due's */
   /* Each server's utilization.mean(), refreshed when it changes (record,
    * reset), so the PID's fleet mean is a walk over one array. */
   double *util_mean;
@@ -271,7 +327,7 @@ static struct sim_req *req_new(struct sim_run *r, bool is_probe) {
   struct sim_req *q = slab_alloc(&r->reqs);
   if (q == NULL)
     return NULL;
-  memset(q, 0, offsetof(struct sim_req, report));
+  memset(q, 0, sizeof(*q));
   q->state = SIM_PICKING;
   q->is_probe = is_probe;
   q->started_on_tick = r->current_tick;
@@ -295,22 +351,72 @@ static void req_free(struct sim_run *r, struct sim_req *q) {
 }
 
 /* Request.setState */
-static inline void req_set_state(struct sim_run *r, struct sim_req *q, int state, double ticks) {
+static inline void req_set_state(struct sim_run *r, struct sim_req *q, int state) {
   q->state = state;
-  q->ticks_left = ticks;
   if (state == SIM_COMPLETED)
     q->completed_on_tick = r->current_tick;
   if (q->tick_at_state_start[state] < 0)
     q->tick_at_state_start[state] = r->current_tick;
 }
 
-/* Request.tick */
-static inline void req_tick(struct sim_req *q) {
-  q->ticks_in_state[q->state]++;
-  q->ticks_left -= 1;
+/* Request.setState(state, ticks) into a timed list, entered on this tick
+ * before the list's walk (every push happens so: probes and picks before
+ * their client's channels tick, responses and dequeues before the clients
+ * and the processing walk). The seed's ticks_left -= 1 per tick reaches
+ * <= 0 on the ceil(ticks)-th tick (at least the first; never for NaN or
+ * beyond int): the subtractions are exact down to the last one, as
+ * x - 1 is exact for 1 <= x < 2^53. Returns that tick. */
+static int req_enter_timed(struct sim_run *r, struct sim_req *q, int state, double ticks) {
+  req_set_state(r, q, state);
+  q->since = r->current_tick;
+  double k = ticks <= 0 ? 1 : ceil(ticks);
+  if (!(k < (double)(INT32_MAX - r->current_tick)))
+    return INT32_MAX;
+  return r->current_tick + (int)k - 1;
 }
 
-static inline bool req_finished(const struct sim_req *q) { return q->ticks_left <= 0; }
+/* The ticks a request spent in its state (timed, or PICKING), through `last`. */
+static inline void req_count_ticks(struct sim_req *q, int last) {
+  q->ticks_in_state[q->state] += last - q->since + 1;
+}
+
+static int timed_collect(struct sim_run *r, struct sim_list *l);
+
+/* This tick's walk of a timed list: takes out the requests due now, in list
+ * order, into r->due (acting on them never walks another list, so they stay
+ * there until the caller is done), and starts loading them: the caller
+ * counts their ticks (req_count_ticks) as it reaches each, by when it has
+ * arrived. Most lists have nothing due: that answer is inline. */
+static inline int timed_take_due(struct sim_run *r, struct sim_list *l) {
+  r->due.n = 0;
+  return l->next_due > r->current_tick ? 0 : timed_collect(r, l);
+}
+
+static int timed_collect(struct sim_run *r, struct sim_list *l) {
+  int now = r->current_tick;
+  if (r->due.cap < l->n) {
+    struct sim_req **v = realloc(r->due.v, l->n * sizeof(*v));
+    if (v == NULL)
+      return -ENOMEM;
+    r->due.v = v;
+    r->due.cap = l->n;
+  }
+  size_t keep = 0;
+  int next = INT32_MAX;
+  for (size_t i = 0; i < l->n; i++) {
+    struct sim_entry e = l->v[i];
+    if (e.due <= now) {
+      __builtin_prefetch(e.q);
+      r->due.v[r->due.n++] = e.q;
+    } else {
+      l->v[keep++] = e;
+      next = e.due < next ? e.due : next;
+    }
+  }
+  l->n = keep;
+  l->next_due = next;
+  return 0;
+}
 
 static int req_total_ticks(const struct sim_req *q) {
   int t = 0;
@@ -325,23 +431,24 @@ static int req_total_ticks(const struct sim_req *q) {
 static int channel_send(struct sim_run *r, struct sim_channel *ch, struct sim_req *q) {
   lb_channel_on_sent(&ch->ch);
   int d = draw_gamma(r, SIM_DRAW_SEND, ch->global, ch->rng, ch->mean_ticks);
-  req_set_state(r, q, SIM_SENDING, d);
+  int due = req_enter_timed(r, q, SIM_SENDING, d);
   q->channel = ch;
+  q->client = ch->client->index;
   q->modelled += d;
-  return vec_push(&ch->sendq, q);
+  return timed_push(&ch->sendq, q, due);
 }
 
 /* Channel.receive: the report is the server's state before this tick's
  * record. */
 static int channel_receive(struct sim_run *r, struct sim_channel *ch, struct sim_req *q,
-                           const struct lb_server_report *rep) {
+                           struct sim_report *rep) {
   lb_channel_on_received(&ch->ch);
   int d = draw_gamma(r, SIM_DRAW_RECEIVE, ch->global, ch->rng, ch->mean_ticks);
-  req_set_state(r, q, SIM_RECEIVING, d);
+  int due = req_enter_timed(r, q, SIM_RECEIVING, d);
   q->modelled += d;
-  q->report = *rep;
-  q->has_report = true;
-  return vec_push(&ch->recvq, q);
+  q->report = rep;
+  rep->refs++;
+  return timed_push(&ch->recvq, q, due);
 }
 
 /* Server.enqueue. Every queued request ticks once per server tick
@@ -349,8 +456,8 @@ static int channel_receive(struct sim_run *r, struct sim_channel *ch, struct sim
  * the queue each tick we count the ticks when it leaves: enqueued in a
  * client tick, its first queue tick is the next server tick. */
 static int server_enqueue(struct sim_run *r, struct sim_server *s, struct sim_req *q) {
-  req_set_state(r, q, SIM_SERVER_QUEUE, 0);
-  q->queue_since = r->current_tick + 1;
+  req_set_state(r, q, SIM_SERVER_QUEUE);
+  q->since = r->current_tick + 1;
   lb_accounting_on_enqueue(&s->acc);
   return deque_push_back(&s->queued, q);
 }
@@ -376,14 +483,15 @@ static void fill_record(const struct sim_run *r, const struct sim_req *q,
   rec->processing_ticks = q->ticks_in_state[SIM_PROCESSING];
   rec->receive_ticks = q->ticks_in_state[SIM_RECEIVING];
   rec->total_ticks = req_total_ticks(q);
-  rec->has_report = q->has_report;
-  rec->report = q->report;
+  rec->has_report = q->report != NULL;
+  if (q->report != NULL)
+    rec->report = q->report->rep;
   rec->modelled_ticks = q->modelled;
 }
 
 /* Client.complete + TestManager.RequestCompleted + completed.insert */
 static int client_complete(struct sim_run *r, struct sim_channel *ch, struct sim_req *q) {
-  req_set_state(r, q, SIM_COMPLETED, 0);
+  req_set_state(r, q, SIM_COMPLETED);
   int total = req_total_ticks(q);
   int freq = r->sc.data_frequency > 0 ? r->sc.data_frequency : 1;
   if (r->current_tick % freq == 0) {
@@ -399,15 +507,18 @@ static int client_complete(struct sim_run *r, struct sim_channel *ch, struct sim
   } else {
     lb_summary_acc_count(r->acc, LB_OUTCOME_COMPLETED, q->is_probe);
   }
-  lb_channel_on_completed(&ch->ch, total, &q->report);
+  const struct lb_server_report *rep = &q->report->rep; /* received: set */
+  lb_channel_on_completed(&ch->ch, total, rep);
   if (q->watch != NULL) {
     struct lb_probe *w = q->watch;
     w->done = true;
     w->latency = total;
-    w->has_queued = q->report.queued_requests.valid;
-    w->queued_latest = q->report.queued_requests.latest;
+    w->has_queued = rep->queued_requests.valid;
+    w->queued_latest = rep->queued_requests.latest;
     w->driver_handle = NULL;
   }
+  if (--q->report->refs == 0)
+    slab_free(&r->reports, q->report);
   req_free(r, q);
   return 0;
 }
@@ -418,30 +529,20 @@ static int channel_tick(struct sim_run *r, struct sim_channel *ch) {
   if (draw_uniform(r, SIM_DRAW_NETWORK_RESET, ch->global, ch->reset_rng) <
       r->sc.network_reset_probability)
     draw_channel(r, ch, ch->reset_rng);
-  size_t keep = 0;
-  for (size_t i = 0; i < ch->sendq.n; i++) {
-    struct sim_req *q = ch->sendq.v[i];
-    req_tick(q);
-    if (req_finished(q)) {
-      if ((rc = server_enqueue(r, ch->server, q)) < 0)
-        return rc;
-    } else {
-      ch->sendq.v[keep++] = q;
-    }
+  if ((rc = timed_take_due(r, &ch->sendq)) < 0)
+    return rc;
+  for (size_t i = 0; i < r->due.n; i++) {
+    req_count_ticks(r->due.v[i], r->current_tick);
+    if ((rc = server_enqueue(r, ch->server, r->due.v[i])) < 0)
+      return rc;
   }
-  ch->sendq.n = keep;
-  keep = 0;
-  for (size_t i = 0; i < ch->recvq.n; i++) {
-    struct sim_req *q = ch->recvq.v[i];
-    req_tick(q);
-    if (req_finished(q)) {
-      if ((rc = client_complete(r, ch, q)) < 0)
-        return rc;
-    } else {
-      ch->recvq.v[keep++] = q;
-    }
+  if ((rc = timed_take_due(r, &ch->recvq)) < 0)
+    return rc;
+  for (size_t i = 0; i < r->due.n; i++) {
+    req_count_ticks(r->due.v[i], r->current_tick);
+    if ((rc = client_complete(r, ch, r->due.v[i])) < 0)
+      return rc;
   }
-  ch->recvq.n = keep;
   return 0;
 }
 
@@ -461,9 +562,10 @@ static int server_reset(struct sim_run *r, struct sim_server *s) {
   if (s->processing.n > threads) {
     /* starved = processing[threads:]; each inserted at the queue's front */
     for (size_t i = threads; i < s->processing.n; i++) {
-      struct sim_req *q = s->processing.v[i];
-      req_set_state(r, q, SIM_SERVER_QUEUE, 0);
-      q->queue_since = r->current_tick; /* this tick's queue tick counts */
+      struct sim_req *q = s->processing.v[i].q;
+      req_count_ticks(q, r->current_tick - 1); /* this tick's walk is to come */
+      req_set_state(r, q, SIM_SERVER_QUEUE);
+      q->since = r->current_tick; /* this tick's queue tick counts */
       int rc = deque_push_front(&s->queued, q);
       if (rc < 0)
         return rc;
@@ -485,45 +587,49 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
   size_t threads = (size_t)(s->params.threads > 0 ? s->params.threads : 0);
   size_t free_threads = threads > s->processing.n ? threads - s->processing.n : 0;
   size_t k = free_threads < s->queued.n ? free_threads : s->queued.n;
+  for (size_t i = 0; i < k; i++) /* start loading them all: each takes a draw */
+    __builtin_prefetch(s->queued.v[(s->queued.head + i) & (s->queued.cap - 1)]);
   for (size_t i = 0; i < k; i++) {
     struct sim_req *q = deque_pop_front(&s->queued);
-    /* the queue ticks it had: ticks queue_since .. this tick - 1 */
-    q->ticks_in_state[SIM_SERVER_QUEUE] += r->current_tick - q->queue_since;
+    /* the queue ticks it had: ticks since .. this tick - 1 */
+    q->ticks_in_state[SIM_SERVER_QUEUE] += r->current_tick - q->since;
     double pt = draw_gamma(r, SIM_DRAW_PROCESSING, s->index, s->rng, s->params.mean_processing_time);
-    int c = q->channel->client->index;
+    int c = q->client;
     if (s->warm[c] != s->warm_gen) {
       s->warm[c] = s->warm_gen;
       pt += r->sc.cold_channel_penalty;
     }
     if (q->is_probe)
       pt = r->sc.probe_processing_time;
-    req_set_state(r, q, SIM_PROCESSING, pt);
+    int due = req_enter_timed(r, q, SIM_PROCESSING, pt);
     q->modelled += pt;
-    if ((rc = vec_push(&s->processing, q)) < 0)
+    if ((rc = timed_push(&s->processing, q, due)) < 0)
       return rc;
   }
 
   /* The queue's tick: counted at dequeue (server_enqueue). */
 
   /* process */
-  const struct lb_server_report *rep = lb_accounting_report(&s->acc);
   size_t processed = s->processing.n;
   double latency_sum = 0;
   int latencies = 0;
-  size_t keep = 0;
-  for (size_t i = 0; i < s->processing.n; i++) {
-    struct sim_req *q = s->processing.v[i];
-    req_tick(q);
-    if (req_finished(q)) {
-      if ((rc = channel_receive(r, q->channel, q, rep)) < 0)
-        return rc;
-      latency_sum += q->ticks_in_state[SIM_SERVER_QUEUE] + q->ticks_in_state[SIM_PROCESSING];
-      latencies++;
-    } else {
-      s->processing.v[keep++] = q;
-    }
+  if ((rc = timed_take_due(r, &s->processing)) < 0)
+    return rc;
+  struct sim_report *rep = NULL;
+  if (r->due.n > 0) {
+    if ((rep = slab_alloc(&r->reports)) == NULL)
+      return -ENOMEM;
+    rep->refs = 0;
+    rep->rep = *lb_accounting_report(&s->acc);
   }
-  s->processing.n = keep;
+  for (size_t i = 0; i < r->due.n; i++) {
+    struct sim_req *q = r->due.v[i];
+    req_count_ticks(q, r->current_tick);
+    if ((rc = channel_receive(r, q->channel, q, rep)) < 0)
+      return rc;
+    latency_sum += q->ticks_in_state[SIM_SERVER_QUEUE] + q->ticks_in_state[SIM_PROCESSING];
+    latencies++;
+  }
 
   /* record: the PID target is the mean of utilization.mean() over every
    * server whose window is not empty right now (some already recorded this
@@ -624,10 +730,11 @@ static int client_send(struct sim_run *r, struct sim_client *c) {
     if (rc < 0)
       return rc;
   }
-  q->pick = slab_alloc(&r->picks);
-  if (q->pick == NULL)
+  struct sim_pick_slot *slot = slab_alloc(&r->picks);
+  if (slot == NULL)
     return -ENOMEM;
-  return vec_push(&c->pending, q);
+  q->since = r->current_tick; /* its client ticks it from this tick on */
+  return list_push(&c->pending, (struct sim_entry){.q = q, .slot = slot});
 }
 
 /* Client.tick */
@@ -636,10 +743,11 @@ static int client_tick(struct sim_run *r, struct sim_client *c, char *err, size_
   size_t keep = 0;
   r->env.rng = c->rng;
   for (size_t i = 0; i < c->pending.n; i++) {
-    struct sim_req *q = c->pending.v[i];
-    req_tick(q);
+    struct sim_entry e = c->pending.v[i];
+    if (i + 4 < c->pending.n) /* picks waiting on probes are quick: load ahead */
+      __builtin_prefetch(c->pending.v[i + 4].slot);
     struct lb_channel *out = NULL;
-    struct sim_pick_slot *slot = q->pick;
+    struct sim_pick_slot *slot = e.slot;
     r->cur_slot = slot;
     r->env.now_ticks = r->current_tick;
     if (!slot->started) {
@@ -661,17 +769,21 @@ static int client_tick(struct sim_run *r, struct sim_client *c, char *err, size_
     }
     if (rc == LB_PICK_DONE) {
       pick_release(r, slot);
-      q->pick = NULL;
-      if ((rc = channel_send(r, (struct sim_channel *)out, q)) < 0)
+      /* Request.tick in PICKING: every client tick from the first to this */
+      req_count_ticks(e.q, r->current_tick);
+      if ((rc = channel_send(r, (struct sim_channel *)out, e.q)) < 0)
         return rc;
     } else {
-      c->pending.v[keep++] = q;
+      c->pending.v[keep++] = e;
     }
   }
   c->pending.n = keep;
-  for (int i = 0; i < c->n; i++)
+  for (int i = 0; i < c->n; i++) {
+    if (i + 1 < c->n)
+      __builtin_prefetch(&c->channels[i + 1].rng);
     if ((rc = channel_tick(r, &c->channels[i])) < 0)
       return rc;
+  }
   return 0;
 }
 
@@ -784,6 +896,30 @@ static int make_rng(uint64_t run_seed, enum lb_stream kind, uint64_t index,
   return lb_rng_new(lb_seed_derive(run_seed, kind, index), out);
 }
 
+/* Every channel's generator, made together (lb_rng_new_many). */
+static int make_channel_rngs(struct sim_run *r, uint64_t run_seed, int n) {
+  size_t nch = (size_t)r->nchannels;
+  uint64_t *seeds = malloc(2 * nch * sizeof(*seeds));
+  struct lb_rng **rngs = malloc(2 * nch * sizeof(*rngs));
+  int rc = -ENOMEM;
+  if (seeds != NULL && rngs != NULL) {
+    /* each channel's stream, then its reset stream (rng.h) */
+    for (size_t i = 0; i < nch; i++) {
+      uint64_t stream = lb_fleet_channel_stream(&r->sc, (int)i / n, (int)i % n);
+      seeds[i] = lb_seed_derive(run_seed, LB_STREAM_CHANNEL, stream);
+      seeds[nch + i] = lb_seed_derive(run_seed, LB_STREAM_NETWORK_RESET, stream);
+    }
+    rc = lb_rng_new_many(seeds, 2 * nch, rngs);
+  }
+  for (size_t i = 0; rc == 0 && i < nch; i++) {
+    r->channels[i].rng = rngs[i];
+    r->channels[i].reset_rng = rngs[nch + i];
+  }
+  free(seeds);
+  free(rngs);
+  return rc;
+}
+
 int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options *opt,
                 struct sim_run **out, char *err, size_t errlen) {
   int rc = -ENOMEM;
@@ -812,9 +948,11 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
   r->stage = LB_STAGE_WARMING;
   r->phase = PHASE_MAIN;
   r->reqs.item_size = sizeof(struct sim_req);
-  r->reqs.per_chunk = 1024;
+  r->reqs.per_chunk = HUGE_PAGE / sizeof(struct sim_req);
   r->picks.item_size = sizeof(struct sim_pick_slot);
-  r->picks.per_chunk = 64;
+  r->picks.per_chunk = HUGE_PAGE / sizeof(struct sim_pick_slot);
+  r->reports.item_size = sizeof(struct sim_report);
+  r->reports.per_chunk = 256;
   r->picks.zero_new = true;
   r->env.driver = r;
   r->env.send_probe = env_send_probe;
@@ -830,7 +968,10 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
   r->servers = calloc((size_t)sc->servers, sizeof(*r->servers));
   r->clients = calloc((size_t)sc->clients, sizeof(*r->clients));
   r->nchannels = sc->clients * n;
-  r->channels = calloc((size_t)r->nchannels, sizeof(*r->channels));
+  r->channels =
+      aligned_alloc(_Alignof(struct sim_channel), (size_t)r->nchannels * sizeof(*r->channels));
+  if (r->channels != NULL)
+    memset(r->channels, 0, (size_t)r->nchannels * sizeof(*r->channels));
   r->util_mean = calloc((size_t)sc->servers, sizeof(*r->util_mean));
   r->util_has = calloc((size_t)sc->servers, sizeof(*r->util_has));
   if (r->servers == NULL || r->clients == NULL || r->channels == NULL || r->util_mean == NULL ||
@@ -852,6 +993,8 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
     s->acc.report.server = (uint32_t)i;
     s->acc.report.threads = (uint32_t)(s->params.threads > 0 ? s->params.threads : 0);
   }
+  if (make_channel_rngs(r, seed, n) < 0)
+    goto oom;
   int subset[LB_PICK_MAX_CHANNELS];
   for (int c = 0; c < sc->clients; c++) {
     struct sim_client *cl = &r->clients[c];
@@ -876,10 +1019,6 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
       ch->server = &r->servers[subset[k]];
       ch->slot = k;
       ch->global = c * n + k;
-      uint64_t stream = lb_fleet_channel_stream(sc, c, k);
-      if (make_rng(seed, LB_STREAM_CHANNEL, stream, &ch->rng) < 0 ||
-          make_rng(seed, LB_STREAM_NETWORK_RESET, stream, &ch->reset_rng) < 0)
-        goto oom;
       if (lb_channel_init(&ch->ch, k, subset[k], (size_t)sc->client_requests_buffer) < 0)
         goto oom;
       ch->ch_ready = true;
@@ -950,8 +1089,10 @@ void sim_run_free(struct sim_run *r) {
   free(r->util_has);
   lb_arrivals_close(&r->own_arrivals);
   lb_summary_acc_free(r->acc);
+  free(r->due.v);
   slab_close(&r->reqs);
   slab_close(&r->picks);
+  slab_close(&r->reports);
   free(r);
 }
 

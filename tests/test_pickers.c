@@ -635,6 +635,149 @@ static void test_hcl_repeated_server(void **state) {
   fixture_close(&f);
 }
 
+/* hcl against the seed's Hcl written out naively (append, concatenate every
+ * listed history, sort, np.percentile, pick), pick for pick, over random
+ * lists with repeated servers, lists that change between picks, integer
+ * healths (the picker's histogram mode), and healths too large for it (its
+ * sorted mode from then on). */
+#define NCH 8      /* channels of the fixture */
+#define NSERVERS 5 /* their servers: some share one */
+#define MAXLIST 12
+#define MAXHIST 100
+
+struct seed_hcl {
+  int history;
+  double cutoff;
+  double hist[NSERVERS][MAXHIST]; /* oldest first */
+  int len[NSERVERS];
+};
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static void seed_append(struct seed_hcl *m, int server, double x) {
+  double *h = m->hist[server];
+  if (m->len[server] == m->history) {
+    memmove(h, h + 1, (size_t)(m->history - 1) * sizeof(double));
+    h[m->history - 1] = x;
+  } else {
+    h[m->len[server]++] = x;
+  }
+}
+
+/* np.percentile(values, q), linear, as numpy computes it. */
+static double seed_percentile(double *v, size_t n, double q) {
+  qsort(v, n, sizeof(double), cmp_double);
+  double vi = (double)(n - 1) * (q / 100.0);
+  size_t lo = vi >= (double)(n - 1) ? n - 1 : (size_t)floor(vi);
+  size_t hi = lo + 1 < n && vi < (double)(n - 1) ? lo + 1 : lo;
+  double t = vi - (double)lo, diff = v[hi] - v[lo];
+  return t >= 0.5 ? v[hi] - diff * (1 - t) : v[lo] + diff * t;
+}
+
+/* Hcl.__call__ with health client.rif (always a value) and rank
+ * client.latency.mean (every channel has one): the list position picked,
+ * or -1 where the seed picks at random. */
+static int seed_pick(struct seed_hcl *m, const int *server, const double *health,
+                     const double *rank, int n) {
+  bool truthy = false;
+  for (int i = 0; i < n; i++)
+    truthy |= health[i] != 0;
+  if (!truthy)
+    return -1;
+  static double all[MAXLIST * MAXHIST];
+  size_t na = 0;
+  for (int i = 0; i < n; i++) {
+    seed_append(m, server[i], health[i]);
+    memcpy(all + na, m->hist[server[i]], (size_t)m->len[server[i]] * sizeof(double));
+    na += (size_t)m->len[server[i]];
+  }
+  double cutoff = seed_percentile(all, na, m->cutoff);
+  int best = -1, healthiest = 0;
+  for (int i = 0; i < n; i++) {
+    if (health[i] <= cutoff && (best < 0 || rank[i] < rank[best]))
+      best = i;
+    if (health[i] < health[healthiest])
+      healthiest = i;
+  }
+  return best >= 0 ? best : healthiest;
+}
+
+/* A health (client.rif) for the next pick: small, now and then 0, or (big)
+ * now and then past any histogram. */
+static int draw_health(struct lb_rng *g, bool big) {
+  double u = lb_rng_uniform(g);
+  if (u < 0.1)
+    return 0;
+  if (big && u > 0.995)
+    return 20000 + (int)lb_rng_below(g, 5);
+  return (int)lb_rng_below(g, 40);
+}
+
+static void run_case(int history, double cutoff, bool same_list, bool big, uint64_t seed) {
+  static const int server_of[NCH] = {0, 1, 2, 2, 3, 4, 4, 4};
+  struct lb_channel ch[NCH];
+  struct lb_rng *g = NULL, *pick_rng = NULL;
+  assert_int_equal(lb_rng_new(seed, &g), 0);
+  assert_int_equal(lb_rng_new(seed + 1, &pick_rng), 0);
+  for (int i = 0; i < NCH; i++) {
+    assert_int_equal(lb_channel_init(&ch[i], i, 100 + server_of[i], 4), 0);
+    lb_channel_on_completed(&ch[i], 1 + (double)lb_rng_below(g, 5), NULL);
+  }
+  char expr[128];
+  snprintf(expr, sizeof(expr),
+           "hcl(rank=client.latency.mean, health=client.rif, cutoff=%g, history=%d)", cutoff,
+           history);
+  struct lb_picker *p = make(expr, NCH);
+  struct seed_hcl m = {.history = history, .cutoff = cutoff};
+  struct lb_pick_env env = {.rng = pick_rng};
+  struct lb_channel *list[MAXLIST];
+  int server[MAXLIST], n = MAXLIST;
+  for (int i = 0; i < n; i++)
+    list[i] = &ch[lb_rng_below(g, NCH)];
+  for (int round = 0; round < 400; round++) {
+    if (!same_list) {
+      n = 1 + (int)lb_rng_below(g, MAXLIST);
+      for (int i = 0; i < n; i++)
+        list[i] = &ch[lb_rng_below(g, NCH)];
+    }
+    for (int i = 0; i < NCH; i++)
+      ch[i].requests_in_flight = draw_health(g, big);
+    double health[MAXLIST], rank[MAXLIST];
+    for (int i = 0; i < n; i++) {
+      server[i] = server_of[list[i]->index];
+      health[i] = list[i]->requests_in_flight;
+      assert_true(lb_window_mean(&list[i]->latency, &rank[i]));
+    }
+    int want = seed_pick(&m, server, health, rank, n);
+    struct lb_pick pick;
+    memset(&pick, 0, sizeof(pick));
+    struct lb_channel *out = NULL;
+    assert_int_equal(lb_picker_pick(p, &env, list, n, &pick, &out), LB_PICK_DONE);
+    if (want >= 0 && out != list[want])
+      fail_msg("history %d cutoff %g seed %llu round %d: picked channel %d, the seed %d", history,
+               cutoff, (unsigned long long)seed, round, out->index, list[want]->index);
+  }
+  lb_picker_free(p);
+  for (int i = 0; i < NCH; i++)
+    lb_channel_close(&ch[i]);
+  lb_rng_free(g);
+  lb_rng_free(pick_rng);
+}
+
+static void test_hcl_as_the_seed(void **state) {
+  (void)state;
+  const int histories[] = {1, 3, 100};
+  const double cutoffs[] = {0, 37.5, 80, 100};
+  uint64_t seed = 1;
+  for (size_t h = 0; h < 3; h++)
+    for (size_t c = 0; c < 4; c++)
+      for (int mode = 0; mode < 4; mode++)
+        run_case(histories[h], cutoffs[c], mode & 1, mode & 2, seed++);
+}
+
 static void test_least_request(void **state) {
   (void)state;
   struct fixture f;
@@ -1046,6 +1189,7 @@ int main(void) {
       cmocka_unit_test(test_hcl_percentile_random),
       cmocka_unit_test(test_hcl),
       cmocka_unit_test(test_hcl_repeated_server),
+      cmocka_unit_test(test_hcl_as_the_seed),
       cmocka_unit_test(test_hcl_against_seed),
       cmocka_unit_test(test_hcl_fractional_health_against_seed),
       cmocka_unit_test(test_least_request),

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
 #include "rng.h"
 
 static struct lb_rng *new_rng(uint64_t seed) {
@@ -261,6 +264,57 @@ static void test_seed_derive(void **state) {
   assert_true(lb_seed_derive(1, LB_STREAM_SERVER, 2) != lb_seed_derive(1, LB_STREAM_CLIENT, 1));
 }
 
+/* Our mt19937 and gamma are GSL's, value for value: the same seed gives the
+ * same uniforms, integers, exponentials and gammas (shapes below 1, near 1,
+ * large), bit for bit, interleaved so that any extra or missing draw shows. */
+static void test_same_values_as_gsl(void **state) {
+  (void)state;
+  const double shapes[] = {1e-3,      0.05, 1.0 / 3.0,         0.5,  0.999, 1.0, 1.0 + 1e-9,
+                           4.0 / 3.0, 2.5,  9.333333333333334, 98.5, 1e4};
+  const size_t nshapes = sizeof(shapes) / sizeof(shapes[0]);
+  gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+  assert_non_null(g);
+  for (uint32_t seed = 0; seed < 40; seed++) {
+    struct lb_rng *r = new_rng(seed * 2654435761U);
+    gsl_rng_set(g, seed * 2654435761U);
+    for (int i = 0; i < 3000; i++) {
+      double a = shapes[(size_t)(i + (int)seed) % nshapes];
+      double want = gsl_ran_gamma(g, a, 1.0), got = lb__rng_gamma(r, a);
+      assert_memory_equal(&want, &got, sizeof(double));
+      assert_true(lb_rng_uniform(r) == gsl_rng_uniform(g));
+      /* small n, and large ones (scale 1, 2, odd) */
+      const size_t big[] = {0xffffffffUL, 0x80000000UL, 0x80000001UL, 0x7fffffffUL, 3000000019UL};
+      size_t n = i % 5 == 4 ? big[(size_t)i / 5 % 5] : (size_t)(i % 97) + 1;
+      assert_int_equal(lb_rng_below(r, n), n == 1 ? 0 : gsl_rng_uniform_int(g, n));
+      if (i % 7 == 0)
+        assert_true(lb_rng_exponential(r, 3.0) == gsl_ran_exponential(g, 3.0));
+      if (i % 11 == 0) {
+        want = gsl_ran_gamma(g, (1.5 * 6 - 1) / 1.5, 1.0) + 1;
+        assert_int_equal(lb_rng_gamma_seed(r, 6, 1.5, 1), (int)want);
+      }
+    }
+    lb_rng_free(r);
+  }
+  gsl_rng_free(g);
+}
+
+/* lb_rng_new_many makes what lb_rng_new makes, seed for seed (seed 0, and
+ * counts that are not a multiple of the seeding's lanes, included). */
+static void test_new_many(void **state) {
+  (void)state;
+  const uint64_t seeds[] = {0, 1, 42, 0xffffffffULL, 0x123456789abcdefULL, 7, 4357};
+  const size_t n = sizeof(seeds) / sizeof(seeds[0]);
+  struct lb_rng *many[sizeof(seeds) / sizeof(seeds[0])];
+  assert_int_equal(lb_rng_new_many(seeds, n, many), 0);
+  for (size_t i = 0; i < n; i++) {
+    struct lb_rng *one = new_rng(seeds[i]);
+    for (int d = 0; d < 1500; d++) /* past the first twist */
+      assert_true(lb_rng_uniform(many[i]) == lb_rng_uniform(one));
+    lb_rng_free(one);
+    lb_rng_free(many[i]);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gamma_seed_asserts),
@@ -275,6 +329,8 @@ int main(void) {
       cmocka_unit_test(test_weighted_against_scan),
       cmocka_unit_test(test_exponential),
       cmocka_unit_test(test_seed_derive),
+      cmocka_unit_test(test_same_values_as_gsl),
+      cmocka_unit_test(test_new_many),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,6 +28,8 @@ struct fixed {
   int reset_on_server_tick; /* -1: never */
   int server_draws;         /* server reset draws so far (one per server tick) */
   int subset[4];
+  bool times; /* use probe_time and cold_penalty below, not the defaults */
+  double probe_time, cold_penalty;
   struct lb_request_record rec[MAX_RECORDS];
   int nrec;
 };
@@ -101,7 +103,9 @@ static void rig_open(struct rig *g, struct fixed *f, const char *picker, int ser
   g->sc.clients = 1;
   g->sc.subset_size = subset;
   g->sc.total_ticks = 20;
-  g->sc.cold_channel_penalty = 2;
+  g->sc.cold_channel_penalty = f->times ? f->cold_penalty : 2;
+  if (f->times)
+    g->sc.probe_processing_time = f->probe_time;
   g->sc.data_frequency = 1;
   assert_int_equal(lb_pick_plan_init(&g->plan, picker, true, "test", err, sizeof(err)), 0);
   for (int i = 0; i < narrivals; i++)
@@ -409,6 +413,60 @@ static void test_split_probing(void **state) {
   assert_false(lb_pick_plan_split_probing("probing()", inner, sizeof(inner), &p));
 }
 
+/* Fractional durations: the seed's ticks_left -= 1 per tick, done at <= 0,
+ * takes max(1, ceil(x)) ticks.
+ *  (1) random, processing 3 + cold 0.5 = 3.5: A sent t0-t1, dequeued t2,
+ *      processing t2..t5 (4 ticks), completes t5: 1+2+0+4+1.
+ *  (2) probing(random, probes=1), probe time 2.5: P (sent first, dequeued
+ *      first, warms the channel) processing t2..t4 (3); A warm, 3: t2..t4;
+ *      both complete t4.
+ *  (3) probe time 0: P's one processing tick is t2, it completes t2. */
+static void run_times(struct fixed *f, const char *picker, struct rig *g) {
+  double ticks[] = {0};
+  rig_open(g, f, picker, 1, 1, ticks, 1);
+  char err[256];
+  assert_int_equal(sim_run_execute(g->run, err, sizeof(err)), 0);
+}
+
+static void test_fractional_durations(void **state) {
+  (void)state;
+  struct rig g;
+  struct fixed f = {.processing = 3,
+                    .send = {2},
+                    .receive = {1},
+                    .threads = 4,
+                    .reset_on_server_tick = -1,
+                    .times = true,
+                    .probe_time = 1,
+                    .cold_penalty = 0.5};
+  run_times(&f, "random", &g);
+  const struct lb_request_record *a = find(&f, false, 0, 0);
+  assert_int_equal((int)a->completed_on_tick, 5);
+  check_ticks(a, 1, 2, 0, 4, 1);
+  assert_float_equal(a->modelled_ticks, 2 + 3.5 + 1, 1e-12);
+  rig_close(&g);
+
+  f.nrec = 0;
+  f.probe_time = 2.5;
+  f.cold_penalty = 2;
+  run_times(&f, "probing(random, probes=1)", &g);
+  const struct lb_request_record *p = find(&f, true, 0, 0);
+  a = find(&f, false, 0, 0);
+  assert_int_equal((int)p->completed_on_tick, 4);
+  check_ticks(p, 0, 2, 0, 3, 1);
+  assert_int_equal((int)a->completed_on_tick, 4);
+  check_ticks(a, 1, 2, 0, 3, 1);
+  rig_close(&g);
+
+  f.nrec = 0;
+  f.probe_time = 0;
+  run_times(&f, "probing(random, probes=1)", &g);
+  p = find(&f, true, 0, 0);
+  assert_int_equal((int)p->completed_on_tick, 2);
+  check_ticks(p, 0, 2, 0, 1, 1);
+  rig_close(&g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_trace_one_thread),
@@ -417,6 +475,7 @@ int main(void) {
       cmocka_unit_test(test_fastest_probe_resume),
       cmocka_unit_test(test_cooldown_and_leftovers),
       cmocka_unit_test(test_split_probing),
+      cmocka_unit_test(test_fractional_durations),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

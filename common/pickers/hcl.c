@@ -16,12 +16,17 @@
  *      random.choice); a channel is healthy when its health (None -> the mean
  *      health) is <= the cutoff; the first healthy channel of least rank, or
  *      when none is healthy the first channel of least health.
- * The percentile is taken without sorting the histories on each pick: each
- * server keeps a sorted copy of its history beside the ring (binary search
- * and a memmove of at most `history` values per append), a server listed
- * again snapshots that sorted copy, and the two order statistics the
- * percentile interpolates are selected from the union of those sorted runs
- * (binary searches around weighted-median pivots, never a merge or a sort).
+ * The percentile is taken without sorting the histories on each pick.
+ * While every health seen is a small integer (server.rif, the default,
+ * always is) the picker keeps one histogram of the whole list's histories:
+ * each append changes two counts, a server listed again is corrected for
+ * the appends after its earlier listings, and the percentile is a walk up
+ * the counts. Otherwise each server keeps a sorted copy of its history
+ * beside the ring (binary search and a memmove of at most `history` values
+ * per append), a server listed again snapshots that sorted copy, and the
+ * two order statistics the percentile interpolates are selected from the
+ * union of those sorted runs (binary searches around weighted-median
+ * pivots, never a merge or a sort).
  * The cutoff is only compared with `<=`, so the order of equal values (0.0
  * and -0.0) cannot change a pick. A NaN health makes np.percentile NaN: NaNs
  * are counted apart and give a NaN cutoff. */
@@ -34,8 +39,6 @@
 #include "picker_impl.h"
 
 struct ring {
-  int *cnt;       /* while counting: how often each value 0..nbins-1 is held */
-  int *blk;       /* ... and each block of BLOCK values */
   double *v;      /* arrival order, oldest at head */
   double *sorted; /* the same non-NaN values, ascending */
   int len, head, nsorted, nnan;
@@ -56,7 +59,7 @@ struct sel {
   double piv[LB_PICK_MAX_CHANNELS];
 };
 
-#define COUNT_LIMIT 1024
+#define COUNT_LIMIT 8192
 #define BLOCK_SHIFT 5 /* blocks of 32 values */
 
 struct hcl {
@@ -77,15 +80,17 @@ struct hcl {
   struct run runs[LB_PICK_MAX_CHANNELS];
   struct sel sel;
   double last_kth; /* the previous pick's lower order statistic: a first pivot */
-  /* Counting mode, while every health seen is an integer in [0, COUNT_LIMIT)
-   * (the default health, server.rif, always is): histograms instead of
-   * sorted copies, and the percentile a walk up the values. */
+  /* Counting mode, while every health seen is an integer in [0, COUNT_LIMIT):
+   * cnt[v] is how often v is in the histories of the last pick's list, each
+   * server's counted as often as it is listed (mult), blk[] the same per
+   * block of values; the percentile is a walk up the values. */
   bool counting;
-  int nbins, top; /* bins per server; the largest value counted */
-  int *xcnt;      /* this pick's snapshots of repeated servers' counts */
-  size_t xcnt_cap;
-  const int *cnts[LB_PICK_MAX_CHANNELS], *blks[LB_PICK_MAX_CHANNELS];
-  size_t cnt_off[LB_PICK_MAX_CHANNELS]; /* snapshot offset, or SIZE_MAX: live */
+  int nbins, top; /* bins; the largest value counted */
+  int *cnt, *blk;
+  int *mult;                                 /* per slot: times listed in `listed` */
+  int listed[LB_PICK_MAX_CHANNELS], nlisted; /* the list cnt follows */
+  int added[LB_PICK_MAX_CHANNELS], evicted[LB_PICK_MAX_CHANNELS]; /* this pick's, or -1 */
+  bool again[LB_PICK_MAX_CHANNELS]; /* listed again later in this pick */
 };
 
 /* First index whose value is not < x (a sorted array), without branches on
@@ -151,24 +156,23 @@ static void sorted_replace(struct ring *rg, double old, double x) {
   }
 }
 
+/* LastN.insert in counting mode: the value it pushed out, or -1. */
+static int history_push(struct hcl *h, struct ring *rg, double x) {
+  int old = -1;
+  if (rg->len == h->history) {
+    old = (int)rg->v[rg->head];
+    rg->v[rg->head] = x;
+    rg->head = rg->head + 1 == h->history ? 0 : rg->head + 1;
+  } else {
+    int idx = rg->head + rg->len;
+    rg->v[idx >= h->history ? idx - h->history : idx] = x;
+    rg->len++;
+  }
+  return old;
+}
+
 /* LastN.insert, and the same change to the sorted copy. */
 static void history_append(struct hcl *h, struct ring *rg, double x) {
-  if (h->counting) {
-    if (rg->len == h->history) {
-      int old = (int)rg->v[rg->head];
-      rg->cnt[old]--;
-      rg->blk[old >> BLOCK_SHIFT]--;
-      rg->v[rg->head] = x;
-      rg->head = rg->head + 1 == h->history ? 0 : rg->head + 1;
-    } else {
-      int idx = rg->head + rg->len;
-      rg->v[idx >= h->history ? idx - h->history : idx] = x;
-      rg->len++;
-    }
-    rg->cnt[(int)x]++;
-    rg->blk[(int)x >> BLOCK_SHIFT]++;
-    return;
-  }
   if (rg->len == h->history) {
     double old = rg->v[rg->head];
     rg->v[rg->head] = x;
@@ -320,35 +324,30 @@ static double percentile_of_runs(const struct run *runs, int m, struct sel *sc, 
   return percentile_lerp(lo, hi, t);
 }
 
-/* The r-th smallest (0-based) of m histograms of the values 0..top, found
+/* The r-th smallest (0-based) of a histogram of the values 0..top, found
  * block by block, then value by value inside the block. */
-static int kth_of_counts(const int *const *cnt, const int *const *blk, int m, int top, size_t r) {
+static int kth_of_counts(const int *cnt, const int *blk, int top, size_t r) {
   size_t cum = 0;
   int b = 0, nb = (top >> BLOCK_SHIFT) + 1;
   for (; b < nb - 1; b++) {
-    size_t c = 0;
-    for (int k = 0; k < m; k++)
-      c += (size_t)blk[k][b];
-    if (cum + c > r)
+    if (cum + (size_t)blk[b] > r)
       break;
-    cum += c;
+    cum += (size_t)blk[b];
   }
   for (int v = b << BLOCK_SHIFT; v < top; v++) {
-    for (int k = 0; k < m; k++)
-      cum += (size_t)cnt[k][v];
+    cum += (size_t)cnt[v];
     if (cum > r)
       return v;
   }
   return top;
 }
 
-/* The same over m histograms (with block counts) of n values. */
-static double percentile_of_counts(const int *const *cnt, const int *const *blk, int m, size_t n,
-                                   int top, double q) {
+/* The same over the histogram (with block counts) of n values. */
+static double percentile_of_counts(const int *cnt, const int *blk, size_t n, int top, double q) {
   size_t prev, next;
   double t = percentile_ranks(n, q, &prev, &next);
-  int lo = kth_of_counts(cnt, blk, m, top, prev);
-  int hi = next == prev ? lo : kth_of_counts(cnt, blk, m, top, next);
+  int lo = kth_of_counts(cnt, blk, top, prev);
+  int hi = next == prev ? lo : kth_of_counts(cnt, blk, top, next);
   return percentile_lerp(lo, hi, t);
 }
 
@@ -378,7 +377,7 @@ static void check_counting(struct hcl *h, int n) {
     double x = h->h[i];
     if (!h->has_h[i])
       continue;
-    if (!(x >= 0 && x < COUNT_LIMIT && x == floor(x))) {
+    if (!(x >= 0 && x < COUNT_LIMIT && x == (double)(int)x)) {
       stop_counting(h);
       return;
     }
@@ -389,65 +388,88 @@ static void check_counting(struct hcl *h, int n) {
     int nb = h->nbins;
     while (nb <= (int)x)
       nb *= 2;
-    for (int s = 0; s < h->base.nchannels; s++) {
-      int *c = realloc(h->rings[s].cnt, (size_t)nb * sizeof(int));
-      if (c)
-        h->rings[s].cnt = c;
-      int *bk = c ? realloc(h->rings[s].blk, (size_t)(nb >> BLOCK_SHIFT) * sizeof(int)) : NULL;
-      if (!bk) {
-        stop_counting(h);
-        return;
-      }
-      memset(c + h->nbins, 0, (size_t)(nb - h->nbins) * sizeof(int));
-      memset(bk + (h->nbins >> BLOCK_SHIFT), 0,
-             (size_t)((nb - h->nbins) >> BLOCK_SHIFT) * sizeof(int));
-      h->rings[s].blk = bk;
+    int *c = realloc(h->cnt, (size_t)nb * sizeof(int));
+    if (c)
+      h->cnt = c;
+    int *bk = c ? realloc(h->blk, (size_t)(nb >> BLOCK_SHIFT) * sizeof(int)) : NULL;
+    if (!bk) {
+      stop_counting(h);
+      return;
     }
+    memset(c + h->nbins, 0, (size_t)(nb - h->nbins) * sizeof(int));
+    memset(bk + (h->nbins >> BLOCK_SHIFT), 0,
+           (size_t)((nb - h->nbins) >> BLOCK_SHIFT) * sizeof(int));
+    h->blk = bk;
     h->nbins = nb;
+  }
+}
+
+static inline void count(struct hcl *h, int v, int by) {
+  h->cnt[v] += by;
+  h->blk[v >> BLOCK_SHIFT] += by;
+}
+
+/* Points the histogram at this pick's list (h->slot, n), from the
+ * histories as they are, when the list is not the last pick's. */
+static void follow_list(struct hcl *h, int n) {
+  if (n == h->nlisted && memcmp(h->slot, h->listed, (size_t)n * sizeof(int)) == 0)
+    return;
+  for (int i = 0; i < h->nlisted; i++)
+    h->mult[h->listed[i]] = 0;
+  memset(h->cnt, 0, (size_t)h->nbins * sizeof(int));
+  memset(h->blk, 0, (size_t)(h->nbins >> BLOCK_SHIFT) * sizeof(int));
+  for (int i = 0; i < n; i++)
+    h->mult[h->slot[i]]++;
+  for (int i = 0; i < n; i++) {
+    struct ring *rg = &h->rings[h->slot[i]];
+    for (int j = 0; j < rg->len; j++)
+      count(h, (int)rg->v[j], 1); /* once per listing */
+  }
+  memcpy(h->listed, h->slot, (size_t)n * sizeof(int));
+  h->nlisted = n;
+}
+
+/* A server listed again counts, for each earlier listing, its history as it
+ * was then: without what the later appends added, with what they pushed
+ * out. by = -1 applies that, +1 takes it back. */
+static void correct_repeats(struct hcl *h, int n, int by) {
+  for (int j = 0; j < n; j++) {
+    if (!h->again[j])
+      continue;
+    for (int i = j + 1; i < n; i++) {
+      if (h->slot[i] != h->slot[j] || h->added[i] < 0)
+        continue;
+      count(h, h->added[i], by);
+      if (h->evicted[i] >= 0)
+        count(h, h->evicted[i], -by);
+    }
   }
 }
 
 /* Counting mode's append and percentile; 1: no value at all. */
 static int pick_counting(struct hcl *h, int n, double *cutoff) {
-  size_t need = 0, used = 0, total = 0;
-  int m = 0;
+  follow_list(h, n);
+  size_t total = 0;
   for (int i = 0; i < n; i++) {
     int s = h->slot[i];
     struct ring *rg = &h->rings[s];
-    if (h->has_h[i])
-      history_append(h, rg, h->h[i]);
-    total += (size_t)rg->len;
-    if (--h->remaining[s] > 0) {
-      size_t nv = (size_t)h->top + 1, nbk = ((size_t)h->top >> BLOCK_SHIFT) + 1;
-      need = used + nv + nbk;
-      if (need > h->xcnt_cap) {
-        size_t cap = h->xcnt_cap ? h->xcnt_cap : 1024;
-        while (cap < need)
-          cap *= 2;
-        int *nx = realloc(h->xcnt, cap * sizeof(int));
-        if (!nx)
-          return -ENOMEM;
-        h->xcnt = nx, h->xcnt_cap = cap;
-      }
-      memcpy(h->xcnt + used, rg->cnt, nv * sizeof(int));
-      memcpy(h->xcnt + used + nv, rg->blk, nbk * sizeof(int));
-      h->cnt_off[m] = used;
-      used = need;
-    } else {
-      h->cnt_off[m] = SIZE_MAX;
+    h->added[i] = h->evicted[i] = -1;
+    if (h->has_h[i]) {
+      int x = (int)h->h[i], old = history_push(h, rg, h->h[i]);
+      count(h, x, h->mult[s]);
+      if (old >= 0)
+        count(h, old, -h->mult[s]);
+      h->added[i] = x;
+      h->evicted[i] = old;
     }
-    h->blks[m] = rg->blk;
-    h->cnts[m++] = rg->cnt;
+    total += (size_t)rg->len;
+    h->again[i] = --h->remaining[s] > 0;
   }
   if (total == 0)
     return 1;
-  for (int k = 0; k < m; k++) {
-    if (h->cnt_off[k] != SIZE_MAX) {
-      h->cnts[k] = h->xcnt + h->cnt_off[k];
-      h->blks[k] = h->cnts[k] + h->top + 1;
-    }
-  }
-  *cutoff = percentile_of_counts(h->cnts, h->blks, m, total, h->top, h->cutoff);
+  correct_repeats(h, n, -1);
+  *cutoff = percentile_of_counts(h->cnt, h->blk, total, h->top, h->cutoff);
+  correct_repeats(h, n, 1);
   return 0;
 }
 
@@ -531,16 +553,19 @@ ranked:
     *out = lb__picker_random_choice(env, chs, n);
     return LB_PICK_DONE;
   }
-  int best = -1, healthiest = -1;
+  /* The first healthy channel of least rank, and the first of least
+   * health, without branches on the values (they mispredict). */
+  int best = -1, healthiest = 0;
+  double best_rank = 0, least_health = 0;
   for (int i = 0; i < n; i++) {
     double health = h->has_h[i] ? h->h[i] : average_health;
     double rank = h->has_r[i] ? h->r[i] : average_rank;
-    h->h[i] = health;
-    h->r[i] = rank;
-    if (health <= cutoff && (best < 0 || rank < h->r[best]))
-      best = i;
-    if (healthiest < 0 || health < h->h[healthiest])
-      healthiest = i;
+    bool better = health <= cutoff && (best < 0 || rank < best_rank);
+    best = better ? i : best;
+    best_rank = better ? rank : best_rank;
+    bool healthier = i == 0 || health < least_health;
+    healthiest = healthier ? i : healthiest;
+    least_health = healthier ? health : least_health;
   }
   *out = chs[best >= 0 ? best : healthiest];
   return LB_PICK_DONE;
@@ -550,11 +575,13 @@ static void hcl_free(struct lb_picker *self) {
   struct hcl *h = (struct hcl *)self;
   if (h->rings) {
     for (int s = 0; s < h->base.nchannels; s++)
-      free(h->rings[s].v), free(h->rings[s].sorted), free(h->rings[s].cnt), free(h->rings[s].blk);
+      free(h->rings[s].v), free(h->rings[s].sorted);
   }
   free(h->rings);
   free(h->extra);
-  free(h->xcnt);
+  free(h->cnt);
+  free(h->blk);
+  free(h->mult);
   free(h->last_gen);
   free(h->remaining);
   lb__server_keys_close(&h->keys);
@@ -580,14 +607,15 @@ static int hcl_create(const struct lb_picker_spec *spec, int nchannels, struct l
   h->rings = calloc(nc, sizeof(*h->rings));
   h->last_gen = calloc(nc, sizeof(unsigned long));
   h->remaining = calloc(nc, sizeof(int));
-  if (rc < 0 || !h->rings || !h->last_gen || !h->remaining)
+  h->mult = calloc(nc, sizeof(int));
+  h->cnt = calloc(64, sizeof(int));
+  h->blk = calloc(64 >> BLOCK_SHIFT, sizeof(int));
+  if (rc < 0 || !h->rings || !h->last_gen || !h->remaining || !h->mult || !h->cnt || !h->blk)
     goto nomem;
   for (size_t s = 0; s < nc; s++) {
     h->rings[s].v = malloc(hist * sizeof(double));
     h->rings[s].sorted = malloc(hist * sizeof(double));
-    h->rings[s].cnt = calloc(64, sizeof(int));
-    h->rings[s].blk = calloc(64 >> BLOCK_SHIFT, sizeof(int));
-    if (!h->rings[s].v || !h->rings[s].sorted || !h->rings[s].cnt || !h->rings[s].blk)
+    if (!h->rings[s].v || !h->rings[s].sorted)
       goto nomem;
   }
   /* Extra copies come from servers listed more than once: at most

@@ -29,28 +29,29 @@ static int lc_pick(struct lb_picker *self, const struct lb_pick_env *env,
     for (int i = 0; i < n; i++)
       lc->idx[i] = (size_t)i;
   }
-  double best = 0;
-  int ties = 0;
   for (int i = 0; i < m; i++) {
     double v = 0;
     if (!lb_cost_eval(&lc->cost, chs[lc->idx[i]], &v) || !(v > 0))
       v = 0; /* max(0, cost or 0) */
     lc->c[i] = v;
-    if (i == 0 || v < best) {
-      best = v;
-      ties = 1;
-    } else if (v == best) {
-      ties++;
-    }
   }
-  size_t which = ties > 1 ? lb_rng_below(env->rng, (size_t)ties) : 0;
+  /* The least cost, how many share it, and the chosen one of those, without
+   * branching on the costs (they are random: branches on them mispredict). */
+  double best = lc->c[0];
+  for (int i = 1; i < m; i++)
+    best = lc->c[i] < best ? lc->c[i] : best;
+  int ties = 0;
+  for (int i = 0; i < m; i++)
+    ties += lc->c[i] == best;
+  size_t which = ties > 1 ? lb_rng_below(env->rng, (size_t)ties) : 0, seen = 0;
+  int chosen = 0;
   for (int i = 0; i < m; i++) {
-    if (lc->c[i] == best && which-- == 0) {
-      *out = chs[lc->idx[i]];
-      return LB_PICK_DONE;
-    }
+    bool tie = lc->c[i] == best;
+    chosen = tie && seen == which ? i : chosen;
+    seen += tie;
   }
-  return -1; /* unreachable */
+  *out = chs[lc->idx[chosen]];
+  return LB_PICK_DONE;
 }
 
 static void lc_free(struct lb_picker *self) {
