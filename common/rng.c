@@ -3,11 +3,9 @@
 
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -117,92 +115,6 @@ static void mt_type_set(void *state, unsigned long seed) {
 static const gsl_rng_type mt_type = {
     "lb_mt19937", 0xffffffffUL, 0, sizeof(struct mt), mt_type_set, mt_type_get, mt_type_get_double};
 
-/* ---- GSL's ziggurat gaussian, its common case inlined ----
- * gsl_ran_gaussian_ziggurat draws k; strip i = k & 0x7f, sign from bit 7,
- * j = k >> 8 (24 bits); when j < ktab[i] it returns +-(j * wtab[i]) at once,
- * else it goes on (wedge or tail, more draws). We take the common case
- * ourselves and, for the rest, give the draw back (mti--: after a twist
- * too, as v[0] is then read again) and call GSL, which takes the same k.
- * ktab and wtab are GSL's: constants, read once out of GSL's own sampler by
- * feeding it chosen k (zig_learn); until then, or if that fails, they are 0
- * and every draw goes to GSL. */
-#define ZIG_STRIPS 128
-static uint32_t zig_k[ZIG_STRIPS];
-static double zig_w[ZIG_STRIPS];
-static pthread_once_t zig_once = PTHREAD_ONCE_INIT;
-
-/* A generator that answers `first`, then draws GSL accepts at once. */
-struct zig_probe {
-  unsigned long first;
-  int calls;
-};
-
-static unsigned long zig_probe_get(void *state) {
-  struct zig_probe *p = state;
-  return p->calls++ == 0 ? p->first : 0xc0UL; /* strip 64, j = 0: x = 0 */
-}
-
-static double zig_probe_get_double(void *state) {
-  ((struct zig_probe *)state)->calls++;
-  return 0.5;
-}
-
-static void zig_probe_set(void *state, unsigned long seed) {
-  (void)state, (void)seed;
-}
-
-/* GSL's answer for the draw k, and whether it took that draw alone. */
-static double zig_ask(uint32_t k, bool *at_once) {
-  static const gsl_rng_type probe_type = {"lb_zig_probe",           0xffffffffUL,  0,
-                                          sizeof(struct zig_probe), zig_probe_set, zig_probe_get,
-                                          zig_probe_get_double};
-  struct zig_probe p = {k, 0};
-  gsl_rng g = {&probe_type, &p};
-  double x = gsl_ran_gaussian_ziggurat(&g, 1.0);
-  *at_once = p.calls == 1;
-  return x;
-}
-
-/* ktab[i]: the least j GSL does not take at once; wtab[i]: its answer for
- * j = 1 (1 * wtab[i], exact), where it takes j = 1 at once. */
-static void zig_learn(void) {
-  uint32_t k[ZIG_STRIPS];
-  double w[ZIG_STRIPS];
-  bool at_once;
-  for (uint32_t i = 0; i < ZIG_STRIPS; i++) {
-    uint32_t lo = 0, hi = 1U << 24; /* the least j not taken is in [lo, hi] */
-    while (lo < hi) {
-      uint32_t mid = lo + (hi - lo) / 2;
-      zig_ask(mid << 8 | 0x80 | i, &at_once);
-      if (at_once)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-    k[i] = lo;
-    w[i] = 0;
-    if (k[i] > 1) {
-      w[i] = zig_ask(1U << 8 | 0x80 | i, &at_once);
-      double neg = zig_ask(1U << 8 | i, &at_once); /* bit 7 clear: negative */
-      if (!(w[i] > 0) || neg != -w[i])
-        return; /* not the sampler we know: leave it all to GSL */
-    }
-  }
-  memcpy(zig_k, k, sizeof(k));
-  memcpy(zig_w, w, sizeof(w));
-}
-
-/* gsl_ran_gaussian_ziggurat(r, 1.0) */
-static inline double gaussian(struct lb_rng *r) {
-  uint32_t k = mt_next(&r->mt), i = k & 0x7f, j = k >> 8;
-  if (j < zig_k[i]) {
-    double x = j * zig_w[i];
-    return (k & 0x80) ? x : -x;
-  }
-  r->mt.mti--;
-  return gsl_ran_gaussian_ziggurat(&r->gr, 1.0);
-}
-
 static uint64_t splitmix64(uint64_t z) {
   z += 0x9e3779b97f4a7c15ULL;
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -219,7 +131,6 @@ static struct lb_rng *rng_alloc(void) {
   r->gr.state = &r->mt;
   r->gamma_a = r->seed_mean = NAN;
   r->below_n = 0;
-  pthread_once(&zig_once, zig_learn);
   return r;
 }
 
@@ -317,7 +228,7 @@ static double gamma_draw(struct lb_rng *r) {
   double d = r->gamma_d, c = r->gamma_c, x, v;
   for (;;) {
     do {
-      x = gaussian(r);
+      x = gsl_ran_gaussian_ziggurat(&r->gr, 1.0);
       v = 1.0 + c * x;
     } while (v <= 0);
     v = v * v * v;
