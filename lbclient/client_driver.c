@@ -61,8 +61,7 @@ struct hosted {
   struct lb_channel *chans;
   struct lb_channel **chptrs;
   struct lb_rng **chan_rng;
-  double *chan_mean;   /* this tick's, from the driver's reset mirror */
-  int *chan_mirror;    /* each channel's handle in it */
+  int *chan_mirror;    /* each channel's handle in the driver's reset mirror */
   int *chan_conn;
   struct lb_picker *picker;
   struct lb_pick_env env;
@@ -386,10 +385,11 @@ static void commit(struct driver *d, struct lb_creq *r, struct lb_channel *ch) {
   lb_creq_commit(&d->table, r);
   lb_channel_on_sent(ch);
   if (d->sc->delay == LB_DELAY_INPROC) {
+    double mean = lb_reset_mirror_channel_mean(d->mirror, hc->chan_mirror[slot]);
     r->send_delay_ticks =
-        lb_rng_gamma_seed(hc->chan_rng[slot], hc->chan_mean[slot], LB_GAMMA_VARIANCE, LB_GAMMA_MIN);
+        lb_rng_gamma_seed(hc->chan_rng[slot], mean, LB_GAMMA_VARIANCE, LB_GAMMA_MIN);
     r->response_delay_ticks =
-        lb_rng_gamma_seed(hc->chan_rng[slot], hc->chan_mean[slot], LB_GAMMA_VARIANCE, LB_GAMMA_MIN);
+        lb_rng_gamma_seed(hc->chan_rng[slot], mean, LB_GAMMA_VARIANCE, LB_GAMMA_MIN);
   }
   /* The seed's send delay starts with the tick of the pick (Channel.send,
    * then Channel.tick in the same client tick): count it from that tick's
@@ -534,11 +534,6 @@ static void on_tick(struct driver *d, long k) {
   /* Tick k's requests see the means after the resets of ticks < k: the
    * seed's channels reset at the end of their client's tick. */
   lb_reset_mirror_advance(d->mirror, k - 1);
-  for (int c = 0; c < d->nclients; c++) {
-    struct hosted *hc = &d->clients[c];
-    for (int s = 0; s < hc->n; s++)
-      hc->chan_mean[s] = lb_reset_mirror_channel_mean(d->mirror, hc->chan_mirror[s]);
-  }
   if (d->board) {
     for (int s = 0; s < sc->servers; s++) {
       if (d->oracle_used[s] && lb_board_read(d->board, s, &d->oracle[s]) < 0)
@@ -853,11 +848,10 @@ static int setup_clients(struct driver *d) {
     hc->chans = calloc((size_t)n, sizeof(*hc->chans));
     hc->chptrs = calloc((size_t)n, sizeof(*hc->chptrs));
     hc->chan_rng = calloc((size_t)n, sizeof(*hc->chan_rng));
-    hc->chan_mean = calloc((size_t)n, sizeof(double));
     hc->chan_mirror = calloc((size_t)n, sizeof(int));
     hc->chan_conn = calloc((size_t)n, sizeof(int));
-    if (!hc->servers || !hc->chans || !hc->chptrs || !hc->chan_rng || !hc->chan_mean ||
-        !hc->chan_mirror || !hc->chan_conn) {
+    if (!hc->servers || !hc->chans || !hc->chptrs || !hc->chan_rng || !hc->chan_mirror ||
+        !hc->chan_conn) {
       rc = -ENOMEM;
       goto out;
     }
@@ -879,9 +873,9 @@ static int setup_clients(struct driver *d) {
       if ((rc = lb_rng_new(lb_seed_derive(run_seed, LB_STREAM_CHANNEL, stream), &hc->chan_rng[s])) <
           0)
         goto out;
-      hc->chan_mean[s] = lb_fleet_draw_channel_mean(sc, hc->chan_rng[s],
-                                                    lb_reset_mirror_server_rtt(d->mirror, server));
-      if ((rc = lb_reset_mirror_add_channel(d->mirror, hc->id, s, server, hc->chan_mean[s])) < 0)
+      double mean = lb_fleet_draw_channel_mean(sc, hc->chan_rng[s],
+                                               lb_reset_mirror_server_rtt(d->mirror, server));
+      if ((rc = lb_reset_mirror_add_channel(d->mirror, hc->id, s, server, mean)) < 0)
         goto out;
       hc->chan_mirror[s] = rc;
       /* one connection per distinct server of this client's subset */
@@ -981,7 +975,6 @@ static void free_driver(struct driver *d) {
     free(hc->chans);
     free(hc->chptrs);
     free(hc->chan_rng);
-    free(hc->chan_mean);
     free(hc->chan_mirror);
     free(hc->chan_conn);
   }
