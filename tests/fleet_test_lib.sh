@@ -1,10 +1,32 @@
 # Shared by the fleet integration tests (tests/it_*.sh): source it after
 # `set -euo pipefail`. Gives $B (the build tree), a private $OUT folder whose
 # path marks every process a test starts (so cleanup kills only those), and
-# fail / no_strays / require_bins / accounted.
+# fail / no_strays / require_bins / accounted / tiny_scenario.
 B=${LB_BINARY_DIR:?LB_BINARY_DIR must point at the build tree}
 
 fail() { echo "FAIL: $*"; exit 1; }
+
+tiny_scenario() { # FILE NAME [LINE...]: a 2 x 2 fleet, 5 ms ticks, 60 ticks at
+  # half load, one run, seed 7; each LINE (a `field: value`) is added.
+  local file=$1 name=$2
+  shift 2
+  {
+    echo "name: $name"
+    cat <<'YAML'
+picker: random
+servers: 2
+clients: 2
+subset_size: 0
+tick: 5ms
+total_ticks: 60
+mean_threads: 4
+target_utilization: 0.5
+runs: 1
+seed: 7
+YAML
+    printf '%s\n' "$@"
+  } > "$file"
+}
 
 require_bins() { # PATH...: each must be an executable
   local bin

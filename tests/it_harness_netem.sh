@@ -22,20 +22,7 @@ H=$B/harness/lbharness
 require_bins "$H" "$B/lbserver/lbserver" "$B/lbclient/lbclient" "$B/sim/lbsim"
 export LB_SOURCE_DIR=$SRC
 make_out lbh-netem
-cat > "$OUT/nt.yaml" <<YAML
-name: nt
-picker: random
-servers: 2
-clients: 2
-subset_size: 0
-tick: 5ms
-total_ticks: 60
-mean_threads: 4
-target_utilization: 0.5
-delay: netem
-runs: 1
-seed: 7
-YAML
+tiny_scenario "$OUT/nt.yaml" nt "delay: netem"
 
 echo "== 1. delay: netem without --hosts netns"
 for cmd in run compare; do

@@ -9,20 +9,7 @@ H=$B/harness/lbharness
 require_bins "$H" "$B/lbserver/lbserver" "$B/lbclient/lbclient"
 make_out lbh-it
 
-cat > "$OUT/tiny.yaml" <<YAML
-name: tiny
-picker: random
-servers: 2
-clients: 2
-subset_size: 0
-tick: 5ms
-total_ticks: 60
-mean_threads: 4
-target_utilization: 0.5
-data_frequency: 1
-runs: 1
-seed: 7
-YAML
+tiny_scenario "$OUT/tiny.yaml" tiny "data_frequency: 1"
 
 # 1. A whole run, bounded in time.
 rc=0
