@@ -29,101 +29,145 @@ sys.path.insert(0, sys.argv[1])
 import seed_model as m  # noqa: E402
 from scipy.stats import gamma as G  # noqa: E402
 M64 = (1 << 64) - 1
-def sm(z):
+
+
+def splitmix64(z):
     z = (z + 0x9e3779b97f4a7c15) & M64
     z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M64
     z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M64
     return z ^ (z >> 31)
-def key(kind, ent, k): return sm((((kind * 1000003 + ent) * 1000003) + k) & M64)
-def unif(kind, ent, k): return ((key(kind, ent, k) >> 11) + 0.5) / 2.0**53
-def hgamma(mean, variance, u, mn=1):
-    a = ((variance * mean) - mn) / variance
-    return int(G.ppf(u, a) + mn)
+
+
+def key(kind, entity, k):
+    return splitmix64((((kind * 1000003 + entity) * 1000003) + k) & M64)
+
+
+def uniform(kind, entity, k):
+    return ((key(kind, entity, k) >> 11) + 0.5) / 2.0**53
+
+
+def index(name):
+    """'Server 3', 'Client 3' -> 3"""
+    return int(name.split()[1])
+
+
 PICKER = sys.argv[2]
 S, C, K, T = [int(x) for x in sys.argv[3:7]]
 RATE = float(sys.argv[7])
-ctr = {}
-def nxt(kind, ent):
-    k = ctr.get((kind, ent), 0); ctr[(kind, ent)] = k + 1; return k
-CTX = [None]
-def rg(mean, variance=1.5, min=1):
-    kind, ent = CTX[0]
-    return hgamma(mean, variance, unif(kind, ent, nxt(kind, ent)), min)
-m.randGamma = rg
-def idx(name): return int(name.split()[1])
-_sreset = m.Server.reset
-def sreset(self):
-    CTX[0] = (1, idx(self.name)); _sreset(self)
-m.Server.reset = sreset
-_stick = m.Server.tick
-def stick(self):
-    CTX[0] = (6, idx(self.name)); _stick(self)
-m.Server.tick = stick
-cur = [0, 0]
-_cinit = m.Client.__init__
-def cinit(self, name, tm, servers):
-    cur[0] = idx(name); cur[1] = 0; _cinit(self, name, tm, servers)
-m.Client.__init__ = cinit
-_chinit = m.Channel.__init__
-def chinit(self, client, server, tm):
-    self.gidx = cur[0] * K + cur[1]; cur[1] += 1
-    CTX[0] = (2, self.gidx); _chinit(self, client, server, tm)
-m.Channel.__init__ = chinit
-_send = m.Channel.send
-def send(self, request):
-    CTX[0] = (7, self.gidx); _send(self, request)
-m.Channel.send = send
-_recv = m.Channel.receive
-def recv(self, request, st):
-    CTX[0] = (8, self.gidx); _recv(self, request, st)
-m.Channel.receive = recv
-_choices = m.random.choices
+
+# randGamma: which entity draws is set by the method that calls it.
+drawn = collections.Counter()  # draws so far per (kind, entity)
+drawer = [None]                # (kind, entity) of the method running
+
+
+def rand_gamma(mean, variance=1.5, min=1):
+    kind, entity = drawer[0]
+    k = drawn[(kind, entity)]
+    drawn[(kind, entity)] += 1
+    a = ((variance * mean) - min) / variance
+    return int(G.ppf(uniform(kind, entity, k), a) + min)
+
+
+def drawing_as(kind, entity_of, method):
+    """method, with its randGamma draws made as (kind, entity_of(self))."""
+    def wrapped(self, *args):
+        drawer[0] = (kind, entity_of(self))
+        return method(self, *args)
+    return wrapped
+
+
+m.randGamma = rand_gamma
+m.Server.reset = drawing_as(1, lambda s: index(s.name), m.Server.reset)
+m.Server.tick = drawing_as(6, lambda s: index(s.name), m.Server.tick)
+m.Channel.send = drawing_as(7, lambda ch: ch.slot_index, m.Channel.send)
+m.Channel.receive = drawing_as(8, lambda ch: ch.slot_index, m.Channel.receive)
+
+# Channels are made in Client.__init__, slot by slot: entity client * K + slot.
+constructing = [0, 0]  # client, next slot
+_client_init = m.Client.__init__
+_channel_init = m.Channel.__init__
+
+
+def client_init(self, name, tm, servers):
+    constructing[:] = [index(name), 0]
+    _client_init(self, name, tm, servers)
+
+
+def channel_init(self, client, server, tm):
+    self.slot_index = constructing[0] * K + constructing[1]
+    constructing[1] += 1
+    drawer[0] = (2, self.slot_index)
+    _channel_init(self, client, server, tm)
+
+
+m.Client.__init__ = client_init
+m.Channel.__init__ = channel_init
+
+# Subsets, request ticks and each arrival's client.
+_choices, _choice = m.random.choices, m.random.choice
+arrivals = collections.Counter()
+
+
 def choices(pop, weights=None, k=1, **kw):
     if weights is None and pop and isinstance(pop[0], m.Server):
-        return [pop[key(3, cur[0], i) % len(pop)] for i in range(k)]
+        return [pop[key(3, constructing[0], i) % len(pop)] for i in range(k)]
     return _choices(pop, weights=weights, k=k, **kw)
-m.random.choices = choices
-rr = [0]
+
+
 def randrange(a, b):
-    k = rr[0]; rr[0] += 1; return key(4, 0, k) % b
-m.random.randrange = randrange
-_choice = m.random.choice
-cc = [0]
+    arrivals["tick"] += 1
+    return key(4, 0, arrivals["tick"] - 1) % b
+
+
 def choice(xs):
     if isinstance(xs, list) and xs and isinstance(xs[0], m.Client):
-        j = cc[0]; cc[0] += 1; return xs[key(5, 0, j) % len(xs)]
+        arrivals["client"] += 1
+        return xs[key(5, 0, arrivals["client"] - 1) % len(xs)]
     return _choice(xs)
-m.random.choice = choice
-LOG = collections.defaultdict(lambda: {'S': [], 'O': []})
+
+
+m.random.choices, m.random.randrange, m.random.choice = choices, randrange, choice
+
+# The picker's own draws: none (identity shuffle), or replayed from LOG.
+LOG = collections.defaultdict(lambda: {"S": [], "O": []})
 picker = {"first": m.PickFirst, "fastest_probe": m.FastestProbe(),
           "fastest_probe2": m.Subset(m.FastestProbe(), subset_size=2)}[PICKER]
 if len(sys.argv) > 8:
-    c = None
+    client = None
     for line in open(sys.argv[8]):
         f = line.split()
-        if f[0] == 'P':
-            c = int(f[1])
+        if f[0] == "P":
+            client = int(f[1])
         else:
-            LOG[c][f[0]].append([int(x) for x in f[1:]])
+            LOG[client][f[0]].append([int(x) for x in f[1:]])
+
     def subset_call(self, request, client, channels, tm):
-        idx = LOG[int(client.split()[1])]['S'].pop(0)
-        return self.channel_picker_factory(request, client, [channels[i] for i in idx], tm)
+        slots = LOG[index(client)]["S"].pop(0)
+        return self.channel_picker_factory(request, client, [channels[i] for i in slots], tm)
     m.Subset.__call__ = subset_call
-CURC = [None]
-_ctick = m.Client.tick
-def ctick(self):
-    CURC[0] = int(self.name.split()[1]); _ctick(self)
-m.Client.tick = ctick
+
+ticking = [None]  # the client whose tick runs (FastestProbe shuffles then)
+_client_tick = m.Client.tick
+
+
+def client_tick(self):
+    ticking[0] = index(self.name)
+    _client_tick(self)
+
+
 def shuffle(xs):
-    if CURC[0] is None or not LOG[CURC[0]]['O']:
-        return list(xs)
-    return [xs[i] for i in LOG[CURC[0]]['O'].pop(0)]
+    orders = LOG[ticking[0]]["O"] if ticking[0] is not None else None
+    return [xs[i] for i in orders.pop(0)] if orders else list(xs)
+
+
+m.Client.tick = client_tick
 m.shuffle = shuffle
+
 tm = m.TestManager(channel_picker_factory=picker, servers=S, clients=C, subset_size=K,
                    total_ticks=T, mean_requests_per_server_per_tick=RATE, data_frequency=1,
                    server_reset_probability=0, network_reset_probability=0)
 with contextlib.redirect_stdout(sys.stderr):
-    df = tm.runTest('hs')
-cols = ['client', 'server', 'is_probe', 'started_on_tick', 'completed_on_tick', 'total_ticks', 'picking_ticks',
-        'send_ticks', 'server_queue_ticks', 'processing_ticks', 'receive_ticks']
+    df = tm.runTest("hs")
+cols = ["client", "server", "is_probe", "started_on_tick", "completed_on_tick", "total_ticks",
+        "picking_ticks", "send_ticks", "server_queue_ticks", "processing_ticks", "receive_ticks"]
 df[cols].to_csv(sys.stdout, index=False)

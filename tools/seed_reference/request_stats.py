@@ -16,6 +16,8 @@ import csv
 import math
 import sys
 
+from compare import stats as mean_se  # mean, standard error, runs
+
 PARTS = ["total_ticks", "ticks_between_start_and_completion", "picking_ticks",
          "send_ticks", "server_queue_ticks", "processing_ticks", "receive_ticks"]
 
@@ -41,16 +43,6 @@ def stats(df, every=30):
     out["n_probes"] = len(probes)
     out["mean_probe_total"] = probes["total_ticks"].mean() if len(probes) else float("nan")
     return out
-
-
-def mean_se(values):
-    values = [v for v in values if not math.isnan(v)]
-    n = len(values)
-    if n < 2:
-        return float("nan"), float("nan"), n
-    m = sum(values) / n
-    sd = math.sqrt(sum((v - m) ** 2 for v in values) / (n - 1))
-    return m, sd / math.sqrt(n), n
 
 
 def compare(seed_path, sim_path):

@@ -19,12 +19,13 @@ import ast
 import contextlib
 import copy
 import csv
+import os
 import random
 import sys
 import time
 
 sys.path.insert(0, sys.argv[1])
-sys.path.insert(0, __import__("os").path.dirname(__file__))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # request_stats
 import numpy as np  # noqa: E402
 import seed_model  # noqa: E402
 import request_stats  # noqa: E402
