@@ -2,6 +2,10 @@
  * Channel.reset) from per-entity streams. */
 #include "fleet.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+
 uint64_t lb_fleet_run_seed(const struct lb_scenario *sc, int run) {
   return sc->seed + (uint64_t)(int64_t)run;
 }
@@ -43,18 +47,50 @@ double lb_fleet_draw_channel_mean(const struct lb_scenario *sc, struct lb_rng *c
   return (server_mean_rtt + rtt) / 2.0;
 }
 
-bool lb_fleet_server_reset_tick(const struct lb_scenario *sc, struct lb_rng *reset_rng,
-                                struct lb_server_params *p) {
-  if (lb_rng_uniform(reset_rng) >= sc->server_reset_probability)
-    return false;
-  lb_fleet_draw_server(sc, reset_rng, p);
-  return true;
+/* Ticks without a reset before the next one: geometric on {0, 1, ...}. */
+static long reset_gap(struct lb_reset_clock *c) {
+  if (!(c->p > 0))
+    return LONG_MAX;
+  if (c->p >= 1)
+    return 0;
+  double u = lb_rng_keyed_uniform(c->key, c->gaps++);
+  double gap = floor(log1p(-u) / log1p(-c->p));
+  return gap < (double)(LONG_MAX / 2) ? (long)gap : LONG_MAX / 2;
 }
 
-bool lb_fleet_channel_reset_tick(const struct lb_scenario *sc, struct lb_rng *reset_rng,
-                                 int server_mean_rtt, double *mean) {
-  if (lb_rng_uniform(reset_rng) >= sc->network_reset_probability)
-    return false;
-  *mean = lb_fleet_draw_channel_mean(sc, reset_rng, server_mean_rtt);
-  return true;
+void lb_reset_clock_init(struct lb_reset_clock *c, uint64_t key, double p) {
+  *c = (struct lb_reset_clock){.p = p, .key = key};
+  c->next = reset_gap(c); /* counted from tick 0 */
+}
+
+void lb_reset_clock_close(struct lb_reset_clock *c) {
+  lb_rng_free(c->rng);
+  c->rng = NULL;
+}
+
+/* The stream for this reset's new parameters, and the next reset. */
+static struct lb_rng *reset_fire(struct lb_reset_clock *c) {
+  if (c->rng == NULL && lb_rng_new(c->key, &c->rng) < 0)
+    return NULL;
+  long gap = reset_gap(c);
+  c->next = gap >= LONG_MAX - c->next ? LONG_MAX : c->next + 1 + gap;
+  return c->rng;
+}
+
+int lb_fleet_server_reset(const struct lb_scenario *sc, struct lb_reset_clock *c,
+                          struct lb_server_params *p) {
+  struct lb_rng *rng = reset_fire(c);
+  if (rng == NULL)
+    return -ENOMEM;
+  lb_fleet_draw_server(sc, rng, p);
+  return 0;
+}
+
+int lb_fleet_channel_reset(const struct lb_scenario *sc, struct lb_reset_clock *c,
+                           int server_mean_rtt, double *mean) {
+  struct lb_rng *rng = reset_fire(c);
+  if (rng == NULL)
+    return -ENOMEM;
+  *mean = lb_fleet_draw_channel_mean(sc, rng, server_mean_rtt);
+  return 0;
 }

@@ -14,8 +14,10 @@
  *              c * servers_or_subset + slot); mean_ticks =
  *              (server.mean_rtt + randGamma(mean_channel_rtt,
  *              channel_rtt_variance)) / 2, then its send/receive draws.
- *   resets:    from streams of their own, one uniform per tick from tick 0
- *              (rng.h; reset_mirror.h replays them away from the servers). */
+ *   resets:    a reset clock per server and per channel (below), keyed by
+ *              LB_STREAM_SERVER_RESET / LB_STREAM_NETWORK_RESET and the
+ *              entity's index (reset_mirror.h replays them away from the
+ *              servers). */
 #ifndef LB_FLEET_H
 #define LB_FLEET_H
 
@@ -44,16 +46,34 @@ uint64_t lb_fleet_channel_stream(const struct lb_scenario *sc, int client, int s
 double lb_fleet_draw_channel_mean(const struct lb_scenario *sc, struct lb_rng *channel_rng,
                                   int server_mean_rtt);
 
-/* One tick of a server's resets (the seed's Server.tick), from its reset
- * stream (LB_STREAM_SERVER_RESET): a uniform, and below
- * server_reset_probability new parameters into *p. True on a reset. */
-bool lb_fleet_server_reset_tick(const struct lb_scenario *sc, struct lb_rng *reset_rng,
-                                struct lb_server_params *p);
-/* One tick of a channel's network resets (the seed's Channel.tick), from its
- * reset stream (LB_STREAM_NETWORK_RESET): a uniform, and below
- * network_reset_probability a new *mean from the server's rtt of the
- * moment. True on a reset. */
-bool lb_fleet_channel_reset_tick(const struct lb_scenario *sc, struct lb_rng *reset_rng,
-                                 int server_mean_rtt, double *mean);
+/* An entity's random resets. The seed draws `random() < p` on every tick
+ * from tick 0 (Server.tick, Channel.tick); the ticks that reset are then a
+ * Bernoulli process, and the clock draws the same process as its gaps
+ * (geometric: floor(log(1 - u) / log(1 - p))), each from the SplitMix64
+ * sequence of the key (lb_rng_keyed_uniform), so a quiet tick costs one
+ * comparison and no generator. A reset's new parameters come from an
+ * mt19937 seeded with the key, made at the first reset. The same key gives
+ * the same resets to lbsim, lbserver and lbclient's mirror. */
+struct lb_reset_clock {
+  long next;          /* the next tick that resets; LONG_MAX: none */
+  double p;           /* per tick */
+  uint64_t key;       /* lb_seed_derive(run seed, the reset stream, index) */
+  uint64_t gaps;      /* gaps drawn */
+  struct lb_rng *rng; /* new parameters' stream, from the first reset */
+};
+
+void lb_reset_clock_init(struct lb_reset_clock *c, uint64_t key, double p);
+void lb_reset_clock_close(struct lb_reset_clock *c);
+static inline bool lb_reset_clock_due(const struct lb_reset_clock *c, long tick) {
+  return tick >= c->next;
+}
+/* A server's reset at its clock's tick: new parameters into *p, and the
+ * next reset scheduled. 0, or -ENOMEM (nothing changed). */
+int lb_fleet_server_reset(const struct lb_scenario *sc, struct lb_reset_clock *c,
+                          struct lb_server_params *p);
+/* A channel's reset at its clock's tick: a new *mean from the server's rtt
+ * of the moment, and the next reset scheduled. 0, or -ENOMEM. */
+int lb_fleet_channel_reset(const struct lb_scenario *sc, struct lb_reset_clock *c,
+                           int server_mean_rtt, double *mean);
 
 #endif

@@ -10,7 +10,7 @@
 struct mirrored_channel {
   int server;
   double mean;
-  struct lb_rng *reset_rng;
+  struct lb_reset_clock reset;
 };
 
 struct lb_reset_mirror {
@@ -18,7 +18,7 @@ struct lb_reset_mirror {
   uint64_t run_seed;
   int nservers;
   int *server_rtt;
-  struct lb_rng **server_reset_rng;
+  struct lb_reset_clock *server_reset;
   struct mirrored_channel *chans;
   int nchans, capchans;
   long next_tick; /* the first tick not replayed yet */
@@ -33,22 +33,21 @@ int lb_reset_mirror_new(const struct lb_scenario *sc, uint64_t run_seed,
   m->run_seed = run_seed;
   m->nservers = sc->servers;
   m->server_rtt = calloc((size_t)sc->servers, sizeof(int));
-  m->server_reset_rng = calloc((size_t)sc->servers, sizeof(*m->server_reset_rng));
-  if (m->server_rtt == NULL || m->server_reset_rng == NULL) {
+  m->server_reset = calloc((size_t)sc->servers, sizeof(*m->server_reset));
+  if (m->server_rtt == NULL || m->server_reset == NULL) {
     lb_reset_mirror_free(m);
     return -ENOMEM;
   }
   for (int s = 0; s < sc->servers; s++) {
     struct lb_rng *rng = NULL;
     int rc = lb_rng_new(lb_seed_derive(run_seed, LB_STREAM_SERVER, (uint64_t)s), &rng);
-    if (rc == 0)
-      rc = lb_rng_new(lb_seed_derive(run_seed, LB_STREAM_SERVER_RESET, (uint64_t)s),
-                      &m->server_reset_rng[s]);
     if (rc < 0) {
-      lb_rng_free(rng);
       lb_reset_mirror_free(m);
       return rc;
     }
+    lb_reset_clock_init(&m->server_reset[s],
+                        lb_seed_derive(run_seed, LB_STREAM_SERVER_RESET, (uint64_t)s),
+                        sc->server_reset_probability);
     struct lb_server_params p;
     lb_fleet_draw_server(sc, rng, &p);
     m->server_rtt[s] = p.mean_rtt;
@@ -61,11 +60,11 @@ int lb_reset_mirror_new(const struct lb_scenario *sc, uint64_t run_seed,
 void lb_reset_mirror_free(struct lb_reset_mirror *m) {
   if (m == NULL)
     return;
-  for (int s = 0; m->server_reset_rng && s < m->nservers; s++)
-    lb_rng_free(m->server_reset_rng[s]);
+  for (int s = 0; m->server_reset && s < m->nservers; s++)
+    lb_reset_clock_close(&m->server_reset[s]);
   for (int i = 0; i < m->nchans; i++)
-    lb_rng_free(m->chans[i].reset_rng);
-  free(m->server_reset_rng);
+    lb_reset_clock_close(&m->chans[i].reset);
+  free(m->server_reset);
   free(m->server_rtt);
   free(m->chans);
   free(m);
@@ -85,26 +84,32 @@ int lb_reset_mirror_add_channel(struct lb_reset_mirror *m, int client, int slot,
   }
   struct mirrored_channel *c = &m->chans[m->nchans];
   uint64_t stream = lb_fleet_channel_stream(m->sc, client, slot);
-  int rc = lb_rng_new(lb_seed_derive(m->run_seed, LB_STREAM_NETWORK_RESET, stream), &c->reset_rng);
-  if (rc < 0)
-    return rc;
+  lb_reset_clock_init(&c->reset, lb_seed_derive(m->run_seed, LB_STREAM_NETWORK_RESET, stream),
+                      m->sc->network_reset_probability);
   c->server = server;
   c->mean = initial_mean;
   return m->nchans++;
 }
 
-void lb_reset_mirror_advance(struct lb_reset_mirror *m, long tick) {
+int lb_reset_mirror_advance(struct lb_reset_mirror *m, long tick) {
   for (; m->next_tick <= tick; m->next_tick++) {
+    long t = m->next_tick;
     for (int s = 0; s < m->nservers; s++) {
       struct lb_server_params p;
-      if (lb_fleet_server_reset_tick(m->sc, m->server_reset_rng[s], &p))
-        m->server_rtt[s] = p.mean_rtt;
+      if (!lb_reset_clock_due(&m->server_reset[s], t))
+        continue;
+      if (lb_fleet_server_reset(m->sc, &m->server_reset[s], &p) < 0)
+        return -ENOMEM;
+      m->server_rtt[s] = p.mean_rtt;
     }
     for (int i = 0; i < m->nchans; i++) {
       struct mirrored_channel *c = &m->chans[i];
-      lb_fleet_channel_reset_tick(m->sc, c->reset_rng, m->server_rtt[c->server], &c->mean);
+      if (lb_reset_clock_due(&c->reset, t) &&
+          lb_fleet_channel_reset(m->sc, &c->reset, m->server_rtt[c->server], &c->mean) < 0)
+        return -ENOMEM;
     }
   }
+  return 0;
 }
 
 double lb_reset_mirror_channel_mean(const struct lb_reset_mirror *m, int handle) {

@@ -1,7 +1,7 @@
 /* reset_mirror: a fleet's server and network resets, replayed tick by tick
- * away from the servers. Resets draw from streams of their own (rng.h:
- * LB_STREAM_SERVER_RESET, LB_STREAM_NETWORK_RESET), one uniform per tick
- * from tick 0, so anyone with the scenario, seed and run can replay them:
+ * away from the servers. Resets come from reset clocks of their own
+ * (fleet.h, keyed by LB_STREAM_SERVER_RESET and LB_STREAM_NETWORK_RESET),
+ * so anyone with the scenario, seed and run can replay them:
  * lbclient does, and so has the channel means lbsim has at every tick
  * (lbsim's own channels draw the same way), without being told of a
  * reset. Per tick, in the seed's order: every server's reset (Server.tick),
@@ -23,8 +23,9 @@ void lb_reset_mirror_free(struct lb_reset_mirror *m);
  * its handle (>= 0) or a negative errno. */
 int lb_reset_mirror_add_channel(struct lb_reset_mirror *m, int client, int slot, int server,
                                 double initial_mean);
-/* Replays ticks up to and including `tick` (earlier ones once each). */
-void lb_reset_mirror_advance(struct lb_reset_mirror *m, long tick);
+/* Replays ticks up to and including `tick` (earlier ones once each).
+ * 0, or -ENOMEM (a reset's stream could not be made; call again). */
+int lb_reset_mirror_advance(struct lb_reset_mirror *m, long tick);
 double lb_reset_mirror_channel_mean(const struct lb_reset_mirror *m, int handle);
 int lb_reset_mirror_server_rtt(const struct lb_reset_mirror *m, int server);
 

@@ -346,3 +346,8 @@ uint64_t lb_seed_derive(uint64_t seed, enum lb_stream kind, uint64_t index) {
   h = splitmix64(h ^ (uint64_t)kind);
   return splitmix64(h ^ index);
 }
+
+double lb_rng_keyed_uniform(uint64_t key, uint64_t n) {
+  /* SplitMix64's state after n steps is key + n * its increment */
+  return (double)(splitmix64(key + n * 0x9e3779b97f4a7c15ULL) >> 11) * 0x1.0p-53;
+}

@@ -58,17 +58,18 @@ enum lb_stream {
                              processing draws */
   LB_STREAM_CLIENT = 3,   /* index: client; subset, then its picker's draws */
   LB_STREAM_CHANNEL = 4,  /* index: client * servers + server slot; delays */
-  LB_STREAM_SERVER_RESET = 5, /* index: server; from tick 0 of the run, one
-                                 uniform per tick (< server_reset_probability:
-                                 a reset), then on a reset the new parameters
-                                 (lb_fleet_draw_server); the initial
-                                 parameters stay on LB_STREAM_SERVER */
-  LB_STREAM_NETWORK_RESET = 6, /* index: the channel's stream index; from tick
-                                  0, one uniform per tick (<
-                                  network_reset_probability: a reset), then
-                                  on a reset the new mean
-                                  (lb_fleet_draw_channel_mean) */
+  LB_STREAM_SERVER_RESET = 5, /* index: server; the key of its reset clock
+                                 (fleet.h: which ticks reset, and the new
+                                 parameters); the initial parameters stay
+                                 on LB_STREAM_SERVER */
+  LB_STREAM_NETWORK_RESET = 6, /* index: the channel's stream index; the key
+                                  of its reset clock (which ticks reset, and
+                                  the new mean) */
 };
 uint64_t lb_seed_derive(uint64_t seed, enum lb_stream kind, uint64_t index);
+
+/* The n-th (from 0) uniform in [0, 1) of SplitMix64 started at key: a draw
+ * that needs no generator to be made or kept (reset clocks, fleet.h). */
+double lb_rng_keyed_uniform(uint64_t key, uint64_t n);
 
 #endif

@@ -532,8 +532,10 @@ static void on_tick(struct driver *d, long k) {
   d->tick = k;
   const struct lb_scenario *sc = d->sc;
   /* Tick k's requests see the means after the resets of ticks < k: the
-   * seed's channels reset at the end of their client's tick. */
-  lb_reset_mirror_advance(d->mirror, k - 1);
+   * seed's channels reset at the end of their client's tick. Out of memory,
+   * the means stay as they were until a later tick catches up. */
+  if (lb_reset_mirror_advance(d->mirror, k - 1) < 0)
+    LB_WARN("tick %ld: out of memory replaying resets; channel means lag", k);
   if (d->board) {
     for (int s = 0; s < sc->servers; s++) {
       if (d->oracle_used[s] && lb_board_read(d->board, s, &d->oracle[s]) < 0)

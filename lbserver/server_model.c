@@ -8,9 +8,9 @@
 
 #define WARM_INITIAL 256
 
-/* Initial parameters from the server's stream, a reset's from the reset
- * stream (rng.h: LB_STREAM_SERVER_RESET), as lbsim draws them. */
-/* Drawn parameters, under the command line's overrides. */
+/* Initial parameters from the server's stream, a reset's from its reset
+ * clock (fleet.h, keyed by LB_STREAM_SERVER_RESET), as lbsim draws them.
+ * Drawn parameters, under the command line's overrides. */
 static void set_params(struct lb_server_model *m, const struct lb_server_params *p) {
   m->threads = m->ov.threads > 0 ? m->ov.threads : p->threads;
   m->mean_processing_time =
@@ -39,22 +39,17 @@ int lb_server_model_init(struct lb_server_model *m, const struct lb_scenario *sc
   rc = lb_rng_new(lb_seed_derive(seed, LB_STREAM_SERVER, (uint64_t)index), &m->rng);
   if (rc < 0)
     return rc;
-  rc = lb_rng_new(lb_seed_derive(seed, LB_STREAM_SERVER_RESET, (uint64_t)index), &m->reset_rng);
-  if (rc < 0) {
-    lb_rng_free(m->rng);
-    return rc;
-  }
+  lb_reset_clock_init(&m->reset, lb_seed_derive(seed, LB_STREAM_SERVER_RESET, (uint64_t)index),
+                      sc->server_reset_probability);
   m->warm_cap = WARM_INITIAL;
   m->warm = calloc(m->warm_cap, sizeof(*m->warm));
   if (!m->warm) {
-    lb_rng_free(m->reset_rng);
     lb_rng_free(m->rng);
     return -ENOMEM;
   }
   rc = lb_accounting_init(&m->acct, (size_t)sc->server_state_buffer, sc->ewma_weight);
   if (rc < 0) {
     free(m->warm);
-    lb_rng_free(m->reset_rng);
     lb_rng_free(m->rng);
     return rc;
   }
@@ -69,7 +64,7 @@ int lb_server_model_init(struct lb_server_model *m, const struct lb_scenario *sc
 void lb_server_model_close(struct lb_server_model *m) {
   lb_accounting_close(&m->acct);
   free(m->warm);
-  lb_rng_free(m->reset_rng);
+  lb_reset_clock_close(&m->reset);
   lb_rng_free(m->rng);
   pthread_mutex_destroy(&m->lock);
 }
@@ -147,15 +142,17 @@ int lb_server_model_threads(struct lb_server_model *m) {
   return n;
 }
 
-/* Draws the resets of ticks reset_ticks..upto: one uniform per tick, and a
- * reset's new parameters, all from the reset stream. True if any reset
- * (the latest wins). Under the lock. */
+/* Takes the resets of ticks reset_ticks..upto from the reset clock. True if
+ * any reset (the latest wins). Out of memory for the reset's stream, the
+ * tick is tried again at the next boundary. Under the lock. */
 static bool draw_resets(struct lb_server_model *m, int64_t upto) {
   bool any = false;
   for (; m->reset_ticks <= upto; m->reset_ticks++) {
     struct lb_server_params p;
-    if (!lb_fleet_server_reset_tick(m->sc, m->reset_rng, &p))
+    if (!lb_reset_clock_due(&m->reset, (long)m->reset_ticks))
       continue;
+    if (lb_fleet_server_reset(m->sc, &m->reset, &p) < 0)
+      break;
     set_params(m, &p);
     memset(m->warm, 0, m->warm_cap * sizeof(*m->warm));
     m->warm_len = 0;

@@ -31,8 +31,8 @@ struct lb_server_model {
   int64_t tick_ns;
   struct lb_server_overrides ov;
   struct lb_rng *rng;       /* LB_STREAM_SERVER: parameters, processing */
-  struct lb_rng *reset_rng; /* LB_STREAM_SERVER_RESET: per-tick resets */
-  int64_t reset_ticks;      /* ticks whose reset has been drawn (0..n-1) */
+  struct lb_reset_clock reset; /* keyed by LB_STREAM_SERVER_RESET */
+  int64_t reset_ticks;         /* ticks whose resets have been taken (0..n-1) */
   int threads;
   double mean_processing_time;
   double mean_rtt;

@@ -212,7 +212,7 @@ struct sim_server {
   int index;
   struct lb_server_params params;
   struct lb_rng *rng;
-  struct lb_rng *reset_rng; /* LB_STREAM_SERVER_RESET: per-tick reset, new params */
+  struct lb_reset_clock reset; /* keyed by LB_STREAM_SERVER_RESET */
   struct sim_deque queued;
   struct sim_list processing;
   struct lb_accounting acc;
@@ -231,11 +231,10 @@ struct sim_channel {
   int slot, global;
   double mean_ticks;
   struct lb_rng *rng; /* LB_STREAM_CHANNEL: initial mean, delays */
-  /* What every tick reads, on one cache line: the reset draw's generator
-   * (LB_STREAM_NETWORK_RESET: per-tick reset, new mean) and whether either
-   * queue has something due. */
-  _Alignas(64) struct lb_rng *reset_rng;
-  struct sim_list sendq, recvq;
+  /* What every tick reads, on one cache line: whether either queue has
+   * something due, and the tick of the next reset. */
+  _Alignas(64) struct sim_list sendq, recvq;
+  struct lb_reset_clock reset; /* keyed by LB_STREAM_NETWORK_RESET */
 };
 
 struct sim_client {
@@ -294,31 +293,43 @@ static int draw_gamma(struct sim_run *r, enum sim_draw what, int entity, struct 
   return lb_rng_gamma_seed(rng, mean, LB_GAMMA_VARIANCE, LB_GAMMA_MIN);
 }
 
-static double draw_uniform(struct sim_run *r, enum sim_draw what, int entity,
-                           struct lb_rng *rng) {
+/* Does this tick reset the entity? The seed draws random() < p on every
+ * tick; the reset clock (fleet.h) has the same law without a draw per tick.
+ * The tests' hooks still draw on every tick, to replay the seed's draws. */
+static bool reset_due(struct sim_run *r, enum sim_draw what, int entity,
+                      const struct lb_reset_clock *clock) {
   const struct sim_hooks *h = r->opt.hooks;
   if (h != NULL && h->uniform != NULL)
-    return h->uniform(h->ctx, what, entity);
-  return lb_rng_uniform(rng);
+    return h->uniform(h->ctx, what, entity) < clock->p;
+  return lb_reset_clock_due(clock, r->current_tick);
 }
 
-static void draw_server(struct sim_run *r, struct sim_server *s, bool reset) {
+/* Server.reset's draws: at creation from the server's stream, on a reset
+ * from its reset clock (as lbserver and lbclient's mirror). */
+static int draw_server(struct sim_run *r, struct sim_server *s, bool reset) {
   const struct sim_hooks *h = r->opt.hooks;
   if (h != NULL && h->server_params != NULL)
     h->server_params(h->ctx, s->index, reset, &s->params);
+  else if (reset)
+    return lb_fleet_server_reset(&r->sc, &s->reset, &s->params);
   else
-    lb_fleet_draw_server(&r->sc, reset ? s->reset_rng : s->rng, &s->params);
+    lb_fleet_draw_server(&r->sc, s->rng, &s->params);
+  return 0;
 }
 
 /* Channel.reset: (server.mean_rtt + randGamma(mean_channel_rtt, var)) / 2,
- * from the channel's stream at creation and its reset stream on a reset
- * (as lb_fleet_channel_reset_tick, which lbclient replays). */
-static void draw_channel(struct sim_run *r, struct sim_channel *ch, struct lb_rng *rng) {
+ * at creation from the channel's stream, on a reset from its reset clock
+ * (as lbclient's mirror). */
+static int draw_channel(struct sim_run *r, struct sim_channel *ch, bool reset) {
   const struct sim_hooks *h = r->opt.hooks;
+  int rtt = ch->server->params.mean_rtt;
   if (h != NULL && h->channel_mean != NULL)
     ch->mean_ticks = h->channel_mean(h->ctx, ch->client->index, ch->slot, ch->server->index);
+  else if (reset)
+    return lb_fleet_channel_reset(&r->sc, &ch->reset, rtt, &ch->mean_ticks);
   else
-    ch->mean_ticks = lb_fleet_draw_channel_mean(&r->sc, rng, ch->server->params.mean_rtt);
+    ch->mean_ticks = lb_fleet_draw_channel_mean(&r->sc, ch->rng, rtt);
+  return 0;
 }
 
 /* ---- Request ---- */
@@ -526,9 +537,9 @@ static int client_complete(struct sim_run *r, struct sim_channel *ch, struct sim
 /* Channel.tick */
 static int channel_tick(struct sim_run *r, struct sim_channel *ch) {
   int rc = 0;
-  if (draw_uniform(r, SIM_DRAW_NETWORK_RESET, ch->global, ch->reset_rng) <
-      r->sc.network_reset_probability)
-    draw_channel(r, ch, ch->reset_rng);
+  if (reset_due(r, SIM_DRAW_NETWORK_RESET, ch->global, &ch->reset) &&
+      (rc = draw_channel(r, ch, true)) < 0)
+    return rc;
   if ((rc = timed_take_due(r, &ch->sendq)) < 0)
     return rc;
   for (size_t i = 0; i < r->due.n; i++) {
@@ -550,7 +561,9 @@ static int channel_tick(struct sim_run *r, struct sim_channel *ch) {
 
 /* Server.reset */
 static int server_reset(struct sim_run *r, struct sim_server *s) {
-  draw_server(r, s, true);
+  int rc = draw_server(r, s, true);
+  if (rc < 0)
+    return rc;
   s->warm_gen++;
   /* queries_in_tick is the Server's, not its ServerState's: a reset keeps it. */
   int queries = s->acc.queries_in_tick;
@@ -566,7 +579,7 @@ static int server_reset(struct sim_run *r, struct sim_server *s) {
       req_count_ticks(q, r->current_tick - 1); /* this tick's walk is to come */
       req_set_state(r, q, SIM_SERVER_QUEUE);
       q->since = r->current_tick; /* this tick's queue tick counts */
-      int rc = deque_push_front(&s->queued, q);
+      rc = deque_push_front(&s->queued, q);
       if (rc < 0)
         return rc;
     }
@@ -578,8 +591,7 @@ static int server_reset(struct sim_run *r, struct sim_server *s) {
 /* Server.tick */
 static int server_tick(struct sim_run *r, struct sim_server *s) {
   int rc;
-  if (draw_uniform(r, SIM_DRAW_SERVER_RESET, s->index, s->reset_rng) <
-          r->sc.server_reset_probability &&
+  if (reset_due(r, SIM_DRAW_SERVER_RESET, s->index, &s->reset) &&
       (rc = server_reset(r, s)) < 0)
     return rc;
 
@@ -896,25 +908,25 @@ static int make_rng(uint64_t run_seed, enum lb_stream kind, uint64_t index,
   return lb_rng_new(lb_seed_derive(run_seed, kind, index), out);
 }
 
-/* Every channel's generator, made together (lb_rng_new_many). */
+/* Every channel's generator, made together (lb_rng_new_many), and its
+ * reset clock. */
 static int make_channel_rngs(struct sim_run *r, uint64_t run_seed, int n) {
   size_t nch = (size_t)r->nchannels;
-  uint64_t *seeds = malloc(2 * nch * sizeof(*seeds));
-  struct lb_rng **rngs = malloc(2 * nch * sizeof(*rngs));
+  uint64_t *seeds = malloc(nch * sizeof(*seeds));
+  struct lb_rng **rngs = malloc(nch * sizeof(*rngs));
   int rc = -ENOMEM;
   if (seeds != NULL && rngs != NULL) {
-    /* each channel's stream, then its reset stream (rng.h) */
     for (size_t i = 0; i < nch; i++) {
       uint64_t stream = lb_fleet_channel_stream(&r->sc, (int)i / n, (int)i % n);
       seeds[i] = lb_seed_derive(run_seed, LB_STREAM_CHANNEL, stream);
-      seeds[nch + i] = lb_seed_derive(run_seed, LB_STREAM_NETWORK_RESET, stream);
+      lb_reset_clock_init(&r->channels[i].reset,
+                          lb_seed_derive(run_seed, LB_STREAM_NETWORK_RESET, stream),
+                          r->sc.network_reset_probability);
     }
-    rc = lb_rng_new_many(seeds, 2 * nch, rngs);
+    rc = lb_rng_new_many(seeds, nch, rngs);
   }
-  for (size_t i = 0; rc == 0 && i < nch; i++) {
+  for (size_t i = 0; rc == 0 && i < nch; i++)
     r->channels[i].rng = rngs[i];
-    r->channels[i].reset_rng = rngs[nch + i];
-  }
   free(seeds);
   free(rngs);
   return rc;
@@ -982,8 +994,9 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
     s->index = i;
     s->warm_gen = 1;
     s->warm = calloc((size_t)sc->clients, sizeof(*s->warm));
-    if (s->warm == NULL || make_rng(seed, LB_STREAM_SERVER, (uint64_t)i, &s->rng) < 0 ||
-        make_rng(seed, LB_STREAM_SERVER_RESET, (uint64_t)i, &s->reset_rng) < 0)
+    lb_reset_clock_init(&s->reset, lb_seed_derive(seed, LB_STREAM_SERVER_RESET, (uint64_t)i),
+                        sc->server_reset_probability);
+    if (s->warm == NULL || make_rng(seed, LB_STREAM_SERVER, (uint64_t)i, &s->rng) < 0)
       goto oom;
     if (lb_accounting_init(&s->acc, (size_t)sc->server_state_buffer, sc->ewma_weight) < 0)
       goto oom;
@@ -1023,7 +1036,7 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
         goto oom;
       ch->ch_ready = true;
       ch->ch.oracle = lb_accounting_report(&ch->server->acc);
-      draw_channel(r, ch, ch->rng);
+      draw_channel(r, ch, false);
       cl->chs[k] = &ch->ch;
     }
     if ((rc = lb_picker_new(opt->plan->spec, n, &cl->picker)) < 0) {
@@ -1057,7 +1070,7 @@ void sim_run_free(struct sim_run *r) {
       struct sim_server *s = &r->servers[i];
       free(s->warm);
       lb_rng_free(s->rng);
-      lb_rng_free(s->reset_rng);
+      lb_reset_clock_close(&s->reset);
       free(s->queued.v);
       free(s->processing.v);
       if (s->acc_ready)
@@ -1076,7 +1089,7 @@ void sim_run_free(struct sim_run *r) {
   for (int i = 0; r->channels != NULL && i < r->nchannels; i++) {
     struct sim_channel *ch = &r->channels[i];
     lb_rng_free(ch->rng);
-    lb_rng_free(ch->reset_rng);
+    lb_reset_clock_close(&ch->reset);
     free(ch->sendq.v);
     free(ch->recvq.v);
     if (ch->ch_ready)

@@ -5,6 +5,8 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <gsl/gsl_cdf.h>
+#include <math.h>
 
 #include "fleet.h"
 
@@ -80,11 +82,87 @@ static void test_channel_mean(void **state) {
   lb_rng_free(r);
 }
 
+/* A reset clock's resets are the seed's per-tick Bernoulli(p) draws: the
+ * first reset falls on tick 0 with probability p, and the ticks between
+ * resets are geometric (chi-square over the gap lengths, 0..19 and 20+);
+ * a clock of the wrong p fails the same test. */
+#define CLOCKS 3000
+#define GAP_BINS 21
+static double gap_fit(double p_true, double p_claimed, int *first_at_zero) {
+  long counts[GAP_BINS] = {0}, n = 0;
+  struct lb_scenario sc;
+  lb_scenario_defaults(&sc);
+  *first_at_zero = 0;
+  for (uint64_t k = 0; k < CLOCKS; k++) {
+    struct lb_reset_clock c;
+    lb_reset_clock_init(&c, lb_seed_derive(3, LB_STREAM_NETWORK_RESET, k), p_true);
+    *first_at_zero += c.next == 0;
+    for (int i = 0; i < 20; i++) {
+      long prev = c.next;
+      struct lb_server_params sp;
+      assert_int_equal(lb_fleet_server_reset(&sc, &c, &sp), 0);
+      long gap = c.next - prev - 1;
+      counts[gap < GAP_BINS - 1 ? gap : GAP_BINS - 1]++;
+      n++;
+    }
+    lb_reset_clock_close(&c);
+  }
+  double chi = 0, q = 1 - p_claimed;
+  for (int g = 0; g < GAP_BINS; g++) {
+    double prob = g < GAP_BINS - 1 ? pow(q, g) * p_claimed : pow(q, GAP_BINS - 1);
+    double want = prob * (double)n;
+    chi += (counts[g] - want) * (counts[g] - want) / want;
+  }
+  return gsl_cdf_chisq_Q(chi, GAP_BINS - 1);
+}
+
+static void test_reset_clock_law(void **state) {
+  (void)state;
+  int at_zero = 0;
+  assert_true(gap_fit(0.1, 0.1, &at_zero) > 1e-4);
+  /* P(reset at tick 0) = 0.1: 300 of 3000, sd ~16 */
+  assert_true(at_zero > 300 - 70 && at_zero < 300 + 70);
+  assert_true(gap_fit(0.1, 0.11, &at_zero) < 1e-6); /* it can tell */
+}
+
+static void test_reset_clock_edges(void **state) {
+  (void)state;
+  struct lb_scenario sc;
+  lb_scenario_defaults(&sc);
+  struct lb_server_params sp;
+  struct lb_reset_clock never, always, a, b;
+  lb_reset_clock_init(&never, 1, 0);
+  assert_false(lb_reset_clock_due(&never, 1000000));
+  lb_reset_clock_init(&always, 1, 1);
+  for (long t = 0; t < 5; t++) {
+    assert_true(lb_reset_clock_due(&always, t));
+    assert_int_equal(lb_fleet_server_reset(&sc, &always, &sp), 0);
+    assert_false(lb_reset_clock_due(&always, t)); /* once a tick */
+  }
+  /* The same key, the same resets and the same new parameters. */
+  lb_reset_clock_init(&a, 77, 0.2);
+  lb_reset_clock_init(&b, 77, 0.2);
+  for (int i = 0; i < 50; i++) {
+    struct lb_server_params pa, pb;
+    assert_true(a.next == b.next);
+    assert_int_equal(lb_fleet_server_reset(&sc, &a, &pa), 0);
+    assert_int_equal(lb_fleet_server_reset(&sc, &b, &pb), 0);
+    assert_int_equal(pa.threads, pb.threads);
+    assert_int_equal(pa.mean_processing_time, pb.mean_processing_time);
+  }
+  lb_reset_clock_close(&never);
+  lb_reset_clock_close(&always);
+  lb_reset_clock_close(&a);
+  lb_reset_clock_close(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_server_draws),
       cmocka_unit_test(test_subsets),
       cmocka_unit_test(test_channel_mean),
+      cmocka_unit_test(test_reset_clock_law),
+      cmocka_unit_test(test_reset_clock_edges),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

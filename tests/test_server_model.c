@@ -124,7 +124,8 @@ static void test_tick_and_reset(void **state) {
   /* A reset every tick: new parameters (overrides stay), warm channels
    * forgotten, the accounting emptied. */
   assert_int_equal(lb_server_model_work_ns(&m, false, 3), 11 * TICK);
-  sc.server_reset_probability = 1;
+  sc.server_reset_probability = 1; /* the clock reads it at init: make it again */
+  lb_reset_clock_init(&m.reset, m.reset.key, sc.server_reset_probability);
   assert_int_equal(lb_server_model_tick(&m, &s), 4);
   lb_server_model_report(&m, &r);
   assert_false(r.utilization.valid);
@@ -190,23 +191,25 @@ static void test_resets_from_the_reset_stream(void **state) {
   /* Expected: the parameters in force during each tick 0..RESET_TICKS. */
   static struct lb_server_params want[RESET_TICKS + 1];
   static bool reset_at[RESET_TICKS + 1];
-  struct lb_rng *rng = NULL, *reset_rng = NULL;
+  struct lb_rng *rng = NULL;
+  struct lb_reset_clock clock;
   uint64_t seed = lb_fleet_run_seed(&sc, 1);
   assert_int_equal(lb_rng_new(lb_seed_derive(seed, LB_STREAM_SERVER, 2), &rng), 0);
-  assert_int_equal(lb_rng_new(lb_seed_derive(seed, LB_STREAM_SERVER_RESET, 2), &reset_rng), 0);
+  lb_reset_clock_init(&clock, lb_seed_derive(seed, LB_STREAM_SERVER_RESET, 2),
+                      sc.server_reset_probability);
   struct lb_server_params p;
   lb_fleet_draw_server(&sc, rng, &p);
   int resets = 0;
   for (int k = 0; k <= RESET_TICKS; k++) {
-    reset_at[k] = lb_rng_uniform(reset_rng) < sc.server_reset_probability;
+    reset_at[k] = lb_reset_clock_due(&clock, k);
     if (reset_at[k]) {
-      lb_fleet_draw_server(&sc, reset_rng, &p);
+      assert_int_equal(lb_fleet_server_reset(&sc, &clock, &p), 0);
       resets++;
     }
     want[k] = p;
   }
   lb_rng_free(rng);
-  lb_rng_free(reset_rng);
+  lb_reset_clock_close(&clock);
   assert_true(resets >= 3); /* the seed above gives several */
 
   struct lb_server_model m;
