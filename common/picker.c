@@ -58,6 +58,15 @@ int lb_picker_resume(struct lb_picker *p, const struct lb_pick_env *env, struct 
   return leaf->ops->resume(leaf, env, pick, out);
 }
 
+void lb_pick_init(struct lb_pick *pick, struct lb_probe *room, int cap) {
+  memset(room, 0, (size_t)cap * sizeof(*room));
+  *pick = (struct lb_pick){.cap = cap, .probes = room};
+}
+
+int lb_picker_max_watched(const struct lb_picker *p) {
+  return p->max_watched;
+}
+
 void lb_pick_abandon(struct lb_pick *pick, const struct lb_pick_env *env) {
   lb__pick_release(pick, env);
   pick->waiting = NULL;

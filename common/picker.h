@@ -23,7 +23,7 @@ struct lb_picker_spec;
 #define LB_PICK_DONE 0
 #define LB_PICK_WAIT 1
 #define LB_PICK_MAX_CHANNELS 256 /* largest subset a picker accepts */
-#define LB_PICK_MAX_PROBES 64    /* most probes one pick watches */
+#define LB_PICK_MAX_PROBES 64    /* most probes any pick watches */
 
 /* A probe a pick watches: the driver fills done/latency/queued_latest when
  * the probe completes (its channel's accounting is the driver's as for any
@@ -38,12 +38,19 @@ struct lb_probe {
 };
 
 /* Per-request picking state, owned by the driver (embedded in its request
- * record or pooled): pickers never allocate one. */
+ * record or pooled): pickers never allocate one. The driver gives it room
+ * for the probes a pick of its picker may watch (lb_picker_max_watched):
+ * a fastest-probe pick of two channels needs two, not LB_PICK_MAX_PROBES,
+ * and the simulator holds thousands of picks at once. */
 struct lb_pick {
   const struct lb_picker *waiting; /* leaf picker that answered WAIT */
   int nprobes;
-  struct lb_probe probes[LB_PICK_MAX_PROBES];
+  int cap;                  /* room in probes */
+  struct lb_probe *probes;  /* the driver's */
 };
+
+/* A fresh pick over room[0..cap), zeroed. */
+void lb_pick_init(struct lb_pick *pick, struct lb_probe *room, int cap);
 
 struct lb_pick_env {
   struct lb_rng *rng;
@@ -67,6 +74,9 @@ struct lb_pick_env {
 
 /* Builds one client's instance; nchannels is the client's subset size. */
 int lb_picker_new(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out);
+/* The most probes one pick of p watches (0: it never waits): the room its
+ * lb_pick needs. */
+int lb_picker_max_watched(const struct lb_picker *p);
 void lb_picker_free(struct lb_picker *p);
 /* Starts picking among chs[0..n). pick must be zeroed by the caller. Returns
  * LB_PICK_DONE with *out set, LB_PICK_WAIT, or a negative errno. */

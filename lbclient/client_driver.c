@@ -70,6 +70,7 @@ struct hosted {
 struct pick_box {
   struct lb_pick pick; /* first: a struct lb_pick * is a struct pick_box * */
   struct pick_box *next;
+  struct lb_probe room[LB_PICK_MAX_PROBES]; /* few picks live at once here */
 };
 
 struct waiting {
@@ -173,7 +174,7 @@ static struct lb_pick *pick_alloc(struct driver *d) {
     d->free_picks = b->next;
   else if (!(b = malloc(sizeof(*b))))
     return NULL;
-  memset(&b->pick, 0, sizeof(b->pick));
+  lb_pick_init(&b->pick, b->room, LB_PICK_MAX_PROBES);
   return &b->pick;
 }
 
@@ -181,7 +182,7 @@ static void pick_free(struct driver *d, struct lb_pick *p) {
   if (!p)
     return;
   /* No probe may keep a pointer into this pick. */
-  for (int i = 0; i < LB_PICK_MAX_PROBES; i++) {
+  for (int i = 0; i < p->cap; i++) {
     struct lb_creq *probe = p->probes[i].driver_handle;
     if (probe && probe->watch == &p->probes[i])
       probe->watch = NULL;

@@ -179,7 +179,8 @@ struct sim_pick_slot {
   struct sim_pick_slot *next_free; /* slab link: first */
   bool started;                    /* next(picker) was called once */
   int used;                        /* probe slots written (to re-zero) */
-  struct lb_pick pick;
+  struct lb_pick pick;             /* its probes: room */
+  struct lb_probe room[];          /* the run's max_watched */
 };
 
 /* Request.server_state: the server's report as a tick's responses left
@@ -268,6 +269,7 @@ struct sim_run {
   int cooldown_ticks;
   bool cooldown_failed;
   struct sim_slab reqs, picks, reports;
+  int max_watched; /* probes a pick may watch: the room in a pick slot */
   long created, live_requests, live_probes;
   struct lb_pick_env env;
   int env_error; /* a probe send that failed inside a picker */
@@ -674,8 +676,8 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
 static void pick_release(struct sim_run *r, struct sim_pick_slot *slot) {
   struct lb_pick *pick = &slot->pick;
   int n = pick->nprobes > slot->used ? pick->nprobes : slot->used;
-  if (n > LB_PICK_MAX_PROBES)
-    n = LB_PICK_MAX_PROBES;
+  if (n > pick->cap)
+    n = pick->cap;
   for (int i = 0; i < n; i++) {
     struct sim_req *q = pick->probes[i].driver_handle;
     if (q != NULL)
@@ -706,7 +708,7 @@ static int env_send_probe(void *driver, struct lb_channel *lch, struct lb_probe 
   if (watch != NULL) {
     struct sim_pick_slot *slot = r->cur_slot;
     if (slot != NULL && watch >= slot->pick.probes &&
-        watch < slot->pick.probes + LB_PICK_MAX_PROBES &&
+        watch < slot->pick.probes + slot->pick.cap &&
         (int)(watch - slot->pick.probes) >= slot->used)
       slot->used = (int)(watch - slot->pick.probes) + 1;
     q->watch = watch;
@@ -745,6 +747,8 @@ static int client_send(struct sim_run *r, struct sim_client *c) {
   struct sim_pick_slot *slot = slab_alloc(&r->picks);
   if (slot == NULL)
     return -ENOMEM;
+  slot->pick.probes = slot->room; /* zeroed: fresh, or by pick_release */
+  slot->pick.cap = r->max_watched;
   q->since = r->current_tick; /* its client ticks it from this tick on */
   return list_push(&c->pending, (struct sim_entry){.q = q, .slot = slot});
 }
@@ -961,8 +965,6 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
   r->phase = PHASE_MAIN;
   r->reqs.item_size = sizeof(struct sim_req);
   r->reqs.per_chunk = HUGE_PAGE / sizeof(struct sim_req);
-  r->picks.item_size = sizeof(struct sim_pick_slot);
-  r->picks.per_chunk = HUGE_PAGE / sizeof(struct sim_pick_slot);
   r->reports.item_size = sizeof(struct sim_report);
   r->reports.per_chunk = 256;
   r->picks.zero_new = true;
@@ -1044,7 +1046,13 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
                strerror(-rc));
       goto fail;
     }
+    int w = lb_picker_max_watched(cl->picker);
+    r->max_watched = w > r->max_watched ? w : r->max_watched;
   }
+  /* Pick slots with room for what a pick may watch, not LB_PICK_MAX_PROBES:
+   * thousands wait at once, and their memory is touched fresh. */
+  r->picks.item_size = sizeof(struct sim_pick_slot) + (size_t)r->max_watched * sizeof(struct lb_probe);
+  r->picks.per_chunk = HUGE_PAGE / r->picks.item_size;
   if (opt->arrivals != NULL) {
     r->arrivals = opt->arrivals;
   } else {

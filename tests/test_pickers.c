@@ -90,8 +90,9 @@ static struct lb_picker *make(const char *expr, int nchannels) {
 }
 
 static int pick_once(struct fixture *f, struct lb_picker *p) {
+  struct lb_probe room[LB_PICK_MAX_PROBES];
   struct lb_pick pick;
-  memset(&pick, 0, sizeof(pick));
+  lb_pick_init(&pick, room, LB_PICK_MAX_PROBES);
   struct lb_channel *out = NULL;
   int rc = lb_picker_pick(p, &f->env, f->list, f->n, &pick, &out);
   assert_int_equal(rc, LB_PICK_DONE);
@@ -396,6 +397,37 @@ static struct lb_probe *probe_on(struct lb_pick *pick, int ch) {
   return NULL;
 }
 
+/* A pick needs room for what its picker may watch: one probe per channel a
+ * fastest_probe is given, so subset(size=2) of a 12-channel client two;
+ * pickers that never wait none. A pick with less room is refused. */
+static void test_max_watched(void **state) {
+  (void)state;
+  struct { const char *expr; int nchannels, want; } cases[] = {
+      {"fastest_probe", 3, 3},
+      {"subset(fastest_probe, size=2)", 12, 2},
+      {"subset(fastest_probe, size=20)", 12, 12},
+      {"probing(subset(fastest_probe, size=3))", 12, 3},
+      {"random", 12, 0},
+      {"probing(hcl)", 12, 0},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    struct lb_picker *p = make(cases[i].expr, cases[i].nchannels);
+    if (lb_picker_max_watched(p) != cases[i].want)
+      fail_msg("%s over %d: %d", cases[i].expr, cases[i].nchannels, lb_picker_max_watched(p));
+    lb_picker_free(p);
+  }
+  struct fixture f;
+  fixture_init(&f, 3, NULL);
+  struct lb_picker *p = make("fastest_probe", 3);
+  struct lb_probe room[2];
+  struct lb_pick pick;
+  lb_pick_init(&pick, room, 2);
+  struct lb_channel *out = NULL;
+  assert_int_equal(lb_picker_pick(p, &f.env, f.list, 3, &pick, &out), -E2BIG);
+  assert_int_equal(f.drv.watched, 0);
+  lb_picker_free(p);
+}
+
 static void test_fastest_probe(void **state) {
   (void)state;
   struct fixture f;
@@ -404,8 +436,9 @@ static void test_fastest_probe(void **state) {
   int first_probe_on[3] = {0};
   for (int round = 0; round < 300; round++) {
     memset(&f.drv, 0, sizeof(f.drv));
+    struct lb_probe room[LB_PICK_MAX_PROBES];
     struct lb_pick pick;
-    memset(&pick, 0, sizeof(pick));
+    lb_pick_init(&pick, room, LB_PICK_MAX_PROBES);
     struct lb_channel *out = NULL;
     /* a watched probe on every channel, shuffled, then WAIT */
     assert_int_equal(lb_picker_pick(p, &f.env, f.list, 3, &pick, &out), LB_PICK_WAIT);
@@ -435,8 +468,9 @@ static void test_fastest_probe(void **state) {
    * then the fastest, the last of equals in probe order */
   p = make("fastest_probe(validate=empty_server)", 3);
   memset(&f.drv, 0, sizeof(f.drv));
+  struct lb_probe room[LB_PICK_MAX_PROBES];
   struct lb_pick pick;
-  memset(&pick, 0, sizeof(pick));
+  lb_pick_init(&pick, room, LB_PICK_MAX_PROBES);
   struct lb_channel *out = NULL;
   assert_int_equal(lb_picker_pick(p, &f.env, f.list, 3, &pick, &out), LB_PICK_WAIT);
   struct lb_probe *a = probe_on(&pick, 0), *b = probe_on(&pick, 1), *c = probe_on(&pick, 2);
@@ -453,7 +487,7 @@ static void test_fastest_probe(void **state) {
 
   /* empty_server_fixed: a probe whose server had a queue does not count */
   p = make("fastest_probe(validate=empty_server_fixed)", 3);
-  memset(&pick, 0, sizeof(pick));
+  lb_pick_init(&pick, room, LB_PICK_MAX_PROBES);
   memset(&f.drv, 0, sizeof(f.drv));
   assert_int_equal(lb_picker_pick(p, &f.env, f.list, 3, &pick, &out), LB_PICK_WAIT);
   a = probe_on(&pick, 0), b = probe_on(&pick, 1);
@@ -467,7 +501,7 @@ static void test_fastest_probe(void **state) {
 
   /* abandon unwatches what is still running */
   p = make("subset(fastest_probe, size=2)", 3);
-  memset(&pick, 0, sizeof(pick));
+  lb_pick_init(&pick, room, LB_PICK_MAX_PROBES);
   memset(&f.drv, 0, sizeof(f.drv));
   assert_int_equal(lb_picker_pick(p, &f.env, f.list, 3, &pick, &out), LB_PICK_WAIT);
   assert_int_equal(f.drv.watched, 2);
@@ -752,8 +786,9 @@ static void run_case(int history, double cutoff, bool same_list, bool big, uint6
       assert_true(lb_window_mean(&list[i]->latency, &rank[i]));
     }
     int want = seed_pick(&m, server, health, rank, n);
+    struct lb_probe room[LB_PICK_MAX_PROBES];
     struct lb_pick pick;
-    memset(&pick, 0, sizeof(pick));
+    lb_pick_init(&pick, room, LB_PICK_MAX_PROBES);
     struct lb_channel *out = NULL;
     assert_int_equal(lb_picker_pick(p, &env, list, n, &pick, &out), LB_PICK_DONE);
     if (want >= 0 && out != list[want])
@@ -992,8 +1027,9 @@ static void test_no_allocation_per_pick(void **state) {
         before = allocations; /* after a warm-up */
       f.env.now_ticks = i;
       memset(&f.drv, 0, sizeof(f.drv));
+      struct lb_probe room[LB_PICK_MAX_PROBES];
       struct lb_pick pick;
-      memset(&pick, 0, sizeof(pick));
+      lb_pick_init(&pick, room, LB_PICK_MAX_PROBES);
       struct lb_channel *out = NULL;
       int rc = lb_picker_pick(p, &f.env, f.list, f.n, &pick, &out);
       while (rc == LB_PICK_WAIT) {
@@ -1157,8 +1193,9 @@ static void test_bad_input(void **state) {
   struct fixture f;
   fixture_init(&f, 3, NULL);
   struct lb_picker *p = make("random", 2);
+  struct lb_probe room[LB_PICK_MAX_PROBES];
   struct lb_pick pick;
-  memset(&pick, 0, sizeof(pick));
+  lb_pick_init(&pick, room, LB_PICK_MAX_PROBES);
   struct lb_channel *out = NULL;
   /* channel index 2 is outside a 2-channel client */
   assert_int_equal(lb_picker_pick(p, &f.env, f.list, 3, &pick, &out), -EINVAL);
@@ -1170,7 +1207,7 @@ static void test_bad_input(void **state) {
   /* no send_probe: a probing picker reports it */
   f.env.send_probe = NULL;
   p = make("fastest_probe", 3);
-  memset(&pick, 0, sizeof(pick));
+  lb_pick_init(&pick, room, LB_PICK_MAX_PROBES);
   assert_int_equal(lb_picker_pick(p, &f.env, f.list, 3, &pick, &out), -ENOTSUP);
   lb_picker_free(p);
   fixture_close(&f);
@@ -1185,6 +1222,7 @@ int main(void) {
       cmocka_unit_test(test_subset),
       cmocka_unit_test(test_probing),
       cmocka_unit_test(test_fastest_probe),
+      cmocka_unit_test(test_max_watched),
       cmocka_unit_test(test_hcl_percentile),
       cmocka_unit_test(test_hcl_percentile_random),
       cmocka_unit_test(test_hcl),

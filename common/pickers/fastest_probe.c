@@ -80,7 +80,7 @@ static int fp_pick(struct lb_picker *self, const struct lb_pick_env *env,
                    struct lb_channel *const *chs, int n, struct lb_pick *pick,
                    struct lb_channel **out) {
   struct fastest_probe *fp = (struct fastest_probe *)self;
-  if (n > LB_PICK_MAX_PROBES)
+  if (n > pick->cap)
     return -E2BIG;
   lb_rng_sample(env->rng, (size_t)n, (size_t)n, fp->order);
   pick->nprobes = 0;
@@ -111,6 +111,8 @@ static int fp_create(const struct lb_picker_spec *spec, int nchannels, struct lb
   if (rc < 0)
     return rc;
   ((struct fastest_probe *)p)->validate = (enum validate)(int)spec->args[0].num;
+  /* one watched probe per channel it is given, at most the client's */
+  p->max_watched = nchannels < LB_PICK_MAX_PROBES ? nchannels : LB_PICK_MAX_PROBES;
   *out = p;
   return 0;
 }

@@ -57,7 +57,8 @@ struct lb_picker_ops {
 
 struct lb_picker {
   const struct lb_picker_ops *ops;
-  int nchannels; /* the client's subset size: channel indices are below it */
+  int nchannels;   /* the client's subset size: channel indices are below it */
+  int max_watched; /* most probes one pick watches: set by create() */
 };
 
 struct lb_picker_type {

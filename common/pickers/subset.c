@@ -46,6 +46,8 @@ static int subset_create(const struct lb_picker_spec *spec, int nchannels, struc
     free(s);
     return rc;
   }
+  /* the inner picker is given `size` channels: it watches no more probes */
+  p->max_watched = s->inner->max_watched < s->size ? s->inner->max_watched : s->size;
   *out = p;
   return 0;
 }

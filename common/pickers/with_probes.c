@@ -56,6 +56,7 @@ static int wp_create(const struct lb_picker_spec *spec, int nchannels, struct lb
     free(wp);
     return rc;
   }
+  p->max_watched = wp->inner->max_watched; /* its own probes are unwatched */
   *out = p;
   return 0;
 }
