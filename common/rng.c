@@ -75,29 +75,30 @@ static inline double mt_uniform_pos(struct mt *m) {
 }
 
 /* mt_seed of SEED_LANES generators at once: the seeding is one long chain
- * of dependent multiplies per generator, so side by side they overlap. */
+ * of dependent multiplies per generator, so side by side they overlap (each
+ * lane's state and row in a register of its own). */
 #define SEED_LANES 4
+#define SEED_STEP(x, i) (1812433253U * ((x) ^ ((x) >> 30)) + (i))
 static void mt_seed_lanes(struct mt *m[SEED_LANES], const uint32_t seed[SEED_LANES]) {
-  uint32_t x[SEED_LANES];
-  for (int k = 0; k < SEED_LANES; k++) {
-    x[k] = seed[k] == 0 ? 4357 : seed[k]; /* GSL's default seed stands in for 0 */
-    m[k]->v[0] = x[k];
-  }
+  uint32_t *v0 = m[0]->v, *v1 = m[1]->v, *v2 = m[2]->v, *v3 = m[3]->v;
+  /* GSL's default seed stands in for 0 */
+  uint32_t x0 = seed[0] ? seed[0] : 4357, x1 = seed[1] ? seed[1] : 4357;
+  uint32_t x2 = seed[2] ? seed[2] : 4357, x3 = seed[3] ? seed[3] : 4357;
+  v0[0] = x0, v1[0] = x1, v2[0] = x2, v3[0] = x3;
   for (uint32_t i = 1; i < MT_N; i++) {
-    for (int k = 0; k < SEED_LANES; k++) {
-      x[k] = 1812433253U * (x[k] ^ (x[k] >> 30)) + i;
-      m[k]->v[i] = x[k];
-    }
+    x0 = SEED_STEP(x0, i), x1 = SEED_STEP(x1, i), x2 = SEED_STEP(x2, i), x3 = SEED_STEP(x3, i);
+    v0[i] = x0, v1[i] = x1, v2[i] = x2, v3[i] = x3;
   }
   for (int k = 0; k < SEED_LANES; k++)
     m[k]->mti = MT_N;
 }
 
 static void mt_seed(struct mt *m, uint32_t s) {
-  struct mt spare;
-  struct mt *lanes[SEED_LANES] = {m, &spare, &spare, &spare};
-  const uint32_t seeds[SEED_LANES] = {s, 0, 0, 0};
-  mt_seed_lanes(lanes, seeds);
+  uint32_t x = s ? s : 4357;
+  m->v[0] = x;
+  for (uint32_t i = 1; i < MT_N; i++)
+    m->v[i] = x = SEED_STEP(x, i);
+  m->mti = MT_N;
 }
 
 static unsigned long mt_type_get(void *state) {
