@@ -3,12 +3,15 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
+#include <gsl/gsl_sf_gamma.h>
 
 /* mt19937 exactly as GSL's (same seeding, same outputs), but ours: draws are
  * inlined instead of called through gsl_rng_type's pointers, and the state
@@ -23,12 +26,18 @@ struct mt {
   uint32_t v[MT_N];
 };
 
-/* What a draw reads first (the gamma constants, the cursor mt.mti) shares
- * the first cache line (56 + 4 bytes). */
+struct gamma_table;
+
+/* What a table draw reads (the last randGamma's arguments, its table, the
+ * cursor mt.mti) shares the first cache line (44 bytes); the exact
+ * sampler's constants come after the state. */
 struct lb_rng {
-  double seed_mean, seed_variance, seed_min;     /* the last randGamma's */
-  double gamma_a, gamma_d, gamma_c, gamma_inv_a; /* its shape, and constants */
+  double seed_mean, seed_variance, seed_min; /* the last randGamma's */
+  const struct gamma_table *seed_table;      /* its table, or NULL */
+  double gamma_a;                            /* its shape */
   struct mt mt;
+  double gamma_d, gamma_c, gamma_inv_a; /* the exact sampler's constants */
+  bool untabled;                        /* lb__rng_gamma_untabled */
   gsl_rng gr; /* .state = &mt, .type = &mt_type */
   /* lb_rng_below's divisor for the last n seen, and its reciprocal */
   uint64_t below_n, below_scale, below_recip;
@@ -131,6 +140,8 @@ static struct lb_rng *rng_alloc(void) {
   r->gr.type = &mt_type;
   r->gr.state = &r->mt;
   r->gamma_a = r->seed_mean = NAN;
+  r->seed_table = NULL;
+  r->untabled = false;
   r->below_n = 0;
   return r;
 }
@@ -210,7 +221,8 @@ double lb_rng_exponential(struct lb_rng *r, double mean) {
 }
 
 /* gsl_ran_gamma(r, a, 1.0), the same arithmetic in the same order and the
- * same draws (GSL's own ziggurat for the gaussian), so the same values:
+ * same draws (GSL's own ziggurat for the gaussian), so the same values
+ * (randGamma's fallback where it has no table):
  * Marsaglia and Tsang's method, for a < 1 boosted to 1 + a and scaled by
  * u^(1/a). tests/test_rng.c checks it against gsl_ran_gamma. */
 static void gamma_shape(struct lb_rng *r, double a) {
@@ -251,11 +263,191 @@ double lb__rng_gamma(struct lb_rng *r, double a) {
   return gamma_draw(r);
 }
 
-int lb_rng_gamma_seed(struct lb_rng *r, double mean, double variance, double min) {
-  if (mean != r->seed_mean || variance != r->seed_variance || min != r->seed_min) {
-    r->seed_mean = mean, r->seed_variance = variance, r->seed_min = min;
-    gamma_shape(r, (variance * mean - min) / variance);
+/* ---- randGamma by inverse CDF ----
+ * Only K = (int)(G + min), G ~ Gamma(a, 1), is ever used, so K is drawn from
+ * its own distribution: a table of P(K <= k) from GSL's regularized
+ * incomplete gamma, searched with a 53-bit uniform through a guide table
+ * (Chen's index table: one or two comparisons a draw). Exact in distribution
+ * to the uniform's 2^-53; not GSL's sampler's values draw for draw.
+ * Tables are process-wide, immutable once built, and live until exit (kept
+ * reachable from table_slot, so LeakSanitizer does not report them). */
+#define TABLE_MAX_LEN 4096   /* about 16.6 sqrt(a) long: a up to ~6e4 */
+#define TABLE_MAX_SHAPE 6e4  /* beyond, too long anyway: not tried (ms each) */
+#define TABLE_MAX_MIN 0x1p30 /* so every outcome of a table fits an int */
+#define TABLE_TAIL 0x1p-54   /* what each end bin may take in from its tail */
+#define TABLE_CACHE_MAX 4096
+#define TABLE_SLOTS 8192  /* open addressing, at most half full */
+#define GUIDE_PER_ENTRY 4 /* guide cells an entry: most walks take no step */
+
+struct gamma_table {
+  double a, min;         /* the key */
+  int k0;                /* the outcome of cdf[0] */
+  uint32_t n;            /* entries; 0: no table, the exact sampler draws */
+  unsigned guide_shift;  /* a uniform's 53 bits >> guide_shift: its guide */
+  const uint16_t *guide; /* guide[j]: the first i with cdf[i] > j/2^(53-shift) */
+  double cdf[];          /* P(K <= k0 + i), non-decreasing; cdf[n - 1] == 1 */
+};
+
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct gamma_table *table_slot[TABLE_SLOTS];
+static size_t table_count;
+
+/* (int) truncates toward zero: K <= k iff G + min < k + 1 for k >= 0, and
+ * iff G + min <= k below 0, so P(K <= k) = P(G < table_x(k, min)). */
+static double table_x(int k, double min) {
+  return (k >= 0 ? k + 1.0 : (double)k) - min;
+}
+
+static double inc_P(double a, double x) {
+  return x > 0 ? gsl_sf_gamma_inc_P(a, x) : 0;
+}
+
+static double inc_Q(double a, double x) {
+  return x > 0 ? gsl_sf_gamma_inc_Q(a, x) : 1;
+}
+
+/* The first k with P(K <= k) >= TABLE_TAIL: what lies below folds into the
+ * first bin. Bisection, so that a large shape costs no long walk. */
+static int table_start(double a, double min) {
+  int lo = (int)floor(min) - 1;
+  while (table_x(lo, min) <= 0)
+    lo++; /* the first k with any probability */
+  if (inc_P(a, table_x(lo, min)) >= TABLE_TAIL)
+    return lo;
+  int hi = lo + (int)ceil(a) + 2; /* x > a + 1: past the median */
+  while (hi - lo > 1) {
+    int mid = lo + (hi - lo) / 2;
+    if (inc_P(a, table_x(mid, min)) >= TABLE_TAIL)
+      hi = mid;
+    else
+      lo = mid;
   }
+  return hi;
+}
+
+/* cdf[i] = P(K <= start + i) until the rest is below TABLE_TAIL; that rest
+ * folds into the last entry, made exactly 1. Returns the length, or 0 when
+ * it would pass max. Each entry comes from the smaller of P and Q, so that
+ * neither tail loses its digits to cancellation. */
+static uint32_t table_fill(double a, double min, int start, double *cdf, uint32_t max) {
+  for (uint32_t i = 0; i < max; i++) {
+    double x = table_x(start + (int)i, min), q = inc_Q(a, x);
+    if (q < TABLE_TAIL) {
+      cdf[i] = 1.0;
+      return i + 1;
+    }
+    double p = q > 0.5 ? inc_P(a, x) : 1 - q;
+    cdf[i] = i > 0 && p < cdf[i - 1] ? cdf[i - 1] : p; /* P, 1 - Q may cross by an ulp */
+  }
+  return 0;
+}
+
+/* guide[j] for j/len, len a power of two (GUIDE_PER_ENTRY * n or more):
+ * j/len is exact in binary, and the 53 bits' top log2(len) bits are the j
+ * at or below the uniform. */
+static void table_guide(struct gamma_table *t, uint16_t *guide, unsigned log2_len) {
+  uint32_t i = 0;
+  for (uint32_t j = 0; j < 1U << log2_len; j++) {
+    while (t->cdf[i] <= ldexp(j, -(int)log2_len))
+      i++;
+    guide[j] = (uint16_t)i;
+  }
+  t->guide_shift = 53 - log2_len;
+  t->guide = guide;
+}
+
+/* The table of shape a and min; one of length 0 where the exact sampler is
+ * to draw (too long, or out of range); NULL when out of memory. */
+static struct gamma_table *table_build(double a, double min) {
+  struct gamma_table *t = NULL;
+  double *cdf = NULL;
+  uint32_t n = 0;
+  int start = 0;
+  if (a <= TABLE_MAX_SHAPE && fabs(min) <= TABLE_MAX_MIN) {
+    if ((cdf = malloc(TABLE_MAX_LEN * sizeof(*cdf))) == NULL)
+      goto out;
+    start = table_start(a, min);
+    n = table_fill(a, min, start, cdf, TABLE_MAX_LEN);
+  }
+  unsigned log2_len = 0;
+  while (n > 0 && (1U << log2_len) < GUIDE_PER_ENTRY * n)
+    log2_len++;
+  size_t guide_len = n > 0 ? (size_t)1 << log2_len : 0;
+  t = malloc(sizeof(*t) + n * sizeof(double) + guide_len * sizeof(uint16_t));
+  if (t == NULL)
+    goto out;
+  *t = (struct gamma_table){.a = a, .min = min, .k0 = start, .n = n};
+  if (n > 0) {
+    memcpy(t->cdf, cdf, n * sizeof(double));
+    table_guide(t, (uint16_t *)(t->cdf + n), log2_len);
+  }
+out:
+  free(cdf);
+  return t;
+}
+
+static uint64_t double_bits(double x) {
+  uint64_t b;
+  memcpy(&b, &x, sizeof(b));
+  return b;
+}
+
+/* The shared table for (a, min), built on first use; NULL where the exact
+ * sampler draws. Takes the lock: called when an rng's shape changes, not
+ * per draw. The cache full, new shapes take the exact sampler. */
+static const struct gamma_table *table_for(double a, double min) {
+  min += 0.0; /* -0.0 and 0.0: one key */
+  size_t i = splitmix64(double_bits(a) ^ splitmix64(double_bits(min))) & (TABLE_SLOTS - 1);
+  if (pthread_mutex_lock(&table_lock) != 0)
+    return NULL;
+  struct gamma_table *t;
+  while ((t = table_slot[i]) != NULL && !(t->a == a && t->min == min))
+    i = (i + 1) & (TABLE_SLOTS - 1);
+  if (t == NULL && table_count < TABLE_CACHE_MAX && (t = table_build(a, min)) != NULL) {
+    table_slot[i] = t;
+    table_count++;
+  }
+  pthread_mutex_unlock(&table_lock);
+  return t != NULL && t->n > 0 ? t : NULL;
+}
+
+/* 53 bits from two outputs, high then low, as numpy and Python's random()
+ * make a double. */
+static inline uint64_t mt_bits53(struct mt *m) {
+  uint64_t hi = mt_next(m) >> 5;
+  uint64_t lo = mt_next(m) >> 6;
+  return hi << 26 | lo;
+}
+
+/* The first k with u < cdf[k]: the guide starts the walk at or before it,
+ * since u >= j/len and every entry before guide[j] is <= j/len. */
+static inline int table_draw(const struct gamma_table *t, struct mt *m) {
+  uint64_t bits = mt_bits53(m);
+  double u = (double)bits * 0x1p-53;
+  uint32_t i = t->guide[bits >> t->guide_shift];
+  while (u >= t->cdf[i])
+    i++;
+  return t->k0 + (int)i;
+}
+
+/* The shape of randGamma(mean, variance, min), and its table if it has one. */
+static void seed_shape(struct lb_rng *r, double mean, double variance, double min) {
+  r->seed_mean = mean, r->seed_variance = variance, r->seed_min = min;
+  gamma_shape(r, (variance * mean - min) / variance);
+  bool drawable = r->gamma_a > 0 && variance > 0;
+  r->seed_table = drawable && !r->untabled ? table_for(r->gamma_a, min) : NULL;
+}
+
+void lb__rng_gamma_untabled(struct lb_rng *r) {
+  r->untabled = true;
+  r->seed_mean = NAN;
+}
+
+int lb_rng_gamma_seed(struct lb_rng *r, double mean, double variance, double min) {
+  if (mean != r->seed_mean || variance != r->seed_variance || min != r->seed_min)
+    seed_shape(r, mean, variance, min);
+  if (r->seed_table != NULL)
+    return table_draw(r->seed_table, &r->mt);
   if (!(r->gamma_a > 0) || !(variance > 0))
     return (int)min;
   /* gamma(a, scale=variance) / variance == gamma(a, scale=1) */

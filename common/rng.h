@@ -27,12 +27,18 @@ double lb_rng_exponential(struct lb_rng *r, double mean);
 
 /* The seed's randGamma(mean, variance=1.5, min=1):
  *   int(gamma.rvs(a=(variance*mean - min)/variance, scale=variance)/variance + min)
- * Where the shape a is <= 0 (mean at or below min/variance) the seed's scipy
- * call has no distribution; we return (int)min, and say so in the docs. */
+ * Exact in distribution: inverse CDF over the integer outcomes, from GSL's
+ * incomplete gamma (tables shared by all generators, built on a shape's
+ * first use, kept until exit; thread-safe). Not GSL's sampler's values draw
+ * for draw. Where the shape a is <= 0 (mean at or below min/variance) the
+ * seed's scipy call has no distribution; we return (int)min, and say so in
+ * the docs. */
 int lb_rng_gamma_seed(struct lb_rng *r, double mean, double variance, double min);
-/* gsl_ran_gamma(rng, a, 1.0) itself, a > 0: what lb_rng_gamma_seed draws
- * (exposed for the test that it is GSL's value, draw for draw). */
+/* gsl_ran_gamma(rng, a, 1.0) itself, a > 0, draw for draw: what
+ * lb_rng_gamma_seed draws from where a shape has no table (too long). */
 double lb__rng_gamma(struct lb_rng *r, double a);
+/* For tests: r's randGamma draws always take lb__rng_gamma's sampler. */
+void lb__rng_gamma_untabled(struct lb_rng *r);
 #define LB_GAMMA_VARIANCE 1.5
 #define LB_GAMMA_MIN 1.0
 

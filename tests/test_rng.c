@@ -1,5 +1,6 @@
-/* rng: the seed's randGamma asserts, determinism, and the frequencies of
- * the Python-style draws with a fixed seed. */
+/* rng: the seed's randGamma asserts and its law (chi-square against GSL's
+ * incomplete gamma), determinism, and the frequencies of the Python-style
+ * draws with a fixed seed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,11 +9,14 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
+#include <gsl/gsl_sf_gamma.h>
 
 #include "rng.h"
 
@@ -65,6 +69,162 @@ static void test_gamma_degenerate(void **state) {
   assert_int_equal(lb_rng_gamma_seed(r, 0.5, 1.5, 1), 1);
   assert_int_equal(lb_rng_gamma_seed(r, 0, 1.5, 1), 1);
   lb_rng_free(r);
+}
+
+/* P(x_lo <= G < x_hi), G ~ Gamma(a, 1), either end possibly infinite: from
+ * P or from Q, whichever keeps the digits. */
+static double law_cdf(double a, double x) {
+  return x <= 0 ? 0 : isinf(x) ? 1 : gsl_sf_gamma_inc_P(a, x);
+}
+
+static double law_sf(double a, double x) {
+  return x <= 0 ? 1 : isinf(x) ? 0 : gsl_sf_gamma_inc_Q(a, x);
+}
+
+static double law_between(double a, double x_lo, double x_hi) {
+  if (law_cdf(a, x_lo) < 0.5)
+    return law_cdf(a, x_hi) - law_cdf(a, x_lo);
+  return law_sf(a, x_lo) - law_sf(a, x_hi);
+}
+
+/* The chi-square p-value of n draws (values in [lo, hi], counts[k - lo])
+ * against randGamma(mean, variance, min)'s law; the end bins take the
+ * tails, and neighbours are pooled until each expects 5 or more. */
+static double law_p_value(const long *counts, int lo, int hi, long n, double mean, double variance,
+                          double min) {
+  double a = (variance * mean - min) / variance;
+  double stat = 0, e = 0, o = 0, last_e = 0, last_o = 0;
+  int bins = 0;
+  for (int k = lo; k <= hi; k++) {
+    /* K = k iff k - min <= G < k + 1 - min (min >= 0, k >= 0) */
+    e += n * law_between(a, k == lo ? -INFINITY : k - min, k == hi ? INFINITY : k + 1 - min);
+    o += (double)counts[k - lo];
+    if (e >= 5 || k == hi) {
+      if (e < 5 && bins > 0) { /* the short end: into the bin before it */
+        stat -= (last_o - last_e) * (last_o - last_e) / last_e;
+        e += last_e, o += last_o;
+        bins--;
+      }
+      stat += (o - e) * (o - e) / e;
+      bins++;
+      last_e = e, last_o = o;
+      e = o = 0;
+    }
+  }
+  return bins > 1 ? gsl_cdf_chisq_Q(stat, bins - 1) : 1;
+}
+
+/* randGamma(mean, variance, 1)'s law against its own draws' histogram, and
+ * against the law of mean + shift, which the same histogram must reject. */
+static void check_gamma_law(struct lb_rng *r, double mean, double variance, double shift) {
+  enum { N = 200000 };
+  int *draws = malloc(N * sizeof(*draws));
+  assert_non_null(draws);
+  int lo = INT32_MAX, hi = 0;
+  for (int i = 0; i < N; i++) {
+    draws[i] = lb_rng_gamma_seed(r, mean, variance, 1);
+    lo = draws[i] < lo ? draws[i] : lo;
+    hi = draws[i] > hi ? draws[i] : hi;
+  }
+  assert_true(lo >= 1);
+  long *counts = calloc((size_t)(hi - lo + 1), sizeof(*counts));
+  assert_non_null(counts);
+  for (int i = 0; i < N; i++)
+    counts[draws[i] - lo]++;
+  double p = law_p_value(counts, lo, hi, N, mean, variance, 1);
+  double p_wrong = law_p_value(counts, lo, hi, N, mean + shift, variance, 1);
+  if (!(p > 1e-4) || !(p_wrong < 1e-4))
+    fail_msg("mean %g variance %g: p %g, for mean + %g %g", mean, variance, p, shift, p_wrong);
+  free(counts);
+  free(draws);
+}
+
+static const struct {
+  double mean, variance;
+} gamma_laws[] = {{1, 1.5},   {1.5, 1.5}, {2, 1.5},   {2.5, 1.5},
+                  {3.5, 1.5}, {6, 1.5},   {100, 1.5}, {2, 3}};
+
+/* The table draws: exact in distribution for the seed's means. */
+static void test_gamma_law(void **state) {
+  (void)state;
+  struct lb_rng *r = new_rng(2024);
+  for (size_t i = 0; i < sizeof(gamma_laws) / sizeof(gamma_laws[0]); i++)
+    check_gamma_law(r, gamma_laws[i].mean, gamma_laws[i].variance, 0.5);
+  lb_rng_free(r);
+}
+
+/* The exact sampler (no tables, and a shape too large for one) draws the
+ * same law. */
+static void test_gamma_law_untabled(void **state) {
+  (void)state;
+  struct lb_rng *r = new_rng(2025);
+  lb__rng_gamma_untabled(r);
+  for (size_t i = 0; i < sizeof(gamma_laws) / sizeof(gamma_laws[0]); i++)
+    check_gamma_law(r, gamma_laws[i].mean, gamma_laws[i].variance, 0.5);
+  lb_rng_free(r);
+  r = new_rng(2026);
+  check_gamma_law(r, 1e5, 1.5, 50); /* shape 66666 (sd 258): no table */
+  lb_rng_free(r);
+}
+
+/* Same seed, same randGamma draws, through shape changes (table to table,
+ * to the exact sampler and back) and other draws in between. */
+static void test_gamma_same_seed(void **state) {
+  (void)state;
+  struct lb_rng *a = new_rng(77), *b = new_rng(77);
+  const double means[] = {1, 6, 100, 1e5, 2.5, 0.5};
+  for (int i = 0; i < 20000; i++) {
+    double mean = means[(size_t)i / 7 % (sizeof(means) / sizeof(means[0]))];
+    assert_int_equal(lb_rng_gamma_seed(a, mean, 1.5, 1), lb_rng_gamma_seed(b, mean, 1.5, 1));
+    if (i % 5 == 0)
+      assert_true(lb_rng_uniform(a) == lb_rng_uniform(b));
+    if (i % 13 == 0)
+      assert_true(lb__rng_gamma(a, 2.5) == lb__rng_gamma(b, 2.5));
+  }
+  lb_rng_free(a);
+  lb_rng_free(b);
+}
+
+/* Threads that draw new shapes at once (so that they race to build and look
+ * up the same tables) draw what one thread alone draws from the same seed. */
+struct gamma_worker {
+  uint64_t seed, hash;
+};
+
+static void *gamma_worker_run(void *arg) {
+  struct gamma_worker *w = arg;
+  struct lb_rng *r = NULL;
+  if (lb_rng_new(w->seed, &r) != 0)
+    return NULL;
+  w->hash = 0;
+  for (int i = 0; i < 40000; i++) {
+    double mean = 300 + (i % 97) * 0.125; /* shapes no other test uses */
+    w->hash = w->hash * 1099511628211ULL + (uint64_t)lb_rng_gamma_seed(r, mean, 1.5, 1);
+  }
+  lb_rng_free(r);
+  return w;
+}
+
+static void test_gamma_threads(void **state) {
+  (void)state;
+  enum { THREADS = 4 };
+  pthread_t th[THREADS];
+  struct gamma_worker w[THREADS];
+  for (int i = 0; i < THREADS; i++) {
+    w[i] = (struct gamma_worker){.seed = (uint64_t)i % 2};
+    assert_int_equal(pthread_create(&th[i], NULL, gamma_worker_run, &w[i]), 0);
+  }
+  for (int i = 0; i < THREADS; i++) {
+    void *ret = NULL;
+    assert_int_equal(pthread_join(th[i], &ret), 0);
+    assert_ptr_equal(ret, &w[i]);
+  }
+  for (int i = 0; i < THREADS; i++) {
+    struct gamma_worker alone = {.seed = w[i].seed};
+    assert_non_null(gamma_worker_run(&alone));
+    assert_true(alone.hash == w[i].hash);
+  }
+  assert_true(w[0].hash != w[1].hash);
 }
 
 static void test_same_seed_same_sequence(void **state) {
@@ -266,7 +426,9 @@ static void test_seed_derive(void **state) {
 
 /* Our mt19937 and gamma are GSL's, value for value: the same seed gives the
  * same uniforms, integers, exponentials and gammas (shapes below 1, near 1,
- * large), bit for bit, interleaved so that any extra or missing draw shows. */
+ * large), bit for bit, interleaved so that any extra or missing draw shows.
+ * randGamma is not GSL's gamma: its draw is the inverse CDF of a uniform
+ * made of GSL's next two outputs (high first, numpy's random()). */
 static void test_same_values_as_gsl(void **state) {
   (void)state;
   const double shapes[] = {1e-3,      0.05, 1.0 / 3.0,         0.5,  0.999, 1.0, 1.0 + 1e-9,
@@ -288,9 +450,14 @@ static void test_same_values_as_gsl(void **state) {
       assert_int_equal(lb_rng_below(r, n), n == 1 ? 0 : gsl_rng_uniform_int(g, n));
       if (i % 7 == 0)
         assert_true(lb_rng_exponential(r, 3.0) == gsl_ran_exponential(g, 3.0));
-      if (i % 11 == 0) {
-        want = gsl_ran_gamma(g, (1.5 * 6 - 1) / 1.5, 1.0) + 1;
-        assert_int_equal(lb_rng_gamma_seed(r, 6, 1.5, 1), (int)want);
+      if (i % 11 == 0) { /* randGamma: its table's draw from GSL's next two */
+        uint32_t hi = (uint32_t)gsl_rng_get(g), lo = (uint32_t)gsl_rng_get(g);
+        double u = ((hi >> 5) * 67108864.0 + (lo >> 6)) / 9007199254740992.0;
+        int k = lb_rng_gamma_seed(r, 6, 1.5, 1);
+        double a6 = (1.5 * 6 - 1) / 1.5; /* P(K <= k) = P(G < k), min 1 */
+        assert_true(k >= 1);
+        assert_true(gsl_sf_gamma_inc_P(a6, k - 1) <= u + 1e-12);
+        assert_true(u < gsl_sf_gamma_inc_P(a6, k) + 1e-12);
       }
     }
     lb_rng_free(r);
@@ -320,6 +487,10 @@ int main(void) {
       cmocka_unit_test(test_gamma_seed_asserts),
       cmocka_unit_test(test_gamma_large_mean),
       cmocka_unit_test(test_gamma_degenerate),
+      cmocka_unit_test(test_gamma_law),
+      cmocka_unit_test(test_gamma_law_untabled),
+      cmocka_unit_test(test_gamma_same_seed),
+      cmocka_unit_test(test_gamma_threads),
       cmocka_unit_test(test_same_seed_same_sequence),
       cmocka_unit_test(test_below),
       cmocka_unit_test(test_random_round),
