@@ -5,6 +5,7 @@
 #ifndef LB_RNG_H
 #define LB_RNG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,7 +30,8 @@ double lb_rng_exponential(struct lb_rng *r, double mean);
  *   int(gamma.rvs(a=(variance*mean - min)/variance, scale=variance)/variance + min)
  * Exact in distribution: inverse CDF over the integer outcomes, from GSL's
  * incomplete gamma (tables shared by all generators, built on a shape's
- * first use, kept until exit; thread-safe). Not GSL's sampler's values draw
+ * first use, kept until exit; thread-safe; what a draw gives never depends
+ * on which tables exist). Not GSL's sampler's values draw
  * for draw. Where the shape a is <= 0 (mean at or below min/variance) the
  * seed's scipy call has no distribution; we return (int)min, and say so in
  * the docs. */
@@ -39,6 +41,8 @@ int lb_rng_gamma_seed(struct lb_rng *r, double mean, double variance, double min
 double lb__rng_gamma(struct lb_rng *r, double a);
 /* For tests: r's randGamma draws always take lb__rng_gamma's sampler. */
 void lb__rng_gamma_untabled(struct lb_rng *r);
+/* For tests: the shared tables' memo holds as many as it may. */
+bool lb__rng_gamma_memo_full(void);
 #define LB_GAMMA_VARIANCE 1.5
 #define LB_GAMMA_MIN 1.0
 

@@ -465,6 +465,36 @@ static void test_same_values_as_gsl(void **state) {
   gsl_rng_free(g);
 }
 
+/* With the tables' memo full (4096 shapes), a new shape's draws come from a
+ * table of the generator's own: still the inverse CDF of GSL's next two
+ * outputs, and the same from two generators of one seed. Runs last: after
+ * it the memo of this process is full. */
+static void test_memo_full(void **state) {
+  (void)state;
+  struct lb_rng *r = new_rng(11);
+  for (int i = 0; i < 4096; i++) /* distinct shapes near 1/3: short tables */
+    (void)lb_rng_gamma_seed(r, 1.0 + 1e-7 * (i + 1), 1.5, 1);
+  lb_rng_free(r);
+  assert_true(lb__rng_gamma_memo_full());
+  gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+  assert_non_null(g);
+  struct lb_rng *a = new_rng(5), *b = new_rng(5);
+  gsl_rng_set(g, 5);
+  const double mean = 6.25, shape = (1.5 * mean - 1) / 1.5;
+  for (int i = 0; i < 2000; i++) {
+    uint32_t hi = (uint32_t)gsl_rng_get(g), lo = (uint32_t)gsl_rng_get(g);
+    double u = ((hi >> 5) * 67108864.0 + (lo >> 6)) / 9007199254740992.0;
+    int k = lb_rng_gamma_seed(a, mean, 1.5, 1);
+    assert_int_equal(lb_rng_gamma_seed(b, mean, 1.5, 1), k);
+    assert_true(k >= 1);
+    assert_true(gsl_sf_gamma_inc_P(shape, k - 1) <= u + 1e-12);
+    assert_true(u < gsl_sf_gamma_inc_P(shape, k) + 1e-12);
+  }
+  lb_rng_free(a);
+  lb_rng_free(b);
+  gsl_rng_free(g);
+}
+
 /* lb_rng_new_many makes what lb_rng_new makes, seed for seed (seed 0, and
  * counts that are not a multiple of the seeding's lanes, included). */
 static void test_new_many(void **state) {
@@ -502,6 +532,7 @@ int main(void) {
       cmocka_unit_test(test_seed_derive),
       cmocka_unit_test(test_same_values_as_gsl),
       cmocka_unit_test(test_new_many),
+      cmocka_unit_test(test_memo_full), /* last: it fills the memo */
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
