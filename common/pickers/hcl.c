@@ -21,12 +21,13 @@
  * always is) the picker keeps one histogram of the whole list's histories:
  * each append changes two counts, a server listed again is corrected for
  * the appends after its earlier listings, and the percentile is a walk up
- * the counts. Otherwise each server keeps a sorted copy of its history
- * beside the ring (binary search and a memmove of at most `history` values
- * per append), a server listed again snapshots that sorted copy, and the
- * two order statistics the percentile interpolates are selected from the
- * union of those sorted runs (binary searches around weighted-median
- * pivots, never a merge or a sort).
+ * the counts; the histories are kept as 16-bit integers meanwhile, and
+ * become doubles only when counting stops. Otherwise each server keeps a
+ * sorted copy of its history beside the ring (binary search and a memmove
+ * of at most `history` values per append), a server listed again snapshots
+ * that sorted copy, and the two order statistics the percentile
+ * interpolates are selected from the union of those sorted runs (binary
+ * searches around weighted-median pivots, never a merge or a sort).
  * The cutoff is only compared with `<=`, so the order of equal values (0.0
  * and -0.0) cannot change a pick. A NaN health makes np.percentile NaN: NaNs
  * are counted apart and give a NaN cutoff. */
@@ -38,9 +39,13 @@
 
 #include "picker_impl.h"
 
+/* A server's history. Counting mode keeps it as 16-bit integers (every
+ * value is < COUNT_LIMIT), a quarter of the doubles' cache footprint; v and
+ * sorted exist only from stop_counting on. */
 struct ring {
-  double *v;      /* arrival order, oldest at head */
-  double *sorted; /* the same non-NaN values, ascending */
+  uint16_t *counted; /* counting mode: arrival order, oldest at head */
+  double *v;         /* arrival order, oldest at head */
+  double *sorted;    /* the same non-NaN values, ascending */
   int len, head, nsorted, nnan;
 };
 
@@ -59,8 +64,8 @@ struct sel {
   double piv[LB_PICK_MAX_CHANNELS];
 };
 
-#define COUNT_LIMIT 8192
-#define BLOCK_SHIFT 5 /* blocks of 32 values */
+#define COUNT_LIMIT 8192 /* fits a uint16_t */
+#define BLOCK_SHIFT 5    /* blocks of 32 values */
 
 struct hcl {
   struct lb_picker base;
@@ -69,6 +74,8 @@ struct hcl {
   int history;
   struct lb__server_keys keys;
   struct ring *rings; /* per slot */
+  uint16_t *counted;  /* every ring's counted values, one block */
+  double *values;     /* every ring's v and sorted, one block (sorted mode) */
   double *extra;      /* this pick's snapshots of repeated servers' histories */
   size_t nextra, extra_cap;
   unsigned long gen;
@@ -157,15 +164,15 @@ static void sorted_replace(struct ring *rg, double old, double x) {
 }
 
 /* LastN.insert in counting mode: the value it pushed out, or -1. */
-static int history_push(struct hcl *h, struct ring *rg, double x) {
+static int history_push(struct hcl *h, struct ring *rg, int x) {
   int old = -1;
   if (rg->len == h->history) {
-    old = (int)rg->v[rg->head];
-    rg->v[rg->head] = x;
+    old = rg->counted[rg->head];
+    rg->counted[rg->head] = (uint16_t)x;
     rg->head = rg->head + 1 == h->history ? 0 : rg->head + 1;
   } else {
     int idx = rg->head + rg->len;
-    rg->v[idx >= h->history ? idx - h->history : idx] = x;
+    rg->counted[idx >= h->history ? idx - h->history : idx] = (uint16_t)x;
     rg->len++;
   }
   return old;
@@ -357,51 +364,71 @@ double lb__hcl_percentile(const double *a, size_t na, const double *b, size_t nb
   return percentile_of_runs(runs, 2, &sc, NULL, q);
 }
 
-/* Leaves counting mode for good: sorted copies from the rings. */
-static void stop_counting(struct hcl *h) {
-  for (int s = 0; s < h->base.nchannels; s++) {
-    struct ring *rg = &h->rings[s];
-    rg->nsorted = rg->nnan = 0;
-    for (int j = 0; j < rg->len; j++) {
-      int idx = rg->head + j;
-      sorted_insert(rg, rg->v[idx >= h->history ? idx - h->history : idx]);
-    }
+/* Leaves counting mode for good: the rings as doubles (exactly the
+ * integers counted), their sorted copies, and room for the snapshots. On
+ * -ENOMEM nothing has changed. */
+static int stop_counting(struct hcl *h) {
+  size_t nc = (size_t)h->base.nchannels, hist = (size_t)h->history;
+  h->values = malloc(2 * nc * hist * sizeof(double));
+  /* Extra copies come from servers listed more than once: at most
+   * (nchannels - 1) histories on a client's own list, so no pick of the
+   * whole list allocates. */
+  if (!h->values || reserve(&h->extra, &h->extra_cap, nc * hist) < 0) {
+    free(h->values);
+    h->values = NULL;
+    return -ENOMEM;
   }
+  for (size_t s = 0; s < nc; s++) {
+    struct ring *rg = &h->rings[s];
+    rg->v = h->values + 2 * s * hist;
+    rg->sorted = rg->v + hist;
+    rg->nsorted = rg->nnan = 0;
+    for (int j = 0; j < rg->len; j++) { /* the same places: head and len hold */
+      rg->v[j] = rg->counted[j];
+      sorted_insert(rg, rg->v[j]);
+    }
+    rg->counted = NULL;
+  }
+  free(h->counted);
+  h->counted = NULL;
   h->counting = false;
+  return 0;
+}
+
+/* Bins for the values 0..v (v >= nbins), zeroed. */
+static int grow_bins(struct hcl *h, int v) {
+  int nb = h->nbins;
+  while (nb <= v)
+    nb *= 2;
+  int *c = realloc(h->cnt, (size_t)nb * sizeof(int));
+  if (!c)
+    return -ENOMEM;
+  h->cnt = c;
+  int *bk = realloc(h->blk, (size_t)(nb >> BLOCK_SHIFT) * sizeof(int));
+  if (!bk)
+    return -ENOMEM;
+  memset(c + h->nbins, 0, (size_t)(nb - h->nbins) * sizeof(int));
+  memset(bk + (h->nbins >> BLOCK_SHIFT), 0, (size_t)((nb - h->nbins) >> BLOCK_SHIFT) * sizeof(int));
+  h->blk = bk;
+  h->nbins = nb;
+  return 0;
 }
 
 /* Keeps counting while this pick's healths allow (growing the bins), else
- * stops; the rings are unchanged either way. */
-static void check_counting(struct hcl *h, int n) {
-  for (int i = 0; i < n && h->counting; i++) {
+ * stops; the rings' values are unchanged either way. */
+static int check_counting(struct hcl *h, int n) {
+  for (int i = 0; i < n; i++) {
     double x = h->h[i];
     if (!h->has_h[i])
       continue;
-    if (!(x >= 0 && x < COUNT_LIMIT && x == (double)(int)x)) {
-      stop_counting(h);
-      return;
-    }
+    if (!(x >= 0 && x < COUNT_LIMIT && x == (double)(int)x))
+      return stop_counting(h);
+    if ((int)x >= h->nbins && grow_bins(h, (int)x) < 0)
+      return stop_counting(h);
     if ((int)x > h->top)
       h->top = (int)x; /* before any append: snapshots copy bins 0..top */
-    if ((int)x < h->nbins)
-      continue;
-    int nb = h->nbins;
-    while (nb <= (int)x)
-      nb *= 2;
-    int *c = realloc(h->cnt, (size_t)nb * sizeof(int));
-    if (c)
-      h->cnt = c;
-    int *bk = c ? realloc(h->blk, (size_t)(nb >> BLOCK_SHIFT) * sizeof(int)) : NULL;
-    if (!bk) {
-      stop_counting(h);
-      return;
-    }
-    memset(c + h->nbins, 0, (size_t)(nb - h->nbins) * sizeof(int));
-    memset(bk + (h->nbins >> BLOCK_SHIFT), 0,
-           (size_t)((nb - h->nbins) >> BLOCK_SHIFT) * sizeof(int));
-    h->blk = bk;
-    h->nbins = nb;
   }
+  return 0;
 }
 
 static inline void count(struct hcl *h, int v, int by) {
@@ -423,7 +450,7 @@ static void follow_list(struct hcl *h, int n) {
   for (int i = 0; i < n; i++) {
     struct ring *rg = &h->rings[h->slot[i]];
     for (int j = 0; j < rg->len; j++)
-      count(h, (int)rg->v[j], 1); /* once per listing */
+      count(h, rg->counted[j], 1); /* once per listing */
   }
   memcpy(h->listed, h->slot, (size_t)n * sizeof(int));
   h->nlisted = n;
@@ -455,7 +482,7 @@ static int pick_counting(struct hcl *h, int n, double *cutoff) {
     struct ring *rg = &h->rings[s];
     h->added[i] = h->evicted[i] = -1;
     if (h->has_h[i]) {
-      int x = (int)h->h[i], old = history_push(h, rg, h->h[i]);
+      int x = (int)h->h[i], old = history_push(h, rg, x);
       count(h, x, h->mult[s]);
       if (old >= 0)
         count(h, old, -h->mult[s]);
@@ -500,8 +527,11 @@ static int hcl_pick(struct lb_picker *self, const struct lb_pick_env *env,
     h->remaining[s]++;
   }
   double cutoff;
-  if (h->counting)
-    check_counting(h, n);
+  if (h->counting) {
+    int rc = check_counting(h, n);
+    if (rc < 0)
+      return rc;
+  }
   if (h->counting) {
     int rc = pick_counting(h, n, &cutoff);
     if (rc < 0)
@@ -573,11 +603,9 @@ ranked:
 
 static void hcl_free(struct lb_picker *self) {
   struct hcl *h = (struct hcl *)self;
-  if (h->rings) {
-    for (int s = 0; s < h->base.nchannels; s++)
-      free(h->rings[s].v), free(h->rings[s].sorted);
-  }
   free(h->rings);
+  free(h->counted);
+  free(h->values);
   free(h->extra);
   free(h->cnt);
   free(h->blk);
@@ -610,19 +638,12 @@ static int hcl_create(const struct lb_picker_spec *spec, int nchannels, struct l
   h->mult = calloc(nc, sizeof(int));
   h->cnt = calloc(64, sizeof(int));
   h->blk = calloc(64 >> BLOCK_SHIFT, sizeof(int));
-  if (rc < 0 || !h->rings || !h->last_gen || !h->remaining || !h->mult || !h->cnt || !h->blk)
+  h->counted = malloc(nc * hist * sizeof(uint16_t));
+  if (rc < 0 || !h->rings || !h->last_gen || !h->remaining || !h->mult || !h->cnt || !h->blk ||
+      !h->counted)
     goto nomem;
-  for (size_t s = 0; s < nc; s++) {
-    h->rings[s].v = malloc(hist * sizeof(double));
-    h->rings[s].sorted = malloc(hist * sizeof(double));
-    if (!h->rings[s].v || !h->rings[s].sorted)
-      goto nomem;
-  }
-  /* Extra copies come from servers listed more than once: at most
-   * (nchannels - 1) histories on a client's own list, so no pick of the
-   * whole list allocates. */
-  if (reserve(&h->extra, &h->extra_cap, nc * hist) < 0)
-    goto nomem;
+  for (size_t s = 0; s < nc; s++)
+    h->rings[s].counted = h->counted + s * hist;
   *out = p;
   return 0;
 nomem:
