@@ -97,7 +97,8 @@ struct hcl {
   int *mult;                                 /* per slot: times listed in `listed` */
   int listed[LB_PICK_MAX_CHANNELS], nlisted; /* the list cnt follows */
   int added[LB_PICK_MAX_CHANNELS], evicted[LB_PICK_MAX_CHANNELS]; /* this pick's, or -1 */
-  bool again[LB_PICK_MAX_CHANNELS]; /* listed again later in this pick */
+  int earlier[LB_PICK_MAX_CHANNELS];           /* per listing: earlier listings of its server */
+  int repeats[LB_PICK_MAX_CHANNELS], nrepeats; /* the listings with earlier > 0 */
 };
 
 /* First index whose value is not < x (a sorted array), without branches on
@@ -445,8 +446,12 @@ static void follow_list(struct hcl *h, int n) {
     h->mult[h->listed[i]] = 0;
   memset(h->cnt, 0, (size_t)h->nbins * sizeof(int));
   memset(h->blk, 0, (size_t)(h->nbins >> BLOCK_SHIFT) * sizeof(int));
-  for (int i = 0; i < n; i++)
-    h->mult[h->slot[i]]++;
+  h->nrepeats = 0;
+  for (int i = 0; i < n; i++) {
+    h->earlier[i] = h->mult[h->slot[i]]++;
+    if (h->earlier[i] > 0)
+      h->repeats[h->nrepeats++] = i;
+  }
   for (int i = 0; i < n; i++) {
     struct ring *rg = &h->rings[h->slot[i]];
     for (int j = 0; j < rg->len; j++)
@@ -456,24 +461,23 @@ static void follow_list(struct hcl *h, int n) {
   h->nlisted = n;
 }
 
-/* A server listed again counts, for each earlier listing, its history as it
- * was then: without what the later appends added, with what they pushed
- * out. by = -1 applies that, +1 takes it back. */
-static void correct_repeats(struct hcl *h, int n, int by) {
-  for (int j = 0; j < n; j++) {
-    if (!h->again[j])
+/* After the percentile: a repeated listing's append counted for the earlier
+ * listings too, as it does from the next pick on. */
+static void settle_repeats(struct hcl *h) {
+  for (int r = 0; r < h->nrepeats; r++) {
+    int i = h->repeats[r];
+    if (h->added[i] < 0)
       continue;
-    for (int i = j + 1; i < n; i++) {
-      if (h->slot[i] != h->slot[j] || h->added[i] < 0)
-        continue;
-      count(h, h->added[i], by);
-      if (h->evicted[i] >= 0)
-        count(h, h->evicted[i], -by);
-    }
+    count(h, h->added[i], h->earlier[i]);
+    if (h->evicted[i] >= 0)
+      count(h, h->evicted[i], -h->earlier[i]);
   }
 }
 
-/* Counting mode's append and percentile; 1: no value at all. */
+/* Counting mode's append and percentile; 1: no value at all. A server
+ * listed again counts, for each earlier listing, its history as it was
+ * then: a listing's append is counted only for itself and the later
+ * listings of its server, until settle_repeats. */
 static int pick_counting(struct hcl *h, int n, double *cutoff) {
   follow_list(h, n);
   size_t total = 0;
@@ -482,22 +486,19 @@ static int pick_counting(struct hcl *h, int n, double *cutoff) {
     struct ring *rg = &h->rings[s];
     h->added[i] = h->evicted[i] = -1;
     if (h->has_h[i]) {
-      int x = (int)h->h[i], old = history_push(h, rg, x);
-      count(h, x, h->mult[s]);
+      int x = (int)h->h[i], old = history_push(h, rg, x), seen_by = h->mult[s] - h->earlier[i];
+      count(h, x, seen_by);
       if (old >= 0)
-        count(h, old, -h->mult[s]);
+        count(h, old, -seen_by);
       h->added[i] = x;
       h->evicted[i] = old;
     }
     total += (size_t)rg->len;
-    h->again[i] = --h->remaining[s] > 0;
   }
-  if (total == 0)
-    return 1;
-  correct_repeats(h, n, -1);
-  *cutoff = percentile_of_counts(h->cnt, h->blk, total, h->top, h->cutoff);
-  correct_repeats(h, n, 1);
-  return 0;
+  if (total > 0)
+    *cutoff = percentile_of_counts(h->cnt, h->blk, total, h->top, h->cutoff);
+  settle_repeats(h);
+  return total == 0;
 }
 
 static int hcl_pick(struct lb_picker *self, const struct lb_pick_env *env,
