@@ -513,6 +513,29 @@ static void test_fastest_probe(void **state) {
   fixture_close(&f);
 }
 
+/* The mean of the truthy values, bit for bit as the seed's loop: dropped
+ * entries (None, 0, -0.0) count for nothing whatever they hold. */
+static void test_average_truthy(void **state) {
+  (void)state;
+  double avg = -1;
+  const double v[] = {1, 2, INFINITY, NAN, 0.0, -0.0, 4};
+  const bool has[] = {true, true, false, false, true, true, true};
+  assert_true(lb__average_truthy(v, has, 7, &avg));
+  assert_true(avg == 7.0 / 3);
+  const double zeros[] = {0.0, -0.0, NAN};
+  const bool zeros_has[] = {true, true, false};
+  assert_false(lb__average_truthy(zeros, zeros_has, 3, &avg));
+  /* x + (-x) is +0.0, and so is the mean */
+  const double cancel[] = {-0.0, -1, 1};
+  const bool all[] = {true, true, true};
+  assert_true(lb__average_truthy(cancel, all, 3, &avg));
+  assert_true(avg == 0 && !signbit(avg));
+  /* a truthy NaN makes the mean NaN */
+  const double nan[] = {1, NAN, 2};
+  assert_true(lb__average_truthy(nan, all, 3, &avg));
+  assert_true(isnan(avg));
+}
+
 static void test_hcl_percentile(void **state) {
   (void)state;
   /* np.percentile(..., 80) worked by hand: index 0.8*(n-1), linear */
@@ -1223,6 +1246,7 @@ int main(void) {
       cmocka_unit_test(test_probing),
       cmocka_unit_test(test_fastest_probe),
       cmocka_unit_test(test_max_watched),
+      cmocka_unit_test(test_average_truthy),
       cmocka_unit_test(test_hcl_percentile),
       cmocka_unit_test(test_hcl_percentile_random),
       cmocka_unit_test(test_hcl),
