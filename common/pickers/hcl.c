@@ -332,30 +332,38 @@ static double percentile_of_runs(const struct run *runs, int m, struct sel *sc, 
   return percentile_lerp(lo, hi, t);
 }
 
-/* The r-th smallest (0-based) of a histogram of the values 0..top, found
- * block by block, then value by value inside the block. */
-static int kth_of_counts(const int *cnt, const int *blk, int top, size_t r) {
-  size_t cum = 0;
-  int b = 0, nb = (top >> BLOCK_SHIFT) + 1;
-  for (; b < nb - 1; b++) {
-    if (cum + (size_t)blk[b] > r)
-      break;
-    cum += (size_t)blk[b];
-  }
-  for (int v = b << BLOCK_SHIFT; v < top; v++) {
-    cum += (size_t)cnt[v];
-    if (cum > r)
+/* The r-th smallest (0-based) of a histogram of the values 0..top, walking
+ * up from value v with *le values below v: to the end of v's block value by
+ * value, then block by block, then value by value inside the block. *le
+ * becomes the count of values <= the result. */
+static int kth_of_counts(const int *cnt, const int *blk, int top, size_t r, int v, size_t *le) {
+  for (; v < top && (v & ((1 << BLOCK_SHIFT) - 1)) != 0; v++) {
+    *le += (size_t)cnt[v];
+    if (*le > r)
       return v;
   }
+  int b = v >> BLOCK_SHIFT, nb = (top >> BLOCK_SHIFT) + 1;
+  for (; b < nb - 1; b++) {
+    if (*le + (size_t)blk[b] > r)
+      break;
+    *le += (size_t)blk[b];
+  }
+  for (v = v > b << BLOCK_SHIFT ? v : b << BLOCK_SHIFT; v < top; v++) {
+    *le += (size_t)cnt[v];
+    if (*le > r)
+      return v;
+  }
+  *le += (size_t)cnt[top];
   return top;
 }
 
-/* The same over the histogram (with block counts) of n values. */
+/* The same over the histogram (with block counts) of n values; the upper
+ * statistic, when not the lower one's value, is walked to from there. */
 static double percentile_of_counts(const int *cnt, const int *blk, size_t n, int top, double q) {
-  size_t prev, next;
+  size_t prev, next, le = 0;
   double t = percentile_ranks(n, q, &prev, &next);
-  int lo = kth_of_counts(cnt, blk, top, prev);
-  int hi = next == prev ? lo : kth_of_counts(cnt, blk, top, next);
+  int lo = kth_of_counts(cnt, blk, top, prev, 0, &le);
+  int hi = next < le ? lo : kth_of_counts(cnt, blk, top, next, lo + 1, &le);
   return percentile_lerp(lo, hi, t);
 }
 
