@@ -509,6 +509,20 @@ static int pick_counting(struct hcl *h, int n, double *cutoff) {
   return total == 0;
 }
 
+/* How often each slot is listed in this pick (counting mode has its own
+ * bookkeeping, in follow_list). */
+static void count_listings(struct hcl *h, int n) {
+  unsigned long gen = ++h->gen;
+  for (int i = 0; i < n; i++) {
+    int s = h->slot[i];
+    if (h->last_gen[s] != gen) {
+      h->last_gen[s] = gen;
+      h->remaining[s] = 0;
+    }
+    h->remaining[s]++;
+  }
+}
+
 static int hcl_pick(struct lb_picker *self, const struct lb_pick_env *env,
                     struct lb_channel *const *chs, int n, struct lb_pick *pick,
                     struct lb_channel **out) {
@@ -522,18 +536,10 @@ static int hcl_pick(struct lb_picker *self, const struct lb_pick_env *env,
     return LB_PICK_DONE;
   }
 
-  /* Slots, and how often each is listed. */
-  unsigned long gen = ++h->gen;
   for (int i = 0; i < n; i++) {
-    int s = lb__server_keys_slot(&h->keys, chs[i]);
-    if (s < 0)
+    h->slot[i] = lb__server_keys_slot(&h->keys, chs[i]);
+    if (h->slot[i] < 0)
       return -EINVAL;
-    h->slot[i] = s;
-    if (h->last_gen[s] != gen) {
-      h->last_gen[s] = gen;
-      h->remaining[s] = 0;
-    }
-    h->remaining[s]++;
   }
   double cutoff;
   if (h->counting) {
@@ -551,6 +557,7 @@ static int hcl_pick(struct lb_picker *self, const struct lb_pick_env *env,
     }
     goto ranked;
   }
+  count_listings(h, n);
   /* Append; a server listed again later snapshots its sorted history now,
    * since the seed concatenates each listed history right after appending. */
   h->nextra = 0;
