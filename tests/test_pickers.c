@@ -426,6 +426,7 @@ static void test_max_watched(void **state) {
   assert_int_equal(lb_picker_pick(p, &f.env, f.list, 3, &pick, &out), -E2BIG);
   assert_int_equal(f.drv.watched, 0);
   lb_picker_free(p);
+  fixture_close(&f);
 }
 
 static void test_fastest_probe(void **state) {
