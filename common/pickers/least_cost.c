@@ -3,6 +3,7 @@
  * channel's cost is max(0, cost or 0): None (and negatives) count as 0.
  * The seed takes min() over a shuffled list, i.e. the lowest cost with ties
  * broken uniformly at random; we draw among the ties directly. */
+#include <math.h>
 #include <stdlib.h>
 
 #include "picker_impl.h"
@@ -13,7 +14,7 @@ struct least_cost {
   struct lb_cost cost;
   int choices; /* 0: None */
   size_t idx[LB_PICK_MAX_CHANNELS];
-  double c[LB_PICK_MAX_CHANNELS];
+  int tie[LB_PICK_MAX_CHANNELS];
 };
 
 static int lc_pick(struct lb_picker *self, const struct lb_pick_env *env,
@@ -29,28 +30,24 @@ static int lc_pick(struct lb_picker *self, const struct lb_pick_env *env,
     for (int i = 0; i < n; i++)
       lc->idx[i] = (size_t)i;
   }
+  /* One pass: the least cost so far and, in order, the channels that share
+   * it (a lower cost starts the list again), without branching on the
+   * costs (they are random: branches on them mispredict). Costs are never
+   * NaN here; all infinite, they all tie. */
+  double best = INFINITY;
+  int ties = 0;
   for (int i = 0; i < m; i++) {
     double v = 0;
     if (!lb_cost_eval(&lc->cost, chs[lc->idx[i]], &v) || !(v > 0))
       v = 0; /* max(0, cost or 0) */
-    lc->c[i] = v;
+    bool lower = v < best;
+    ties = lower ? 0 : ties;
+    best = lower ? v : best;
+    lc->tie[ties] = i;
+    ties += v == best;
   }
-  /* The least cost, how many share it, and the chosen one of those, without
-   * branching on the costs (they are random: branches on them mispredict). */
-  double best = lc->c[0];
-  for (int i = 1; i < m; i++)
-    best = lc->c[i] < best ? lc->c[i] : best;
-  int ties = 0;
-  for (int i = 0; i < m; i++)
-    ties += lc->c[i] == best;
-  size_t which = ties > 1 ? lb_rng_below(env->rng, (size_t)ties) : 0, seen = 0;
-  int chosen = 0;
-  for (int i = 0; i < m; i++) {
-    bool tie = lc->c[i] == best;
-    chosen = tie && seen == which ? i : chosen;
-    seen += tie;
-  }
-  *out = chs[lc->idx[chosen]];
+  size_t which = ties > 1 ? lb_rng_below(env->rng, (size_t)ties) : 0;
+  *out = chs[lc->idx[lc->tie[which]]];
   return LB_PICK_DONE;
 }
 
