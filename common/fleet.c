@@ -40,6 +40,12 @@ uint64_t lb_fleet_channel_stream(const struct lb_scenario *sc, int client, int s
   return (uint64_t)client * (uint64_t)lb_fleet_subset_len(sc) + (uint64_t)slot;
 }
 
+int lb_fleet_channel_rng(const struct lb_scenario *sc, uint64_t run_seed, int client, int slot,
+                         struct lb_rng **out) {
+  uint64_t stream = lb_fleet_channel_stream(sc, client, slot);
+  return lb_rng_new_light(lb_seed_derive(run_seed, LB_STREAM_CHANNEL, stream), out);
+}
+
 double lb_fleet_draw_channel_mean(const struct lb_scenario *sc, struct lb_rng *channel_rng,
                                   int server_mean_rtt) {
   int rtt =
@@ -70,7 +76,9 @@ void lb_reset_clock_close(struct lb_reset_clock *c) {
 
 /* The stream for this reset's new parameters, and the next reset. */
 static struct lb_rng *reset_fire(struct lb_reset_clock *c) {
-  if (c->rng == NULL && lb_rng_new(c->key, &c->rng) < 0)
+  /* the light generator started at ~key: another stretch of SplitMix64's
+   * cycle than the gaps' (which start at key), so they never share draws */
+  if (c->rng == NULL && lb_rng_new_light(~c->key, &c->rng) < 0)
     return NULL;
   long gap = reset_gap(c);
   c->next = gap >= LONG_MAX - c->next ? LONG_MAX : c->next + 1 + gap;

@@ -10,7 +10,8 @@
  *              subset = random.choices(servers, k=subset_size) (with
  *              replacement, as the seed), or every server when 0; the same
  *              rng then serves the client's picker.
- *   channel (c, slot): rng = lb_seed_derive(seed + run, LB_STREAM_CHANNEL,
+ *   channel (c, slot): rng = a light generator (SplitMix64) seeded with
+ *              lb_seed_derive(seed + run, LB_STREAM_CHANNEL,
  *              c * servers_or_subset + slot); mean_ticks =
  *              (server.mean_rtt + randGamma(mean_channel_rtt,
  *              channel_rtt_variance)) / 2, then its send/receive draws.
@@ -42,6 +43,10 @@ int lb_fleet_subset_len(const struct lb_scenario *sc);
 /* Fills out[0..lb_fleet_subset_len) with server indices from client_rng. */
 void lb_fleet_draw_subset(const struct lb_scenario *sc, struct lb_rng *client_rng, int *out);
 uint64_t lb_fleet_channel_stream(const struct lb_scenario *sc, int client, int slot);
+/* Channel (client, slot)'s stream, a light generator (rng.h): its mean's
+ * draw, then its delays. */
+int lb_fleet_channel_rng(const struct lb_scenario *sc, uint64_t run_seed, int client, int slot,
+                         struct lb_rng **out);
 /* The channel's mean one-way ticks (seed: Channel.reset). */
 double lb_fleet_draw_channel_mean(const struct lb_scenario *sc, struct lb_rng *channel_rng,
                                   int server_mean_rtt);
@@ -51,9 +56,9 @@ double lb_fleet_draw_channel_mean(const struct lb_scenario *sc, struct lb_rng *c
  * Bernoulli process, and the clock draws the same process as its gaps
  * (geometric: floor(log(1 - u) / log(1 - p))), each from the SplitMix64
  * sequence of the key (lb_rng_keyed_uniform), so a quiet tick costs one
- * comparison and no generator. A reset's new parameters come from an
- * mt19937 seeded with the key, made at the first reset. The same key gives
- * the same resets to lbsim, lbserver and lbclient's mirror. */
+ * comparison and no generator. A reset's new parameters come from a light
+ * generator (rng.h) seeded from the key, made at the first reset. The same
+ * key gives the same resets to lbsim, lbserver and lbclient's mirror. */
 struct lb_reset_clock {
   long next;          /* the next tick that resets; LONG_MAX: none */
   double p;           /* per tick */

@@ -28,20 +28,22 @@ struct mt {
 
 struct gamma_table;
 
-/* What a table draw reads (the last randGamma's arguments, its table, the
- * cursor mt.mti) shares the first cache line (44 bytes); the exact
- * sampler's constants come after the state. */
+/* What a table draw reads (the last randGamma's arguments, its table, a
+ * light generator's state) shares the first cache line (57 bytes). The
+ * mt19937 state comes last: a light generator is made without it. */
 struct lb_rng {
   double seed_mean, seed_variance, seed_min; /* the last randGamma's */
   const struct gamma_table *seed_table;      /* its table, or NULL */
-  struct gamma_table *own_table; /* seed_table when the memo was full */
+  struct gamma_table *own_table;             /* seed_table when the memo was full */
   double gamma_a;                            /* its shape */
-  struct mt mt;
+  uint64_t light_state;                      /* SplitMix64's, when light */
+  bool light;
   double gamma_d, gamma_c, gamma_inv_a; /* the exact sampler's constants */
   bool untabled;                        /* lb__rng_gamma_untabled */
-  gsl_rng gr; /* .state = &mt, .type = &mt_type */
+  gsl_rng gr; /* .state = &mt or &light_state, .type = mt_type or light_type */
   /* lb_rng_below's divisor for the last n seen, and its reciprocal */
   uint64_t below_n, below_scale, below_recip;
+  struct mt mt; /* last: not allocated for a light generator */
 };
 
 static void mt_twist(struct mt *m) {
@@ -75,33 +77,7 @@ static inline double mt_uniform(struct mt *m) {
   return mt_next(m) / 4294967296.0;
 }
 
-/* gsl_rng_uniform_pos: (0, 1). */
-static inline double mt_uniform_pos(struct mt *m) {
-  double x;
-  do
-    x = mt_uniform(m);
-  while (x == 0);
-  return x;
-}
-
-/* mt_seed of SEED_LANES generators at once: the seeding is one long chain
- * of dependent multiplies per generator, so side by side they overlap (each
- * lane's state and row in a register of its own). */
-#define SEED_LANES 4
 #define SEED_STEP(x, i) (1812433253U * ((x) ^ ((x) >> 30)) + (i))
-static void mt_seed_lanes(struct mt *m[SEED_LANES], const uint32_t seed[SEED_LANES]) {
-  uint32_t *v0 = m[0]->v, *v1 = m[1]->v, *v2 = m[2]->v, *v3 = m[3]->v;
-  /* GSL's default seed stands in for 0 */
-  uint32_t x0 = seed[0] ? seed[0] : 4357, x1 = seed[1] ? seed[1] : 4357;
-  uint32_t x2 = seed[2] ? seed[2] : 4357, x3 = seed[3] ? seed[3] : 4357;
-  v0[0] = x0, v1[0] = x1, v2[0] = x2, v3[0] = x3;
-  for (uint32_t i = 1; i < MT_N; i++) {
-    x0 = SEED_STEP(x0, i), x1 = SEED_STEP(x1, i), x2 = SEED_STEP(x2, i), x3 = SEED_STEP(x3, i);
-    v0[i] = x0, v1[i] = x1, v2[i] = x2, v3[i] = x3;
-  }
-  for (int k = 0; k < SEED_LANES; k++)
-    m[k]->mti = MT_N;
-}
 
 static void mt_seed(struct mt *m, uint32_t s) {
   uint32_t x = s ? s : 4357;
@@ -133,13 +109,63 @@ static uint64_t splitmix64(uint64_t z) {
   return z ^ (z >> 31);
 }
 
-/* An unseeded generator. */
-static struct lb_rng *rng_alloc(void) {
-  struct lb_rng *r = aligned_alloc(64, (sizeof(*r) + 63) / 64 * 64);
+/* The light generator: SplitMix64 (Steele, Lea, Flood 2014; Java's
+ * SplittableRandom), 8 bytes of state. Its 32-bit draws are the high half
+ * of each output. */
+static inline uint64_t light_next(uint64_t *state) {
+  uint64_t x = splitmix64(*state);
+  *state += 0x9e3779b97f4a7c15ULL;
+  return x;
+}
+
+static unsigned long light_type_get(void *state) {
+  return (unsigned long)(light_next(state) >> 32);
+}
+
+static double light_type_get_double(void *state) {
+  return (double)(light_next(state) >> 32) / 4294967296.0;
+}
+
+static void light_type_set(void *state, unsigned long seed) {
+  *(uint64_t *)state = seed;
+}
+
+static const gsl_rng_type light_type = {"lb_splitmix64",      0xffffffffUL,   0,
+                                        sizeof(uint64_t),     light_type_set, light_type_get,
+                                        light_type_get_double};
+
+/* 32 and 53 random bits from either generator (53: numpy's and Python's
+ * random() from mt19937's next two outputs; SplitMix64's top 53 bits). */
+static inline uint32_t next32(struct lb_rng *r) {
+  return r->light ? (uint32_t)(light_next(&r->light_state) >> 32) : mt_next(&r->mt);
+}
+
+static inline uint64_t next53(struct lb_rng *r) {
+  if (r->light)
+    return light_next(&r->light_state) >> 11;
+  uint64_t hi = mt_next(&r->mt) >> 5;
+  uint64_t lo = mt_next(&r->mt) >> 6;
+  return hi << 26 | lo;
+}
+
+/* gsl_rng_uniform_pos: (0, 1). */
+static inline double uniform_pos(struct lb_rng *r) {
+  double x;
+  do
+    x = next32(r) / 4294967296.0;
+  while (x == 0);
+  return x;
+}
+
+/* An unseeded generator; a light one without the mt19937 state. */
+static struct lb_rng *rng_alloc(bool light) {
+  size_t size = light ? offsetof(struct lb_rng, mt) : sizeof(struct lb_rng);
+  struct lb_rng *r = aligned_alloc(64, (size + 63) / 64 * 64);
   if (r == NULL)
     return NULL;
-  r->gr.type = &mt_type;
-  r->gr.state = &r->mt;
+  r->light = light;
+  r->gr.type = light ? &light_type : &mt_type;
+  r->gr.state = light ? (void *)&r->light_state : (void *)&r->mt;
   r->gamma_a = r->seed_mean = NAN;
   r->seed_table = NULL;
   r->own_table = NULL;
@@ -153,8 +179,8 @@ static uint32_t fold_seed(uint64_t seed) {
   return (uint32_t)((seed ^ (seed >> 32)) & 0xffffffffULL);
 }
 
-int lb_rng_new(uint64_t seed, struct lb_rng **out) {
-  struct lb_rng *r = rng_alloc();
+static int rng_new(uint64_t seed, bool light, struct lb_rng **out) {
+  struct lb_rng *r = rng_alloc(light);
   if (r == NULL)
     return -ENOMEM;
   lb_rng_seed(r, seed);
@@ -162,25 +188,12 @@ int lb_rng_new(uint64_t seed, struct lb_rng **out) {
   return 0;
 }
 
-int lb_rng_new_many(const uint64_t *seeds, size_t n, struct lb_rng **out) {
-  for (size_t i = 0; i < n; i++) {
-    if ((out[i] = rng_alloc()) == NULL) {
-      while (i > 0)
-        lb_rng_free(out[--i]);
-      return -ENOMEM;
-    }
-  }
-  struct mt spare;
-  for (size_t i = 0; i < n; i += SEED_LANES) {
-    struct mt *m[SEED_LANES];
-    uint32_t s[SEED_LANES];
-    for (size_t k = 0; k < SEED_LANES; k++) {
-      m[k] = i + k < n ? &out[i + k]->mt : &spare;
-      s[k] = i + k < n ? fold_seed(seeds[i + k]) : 0;
-    }
-    mt_seed_lanes(m, s);
-  }
-  return 0;
+int lb_rng_new(uint64_t seed, struct lb_rng **out) {
+  return rng_new(seed, false, out);
+}
+
+int lb_rng_new_light(uint64_t seed, struct lb_rng **out) {
+  return rng_new(seed, true, out);
 }
 
 void lb_rng_free(struct lb_rng *r) {
@@ -189,12 +202,16 @@ void lb_rng_free(struct lb_rng *r) {
   free(r);
 }
 
+
 void lb_rng_seed(struct lb_rng *r, uint64_t seed) {
-  mt_seed(&r->mt, fold_seed(seed));
+  if (r->light)
+    r->light_state = seed;
+  else
+    mt_seed(&r->mt, fold_seed(seed));
 }
 
 double lb_rng_uniform(struct lb_rng *r) {
-  return mt_uniform(&r->mt);
+  return next32(r) / 4294967296.0;
 }
 
 /* gsl_rng_uniform_int's rejection: k = draw / (range / n) until k < n.
@@ -211,12 +228,12 @@ size_t lb_rng_below(struct lb_rng *r, size_t n) {
     }
     uint64_t k;
     do {
-      uint64_t draw = mt_next(&r->mt);
+      uint64_t draw = next32(r);
       k = r->below_recip ? (uint64_t)(((unsigned __int128)r->below_recip * draw) >> 64) : draw;
     } while (k >= n);
     return (size_t)k;
   }
-  size_t v = (size_t)(mt_uniform(&r->mt) * (double)n);
+  size_t v = (size_t)(lb_rng_uniform(r) * (double)n);
   return v < n ? v : n - 1;
 }
 
@@ -241,7 +258,7 @@ static void gamma_shape(struct lb_rng *r, double a) {
 static double gamma_draw(struct lb_rng *r) {
   double a = r->gamma_a, scale = 0;
   if (a < 1)
-    scale = mt_uniform_pos(&r->mt);
+    scale = uniform_pos(r);
   double d = r->gamma_d, c = r->gamma_c, x, v;
   for (;;) {
     do {
@@ -249,7 +266,7 @@ static double gamma_draw(struct lb_rng *r) {
       v = 1.0 + c * x;
     } while (v <= 0);
     v = v * v * v;
-    double u = mt_uniform_pos(&r->mt);
+    double u = uniform_pos(r);
     if (u < 1 - 0.0331 * x * x * x * x)
       break;
     if (log(u) < 0.5 * x * x + d * (1 - v + log(v)))
@@ -424,18 +441,8 @@ static const struct gamma_table *table_for(double a, double min, struct gamma_ta
   return t != NULL && t->n > 0 ? t : NULL;
 }
 
-/* 53 bits from two outputs, high then low, as numpy and Python's random()
- * make a double. */
-static inline uint64_t mt_bits53(struct mt *m) {
-  uint64_t hi = mt_next(m) >> 5;
-  uint64_t lo = mt_next(m) >> 6;
-  return hi << 26 | lo;
-}
-
-/* The first k with u < cdf[k]: the guide starts the walk at or before it,
- * since u >= j/len and every entry before guide[j] is <= j/len. */
-static inline int table_draw(const struct gamma_table *t, struct mt *m) {
-  uint64_t bits = mt_bits53(m);
+static inline int table_draw(const struct gamma_table *t, struct lb_rng *r) {
+  uint64_t bits = next53(r);
   double u = (double)bits * 0x1p-53;
   uint32_t i = t->guide[bits >> t->guide_shift];
   while (u >= t->cdf[i])
@@ -469,7 +476,7 @@ int lb_rng_gamma_seed(struct lb_rng *r, double mean, double variance, double min
   if (mean != r->seed_mean || variance != r->seed_variance || min != r->seed_min)
     seed_shape(r, mean, variance, min);
   if (r->seed_table != NULL)
-    return table_draw(r->seed_table, &r->mt);
+    return table_draw(r->seed_table, r);
   if (!(r->gamma_a > 0) || !(variance > 0))
     return (int)min;
   /* gamma(a, scale=variance) / variance == gamma(a, scale=1) */

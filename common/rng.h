@@ -9,13 +9,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct lb_rng; /* opaque: GSL's mt19937, draw for draw */
+struct lb_rng; /* opaque: GSL's mt19937, draw for draw, or a light SplitMix64 */
 
 int lb_rng_new(uint64_t seed, struct lb_rng **out);
 void lb_rng_free(struct lb_rng *r);
-/* n generators at once, out[i] as lb_rng_new(seeds[i]) would make it (and
- * faster: the seedings overlap). On error none is left. */
-int lb_rng_new_many(const uint64_t *seeds, size_t n, struct lb_rng **out);
+/* A light generator: SplitMix64, 8 bytes of state instead of mt19937's
+ * 2.5 KiB, the same interface and laws, other values. For the fleet's many
+ * small streams (a channel's delays, a reset's new parameters): a run holds
+ * hundreds, and mt19937's state would crowd the cache. */
+int lb_rng_new_light(uint64_t seed, struct lb_rng **out);
 /* Re-seed in place: the same seed gives the same sequence. */
 void lb_rng_seed(struct lb_rng *r, uint64_t seed);
 

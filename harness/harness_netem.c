@@ -387,10 +387,12 @@ int lb_netem_plan_build(const struct lb_scenario *sc, const struct lb_netem_opti
         lb_rng_seed(rng, lb_seed_derive(seed, LB_STREAM_CLIENT, (uint64_t)c));
         lb_fleet_draw_subset(sc, rng, subset);
         for (int k = 0; k < slots; k++) {
-          lb_rng_seed(rng,
-                      lb_seed_derive(seed, LB_STREAM_CHANNEL, lb_fleet_channel_stream(sc, c, k)));
+          struct lb_rng *ch_rng = NULL;
+          if ((rc = lb_fleet_channel_rng(sc, seed, c, k, &ch_rng)) != 0)
+            goto done;
           int s = subset[k];
-          double m = lb_fleet_draw_channel_mean(sc, rng, server_rtt[s]);
+          double m = lb_fleet_draw_channel_mean(sc, ch_rng, server_rtt[s]);
+          lb_rng_free(ch_rng);
           if ((rc = pair_add(&pairs[(size_t)j * servers + s], m)) != 0)
             goto done;
         }

@@ -872,9 +872,7 @@ static int setup_clients(struct driver *d) {
         hc->chans[s].oracle = &d->oracle[server];
         d->oracle_used[server] = true;
       }
-      uint64_t stream = lb_fleet_channel_stream(sc, hc->id, s);
-      if ((rc = lb_rng_new(lb_seed_derive(run_seed, LB_STREAM_CHANNEL, stream), &hc->chan_rng[s])) <
-          0)
+      if ((rc = lb_fleet_channel_rng(sc, run_seed, hc->id, s, &hc->chan_rng[s])) < 0)
         goto out;
       double mean = lb_fleet_draw_channel_mean(sc, hc->chan_rng[s],
                                                lb_reset_mirror_server_rtt(d->mirror, server));

@@ -912,28 +912,18 @@ static int make_rng(uint64_t run_seed, enum lb_stream kind, uint64_t index,
   return lb_rng_new(lb_seed_derive(run_seed, kind, index), out);
 }
 
-/* Every channel's generator, made together (lb_rng_new_many), and its
- * reset clock. */
+/* Every channel's generator (a light one, fleet.h) and reset clock. */
 static int make_channel_rngs(struct sim_run *r, uint64_t run_seed, int n) {
-  size_t nch = (size_t)r->nchannels;
-  uint64_t *seeds = malloc(nch * sizeof(*seeds));
-  struct lb_rng **rngs = malloc(nch * sizeof(*rngs));
-  int rc = -ENOMEM;
-  if (seeds != NULL && rngs != NULL) {
-    for (size_t i = 0; i < nch; i++) {
-      uint64_t stream = lb_fleet_channel_stream(&r->sc, (int)i / n, (int)i % n);
-      seeds[i] = lb_seed_derive(run_seed, LB_STREAM_CHANNEL, stream);
-      lb_reset_clock_init(&r->channels[i].reset,
-                          lb_seed_derive(run_seed, LB_STREAM_NETWORK_RESET, stream),
-                          r->sc.network_reset_probability);
-    }
-    rc = lb_rng_new_many(seeds, nch, rngs);
+  for (int i = 0; i < r->nchannels; i++) {
+    struct sim_channel *ch = &r->channels[i];
+    uint64_t stream = lb_fleet_channel_stream(&r->sc, i / n, i % n);
+    lb_reset_clock_init(&ch->reset, lb_seed_derive(run_seed, LB_STREAM_NETWORK_RESET, stream),
+                        r->sc.network_reset_probability);
+    int rc = lb_fleet_channel_rng(&r->sc, run_seed, i / n, i % n, &ch->rng);
+    if (rc < 0)
+      return rc;
   }
-  for (size_t i = 0; rc == 0 && i < nch; i++)
-    r->channels[i].rng = rngs[i];
-  free(seeds);
-  free(rngs);
-  return rc;
+  return 0;
 }
 
 int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options *opt,

@@ -46,10 +46,7 @@ static void test_mirror_follows_lbsim(void **state) {
     for (int k = 0; k < sc.subset_size; k++) {
       /* the initial mean as lbclient draws it, from the channel's stream */
       struct lb_rng *rng = NULL;
-      assert_int_equal(lb_rng_new(lb_seed_derive(run_seed, LB_STREAM_CHANNEL,
-                                                 lb_fleet_channel_stream(&sc, c, k)),
-                                  &rng),
-                       0);
+      assert_int_equal(lb_fleet_channel_rng(&sc, run_seed, c, k, &rng), 0);
       int server = sim_run_channel(run, c, k)->server;
       double mean = lb_fleet_draw_channel_mean(&sc, rng, lb_reset_mirror_server_rtt(m, server));
       lb_rng_free(rng);

@@ -495,21 +495,53 @@ static void test_memo_full(void **state) {
   gsl_rng_free(g);
 }
 
-/* lb_rng_new_many makes what lb_rng_new makes, seed for seed (seed 0, and
- * counts that are not a multiple of the seeding's lanes, included). */
-static void test_new_many(void **state) {
+/* The light generator: SplitMix64's first output from the seed, worked
+ * out by its definition; the same sequence from the same seed (and after
+ * re-seeding); uniform 32-bit draws (chi-square over 64 cells); below; and
+ * randGamma's law through it, table and exact sampler. */
+static void test_light(void **state) {
   (void)state;
-  const uint64_t seeds[] = {0, 1, 42, 0xffffffffULL, 0x123456789abcdefULL, 7, 4357};
-  const size_t n = sizeof(seeds) / sizeof(seeds[0]);
-  struct lb_rng *many[sizeof(seeds) / sizeof(seeds[0])];
-  assert_int_equal(lb_rng_new_many(seeds, n, many), 0);
-  for (size_t i = 0; i < n; i++) {
-    struct lb_rng *one = new_rng(seeds[i]);
-    for (int d = 0; d < 1500; d++) /* past the first twist */
-      assert_true(lb_rng_uniform(many[i]) == lb_rng_uniform(one));
-    lb_rng_free(one);
-    lb_rng_free(many[i]);
+  struct lb_rng *a = NULL, *b = NULL, *c = NULL;
+  assert_int_equal(lb_rng_new_light(77, &a), 0);
+  assert_int_equal(lb_rng_new_light(77, &b), 0);
+  assert_int_equal(lb_rng_new_light(78, &c), 0);
+  /* SplitMix64 from state 77: z = 77 + golden, mixed; its top 32 bits */
+  uint64_t z = 77 + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  assert_true(lb_rng_uniform(a) == (double)(z >> 32) / 4294967296.0);
+  (void)lb_rng_uniform(b);
+  long cells[64] = {0};
+  int differ = 0;
+  for (int i = 0; i < 64000; i++) {
+    double u = lb_rng_uniform(a);
+    assert_true(u == lb_rng_uniform(b));
+    differ += u != lb_rng_uniform(c);
+    cells[(int)(u * 64)]++;
   }
+  assert_true(differ > 63000);
+  double chi = 0;
+  for (int k = 0; k < 64; k++)
+    chi += (cells[k] - 1000.0) * (cells[k] - 1000.0) / 1000.0;
+  assert_true(gsl_cdf_chisq_Q(chi, 63) > 1e-4);
+  lb_rng_seed(c, 77); /* re-seeding restarts the sequence */
+  lb_rng_seed(a, 77);
+  for (int i = 0; i < 100; i++)
+    assert_true(lb_rng_uniform(a) == lb_rng_uniform(c));
+  for (size_t i = 0; i < sizeof(gamma_laws) / sizeof(gamma_laws[0]); i++)
+    check_gamma_law(a, gamma_laws[i].mean, gamma_laws[i].variance, 0.5);
+  lb__rng_gamma_untabled(b);
+  check_gamma_law(b, 2, 1.5, 0.5);
+  check_gamma_law(b, 0.9, 1.5, 0.5); /* shape below 1: the boost's pow */
+  size_t below[5] = {0};
+  for (int i = 0; i < 5000; i++)
+    below[lb_rng_below(c, 5)]++;
+  for (int k = 0; k < 5; k++) /* 1000 +- 4.5 sigma (sigma ~ 28) */
+    assert_true(below[k] > 870 && below[k] < 1130);
+  lb_rng_free(a);
+  lb_rng_free(b);
+  lb_rng_free(c);
 }
 
 int main(void) {
@@ -531,7 +563,7 @@ int main(void) {
       cmocka_unit_test(test_exponential),
       cmocka_unit_test(test_seed_derive),
       cmocka_unit_test(test_same_values_as_gsl),
-      cmocka_unit_test(test_new_many),
+      cmocka_unit_test(test_light),
       cmocka_unit_test(test_memo_full), /* last: it fills the memo */
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
