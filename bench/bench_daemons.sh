@@ -119,7 +119,7 @@ if command -v redis-server > /dev/null && command -v redis-benchmark > /dev/null
     sleep 0.05
   done
 else
-  echo "redis-benchmark: not installed, skipped"
+  echo "redis-benchmark: not installed, skipped (Debian: apt-get install redis-server redis-tools)"
 fi
 redis_rate_once() { # prints the rate
   redis-benchmark -p "$RPORT" -t ping_mbulk -c "$CONNECTIONS" -n "$REQUESTS" -q > "$OUT/redis.txt" 2>&1
