@@ -69,6 +69,19 @@ void lb_reset_clock_init(struct lb_reset_clock *c, uint64_t key, double p) {
   c->next = reset_gap(c); /* counted from tick 0 */
 }
 
+void lb_fleet_server_reset_clock(const struct lb_scenario *sc, uint64_t run_seed, int server,
+                                 struct lb_reset_clock *c) {
+  lb_reset_clock_init(c, lb_seed_derive(run_seed, LB_STREAM_SERVER_RESET, (uint64_t)server),
+                      sc->server_reset_probability);
+}
+
+void lb_fleet_channel_reset_clock(const struct lb_scenario *sc, uint64_t run_seed, int client,
+                                  int slot, struct lb_reset_clock *c) {
+  uint64_t stream = lb_fleet_channel_stream(sc, client, slot);
+  lb_reset_clock_init(c, lb_seed_derive(run_seed, LB_STREAM_NETWORK_RESET, stream),
+                      sc->network_reset_probability);
+}
+
 void lb_reset_clock_close(struct lb_reset_clock *c) {
   lb_rng_free(c->rng);
   c->rng = NULL;

@@ -68,6 +68,13 @@ struct lb_reset_clock {
 };
 
 void lb_reset_clock_init(struct lb_reset_clock *c, uint64_t key, double p);
+/* Server s's clock (LB_STREAM_SERVER_RESET, server_reset_probability) and
+ * channel (client, slot)'s (LB_STREAM_NETWORK_RESET,
+ * network_reset_probability) for the run seeded run_seed. */
+void lb_fleet_server_reset_clock(const struct lb_scenario *sc, uint64_t run_seed, int server,
+                                 struct lb_reset_clock *c);
+void lb_fleet_channel_reset_clock(const struct lb_scenario *sc, uint64_t run_seed, int client,
+                                  int slot, struct lb_reset_clock *c);
 void lb_reset_clock_close(struct lb_reset_clock *c);
 static inline bool lb_reset_clock_due(const struct lb_reset_clock *c, long tick) {
   return tick >= c->next;

@@ -45,9 +45,7 @@ int lb_reset_mirror_new(const struct lb_scenario *sc, uint64_t run_seed,
       lb_reset_mirror_free(m);
       return rc;
     }
-    lb_reset_clock_init(&m->server_reset[s],
-                        lb_seed_derive(run_seed, LB_STREAM_SERVER_RESET, (uint64_t)s),
-                        sc->server_reset_probability);
+    lb_fleet_server_reset_clock(sc, run_seed, s, &m->server_reset[s]);
     struct lb_server_params p;
     lb_fleet_draw_server(sc, rng, &p);
     m->server_rtt[s] = p.mean_rtt;
@@ -83,9 +81,7 @@ int lb_reset_mirror_add_channel(struct lb_reset_mirror *m, int client, int slot,
     m->capchans = cap;
   }
   struct mirrored_channel *c = &m->chans[m->nchans];
-  uint64_t stream = lb_fleet_channel_stream(m->sc, client, slot);
-  lb_reset_clock_init(&c->reset, lb_seed_derive(m->run_seed, LB_STREAM_NETWORK_RESET, stream),
-                      m->sc->network_reset_probability);
+  lb_fleet_channel_reset_clock(m->sc, m->run_seed, client, slot, &c->reset);
   c->server = server;
   c->mean = initial_mean;
   return m->nchans++;

@@ -39,8 +39,7 @@ int lb_server_model_init(struct lb_server_model *m, const struct lb_scenario *sc
   rc = lb_rng_new(lb_seed_derive(seed, LB_STREAM_SERVER, (uint64_t)index), &m->rng);
   if (rc < 0)
     return rc;
-  lb_reset_clock_init(&m->reset, lb_seed_derive(seed, LB_STREAM_SERVER_RESET, (uint64_t)index),
-                      sc->server_reset_probability);
+  lb_fleet_server_reset_clock(sc, seed, index, &m->reset);
   m->warm_cap = WARM_INITIAL;
   m->warm = calloc(m->warm_cap, sizeof(*m->warm));
   if (!m->warm) {

@@ -916,9 +916,7 @@ static int make_rng(uint64_t run_seed, enum lb_stream kind, uint64_t index,
 static int make_channel_rngs(struct sim_run *r, uint64_t run_seed, int n) {
   for (int i = 0; i < r->nchannels; i++) {
     struct sim_channel *ch = &r->channels[i];
-    uint64_t stream = lb_fleet_channel_stream(&r->sc, i / n, i % n);
-    lb_reset_clock_init(&ch->reset, lb_seed_derive(run_seed, LB_STREAM_NETWORK_RESET, stream),
-                        r->sc.network_reset_probability);
+    lb_fleet_channel_reset_clock(&r->sc, run_seed, i / n, i % n, &ch->reset);
     int rc = lb_fleet_channel_rng(&r->sc, run_seed, i / n, i % n, &ch->rng);
     if (rc < 0)
       return rc;
@@ -986,8 +984,7 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
     s->index = i;
     s->warm_gen = 1;
     s->warm = calloc((size_t)sc->clients, sizeof(*s->warm));
-    lb_reset_clock_init(&s->reset, lb_seed_derive(seed, LB_STREAM_SERVER_RESET, (uint64_t)i),
-                        sc->server_reset_probability);
+    lb_fleet_server_reset_clock(sc, seed, i, &s->reset);
     if (s->warm == NULL || make_rng(seed, LB_STREAM_SERVER, (uint64_t)i, &s->rng) < 0)
       goto oom;
     if (lb_accounting_init(&s->acc, (size_t)sc->server_state_buffer, sc->ewma_weight) < 0)

@@ -195,8 +195,7 @@ static void test_resets_from_the_reset_stream(void **state) {
   struct lb_reset_clock clock;
   uint64_t seed = lb_fleet_run_seed(&sc, 1);
   assert_int_equal(lb_rng_new(lb_seed_derive(seed, LB_STREAM_SERVER, 2), &rng), 0);
-  lb_reset_clock_init(&clock, lb_seed_derive(seed, LB_STREAM_SERVER_RESET, 2),
-                      sc.server_reset_probability);
+  lb_fleet_server_reset_clock(&sc, seed, 2, &clock);
   struct lb_server_params p;
   lb_fleet_draw_server(&sc, rng, &p);
   int resets = 0;
