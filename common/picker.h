@@ -78,7 +78,7 @@ int lb_picker_new(const struct lb_picker_spec *spec, int nchannels, struct lb_pi
  * lb_pick needs. */
 int lb_picker_max_watched(const struct lb_picker *p);
 void lb_picker_free(struct lb_picker *p);
-/* Starts picking among chs[0..n). pick must be zeroed by the caller. Returns
+/* Starts picking among chs[0..n). pick must be fresh from lb_pick_init. Returns
  * LB_PICK_DONE with *out set, LB_PICK_WAIT, or a negative errno. */
 int lb_picker_pick(struct lb_picker *p, const struct lb_pick_env *env,
                    struct lb_channel *const *chs, int n, struct lb_pick *pick,

@@ -77,13 +77,11 @@ static inline double mt_uniform(struct mt *m) {
   return mt_next(m) / 4294967296.0;
 }
 
-#define SEED_STEP(x, i) (1812433253U * ((x) ^ ((x) >> 30)) + (i))
-
 static void mt_seed(struct mt *m, uint32_t s) {
   uint32_t x = s ? s : 4357;
   m->v[0] = x;
   for (uint32_t i = 1; i < MT_N; i++)
-    m->v[i] = x = SEED_STEP(x, i);
+    m->v[i] = x = 1812433253U * (x ^ (x >> 30)) + i;
   m->mti = MT_N;
 }
 
@@ -102,8 +100,12 @@ static void mt_type_set(void *state, unsigned long seed) {
 static const gsl_rng_type mt_type = {
     "lb_mt19937", 0xffffffffUL, 0, sizeof(struct mt), mt_type_set, mt_type_get, mt_type_get_double};
 
+/* SplitMix64's step: its state advances by this between outputs. */
+#define SPLITMIX_STEP 0x9e3779b97f4a7c15ULL
+
+/* SplitMix64's output from state z: a step, then the mix. */
 static uint64_t splitmix64(uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
+  z += SPLITMIX_STEP;
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
@@ -114,7 +116,7 @@ static uint64_t splitmix64(uint64_t z) {
  * of each output. */
 static inline uint64_t light_next(uint64_t *state) {
   uint64_t x = splitmix64(*state);
-  *state += 0x9e3779b97f4a7c15ULL;
+  *state += SPLITMIX_STEP;
   return x;
 }
 
@@ -201,7 +203,6 @@ void lb_rng_free(struct lb_rng *r) {
     free(r->own_table);
   free(r);
 }
-
 
 void lb_rng_seed(struct lb_rng *r, uint64_t seed) {
   if (r->light)
@@ -571,5 +572,5 @@ uint64_t lb_seed_derive(uint64_t seed, enum lb_stream kind, uint64_t index) {
 
 double lb_rng_keyed_uniform(uint64_t key, uint64_t n) {
   /* SplitMix64's state after n steps is key + n * its increment */
-  return (double)(splitmix64(key + n * 0x9e3779b97f4a7c15ULL) >> 11) * 0x1.0p-53;
+  return (double)(splitmix64(key + n * SPLITMIX_STEP) >> 11) * 0x1.0p-53;
 }

@@ -111,7 +111,6 @@ struct sim_slab {
   void **chunks;
   size_t nchunks, capchunks;
   size_t item_size, per_chunk, used_in_last;
-  bool zero_new; /* fresh items come zeroed */
   void *free;
 };
 
@@ -152,10 +151,7 @@ static void *slab_alloc(struct sim_slab *s) {
     s->chunks[s->nchunks++] = chunk;
     s->used_in_last = 0;
   }
-  void *p = (char *)s->chunks[s->nchunks - 1] + s->item_size * s->used_in_last++;
-  if (s->zero_new)
-    memset(p, 0, s->item_size);
-  return p;
+  return (char *)s->chunks[s->nchunks - 1] + s->item_size * s->used_in_last++;
 }
 
 static void slab_free(struct sim_slab *s, void *p) {
@@ -683,12 +679,6 @@ static void pick_release(struct sim_run *r, struct sim_pick_slot *slot) {
     if (q != NULL)
       q->watch = NULL;
   }
-  /* Keep slots zeroed as lb_picker_pick wants them. */
-  memset(pick->probes, 0, (size_t)n * sizeof(pick->probes[0]));
-  slot->used = 0;
-  pick->waiting = NULL;
-  pick->nprobes = 0;
-  slot->started = false;
   slab_free(&r->picks, slot);
 }
 
@@ -747,8 +737,9 @@ static int client_send(struct sim_run *r, struct sim_client *c) {
   struct sim_pick_slot *slot = slab_alloc(&r->picks);
   if (slot == NULL)
     return -ENOMEM;
-  slot->pick.probes = slot->room; /* zeroed: fresh, or by pick_release */
-  slot->pick.cap = r->max_watched;
+  slot->started = false;
+  slot->used = 0;
+  lb_pick_init(&slot->pick, slot->room, r->max_watched);
   q->since = r->current_tick; /* its client ticks it from this tick on */
   return list_push(&c->pending, (struct sim_entry){.q = q, .slot = slot});
 }
@@ -955,7 +946,6 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
   r->reqs.per_chunk = HUGE_PAGE / sizeof(struct sim_req);
   r->reports.item_size = sizeof(struct sim_report);
   r->reports.per_chunk = 256;
-  r->picks.zero_new = true;
   r->env.driver = r;
   r->env.send_probe = env_send_probe;
   r->env.unwatch_probe = env_unwatch_probe;
