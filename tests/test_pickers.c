@@ -405,7 +405,8 @@ static void test_max_watched(void **state) {
   struct { const char *expr; int nchannels, want; } cases[] = {
       {"fastest_probe", 3, 3},
       {"subset(fastest_probe, size=2)", 12, 2},
-      {"subset(fastest_probe, size=20)", 12, 12},
+      {"subset(fastest_probe, size=20)", 12, 20}, /* 20 drawn from 12 */
+      {"subset(random, size=20)", 12, 0},
       {"probing(subset(fastest_probe, size=3))", 12, 3},
       {"random", 12, 0},
       {"probing(hcl)", 12, 0},
@@ -418,11 +419,22 @@ static void test_max_watched(void **state) {
   }
   struct fixture f;
   fixture_init(&f, 3, NULL);
-  struct lb_picker *p = make("fastest_probe", 3);
+  /* A subset larger than the client's list: the room max_watched says is
+   * enough (a probe on each of the 5 drawn channels). */
+  struct lb_picker *p = make("subset(fastest_probe, size=5)", 3);
+  struct lb_probe room5[5];
+  struct lb_pick pick5;
+  lb_pick_init(&pick5, room5, lb_picker_max_watched(p));
+  struct lb_channel *out = NULL;
+  assert_int_equal(lb_picker_pick(p, &f.env, f.list, 3, &pick5, &out), LB_PICK_WAIT);
+  assert_int_equal(pick5.nprobes, 5);
+  lb_pick_abandon(&pick5, &f.env);
+  lb_picker_free(p);
+  memset(&f.drv, 0, sizeof(f.drv));
+  p = make("fastest_probe", 3);
   struct lb_probe room[2];
   struct lb_pick pick;
   lb_pick_init(&pick, room, 2);
-  struct lb_channel *out = NULL;
   assert_int_equal(lb_picker_pick(p, &f.env, f.list, 3, &pick, &out), -E2BIG);
   assert_int_equal(f.drv.watched, 0);
   lb_picker_free(p);

@@ -46,8 +46,12 @@ static int subset_create(const struct lb_picker_spec *spec, int nchannels, struc
     free(s);
     return rc;
   }
-  /* the inner picker is given `size` channels: it watches no more probes */
-  p->max_watched = s->inner->max_watched < s->size ? s->inner->max_watched : s->size;
+  /* The inner picker is given `size` channels (drawn with replacement: more
+   * than the client has, perhaps), and a waiting one watches one probe per
+   * channel it is given (fastest_probe), so `size` bounds it, not the
+   * client's channels its own bound was made for. */
+  int most = s->size < LB_PICK_MAX_PROBES ? s->size : LB_PICK_MAX_PROBES;
+  p->max_watched = s->inner->max_watched > 0 ? most : 0;
   *out = p;
   return 0;
 }
