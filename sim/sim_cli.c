@@ -49,6 +49,10 @@ void sim_cli_usage(FILE *f) {
       "  --requests-csv PAT   per-request records (seed columns) to PAT, where %s is the\n"
       "                       scenario name, %r the run and %% a '%'\n"
       "  --arrivals-out PAT   each run's arrival trace (tick,client) to PAT, as above\n"
+      "  --fleet FILE         run on the fleets of FILE instead of drawing them: run r\n"
+      "                       takes fleet r mod F of its F (servers' parameters, subsets,\n"
+      "                       channel means; format in common/fleet_file.h)\n"
+      "  --fleet-out PAT      each run's fleet as made, in that format, to PAT (as above)\n"
       "  --all                run every scenario of the catalog (scenarios/*.yaml)\n"
       "  --catalog DIR        the catalog (default: $LB_SOURCE_DIR/scenarios, else the\n"
       "                       source tree lbsim was built from)\n"
@@ -75,7 +79,7 @@ static int parse_long(const char *text, long min, long max, long *out) {
 int sim_cli_parse(int argc, char **argv, struct sim_cli *cli, char *err, size_t errlen) {
   enum {
     O_RUNS = 256, O_SEED, O_JOBS, O_SET, O_SUMMARY, O_REQUESTS, O_ARRIVALS, O_ALL, O_SCORE,
-    O_LIST, O_QUIET, O_HELP, O_CATALOG, O_NOSPLIT,
+    O_LIST, O_QUIET, O_HELP, O_CATALOG, O_NOSPLIT, O_FLEET, O_FLEET_OUT,
   };
   static const struct option longopts[] = {
       {"runs", required_argument, NULL, O_RUNS},
@@ -92,6 +96,8 @@ int sim_cli_parse(int argc, char **argv, struct sim_cli *cli, char *err, size_t 
       {"help", no_argument, NULL, O_HELP},
       {"catalog", required_argument, NULL, O_CATALOG},
       {"no-send-time-probes", no_argument, NULL, O_NOSPLIT},
+      {"fleet", required_argument, NULL, O_FLEET},
+      {"fleet-out", required_argument, NULL, O_FLEET_OUT},
       {NULL, 0, NULL, 0},
   };
   memset(cli, 0, sizeof(*cli));
@@ -165,6 +171,12 @@ int sim_cli_parse(int argc, char **argv, struct sim_cli *cli, char *err, size_t 
     case O_NOSPLIT:
       cli->no_split = true;
       break;
+    case O_FLEET:
+      cli->fleet = optarg;
+      break;
+    case O_FLEET_OUT:
+      cli->fleet_out = optarg;
+      break;
     case ':':
       fmt(err, errlen, "%s: expected a value", argv[optind - 1]);
       return -EINVAL;
@@ -225,6 +237,7 @@ struct loaded {
   struct lb_pick_plan plan;
   bool plan_ready;
   int runs;
+  const struct lb_fleet_file *fleets; /* --fleet, or NULL */
 };
 
 static void catalog_dir(const struct sim_cli *cli, char *buf, size_t len) {
@@ -398,11 +411,31 @@ static FILE *open_pattern(const char *pattern, const char *name, int run, char *
   return f;
 }
 
+static int write_fleet(const char *pattern, const struct loaded *l, struct job *j,
+                       const struct sim_run *r) {
+  struct lb_fleet_spec f;
+  int rc = sim_run_fleet(r, &f);
+  if (rc < 0) {
+    fmt(j->err, sizeof(j->err), "%s run %d: %s", l->sc.name, j->run, strerror(-rc));
+    return rc;
+  }
+  FILE *out = open_pattern(pattern, l->sc.name, j->run, j->err, sizeof(j->err));
+  rc = out == NULL ? -EIO : lb_fleet_spec_write(&f, out);
+  if (out != NULL && fclose(out) != 0)
+    rc = -EIO;
+  if (rc < 0 && out != NULL)
+    fmt(j->err, sizeof(j->err), "%s: write failed", pattern);
+  lb_fleet_spec_free(&f);
+  return rc;
+}
+
 static void run_job(const struct sim_cli *cli, const struct loaded *l, struct job *j) {
   struct sim_run *r = NULL;
   FILE *rf = NULL, *af = NULL;
   double t0 = now_ms();
   struct sim_options opt = {.plan = &l->plan};
+  if (l->fleets != NULL)
+    opt.fleet = &l->fleets->fleets[(size_t)j->run % l->fleets->n];
   j->rc = 0;
   if (cli->requests_csv != NULL) {
     rf = open_pattern(cli->requests_csv, l->sc.name, j->run, j->err, sizeof(j->err));
@@ -424,6 +457,8 @@ static void run_job(const struct sim_cli *cli, const struct loaded *l, struct jo
       goto out;
     }
   }
+  if (cli->fleet_out != NULL && (j->rc = write_fleet(cli->fleet_out, l, j, r)) < 0)
+    goto out;
   if ((j->rc = sim_run_execute(r, j->err, sizeof(j->err))) < 0)
     goto out;
   if ((j->rc = sim_run_summary(r, &j->summary)) < 0) {
@@ -529,6 +564,7 @@ int sim_cli_run(const struct sim_cli *cli, FILE *out, FILE *errf) {
   FILE *sf = NULL;
   pthread_t threads[MAX_JOBS_THREADS];
   int nthreads = 0;
+  struct lb_fleet_file fleets = {0};
 
   if (cli->help) {
     sim_cli_usage(out);
@@ -547,6 +583,22 @@ int sim_cli_run(const struct sim_cli *cli, FILE *out, FILE *errf) {
     free_loaded(ls, n);
     return 1;
   }
+  if (cli->fleet != NULL) {
+    if (lb_fleet_file_load(cli->fleet, &fleets, err, sizeof(err)) < 0) {
+      fprintf(errf, "lbsim: %s\n", err);
+      status = 1;
+      goto done;
+    }
+    for (int i = 0; i < n; i++) {
+      for (size_t f = 0; f < fleets.n; f++)
+        if (lb_fleet_spec_check(&fleets.fleets[f], &ls[i].sc, err, sizeof(err)) < 0) {
+          fprintf(errf, "lbsim: %s: fleet %zu: %s\n", cli->fleet, f, err);
+          status = 1;
+          goto done;
+        }
+      ls[i].fleets = &fleets;
+    }
+  }
   int njobs = 0, maxruns = 0;
   for (int i = 0; i < n; i++) {
     njobs += ls[i].runs;
@@ -554,7 +606,8 @@ int sim_cli_run(const struct sim_cli *cli, FILE *out, FILE *errf) {
       maxruns = ls[i].runs;
   }
   if (check_pattern("--requests-csv", cli->requests_csv, n, maxruns, err, sizeof(err)) < 0 ||
-      check_pattern("--arrivals-out", cli->arrivals_out, n, maxruns, err, sizeof(err)) < 0) {
+      check_pattern("--arrivals-out", cli->arrivals_out, n, maxruns, err, sizeof(err)) < 0 ||
+      check_pattern("--fleet-out", cli->fleet_out, n, maxruns, err, sizeof(err)) < 0) {
     fprintf(errf, "lbsim: %s\n", err);
     status = 2;
     goto done;
@@ -647,6 +700,7 @@ done:
   }
   free(jobs);
   free_loaded(ls, n);
+  lb_fleet_file_close(&fleets);
   return status;
 }
 

@@ -22,6 +22,8 @@ struct sim_cli {
   const char *summary_csv;  /* NULL: stdout (none with --score) */
   const char *requests_csv; /* pattern: %s scenario, %r run, %% */
   const char *arrivals_out; /* pattern, as above */
+  const char *fleet;        /* --fleet FILE: run r on the file's fleet r mod F */
+  const char *fleet_out;    /* pattern, as above: each run's fleet as made */
   const char *catalog;      /* --catalog DIR */
   bool all, score, list_pickers, quiet, help;
   bool no_split; /* --no-send-time-probes: probing() runs at the client tick */

@@ -896,6 +896,22 @@ int sim_run_summary(const struct sim_run *r, struct lb_summary *out) {
   return lb_summary_compute(r->acc, out);
 }
 
+int sim_run_fleet(const struct sim_run *r, struct lb_fleet_spec *out) {
+  int n = lb_fleet_subset_len(&r->sc);
+  int rc = lb_fleet_spec_alloc(out, r->sc.servers, r->sc.clients, n);
+  if (rc < 0)
+    return rc;
+  snprintf(out->label, sizeof(out->label), "%s run %d seed %llu", r->sc.name, r->run,
+           (unsigned long long)lb_fleet_run_seed(&r->sc, r->run));
+  for (int i = 0; i < r->sc.servers; i++)
+    out->server[i] = r->servers[i].params;
+  for (int i = 0; i < r->nchannels; i++) {
+    out->subset[i] = r->channels[i].server->index;
+    out->mean_ticks[i] = r->channels[i].mean_ticks;
+  }
+  return 0;
+}
+
 /* ---- construction ---- */
 
 static int make_rng(uint64_t run_seed, enum lb_stream kind, uint64_t index,
@@ -934,6 +950,8 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
              LB_PICK_MAX_CHANNELS);
     return -EINVAL;
   }
+  if (opt->fleet != NULL && (rc = lb_fleet_spec_check(opt->fleet, sc, err, errlen)) < 0)
+    return rc;
   r = calloc(1, sizeof(*r));
   if (r == NULL)
     goto oom;
@@ -981,6 +999,8 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
       goto oom;
     s->acc_ready = true;
     draw_server(r, s, false);
+    if (opt->fleet != NULL) /* drawn all the same: later draws stay as without */
+      s->params = opt->fleet->server[i];
     /* The report's server and threads are the driver's to fill. */
     s->acc.report.server = (uint32_t)i;
     s->acc.report.threads = (uint32_t)(s->params.threads > 0 ? s->params.threads : 0);
@@ -1000,6 +1020,8 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
       opt->hooks->subset(opt->hooks->ctx, c, subset, n);
     else
       lb_fleet_draw_subset(sc, cl->rng, subset);
+    if (opt->fleet != NULL)
+      memcpy(subset, &opt->fleet->subset[(size_t)c * (size_t)n], (size_t)n * sizeof(*subset));
     for (int k = 0; k < n; k++) {
       struct sim_channel *ch = &cl->channels[k];
       if (subset[k] < 0 || subset[k] >= sc->servers) {
@@ -1016,6 +1038,8 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
       ch->ch_ready = true;
       ch->ch.oracle = lb_accounting_report(&ch->server->acc);
       draw_channel(r, ch, false);
+      if (opt->fleet != NULL)
+        ch->mean_ticks = opt->fleet->mean_ticks[(size_t)ch->global];
       cl->chs[k] = &ch->ch;
     }
     if ((rc = lb_picker_new(opt->plan->spec, n, &cl->picker)) < 0) {

@@ -15,6 +15,7 @@
 
 #include "arrivals.h"
 #include "fleet.h"
+#include "fleet_file.h"
 #include "reqlog.h"
 #include "scenario.h"
 #include "summary.h"
@@ -62,6 +63,11 @@ struct sim_options {
   bool requests_csv_header;        /* write the header first */
   const struct lb_arrivals *arrivals; /* use this trace, else build one */
   const struct sim_hooks *hooks;   /* tests only */
+  /* This fleet instead of the drawn one (fleet_file.h): its servers'
+   * parameters, subsets and channel means replace the draws, which are
+   * still made, so every later draw is the same as without it. Resets
+   * draw as ever. */
+  const struct lb_fleet_spec *fleet;
   /* Called with every record the seed would keep (data_frequency). */
   void (*on_record)(void *ctx, const struct lb_request_record *rec);
   void *on_record_ctx;
@@ -77,6 +83,9 @@ int sim_run_step(struct sim_run *r, bool *finished, char *err, size_t errlen);
 /* Every tick to the end. */
 int sim_run_execute(struct sim_run *r, char *err, size_t errlen);
 int sim_run_summary(const struct sim_run *r, struct lb_summary *out);
+/* The run's fleet as it is now (before the first tick: as made), into a
+ * fleet spec the caller frees (lb_fleet_spec_free). */
+int sim_run_fleet(const struct sim_run *r, struct lb_fleet_spec *out);
 
 /* Inspection (tests, progress). */
 int sim_run_tick(const struct sim_run *r);          /* the seed's current_tick */

@@ -148,6 +148,86 @@ static void test_seed_plus_run(void **state) {
   assert_memory_equal(row5, row6, (size_t)(end5 - row5));
 }
 
+/* --fleet-out writes the fleet a run made; --fleet with it makes the same
+ * run, byte for byte (the fleet's draws are still made); another fleet
+ * makes another run on the same seed. */
+static void test_fleet_round_trip(void **state) {
+  (void)state;
+  char path[512], fo[512], f0[512], f1[512], r0[512], rb[512], sa[512], sb[512], sc[512];
+  scenario(path, sizeof(path), "FastestProbe2");
+  snprintf(fo, sizeof(fo), "%s/fleet_%%r.txt", tmpdir);
+  snprintf(f0, sizeof(f0), "%s/fleet_0.txt", tmpdir);
+  snprintf(f1, sizeof(f1), "%s/fleet_1.txt", tmpdir);
+  snprintf(r0, sizeof(r0), "%s/req_%%r.csv", tmpdir);
+  snprintf(rb, sizeof(rb), "%s/req_back.csv", tmpdir);
+  snprintf(sa, sizeof(sa), "%s/sa.csv", tmpdir);
+  snprintf(sb, sizeof(sb), "%s/sb.csv", tmpdir);
+  snprintf(sc, sizeof(sc), "%s/sc.csv", tmpdir);
+  const char *made[] = {path, "--set", "total_ticks=40", "--runs", "2", "--seed", "7", "--quiet",
+                        "--fleet-out", fo, "--requests-csv", r0, "--summary-csv", sa, NULL};
+  const char *back[] = {path, "--set", "total_ticks=40", "--seed", "7", "--quiet", "--fleet", f0,
+                        "--requests-csv", rb, "--summary-csv", sb, NULL};
+  const char *other[] = {path, "--set", "total_ticks=40", "--seed", "7", "--quiet", "--fleet",
+                         f1, "--summary-csv", sc, NULL};
+  assert_int_equal(lbsim(made, NULL, 0, NULL, 0), 0);
+  assert_int_equal(lbsim(back, NULL, 0, NULL, 0), 0);
+  assert_int_equal(lbsim(other, NULL, 0, NULL, 0), 0);
+  char *fleet = slurp(f0);
+  assert_non_null(fleet);
+  const char *head = "fleet FastestProbe2 run 0 seed 7\nserver ";
+  assert_memory_equal(fleet, head, strlen(head));
+  assert_int_equal(count_lines(fleet), 1 + 40 + 40);
+  free(fleet);
+  char name[600];
+  snprintf(name, sizeof(name), "%s/req_0.csv", tmpdir);
+  char *x = slurp(name), *y = slurp(rb);
+  assert_non_null(x);
+  assert_non_null(y);
+  assert_true(count_lines(x) > 100);
+  assert_string_equal(x, y);
+  free(x);
+  free(y);
+  char *a = slurp(sa), *b = slurp(sb), *c = slurp(sc);
+  assert_non_null(a);
+  assert_non_null(b);
+  assert_non_null(c);
+  char *row_a = strchr(a, '\n') + 1, *row_b = strchr(b, '\n') + 1, *row_c = strchr(c, '\n') + 1;
+  assert_memory_equal(row_a, row_b, strlen(row_b));
+  assert_true(strcmp(row_b, row_c) != 0);
+  free(a);
+  free(b);
+  free(c);
+}
+
+/* A fleet by hand: every channel goes to server 1, so every request is
+ * served there; a fleet of another shape is refused. */
+static void test_fleet_by_hand(void **state) {
+  (void)state;
+  char path[512], fleet[512], req[512], err[2048];
+  scenario(path, sizeof(path), "Random");
+  snprintf(fleet, sizeof(fleet), "%s/hand.txt", tmpdir);
+  snprintf(req, sizeof(req), "%s/hand_req.csv", tmpdir);
+  FILE *f = fopen(fleet, "w");
+  assert_non_null(f);
+  fputs("fleet by hand\nserver 4 3 1\nserver 4 3 1\nclient 1:1 1:2\nclient 1:1.5 1:1\n", f);
+  assert_int_equal(fclose(f), 0);
+  const char *args[] = {path, "--set", "servers=2", "--set", "clients=2", "--set",
+                        "subset_size=2", "--set", "total_ticks=30", "--set",
+                        "mean_requests_per_server_per_tick=0.5", "--set", "data_frequency=1",
+                        "--quiet", "--fleet", fleet, "--requests-csv", req, NULL};
+  assert_int_equal(lbsim(args, NULL, 0, err, sizeof(err)), 0);
+  char *x = slurp(req);
+  assert_non_null(x);
+  assert_true(count_lines(x) > 10);
+  assert_null(strstr(x, "Server 0"));
+  assert_non_null(strstr(x, "Server 1"));
+  free(x);
+  const char *wrong[] = {path, "--set", "total_ticks=30", "--quiet", "--fleet", fleet, NULL};
+  assert_int_equal(lbsim(wrong, NULL, 0, err, sizeof(err)), 1);
+  assert_non_null(strstr(err, "hand.txt: fleet 0: fleet 'by hand' has 2 servers, 2 clients of 2 "
+                              "channels; scenario 'Random' has 40, 40 of 12"));
+}
+
 static void test_every_catalog_scenario_runs(void **state) {
   (void)state;
   char pat[600], sum[512], cat[512];
@@ -253,6 +333,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_jobs_identical),
       cmocka_unit_test(test_seed_plus_run),
+      cmocka_unit_test(test_fleet_round_trip),
+      cmocka_unit_test(test_fleet_by_hand),
       cmocka_unit_test(test_every_catalog_scenario_runs),
       cmocka_unit_test(test_errors),
       cmocka_unit_test(test_catalog_name_and_score),
