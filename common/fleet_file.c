@@ -219,7 +219,7 @@ static int read_line(struct reader *r, char *s) {
   if (ntok == 0 || tok[0][0] == '#')
     return 0;
   if (strcmp(tok[0], "fleet") == 0) {
-    char label[64] = "";
+    char label[128] = "";
     for (int i = 1, at = 0; i < ntok && at < (int)sizeof(label) - 1; i++)
       at += snprintf(label + at, sizeof(label) - (size_t)at, "%s%s", i > 1 ? " " : "", tok[i]);
     return start_fleet(r, label);

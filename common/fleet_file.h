@@ -23,7 +23,7 @@
 #include "scenario.h"
 
 struct lb_fleet_spec {
-  char label[64];
+  char label[128];
   int servers, clients, slots;      /* slots: channels a client has */
   struct lb_server_params *server;  /* [servers] */
   int *subset;                      /* [clients * slots]: server of (client, slot) */

@@ -901,7 +901,7 @@ int sim_run_fleet(const struct sim_run *r, struct lb_fleet_spec *out) {
   int rc = lb_fleet_spec_alloc(out, r->sc.servers, r->sc.clients, n);
   if (rc < 0)
     return rc;
-  snprintf(out->label, sizeof(out->label), "%s run %d seed %llu", r->sc.name, r->run,
+  snprintf(out->label, sizeof(out->label), "%.80s run %d seed %llu", r->sc.name, r->run,
            (unsigned long long)lb_fleet_run_seed(&r->sc, r->run));
   for (int i = 0; i < r->sc.servers; i++)
     out->server[i] = r->servers[i].params;
