@@ -50,7 +50,7 @@ double lb_fleet_draw_channel_mean(const struct lb_scenario *sc, struct lb_rng *c
                                   int server_mean_rtt) {
   int rtt =
       lb_rng_gamma_seed(channel_rng, sc->mean_channel_rtt, sc->channel_rtt_variance, LB_GAMMA_MIN);
-  return (server_mean_rtt + rtt) / 2.0;
+  return ((double)server_mean_rtt + rtt) / 2.0;
 }
 
 /* Ticks without a reset before the next one: geometric on {0, 1, ...}. */

@@ -107,6 +107,8 @@ static bool parse_int(const char *s, long min, long *out) {
 static int grow(void **p, size_t *cap, size_t want, size_t size) {
   if (want <= *cap)
     return 0;
+  if (want > SIZE_MAX / 2 / size)
+    return -ENOMEM;
   size_t n = *cap ? *cap * 2 : 16;
   while (n < want)
     n *= 2;
@@ -141,19 +143,21 @@ static int start_fleet(struct reader *r, const char *label) {
   memset(r->f, 0, sizeof(*r->f));
   snprintf(r->f->label, sizeof(r->f->label), "%s", label);
   r->server_cap = r->client_cap = 0;
-  r->started = r->lineno;
+  r->started = r->f->line = r->lineno;
   return 0;
 }
 
 static int server_line(struct reader *r, char **tok, int ntok) {
-  static const char *const names[] = {"THREADS", "MEAN_PROCESSING_TIME", "MEAN_RTT"};
+  static const char *const names[] = {"THREADS: expected an integer from 1 to 2147483647, got ",
+                                      "MEAN_PROCESSING_TIME: expected an integer from 0 to "
+                                      "2147483647, got ",
+                                      "MEAN_RTT: expected an integer from 0 to 2147483647, got "};
   long v[3];
   if (ntok != 4)
     return fail(r, -EINVAL, "expected 'server THREADS MEAN_PROCESSING_TIME MEAN_RTT'", "");
   for (int i = 0; i < 3; i++)
     if (!parse_int(tok[i + 1], i == 0 ? 1 : 0, &v[i]))
-      return fail(r, -EINVAL, names[i],
-                  i == 0 ? ": expected an integer >= 1" : ": expected an integer >= 0");
+      return fail(r, -EINVAL, names[i], tok[i + 1]);
   if (r->f->clients > 0)
     return fail(r, -EINVAL, "a server line after the fleet's client lines", "");
   if (grow((void **)&r->f->server, &r->server_cap, (size_t)r->f->servers + 1,
@@ -208,22 +212,40 @@ static int client_line(struct reader *r, char **tok, int ntok) {
   return 0;
 }
 
+/* `fleet LABEL`: the label is the rest of the line, blanks collapsed. */
+static int fleet_line(struct reader *r, const char *rest) {
+  char label[sizeof(r->f->label)];
+  size_t at = 0;
+  for (const char *c = rest; *c != '\0' && at < sizeof(label) - 1; c++) {
+    bool blank = *c == ' ' || *c == '\t' || *c == '\r' || *c == '\n';
+    if (!blank)
+      label[at++] = *c;
+    else if (at > 0 && label[at - 1] != ' ')
+      label[at++] = ' ';
+  }
+  while (at > 0 && label[at - 1] == ' ')
+    at--;
+  label[at] = '\0';
+  return start_fleet(r, label);
+}
+
 static int read_line(struct reader *r, char *s) {
   char *tok[LB_PICK_MAX_CHANNELS + 2], *save = NULL;
   int ntok = 0;
+  s += strspn(s, " \t");
+  if (strncmp(s, "fleet", 5) == 0 && (s[5] == '\0' || strchr(" \t\r\n", s[5]) != NULL))
+    return fleet_line(r, s + 5);
   for (char *t = strtok_r(s, " \t\r\n", &save); t != NULL; t = strtok_r(NULL, " \t\r\n", &save)) {
-    if (ntok == (int)(sizeof(tok) / sizeof(tok[0])))
-      return fail(r, -EINVAL, "too many fields", "");
+    if (ntok == (int)(sizeof(tok) / sizeof(tok[0]))) {
+      char detail[48];
+      snprintf(detail, sizeof(detail), " (a client has at most %d channels)",
+               LB_PICK_MAX_CHANNELS);
+      return fail(r, -EINVAL, "too many fields", detail);
+    }
     tok[ntok++] = t;
   }
   if (ntok == 0 || tok[0][0] == '#')
     return 0;
-  if (strcmp(tok[0], "fleet") == 0) {
-    char label[128] = "";
-    for (int i = 1, at = 0; i < ntok && at < (int)sizeof(label) - 1; i++)
-      at += snprintf(label + at, sizeof(label) - (size_t)at, "%s%s", i > 1 ? " " : "", tok[i]);
-    return start_fleet(r, label);
-  }
   bool server = strcmp(tok[0], "server") == 0, client = strcmp(tok[0], "client") == 0;
   if (!server && !client)
     return fail(r, -EINVAL, "expected a 'fleet', 'server' or 'client' line, got ", tok[0]);
@@ -231,7 +253,6 @@ static int read_line(struct reader *r, char *s) {
     int rc = start_fleet(r, "");
     if (rc < 0)
       return rc;
-    r->started = r->lineno;
   }
   return server ? server_line(r, tok, ntok) : client_line(r, tok, ntok);
 }
@@ -253,7 +274,8 @@ int lb_fleet_file_load(const char *path, struct lb_fleet_file *out, char *err, s
     rc = read_line(&r, line);
   }
   if (rc == 0 && ferror(in)) {
-    lb_errf(err, errlen, "%s: read error", path);
+    int e = errno;
+    lb_errf(err, errlen, "%s: cannot read fleet file: %s", path, strerror(e));
     rc = -EIO;
   }
   if (rc == 0)

@@ -5,8 +5,8 @@
  * comparisons that hold the fleet fixed), one lbsim drew (lbsim
  * --fleet-out), or one measured. Text, one fleet after another:
  *
- *   # comment
- *   fleet LABEL                       starts a fleet (LABEL: any words)
+ *   # comment (a whole line)
+ *   fleet LABEL                       starts a fleet (LABEL: the rest of the line)
  *   server THREADS MEAN_PROCESSING_TIME MEAN_RTT     server 0, 1, ... in order
  *   client SERVER:MEAN_TICKS ...      client 0, 1, ...: one per channel slot
  *
@@ -24,6 +24,7 @@
 
 struct lb_fleet_spec {
   char label[128];
+  size_t line;                      /* of its `fleet` line (or first line); 0: not read */
   int servers, clients, slots;      /* slots: channels a client has */
   struct lb_server_params *server;  /* [servers] */
   int *subset;                      /* [clients * slots]: server of (client, slot) */
@@ -39,7 +40,8 @@ struct lb_fleet_file {
 int lb_fleet_file_load(const char *path, struct lb_fleet_file *out, char *err, size_t errlen);
 void lb_fleet_file_close(struct lb_fleet_file *f);
 
-/* Is the fleet one for sc (servers, clients, channels a client)? */
+/* Is the fleet one for sc (servers, clients, channels a client)? The error
+ * names the fleet by its label. */
 int lb_fleet_spec_check(const struct lb_fleet_spec *f, const struct lb_scenario *sc, char *err,
                         size_t errlen);
 /* Writes one fleet in the file's format. */

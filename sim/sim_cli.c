@@ -592,7 +592,7 @@ int sim_cli_run(const struct sim_cli *cli, FILE *out, FILE *errf) {
     for (int i = 0; i < n; i++) {
       for (size_t f = 0; f < fleets.n; f++)
         if (lb_fleet_spec_check(&fleets.fleets[f], &ls[i].sc, err, sizeof(err)) < 0) {
-          fprintf(errf, "lbsim: %s: fleet %zu: %s\n", cli->fleet, f, err);
+          fprintf(errf, "lbsim: %s:%zu: %s\n", cli->fleet, fleets.fleets[f].line, err);
           status = 1;
           goto done;
         }

@@ -999,7 +999,7 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
       goto oom;
     s->acc_ready = true;
     draw_server(r, s, false);
-    if (opt->fleet != NULL) /* drawn all the same: later draws stay as without */
+    if (opt->fleet != NULL) /* drawn all the same: each stream stands where it would */
       s->params = opt->fleet->server[i];
     /* The report's server and threads are the driver's to fill. */
     s->acc.report.server = (uint32_t)i;

@@ -65,8 +65,9 @@ struct sim_options {
   const struct sim_hooks *hooks;   /* tests only */
   /* This fleet instead of the drawn one (fleet_file.h): its servers'
    * parameters, subsets and channel means replace the draws, which are
-   * still made, so every later draw is the same as without it. Resets
-   * draw as ever. */
+   * still made, so every stream stands where it would without it (a fleet
+   * written by sim_run_fleet and given back makes the same run; another
+   * fleet's means shape the later draws). Resets draw as ever. */
   const struct lb_fleet_spec *fleet;
   /* Called with every record the seed would keep (data_frequency). */
   void (*on_record)(void *ctx, const struct lb_request_record *rec);

@@ -76,6 +76,24 @@ static void test_reads_fleets(void **state) {
   assert_null(ff.fleets);
 }
 
+/* A label is the rest of its line, blanks collapsed, however many words. */
+static void test_label_is_the_line(void **state) {
+  (void)state;
+  static char text[4096];
+  int at = snprintf(text, sizeof(text), "  fleet \t seed   7 of\tmany ");
+  for (int i = 0; i < 300; i++)
+    at += snprintf(text + at, sizeof(text) - (size_t)at, " w");
+  snprintf(text + at, sizeof(text) - (size_t)at, "\nserver 1 1 1\nclient 0:1\n");
+  struct lb_fleet_file ff;
+  char err[256];
+  assert_int_equal(load(text, &ff, err, sizeof(err)), 0);
+  assert_int_equal(ff.n, 1);
+  assert_int_equal(ff.fleets[0].line, 1);
+  assert_memory_equal(ff.fleets[0].label, "seed 7 of many w w", 18);
+  assert_true(strlen(ff.fleets[0].label) >= sizeof(ff.fleets[0].label) - 2); /* cut, not refused */
+  lb_fleet_file_close(&ff);
+}
+
 static void test_unlabelled_fleet(void **state) {
   (void)state;
   struct lb_fleet_file ff;
@@ -157,9 +175,11 @@ static void test_errors(void **state) {
     const char *text, *line, *says;
   } cases[] = {
       {"server 3 2 1\nclient 0:1\nbogus 1\n", ":3:", "expected a 'fleet', 'server' or 'client'"},
-      {"server 0 2 1\n", ":1:", "THREADS: expected an integer >= 1"},
-      {"server 3 -1 1\n", ":1:", "MEAN_PROCESSING_TIME: expected an integer >= 0"},
-      {"server 3 2 x\n", ":1:", "MEAN_RTT"},
+      {"server 0 2 1\n", ":1:", "THREADS: expected an integer from 1 to 2147483647, got 0"},
+      {"server 3 -1 1\n", ":1:",
+       "MEAN_PROCESSING_TIME: expected an integer from 0 to 2147483647, got -1"},
+      {"server 3 2 x\n", ":1:", "MEAN_RTT: expected an integer from 0 to 2147483647, got x"},
+      {"server 3 2 99999999999\n", ":1:", "got 99999999999"},
       {"server 3 2\n", ":1:", "expected 'server THREADS MEAN_PROCESSING_TIME MEAN_RTT'"},
       {"server 3 2 1\nclient 1:1\n", ":2:", "no such server: 1 (the fleet has servers 0 to 0)"},
       {"server 3 2 1\nclient 0:-1\n", ":2:", "MEAN_TICKS: expected a number >= 0, got -1"},
@@ -194,6 +214,7 @@ static void test_errors(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_reads_fleets),
+      cmocka_unit_test(test_label_is_the_line),
       cmocka_unit_test(test_unlabelled_fleet),
       cmocka_unit_test(test_write_reads_back),
       cmocka_unit_test(test_check_against_scenario),

@@ -224,7 +224,7 @@ static void test_fleet_by_hand(void **state) {
   free(x);
   const char *wrong[] = {path, "--set", "total_ticks=30", "--quiet", "--fleet", fleet, NULL};
   assert_int_equal(lbsim(wrong, NULL, 0, err, sizeof(err)), 1);
-  assert_non_null(strstr(err, "hand.txt: fleet 0: fleet 'by hand' has 2 servers, 2 clients of 2 "
+  assert_non_null(strstr(err, "hand.txt:1: fleet 'by hand' has 2 servers, 2 clients of 2 "
                               "channels; scenario 'Random' has 40, 40 of 12"));
 }
 

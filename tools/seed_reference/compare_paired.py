@@ -10,7 +10,6 @@ programs'. Prints a Markdown table.
 
 usage: compare_paired.py SEED.csv LBSIM.csv
 """
-import csv
 import math
 import sys
 
@@ -30,7 +29,7 @@ def paired_p(diffs):
 def main():
     seed, sim = load(sys.argv[1]), load(sys.argv[2])
     print("| scenario | figure | seed mean ± 2 SE (runs) | lbsim on the same fleets ± 2 SE "
-          "(runs) | within 2 SE | seed − lbsim, fleet by fleet ± 2 SE | paired p |")
+          "(fleets × runs each) | within 2 SE | seed − lbsim, fleet by fleet ± 2 SE | paired p |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     bad = 0
     for name in [n for n in seed if n in sim]:
@@ -43,15 +42,16 @@ def main():
             lb_v = [stats(v)[0] for v in per_fleet]
             diffs = [a - b for a, b in zip(seed_v, lb_v) if not (math.isnan(a) or math.isnan(b))]
             sm, sse, sn = stats(seed_v)
-            lm, lse, _ = stats(lb_v)
+            lm, lse, ln = stats(lb_v)
             dm, dse, _ = stats(diffs)
-            ok = abs(lm - sm) <= 2 * sse
-            bad += not ok
+            ok = abs(lm - sm) <= 2 * sse if not math.isnan(sse) else None
+            bad += ok is False
+            mark = {True: "yes", False: "**no**", None: "n/a"}[ok]
             p = paired_p(diffs)
             ptxt = "n/a" if math.isnan(p) else (f"**{p:.3f}**" if p < 0.05 else f"{p:.3f}")
             print(f"| {name} | {fig} | {sm:.2f} ± {2 * sse:.2f} ({sn}) | {lm:.2f} ± {2 * lse:.2f} "
-                  f"({len(sim[name])}) | {'yes' if ok else '**no**'} | {dm:+.2f} ± {2 * dse:.2f} "
-                  f"| {ptxt} |")
+                  f"({ln} × {len(sim[name]) // max(fleets, 1)}) | {mark} | {dm:+.2f} ± "
+                  f"{2 * dse:.2f} | {ptxt} |")
     print(f"\n{bad} figure(s) outside the seed's mean ± 2 SE", file=sys.stderr)
 
 

@@ -12,6 +12,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+[ $# -ge 1 ] || { sed -n '2,11p' "$0" >&2; exit 2; }
 seed_csv=$(realpath "$1")
 shift
 reps=20
@@ -30,12 +31,17 @@ python=${LB_SEED_PYTHON:-/usr/bin/python3}
 dir=$(mktemp -d /tmp/lb_paired.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 bash "$here/run_seed.sh" --model-dir "$dir/model" >/dev/null
-mapfile -t names < <(tail -n +2 "$seed_csv" | cut -d, -f1 | awk '!seen[$0]++')
+# The columns by name: algorithm (the scenario) and seed.
+column() { head -1 "$seed_csv" | tr -d '\r' | tr ',' '\n' | grep -nx "$1" | cut -d: -f1 || true; }
+acol=$(column algorithm)
+scol=$(column seed)
+[ -n "$acol" ] && [ -n "$scol" ] ||
+  { echo "compare_paired.sh: $seed_csv needs 'algorithm' and 'seed' columns (run_seed.sh's CSV)" >&2; exit 2; }
+mapfile -t names < <(awk -F, -v a="$acol" 'NR > 1 && $a != "" && !seen[$a]++ { print $a }' "$seed_csv")
 : >"$dir/lbsim.csv"
 for n in "${names[@]}"; do
-  # the seed column of this scenario's rows, in the CSV's order
-  col=$(head -1 "$seed_csv" | tr ',' '\n' | grep -nx seed | cut -d: -f1)
-  mapfile -t seeds < <(awk -F, -v n="$n" -v c="$col" 'NR > 1 && $1 == n { print $c }' "$seed_csv")
+  # this scenario's seeds, in the CSV's order (lbsim's run r takes fleet r mod F)
+  mapfile -t seeds < <(awk -F, -v n="$n" -v a="$acol" -v c="$scol" 'NR > 1 && $a == n { print $c }' "$seed_csv")
   "$python" "$here/dump_seed_fleets.py" "$dir/model" "$n" ${py_sets[@]+"${py_sets[@]}"} \
     "${seeds[@]}" >"$dir/fleets_$n.txt"
   "$lbsim" "$root/scenarios/$n.yaml" --fleet "$dir/fleets_$n.txt" \

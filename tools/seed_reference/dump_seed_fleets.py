@@ -15,6 +15,8 @@ import copy
 import random
 import sys
 
+if len(sys.argv) < 4:
+    sys.exit(__doc__)
 sys.path.insert(0, sys.argv[1])
 import numpy as np  # noqa: E402
 import seed_model  # noqa: E402
