@@ -124,8 +124,9 @@ static void test_tick_and_reset(void **state) {
   /* A reset every tick: new parameters (overrides stay), warm channels
    * forgotten, the accounting emptied. */
   assert_int_equal(lb_server_model_work_ns(&m, false, 3), 11 * TICK);
-  sc.server_reset_probability = 1; /* the clock reads it at init: make it again */
-  lb_reset_clock_init(&m.reset, m.reset.key, sc.server_reset_probability);
+  sc.server_reset_probability = 1; /* the clock reads it when made: make server 1's again */
+  lb_reset_clock_close(&m.reset);
+  lb_fleet_server_reset_clock(&sc, lb_fleet_run_seed(&sc, 0), 1, &m.reset);
   assert_int_equal(lb_server_model_tick(&m, &s), 4);
   lb_server_model_report(&m, &r);
   assert_false(r.utilization.valid);
