@@ -70,7 +70,7 @@ struct hosted {
 struct pick_box {
   struct lb_pick pick; /* first: a struct lb_pick * is a struct pick_box * */
   struct pick_box *next;
-  struct lb_probe room[LB_PICK_MAX_PROBES]; /* few picks live at once here */
+  struct lb_probe room[]; /* the driver's pick_room */
 };
 
 struct waiting {
@@ -117,6 +117,7 @@ struct driver {
   size_t caparriving;
   struct lb_pick_plan plan; /* the picker, a top-level probing() split off (pick_plan.h) */
   struct pick_box *free_picks;
+  int pick_room; /* probes a pick may watch: the most of any hosted picker */
   struct lb_held_response *free_held;
   struct lb_creq *picking;
   struct lb_record_clock clk;
@@ -172,9 +173,9 @@ static struct lb_pick *pick_alloc(struct driver *d) {
   struct pick_box *b = d->free_picks;
   if (b)
     d->free_picks = b->next;
-  else if (!(b = malloc(sizeof(*b))))
+  else if (!(b = malloc(sizeof(*b) + (size_t)d->pick_room * sizeof(*b->room))))
     return NULL;
-  lb_pick_init(&b->pick, b->room, LB_PICK_MAX_PROBES);
+  lb_pick_init(&b->pick, b->room, d->pick_room);
   return &b->pick;
 }
 
@@ -912,6 +913,8 @@ static int setup_clients(struct driver *d) {
       snprintf(d->err, d->errlen, "picker '%s': cannot build it for a subset of %d", sc->picker, n);
       goto out;
     }
+    int w = lb_picker_max_watched(hc->picker);
+    d->pick_room = w > d->pick_room ? w : d->pick_room;
     hc->env = (struct lb_pick_env){.rng = hc->rng,
                                    .driver = hc,
                                    .send_probe = env_send_probe,
