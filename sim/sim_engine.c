@@ -303,31 +303,52 @@ static bool reset_due(struct sim_run *r, enum sim_draw what, int entity,
 }
 
 /* Server.reset's draws: at creation from the server's stream, on a reset
- * from its reset clock (as lbserver and lbclient's mirror). */
+ * from its reset clock (as lbserver and lbclient's mirror). A given fleet
+ * (sim_options.fleet) replaces what creation drew: drawn all the same, so
+ * each stream stands where it would. */
 static int draw_server(struct sim_run *r, struct sim_server *s, bool reset) {
   const struct sim_hooks *h = r->opt.hooks;
-  if (h != NULL && h->server_params != NULL)
+  if (h != NULL && h->server_params != NULL) {
     h->server_params(h->ctx, s->index, reset, &s->params);
-  else if (reset)
+  } else if (reset) {
     return lb_fleet_server_reset(&r->sc, &s->reset, &s->params);
-  else
+  } else {
     lb_fleet_draw_server(&r->sc, s->rng, &s->params);
+    if (r->opt.fleet != NULL)
+      s->params = r->opt.fleet->server[s->index];
+  }
   return 0;
 }
 
 /* Channel.reset: (server.mean_rtt + randGamma(mean_channel_rtt, var)) / 2,
  * at creation from the channel's stream, on a reset from its reset clock
- * (as lbclient's mirror). */
+ * (as lbclient's mirror); a given fleet's mean as draw_server's. */
 static int draw_channel(struct sim_run *r, struct sim_channel *ch, bool reset) {
   const struct sim_hooks *h = r->opt.hooks;
   int rtt = ch->server->params.mean_rtt;
-  if (h != NULL && h->channel_mean != NULL)
+  if (h != NULL && h->channel_mean != NULL) {
     ch->mean_ticks = h->channel_mean(h->ctx, ch->client->index, ch->slot, ch->server->index);
-  else if (reset)
+  } else if (reset) {
     return lb_fleet_channel_reset(&r->sc, &ch->reset, rtt, &ch->mean_ticks);
-  else
+  } else {
     ch->mean_ticks = lb_fleet_draw_channel_mean(&r->sc, ch->rng, rtt);
+    if (r->opt.fleet != NULL)
+      ch->mean_ticks = r->opt.fleet->mean_ticks[(size_t)ch->global];
+  }
   return 0;
+}
+
+/* Client c's subset (random.choices of the servers), as draw_server's. */
+static void draw_subset(struct sim_run *r, struct sim_client *cl, int *subset) {
+  const struct sim_hooks *h = r->opt.hooks;
+  if (h != NULL && h->subset != NULL) {
+    h->subset(h->ctx, cl->index, subset, cl->n);
+    return;
+  }
+  lb_fleet_draw_subset(&r->sc, cl->rng, subset);
+  if (r->opt.fleet != NULL)
+    memcpy(subset, &r->opt.fleet->subset[(size_t)cl->index * (size_t)cl->n],
+           (size_t)cl->n * sizeof(*subset));
 }
 
 /* ---- Request ---- */
@@ -999,8 +1020,6 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
       goto oom;
     s->acc_ready = true;
     draw_server(r, s, false);
-    if (opt->fleet != NULL) /* drawn all the same: each stream stands where it would */
-      s->params = opt->fleet->server[i];
     /* The report's server and threads are the driver's to fill. */
     s->acc.report.server = (uint32_t)i;
     s->acc.report.threads = (uint32_t)(s->params.threads > 0 ? s->params.threads : 0);
@@ -1016,12 +1035,7 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
     cl->chs = calloc((size_t)n, sizeof(*cl->chs));
     if (cl->chs == NULL || make_rng(seed, LB_STREAM_CLIENT, (uint64_t)c, &cl->rng) < 0)
       goto oom;
-    if (opt->hooks != NULL && opt->hooks->subset != NULL)
-      opt->hooks->subset(opt->hooks->ctx, c, subset, n);
-    else
-      lb_fleet_draw_subset(sc, cl->rng, subset);
-    if (opt->fleet != NULL)
-      memcpy(subset, &opt->fleet->subset[(size_t)c * (size_t)n], (size_t)n * sizeof(*subset));
+    draw_subset(r, cl, subset);
     for (int k = 0; k < n; k++) {
       struct sim_channel *ch = &cl->channels[k];
       if (subset[k] < 0 || subset[k] >= sc->servers) {
@@ -1038,8 +1052,6 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
       ch->ch_ready = true;
       ch->ch.oracle = lb_accounting_report(&ch->server->acc);
       draw_channel(r, ch, false);
-      if (opt->fleet != NULL)
-        ch->mean_ticks = opt->fleet->mean_ticks[(size_t)ch->global];
       cl->chs[k] = &ch->ch;
     }
     if ((rc = lb_picker_new(opt->plan->spec, n, &cl->picker)) < 0) {
