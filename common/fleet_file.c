@@ -85,8 +85,7 @@ struct reader {
   size_t cap;
   /* the fleet being read (out->fleets[out->n - 1]) and its room */
   struct lb_fleet_spec *f;
-  size_t server_cap, client_cap;
-  size_t started; /* line of its `fleet` line, 0 if unlabelled */
+  size_t server_cap, subset_cap, mean_cap;
 };
 
 static int fail(struct reader *r, int rc, const char *what, const char *detail) {
@@ -127,7 +126,7 @@ static int finish_fleet(struct reader *r) {
   const char *what = r->f->servers == 0 ? "no server lines" : r->f->clients == 0 ? "no client lines" : NULL;
   if (what == NULL)
     return 0;
-  lb_errf(r->err, r->errlen, "%s:%zu: fleet '%s' has %s", r->path, r->started, r->f->label, what);
+  lb_errf(r->err, r->errlen, "%s:%zu: fleet '%s' has %s", r->path, r->f->line, r->f->label, what);
   return -EINVAL;
 }
 
@@ -135,15 +134,13 @@ static int start_fleet(struct reader *r, const char *label) {
   int rc = finish_fleet(r);
   if (rc < 0)
     return rc;
-  size_t cap = r->cap;
-  if (grow((void **)&r->out->fleets, &cap, r->out->n + 1, sizeof(*r->out->fleets)) < 0)
+  if (grow((void **)&r->out->fleets, &r->cap, r->out->n + 1, sizeof(*r->out->fleets)) < 0)
     return -ENOMEM;
-  r->cap = cap;
   r->f = &r->out->fleets[r->out->n++];
   memset(r->f, 0, sizeof(*r->f));
   snprintf(r->f->label, sizeof(r->f->label), "%s", label);
-  r->server_cap = r->client_cap = 0;
-  r->started = r->f->line = r->lineno;
+  r->server_cap = r->subset_cap = r->mean_cap = 0;
+  r->f->line = r->lineno;
   return 0;
 }
 
@@ -182,13 +179,10 @@ static int client_line(struct reader *r, char **tok, int ntok) {
     return fail(r, -EINVAL, "every client needs the same number of channels", detail);
   }
   f->slots = slots;
-  size_t at = (size_t)f->clients * (size_t)slots, cap = r->client_cap;
-  if (grow((void **)&f->subset, &cap, at + (size_t)slots, sizeof(*f->subset)) < 0)
+  size_t at = (size_t)f->clients * (size_t)slots;
+  if (grow((void **)&f->subset, &r->subset_cap, at + (size_t)slots, sizeof(*f->subset)) < 0 ||
+      grow((void **)&f->mean_ticks, &r->mean_cap, at + (size_t)slots, sizeof(*f->mean_ticks)) < 0)
     return -ENOMEM;
-  cap = r->client_cap;
-  if (grow((void **)&f->mean_ticks, &cap, at + (size_t)slots, sizeof(*f->mean_ticks)) < 0)
-    return -ENOMEM;
-  r->client_cap = cap;
   for (int k = 0; k < slots; k++) {
     char *entry = tok[k + 1], *colon = strchr(entry, ':');
     long server;

@@ -17,19 +17,21 @@
 
 static char path[64];
 
-static void write_file(const char *text) {
+/* A new temporary file, named in path, open for writing. */
+static FILE *create_temp(void) {
   snprintf(path, sizeof(path), "/tmp/test_fleet_file.XXXXXX");
   int fd = mkstemp(path);
   assert_true(fd >= 0);
   FILE *f = fdopen(fd, "w");
   assert_non_null(f);
-  fputs(text, f);
-  assert_int_equal(fclose(f), 0);
+  return f;
 }
 
 /* Loads text; returns the status, the error in err. */
 static int load(const char *text, struct lb_fleet_file *out, char *err, size_t errlen) {
-  write_file(text);
+  FILE *f = create_temp();
+  fputs(text, f);
+  assert_int_equal(fclose(f), 0);
   err[0] = '\0';
   int rc = lb_fleet_file_load(path, out, err, errlen);
   unlink(path);
@@ -119,10 +121,7 @@ static void test_write_reads_back(void **state) {
     f.subset[i] = (i * 5) % 3;
     f.mean_ticks[i] = 1.0 / (i + 3);
   }
-  snprintf(path, sizeof(path), "/tmp/test_fleet_file.XXXXXX");
-  int fd = mkstemp(path);
-  assert_true(fd >= 0);
-  FILE *out = fdopen(fd, "w");
+  FILE *out = create_temp();
   assert_int_equal(lb_fleet_spec_write(&f, out), 0);
   assert_int_equal(lb_fleet_spec_write(&f, out), 0);
   assert_int_equal(fclose(out), 0);
