@@ -56,6 +56,24 @@ bool lb_harness_kv_get(const struct lb_harness_kv *kv, const char *key, double *
   return false;
 }
 
+void lb_harness_stall_note(struct lb_harness_health_input *in, const char *who, double late_ms,
+                           long tick, long ticks_skipped) {
+  if (late_ms < in->tick_ms && ticks_skipped <= 0)
+    return;
+  in->stalled++;
+  if (in->stall[0] && late_ms <= in->stall_late_ms)
+    return;
+  in->stall_late_ms = late_ms;
+  char at[32] = "";
+  if (tick >= 0)
+    snprintf(at, sizeof(at), " at tick %ld", tick);
+  char skipped[48] = "";
+  if (ticks_skipped > 0)
+    snprintf(skipped, sizeof(skipped), ", %ld tick%s skipped", ticks_skipped,
+             ticks_skipped == 1 ? "" : "s");
+  snprintf(in->stall, sizeof(in->stall), "%s woke %.1f ms late%s%s", who, late_ms, at, skipped);
+}
+
 static void add(char *buf, size_t len, const char *text) {
   size_t used = strlen(buf);
   if (used + 2 < len)
@@ -113,8 +131,17 @@ void lb_harness_health_check(const struct lb_harness_health_input *in,
     add(out->reason, sizeof(out->reason), line);
     timing = true;
   }
+  if (in->stalled > 0) {
+    snprintf(line, sizeof(line), "%d daemon%s stalled, worst: %s", in->stalled,
+             in->stalled == 1 ? "" : "s", in->stall);
+    add(out->reason, sizeof(out->reason), line);
+  }
   out->valid = out->reason[0] == '\0';
-  if (cpu)
+  if (in->stalled > 0)
+    snprintf(out->suggestion, sizeof(out->suggestion),
+             "a daemon stopped for a tick or more (stopped, swapped out, or the host paused): "
+             "run again, and if it recurs, look at what else ran on the machine then");
+  else if (cpu)
     snprintf(out->suggestion, sizeof(out->suggestion),
              "use a smaller fleet (fewer servers/clients, lower mean_threads) or work: sleep, "
              "or a machine with more cores");

@@ -7,7 +7,10 @@
  *     time) <= 80% of the machine's cores;
  *   - every request sent is accounted for (completed + failed + timed out)
  *     and has its record in the logs;
- *   - at most 1% of requests timed out.
+ *   - at most 1% of requests timed out;
+ *   - no daemon stalled: no server skipped a tick, and no daemon's worst
+ *     timed wake-up (server tick, client timer) came a whole tick or more
+ *     late (a p99 hides a stop of a few seconds; the maximum does not).
  * An invalid run carries the reasons and a suggestion. */
 #ifndef LB_HARNESS_HEALTH_H
 #define LB_HARNESS_HEALTH_H
@@ -44,7 +47,19 @@ struct lb_harness_health_input {
   long log_errors;                         /* records the clients could not log */
   bool have_logged;                        /* logged is known (the counts came from the daemons) */
   long logged;                             /* records in the run's per-request logs */
+  /* The worst stall among the daemons (see lb_harness_stall_note), "" if none. */
+  char stall[200];
+  double stall_late_ms; /* the noted stall's lateness */
+  int stalled;          /* daemons that stalled */
 };
+
+/* Notes a daemon's worst wake-up in in->stall when it is a stall (a wake-up
+ * a whole tick or more late, or ticks skipped) and worse than the one noted
+ * so far; `who` names the daemon ("server 3"), tick is the tick the worst
+ * wake-up was due in (-1: unknown). The count of stalled daemons goes to
+ * in->stalled. */
+void lb_harness_stall_note(struct lb_harness_health_input *in, const char *who, double late_ms,
+                           long tick, long ticks_skipped);
 
 struct lb_harness_health {
   bool valid;

@@ -732,6 +732,14 @@ void lb_harness_health_from_stats(double tick_ms, char *const *client_stats, siz
       in->timer_p99_us = v;
     if (lb_harness_kv_get(&kv, "send_lateness_p99_us", &v) && v > in->send_p99_us)
       in->send_p99_us = v;
+    double max_us, at;
+    if (lb_harness_kv_get(&kv, "timer_lateness_max_us", &max_us)) {
+      char who[48];
+      snprintf(who, sizeof(who), "client process %zu", k);
+      lb_harness_stall_note(in, who, max_us / 1000.0,
+                            lb_harness_kv_get(&kv, "timer_lateness_max_tick", &at) ? (long)at : -1,
+                            0);
+    }
     if (lb_harness_kv_get(&kv, "log_errors", &v))
       in->log_errors += (long)v;
     const char *const keys[] = {"sent", "completed", "failed", "timed_out"};
@@ -750,6 +758,14 @@ void lb_harness_health_from_stats(double tick_ms, char *const *client_stats, siz
     for (int j = 0; j < 2; j++)
       if (lb_harness_kv_get(&kv, keys[j], &v) && v / 1000.0 > in->server_p99_us)
         in->server_p99_us = v / 1000.0;
+    double max_ns, at, skipped;
+    if (lb_harness_kv_get(&kv, "tick_late_max_ns", &max_ns)) {
+      char who[48];
+      snprintf(who, sizeof(who), "server %zu", i);
+      lb_harness_stall_note(
+          in, who, max_ns / 1e6, lb_harness_kv_get(&kv, "tick_late_max_tick", &at) ? (long)at : -1,
+          lb_harness_kv_get(&kv, "ticks_skipped", &skipped) ? (long)skipped : 0);
+    }
   }
   if (!have_counts) { /* fall back on the logs' own accounting */
     in->sent = summary->requests;

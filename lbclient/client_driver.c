@@ -122,6 +122,7 @@ struct driver {
   struct lb_creq *picking;
   struct lb_record_clock clk;
   struct lb_samples timer_late, send_late, arrival_late, overhead;
+  int64_t timer_late_max_ns, timer_late_max_deadline_ns; /* a stall's size and time */
   struct lb_logq *logq;
   struct lb_board *board;
   struct lb_server_report *oracle;
@@ -716,7 +717,12 @@ static void timer_cb(uv_poll_t *h, int status, int events) {
         ;
       continue;
     }
-    lb_samples_add(&d->timer_late, lb_client_now_ns() - e.deadline_ns);
+    int64_t late = lb_client_now_ns() - e.deadline_ns;
+    lb_samples_add(&d->timer_late, late);
+    if (late > d->timer_late_max_ns) {
+      d->timer_late_max_ns = late;
+      d->timer_late_max_deadline_ns = e.deadline_ns;
+    }
     dispatch(d, &e);
   }
   d->dispatching = false;
@@ -1154,6 +1160,11 @@ out:
   res->counts = d->table.counts;
   res->timer_lateness_p50_us = lb_samples_quantile(&d->timer_late, 0.5) / 1e3;
   res->timer_lateness_p99_us = lb_samples_quantile(&d->timer_late, 0.99) / 1e3;
+  res->timer_lateness_max_us = (double)d->timer_late_max_ns / 1e3;
+  res->timer_lateness_max_tick =
+      d->timer_late_max_ns > 0 && d->clk.t0_ns > 0
+          ? (long)((d->timer_late_max_deadline_ns - d->clk.t0_ns) / d->clk.tick_ns)
+          : -1;
   res->send_lateness_p50_us = lb_samples_quantile(&d->send_late, 0.5) / 1e3;
   res->send_lateness_p99_us = lb_samples_quantile(&d->send_late, 0.99) / 1e3;
   res->arrival_lateness_p99_us = lb_samples_quantile(&d->arrival_late, 0.99) / 1e3;
@@ -1179,6 +1190,8 @@ void lb_client_result_write(const struct lb_client_result *r, FILE *f) {
           r->failed_other);
   fprintf(f, "timer_lateness_p50_us=%.1f\ntimer_lateness_p99_us=%.1f\n", r->timer_lateness_p50_us,
           r->timer_lateness_p99_us);
+  fprintf(f, "timer_lateness_max_us=%.1f\ntimer_lateness_max_tick=%ld\n",
+          r->timer_lateness_max_us, r->timer_lateness_max_tick);
   fprintf(f, "send_lateness_p50_us=%.1f\nsend_lateness_p99_us=%.1f\n", r->send_lateness_p50_us,
           r->send_lateness_p99_us);
   fprintf(f, "arrival_lateness_p99_us=%.1f\n", r->arrival_lateness_p99_us);

@@ -92,6 +92,8 @@ struct lb_client_result {
   long reconnects;
   long picker_errors; /* picks that returned an error: their requests failed */
   double timer_lateness_p50_us, timer_lateness_p99_us;
+  double timer_lateness_max_us; /* the worst timer of the run ... */
+  long timer_lateness_max_tick; /* ... and the tick it was due in (-1: none) */
   double send_lateness_p50_us, send_lateness_p99_us;
   double arrival_lateness_p99_us;
   double overhead_p50_us, overhead_p99_us; /* real - modelled, completed */

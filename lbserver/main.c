@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +33,15 @@ static double ms(int64_t ns) {
   return (double)ns / 1e6;
 }
 
+/* User + system CPU of every thread of the process so far. */
+static double cpu_seconds(void) {
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) < 0)
+    return -1;
+  return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 static int write_stats(const char *path, const struct lb_server_stats *st, int threads) {
   FILE *f = fopen(path, "w");
   if (!f)
@@ -44,7 +54,7 @@ static int write_stats(const char *path, const struct lb_server_stats *st, int t
           "tick_late_p50_ns=%lld\ntick_late_p99_ns=%lld\ntick_late_max_ns=%lld\n"
           "holds=%llu\nhold_late_p50_ns=%lld\nhold_late_p99_ns=%lld\nhold_late_max_ns=%lld\n"
           "waits=%llu\nwork_late_p50_ns=%lld\nwork_late_p99_ns=%lld\nwork_late_max_ns=%lld\n"
-          "forced=%d\n",
+          "tick_late_max_tick=%lld\ncpu_seconds=%.3f\nforced=%d\n",
           (unsigned long long)st->requests, (unsigned long long)st->probes,
           (unsigned long long)st->completed, (unsigned long long)st->rejected,
           (unsigned long long)st->draining_replies, (unsigned long long)st->bad_frames,
@@ -58,7 +68,7 @@ static int write_stats(const char *path, const struct lb_server_stats *st, int t
           (long long)st->hold_late.p50_ns, (long long)st->hold_late.p99_ns,
           (long long)st->hold_late.max_ns, (unsigned long long)st->work_late.count,
           (long long)st->work_late.p50_ns, (long long)st->work_late.p99_ns,
-          (long long)st->work_late.max_ns, st->forced ? 1 : 0);
+          (long long)st->work_late.max_ns, (long long)st->tick_late_max_tick, cpu_seconds(), st->forced ? 1 : 0);
   return fclose(f) == 0 ? 0 : -errno;
 }
 
@@ -107,7 +117,9 @@ int main(int argc, char **argv) {
       .max_frame = (size_t)o.max_frame,
       .max_runtime_s = o.max_runtime_s,
       .work = o.work >= 0 ? (enum lb_work)o.work : sc.work,
-      .wake_early_ns = (int64_t)o.wake_early_us * 1000,
+      .wake_early_ns = (int64_t)(o.wake_early_us >= 0 ? o.wake_early_us
+                                                      : lb_server_wake_early_default(sc.tick_ns)) *
+                       1000,
       .overrides = {.threads = o.threads, .processing_time = o.processing_time, .rtt = o.rtt},
       .board = o.board,
       .handle_signals = true,

@@ -16,11 +16,14 @@ void lb_server_late_ring_close(struct lb_server_late_ring *r) {
   r->v = NULL;
 }
 
-void lb_server_late_ring_record(struct lb_server_late_ring *r, int64_t late_ns) {
+void lb_server_late_ring_record(struct lb_server_late_ring *r, int64_t deadline_ns,
+                                int64_t late_ns) {
   r->v[r->n % LB_LATENESS_SAMPLES] = late_ns;
   r->n++;
-  if (late_ns > r->max)
+  if (late_ns > r->max) {
     r->max = late_ns;
+    r->max_at = deadline_ns;
+  }
 }
 
 static int cmp_i64(const void *a, const void *b) {
@@ -43,5 +46,6 @@ void lb_server_late_ring_summary(const struct lb_server_late_ring *r,
   out->p50_ns = v[(n - 1) / 2];
   out->p99_ns = v[(size_t)((double)(n - 1) * 0.99)];
   out->max_ns = r->max;
+  out->max_at_ns = r->max_at;
   free(v);
 }

@@ -883,8 +883,12 @@ void lb_server_stats(struct lb_server *s, struct lb_server_stats *out) {
     out->demoted = pc.demoted;
     lb_server_pool_lateness(s->pool, &out->work_late);
   }
-  if (s->timer)
+  out->tick_late_max_tick = -1;
+  if (s->timer) {
     lb_server_timer_lateness(s->timer, &out->tick_late, &out->hold_late, &out->ticks_skipped);
+    if (out->tick_late.count > 0)
+      out->tick_late_max_tick = lb_server_timer_tick_of(s->timer, out->tick_late.max_at_ns);
+  }
   if (s->model_init) {
     pthread_mutex_lock(&s->model.lock);
     out->resets = s->model.resets;

@@ -44,6 +44,7 @@ struct lb_server_stats {
   uint64_t resets, demoted, board_errors;
   struct lb_server_lateness tick_late, hold_late, work_late;
   uint64_t ticks_skipped;
+  int64_t tick_late_max_tick; /* the tick whose wake-up was latest; -1: no tick yet */
   bool forced; /* the drain did not finish in time */
 };
 

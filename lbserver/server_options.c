@@ -78,7 +78,8 @@ void lb_server_options_usage(FILE *out) {
         "  --work sleep|spin      how a worker spends processing time\n"
         "  --wake-early-us N      timed waits (processing sleeps, held responses,\n"
         "                         ticks) wake N us early and spin to the deadline\n"
-        "                         (default 50; 0: sleep all the way)\n"
+        "                         (default 50 for ticks under 10 ms, else 0:\n"
+        "                         sleep all the way)\n"
         "  --max-queue N          queue bound, 0 = unbounded (default: scenario's)\n"
         "  --max-connections N    default 1024\n"
         "  --max-frame BYTES      largest accepted frame (default 65536)\n"
@@ -119,6 +120,10 @@ static int parse_double(const char *opt, const char *text, double lo, double *ou
   return 0;
 }
 
+int lb_server_wake_early_default(int64_t tick_ns) {
+  return tick_ns < LB_SERVER_SPIN_BELOW_TICK_NS ? LB_SERVER_WAKE_EARLY_US : 0;
+}
+
 int lb_server_options_parse(int argc, char **argv, struct lb_server_options *o, char *err,
                             size_t errlen) {
   long v = 0;
@@ -129,7 +134,7 @@ int lb_server_options_parse(int argc, char **argv, struct lb_server_options *o, 
   o->processing_time = -1;
   o->rtt = -1;
   o->work = -1;
-  o->wake_early_us = LB_SERVER_WAKE_EARLY_US;
+  o->wake_early_us = -1;
   o->max_queue = -1;
   o->max_connections = 1024;
   o->max_frame = 65536;

@@ -4,14 +4,20 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "log.h"
 #include "scenario.h"
 
 /* Default --wake-early-us: on the 2-core CI VM a timed wake-up is some
  * 30-40 us late at the median; waking 50 us early and spinning the rest
- * takes that to a few us. */
+ * takes that to a few us. The spin costs up to 50 us of CPU per processed
+ * request and response hold, so it is the default only for ticks below
+ * LB_SERVER_SPIN_BELOW_TICK_NS, where 30 us is a sizeable share of a tick;
+ * at 40 ms ticks it is 0.1 % of one, and the CPU is better left to the
+ * fleet (a 40x40 fleet spun more than it worked). */
 #define LB_SERVER_WAKE_EARLY_US 50
+#define LB_SERVER_SPIN_BELOW_TICK_NS (10 * 1000 * 1000LL)
 
 struct lb_server_options {
   const char *scenario;
@@ -26,7 +32,8 @@ struct lb_server_options {
   double processing_time; /* < 0: draw */
   double rtt;             /* < 0: draw */
   int work;               /* -1: the scenario's; else enum lb_work */
-  int wake_early_us;      /* timed waits wake this early and spin the rest */
+  int wake_early_us;      /* timed waits wake this early and spin the rest;
+                             -1: lb_server_wake_early_default */
   int max_queue;          /* -1: the scenario's */
   int max_connections;
   long max_frame;
@@ -36,6 +43,10 @@ struct lb_server_options {
   bool has_start_at;
   long long start_at_realtime_ns; /* the fleet's tick 0 (CLOCK_REALTIME) */
 };
+
+/* The default --wake-early-us for a tick: LB_SERVER_WAKE_EARLY_US below
+ * LB_SERVER_SPIN_BELOW_TICK_NS, else 0. */
+int lb_server_wake_early_default(int64_t tick_ns);
 
 /* 0: options parsed; 1: --help was asked for (usage printed to out);
  * -EINVAL: err holds a sentence naming the option. */

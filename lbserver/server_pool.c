@@ -165,7 +165,7 @@ static void *worker_main(void *arg) {
     w->job = NULL;
     p->processing--;
     if (work > 0)
-      lb_server_late_ring_record(&p->work_late, end - deadline);
+      lb_server_late_ring_record(&p->work_late, deadline, end - deadline);
     job->end_ns = end;
     job->processing_ns = end - job->start_ns;
     if (end > w->busy_from_ns)

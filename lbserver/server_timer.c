@@ -75,14 +75,14 @@ static void *timer_main(void *arg) {
       struct held h = t->heap[0];
       t->heap[0] = t->heap[--t->len];
       heap_down(t->heap, t->len, 0);
-      lb_server_late_ring_record(&t->hold_late, now - h.deadline_ns);
+      lb_server_late_ring_record(&t->hold_late, h.deadline_ns, now - h.deadline_ns);
       pthread_mutex_unlock(&t->lock);
       t->cfg.due_cb(t->cfg.ctx, h.item);
       pthread_mutex_lock(&t->lock);
     }
     if (t->next_tick_ns <= now) {
       int64_t deadline = t->next_tick_ns;
-      lb_server_late_ring_record(&t->tick_late, now - deadline);
+      lb_server_late_ring_record(&t->tick_late, deadline, now - deadline);
       pthread_mutex_unlock(&t->lock);
       t->cfg.tick_cb(t->cfg.ctx, deadline, now);
       pthread_mutex_lock(&t->lock);
@@ -203,6 +203,10 @@ void lb_server_timer_lateness(struct lb_server_timer *t, struct lb_server_latene
   if (ticks_skipped)
     *ticks_skipped = t->ticks_skipped;
   pthread_mutex_unlock(&t->lock);
+}
+
+int64_t lb_server_timer_tick_of(const struct lb_server_timer *t, int64_t deadline_ns) {
+  return (deadline_ns - t->cfg.start_ns) / t->cfg.tick_ns;
 }
 
 void lb_server_timer_stop(struct lb_server_timer *t) {

@@ -33,6 +33,8 @@ int lb_server_timer_add(struct lb_server_timer *t, int64_t deadline_ns, void *it
 size_t lb_server_timer_pending(struct lb_server_timer *t);
 void lb_server_timer_lateness(struct lb_server_timer *t, struct lb_server_lateness *ticks,
                               struct lb_server_lateness *holds, uint64_t *ticks_skipped);
+/* The tick a deadline falls in: (deadline - start) / tick. */
+int64_t lb_server_timer_tick_of(const struct lb_server_timer *t, int64_t deadline_ns);
 /* Stops the thread (no more ticks or releases); items added after this
  * are only held, for _free to drop. */
 void lb_server_timer_stop(struct lb_server_timer *t);

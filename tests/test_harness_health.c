@@ -108,12 +108,41 @@ static void test_busy_fleet_and_accounting(void **state) {
   assert_non_null(strstr(h.reason, "100 requests sent but 99 in the per-request logs"));
 }
 
+/* A stall is a wake-up a whole tick or more late, or a skipped tick: the
+ * worst is named with its tick, however good the p99s look. */
+static void test_stalls(void **state) {
+  (void)state;
+  struct lb_harness_health_input in = healthy(); /* 10 ms ticks */
+  struct lb_harness_health h;
+  lb_harness_stall_note(&in, "server 1", 9.9, 40, 0); /* under a tick: not a stall */
+  lb_harness_stall_note(&in, "client process 0", 2.0, -1, 0);
+  assert_int_equal(in.stalled, 0);
+  lb_harness_health_check(&in, &h);
+  assert_true(h.valid);
+  lb_harness_stall_note(&in, "server 2", 0.5, 17, 1); /* a skipped tick is a stall */
+  lb_harness_stall_note(&in, "server 3", 3012.0, 85, 300);
+  lb_harness_stall_note(&in, "client process 1", 12.0, 86, 0);
+  assert_int_equal(in.stalled, 3);
+  lb_harness_health_check(&in, &h);
+  assert_false(h.valid);
+  assert_non_null(strstr(h.reason, "3 daemons stalled, worst: server 3 woke 3012.0 ms late at "
+                                   "tick 85, 300 ticks skipped"));
+  assert_non_null(strstr(h.suggestion, "stopped for a tick or more"));
+  in = healthy();
+  lb_harness_stall_note(&in, "client process 2", 10.0, -1, 0); /* exactly a tick */
+  lb_harness_health_check(&in, &h);
+  assert_false(h.valid);
+  assert_non_null(strstr(h.reason, "1 daemon stalled, worst: client process 2 woke 10.0 ms late"));
+  assert_null(strstr(h.reason, "at tick")); /* tick unknown: not made up */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_kv_parse),
       cmocka_unit_test(test_valid_run),
       cmocka_unit_test(test_late_timers),
       cmocka_unit_test(test_busy_fleet_and_accounting),
+      cmocka_unit_test(test_stalls),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
