@@ -21,6 +21,11 @@
 #      (b), (c)) it also holds where in its tick a request was intended
 #      (-1 to +0.1 tick), so (b) and (c) also print pick-to-completion; the
 #      timed waits' lateness is printed beside;
+#      beside (a) and (a0), in the same seconds, the host's floor: the
+#      lateness of a bare absolute-time timer in a separate process
+#      (cyclictest from Debian's rt-tests: clock_nanosleep TIMER_ABSTIME,
+#      1 ms interval, normal priority as the daemons run), and the ratio of
+#      the overhead's p99 to the floor's p99;
 #   3. resident size (VmRSS) of one idle lbserver with 100 threads.
 # Usage: bench/bench_daemons.sh [BUILD_DIR]   (default: ./build)
 # Environment: REQUESTS (200000), CONNECTIONS (50), SECONDS_2 (3), REPS (3),
@@ -174,6 +179,7 @@ for r in csv.DictReader(open(path)):
     over.append((real - modelled) / 1e3)
     over_nq.append((real - modelled - queue) / 1e3)
     rt.append((int(r["completion_ns"]) - int(r["send_ns"]) - modelled) / 1e3)
+open(path + ".overhead", "w").write(f"{q(over, .5)} {q(over, .99)}\n")
 print(f"overhead {label}\n  real - modelled: p50 {q(over, .5):.0f} us, p99 {q(over, .99):.0f} us "
       f"({n} requests, {bad} not completed); without the server queue: "
       f"p50 {q(over_nq, .5):.0f} us, p99 {q(over_nq, .99):.0f} us")
@@ -209,16 +215,62 @@ client_late() { # NAME: the client's timer and send lateness and CPU, from its -
   sed -n 's/^\(timer_lateness_p[0-9]*_us\|send_lateness_p[0-9]*_us\|cpu_seconds\)=/client_\1=/p' \
     "$OUT/$1.stats" | tr '\n' ' '
 }
+HAVE_CYCLICTEST=""
+if command -v cyclictest > /dev/null; then
+  HAVE_CYCLICTEST=1
+else
+  echo "cyclictest: not installed, the host's floor is not measured (Debian: apt-get install rt-tests)"
+fi
+floor_start() { # NAME: a bare absolute timer, 1 ms apart, for the seconds of (a)
+  [[ -n $HAVE_CYCLICTEST ]] || return 0
+  cyclictest -q -t1 -i 1000 -l "$TICKS_A" -h 100000 --histfile="$OUT/$1.floor" > /dev/null 2>&1 &
+  FLOOR_PID=$!
+  PIDS+=($FLOOR_PID)
+}
+floor_report() { # NAME: the floor's quantiles and the overhead's p99 over it
+  [[ -n $HAVE_CYCLICTEST ]] || return 0
+  wait "$FLOOR_PID" || true
+  python3 - "$OUT/$1.floor" "$OUT/$1.csv.overhead" <<'PY'
+import sys
+hist, over = {}, 0
+maxlat = 0
+for line in open(sys.argv[1]):
+    if line.startswith("# Max Latencies:"):
+        maxlat = int(line.split(":")[1])
+    elif line.startswith("# Histogram Overflows:"):
+        over = int(line.split(":")[1])
+    elif not line.startswith("#") and line.strip():
+        us, n = line.split()[:2]
+        if int(n):
+            hist[int(us)] = int(n)
+total = sum(hist.values()) + over
+def q(p):
+    k, seen = p * (total - 1), 0
+    for us in sorted(hist):
+        seen += hist[us]
+        if seen > k:
+            return us
+    return maxlat
+p50, p99 = q(0.5), q(0.99)
+o50, o99 = (float(x) for x in open(sys.argv[2]).read().split())
+print(f"  host floor (cyclictest, a bare absolute timer in its own process, {total} wake-ups): "
+      f"p50 {p50} us, p99 {p99} us, max {maxlat} us")
+print(f"  overhead p50 {o50:.0f} us (target <= 100); overhead p99 / floor p99 = {o99:.0f} / {p99} = "
+      f"{o99 / max(p99, 1):.2f} (target <= 2)")
+PY
+}
 half_run() { # NAME WAKE_EARLY_US LABEL
   local name=$1 wake=$2 label=$3
   start_server "$name" "$OUT/half.yaml" --threads 20 --processing-time 4 --wake-early-us "$wake" \
     --stats "$OUT/$name.sstats"
+  floor_start "$name"
   "$CLI" --scenario "$OUT/half.yaml" --clients 0:4 --servers "$SERVER_ADDR" --log "$OUT/$name.csv" \
     --stats "$OUT/$name.stats" --max-runtime 120 --log-level warn --wake-early-us "$wake" \
     > "$OUT/$name.out"
   stop_server
   overhead "$OUT/$name.csv" 1000000 "$label"
   echo "  timed waits: $(client_late "$name")server $(grep -E '^(work|hold)_late_p(50|99)_ns=' "$OUT/$name.sstats" | tr '\n' ' ')"
+  floor_report "$name"
 }
 half_run half 50 "(a) 20 threads x 4 ticks of 1 ms at utilization 0.5, in-process delay, --wake-early-us 50 (client and server)"
 half_run half0 0 "(a0) the same, --wake-early-us 0 (client and server: sleep to each deadline)"

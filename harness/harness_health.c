@@ -132,16 +132,12 @@ void lb_harness_health_check(const struct lb_harness_health_input *in,
     timing = true;
   }
   if (in->stalled > 0) {
-    snprintf(line, sizeof(line), "%d daemon%s stalled, worst: %s", in->stalled,
+    snprintf(line, sizeof(line), "%d daemon%s stalled, worst: %.160s", in->stalled,
              in->stalled == 1 ? "" : "s", in->stall);
     add(out->reason, sizeof(out->reason), line);
   }
   out->valid = out->reason[0] == '\0';
-  if (in->stalled > 0)
-    snprintf(out->suggestion, sizeof(out->suggestion),
-             "a daemon stopped for a tick or more (stopped, swapped out, or the host paused): "
-             "run again, and if it recurs, look at what else ran on the machine then");
-  else if (cpu)
+  if (cpu)
     snprintf(out->suggestion, sizeof(out->suggestion),
              "use a smaller fleet (fewer servers/clients, lower mean_threads) or work: sleep, "
              "or a machine with more cores");
@@ -154,6 +150,10 @@ void lb_harness_health_check(const struct lb_harness_health_input *in,
   else if (timing)
     snprintf(out->suggestion, sizeof(out->suggestion),
              "use a longer tick (e.g. tick: %gms) or a smaller fleet", in->tick_ms * 2);
+  else if (in->stalled > 0)
+    snprintf(out->suggestion, sizeof(out->suggestion),
+             "a daemon stopped for a tick or more (stopped, swapped out, or the host paused): "
+             "run again, and if it recurs, look at what else ran on the machine then");
   else if (!out->valid)
     snprintf(out->suggestion, sizeof(out->suggestion),
              "look at the daemons' logs in the run directory");

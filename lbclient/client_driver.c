@@ -26,6 +26,7 @@
 #include "framing.h"
 #include "log.h"
 #include "picker.h"
+#include "proc_usage.h"
 #include "reqlog.h"
 #include "reset_mirror.h"
 #include "rng.h"
@@ -1017,14 +1018,6 @@ static void free_driver(struct driver *d) {
   lb_samples_close(&d->overhead);
 }
 
-static double cpu_seconds(void) {
-  struct rusage ru;
-  if (getrusage(RUSAGE_SELF, &ru) < 0)
-    return 0;
-  return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-         ru.ru_stime.tv_usec / 1e6;
-}
-
 int lb_client_run(const struct lb_client_config *cfg, struct lb_client_result *res, char *err,
                   size_t errlen) {
   struct driver *d = calloc(1, sizeof(*d));
@@ -1062,7 +1055,8 @@ int lb_client_run(const struct lb_client_config *cfg, struct lb_client_result *r
   lb_samples_init(&d->arrival_late, SAMPLES_MAX);
   lb_samples_init(&d->overhead, SAMPLES_MAX);
   int64_t t_begin = lb_client_now_ns();
-  double cpu_begin = cpu_seconds();
+  struct lb_proc_usage use_begin;
+  lb_proc_usage_get(&use_begin);
   bool loop_open = false, poll_open = false, signals_open = false;
   int rc = uv_loop_init(&d->loop);
   if (rc < 0) {
@@ -1170,7 +1164,11 @@ out:
   res->arrival_lateness_p99_us = lb_samples_quantile(&d->arrival_late, 0.99) / 1e3;
   res->overhead_p50_us = lb_samples_quantile(&d->overhead, 0.5) / 1e3;
   res->overhead_p99_us = lb_samples_quantile(&d->overhead, 0.99) / 1e3;
-  res->cpu_seconds = cpu_seconds() - cpu_begin;
+  struct lb_proc_usage use_end;
+  lb_proc_usage_get(&use_end);
+  res->cpu_seconds = use_end.cpu_seconds - use_begin.cpu_seconds;
+  res->voluntary_switches = use_end.voluntary_switches - use_begin.voluntary_switches;
+  res->involuntary_switches = use_end.involuntary_switches - use_begin.involuntary_switches;
   res->wall_seconds = (double)(lb_client_now_ns() - t_begin) / 1e9;
   free_driver(d);
   free(d);
@@ -1197,7 +1195,9 @@ void lb_client_result_write(const struct lb_client_result *r, FILE *f) {
   fprintf(f, "arrival_lateness_p99_us=%.1f\n", r->arrival_lateness_p99_us);
   fprintf(f, "overhead_p50_us=%.1f\noverhead_p99_us=%.1f\n", r->overhead_p50_us,
           r->overhead_p99_us);
-  fprintf(f, "cpu_seconds=%.3f\nwall_seconds=%.3f\n", r->cpu_seconds, r->wall_seconds);
+  fprintf(f, "cpu_seconds=%.3f\nvoluntary_switches=%ld\ninvoluntary_switches=%ld\n",
+          r->cpu_seconds, r->voluntary_switches, r->involuntary_switches);
+  fprintf(f, "wall_seconds=%.3f\n", r->wall_seconds);
   fprintf(f, "stopped_by_signal=%d\nhit_max_runtime=%d\n", r->stopped_by_signal,
           r->hit_max_runtime);
 }

@@ -98,6 +98,7 @@ struct lb_client_result {
   double arrival_lateness_p99_us;
   double overhead_p50_us, overhead_p99_us; /* real - modelled, completed */
   double cpu_seconds, wall_seconds;
+  long voluntary_switches, involuntary_switches; /* of the process, over the run */
   bool stopped_by_signal, hit_max_runtime;
 };
 

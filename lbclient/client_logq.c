@@ -12,6 +12,8 @@
 
 struct lb_logq {
   FILE *f;
+  FILE *spill; /* the records of the run, binary, in order */
+  long spilled;
   struct lb_request_record *ring;
   size_t cap, head, len;
   bool closing;
@@ -54,11 +56,10 @@ static void *writer(void *arg) {
     }
     pthread_cond_signal(&q->not_full);
     pthread_mutex_unlock(&q->mu);
-    long errors = 0;
-    for (size_t i = 0; i < n; i++)
-      errors += lb_reqlog_write(q->f, &batch[i]) < 0;
+    size_t put = fwrite(batch, sizeof(batch[0]), n, q->spill);
     pthread_mutex_lock(&q->mu);
-    q->errors += errors;
+    q->spilled += (long)put;
+    q->errors += (long)(n - put);
   }
   pthread_mutex_unlock(&q->mu);
   return NULL;
@@ -71,9 +72,14 @@ int lb_logq_new(FILE *f, size_t capacity, struct lb_logq **out) {
   q->f = f;
   q->cap = capacity ? capacity : 1;
   q->ring = malloc(q->cap * sizeof(*q->ring));
-  if (!q->ring) {
+  q->spill = tmpfile();
+  if (!q->ring || !q->spill) {
+    int e = q->ring ? errno : ENOMEM;
+    if (q->spill)
+      fclose(q->spill);
+    free(q->ring);
     free(q);
-    return -ENOMEM;
+    return -(e ? e : EIO);
   }
   pthread_mutex_init(&q->mu, NULL);
   pthread_condattr_t ca;
@@ -87,6 +93,7 @@ int lb_logq_new(FILE *f, size_t capacity, struct lb_logq **out) {
     pthread_mutex_destroy(&q->mu);
     pthread_cond_destroy(&q->not_empty);
     pthread_cond_destroy(&q->not_full);
+    fclose(q->spill);
     free(q->ring);
     free(q);
     return -rc;
@@ -115,6 +122,25 @@ long lb_logq_close(struct lb_logq *q) {
   pthread_mutex_unlock(&q->mu);
   pthread_join(q->thread, NULL);
   long errors = q->errors;
+  /* The run is over: format the spilled records, in order. */
+  struct lb_request_record batch[64];
+  long left = q->spilled;
+  if (fflush(q->spill) != 0 || fseek(q->spill, 0, SEEK_SET) != 0) {
+    errors += left;
+    left = 0;
+  }
+  while (left > 0) {
+    size_t want = left < 64 ? (size_t)left : 64;
+    size_t got = fread(batch, sizeof(batch[0]), want, q->spill);
+    for (size_t i = 0; i < got; i++)
+      errors += lb_reqlog_write(q->f, &batch[i]) < 0;
+    left -= (long)got;
+    if (got < want) { /* the spill file lost records: count them */
+      errors += left;
+      break;
+    }
+  }
+  fclose(q->spill);
   pthread_mutex_destroy(&q->mu);
   pthread_cond_destroy(&q->not_empty);
   pthread_cond_destroy(&q->not_full);

@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "proc_usage.h"
 #include "scenario.h"
 #include "server_net.h"
 #include "server_options.h"
@@ -33,16 +33,9 @@ static double ms(int64_t ns) {
   return (double)ns / 1e6;
 }
 
-/* User + system CPU of every thread of the process so far. */
-static double cpu_seconds(void) {
-  struct rusage ru;
-  if (getrusage(RUSAGE_SELF, &ru) < 0)
-    return -1;
-  return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
 static int write_stats(const char *path, const struct lb_server_stats *st, int threads) {
+  struct lb_proc_usage use;
+  lb_proc_usage_get(&use);
   FILE *f = fopen(path, "w");
   if (!f)
     return -errno;
@@ -54,7 +47,8 @@ static int write_stats(const char *path, const struct lb_server_stats *st, int t
           "tick_late_p50_ns=%lld\ntick_late_p99_ns=%lld\ntick_late_max_ns=%lld\n"
           "holds=%llu\nhold_late_p50_ns=%lld\nhold_late_p99_ns=%lld\nhold_late_max_ns=%lld\n"
           "waits=%llu\nwork_late_p50_ns=%lld\nwork_late_p99_ns=%lld\nwork_late_max_ns=%lld\n"
-          "tick_late_max_tick=%lld\ncpu_seconds=%.3f\nforced=%d\n",
+          "tick_late_max_tick=%lld\ncpu_seconds=%.3f\nvoluntary_switches=%ld\n"
+          "involuntary_switches=%ld\nforced=%d\n",
           (unsigned long long)st->requests, (unsigned long long)st->probes,
           (unsigned long long)st->completed, (unsigned long long)st->rejected,
           (unsigned long long)st->draining_replies, (unsigned long long)st->bad_frames,
@@ -68,7 +62,9 @@ static int write_stats(const char *path, const struct lb_server_stats *st, int t
           (long long)st->hold_late.p50_ns, (long long)st->hold_late.p99_ns,
           (long long)st->hold_late.max_ns, (unsigned long long)st->work_late.count,
           (long long)st->work_late.p50_ns, (long long)st->work_late.p99_ns,
-          (long long)st->work_late.max_ns, (long long)st->tick_late_max_tick, cpu_seconds(), st->forced ? 1 : 0);
+          (long long)st->work_late.max_ns, (long long)st->tick_late_max_tick, use.cpu_seconds, use.voluntary_switches,
+          use.involuntary_switches,
+          st->forced ? 1 : 0);
   return fclose(f) == 0 ? 0 : -errno;
 }
 

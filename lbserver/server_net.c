@@ -311,6 +311,14 @@ static void on_ready(uv_async_t *a) {
   flush_writes(s);
 }
 
+/* Holds r for its egress delay until deadline_ns: on the pool's clock
+ * when the pool has one (one wake-up for the processing ends and the holds
+ * due together), else on the timer thread. 0, or -errno (send it now). */
+static int hold(struct lb_server *s, struct req *r, int64_t deadline_ns) {
+  return lb_server_pool_clocked(s->pool) ? lb_server_pool_hold(s->pool, deadline_ns, r)
+                                         : lb_server_timer_add(s->timer, deadline_ns, r);
+}
+
 /* Processing ended: hold for the egress delay, or send (on the loop
  * thread at once, from a worker through the ready list). */
 static void job_done(struct lb_server *s, struct req *r, bool on_loop) {
@@ -318,7 +326,7 @@ static void job_done(struct lb_server *s, struct req *r, bool on_loop) {
   r->status = LB__STATUS__STATUS_OK;
   r->processed = true;
   r->done_ns = r->job.end_ns;
-  if (r->delay_ns > 0 && lb_server_timer_add(s->timer, r->done_ns + (int64_t)r->delay_ns, r) == 0)
+  if (r->delay_ns > 0 && hold(s, r, r->done_ns + (int64_t)r->delay_ns) == 0)
     return;
   if (!on_loop) {
     ready_push(s, r);
@@ -447,7 +455,7 @@ static void handle_request(struct lb_server *s, const Lb__Request *in, struct co
   }
   lb_server_model_report(&s->model, &r->report);
   r->done_ns = now;
-  if (r->delay_ns > 0 && lb_server_timer_add(s->timer, now + (int64_t)r->delay_ns, r) == 0)
+  if (r->delay_ns > 0 && hold(s, r, now + (int64_t)r->delay_ns) == 0)
     return;
   send_response(s, r);
   req_release(r);
@@ -651,18 +659,12 @@ static void finish(struct lb_server *s, bool force) {
 /* Timer (ticks) before the resizer and the pool that ticks use; workers
  * before the timer's heap, which their completions may still join. Keeps
  * the counts of what it frees in s->stats. */
+static void thread_stats(struct lb_server *s, struct lb_server_stats *out);
+
 static void stop_threads(struct lb_server *s) {
-  if (s->timer)
-    lb_server_timer_lateness(s->timer, &s->stats.tick_late, &s->stats.hold_late,
-                             &s->stats.ticks_skipped);
   lb_server_timer_stop(s->timer);
   resizer_stop(s);
-  if (s->pool) {
-    struct lb_server_pool_counts pc;
-    lb_server_pool_counts(s->pool, &pc);
-    s->stats.demoted = pc.demoted;
-    lb_server_pool_lateness(s->pool, &s->stats.work_late);
-  }
+  thread_stats(s, &s->stats);
   lb_server_pool_free(s->pool);
   s->pool = NULL;
   lb_server_timer_free(s->timer, drop_item);
@@ -761,6 +763,7 @@ int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, ch
   if (!s)
     return -ENOMEM;
   s->cfg = *cfg;
+  s->stats.tick_late_max_tick = -1;
   pthread_mutex_init(&s->ready_lock, NULL);
   pthread_mutex_init(&s->resize_lock, NULL);
   pthread_cond_init(&s->resize_cond, NULL);
@@ -821,6 +824,8 @@ int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, ch
       .work_cb = on_job_work,
       .done_cb = on_job_done,
       .drop_cb = drop_job,
+      .held_cb = on_held_due,
+      .held_drop_cb = drop_item,
       .ctx = s,
   };
   rc = lb_server_pool_new(&pc, base, &s->pool);
@@ -875,20 +880,29 @@ int lb_server_threads(struct lb_server *s) {
   return s->pool ? lb_server_pool_threads(s->pool) : lb_server_model_threads(&s->model);
 }
 
-void lb_server_stats(struct lb_server *s, struct lb_server_stats *out) {
-  *out = s->stats;
+/* The threads' figures (pool and timer), while they are alive. */
+static void thread_stats(struct lb_server *s, struct lb_server_stats *out) {
   if (s->pool) {
     struct lb_server_pool_counts pc;
     lb_server_pool_counts(s->pool, &pc);
     out->demoted = pc.demoted;
     lb_server_pool_lateness(s->pool, &out->work_late);
+    if (lb_server_pool_clocked(s->pool))
+      lb_server_pool_hold_lateness(s->pool, &out->hold_late);
   }
-  out->tick_late_max_tick = -1;
   if (s->timer) {
-    lb_server_timer_lateness(s->timer, &out->tick_late, &out->hold_late, &out->ticks_skipped);
-    if (out->tick_late.count > 0)
-      out->tick_late_max_tick = lb_server_timer_tick_of(s->timer, out->tick_late.max_at_ns);
+    lb_server_timer_lateness(s->timer, &out->tick_late,
+                             s->pool && lb_server_pool_clocked(s->pool) ? NULL : &out->hold_late,
+                             &out->ticks_skipped);
+    out->tick_late_max_tick = out->tick_late.count > 0
+                                  ? lb_server_timer_tick_of(s->timer, out->tick_late.max_at_ns)
+                                  : -1;
   }
+}
+
+void lb_server_stats(struct lb_server *s, struct lb_server_stats *out) {
+  *out = s->stats;
+  thread_stats(s, out);
   if (s->model_init) {
     pthread_mutex_lock(&s->model.lock);
     out->resets = s->model.resets;

@@ -1,5 +1,15 @@
 /* server_pool: one FIFO queue, a resizable pool of worker threads, precise
- * interruptible waits for the processing time. */
+ * interruptible waits for the processing time.
+ *
+ * Who times a worker's wait: with LB_WORK_SLEEP and no wake-early spin, one
+ * clock thread keeps the deadlines of every waiting worker in a min-heap and
+ * wakes each at its deadline; a worker is then woken once per job (at its
+ * end) instead of twice (handed the job, then its own timer), and the
+ * clock's one wake-up serves every deadline due together (the model's
+ * completions fall on tick boundaries). With a spin (wake_early_ns > 0)
+ * each worker times its own wait, waking early and spinning on its own
+ * core: more precise, and more CPU. */
+#define _GNU_SOURCE /* PTHREAD_MUTEX_ADAPTIVE_NP */
 #include "server_pool.h"
 
 #include <errno.h>
@@ -24,7 +34,24 @@ struct worker {
   pthread_mutex_t wait_lock;
   pthread_cond_t wait_cond;
   atomic_bool interrupt;
+  /* Clocked waits: the clock sets due for wait number wait_gen (wait_lock). */
+  uint64_t wait_gen;
+  bool due;
+  struct worker *idle_next; /* clocked: on the pool's idle list (pool lock) */
+  bool idle;
 };
+
+/* A clocked wait: wake worker w at deadline for its wait number gen (a wait
+ * that ended otherwise leaves a stale entry, skipped by its gen); or, with
+ * w NULL, a held item for cfg.held_cb. */
+struct timed_wait {
+  int64_t deadline_ns;
+  struct worker *w;
+  uint64_t gen;
+  void *item;
+};
+
+#define HELD_BATCH 64
 
 struct lb_server_pool {
   struct lb_server_pool_config cfg;
@@ -40,12 +67,23 @@ struct lb_server_pool {
   int queued, processing;
   int threads; /* target: workers not retiring */
   struct worker *workers;
+  /* Joined workers, kept for reuse and freed with the pool, so that the
+   * clock never signals freed memory. */
+  struct worker *spare;
   bool stopping;
+  /* The clock (cfg.work == LB_WORK_SLEEP and no wake-early). */
+  bool clocked, has_clock;
+  pthread_t clock_tid;
+  pthread_cond_t clock_cond;
+  struct timed_wait *timed;
+  size_t ntimed, timed_cap;
+  struct worker *idle; /* clocked: workers waiting for a job, last idle first */
   uint64_t seq;
   int64_t last_sample_ns, busy_acc_ns, latency_sum_ns;
   int completed_in_interval;
   struct lb_server_pool_counts counts;
   struct lb_server_late_ring work_late; /* processing waits, not interrupted */
+  struct lb_server_late_ring hold_late; /* held items' releases */
 };
 
 int64_t lb_server_now_ns(void) {
@@ -79,6 +117,125 @@ static void wait_until(struct worker *w, int64_t deadline_ns, enum lb_work work,
     pthread_mutex_unlock(&w->wait_lock);
   }
   spin_until(w, deadline_ns);
+}
+
+static bool timed_before(const struct timed_wait *a, const struct timed_wait *b) {
+  return a->deadline_ns < b->deadline_ns;
+}
+
+/* Under the pool lock. -ENOMEM leaves the heap as it was. */
+static int timed_push(struct lb_server_pool *p, struct timed_wait e) {
+  if (p->ntimed == p->timed_cap) {
+    size_t cap = p->timed_cap ? 2 * p->timed_cap : 64;
+    struct timed_wait *t = realloc(p->timed, cap * sizeof(*t));
+    if (!t)
+      return -ENOMEM;
+    p->timed = t;
+    p->timed_cap = cap;
+  }
+  size_t i = p->ntimed++;
+  p->timed[i] = e;
+  while (i > 0 && timed_before(&p->timed[i], &p->timed[(i - 1) / 2])) {
+    struct timed_wait tmp = p->timed[i];
+    p->timed[i] = p->timed[(i - 1) / 2];
+    p->timed[(i - 1) / 2] = tmp;
+    i = (i - 1) / 2;
+  }
+  if (i == 0)
+    pthread_cond_signal(&p->clock_cond); /* a new earliest deadline */
+  return 0;
+}
+
+static struct timed_wait timed_pop(struct lb_server_pool *p) {
+  struct timed_wait top = p->timed[0];
+  p->timed[0] = p->timed[--p->ntimed];
+  for (size_t i = 0;;) {
+    size_t l = 2 * i + 1, r = l + 1, m = i;
+    if (l < p->ntimed && timed_before(&p->timed[l], &p->timed[m]))
+      m = l;
+    if (r < p->ntimed && timed_before(&p->timed[r], &p->timed[m]))
+      m = r;
+    if (m == i)
+      break;
+    struct timed_wait tmp = p->timed[i];
+    p->timed[i] = p->timed[m];
+    p->timed[m] = tmp;
+    i = m;
+  }
+  return top;
+}
+
+/* Wakes every worker whose deadline has come, then sleeps to the next. */
+static void *clock_main(void *arg) {
+  struct lb_server_pool *p = arg;
+  prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+  void *held[HELD_BATCH];
+  pthread_mutex_lock(&p->lock);
+  while (!p->stopping) {
+    int64_t now = lb_server_now_ns();
+    size_t nheld = 0;
+    while (p->ntimed > 0 && p->timed[0].deadline_ns <= now && nheld < HELD_BATCH) {
+      struct timed_wait e = timed_pop(p);
+      if (!e.w) {
+        lb_server_late_ring_record(&p->hold_late, e.deadline_ns, now - e.deadline_ns);
+        held[nheld++] = e.item;
+        continue;
+      }
+      /* Worker structs outlive their threads (p->spare), so this is safe
+       * even for a stale entry; the gen says whether it is still waited. */
+      pthread_mutex_lock(&e.w->wait_lock);
+      if (e.w->wait_gen == e.gen) {
+        e.w->due = true;
+        pthread_cond_signal(&e.w->wait_cond);
+      }
+      pthread_mutex_unlock(&e.w->wait_lock);
+    }
+    if (nheld > 0) { /* handed over unlocked; then look again */
+      pthread_mutex_unlock(&p->lock);
+      for (size_t i = 0; i < nheld; i++)
+        p->cfg.held_cb(p->cfg.ctx, held[i]);
+      pthread_mutex_lock(&p->lock);
+      continue;
+    }
+    if (p->ntimed == 0) {
+      pthread_cond_wait(&p->clock_cond, &p->lock);
+    } else {
+      int64_t at = p->timed[0].deadline_ns;
+      struct timespec ts = {.tv_sec = at / 1000000000, .tv_nsec = at % 1000000000};
+      pthread_cond_timedwait(&p->clock_cond, &p->lock, &ts);
+    }
+  }
+  pthread_mutex_unlock(&p->lock);
+  return NULL;
+}
+
+/* Under the pool lock: the clock will wake w at deadline_ns. -ENOMEM: the
+ * worker times its own wait instead. */
+static int clock_wait_begin(struct lb_server_pool *p, struct worker *w, int64_t deadline_ns) {
+  pthread_mutex_lock(&w->wait_lock);
+  uint64_t gen = ++w->wait_gen;
+  w->due = false;
+  pthread_mutex_unlock(&w->wait_lock);
+  return timed_push(p, (struct timed_wait){.deadline_ns = deadline_ns, .w = w, .gen = gen});
+}
+
+/* Unlocked: until the clock says the deadline came (or wake_now), or an
+ * interrupt. */
+static void clock_wait(struct worker *w) {
+  pthread_mutex_lock(&w->wait_lock);
+  while (!w->due && !atomic_load_explicit(&w->interrupt, memory_order_acquire))
+    pthread_cond_wait(&w->wait_cond, &w->wait_lock);
+  w->due = false;
+  w->wait_gen++; /* whatever ended it, the heap's entry is stale now */
+  pthread_mutex_unlock(&w->wait_lock);
+}
+
+/* Ends w's clock_wait now. */
+static void wake_now(struct worker *w) {
+  pthread_mutex_lock(&w->wait_lock);
+  w->due = true;
+  pthread_cond_signal(&w->wait_cond);
+  pthread_mutex_unlock(&w->wait_lock);
 }
 
 static void interrupt_worker(struct worker *w) {
@@ -115,6 +272,114 @@ static struct lb_server_job *pop_front(struct lb_server_pool *p) {
   return job;
 }
 
+/* Under the pool lock: job leaves the queue now; its processing time is
+ * drawn (work_cb), as the seed draws it at dequeue. */
+static void dequeue_job(struct lb_server_pool *p, struct lb_server_job *job, int64_t now) {
+  job->queue_ns += now - job->queued_since_ns;
+  job->start_ns = now;
+  job->dequeue_seq = ++p->seq;
+  job->work_ns = p->cfg.work_cb ? p->cfg.work_cb(p->cfg.ctx, job) : 0;
+  if (job->work_ns < 0)
+    job->work_ns = 0;
+}
+
+/* Under the pool lock: w processes job from now. */
+static void occupy(struct lb_server_pool *p, struct worker *w, struct lb_server_job *job,
+                   int64_t now) {
+  w->job = job;
+  w->busy_from_ns = now;
+  p->processing++;
+  atomic_store_explicit(&w->interrupt, false, memory_order_relaxed);
+}
+
+/* Under the pool lock: the job on w ended at end (not demoted). */
+static void end_job(struct lb_server_pool *p, struct worker *w, struct lb_server_job *job,
+                    int64_t end, int64_t deadline) {
+  w->job = NULL;
+  p->processing--;
+  if (job->work_ns > 0)
+    lb_server_late_ring_record(&p->work_late, deadline, end - deadline);
+  job->end_ns = end;
+  job->processing_ns = end - job->start_ns;
+  if (end > w->busy_from_ns)
+    p->busy_acc_ns += end - w->busy_from_ns;
+  p->completed_in_interval++;
+  p->latency_sum_ns += end - job->arrival_ns;
+  p->counts.completed++;
+}
+
+static void idle_unlink(struct lb_server_pool *p, struct worker *w) {
+  for (struct worker **link = &p->idle; *link; link = &(*link)->idle_next)
+    if (*link == w) {
+      *link = w->idle_next;
+      break;
+    }
+  w->idle = false;
+}
+
+static void idle_push(struct lb_server_pool *p, struct worker *w) {
+  w->idle_next = p->idle;
+  p->idle = w;
+  w->idle = true;
+}
+
+/* Under the pool lock, clocked: an idle worker, off the idle list; NULL
+ * when none is. */
+static struct worker *idle_pop(struct lb_server_pool *p) {
+  struct worker *w = p->idle;
+  while (w && w->retire) /* retiring: it unlinks itself when it wakes */
+    w = w->idle_next;
+  if (w)
+    idle_unlink(p, w);
+  return w;
+}
+
+/* A clocked worker: it sleeps on its own condvar until the clock says its
+ * job ended (or a resize or stop interrupts it). Handed a job while idle, it
+ * is not woken until that job's end: one wake-up per job. */
+static void *clocked_worker_main(void *arg) {
+  struct worker *w = arg;
+  struct lb_server_pool *p = w->pool;
+  pthread_mutex_lock(&p->lock);
+  while (!w->retire && !p->stopping) {
+    if (!w->job && p->head) { /* the FIFO's next job, started by this worker */
+      if (w->idle)
+        idle_unlink(p, w);
+      struct lb_server_job *job = pop_front(p);
+      int64_t now = lb_server_now_ns();
+      dequeue_job(p, job, now);
+      occupy(p, w, job, now);
+      if (job->work_ns > 0 && clock_wait_begin(p, w, now + job->work_ns) < 0)
+        wake_now(w); /* no room in the clock: end it now rather than never */
+    }
+    if (!w->job && !w->idle)
+      idle_push(p, w);
+    struct lb_server_job *job = w->job;
+    if (!job || job->work_ns > 0) {
+      pthread_mutex_unlock(&p->lock);
+      clock_wait(w);
+      pthread_mutex_lock(&p->lock);
+    }
+    if (w->idle)
+      idle_unlink(p, w);
+    job = w->job; /* handed one while idle, or NULL after a demotion */
+    if (!job || p->stopping || w->retire ||
+        (job->work_ns > 0 && atomic_load_explicit(&w->interrupt, memory_order_acquire)))
+      continue;
+    end_job(p, w, job, lb_server_now_ns(), job->start_ns + job->work_ns);
+    pthread_mutex_unlock(&p->lock);
+    if (p->cfg.done_cb)
+      p->cfg.done_cb(p->cfg.ctx, job);
+    pthread_mutex_lock(&p->lock);
+  }
+  if (w->idle)
+    idle_unlink(p, w);
+  w->exited = true;
+  pthread_mutex_unlock(&p->lock);
+  return NULL;
+}
+
+/* A worker that times its own waits (a wake-early spin, or LB_WORK_SPIN). */
 static void *worker_main(void *arg) {
   struct worker *w = arg;
   struct lb_server_pool *p = w->pool;
@@ -140,16 +405,10 @@ static void *worker_main(void *arg) {
     } else {
       job = pop_front(p);
       int64_t now = lb_server_now_ns();
-      job->queue_ns += now - job->queued_since_ns;
-      job->start_ns = now;
-      job->dequeue_seq = ++p->seq;
-      job->work_ns = p->cfg.work_cb ? p->cfg.work_cb(p->cfg.ctx, job) : 0;
-      if (job->work_ns < 0)
-        job->work_ns = 0;
+      dequeue_job(p, job, now);
       work = job->work_ns; /* job is not ours once unlocked: a resize may requeue it */
       deadline = now + work;
-      w->busy_from_ns = now;
-      p->processing++;
+      occupy(p, w, job, now);
     }
     w->job = job;
     atomic_store_explicit(&w->interrupt, false, memory_order_relaxed);
@@ -162,17 +421,7 @@ static void *worker_main(void *arg) {
     pthread_mutex_lock(&p->lock);
     if (w->job != job || p->stopping)
       continue; /* demoted (the job is queued again) or stopping */
-    w->job = NULL;
-    p->processing--;
-    if (work > 0)
-      lb_server_late_ring_record(&p->work_late, deadline, end - deadline);
-    job->end_ns = end;
-    job->processing_ns = end - job->start_ns;
-    if (end > w->busy_from_ns)
-      p->busy_acc_ns += end - w->busy_from_ns;
-    p->completed_in_interval++;
-    p->latency_sum_ns += end - job->arrival_ns;
-    p->counts.completed++;
+    end_job(p, w, job, end, deadline);
     pthread_mutex_unlock(&p->lock);
     if (p->cfg.done_cb)
       p->cfg.done_cb(p->cfg.ctx, job);
@@ -194,27 +443,37 @@ static int spawn_worker(struct lb_server_pool *p) {
   int rc = 0;
   pthread_condattr_t ca;
   pthread_attr_t ta;
-  struct worker *w = calloc(1, sizeof(*w));
-  if (!w)
-    return -ENOMEM;
+  struct worker *w = p->spare;
+  if (w) { /* its lock and condvar are still initialised; wait_gen goes on */
+    p->spare = w->next;
+    w->job = NULL;
+    w->retire = w->exited = w->due = w->idle = false;
+    w->idle_next = NULL;
+  } else {
+    if (!(w = calloc(1, sizeof(*w))))
+      return -ENOMEM;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&w->wait_lock, NULL);
+    pthread_cond_init(&w->wait_cond, &ca);
+    pthread_condattr_destroy(&ca);
+  }
   w->pool = p;
   atomic_init(&w->interrupt, false);
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_mutex_init(&w->wait_lock, NULL);
-  pthread_cond_init(&w->wait_cond, &ca);
-  pthread_condattr_destroy(&ca);
   pthread_attr_init(&ta);
   pthread_attr_setstacksize(&ta, WORKER_STACK);
-  rc = -pthread_create(&w->tid, &ta, worker_main, w);
+  rc = -pthread_create(&w->tid, &ta, p->clocked ? clocked_worker_main : worker_main, w);
   pthread_attr_destroy(&ta);
   if (rc < 0) {
-    worker_free(w);
+    w->next = p->spare;
+    p->spare = w;
     return rc;
   }
   w->next = p->workers;
   p->workers = w;
   p->threads++;
+  if (p->clocked) /* idle from now, before its thread first runs */
+    idle_push(p, w);
   return 0;
 }
 
@@ -234,13 +493,20 @@ static struct worker *take_exited(struct lb_server_pool *p) {
   return done;
 }
 
-static void join_all(struct worker *list) {
+/* Joins the workers of list and keeps their structs as spares. */
+static void join_all(struct lb_server_pool *p, struct worker *list) {
+  for (struct worker *w = list; w; w = w->next)
+    pthread_join(w->tid, NULL);
+  if (!list)
+    return;
+  pthread_mutex_lock(&p->lock);
   while (list) {
     struct worker *next = list->next;
-    pthread_join(list->tid, NULL);
-    worker_free(list);
+    list->next = p->spare;
+    p->spare = list;
     list = next;
   }
+  pthread_mutex_unlock(&p->lock);
 }
 
 int lb_server_pool_new(const struct lb_server_pool_config *cfg, int64_t now_ns,
@@ -254,9 +520,28 @@ int lb_server_pool_new(const struct lb_server_pool_config *cfg, int64_t now_ns,
     return -ENOMEM;
   p->cfg = *cfg;
   p->last_sample_ns = now_ns;
-  pthread_mutex_init(&p->lock, NULL);
+  p->clocked = cfg->work == LB_WORK_SLEEP && cfg->wake_early_ns <= 0;
+  /* Adaptive: workers woken together for deadlines due together take the
+   * lock one after another for a few hundred ns each; spinning briefly
+   * costs less than sleeping on it. */
+  pthread_mutexattr_t ma;
+  pthread_mutexattr_init(&ma);
+  pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+  pthread_mutex_init(&p->lock, &ma);
+  pthread_mutexattr_destroy(&ma);
   pthread_cond_init(&p->work_cond, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&p->clock_cond, &ca);
+  pthread_condattr_destroy(&ca);
   rc = lb_server_late_ring_init(&p->work_late);
+  if (rc == 0)
+    rc = lb_server_late_ring_init(&p->hold_late);
+  if (rc == 0 && p->clocked) {
+    rc = -pthread_create(&p->clock_tid, NULL, clock_main, p);
+    p->has_clock = rc == 0;
+  }
   pthread_mutex_lock(&p->lock);
   for (int i = 0; i < cfg->threads && rc == 0; i++)
     rc = spawn_worker(p);
@@ -275,11 +560,14 @@ void lb_server_pool_free(struct lb_server_pool *p) {
   pthread_mutex_lock(&p->lock);
   p->stopping = true;
   pthread_cond_broadcast(&p->work_cond);
+  pthread_cond_broadcast(&p->clock_cond);
   for (struct worker *w = p->workers; w; w = w->next)
     interrupt_worker(w);
   struct worker *all = p->workers;
   p->workers = NULL;
   pthread_mutex_unlock(&p->lock);
+  if (p->has_clock)
+    pthread_join(p->clock_tid, NULL);
   /* Workers no longer touch the pool's lists once stopping is seen. */
   for (struct worker *w = all; w; w = w->next)
     pthread_join(w->tid, NULL);
@@ -301,9 +589,20 @@ void lb_server_pool_free(struct lb_server_pool *p) {
     if (p->cfg.drop_cb)
       p->cfg.drop_cb(p->cfg.ctx, job);
   }
+  while (p->spare) {
+    struct worker *next = p->spare->next;
+    worker_free(p->spare);
+    p->spare = next;
+  }
+  for (size_t i = 0; i < p->ntimed; i++)
+    if (!p->timed[i].w && p->cfg.held_drop_cb)
+      p->cfg.held_drop_cb(p->cfg.ctx, p->timed[i].item);
+  free(p->timed);
   lb_server_late_ring_close(&p->work_late);
+  lb_server_late_ring_close(&p->hold_late);
   pthread_mutex_destroy(&p->lock);
   pthread_cond_destroy(&p->work_cond);
+  pthread_cond_destroy(&p->clock_cond);
   free(p);
 }
 
@@ -322,6 +621,23 @@ static int submit(struct lb_server_pool *p, struct lb_server_job *job, int64_t n
     job->queue_ns = job->processing_ns = 0;
     job->demotions = 0;
     p->counts.submitted++;
+    struct worker *w = p->clocked && !p->head ? idle_pop(p) : NULL;
+    if (w) { /* dequeued at once by the idle worker, which wakes at its end */
+      dequeue_job(p, job, now_ns);
+      if (job->work_ns == 0 && inline_ok) { /* no hand-off at all */
+        idle_push(p, w);
+        job->end_ns = now_ns;
+        p->completed_in_interval++;
+        p->counts.completed++;
+        pthread_mutex_unlock(&p->lock);
+        return 1;
+      }
+      occupy(p, w, job, now_ns);
+      if (job->work_ns == 0 || clock_wait_begin(p, w, now_ns + job->work_ns) < 0)
+        wake_now(w);
+      pthread_mutex_unlock(&p->lock);
+      return 0;
+    }
     if (inline_ok && !p->head && p->processing < p->threads) {
       /* Dequeued at once, as an idle worker would. */
       job->work_ns = p->cfg.work_cb ? p->cfg.work_cb(p->cfg.ctx, job) : 0;
@@ -348,6 +664,16 @@ static int submit(struct lb_server_pool *p, struct lb_server_job *job, int64_t n
     p->queued++;
     pthread_cond_signal(&p->work_cond);
   }
+  pthread_mutex_unlock(&p->lock);
+  return rc;
+}
+
+int lb_server_pool_hold(struct lb_server_pool *p, int64_t deadline_ns, void *item) {
+  if (!p->clocked || !p->cfg.held_cb)
+    return -ENOTSUP;
+  pthread_mutex_lock(&p->lock);
+  int rc = p->stopping ? -ESHUTDOWN
+                       : timed_push(p, (struct timed_wait){.deadline_ns = deadline_ns, .item = item});
   pthread_mutex_unlock(&p->lock);
   return rc;
 }
@@ -404,6 +730,7 @@ static int retire_workers(struct lb_server_pool *p, int need) {
       p->threads--;
       need--;
       spare--;
+      interrupt_worker(w); /* a clocked idle worker waits on its own condvar */
     }
   }
   if (need == 0)
@@ -467,7 +794,7 @@ int lb_server_pool_resize(struct lb_server_pool *p, int threads) {
   if (rc == 0 && p->threads > threads)
     rc = retire_workers(p, p->threads - threads);
   pthread_mutex_unlock(&p->lock);
-  join_all(exited);
+  join_all(p, exited);
   return rc;
 }
 
@@ -543,4 +870,14 @@ void lb_server_pool_lateness(struct lb_server_pool *p, struct lb_server_lateness
   pthread_mutex_lock(&p->lock);
   lb_server_late_ring_summary(&p->work_late, out);
   pthread_mutex_unlock(&p->lock);
+}
+
+void lb_server_pool_hold_lateness(struct lb_server_pool *p, struct lb_server_lateness *out) {
+  pthread_mutex_lock(&p->lock);
+  lb_server_late_ring_summary(&p->hold_late, out);
+  pthread_mutex_unlock(&p->lock);
+}
+
+bool lb_server_pool_clocked(const struct lb_server_pool *p) {
+  return p->clocked;
 }

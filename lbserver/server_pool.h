@@ -8,9 +8,12 @@
  * the FRONT of the queue (their waits are interrupted) and their workers
  * retire; idle workers retire first. No sockets here: the owner gets each
  * job back through done_cb, on the worker thread, with no lock held.
- * (The wait is pthread_cond_timedwait on an absolute CLOCK_MONOTONIC
- * deadline with the thread's timer slack at 1 ns: as precise as
- * clock_nanosleep, and a resize can interrupt it.) */
+ * Who times the wait (to an absolute CLOCK_MONOTONIC deadline, timer slack
+ * 1 ns, interruptible by a resize): with a wake-early spin, each worker
+ * itself; without (the default for ticks of 10 ms and more), one clock
+ * thread for the whole pool, which wakes each worker once, at its job's
+ * end, and also releases the owner's held responses (lb_server_pool_hold).
+ * Either way each job occupies one real thread from its start to its end. */
 #ifndef LB_SERVER_POOL_H
 #define LB_SERVER_POOL_H
 
@@ -42,6 +45,9 @@ typedef int64_t (*lb_server_work_cb)(void *ctx, struct lb_server_job *job);
 typedef void (*lb_server_done_cb)(void *ctx, struct lb_server_job *job);
 /* Called by lb_server_pool_free for each job still queued or processing. */
 typedef void (*lb_server_drop_cb)(void *ctx, struct lb_server_job *job);
+/* A held item (lb_server_pool_hold): due, on the clock thread with no lock
+ * held; or dropped by lb_server_pool_free. */
+typedef void (*lb_server_item_cb)(void *ctx, void *item);
 
 struct lb_server_pool_config {
   int threads;   /* >= 1 */
@@ -51,6 +57,7 @@ struct lb_server_pool_config {
   lb_server_work_cb work_cb;
   lb_server_done_cb done_cb;
   lb_server_drop_cb drop_cb; /* may be NULL */
+  lb_server_item_cb held_cb, held_drop_cb; /* for lb_server_pool_hold; may be NULL */
   void *ctx;
 };
 
@@ -91,6 +98,12 @@ int lb_server_pool_submit(struct lb_server_pool *p, struct lb_server_job *job, i
  * submit. */
 int lb_server_pool_submit_inline(struct lb_server_pool *p, struct lb_server_job *job,
                                  int64_t now_ns);
+/* Clocked pools (LB_WORK_SLEEP, no wake-early): one clock thread times
+ * every worker's wait; it also releases items held with this to held_cb at
+ * deadline_ns, so processing ends and holds due together cost one wake-up.
+ * 0, -ENOTSUP (not clocked, or no held_cb), -ESHUTDOWN, -ENOMEM. */
+int lb_server_pool_hold(struct lb_server_pool *p, int64_t deadline_ns, void *item);
+bool lb_server_pool_clocked(const struct lb_server_pool *p);
 /* New thread count (>= 1); demotes as described above. 0 or -errno. */
 int lb_server_pool_resize(struct lb_server_pool *p, int threads);
 void lb_server_pool_sample(struct lb_server_pool *p, int64_t now_ns,
@@ -104,6 +117,8 @@ size_t lb_server_pool_queued_jobs(struct lb_server_pool *p, struct lb_server_job
 int lb_server_pool_threads(struct lb_server_pool *p);
 /* How late processing waits ended (interrupted ones left out). */
 void lb_server_pool_lateness(struct lb_server_pool *p, struct lb_server_lateness *out);
+/* How late held items were released. */
+void lb_server_pool_hold_lateness(struct lb_server_pool *p, struct lb_server_lateness *out);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 int64_t lb_server_now_ns(void);

@@ -1,6 +1,8 @@
 /* lbserver's FIFO queue and worker pool, without sockets: order, bounds,
  * the seed's demotion on a shrinking reset, sampling, and a resize storm
- * (run it under TSan too: -DLB_TSAN=ON). */
+ * (run it under TSan too: -DLB_TSAN=ON). Every test runs twice: with the
+ * pool's clock timing the waits (no wake-early: the default from 10 ms
+ * ticks) and with each worker timing its own (a 1 ns wake-early). */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -31,6 +33,7 @@ struct fixture {
   pthread_cond_t cond;
   int started, done, dropped;
   int order[4096];
+  struct held_log *held;
 };
 
 #define TJOB(j) ((struct tjob *)((char *)(j)-offsetof(struct tjob, job)))
@@ -110,9 +113,99 @@ static struct lb_server_pool *pool_new_early(struct fixture *f, int threads, int
   return p;
 }
 
+/* The mode of this pass (see the top): 0 clocked, 1 worker-timed. */
+static int64_t g_wake_early_ns;
+
 static struct lb_server_pool *pool_new(struct fixture *f, int threads, int max_queue,
                                        enum lb_work work) {
-  return pool_new_early(f, threads, max_queue, work, 0);
+  struct lb_server_pool *p = pool_new_early(f, threads, max_queue, work, g_wake_early_ns);
+  assert_int_equal(lb_server_pool_clocked(p), work == LB_WORK_SLEEP && g_wake_early_ns == 0);
+  return p;
+}
+
+struct held_log {
+  pthread_mutex_t lock;
+  int n, dropped;
+  uintptr_t item[8];
+  int64_t at[8];
+};
+
+static void held_cb(void *ctx, void *item) {
+  struct held_log *h = ((struct fixture *)ctx)->held;
+  pthread_mutex_lock(&h->lock);
+  if (h->n < 8) {
+    h->item[h->n] = (uintptr_t)item;
+    h->at[h->n] = lb_server_now_ns();
+  }
+  h->n++;
+  pthread_mutex_unlock(&h->lock);
+}
+
+static void held_drop_cb(void *ctx, void *item) {
+  struct held_log *h = ((struct fixture *)ctx)->held;
+  (void)item;
+  pthread_mutex_lock(&h->lock);
+  h->dropped++;
+  pthread_mutex_unlock(&h->lock);
+}
+
+/* The clock releases held items at their deadlines, in deadline order, and
+ * the pool's free drops what is still held; a pool that times nothing
+ * (a wake-early spin) refuses to hold. */
+static void test_hold(void **state) {
+  (void)state;
+  struct fixture *f = fixture_new();
+  struct held_log h = {.n = 0};
+  pthread_mutex_init(&h.lock, NULL);
+  f->held = &h;
+  struct lb_server_pool_config cfg = {
+      .threads = 1,
+      .work = LB_WORK_SLEEP,
+      .wake_early_ns = g_wake_early_ns,
+      .work_cb = work_cb,
+      .done_cb = done_cb,
+      .held_cb = held_cb,
+      .held_drop_cb = held_drop_cb,
+      .ctx = f,
+  };
+  struct lb_server_pool *p = NULL;
+  assert_int_equal(lb_server_pool_new(&cfg, lb_server_now_ns(), &p), 0);
+  int64_t now = lb_server_now_ns();
+  if (g_wake_early_ns > 0) {
+    assert_int_equal(lb_server_pool_hold(p, now, (void *)1), -ENOTSUP);
+    lb_server_pool_free(p);
+    fixture_free(f);
+    return;
+  }
+  int64_t ms = 1000 * 1000;
+  assert_int_equal(lb_server_pool_hold(p, now + 30 * ms, (void *)3), 0);
+  assert_int_equal(lb_server_pool_hold(p, now + 10 * ms, (void *)1), 0);
+  assert_int_equal(lb_server_pool_hold(p, now + 20 * ms, (void *)2), 0);
+  assert_int_equal(lb_server_pool_hold(p, now + LONG_NS, (void *)4), 0);
+  for (int i = 0; i < 2000; i++) { /* bounded: 20 s */
+    pthread_mutex_lock(&h.lock);
+    int n = h.n;
+    pthread_mutex_unlock(&h.lock);
+    if (n >= 3)
+      break;
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  pthread_mutex_lock(&h.lock);
+  assert_int_equal(h.n, 3);
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(h.item[i], (uintptr_t)(i + 1));
+    assert_true(h.at[i] >= now + (i + 1) * 10 * ms); /* never early */
+  }
+  pthread_mutex_unlock(&h.lock);
+  struct lb_server_lateness late;
+  lb_server_pool_hold_lateness(p, &late);
+  assert_int_equal(late.count, 3);
+  assert_true(late.p50_ns >= 0);
+  lb_server_pool_free(p);
+  assert_int_equal(h.dropped, 1); /* item 4, still held */
+  pthread_mutex_destroy(&h.lock);
+  fixture_free(f);
 }
 
 static void test_fifo_order(void **state) {
@@ -430,8 +523,21 @@ static void test_wake_early_never_early(void **state) {
   fixture_free(f);
 }
 
+static int clocked_mode(void **state) {
+  (void)state;
+  g_wake_early_ns = 0;
+  return 0;
+}
+
+static int worker_timed_mode(void **state) {
+  (void)state;
+  g_wake_early_ns = 1;
+  return 0;
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_hold),
       cmocka_unit_test(test_fifo_order),         cmocka_unit_test(test_bounded_queue),
       cmocka_unit_test(test_demotion_on_shrink), cmocka_unit_test(test_demotion_on_shrink_spin),
       cmocka_unit_test(test_shrink_idle_first),  cmocka_unit_test(test_sample),
@@ -439,5 +545,6 @@ int main(void) {
       cmocka_unit_test(test_wake_early_never_early),
       cmocka_unit_test(test_inline_started_demoted),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  int failed = cmocka_run_group_tests_name("clocked", tests, clocked_mode, NULL);
+  return failed + cmocka_run_group_tests_name("worker-timed", tests, worker_timed_mode, NULL);
 }
