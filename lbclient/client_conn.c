@@ -100,6 +100,7 @@ static void detach(struct lb_conn *c) {
 
 static void take_down(struct lb_conn *c, const char *reason) {
   bool was_up = c->state == LB_CONN_UP;
+  c->pending_len = 0; /* lost with the connection, as written ones are */
   detach(c);
   if (c->state == LB_CONN_CLOSED)
     return;
@@ -314,6 +315,9 @@ static void free_handle(uv_handle_t *h) {
 
 void lb_conn_close(struct lb_conn *c) {
   c->state = LB_CONN_CLOSED;
+  free(c->pending);
+  c->pending = NULL;
+  c->pending_len = c->pending_cap = 0;
   detach(c);
   if (c->retry) {
     uv_timer_stop(c->retry);
@@ -338,6 +342,38 @@ static void udp_send_done(uv_udp_send_t *req, int status) {
   free(w);
 }
 
+void lb_conn_flush(struct lb_conn *c) {
+  size_t len = c->pending_len;
+  if (len == 0 || c->state != LB_CONN_UP || !c->h)
+    return;
+  c->pending_len = 0;
+  uv_buf_t b = uv_buf_init((char *)c->pending, (unsigned)len);
+  int rc = uv_try_write(&c->h->u.stream, &b, 1);
+  if (rc == (int)len)
+    return;
+  if (rc < 0 && rc != UV_EAGAIN) {
+    c->send_errors++;
+    take_down(c, uv_strerror(rc));
+    return;
+  }
+  size_t done = rc > 0 ? (size_t)rc : 0;
+  struct write_req *w = malloc(sizeof(*w) + len - done);
+  if (!w) {
+    take_down(c, "out of memory");
+    return;
+  }
+  memcpy(w->data, c->pending + done, len - done);
+  w->len = len - done;
+  w->req.data = w;
+  b = uv_buf_init((char *)w->data, (unsigned)w->len);
+  rc = uv_write(&w->req, &c->h->u.stream, &b, 1, write_done);
+  if (rc < 0) {
+    free(w);
+    c->send_errors++;
+    take_down(c, uv_strerror(rc));
+  }
+}
+
 int lb_conn_send(struct lb_conn *c, const Lb__Envelope *env) {
   if (c->state != LB_CONN_UP || !c->h)
     return -ENOTCONN;
@@ -346,47 +382,29 @@ int lb_conn_send(struct lb_conn *c, const Lb__Envelope *env) {
   size_t len;
   int rc;
   if (c->transport == LB_TRANSPORT_TCP) {
-    /* Sized once (in lb_frame_encode) when it fits the stack buffer, as
-     * every request does; the exact size only for a larger one. */
-    rc = lb_frame_encode(env, buf, sizeof(stack));
-    if (rc == -EMSGSIZE) {
-      len = lb_frame_encoded_size(env);
-      if (!(buf = malloc(len)))
-        return -ENOMEM;
-      rc = lb_frame_encode(env, buf, len);
+    /* Room for any request is kept free, so a frame is sized once (in
+     * lb_frame_encode); the exact size only for a larger one. */
+    size_t need = sizeof(stack);
+    for (int attempt = 0; attempt < 2; attempt++) {
+      if (c->pending_len + need > c->pending_cap) {
+        size_t cap = c->pending_cap ? c->pending_cap : 4 * sizeof(stack);
+        while (cap < c->pending_len + need)
+          cap *= 2;
+        uint8_t *grown = realloc(c->pending, cap);
+        if (!grown)
+          return -ENOMEM;
+        c->pending = grown;
+        c->pending_cap = cap;
+      }
+      rc = lb_frame_encode(env, c->pending + c->pending_len, c->pending_cap - c->pending_len);
+      if (rc != -EMSGSIZE)
+        break;
+      need = lb_frame_encoded_size(env);
     }
     if (rc < 0)
-      goto out;
-    len = (size_t)rc;
-    uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
-    rc = uv_try_write(&c->h->u.stream, &b, 1);
-    if (rc == (int)len) {
-      rc = 0;
-      goto out;
-    }
-    if (rc < 0 && rc != UV_EAGAIN) {
-      c->send_errors++;
-      take_down(c, uv_strerror(rc));
-      goto out;
-    }
-    size_t done = rc > 0 ? (size_t)rc : 0;
-    struct write_req *w = malloc(sizeof(*w) + len - done);
-    if (!w) {
-      rc = -ENOMEM;
-      take_down(c, "out of memory");
-      goto out;
-    }
-    memcpy(w->data, buf + done, len - done);
-    w->len = len - done;
-    w->req.data = w;
-    b = uv_buf_init((char *)w->data, (unsigned)w->len);
-    rc = uv_write(&w->req, &c->h->u.stream, &b, 1, write_done);
-    if (rc < 0) {
-      free(w);
-      c->send_errors++;
-      take_down(c, uv_strerror(rc));
-    }
-    goto out;
+      return rc;
+    c->pending_len += (size_t)rc;
+    return 0;
   }
   /* UDP */
   len = lb__envelope__get_packed_size(env);

@@ -43,6 +43,10 @@ struct lb_conn {
   bool ever_up;
   size_t udp_min_request; /* UDP: pad requests to at least this size */
   uint32_t inflight_head; /* owner's list of written requests */
+  /* TCP frames sent since the last lb_conn_flush, written together then:
+   * the requests of a tick leave in one write per connection. */
+  uint8_t *pending;
+  size_t pending_len, pending_cap;
   /* Counters. */
   long connects, disconnects, bad_frames, send_errors;
 };
@@ -54,9 +58,13 @@ int lb_conn_init(struct lb_conn *c, uv_loop_t *loop, int index, int server,
                  const struct lb_conn_callbacks *cb);
 /* Starts connecting (TCP) or opens the socket (UDP). */
 int lb_conn_start(struct lb_conn *c);
-/* Sends one envelope. -ENOTCONN while down; other negative errno on error
- * (the connection is then taken down and reconnects). */
+/* Sends one envelope: UDP at once; TCP frames are gathered until
+ * lb_conn_flush (the owner flushes every connection before its loop
+ * polls). -ENOTCONN while down; other negative errno on error (the
+ * connection is then taken down and reconnects). */
 int lb_conn_send(struct lb_conn *c, const Lb__Envelope *env);
+/* Writes the gathered TCP frames (one write). */
+void lb_conn_flush(struct lb_conn *c);
 /* Wraps req in a version-1 Envelope and sends it; on UDP pads it to at
  * least the largest response (a reply never exceeds its request). */
 int lb_conn_send_request(struct lb_conn *c, Lb__Request *req);

@@ -99,6 +99,7 @@ struct driver {
   long end_tick;
   uv_loop_t loop;
   uv_poll_t tpoll;
+  uv_prepare_t flusher; /* writes what the iteration's callbacks sent */
   int tfd;
   int64_t armed_ns;
   bool dispatching; /* in timer_cb: it arms once at its end */
@@ -523,6 +524,7 @@ static void stop_run(struct driver *d, const char *why) {
     lb_conn_close(&d->conns[i]);
   uv_poll_stop(&d->tpoll);
   uv_close((uv_handle_t *)&d->tpoll, NULL);
+  uv_close((uv_handle_t *)&d->flusher, NULL);
   uv_close((uv_handle_t *)&d->sigterm, NULL);
   uv_close((uv_handle_t *)&d->sigint, NULL);
 }
@@ -733,6 +735,14 @@ static void timer_cb(uv_poll_t *h, int status, int events) {
 
 /* ---- connections ---- */
 
+/* Before the loop polls: the requests this iteration's callbacks sent (a
+ * tick's sends, a resumed pick's) leave in one write per connection. */
+static void flush_conns(uv_prepare_t *h) {
+  struct driver *d = h->data;
+  for (int i = 0; i < d->nconns; i++)
+    lb_conn_flush(&d->conns[i]);
+}
+
 static void on_conn_up(void *arg, struct lb_conn *c) {
   struct driver *d = arg;
   if (c->connects == 1 && ++d->conns_up_once == d->nconns && !d->cfg->has_start_at)
@@ -870,7 +880,6 @@ static int setup_clients(struct driver *d) {
         0)
       goto out;
     lb_fleet_draw_subset(sc, hc->rng, hc->servers);
-    int first_conn = d->nconns;
     for (int s = 0; s < n; s++) {
       int server = hc->servers[s];
       if ((rc = lb_channel_init(&hc->chans[s], s, server, (size_t)sc->client_requests_buffer)) < 0)
@@ -887,9 +896,11 @@ static int setup_clients(struct driver *d) {
       if ((rc = lb_reset_mirror_add_channel(d->mirror, hc->id, s, server, mean)) < 0)
         goto out;
       hc->chan_mirror[s] = rc;
-      /* one connection per distinct server of this client's subset */
+      /* One connection per server for the process, shared by its logical
+       * clients: the requests of a tick to one server leave in one write,
+       * and are answered in few reads. Requests are told apart by id. */
       int conn = -1;
-      for (int k = first_conn; k < d->nconns; k++)
+      for (int k = 0; k < d->nconns; k++)
         if (d->conns[k].server == server)
           conn = k;
       if (conn < 0) {
@@ -1088,7 +1099,17 @@ int lb_client_run(const struct lb_client_config *cfg, struct lb_client_result *r
     snprintf(err, errlen, "uv_poll on timerfd: %s", uv_strerror(rc));
     goto out;
   }
+  if ((rc = uv_prepare_init(&d->loop, &d->flusher)) < 0) {
+    snprintf(err, errlen, "uv_prepare: %s", uv_strerror(rc));
+    uv_close((uv_handle_t *)&d->tpoll, NULL);
+    goto out;
+  }
   poll_open = true;
+  d->flusher.data = d;
+  if ((rc = uv_prepare_start(&d->flusher, flush_conns)) < 0) {
+    snprintf(err, errlen, "uv_prepare: %s", uv_strerror(rc));
+    goto out;
+  }
   d->tpoll.data = d;
   if ((rc = uv_poll_start(&d->tpoll, UV_READABLE, timer_cb)) < 0) {
     snprintf(err, errlen, "uv_poll on timerfd: %s", uv_strerror(rc));
@@ -1135,8 +1156,10 @@ out:
       /* set-up failed: close what was opened */
       for (int i = 0; i < d->nconns; i++)
         lb_conn_close(&d->conns[i]);
-      if (poll_open)
+      if (poll_open) {
         uv_close((uv_handle_t *)&d->tpoll, NULL);
+        uv_close((uv_handle_t *)&d->flusher, NULL);
+      }
       if (signals_open) {
         uv_close((uv_handle_t *)&d->sigterm, NULL);
         uv_close((uv_handle_t *)&d->sigint, NULL);

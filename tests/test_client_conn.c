@@ -109,10 +109,17 @@ static void on_connection(uv_stream_t *l, int status) {
   f->accepted++;
 }
 
+/* Sends as the driver does: gathered, then written when flushed. */
 static int send_one(struct fixture *f, uint64_t id) {
   Lb__Request req = LB__REQUEST__INIT;
   req.id = id;
-  return lb_conn_send_request(&f->conn, &req);
+  int rc = lb_conn_send_request(&f->conn, &req);
+  if (rc == 0) {
+    assert_true(f->conn.pending_len > 0); /* nothing written yet */
+    lb_conn_flush(&f->conn);
+    assert_int_equal(f->conn.pending_len, 0);
+  }
+  return rc;
 }
 
 static void on_up(void *arg, struct lb_conn *c) {
