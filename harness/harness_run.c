@@ -977,11 +977,7 @@ void lb_harness_print_runs(FILE *f, const struct lb_scenario *sc,
     const struct lb_summary *s = &res[i].summary;
     const struct lb_harness_health_input *h = &res[i].health_in;
     /* The worst p99 timer lateness of the fleet, and the cores it used. */
-    double late = h->timer_p99_us;
-    if (h->send_p99_us > late)
-      late = h->send_p99_us;
-    if (h->server_p99_us > late)
-      late = h->server_p99_us;
+    double late = lb_harness_health_worst_late_us(h);
     char late_text[32];
     if (late < 0)
       snprintf(late_text, sizeof(late_text), "-");
