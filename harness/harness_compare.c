@@ -713,7 +713,7 @@ static int sim_side(struct lb_harness_compare *cmp, struct lb_harness_scenario_c
     if (run_ids[k] != k)
       contiguous = false;
   if (o->progress)
-    fprintf(stderr, "%s: simulating %d run(s)\n", c->sc.name, runs);
+    fprintf(stderr, "%s: simulating %d run(s) with lbsim\n", c->sc.name, runs);
   for (int k = 0; k < runs; k++) {
     if (!contiguous || k == 0) {
       if (contiguous)

@@ -317,6 +317,8 @@ static int check_delays(struct cli *c, char **scenarios, int n) {
     }
     if (warn[0])
       fprintf(stderr, "lbharness: %s\n", warn);
+    if (lb_scenario_warning(&sc, warn, sizeof(warn)))
+      fprintf(stderr, "lbharness: warning: %s\n", warn);
   }
   return 0;
 }
