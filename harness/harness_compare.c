@@ -370,6 +370,10 @@ static void decide_verdict(const struct lb_harness_tolerance *tol,
     if (pair[r] < 0)
       paired = false;
   }
+  /* Nothing valid: the figures over every run, for information only. */
+  v->every_run = v->valid_runs == 0 && n > 0;
+  for (int r = 0; r < n && v->every_run; r++)
+    use[r] = true;
   for (int f = 0; f < LB_HF_COUNT; f++) {
     struct lb_harness_interval *iv = &v->fig[f];
     if (paired) {
@@ -389,6 +393,8 @@ static void decide_verdict(const struct lb_harness_tolerance *tol,
                                 tol->tol[f], iv);
     }
   }
+  for (int f = 0; f < LB_HF_COUNT && v->every_run; f++)
+    v->fig[f].outcome = LB_HO_NOT_JUDGED;
   lb_harness_verdict_combine(v);
 done:
   free(sv);
@@ -626,8 +632,11 @@ void lb_harness_compare_print_scenario(FILE *out, const struct lb_harness_compar
       fprintf(out, "for runs not valid: %s\n", c->real.health[r].suggestion);
       break;
     }
-  fprintf(out, "verdict figures, over the %sreal runs and their simulated twins:\n",
-          c->verdict.valid_runs == c->real.nruns ? "" : "valid ");
+  if (c->verdict.every_run)
+    fprintf(out, "figures over every run (none is valid: shown, not judged):\n");
+  else
+    fprintf(out, "verdict figures, over the %sreal runs and their simulated twins:\n",
+            c->verdict.valid_runs == c->real.nruns ? "" : "valid ");
   print_intervals(out, c);
   char rule[512];
   lb_harness_tolerance_describe(&cmp->tol, rule, sizeof(rule));

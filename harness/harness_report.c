@@ -588,7 +588,10 @@ int lb_harness_report_write(const struct lb_harness_compare *cmp, const char *di
         }
       fputs("</p>\n", f);
     }
-    fputs("<h3>Figures judged</h3>\n", f);
+    if (v->every_run)
+      fputs("<h3>Figures over every run (none is valid: shown, not judged)</h3>\n", f);
+    else
+      fputs("<h3>Figures judged</h3>\n", f);
     intervals_table(f, c);
     fputs("<h3>Runs</h3>\n", f);
     runs_table(f, c);

@@ -615,8 +615,8 @@ static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenari
                  sc->name, run, ticks, sc->total_ticks, due, trace.n, running, f->nclients);
       else
         snprintf(line, sizeof(line),
-                 "%s: real run %d: done, %ld requests logged, %ld failed, %ld timed out (the "
-                 "model's timeout)",
+                 "%s: real run %d: done, %ld records logged (requests and probes), %ld failed, "
+                 "%ld timed out (the model's timeout)",
                  sc->name, run, done, failed, timed_out);
       if (tty || strcmp(line, last_line) != 0) /* a line only when it says something new */
         fprintf(stderr, "%s%s%s", tty ? "\r\033[K" : "", line, tty ? "" : "\n");

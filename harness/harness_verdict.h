@@ -100,6 +100,7 @@ void lb_harness_interval_welch(const double *sim, size_t nsim, const double *rea
 struct lb_harness_verdict {
   enum lb_harness_outcome outcome;
   int real_runs, valid_runs; /* the real side's runs, and those judged */
+  bool every_run;            /* no valid run: fig[] is over every run, shown, not judged */
   struct lb_harness_interval fig[LB_HF_COUNT];
   char reason[512]; /* the figures that did not hold, or "every judged figure within" */
 };

@@ -154,6 +154,10 @@ static void test_decide_and_scores(void **state) {
   lb_harness_compare_decide(&cmp.tol, &cmp.items[2]);
   assert_int_equal(cmp.items[2].verdict.outcome, LB_HO_NOT_JUDGED);
   assert_int_equal(cmp.items[2].invalid_runs, 2);
+  /* ... its figures still shown, over every run, each not judged */
+  assert_true(cmp.items[2].verdict.every_run);
+  assert_int_equal(cmp.items[2].verdict.fig[LB_HF_MEAN].n, 2);
+  assert_int_equal(cmp.items[2].verdict.fig[LB_HF_MEAN].outcome, LB_HO_NOT_JUDGED);
   /* One of two valid: too few runs for an interval. */
   cmp.items[2].real.health[1].valid = true;
   lb_harness_compare_decide(&cmp.tol, &cmp.items[2]);
