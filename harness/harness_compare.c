@@ -570,7 +570,8 @@ static void print_runs(FILE *out, const struct lb_harness_scenario_cmp *c) {
   for (int s = 0; s < 2; s++) {
     const struct lb_harness_side *side = s ? &c->real : &c->sim;
     for (int r = 0; r < side->nruns; r++) {
-      const struct lb_harness_run_health *h = &side->health[r];
+      static const struct lb_harness_run_health unknown = {.valid = true, .late_ms = -1};
+      const struct lb_harness_run_health *h = side->health ? &side->health[r] : &unknown;
       char late[16] = "-", cores[16] = "-", mean[32], p99[32];
       if (h->known && h->late_ms >= 0)
         snprintf(late, sizeof(late), "%.2f", h->late_ms);
@@ -627,7 +628,7 @@ void lb_harness_compare_print_scenario(FILE *out, const struct lb_harness_compar
             "real side: the logs of %s (not run here: fleet health only from the logs' "
             "accounting and any .stats beside them)\n",
             c->real_source);
-  for (int r = 0; r < c->real.nruns; r++)
+  for (int r = 0; r < c->real.nruns && c->real.health; r++)
     if (!c->real.health[r].valid && c->real.health[r].suggestion[0]) {
       fprintf(out, "for runs not valid: %s\n", c->real.health[r].suggestion);
       break;
