@@ -483,20 +483,10 @@ static int run_sim(const struct lb_harness_opts *o, const struct lb_scenario *sc
     snprintf(pattern, sizeof(pattern), "%s/requests-%d.csv", escaped, first);
   snprintf(summary, sizeof(summary), "%s", summary_csv);
   snprintf(log, sizeof(log), "%s/lbsim.log", dir);
-  char *argv[] = {bin,
-                  (char *)scenario_file,
-                  "--runs",
-                  r,
-                  "--seed",
-                  seed,
-                  "--set",
-                  "data_frequency=1",
-                  "--summary-csv",
-                  summary,
-                  "--requests-csv",
-                  pattern,
-                  "--quiet",
-                  NULL};
+  char *argv[] = {
+      bin,       (char *)scenario_file,       "--runs",         r,       "--seed",         seed,
+      "--set",   "data_frequency=1",          "--summary-csv",  summary, "--requests-csv", pattern,
+      "--quiet", o->fleet ? "--fleet" : NULL, (char *)o->fleet, NULL};
   struct lb_harness_group g;
   lb_harness_group_init(&g);
   int k = lb_harness_group_spawn(&g, argv, log, "lbsim");

@@ -317,6 +317,7 @@ struct fleet {
   char netns_script[LB_HARNESS_PATH_MAX];
   char fleet_id[16];
   bool netns_up;
+  const char *fleet_file; /* --fleet: every daemon gets it */
   bool netem_applied;
 };
 
@@ -461,6 +462,10 @@ static int start_servers(const struct lb_harness_opts *o, const char *server_bin
       argv[a++] = "--board";
       argv[a++] = (char *)board;
     }
+    if (f->fleet_file) {
+      argv[a++] = "--fleet";
+      argv[a++] = (char *)f->fleet_file;
+    }
     argv[a] = NULL;
     char name[32];
     snprintf(name, sizeof(name), "server %d", i);
@@ -544,6 +549,10 @@ static int start_clients(const char *client_bin, const struct lb_scenario *sc,
     if (board) {
       argv[a++] = "--board";
       argv[a++] = (char *)board;
+    }
+    if (f->fleet_file) {
+      argv[a++] = "--fleet";
+      argv[a++] = (char *)f->fleet_file;
     }
     argv[a] = NULL;
     char name[64];
@@ -797,6 +806,7 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
   struct fleet f;
   int rc;
   memset(&f, 0, sizeof(f));
+  f.fleet_file = o->fleet;
   memset(res, 0, sizeof(*res));
   res->run = run;
   res->seed = (unsigned long long)sc->seed + (unsigned long long)run;

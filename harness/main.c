@@ -1,10 +1,12 @@
 /* lbharness: runs fleets, runs the simulator, compares them. Wiring only. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fleet_file.h"
 #include "harness_compare.h"
 #include "harness_proc.h"
 #include "harness_run.h"
@@ -18,11 +20,11 @@
 static const char usage_run[] =
     "  lbharness run SCENARIO... [--runs R] [--out DIR] [--hosts local|netns]\n"
     "                [--fallback-inproc] [--client-procs N] [--set FIELD=VALUE]...\n"
-    "                [--bin-dir D] [--quiet]\n";
+    "                [--fleet FILE] [--bin-dir D] [--quiet]\n";
 static const char usage_compare[] =
     "  lbharness compare SCENARIO... [--runs R] [--out DIR] [--hosts local|netns]\n"
     "                [--fallback-inproc] [--client-procs N] [--set FIELD=VALUE]...\n"
-    "                [--sim-csv FILE] [--real-csv FILE[,FILE...] | --real-dir DIR]\n"
+    "                [--fleet FILE] [--sim-csv FILE] [--real-csv FILE[,FILE...] | --real-dir DIR]\n"
     "                [--mean-tol F] [--p99-tol F] [--phase-tol F] [--tol FIGURE=F]...\n"
     "                [--force] [--bin-dir D] [--quiet]\n";
 
@@ -39,6 +41,9 @@ static const char help_common[] =
     "  --client-procs N    lbclient processes hosting the logical clients\n"
     "                      (default: min(clients, 4))\n"
     "  --set FIELD=VALUE   override a scenario field (repeatable, applied in order)\n"
+    "  --fleet FILE        run r on fleet r mod F of FILE (lbsim --fleet-out's format:\n"
+    "                      servers' parameters, subsets, channel means) instead of the\n"
+    "                      drawn one, on the real fleet and in lbsim alike\n"
     "  --bin-dir D         where lbsim, lbserver and lbclient are (default: the build\n"
     "                      tree lbharness is in, or $LB_BINARY_DIR)\n"
     "  --quiet             no progress lines on stderr\n";
@@ -121,6 +126,7 @@ enum {
   OPT_PHASE_TOL,
   OPT_TOL,
   OPT_FORCE,
+  OPT_FLEET,
   OPT_SET,
   OPT_FALLBACK_INPROC,
   OPT_REAL_CSV,
@@ -136,6 +142,7 @@ struct cli {
   char sim_csv[LB_HARNESS_PATH_MAX];
   char *real_csv, *real_dir;
   bool force;
+  char fleet[PATH_MAX];
   char *sets[MAX_SETS];
 };
 
@@ -166,6 +173,7 @@ static int parse(int argc, char **argv, struct cli *c) {
       {"phase-tol", required_argument, NULL, OPT_PHASE_TOL},
       {"tol", required_argument, NULL, OPT_TOL},
       {"force", no_argument, NULL, OPT_FORCE},
+      {"fleet", required_argument, NULL, OPT_FLEET},
       {"set", required_argument, NULL, OPT_SET},
       {"fallback-inproc", no_argument, NULL, OPT_FALLBACK_INPROC},
       {"real-csv", required_argument, NULL, OPT_REAL_CSV},
@@ -244,6 +252,14 @@ static int parse(int argc, char **argv, struct cli *c) {
     case OPT_FORCE:
       c->force = true;
       break;
+    case OPT_FLEET:
+      /* absolute: the daemons may run elsewhere (namespaces) */
+      if (!realpath(optarg, c->fleet)) {
+        fprintf(stderr, "lbharness %s: --fleet %s: %s\n", cmd, optarg, strerror(errno));
+        return -EINVAL;
+      }
+      c->opts.fleet = c->fleet;
+      break;
     case OPT_MEAN_TOL:
     case OPT_P99_TOL:
     case OPT_PHASE_TOL:
@@ -294,6 +310,13 @@ static int parse(int argc, char **argv, struct cli *c) {
             argc - optind);
     return -EINVAL;
   }
+  if ((c->real_csv || c->real_dir) && c->opts.fleet) {
+    fprintf(stderr,
+            "lbharness compare: --fleet: with --real-%s the real side has run already; give "
+            "the fleet to the fleet that made the logs, and compare without --fleet\n",
+            c->real_csv ? "csv" : "dir");
+    return -EINVAL;
+  }
   if ((c->real_csv || c->real_dir) && c->opts.runs > 0) {
     fprintf(stderr, "lbharness compare: --runs: with --real-%s the runs are the logs given\n",
             c->real_csv ? "csv" : "dir");
@@ -319,6 +342,13 @@ static int check_delays(struct cli *c, char **scenarios, int n) {
       fprintf(stderr, "lbharness: %s\n", warn);
     if (lb_scenario_warning(&sc, warn, sizeof(warn)))
       fprintf(stderr, "lbharness: warning: %s\n", warn);
+    struct lb_fleet_file fleets = {0};
+    if (c->opts.fleet &&
+        lb_fleet_file_load_for(c->opts.fleet, &sc, &fleets, err, sizeof(err)) < 0) {
+      fprintf(stderr, "lbharness: --fleet %s\n", err);
+      return -1;
+    }
+    lb_fleet_file_close(&fleets);
   }
   return 0;
 }
