@@ -24,7 +24,8 @@ static const char usage_run[] =
 static const char usage_compare[] =
     "  lbharness compare SCENARIO... [--runs R] [--out DIR] [--hosts local|netns]\n"
     "                [--fallback-inproc] [--client-procs N] [--set FIELD=VALUE]...\n"
-    "                [--fleet FILE] [--sim-csv FILE] [--real-csv FILE[,FILE...] | --real-dir DIR]\n"
+    "                [--fleet FILE] [--sim-csv FILE]\n"
+    "                [--real-csv FILE[,FILE...] | --real-dir DIR]\n"
     "                [--mean-tol F] [--p99-tol F] [--phase-tol F] [--tol FIGURE=F]...\n"
     "                [--force] [--bin-dir D] [--quiet]\n";
 
