@@ -56,6 +56,30 @@ int lb_fleet_spec_check(const struct lb_fleet_spec *f, const struct lb_scenario 
   return -EINVAL;
 }
 
+int lb_fleet_file_load_for(const char *path, const struct lb_scenario *sc,
+                           struct lb_fleet_file *out, char *err, size_t errlen) {
+  char why[512];
+  int rc = lb_fleet_file_load(path, out, err, errlen);
+  if (rc < 0)
+    return rc;
+  if (out->n == 0) {
+    lb_errf(err, errlen, "%s: expected at least one fleet, got none", path);
+    lb_fleet_file_close(out);
+    return -EINVAL;
+  }
+  for (size_t k = 0; k < out->n; k++)
+    if (lb_fleet_spec_check(&out->fleets[k], sc, why, sizeof(why)) < 0) {
+      lb_errf(err, errlen, "%s:%zu: %s", path, out->fleets[k].line, why);
+      lb_fleet_file_close(out);
+      return -EINVAL;
+    }
+  return 0;
+}
+
+const struct lb_fleet_spec *lb_fleet_file_for_run(const struct lb_fleet_file *f, int run) {
+  return f->n ? &f->fleets[(size_t)(run < 0 ? 0 : run) % f->n] : NULL;
+}
+
 int lb_fleet_spec_write(const struct lb_fleet_spec *f, FILE *out) {
   char num[32];
   fprintf(out, "fleet %s\n", f->label);

@@ -44,6 +44,12 @@ void lb_fleet_file_close(struct lb_fleet_file *f);
  * names the fleet by its label. */
 int lb_fleet_spec_check(const struct lb_fleet_spec *f, const struct lb_scenario *sc, char *err,
                         size_t errlen);
+/* Reads path for sc: every fleet must fit the scenario ("PATH:LINE: ..."
+ * otherwise). Run r then takes fleet r mod n, as lbsim --fleet does
+ * (lb_fleet_file_for_run). */
+int lb_fleet_file_load_for(const char *path, const struct lb_scenario *sc,
+                           struct lb_fleet_file *out, char *err, size_t errlen);
+const struct lb_fleet_spec *lb_fleet_file_for_run(const struct lb_fleet_file *f, int run);
 /* Writes one fleet in the file's format. */
 int lb_fleet_spec_write(const struct lb_fleet_spec *f, FILE *out);
 /* An empty fleet of that shape (zeroed arrays), for a driver to fill. */

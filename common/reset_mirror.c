@@ -68,6 +68,11 @@ void lb_reset_mirror_free(struct lb_reset_mirror *m) {
   free(m);
 }
 
+void lb_reset_mirror_set_server_rtt(struct lb_reset_mirror *m, int server, int mean_rtt) {
+  if (server >= 0 && server < m->nservers)
+    m->server_rtt[server] = mean_rtt;
+}
+
 int lb_reset_mirror_add_channel(struct lb_reset_mirror *m, int client, int slot, int server,
                                 double initial_mean) {
   if (server < 0 || server >= m->nservers)

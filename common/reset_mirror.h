@@ -19,6 +19,9 @@ struct lb_reset_mirror;
 int lb_reset_mirror_new(const struct lb_scenario *sc, uint64_t run_seed,
                         struct lb_reset_mirror **out);
 void lb_reset_mirror_free(struct lb_reset_mirror *m);
+/* A given fleet's server parameters at creation in place of the drawn ones
+ * (resets still redraw, as lbsim --fleet). */
+void lb_reset_mirror_set_server_rtt(struct lb_reset_mirror *m, int server, int mean_rtt);
 /* Adds channel (client, slot) to `server` with its initial mean; returns
  * its handle (>= 0) or a negative errno. */
 int lb_reset_mirror_add_channel(struct lb_reset_mirror *m, int client, int slot, int server,

@@ -306,7 +306,30 @@ int lb_scenario_set(struct lb_scenario *sc, const char *field, const char *value
     unknown_field(field, err, errlen);
     return -EINVAL;
   }
+  if (strcmp(f->name, "picker") == 0)
+    sc->picker_line = 0; /* set by name: no longer the file's line */
   return set_field(sc, f, value, err, errlen);
+}
+
+void lb_scenario_picker_origin(const struct lb_scenario *sc, char *buf, size_t len) {
+  const char *origin = sc->path[0] ? sc->path : "scenario";
+  if (sc->picker_line > 0)
+    snprintf(buf, len, "%s:%d", origin, sc->picker_line);
+  else
+    snprintf(buf, len, "%s: --set 'picker=%s'", origin, sc->picker);
+}
+
+int lb_scenario_warning(const struct lb_scenario *sc, char *buf, size_t len) {
+  if (len)
+    buf[0] = '\0';
+  if (sc->subset_size > sc->servers) {
+    snprintf(buf, len,
+             "%s: subset_size %d is larger than servers %d: each client draws its subset with "
+             "replacement (as the seed), so some servers appear in it more than once",
+             sc->path[0] ? sc->path : sc->name, sc->subset_size, sc->servers);
+    return 1;
+  }
+  return 0;
 }
 
 static const char *node_kind(const yaml_node_t *n) {
@@ -364,6 +387,8 @@ static int parse_document(yaml_document_t *doc, const char *origin, struct lb_sc
       return -EINVAL;
     }
     first_line[idx] = line;
+    if (strcmp(f->name, "picker") == 0)
+      sc->picker_line = (int)line;
     if (set_field(sc, f, value, msg, sizeof(msg)) != 0) {
       lb_errf(err, errlen, "%s:%zu: %s", origin, v->start_mark.line + 1, msg);
       return -EINVAL;

@@ -67,6 +67,7 @@ struct lb_scenario {
   double timeout_ticks;        /* `timeout`: a request unanswered after this
                                   many ticks is timed out; 0 = 4 * total_ticks */
   char path[LB_SCENARIO_PATH_MAX]; /* file it came from */
+  int picker_line; /* line of `picker:` in path; 0: not from the file (default, --set) */
 };
 
 /* Seed defaults. */
@@ -81,6 +82,14 @@ int lb_scenario_set(struct lb_scenario *sc, const char *field, const char *value
                     size_t errlen);
 /* Applies target_utilization, checks ranges and cross-field rules. */
 int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen);
+/* Where the picker expression came from, for errors about it: "FILE:LINE",
+ * or "FILE: --set 'picker=EXPR'" when it was set by name (lb_scenario_set,
+ * as --set does) after the file. */
+void lb_scenario_picker_origin(const struct lb_scenario *sc, char *buf, size_t len);
+/* What is allowed but probably not meant (subset_size above servers: the
+ * seed draws a subset with replacement, so servers repeat), as one line
+ * into buf; returns 0 when there is nothing to say, else 1. */
+int lb_scenario_warning(const struct lb_scenario *sc, char *buf, size_t len);
 /* Writes the scenario back as YAML (every field), for the fleet's processes. */
 int lb_scenario_write(const struct lb_scenario *sc, FILE *f);
 /* Parses "10ms", "2.5s", "500us", "1000ns". */

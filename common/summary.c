@@ -351,8 +351,7 @@ static void put(FILE *f, double v) {
   fputs(buf, f);
 }
 
-/* A CSV cell, quoted where it holds a comma, quote or line break. */
-static void put_text(FILE *f, const char *s) {
+void lb_summary_put_text(FILE *f, const char *s) {
   if (strpbrk(s, ",\"\r\n") == NULL) {
     fputs(s, f);
     return;
@@ -368,7 +367,7 @@ static void put_text(FILE *f, const char *s) {
 
 void lb_summary_write_row(FILE *f, const char *algorithm, int run, unsigned long long seed,
                           const struct lb_summary *s) {
-  put_text(f, algorithm);
+  lb_summary_put_text(f, algorithm);
   put(f, s->mean_latency);
   put(f, s->stdev_latency);
   for (int i = 0; i < LB_SUMMARY_QUANTILES; i++)

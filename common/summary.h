@@ -45,6 +45,8 @@ int lb_summary_compute(const struct lb_summary_acc *acc, struct lb_summary *out)
 void lb_summary_write_header(FILE *f);
 void lb_summary_write_row(FILE *f, const char *algorithm, int run, unsigned long long seed,
                           const struct lb_summary *s);
+/* A CSV cell, quoted where it holds a comma, quote or line break. */
+void lb_summary_put_text(FILE *f, const char *s);
 
 /* pandas Series.quantile (linear) over sorted values. */
 double lb_quantile_sorted(const double *sorted, size_t n, double q);

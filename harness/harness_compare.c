@@ -1,15 +1,21 @@
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "harness_compare.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <gsl/gsl_sort.h>
 
 #include "harness_proc.h"
 #include "harness_reallogs.h"
+#include "harness_report.h"
 #include "summary.h"
 
 #define SIM_TIME_LIMIT_MS (600 * 1000)
@@ -34,15 +40,24 @@ void lb_harness_side_close(struct lb_harness_side *s) {
   free(s->timed_out);
   free(s->latency);
   free(s->run_ids);
+  free(s->phase_runs);
+  free(s->health);
   memset(s, 0, sizeof(*s));
 }
 
-/* Room for one more run; its figures start NaN. */
+/* Room for one more run; its figures start NaN, its fleet valid. */
 static int side_grow(struct lb_harness_side *s) {
   size_t n = (size_t)s->nruns + 1;
   void *a = realloc(s->runs, n * sizeof(*s->runs));
-  if (a)
-    s->runs = a;
+  if (!a)
+    return -ENOMEM;
+  s->runs = a;
+  if (!(a = realloc(s->phase_runs, n * sizeof(*s->phase_runs))))
+    return -ENOMEM;
+  s->phase_runs = a;
+  if (!(a = realloc(s->health, n * sizeof(*s->health))))
+    return -ENOMEM;
+  s->health = a;
   long **counts[] = {&s->requests, &s->completed, &s->failed, &s->timed_out};
   for (int k = 0; k < 4; k++) {
     long *c = realloc(*counts[k], n * sizeof(long));
@@ -51,10 +66,13 @@ static int side_grow(struct lb_harness_side *s) {
     *counts[k] = c;
     c[n - 1] = 0;
   }
-  if (!a)
-    return -ENOMEM;
   for (int m = 0; m < LB_HM_COUNT; m++)
     s->runs[n - 1][m] = NAN;
+  for (int p = 0; p < LB_HP_COUNT; p++)
+    s->phase_runs[n - 1][p] = NAN;
+  memset(&s->health[n - 1], 0, sizeof(s->health[0]));
+  s->health[n - 1].valid = true;
+  s->health[n - 1].late_ms = -1;
   s->nruns++;
   return 0;
 }
@@ -78,6 +96,8 @@ int lb_harness_side_add_requests(struct lb_harness_side *s, const char *csv, cha
   struct lb_summary_acc *acc = NULL;
   struct lb_request_record rec;
   struct lb_summary sum;
+  double phase_sum[LB_HP_COUNT] = {0};
+  long phase_n = 0;
   int rc;
   if ((rc = lb_summary_acc_new(&acc)) < 0)
     return rc;
@@ -94,8 +114,8 @@ int lb_harness_side_add_requests(struct lb_harness_side *s, const char *csv, cha
     const double phases[LB_HP_COUNT] = {rec.picking_ticks, rec.send_ticks, rec.server_queue_ticks,
                                         rec.processing_ticks, rec.receive_ticks};
     for (int p = 0; p < LB_HP_COUNT; p++)
-      s->phase_sum[p] += phases[p];
-    s->phase_n++;
+      phase_sum[p] += phases[p];
+    phase_n++;
   }
   if (rc < 0)
     goto done;
@@ -117,6 +137,11 @@ int lb_harness_side_add_requests(struct lb_harness_side *s, const char *csv, cha
   s->completed[s->nruns - 1] = sum.completed;
   s->failed[s->nruns - 1] = sum.failed;
   s->timed_out[s->nruns - 1] = sum.timed_out;
+  for (int p = 0; p < LB_HP_COUNT; p++) {
+    s->phase_sum[p] += phase_sum[p];
+    s->phase_runs[s->nruns - 1][p] = phase_n ? phase_sum[p] / (double)phase_n : NAN;
+  }
+  s->phase_n += phase_n;
   rc = 0;
 done:
   lb_reqlog_reader_close(r);
@@ -280,6 +305,105 @@ double lb_harness_side_phase_mean(const struct lb_harness_side *s, enum lb_harne
   return s->phase_n ? s->phase_sum[p] / (double)s->phase_n : NAN;
 }
 
+double lb_harness_side_figure(const struct lb_harness_side *s, int r, enum lb_harness_figure f) {
+  static const enum lb_harness_metric metric[LB_HF_FIRST_PHASE] = {
+      LB_HM_MEAN_LATENCY, LB_HM_P50_LATENCY, LB_HM_P90_LATENCY, LB_HM_P99_LATENCY,
+      LB_HM_MEAN_UTILIZATION};
+  if (r < 0 || r >= s->nruns || f < 0 || f >= LB_HF_COUNT)
+    return NAN;
+  if (f < LB_HF_FIRST_PHASE)
+    return s->runs[r][metric[f]];
+  return s->phase_runs ? s->phase_runs[r][f - LB_HF_FIRST_PHASE] : NAN;
+}
+
+int lb_harness_side_run_id(const struct lb_harness_side *s, int r) {
+  return s->run_ids ? s->run_ids[r] : r;
+}
+
+void lb_harness_side_set_health(struct lb_harness_side *s, int r,
+                                const struct lb_harness_run_result *res) {
+  if (r < 0 || r >= s->nruns || !s->health)
+    return;
+  struct lb_harness_run_health *h = &s->health[r];
+  h->known = true;
+  h->valid = res->health.valid;
+  double late = lb_harness_health_worst_late_us(&res->health_in);
+  h->late_ms = late < 0 ? -1 : late / 1000.0;
+  h->cores = res->health.cpu_cores_used;
+  snprintf(h->reason, sizeof(h->reason), "%s", res->health.reason);
+  snprintf(h->suggestion, sizeof(h->suggestion), "%s", res->health.suggestion);
+}
+
+/* The simulated run with run number id; -1 when there is none. */
+static int sim_index(const struct lb_harness_side *sim, int id) {
+  for (int k = 0; k < sim->nruns; k++)
+    if (lb_harness_side_run_id(sim, k) == id)
+      return k;
+  return -1;
+}
+
+/* The verdict: each figure's interval over the valid real runs, paired by
+ * run number with the simulated runs (Welch's when they cannot be: a
+ * --sim-csv side). */
+static void decide_verdict(const struct lb_harness_tolerance *tol,
+                           struct lb_harness_scenario_cmp *c) {
+  struct lb_harness_verdict *v = &c->verdict;
+  int n = c->real.nruns;
+  double *sv = calloc((size_t)n + 1, sizeof(double)), *rv = calloc((size_t)n + 1, sizeof(double));
+  double *all = calloc((size_t)c->sim.nruns + 1, sizeof(double));
+  bool *use = calloc((size_t)n + 1, sizeof(bool));
+  int *pair = calloc((size_t)n + 1, sizeof(int));
+  memset(v, 0, sizeof(*v));
+  v->real_runs = n;
+  /* lbsim's runs carry their run numbers; a --sim-csv's rows (the seed's
+   * own runs, no distribution) pair with nothing. */
+  bool paired = c->sim.has_distribution;
+  if (!sv || !rv || !all || !use || !pair) {
+    v->outcome = LB_HO_NOT_JUDGED;
+    snprintf(v->reason, sizeof(v->reason), "out of memory");
+    goto done;
+  }
+  for (int r = 0; r < n; r++) {
+    pair[r] = sim_index(&c->sim, lb_harness_side_run_id(&c->real, r));
+    use[r] = !c->real.health || c->real.health[r].valid;
+    v->valid_runs += use[r];
+    if (pair[r] < 0)
+      paired = false;
+  }
+  /* Nothing valid: the figures over every run, for information only. */
+  v->every_run = v->valid_runs == 0 && n > 0;
+  for (int r = 0; r < n && v->every_run; r++)
+    use[r] = true;
+  for (int f = 0; f < LB_HF_COUNT; f++) {
+    struct lb_harness_interval *iv = &v->fig[f];
+    if (paired) {
+      for (int r = 0; r < n; r++) {
+        sv[r] = lb_harness_side_figure(&c->sim, pair[r], f);
+        rv[r] = lb_harness_side_figure(&c->real, r, f);
+      }
+      lb_harness_interval_paired(sv, rv, use, (size_t)n, tol->confidence, tol->tol[f], iv);
+    } else {
+      int k = 0;
+      for (int r = 0; r < n; r++)
+        if (use[r])
+          rv[k++] = lb_harness_side_figure(&c->real, r, f);
+      for (int r = 0; r < c->sim.nruns; r++)
+        all[r] = lb_harness_side_figure(&c->sim, r, f);
+      lb_harness_interval_welch(all, (size_t)c->sim.nruns, rv, (size_t)k, tol->confidence,
+                                tol->tol[f], iv);
+    }
+  }
+  for (int f = 0; f < LB_HF_COUNT && v->every_run; f++)
+    v->fig[f].outcome = LB_HO_NOT_JUDGED;
+  lb_harness_verdict_combine(v);
+done:
+  free(sv);
+  free(rv);
+  free(all);
+  free(use);
+  free(pair);
+}
+
 void lb_harness_compare_decide(const struct lb_harness_tolerance *tol,
                                struct lb_harness_scenario_cmp *c) {
   c->ks_d = c->ks_p = c->ks_d_whole = NAN;
@@ -295,11 +419,10 @@ void lb_harness_compare_decide(const struct lb_harness_tolerance *tol,
       free(whole);
     }
   }
-  lb_harness_verdict_decide(tol, lb_harness_side_mean(&c->sim, LB_HM_MEAN_LATENCY),
-                            lb_harness_side_mean(&c->real, LB_HM_MEAN_LATENCY),
-                            lb_harness_side_mean(&c->sim, LB_HM_P99_LATENCY),
-                            lb_harness_side_mean(&c->real, LB_HM_P99_LATENCY), c->ks_d_whole,
-                            &c->verdict);
+  c->invalid_runs = 0;
+  for (int r = 0; r < c->real.nruns; r++)
+    c->invalid_runs += c->real.health && !c->real.health[r].valid;
+  decide_verdict(tol, c);
 }
 
 int lb_harness_compare_scores(const struct lb_harness_compare *cmp, bool real, int *scores) {
@@ -360,20 +483,10 @@ static int run_sim(const struct lb_harness_opts *o, const struct lb_scenario *sc
     snprintf(pattern, sizeof(pattern), "%s/requests-%d.csv", escaped, first);
   snprintf(summary, sizeof(summary), "%s", summary_csv);
   snprintf(log, sizeof(log), "%s/lbsim.log", dir);
-  char *argv[] = {bin,
-                  (char *)scenario_file,
-                  "--runs",
-                  r,
-                  "--seed",
-                  seed,
-                  "--set",
-                  "data_frequency=1",
-                  "--summary-csv",
-                  summary,
-                  "--requests-csv",
-                  pattern,
-                  "--quiet",
-                  NULL};
+  char *argv[] = {
+      bin,       (char *)scenario_file,       "--runs",         r,       "--seed",         seed,
+      "--set",   "data_frequency=1",          "--summary-csv",  summary, "--requests-csv", pattern,
+      "--quiet", o->fleet ? "--fleet" : NULL, (char *)o->fleet, NULL};
   struct lb_harness_group g;
   lb_harness_group_init(&g);
   int k = lb_harness_group_spawn(&g, argv, log, "lbsim");
@@ -409,8 +522,67 @@ static void fmt_num(char *buf, size_t len, double v) {
     snprintf(buf, len, "%.2f", v);
 }
 
-static void print_scenario(FILE *out, const struct lb_harness_compare *cmp,
-                           const struct lb_harness_scenario_cmp *c) {
+/* The verdict's figure f in its unit: ticks, or % for utilization. */
+static const char *figure_unit(int f) {
+  return f == LB_HF_UTILIZATION ? "%" : "ticks";
+}
+
+static void print_intervals(FILE *out, const struct lb_harness_scenario_cmp *c) {
+  const struct lb_harness_verdict *v = &c->verdict;
+  fprintf(out, "%-14s %-6s %9s %9s  %-24s %-26s %-5s %s\n", "figure", "unit", "sim", "real",
+          "real - sim [95% CI]", "relative to sim [95% CI]", "tol", "outcome");
+  for (int f = 0; f < LB_HF_COUNT; f++) {
+    const struct lb_harness_interval *iv = &v->fig[f];
+    char a[32], b[32], d[64], rel[64], tol[16];
+    if (iv->n == 0 && isnan(iv->sim))
+      continue;
+    fmt_num(a, sizeof(a), iv->sim);
+    fmt_num(b, sizeof(b), iv->real);
+    if (isnan(iv->lo))
+      fmt_num(d, sizeof(d), iv->diff);
+    else
+      snprintf(d, sizeof(d), "%+.2f [%+.2f, %+.2f]", iv->diff, iv->lo, iv->hi);
+    lb_harness_interval_format(iv, rel, sizeof(rel));
+    if (iv->judged)
+      snprintf(tol, sizeof(tol), "%g%%", 100 * iv->tol);
+    else
+      snprintf(tol, sizeof(tol), "off");
+    fprintf(out, "%-14s %-6s %9s %9s  %-24s %-26s %-5s %s\n", lb_harness_figure_names[f],
+            figure_unit(f), a, b, d, rel, tol, lb_harness_outcome_name(iv->outcome));
+  }
+}
+
+static void print_runs(FILE *out, const struct lb_harness_scenario_cmp *c) {
+  double ms = (double)c->sc.tick_ns / 1e6;
+  fprintf(out, "%-5s %4s %9s %9s %7s %9s %8s %8s %8s %6s  %-5s %s\n", "side", "run", "requests",
+          "completed", "failed", "timed_out", "mean_tk", "p99_tk", "late_ms", "cores", "valid",
+          "why not");
+  for (int s = 0; s < 2; s++) {
+    const struct lb_harness_side *side = s ? &c->real : &c->sim;
+    for (int r = 0; r < side->nruns; r++) {
+      static const struct lb_harness_run_health unknown = {.valid = true, .late_ms = -1};
+      const struct lb_harness_run_health *h = side->health ? &side->health[r] : &unknown;
+      char late[16] = "-", cores[16] = "-", mean[32], p99[32];
+      if (h->known && h->late_ms >= 0)
+        snprintf(late, sizeof(late), "%.2f", h->late_ms);
+      if (h->known)
+        snprintf(cores, sizeof(cores), "%.2f", h->cores);
+      fmt_num(mean, sizeof(mean), side->runs[r][LB_HM_MEAN_LATENCY]);
+      fmt_num(p99, sizeof(p99), side->runs[r][LB_HM_P99_LATENCY]);
+      fprintf(out, "%-5s %4d %9ld %9ld %7ld %9ld %8s %8s %8s %6s  %-5s %s\n", s ? "real" : "sim",
+              lb_harness_side_run_id(side, r), side->requests[r], side->completed[r],
+              side->failed[r], side->timed_out[r], mean, p99, late, cores,
+              !s ? "-" : (h->valid ? "yes" : "NO"), h->valid ? "" : h->reason);
+    }
+  }
+  fprintf(out,
+          "(late_ms: the fleet's worst p99 timer lateness, valid up to %.1f ms = 10%% of a "
+          "tick; cores: the fleet's CPU use)\n",
+          ms * LB_HARNESS_LATENESS_SHARE);
+}
+
+void lb_harness_compare_print_scenario(FILE *out, const struct lb_harness_compare *cmp,
+                                       const struct lb_harness_scenario_cmp *c) {
   double ms = (double)c->sc.tick_ns / 1e6;
   fprintf(out,
           "\n== %s: picker %s, %d servers, %d clients, tick %g ms, %d sim runs, %d real "
@@ -431,37 +603,45 @@ static void print_scenario(FILE *out, const struct lb_harness_compare *cmp,
     fprintf(out, "%-24s %10s %10s %10s %10s %10s %8s\n", lb_harness_metric_names[m], a, b, d, e, f,
             g);
   }
-  fprintf(out, "(bad = the seed's reasonably bad run: mean + stdev across runs; 1 tick = %g ms)\n",
+  fprintf(out,
+          "(every run, valid or not; bad = the seed's reasonably bad run: mean + stdev across "
+          "runs; 1 tick = %g ms)\n",
           ms);
   if (!isnan(c->ks_d))
     fprintf(out,
             "KS two-sample: D = %.3f (p = %.3g), D with real latencies rounded to whole "
             "ticks = %.3f; %zu sim vs %zu real latencies\n",
             c->ks_d, c->ks_p, c->ks_d_whole, c->sim.nlatency, c->real.nlatency);
-  if (c->sim.phase_n || c->real.phase_n) {
-    fprintf(out, "%-24s %10s %10s\n", "phase mean (ticks)", "sim", "real");
-    for (int p = 0; p < LB_HP_COUNT; p++) {
-      char a[32], b[32];
-      fmt_num(a, sizeof(a), lb_harness_side_phase_mean(&c->sim, p));
-      fmt_num(b, sizeof(b), lb_harness_side_phase_mean(&c->real, p));
-      fprintf(out, "%-24s %10s %10s\n", lb_harness_phase_names[p], a, b);
-    }
-  }
+  print_runs(out, c);
   if (c->real_from_logs)
     fprintf(out,
             "real side: the logs of %s (not run here: fleet health only from the logs' "
             "accounting and any .stats beside them)\n",
             c->real_source);
-  if (c->invalid_runs)
-    fprintf(out, "%d real run(s) not valid for comparison: %s (suggestion: %s)\n", c->invalid_runs,
-            c->invalid_reason, c->suggestion);
-  char tol[160];
-  lb_harness_tolerance_describe(&cmp->tol, tol, sizeof(tol));
-  fprintf(out, "verdict: %s — %s (rule: %s)\n", c->verdict.holds ? "holds" : "does not hold",
-          c->verdict.reason, tol);
+  for (int r = 0; r < c->real.nruns && c->real.health; r++)
+    if (!c->real.health[r].valid && c->real.health[r].suggestion[0]) {
+      fprintf(out, "for runs not valid: %s\n", c->real.health[r].suggestion);
+      break;
+    }
+  if (c->verdict.every_run)
+    fprintf(out, "figures over every run (none is valid: shown, not judged):\n");
+  else
+    fprintf(out, "verdict figures, over the %sreal runs and their simulated twins:\n",
+            c->verdict.valid_runs == c->real.nruns ? "" : "valid ");
+  print_intervals(out, c);
+  char rule[512];
+  lb_harness_tolerance_describe(&cmp->tol, rule, sizeof(rule));
+  fprintf(out, "verdict: %s — %s; judged on %d of %d real runs (%d not valid)\n",
+          lb_harness_outcome_name(c->verdict.outcome), c->verdict.reason, c->verdict.valid_runs,
+          c->verdict.real_runs, c->verdict.real_runs - c->verdict.valid_runs);
+  fprintf(out, "rule: %s\n", rule);
 }
 
 static void print_scores(FILE *out, const struct lb_harness_compare *cmp) {
+  if (cmp->n < 2) {
+    fprintf(out, "\n(scores across scenarios and the rank correlation need 2 or more scenarios)\n");
+    return;
+  }
   int *ss = malloc((size_t)cmp->n * (LB_HARNESS_SCORED + 1) * sizeof(int));
   int *rs = malloc((size_t)cmp->n * (LB_HARNESS_SCORED + 1) * sizeof(int));
   if (ss && rs && lb_harness_compare_scores(cmp, false, ss) == 0 &&
@@ -469,15 +649,15 @@ static void print_scores(FILE *out, const struct lb_harness_compare *cmp) {
     fprintf(out,
             "\n== Scores across scenarios (the seed's quintiles of the reasonably bad run; "
             "5 = very good), sim | real\n%-28s",
-            "algorithm");
+            "scenario");
     for (int k = 0; k < LB_HARNESS_SCORED; k++)
-      fprintf(out, " %13.13s", lb_harness_metric_names[lb_harness_scored_metrics[k]]);
-    fprintf(out, " %13s\n", "total");
+      fprintf(out, " %-13.13s", lb_harness_metric_names[lb_harness_scored_metrics[k]]);
+    fprintf(out, " %-13s\n", "total");
     for (int i = 0; i < cmp->n; i++) {
       fprintf(out, "%-28.28s", cmp->items[i].sc.name);
       for (int k = 0; k <= LB_HARNESS_SCORED; k++) {
         int at = i * (LB_HARNESS_SCORED + 1) + k;
-        fprintf(out, " %6d | %-4d", ss[at], rs[at]);
+        fprintf(out, " %3d | %-7d", ss[at], rs[at]);
       }
       fputc('\n', out);
     }
@@ -492,38 +672,22 @@ static void print_scores(FILE *out, const struct lb_harness_compare *cmp) {
             cmp->spearman_mean_latency);
 }
 
-static void print_verdicts(FILE *out, const struct lb_harness_compare *cmp) {
-  char tol[160];
-  lb_harness_tolerance_describe(&cmp->tol, tol, sizeof(tol));
-  fprintf(out, "\n== Verdicts (%s)\n%-28s %-14s %10s %10s %8s %8s  %s\n", tol, "scenario",
-          "verdict", "mean ratio", "p99 ratio", "KS D", "valid", "why");
+void lb_harness_compare_print_summary(FILE *out, const struct lb_harness_compare *cmp) {
+  char rule[512];
+  lb_harness_tolerance_describe(&cmp->tol, rule, sizeof(rule));
+  print_scores(out, cmp);
+  fprintf(out, "\n== Verdicts\nrule: %s\n%-28s %-14s %-7s %-26s %-26s %-6s %s\n", rule, "scenario",
+          "verdict", "judged", "mean, rel. [95% CI]", "p99, rel. [95% CI]", "KS D", "why");
   for (int i = 0; i < cmp->n; i++) {
     const struct lb_harness_scenario_cmp *c = &cmp->items[i];
-    double mr = lb_harness_side_mean(&c->real, LB_HM_MEAN_LATENCY) /
-                lb_harness_side_mean(&c->sim, LB_HM_MEAN_LATENCY);
-    double pr = lb_harness_side_mean(&c->real, LB_HM_P99_LATENCY) /
-                lb_harness_side_mean(&c->sim, LB_HM_P99_LATENCY);
-    char a[32], b[32], d[32];
-    fmt_num(a, sizeof(a), mr);
-    fmt_num(b, sizeof(b), pr);
+    char a[64], b[64], d[32], judged[32];
+    lb_harness_interval_format(&c->verdict.fig[LB_HF_MEAN], a, sizeof(a));
+    lb_harness_interval_format(&c->verdict.fig[LB_HF_P99], b, sizeof(b));
     snprintf(d, sizeof(d), isnan(c->ks_d_whole) ? "-" : "%.3f", c->ks_d_whole);
-    fprintf(out, "%-28.28s %-14s %10s %10s %8s %8s  %s\n", c->sc.name,
-            c->verdict.holds ? "holds" : "does not hold", a, b, d, c->invalid_runs ? "NO" : "yes",
-            c->verdict.reason);
+    snprintf(judged, sizeof(judged), "%d/%d", c->verdict.valid_runs, c->verdict.real_runs);
+    fprintf(out, "%-28.28s %-14s %-7s %-26s %-26s %-6s %s\n", c->sc.name,
+            lb_harness_outcome_name(c->verdict.outcome), judged, a, b, d, c->verdict.reason);
   }
-}
-
-/* A real run's health into the scenario's tally. */
-static void count_invalid(struct lb_harness_scenario_cmp *c,
-                          const struct lb_harness_run_result *res) {
-  if (res->health.valid)
-    return;
-  if (!c->invalid_runs) {
-    snprintf(c->invalid_reason, sizeof(c->invalid_reason), "run %d: %.480s", res->run,
-             res->health.reason);
-    snprintf(c->suggestion, sizeof(c->suggestion), "%s", res->health.suggestion);
-  }
-  c->invalid_runs++;
 }
 
 /* The simulated side: lbsim on the runs the real side has (run_ids, or
@@ -549,7 +713,7 @@ static int sim_side(struct lb_harness_compare *cmp, struct lb_harness_scenario_c
     if (run_ids[k] != k)
       contiguous = false;
   if (o->progress)
-    fprintf(stderr, "%s: simulating %d run(s)\n", c->sc.name, runs);
+    fprintf(stderr, "%s: simulating %d run(s) with lbsim\n", c->sc.name, runs);
   for (int k = 0; k < runs; k++) {
     if (!contiguous || k == 0) {
       if (contiguous)
@@ -632,7 +796,7 @@ static int compare_one(struct lb_harness_compare *cmp, const char *path, bool on
       snprintf(err, errlen, "%s", serr);
       goto done;
     }
-    count_invalid(c, &res);
+    lb_harness_side_set_health(&c->real, c->real.nruns - 1, &res);
   }
   if (c->real_from_logs) { /* run numbers as the logs have them */
     for (int s = 0; s < 2; s++) {
@@ -652,6 +816,76 @@ done:
   free(run_ids);
   lb_harness_real_logs_free(&logs);
   return rc;
+}
+
+#define OUT_MARKER ".lbharness-compare"
+
+/* Entries of dir other than ., .. and the marker; -errno when it cannot be
+ * read. */
+static int count_entries(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d)
+    return -errno;
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, OUT_MARKER))
+      n++;
+  closedir(d);
+  return n;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+  (void)st;
+  if (ftw->level == 0)
+    return 0; /* the folder itself stays */
+  return (type == FTW_DP ? rmdir(path) : unlink(path)) == 0 ? 0 : -errno;
+}
+
+int lb_harness_compare_prepare_out(const char *dir, bool force, char *err, size_t errlen) {
+  char path[LB_HARNESS_PATH_MAX + 32];
+  int rc = lb_harness_mkdirs(dir);
+  if (rc < 0) {
+    snprintf(err, errlen, "--out %s: %s", dir, strerror(-rc));
+    return rc;
+  }
+  if ((rc = count_entries(dir)) < 0) {
+    snprintf(err, errlen, "--out %s: %s", dir, strerror(-rc));
+    return rc;
+  }
+  if (rc > 0) {
+    if (!force) {
+      snprintf(err, errlen,
+               "--out %s: the folder is not empty (an earlier report?); one report per folder: "
+               "give a new --out, or --force to replace what an earlier compare wrote there",
+               dir);
+      return -EEXIST;
+    }
+    char report[LB_HARNESS_PATH_MAX + 32];
+    snprintf(path, sizeof(path), "%s/" OUT_MARKER, dir);
+    snprintf(report, sizeof(report), "%s/report.html", dir);
+    if (access(path, F_OK) != 0 && access(report, F_OK) != 0) {
+      snprintf(err, errlen,
+               "--out %s --force: the folder holds files that lbharness compare did not write "
+               "(no report.html or " OUT_MARKER " in it): remove them yourself or give another "
+               "--out",
+               dir);
+      return -EEXIST;
+    }
+    if ((rc = nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS)) != 0) {
+      rc = rc < 0 ? rc : -EIO;
+      snprintf(err, errlen, "--out %s --force: cannot empty the folder: %s", dir, strerror(-rc));
+      return rc;
+    }
+  }
+  snprintf(path, sizeof(path), "%s/" OUT_MARKER, dir);
+  FILE *f = fopen(path, "w");
+  if (!f || fputs("lbharness compare wrote this folder; --force may empty it\n", f) < 0 ||
+      fclose(f) != 0) {
+    snprintf(err, errlen, "--out %s: cannot write %s", dir, path);
+    return -EIO;
+  }
+  return 0;
 }
 
 int lb_harness_compare_main(struct lb_harness_compare *cmp, char *const *scenarios, int nscenarios,
@@ -678,7 +912,7 @@ int lb_harness_compare_main(struct lb_harness_compare *cmp, char *const *scenari
       continue;
     }
     cmp->n++;
-    print_scenario(out, cmp, c);
+    lb_harness_compare_print_scenario(out, cmp, c);
     fflush(out);
   }
   if (cmp->n == 0) {
@@ -697,10 +931,9 @@ int lb_harness_compare_main(struct lb_harness_compare *cmp, char *const *scenari
   }
   free(sm);
   free(rm);
-  print_scores(out, cmp);
   if ((rc = lb_harness_report_write(cmp, cmp->opts.out_dir, err, errlen)) < 0)
     return rc;
-  print_verdicts(out, cmp);
+  lb_harness_compare_print_summary(out, cmp);
   fprintf(out, "\nreport: %s/report.html\n", cmp->opts.out_dir);
   if (failed) {
     snprintf(err, errlen, "%d of %d scenarios failed and are left out", failed, nscenarios);

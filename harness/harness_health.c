@@ -158,3 +158,12 @@ void lb_harness_health_check(const struct lb_harness_health_input *in,
     snprintf(out->suggestion, sizeof(out->suggestion),
              "look at the daemons' logs in the run directory");
 }
+
+double lb_harness_health_worst_late_us(const struct lb_harness_health_input *in) {
+  double late = in->timer_p99_us;
+  if (in->send_p99_us > late)
+    late = in->send_p99_us;
+  if (in->server_p99_us > late)
+    late = in->server_p99_us;
+  return late;
+}

@@ -74,5 +74,8 @@ struct lb_harness_health {
 
 void lb_harness_health_check(const struct lb_harness_health_input *in,
                              struct lb_harness_health *out);
+/* The fleet's worst p99 lateness (client timer, client send, server), in
+ * us; < 0 when none is known. */
+double lb_harness_health_worst_late_us(const struct lb_harness_health_input *in);
 
 #endif

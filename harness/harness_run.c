@@ -72,24 +72,6 @@ static int apply_set(struct lb_scenario *sc, const char *path, const char *set, 
   return rc;
 }
 
-/* The line of `field:` in a scenario file (1 when not found). */
-static int field_line(const char *path, const char *field) {
-  FILE *f = fopen(path, "r");
-  if (!f)
-    return 1;
-  char line[4096];
-  size_t n = strlen(field);
-  int at = 1, found = 1;
-  while (fgets(line, sizeof(line), f)) {
-    const char *p = line + strspn(line, " \t");
-    if (strncmp(p, field, n) == 0 && p[n + strspn(p + n, " \t")] == ':')
-      found = at;
-    at++;
-  }
-  fclose(f);
-  return found;
-}
-
 static int scenario_load(const char *path, int runs, char *const *sets, int nsets,
                          bool every_request, struct lb_scenario *sc, char *err, size_t errlen) {
   char text[16];
@@ -113,14 +95,9 @@ static int scenario_load(const char *path, int runs, char *const *sets, int nset
   struct lb_picker_spec *spec = NULL;
   char perr[512];
   if (lb_picker_spec_parse(sc->picker, &spec, perr, sizeof(perr)) < 0) {
-    const char *set = NULL; /* the last --set of the picker wins */
-    for (int i = 0; i < nsets; i++)
-      if (strncmp(sets[i], "picker=", 7) == 0)
-        set = sets[i];
-    if (set)
-      snprintf(err, errlen, "%s: --set '%s': field 'picker': %s", path, set, perr);
-    else
-      snprintf(err, errlen, "%s:%d: field 'picker': %s", path, field_line(path, "picker"), perr);
+    char origin[LB_PICKER_EXPR_MAX + LB_SCENARIO_PATH_MAX + 32];
+    lb_scenario_picker_origin(sc, origin, sizeof(origin));
+    snprintf(err, errlen, "%s: field 'picker': %s", origin, perr);
     return -EINVAL;
   }
   lb_picker_spec_free(spec);
@@ -290,7 +267,7 @@ static void log_tail(const char *path, char *buf, size_t len) {
 struct growing_log {
   char path[LB_HARNESS_PATH_MAX];
   off_t offset;
-  long lines, errors;
+  long lines, failed, timed_out;
 };
 
 static void growing_log_update(struct growing_log *g) {
@@ -317,8 +294,10 @@ static void growing_log_update(struct growing_log *g) {
       char *nl = strchr(line, '\n');
       *nl = '\0';
       g->lines++;
-      if (strstr(line, ",failed") || strstr(line, ",timed_out"))
-        g->errors++;
+      if (strstr(line, ",failed"))
+        g->failed++;
+      else if (strstr(line, ",timed_out"))
+        g->timed_out++;
       line = nl + 1;
     }
     g->offset += last - buf + 1;
@@ -338,6 +317,7 @@ struct fleet {
   char netns_script[LB_HARNESS_PATH_MAX];
   char fleet_id[16];
   bool netns_up;
+  const char *fleet_file; /* --fleet: every daemon gets it */
   bool netem_applied;
 };
 
@@ -482,6 +462,10 @@ static int start_servers(const struct lb_harness_opts *o, const char *server_bin
       argv[a++] = "--board";
       argv[a++] = (char *)board;
     }
+    if (f->fleet_file) {
+      argv[a++] = "--fleet";
+      argv[a++] = (char *)f->fleet_file;
+    }
     argv[a] = NULL;
     char name[32];
     snprintf(name, sizeof(name), "server %d", i);
@@ -566,6 +550,10 @@ static int start_clients(const char *client_bin, const struct lb_scenario *sc,
       argv[a++] = "--board";
       argv[a++] = (char *)board;
     }
+    if (f->fleet_file) {
+      argv[a++] = "--fleet";
+      argv[a++] = (char *)f->fleet_file;
+    }
     argv[a] = NULL;
     char name[64];
     snprintf(name, sizeof(name), "clients %s", clients);
@@ -595,6 +583,7 @@ static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenari
   bool have_trace = o->progress && lb_arrivals_build(sc, run, &trace, aerr, sizeof(aerr)) == 0;
   size_t due = 0;
   int rc = 0;
+  char last_line[256] = "";
   for (;;) {
     size_t running = 0;
     lb_harness_group_poll(&f->group);
@@ -611,11 +600,12 @@ static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenari
     }
     double now = lb_harness_now();
     if (o->progress && (now >= next_print || running == 0)) {
-      long done = 0, errors = 0;
+      long done = 0, failed = 0, timed_out = 0;
       for (int k = 0; k < f->nclients; k++) {
         growing_log_update(&f->logs[k]);
         done += f->logs[k].lines > 0 ? f->logs[k].lines - 1 : 0;
-        errors += f->logs[k].errors;
+        failed += f->logs[k].failed;
+        timed_out += f->logs[k].timed_out;
       }
       double ticks = (double)(realtime_ns() - start_ns) / (double)sc->tick_ns;
       if (ticks < 0)
@@ -624,11 +614,22 @@ static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenari
         ticks = sc->total_ticks;
       while (have_trace && due < trace.n && trace.items[due].tick <= ticks)
         due++;
-      fprintf(stderr,
-              "%s%s run %d: tick %.0f/%d, requests due %zu/%zu, logged %ld, errors %ld, "
-              "%zu/%d client processes running%s",
-              tty ? "\r\033[K" : "", sc->name, run, ticks, sc->total_ticks, due, trace.n, done,
-              errors, running, f->nclients, tty ? "" : "\n");
+      /* The clients write their logs in blocks: what is logged is said
+       * once they are done, not as a count that stays 0 all run. */
+      char line[256];
+      if (running)
+        snprintf(line, sizeof(line),
+                 "%s: real run %d: tick %.0f/%d, requests due %zu/%zu, %zu/%d client processes "
+                 "running",
+                 sc->name, run, ticks, sc->total_ticks, due, trace.n, running, f->nclients);
+      else
+        snprintf(line, sizeof(line),
+                 "%s: real run %d: done, %ld records logged (requests and probes), %ld failed, "
+                 "%ld timed out (the model's timeout)",
+                 sc->name, run, done, failed, timed_out);
+      if (tty || strcmp(line, last_line) != 0) /* a line only when it says something new */
+        fprintf(stderr, "%s%s%s", tty ? "\r\033[K" : "", line, tty ? "" : "\n");
+      snprintf(last_line, sizeof(last_line), "%s", line);
       next_print = now + (tty ? 0.2 : 2.0);
     }
     if (running == 0)
@@ -821,6 +822,7 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
   struct fleet f;
   int rc;
   memset(&f, 0, sizeof(f));
+  f.fleet_file = o->fleet;
   memset(res, 0, sizeof(*res));
   res->run = run;
   res->seed = (unsigned long long)sc->seed + (unsigned long long)run;
@@ -993,11 +995,7 @@ void lb_harness_print_runs(FILE *f, const struct lb_scenario *sc,
     const struct lb_summary *s = &res[i].summary;
     const struct lb_harness_health_input *h = &res[i].health_in;
     /* The worst p99 timer lateness of the fleet, and the cores it used. */
-    double late = h->timer_p99_us;
-    if (h->send_p99_us > late)
-      late = h->send_p99_us;
-    if (h->server_p99_us > late)
-      late = h->server_p99_us;
+    double late = lb_harness_health_worst_late_us(h);
     char late_text[32];
     if (late < 0)
       snprintf(late_text, sizeof(late_text), "-");

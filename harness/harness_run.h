@@ -26,6 +26,7 @@ struct lb_harness_opts {
   char *const *sets;                 /* --set FIELD=VALUE, applied in order */
   int nsets;
   bool fallback_inproc; /* --fallback-inproc: delay: netem without netem runs inproc */
+  const char *fleet;    /* --fleet FILE (absolute): run r on fleet r mod F, both sides */
   bool netem_missing;   /* set by lb_harness_delay_check: this kernel has no netem */
 };
 void lb_harness_opts_defaults(struct lb_harness_opts *o);

@@ -1,8 +1,8 @@
 /* harness_stats: the comparison statistics of lbharness — across-run
  * aggregates as the seed's notebook computes them (mean, sample stdev,
  * "reasonably bad run" = mean + stdev), the two-sample Kolmogorov-Smirnov
- * test, Spearman rank correlation, the seed's quintile scores (pd.qcut),
- * and the verdict rule of `lbharness compare`. No I/O. */
+ * test, Spearman rank correlation and the seed's quintile scores (pd.qcut)
+ * (the verdict's rule is harness_verdict.h). No I/O. */
 #ifndef LB_HARNESS_STATS_H
 #define LB_HARNESS_STATS_H
 
@@ -41,26 +41,5 @@ double lb_harness_spearman(const double *x, const double *y, size_t n);
 int lb_harness_quintile_scores(const double *values, size_t n, int *scores);
 /* "very good", "good", "ok", "bad", "very bad" for 5..1, else "-". */
 const char *lb_harness_score_name(int score);
-
-/* The verdict of one scenario: the simulator's prediction holds when
- *   |real/sim - 1| <= mean_tol  for the across-run mean of mean_latency,
- *   |real/sim - 1| <= p99_tol   for the across-run mean of p99.0_latency,
- *   D <= ks_tol                 for the pooled latency distributions
- * (D is skipped when NaN: a --sim-csv side has no distribution). */
-struct lb_harness_tolerance {
-  double mean_tol; /* 0.25 */
-  double p99_tol;  /* 0.25 */
-  double ks_tol;   /* 0.2 */
-};
-void lb_harness_tolerance_defaults(struct lb_harness_tolerance *t);
-struct lb_harness_verdict {
-  bool holds;
-  char reason[256]; /* every failed check, or the checks that passed */
-};
-void lb_harness_verdict_decide(const struct lb_harness_tolerance *t, double sim_mean,
-                               double real_mean, double sim_p99, double real_p99, double ks_d,
-                               struct lb_harness_verdict *out);
-/* "|real/sim - 1| <= 25% for mean and p99 latency, KS D <= 0.20" */
-void lb_harness_tolerance_describe(const struct lb_harness_tolerance *t, char *buf, size_t len);
 
 #endif

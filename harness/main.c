@@ -1,10 +1,12 @@
 /* lbharness: runs fleets, runs the simulator, compares them. Wiring only. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fleet_file.h"
 #include "harness_compare.h"
 #include "harness_proc.h"
 #include "harness_run.h"
@@ -18,17 +20,20 @@
 static const char usage_run[] =
     "  lbharness run SCENARIO... [--runs R] [--out DIR] [--hosts local|netns]\n"
     "                [--fallback-inproc] [--client-procs N] [--set FIELD=VALUE]...\n"
-    "                [--bin-dir D] [--quiet]\n";
+    "                [--fleet FILE] [--bin-dir D] [--quiet]\n";
 static const char usage_compare[] =
     "  lbharness compare SCENARIO... [--runs R] [--out DIR] [--hosts local|netns]\n"
     "                [--fallback-inproc] [--client-procs N] [--set FIELD=VALUE]...\n"
-    "                [--sim-csv FILE] [--real-csv FILE[,FILE...] | --real-dir DIR]\n"
-    "                [--mean-tol F] [--p99-tol F] [--ks-tol F] [--bin-dir D] [--quiet]\n";
+    "                [--fleet FILE] [--sim-csv FILE]\n"
+    "                [--real-csv FILE[,FILE...] | --real-dir DIR]\n"
+    "                [--mean-tol F] [--p99-tol F] [--phase-tol F] [--tol FIGURE=F]...\n"
+    "                [--force] [--bin-dir D] [--quiet]\n";
 
 static const char help_common[] =
     "  --runs R            runs per scenario (default: the scenario's `runs`); run r is\n"
     "                      seeded with the scenario's seed + r\n"
-    "  --out DIR           where everything goes (default: out)\n"
+    "  --out DIR           where everything goes (default: out); compare wants a new\n"
+    "                      or empty folder: one report per folder\n"
     "  --hosts local|netns local: every daemon on 127.0.0.1 (default); netns: each server\n"
     "                      and client process in a network namespace of its own\n"
     "                      (root; deploy/netns.sh check); delay: netem needs netns\n"
@@ -37,6 +42,9 @@ static const char help_common[] =
     "  --client-procs N    lbclient processes hosting the logical clients\n"
     "                      (default: min(clients, 4))\n"
     "  --set FIELD=VALUE   override a scenario field (repeatable, applied in order)\n"
+    "  --fleet FILE        run r on fleet r mod F of FILE (lbsim --fleet-out's format:\n"
+    "                      servers' parameters, subsets, channel means) instead of the\n"
+    "                      drawn one, on the real fleet and in lbsim alike\n"
     "  --bin-dir D         where lbsim, lbserver and lbclient are (default: the build\n"
     "                      tree lbharness is in, or $LB_BINARY_DIR)\n"
     "  --quiet             no progress lines on stderr\n";
@@ -86,9 +94,22 @@ static void usage_command(FILE *f, bool compare) {
           "                      OUT/<scenario>/real), requests-R.csv, or run<R>-client-*.csv\n"
           "                      (compose and Kubernetes logs; a run's files together);\n"
           "                      DIR/<scenario>/real and DIR/<scenario> are tried first\n"
-          "  --mean-tol F        verdict: |real/sim - 1| of mean latency at most F (0.25)\n"
-          "  --p99-tol F         verdict: |real/sim - 1| of p99 latency at most F (0.25)\n"
-          "  --ks-tol F          verdict: KS D (real rounded to whole ticks) at most F (0.20)\n",
+          "  --force             replace the report an earlier compare wrote in --out (its\n"
+          "                      folder is emptied first); without it compare refuses a\n"
+          "                      folder that is not empty\n"
+          "verdict (docs/harness.md): per figure, the 95% confidence interval of the\n"
+          "paired difference real - sim across runs (same seeds), relative to the\n"
+          "simulated figure; a figure holds when the interval lies within its tolerance.\n"
+          "Runs not valid for comparison are left out; none valid: \"not judged\".\n"
+          "  --tol FIGURE=F      tolerance of one figure: mean, p50, p90, p99, utilization,\n"
+          "                      picking, send, server_queue, processing, receive, phases\n"
+          "                      (every phase) or all; F a fraction (0.05), a percentage\n"
+          "                      (5%) or off (not judged). Defaults: mean, p50, utilization\n"
+          "                      5%; p90, p99 10%; each phase 5% but picking off (the seed\n"
+          "                      counts a tick of picking that nothing waits for)\n"
+          "  --mean-tol F        the same as --tol mean=F\n"
+          "  --p99-tol F         the same as --tol p99=F\n"
+          "  --phase-tol F       the same as --tol phases=F\n",
           f);
   fputs("  -h, --help          this text\n", f);
 }
@@ -103,7 +124,10 @@ enum {
   OPT_QUIET,
   OPT_MEAN_TOL,
   OPT_P99_TOL,
-  OPT_KS_TOL,
+  OPT_PHASE_TOL,
+  OPT_TOL,
+  OPT_FORCE,
+  OPT_FLEET,
   OPT_SET,
   OPT_FALLBACK_INPROC,
   OPT_REAL_CSV,
@@ -118,6 +142,8 @@ struct cli {
   struct lb_harness_tolerance tol;
   char sim_csv[LB_HARNESS_PATH_MAX];
   char *real_csv, *real_dir;
+  bool force;
+  char fleet[PATH_MAX];
   char *sets[MAX_SETS];
 };
 
@@ -145,7 +171,10 @@ static int parse(int argc, char **argv, struct cli *c) {
       {"quiet", no_argument, NULL, OPT_QUIET},
       {"mean-tol", required_argument, NULL, OPT_MEAN_TOL},
       {"p99-tol", required_argument, NULL, OPT_P99_TOL},
-      {"ks-tol", required_argument, NULL, OPT_KS_TOL},
+      {"phase-tol", required_argument, NULL, OPT_PHASE_TOL},
+      {"tol", required_argument, NULL, OPT_TOL},
+      {"force", no_argument, NULL, OPT_FORCE},
+      {"fleet", required_argument, NULL, OPT_FLEET},
       {"set", required_argument, NULL, OPT_SET},
       {"fallback-inproc", no_argument, NULL, OPT_FALLBACK_INPROC},
       {"real-csv", required_argument, NULL, OPT_REAL_CSV},
@@ -164,8 +193,9 @@ static int parse(int argc, char **argv, struct cli *c) {
     for (size_t k = 0; longopts[k].name; k++)
       if (longopts[k].val == opt)
         name = longopts[k].name;
-    if (!compare && (opt == OPT_SIM_CSV || opt == OPT_MEAN_TOL || opt == OPT_P99_TOL ||
-                     opt == OPT_KS_TOL || opt == OPT_REAL_CSV || opt == OPT_REAL_DIR)) {
+    if (!compare &&
+        (opt == OPT_SIM_CSV || opt == OPT_MEAN_TOL || opt == OPT_P99_TOL || opt == OPT_PHASE_TOL ||
+         opt == OPT_TOL || opt == OPT_FORCE || opt == OPT_REAL_CSV || opt == OPT_REAL_DIR)) {
       fprintf(stderr, "lbharness run: --%s is an option of compare (lbharness run --help)\n", name);
       return -EINVAL;
     }
@@ -220,16 +250,34 @@ static int parse(int argc, char **argv, struct cli *c) {
       }
       c->sets[c->opts.nsets++] = optarg;
       break;
+    case OPT_FORCE:
+      c->force = true;
+      break;
+    case OPT_FLEET:
+      /* absolute: the daemons may run elsewhere (namespaces) */
+      if (!realpath(optarg, c->fleet)) {
+        fprintf(stderr, "lbharness %s: --fleet %s: %s\n", cmd, optarg, strerror(errno));
+        return -EINVAL;
+      }
+      c->opts.fleet = c->fleet;
+      break;
     case OPT_MEAN_TOL:
     case OPT_P99_TOL:
-    case OPT_KS_TOL: {
-      char what[32];
-      snprintf(what, sizeof(what), "--%s", name);
-      if (parse_number(cmd, what, optarg, false, &v) < 0)
+    case OPT_PHASE_TOL:
+    case OPT_TOL: {
+      char spec[160], why[256];
+      if (opt == OPT_TOL)
+        snprintf(spec, sizeof(spec), "%s", optarg);
+      else
+        snprintf(spec, sizeof(spec), "%s=%s",
+                 opt == OPT_MEAN_TOL  ? "mean"
+                 : opt == OPT_P99_TOL ? "p99"
+                                      : "phases",
+                 optarg);
+      if (lb_harness_tolerance_set(&c->tol, spec, why, sizeof(why)) < 0) {
+        fprintf(stderr, "lbharness %s: --%s: %s\n", cmd, name, why);
         return -EINVAL;
-      *(opt == OPT_MEAN_TOL  ? &c->tol.mean_tol
-        : opt == OPT_P99_TOL ? &c->tol.p99_tol
-                             : &c->tol.ks_tol) = v;
+      }
       break;
     }
     case 'h':
@@ -263,6 +311,13 @@ static int parse(int argc, char **argv, struct cli *c) {
             argc - optind);
     return -EINVAL;
   }
+  if ((c->real_csv || c->real_dir) && c->opts.fleet) {
+    fprintf(stderr,
+            "lbharness compare: --fleet: with --real-%s the real side has run already; give "
+            "the fleet to the fleet that made the logs, and compare without --fleet\n",
+            c->real_csv ? "csv" : "dir");
+    return -EINVAL;
+  }
   if ((c->real_csv || c->real_dir) && c->opts.runs > 0) {
     fprintf(stderr, "lbharness compare: --runs: with --real-%s the runs are the logs given\n",
             c->real_csv ? "csv" : "dir");
@@ -286,6 +341,15 @@ static int check_delays(struct cli *c, char **scenarios, int n) {
     }
     if (warn[0])
       fprintf(stderr, "lbharness: %s\n", warn);
+    if (lb_scenario_warning(&sc, warn, sizeof(warn)))
+      fprintf(stderr, "lbharness: warning: %s\n", warn);
+    struct lb_fleet_file fleets = {0};
+    if (c->opts.fleet &&
+        lb_fleet_file_load_for(c->opts.fleet, &sc, &fleets, err, sizeof(err)) < 0) {
+      fprintf(stderr, "lbharness: --fleet %s\n", err);
+      return -1;
+    }
+    lb_fleet_file_close(&fleets);
   }
   return 0;
 }
@@ -348,10 +412,8 @@ static int cmd_compare(struct cli *c, char **scenarios, int n) {
   snprintf(cmp.sim_csv, sizeof(cmp.sim_csv), "%s", c->sim_csv);
   cmp.real_csv = c->real_csv;
   cmp.real_dir = c->real_dir;
-  int rc = lb_harness_mkdirs(c->opts.out_dir);
-  if (rc < 0)
-    snprintf(err, sizeof(err), "--out %s: %s", c->opts.out_dir, strerror(-rc));
-  else
+  int rc = lb_harness_compare_prepare_out(c->opts.out_dir, c->force, err, sizeof(err));
+  if (rc == 0)
     rc = lb_harness_compare_main(&cmp, scenarios, n, stdout, err, sizeof(err));
   if (rc < 0)
     fprintf(stderr, "lbharness: %s\n", err[0] ? err : strerror(-rc));

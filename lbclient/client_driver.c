@@ -847,6 +847,8 @@ static int setup_clients(struct driver *d) {
   rc = lb_reset_mirror_new(sc, run_seed, &d->mirror);
   if (rc < 0)
     goto out;
+  for (int s = 0; cfg->fleet && s < sc->servers; s++)
+    lb_reset_mirror_set_server_rtt(d->mirror, s, cfg->fleet->server[s].mean_rtt);
   d->oracle = calloc((size_t)sc->servers, sizeof(*d->oracle));
   d->oracle_used = calloc((size_t)sc->servers, sizeof(bool));
   d->clients = calloc((size_t)cfg->client_count, sizeof(*d->clients));
@@ -880,6 +882,8 @@ static int setup_clients(struct driver *d) {
         0)
       goto out;
     lb_fleet_draw_subset(sc, hc->rng, hc->servers);
+    if (cfg->fleet)
+      memcpy(hc->servers, &cfg->fleet->subset[(size_t)hc->id * (size_t)n], (size_t)n * sizeof(int));
     for (int s = 0; s < n; s++) {
       int server = hc->servers[s];
       if ((rc = lb_channel_init(&hc->chans[s], s, server, (size_t)sc->client_requests_buffer)) < 0)
@@ -893,6 +897,8 @@ static int setup_clients(struct driver *d) {
         goto out;
       double mean = lb_fleet_draw_channel_mean(sc, hc->chan_rng[s],
                                                lb_reset_mirror_server_rtt(d->mirror, server));
+      if (cfg->fleet)
+        mean = cfg->fleet->mean_ticks[(size_t)hc->id * (size_t)n + (size_t)s];
       if ((rc = lb_reset_mirror_add_channel(d->mirror, hc->id, s, server, mean)) < 0)
         goto out;
       hc->chan_mirror[s] = rc;

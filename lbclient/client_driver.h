@@ -62,6 +62,7 @@
 
 #include "client_opts.h"
 #include "client_req.h"
+#include "fleet_file.h"
 #include "scenario.h"
 
 struct lb_client_config {
@@ -72,6 +73,10 @@ struct lb_client_config {
   int nservers;
   FILE *log;         /* reqlog CSV (header written by the driver) */
   const char *board; /* oracle board name or NULL */
+  /* The run's given fleet (lbclient --fleet), checked against sc: subsets,
+   * channel means and the servers' rtts at creation replace the drawn
+   * ones, drawn all the same (as lbsim --fleet). NULL: drawn. */
+  const struct lb_fleet_spec *fleet;
   bool has_start_at;
   int64_t start_at_realtime_ns;
   double max_runtime_s;  /* 0: unbounded */

@@ -12,7 +12,8 @@
 
 void lb_client_usage(FILE *f) {
   fputs("usage: lbclient --scenario FILE --clients FIRST[:COUNT] --servers LIST --log FILE.csv\n"
-        "                [--run R] [--board NAME] [--start-at-realtime-ns T] [--stats FILE]\n"
+        "                [--run R] [--board NAME] [--fleet FILE] [--start-at-realtime-ns T]\n"
+        "                [--stats FILE]\n"
         "                [--max-runtime SECONDS] [--wake-early-us N]\n"
         "                [--log-level error|warn|info|debug]\n"
         "       lbclient --full-speed --servers LIST [--scenario FILE] [--connections N]\n"
@@ -24,6 +25,9 @@ void lb_client_usage(FILE *f) {
         "  --servers LIST         host:tcpport:udpport,... one per server index, in order\n"
         "  --log FILE.csv         per-request log (reqlog.h columns)\n"
         "  --board NAME           oracle board of the servers (needed by oracle.* costs)\n"
+        "  --fleet FILE           subsets, channel means and servers' rtts at creation from\n"
+        "                         fleet R mod F of FILE (lbsim's fleet files; resets still\n"
+        "                         draw), as lbsim --fleet\n"
         "  --start-at-realtime-ns T  tick 0 at CLOCK_REALTIME T (start a fleet together)\n"
         "  --stats FILE           counts and timer lateness as key=value lines\n"
         "  --max-runtime SECONDS  hard bound on the whole run\n"
@@ -108,6 +112,7 @@ enum {
   OPT_SERVERS,
   OPT_LOG,
   OPT_BOARD,
+  OPT_FLEET,
   OPT_START_AT,
   OPT_STATS,
   OPT_MAX_RUNTIME,
@@ -129,6 +134,7 @@ int lb_client_opts_parse(int argc, char **argv, struct lb_client_opts *o, char *
       {"servers", required_argument, NULL, OPT_SERVERS},
       {"log", required_argument, NULL, OPT_LOG},
       {"board", required_argument, NULL, OPT_BOARD},
+      {"fleet", required_argument, NULL, OPT_FLEET},
       {"start-at-realtime-ns", required_argument, NULL, OPT_START_AT},
       {"stats", required_argument, NULL, OPT_STATS},
       {"max-runtime", required_argument, NULL, OPT_MAX_RUNTIME},
@@ -189,6 +195,9 @@ int lb_client_opts_parse(int argc, char **argv, struct lb_client_opts *o, char *
       break;
     case OPT_BOARD:
       o->board = optarg;
+      break;
+    case OPT_FLEET:
+      o->fleet = optarg;
       break;
     case OPT_START_AT: {
       char *end = NULL;

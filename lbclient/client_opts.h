@@ -22,6 +22,7 @@ struct lb_client_opts {
   int nservers;
   const char *log_path;
   const char *board;
+  const char *fleet; /* --fleet FILE */
   bool has_start_at;
   int64_t start_at_realtime_ns;
   const char *stats_path;

@@ -78,9 +78,16 @@ int main(int argc, char **argv) {
     lb_client_opts_close(&o);
     return 2;
   }
+  struct lb_fleet_file fleets = {0};
+  if (o.fleet && lb_fleet_file_load_for(o.fleet, &sc, &fleets, err, sizeof(err)) < 0) {
+    LB_ERROR("--fleet %s", err);
+    lb_client_opts_close(&o);
+    return 2;
+  }
   FILE *log = fopen(o.log_path, "w");
   if (!log) {
     LB_ERROR("--log %s: %s", o.log_path, strerror(errno));
+    lb_fleet_file_close(&fleets);
     lb_client_opts_close(&o);
     return 2;
   }
@@ -95,6 +102,7 @@ int main(int argc, char **argv) {
       .nservers = o.nservers,
       .log = log,
       .board = o.board,
+      .fleet = o.fleet ? lb_fleet_file_for_run(&fleets, o.run) : NULL,
       .has_start_at = o.has_start_at,
       .start_at_realtime_ns = o.start_at_realtime_ns,
       .max_runtime_s = o.max_runtime_s,
@@ -102,6 +110,7 @@ int main(int argc, char **argv) {
   };
   struct lb_client_result res;
   int rc = lb_client_run(&cfg, &res, err, sizeof(err));
+  lb_fleet_file_close(&fleets);
   if (fclose(log) != 0)
     res.log_errors++;
   if (rc < 0) {

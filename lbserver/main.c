@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fleet_file.h"
 #include "log.h"
 #include "proc_usage.h"
 #include "scenario.h"
@@ -100,6 +101,15 @@ int main(int argc, char **argv) {
             sc.servers - 1, sc.servers);
     return 2;
   }
+  struct lb_fleet_file fleets = {0};
+  const struct lb_fleet_spec *fleet = NULL;
+  if (o.fleet) {
+    if (lb_fleet_file_load_for(o.fleet, &sc, &fleets, err, sizeof(err)) < 0) {
+      fprintf(stderr, "lbserver: --fleet %s\n", err);
+      return 2;
+    }
+    fleet = lb_fleet_file_for_run(&fleets, o.run);
+  }
   struct lb_server_config cfg = {
       .sc = &sc,
       .index = o.index,
@@ -116,7 +126,10 @@ int main(int argc, char **argv) {
       .wake_early_ns = (int64_t)(o.wake_early_us >= 0 ? o.wake_early_us
                                                       : lb_server_wake_early_default(sc.tick_ns)) *
                        1000,
-      .overrides = {.threads = o.threads, .processing_time = o.processing_time, .rtt = o.rtt},
+      .overrides = {.threads = o.threads,
+                    .processing_time = o.processing_time,
+                    .rtt = o.rtt,
+                    .initial = fleet ? &fleet->server[o.index] : NULL},
       .board = o.board,
       .handle_signals = true,
   };
@@ -132,6 +145,7 @@ int main(int argc, char **argv) {
               (double)(real_now - o.start_at_realtime_ns) / 1e9);
   }
   rc = lb_server_new(&cfg, &srv, err, sizeof(err));
+  lb_fleet_file_close(&fleets); /* read at creation only */
   if (rc < 0) {
     fprintf(stderr, "lbserver: %s\n", err[0] ? err : strerror(-rc));
     return 1;

@@ -53,6 +53,8 @@ int lb_server_model_init(struct lb_server_model *m, const struct lb_scenario *sc
     return rc;
   }
   draw_params(m, m->rng);
+  if (ov->initial)
+    set_params(m, ov->initial);
   m->acct.report.server = (uint32_t)index;
   m->acct.report.threads = (uint32_t)m->threads;
   m->carried = m->acct.report;

@@ -22,6 +22,9 @@ struct lb_server_overrides {
   int threads;            /* 0: draw */
   double processing_time; /* < 0: draw; 0: no processing at all (bench) */
   double rtt;             /* < 0: draw */
+  /* A given fleet's parameters at creation (lbserver --fleet), drawn all
+   * the same; resets redraw, as lbsim --fleet. */
+  const struct lb_server_params *initial; /* NULL: the drawn ones */
 };
 
 struct lb_server_model {

@@ -17,6 +17,7 @@ enum {
   OPT_NO_UDP,
   OPT_PORT_FILE,
   OPT_BOARD,
+  OPT_FLEET,
   OPT_THREADS,
   OPT_PROCESSING,
   OPT_RTT,
@@ -42,6 +43,7 @@ static const struct option long_opts[] = {
     {"no-udp", no_argument, NULL, OPT_NO_UDP},
     {"port-file", required_argument, NULL, OPT_PORT_FILE},
     {"board", required_argument, NULL, OPT_BOARD},
+    {"fleet", required_argument, NULL, OPT_FLEET},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"processing-time", required_argument, NULL, OPT_PROCESSING},
     {"rtt", required_argument, NULL, OPT_RTT},
@@ -71,6 +73,9 @@ void lb_server_options_usage(FILE *out) {
         "  --port-file FILE       once listening, write \"tcp=PORT udp=PORT\" there\n"
         "  --board NAME           oracle board (POSIX shm) to publish to and read\n"
         "                         the fleet's mean utilization from\n"
+        "  --fleet FILE           the server's parameters at creation from fleet\n"
+        "                         R mod F of FILE (lbsim's fleet files; resets still\n"
+        "                         draw), as lbsim --fleet\n"
         "  --threads N            worker threads instead of the drawn count\n"
         "  --processing-time T    mean processing ticks instead of the drawn mean\n"
         "                         (0: no processing at all, for benchmarks)\n"
@@ -178,6 +183,9 @@ int lb_server_options_parse(int argc, char **argv, struct lb_server_options *o, 
       break;
     case OPT_BOARD:
       o->board = optarg;
+      break;
+    case OPT_FLEET:
+      o->fleet = optarg;
       break;
     case OPT_THREADS:
       rc = parse_long("threads", optarg, 1, 100000, &v, err, errlen);

@@ -28,6 +28,7 @@ struct lb_server_options {
   bool no_udp;
   const char *port_file;
   const char *board;
+  const char *fleet;      /* --fleet FILE: parameters at creation from fleet run mod F */
   int threads;            /* 0: draw */
   double processing_time; /* < 0: draw */
   double rtt;             /* < 0: draw */

@@ -310,8 +310,12 @@ static int load_one(const struct sim_cli *cli, const char *path, struct loaded *
   if (cli->have_seed)
     l->sc.seed = cli->seed;
   l->runs = cli->runs > 0 ? cli->runs : (l->sc.runs > 0 ? l->sc.runs : 1);
-  if ((rc = lb_pick_plan_init(&l->plan, l->sc.picker, !cli->no_split, path, err, errlen)) < 0)
+  char origin[LB_PICKER_EXPR_MAX + LB_SCENARIO_PATH_MAX + 32], warning[512];
+  lb_scenario_picker_origin(&l->sc, origin, sizeof(origin));
+  if ((rc = lb_pick_plan_init(&l->plan, l->sc.picker, !cli->no_split, origin, err, errlen)) < 0)
     return rc;
+  if (!cli->quiet && lb_scenario_warning(&l->sc, warning, sizeof(warning)))
+    fprintf(stderr, "lbsim: warning: %s\n", warning);
   l->plan_ready = true;
   return 0;
 }
@@ -420,6 +424,10 @@ static int write_fleet(const char *pattern, const struct loaded *l, struct job *
     return rc;
   }
   FILE *out = open_pattern(pattern, l->sc.name, j->run, j->err, sizeof(j->err));
+  if (out != NULL) /* what the lines are, for whoever opens the file */
+    fprintf(out, "# lbsim --fleet-out: the fleet of one run (read back with lbsim --fleet FILE)\n"
+                 "# server THREADS MEAN_PROCESSING_TIME MEAN_RTT; client SERVER:MEAN_TICKS per "
+                 "channel slot\n");
   rc = out == NULL ? -EIO : lb_fleet_spec_write(&f, out);
   if (out != NULL && fclose(out) != 0)
     rc = -EIO;

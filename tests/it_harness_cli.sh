@@ -34,7 +34,7 @@ for opt in --runs --out --hosts --fallback-inproc --client-procs --set --bin-dir
   grep -Eq -- "^  (-h, )?$opt" run.txt || fail "run --help does not explain $opt"
   grep -Eq -- "^  (-h, )?$opt" compare.txt || fail "compare --help does not explain $opt"
 done
-for opt in --sim-csv --real-csv --real-dir --mean-tol --p99-tol --ks-tol; do
+for opt in --sim-csv --real-csv --real-dir --mean-tol --p99-tol --phase-tol --tol --force; do
   grep -Eq -- "^  (-h, )?$opt" compare.txt || fail "compare --help does not explain $opt"
   grep -q -- "$opt" run.txt && fail "run --help mentions compare's $opt"
 done
@@ -52,7 +52,10 @@ expect 2 "^lbharness run: --client-procs: expected a whole number > 0, got '1.5'
   run --client-procs 1.5 x.yaml
 expect 2 "^lbharness run: --hosts: expected local or netns, got 'lan'$" run --hosts lan x.yaml
 expect 2 "^lbharness run: --set 'servers': expected FIELD=VALUE$" run --set servers x.yaml
-expect 2 "^lbharness compare: --ks-tol: expected a number > 0, got 'x'$" compare --ks-tol x x.yaml
+expect 2 "^lbharness compare: --mean-tol: 'mean=x': expected a tolerance .*, got 'x'$" \
+  compare --mean-tol x x.yaml
+expect 2 "^lbharness compare: --tol: 'p98=5%': unknown figure 'p98'" compare --tol p98=5% x.yaml
+expect 2 "^lbharness run: --tol is an option of compare" run --tol p99=5% x.yaml
 expect 2 "^lbharness run: --real-csv is an option of compare" run --real-csv a.csv x.yaml
 expect 2 "^lbharness run: expected at least one scenario file" run
 expect 2 "^lbharness compare: --real-csv and --real-dir: expected one of them" \
@@ -81,4 +84,11 @@ expect 1 "^deploy: --set 'sevrers=1': field 'sevrers'" deploy compose good.yaml 
 expect 1 "--real-csv: nope.csv: no such file" compare good.yaml --real-csv nope.csv
 expect 1 "--real-dir nodir: no such folder" compare good.yaml --real-dir nodir
 [[ ! -e out/c ]] || fail "a refused scenario left out/c behind"
+
+echo "== one report per folder"
+mkdir -p full && touch full/mine.txt
+expect 1 "^lbharness: --out full: the folder is not empty .*--force" compare good.yaml --out full
+expect 1 "^lbharness: --out full --force: the folder holds files that lbharness compare did not" \
+  compare good.yaml --out full --force
+[[ -e full/mine.txt ]] || fail "--force removed a folder compare did not write"
 echo "PASS"

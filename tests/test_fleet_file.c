@@ -167,6 +167,36 @@ static void test_check_against_scenario(void **state) {
   lb_fleet_file_close(&ff);
 }
 
+/* A file for a scenario: every fleet must fit it; run r takes fleet r mod n. */
+static void test_load_for_scenario(void **state) {
+  (void)state;
+  struct lb_fleet_file ff = {0};
+  struct lb_scenario sc;
+  char err[512];
+  lb_scenario_defaults(&sc);
+  snprintf(sc.name, sizeof(sc.name), "tiny");
+  sc.servers = 2;
+  sc.clients = 1;
+  sc.subset_size = 2;
+  FILE *f = create_temp();
+  fputs("fleet a\nserver 3 2 1\nserver 3 2 1\nclient 0:2 1:1\n"
+        "fleet b\nserver 4 2 1\nserver 4 2 1\nclient 1:2 1:1\n",
+        f);
+  assert_int_equal(fclose(f), 0);
+  assert_int_equal(lb_fleet_file_load_for(path, &sc, &ff, err, sizeof(err)), 0);
+  assert_string_equal(lb_fleet_file_for_run(&ff, 0)->label, "a");
+  assert_string_equal(lb_fleet_file_for_run(&ff, 1)->label, "b");
+  assert_string_equal(lb_fleet_file_for_run(&ff, 4)->label, "a");
+  lb_fleet_file_close(&ff);
+  sc.servers = 3; /* neither fits: the first is named, with its line */
+  assert_int_equal(lb_fleet_file_load_for(path, &sc, &ff, err, sizeof(err)), -EINVAL);
+  char expect[128];
+  snprintf(expect, sizeof(expect), "%s:1: fleet 'a' has 2 servers", path);
+  assert_non_null(strstr(err, expect));
+  assert_int_equal(ff.n, 0);
+  unlink(path);
+}
+
 /* Each malformed file is refused, naming the line and what is wrong. */
 static void test_errors(void **state) {
   (void)state;
@@ -217,6 +247,7 @@ int main(void) {
       cmocka_unit_test(test_unlabelled_fleet),
       cmocka_unit_test(test_write_reads_back),
       cmocka_unit_test(test_check_against_scenario),
+      cmocka_unit_test(test_load_for_scenario),
       cmocka_unit_test(test_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "harness_compare.h"
+#include "harness_report.h"
 
 static char *write_temp(const char *text) {
   static char path[64];
@@ -96,7 +97,10 @@ static void fake_side(struct lb_harness_side *s, const double *mean, const doubl
   s->completed = calloc((size_t)runs, sizeof(long));
   s->failed = calloc((size_t)runs, sizeof(long));
   s->timed_out = calloc((size_t)runs, sizeof(long));
+  s->health = calloc((size_t)runs, sizeof(*s->health));
   for (int r = 0; r < runs; r++) {
+    s->health[r].valid = true;
+    s->health[r].late_ms = -1;
     for (int m = 0; m < LB_HM_COUNT; m++)
       s->runs[r][m] = mean[r];
     s->runs[r][LB_HM_P99_LATENCY] = p99[r];
@@ -130,14 +134,37 @@ static void test_decide_and_scores(void **state) {
   fake_side(&cmp.items[2].real, m3, p3, 2, NULL, 0);
   for (int i = 0; i < 3; i++)
     lb_harness_compare_decide(&cmp.tol, &cmp.items[i]);
-  /* 1: mean 11.5/11 and p99 45/42 within 25%; raw D 0.1, whole-tick D 0. */
-  assert_true(cmp.items[0].verdict.holds);
+  /* 1: paired by run, mean differences 1 and 0 ticks: the interval
+   * 0.5 +- 12.7 * 0.5 ticks on 11 straddles 5 %; raw D 0.1, whole-tick D 0. */
+  assert_int_equal(cmp.items[0].verdict.outcome, LB_HO_UNDECIDED);
+  assert_true(cmp.items[0].verdict.fig[LB_HF_MEAN].paired);
+  assert_float_equal(cmp.items[0].verdict.fig[LB_HF_MEAN].diff, 0.5, 1e-12);
   assert_float_equal(cmp.items[0].ks_d, 0.1, 1e-12);
   assert_float_equal(cmp.items[0].ks_d_whole, 0.0, 1e-12);
-  /* 2: real 50% slower: does not hold; no distributions, no KS. */
-  assert_false(cmp.items[1].verdict.holds);
+  /* 2: no distributions (as a --sim-csv side): Welch's interval, and real
+   * 50 % slower in both runs, no spread: does not hold; no KS. */
+  assert_int_equal(cmp.items[1].verdict.outcome, LB_HO_DIFFERS);
+  assert_false(cmp.items[1].verdict.fig[LB_HF_MEAN].paired);
   assert_true(isnan(cmp.items[1].ks_d));
-  assert_true(cmp.items[2].verdict.holds);
+  /* 3: identical runs: the interval is 0. */
+  assert_int_equal(cmp.items[2].verdict.outcome, LB_HO_HOLDS);
+  /* No valid real run: not judged, whatever the figures say. */
+  for (int r = 0; r < 2; r++)
+    cmp.items[2].real.health[r].valid = false;
+  lb_harness_compare_decide(&cmp.tol, &cmp.items[2]);
+  assert_int_equal(cmp.items[2].verdict.outcome, LB_HO_NOT_JUDGED);
+  assert_int_equal(cmp.items[2].invalid_runs, 2);
+  /* ... its figures still shown, over every run, each not judged */
+  assert_true(cmp.items[2].verdict.every_run);
+  assert_int_equal(cmp.items[2].verdict.fig[LB_HF_MEAN].n, 2);
+  assert_int_equal(cmp.items[2].verdict.fig[LB_HF_MEAN].outcome, LB_HO_NOT_JUDGED);
+  /* One of two valid: too few runs for an interval. */
+  cmp.items[2].real.health[1].valid = true;
+  lb_harness_compare_decide(&cmp.tol, &cmp.items[2]);
+  assert_int_equal(cmp.items[2].verdict.outcome, LB_HO_TOO_FEW);
+  assert_int_equal(cmp.items[2].verdict.valid_runs, 1);
+  snprintf(cmp.items[2].real.health[0].reason, sizeof(cmp.items[2].real.health[0].reason),
+           "client timer p99 lateness 9.00 ms > 10%% of tick 40 ms");
   /* Scores: with 3 algorithms the lowest reasonably bad run scores 5. */
   int scores[3 * (LB_HARNESS_SCORED + 1)];
   assert_int_equal(lb_harness_compare_scores(&cmp, false, scores), 0);
@@ -167,15 +194,23 @@ static void test_decide_and_scores(void **state) {
   assert_non_null(strstr(html, "Oracle&lt;1&gt;")); /* names are escaped */
   assert_null(strstr(html, "<script"));
   assert_non_null(strstr(html, "does not hold"));
-  /* two box plots, one CDF (only the first scenario has distributions),
+  assert_non_null(strstr(html, "too few runs"));
+  /* the run not valid is marked, with its reason */
+  assert_non_null(strstr(html, "NOT VALID"));
+  assert_non_null(strstr(html, "client timer p99 lateness 9.00 ms"));
+  /* 2 runs a side: points, no boxes */
+  assert_null(strstr(html, "fill-opacity='0.4'"));
+  /* the scores table is headed by scenarios */
+  assert_non_null(strstr(html, "<tr><th>scenario</th><th>mean_latency"));
+  /* two run plots, one CDF (only the first scenario has distributions),
    * no phase chart (no phase figures) */
   int svgs = 0;
   for (const char *p = html; (p = strstr(p, "<svg")); p++)
     svgs++;
   assert_int_equal(svgs, 2 + 1 + 0);
-  const char *const csvs[] = {"comparison.csv", "verdicts.csv", "phases.csv", "runs.csv",
-                              "scores.csv"};
-  for (int k = 0; k < 5; k++) {
+  const char *const csvs[] = {"comparison.csv", "verdicts.csv", "phases.csv",
+                              "runs.csv",       "scores.csv",   "intervals.csv"};
+  for (int k = 0; k < 6; k++) {
     snprintf(path, sizeof(path), "%s/%s", dir, csvs[k]);
     assert_int_equal(access(path, R_OK), 0);
     unlink(path);

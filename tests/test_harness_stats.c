@@ -95,34 +95,6 @@ static void test_quintile_scores(void **state) {
   assert_string_equal(lb_harness_score_name(1), "very bad");
 }
 
-static void test_verdict(void **state) {
-  (void)state;
-  struct lb_harness_tolerance t;
-  struct lb_harness_verdict v;
-  lb_harness_tolerance_defaults(&t);
-  /* mean +20% and p99 -20%: within 25%; D 0.1 <= 0.2. */
-  lb_harness_verdict_decide(&t, 10, 12, 40, 32, 0.1, &v);
-  assert_true(v.holds);
-  /* p99 +30%: does not hold, and the reason says which check failed. */
-  lb_harness_verdict_decide(&t, 10, 12, 40, 52, 0.1, &v);
-  assert_false(v.holds);
-  assert_non_null(strstr(v.reason, "p99 real/sim 1.30 beyond 25%"));
-  /* KS alone fails it. */
-  lb_harness_verdict_decide(&t, 10, 10, 40, 40, 0.25, &v);
-  assert_false(v.holds);
-  assert_non_null(strstr(v.reason, "KS D 0.250 > 0.20"));
-  /* No distribution (a --sim-csv side): KS skipped. */
-  lb_harness_verdict_decide(&t, 10, 10, 40, 40, NAN, &v);
-  assert_true(v.holds);
-  assert_null(strstr(v.reason, "KS"));
-  /* Exactly on the tolerance holds. */
-  lb_harness_verdict_decide(&t, 10, 12.5, 40, 30, 0.2, &v);
-  assert_true(v.holds);
-  /* A missing simulated figure cannot hold. */
-  lb_harness_verdict_decide(&t, 0, 12, 40, 40, 0.1, &v);
-  assert_false(v.holds);
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_mean_stdev_reasonably_bad),
@@ -130,7 +102,6 @@ int main(void) {
       cmocka_unit_test(test_kolmogorov_q),
       cmocka_unit_test(test_spearman),
       cmocka_unit_test(test_quintile_scores),
-      cmocka_unit_test(test_verdict),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -267,6 +267,8 @@ static void roundtrip(const struct lb_scenario *in) {
     fail_msg("reload: %s", err);
   assert_string_equal(out.path, path);
   memcpy(out.path, in->path, sizeof(out.path));
+  assert_true(out.picker_line > 0); /* the picker's line in the written file */
+  out.picker_line = in->picker_line;
   assert_string_equal(out.name, in->name);
   assert_string_equal(out.picker, in->picker);
   assert_string_equal(out.trace, in->trace);
@@ -275,6 +277,47 @@ static void roundtrip(const struct lb_scenario *in) {
   assert_true(out.tick_ns == in->tick_ns);
   assert_true(out.seed == in->seed);
   assert_memory_equal(&out, in, sizeof(out));
+}
+
+/* A picker's errors name its line in the file, or the --set that gave it;
+ * subset_size above servers is allowed (the seed draws with replacement)
+ * but said. */
+static void test_picker_origin_and_warning(void **state) {
+  (void)state;
+  char path[1024], err[2048] = "", origin[2048], warn[512];
+  struct lb_scenario sc;
+  fixture(path, sizeof(path), "good/basic.yaml");
+  lb_scenario_defaults(&sc);
+  assert_int_equal(lb_scenario_load(path, &sc, err, sizeof(err)), 0);
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  char line[512];
+  int at = 0, picker_at = 0;
+  while (fgets(line, sizeof(line), f)) {
+    at++;
+    if (strncmp(line, "picker:", 7) == 0)
+      picker_at = at;
+  }
+  fclose(f);
+  assert_true(picker_at > 0);
+  assert_int_equal(sc.picker_line, picker_at);
+  lb_scenario_picker_origin(&sc, origin, sizeof(origin));
+  char expect[1100];
+  snprintf(expect, sizeof(expect), "%s:%d", path, picker_at);
+  assert_string_equal(origin, expect);
+  /* another field set by name leaves the picker's line alone */
+  assert_int_equal(lb_scenario_set(&sc, "servers", "3", err, sizeof(err)), 0);
+  assert_int_equal(sc.picker_line, picker_at);
+  assert_int_equal(lb_scenario_set(&sc, "picker", "nosuch(", err, sizeof(err)), 0);
+  lb_scenario_picker_origin(&sc, origin, sizeof(origin));
+  snprintf(expect, sizeof(expect), "%s: --set 'picker=nosuch('", path);
+  assert_string_equal(origin, expect);
+  /* basic.yaml: subset 4 of 3 servers now */
+  assert_int_equal(lb_scenario_warning(&sc, warn, sizeof(warn)), 1);
+  assert_non_null(strstr(warn, "subset_size 4 is larger than servers 3"));
+  assert_int_equal(lb_scenario_set(&sc, "servers", "4", err, sizeof(err)), 0);
+  assert_int_equal(lb_scenario_warning(&sc, warn, sizeof(warn)), 0);
+  assert_string_equal(warn, "");
 }
 
 static void test_write_roundtrip(void **state) {
@@ -336,7 +379,7 @@ int main(void) {
       cmocka_unit_test(test_bad_files),       cmocka_unit_test(test_unknown_field_lists_fields),
       cmocka_unit_test(test_missing_file),    cmocka_unit_test(test_set_conversions),
       cmocka_unit_test(test_parse_duration),  cmocka_unit_test(test_finish),
-      cmocka_unit_test(test_write_roundtrip),
+      cmocka_unit_test(test_write_roundtrip), cmocka_unit_test(test_picker_origin_and_warning),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

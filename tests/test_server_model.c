@@ -49,6 +49,22 @@ static void test_params_from_fleet_draws(void **state) {
   assert_int_equal(lb_server_model_threads(&m), 7);
   assert_true(m.mean_processing_time == 3.5);
   lb_server_model_close(&m);
+
+  /* A given fleet's parameters (lbserver --fleet) replace the drawn ones,
+   * which are drawn all the same: the stream is where lbsim's is. */
+  const struct lb_server_params given = {.threads = 13, .mean_processing_time = 17, .mean_rtt = 5};
+  struct lb_server_overrides fleet = {
+      .threads = 0, .processing_time = -1, .rtt = -1, .initial = &given};
+  assert_int_equal(lb_server_model_init(&m, &sc, 2, 1, &fleet, NULL), 0);
+  assert_int_equal(lb_server_model_threads(&m), 13);
+  assert_true(m.mean_processing_time == 17);
+  assert_true(m.mean_rtt == 5);
+  assert_int_equal(lb_rng_new(lb_seed_derive(lb_fleet_run_seed(&sc, 1), LB_STREAM_SERVER, 2), &rng),
+                   0);
+  lb_fleet_draw_server(&sc, rng, &p);
+  assert_true(lb_rng_uniform(rng) == lb_rng_uniform(m.rng));
+  lb_rng_free(rng);
+  lb_server_model_close(&m);
 }
 
 static void test_cold_channels_and_probes(void **state) {
