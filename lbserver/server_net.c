@@ -821,6 +821,7 @@ int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, ch
       .max_queue = cfg->max_queue,
       .work = cfg->work,
       .wake_early_ns = cfg->wake_early_ns,
+      .clock_slack_ns = cfg->sc->tick_ns / LB_SERVER_CLOCK_SLACK_DIV,
       .work_cb = on_job_work,
       .done_cb = on_job_done,
       .drop_cb = drop_job,

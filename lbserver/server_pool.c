@@ -51,7 +51,7 @@ struct timed_wait {
   void *item;
 };
 
-#define HELD_BATCH 64
+#define CLOCK_BATCH 64
 
 struct lb_server_pool {
   struct lb_server_pool_config cfg;
@@ -74,16 +74,22 @@ struct lb_server_pool {
   /* The clock (cfg.work == LB_WORK_SLEEP and no wake-early). */
   bool clocked, has_clock;
   pthread_t clock_tid;
+  /* The clock's own lock (inside the pool's when both are taken): the
+   * heap of timed waits and held items, hold_late, clock_stop. The clock
+   * never takes the pool's lock, so completions do not wait for it. */
+  pthread_mutex_t clock_lock;
   pthread_cond_t clock_cond;
+  bool clock_stop;
   struct timed_wait *timed;
   size_t ntimed, timed_cap;
+  int64_t clock_wake_ns; /* when the clock will wake next; INT64_MAX: when told */
   struct worker *idle; /* clocked: workers waiting for a job, last idle first */
   uint64_t seq;
   int64_t last_sample_ns, busy_acc_ns, latency_sum_ns;
   int completed_in_interval;
   struct lb_server_pool_counts counts;
   struct lb_server_late_ring work_late; /* processing waits, not interrupted */
-  struct lb_server_late_ring hold_late; /* held items' releases */
+  struct lb_server_late_ring hold_late; /* held items' releases; clock_lock */
 };
 
 int64_t lb_server_now_ns(void) {
@@ -123,7 +129,7 @@ static bool timed_before(const struct timed_wait *a, const struct timed_wait *b)
   return a->deadline_ns < b->deadline_ns;
 }
 
-/* Under the pool lock. -ENOMEM leaves the heap as it was. */
+/* Under the clock's lock. -ENOMEM leaves the heap as it was. */
 static int timed_push(struct lb_server_pool *p, struct timed_wait e) {
   if (p->ntimed == p->timed_cap) {
     size_t cap = p->timed_cap ? 2 * p->timed_cap : 64;
@@ -141,8 +147,9 @@ static int timed_push(struct lb_server_pool *p, struct timed_wait e) {
     p->timed[(i - 1) / 2] = tmp;
     i = (i - 1) / 2;
   }
-  if (i == 0)
-    pthread_cond_signal(&p->clock_cond); /* a new earliest deadline */
+  /* A new earliest deadline the clock would otherwise serve too late. */
+  if (i == 0 && e.deadline_ns + p->cfg.clock_slack_ns < p->clock_wake_ns)
+    pthread_cond_signal(&p->clock_cond);
   return 0;
 }
 
@@ -165,47 +172,58 @@ static struct timed_wait timed_pop(struct lb_server_pool *p) {
   return top;
 }
 
-/* Wakes every worker whose deadline has come, then sleeps to the next. */
+/* Wakes every worker whose deadline has come, then sleeps to the next. The
+ * wake-ups and the held items' callbacks go out with the pool unlocked, so
+ * that a woken worker does not find the pool's lock held by the clock. */
 static void *clock_main(void *arg) {
   struct lb_server_pool *p = arg;
   prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-  void *held[HELD_BATCH];
-  pthread_mutex_lock(&p->lock);
-  while (!p->stopping) {
+  prctl(PR_SET_NAME, "lbs-clock", 0, 0, 0); /* threads named for top, perf and /proc */
+  struct timed_wait due[CLOCK_BATCH];
+  pthread_mutex_lock(&p->clock_lock);
+  while (!p->clock_stop) {
     int64_t now = lb_server_now_ns();
-    size_t nheld = 0;
-    while (p->ntimed > 0 && p->timed[0].deadline_ns <= now && nheld < HELD_BATCH) {
-      struct timed_wait e = timed_pop(p);
-      if (!e.w) {
-        lb_server_late_ring_record(&p->hold_late, e.deadline_ns, now - e.deadline_ns);
-        held[nheld++] = e.item;
-        continue;
-      }
-      /* Worker structs outlive their threads (p->spare), so this is safe
-       * even for a stale entry; the gen says whether it is still waited. */
-      pthread_mutex_lock(&e.w->wait_lock);
-      if (e.w->wait_gen == e.gen) {
-        e.w->due = true;
-        pthread_cond_signal(&e.w->wait_cond);
-      }
-      pthread_mutex_unlock(&e.w->wait_lock);
+    size_t n = 0;
+    while (p->ntimed > 0 && p->timed[0].deadline_ns <= now && n < CLOCK_BATCH) {
+      due[n] = timed_pop(p);
+      if (!due[n].w)
+        lb_server_late_ring_record(&p->hold_late, due[n].deadline_ns, now - due[n].deadline_ns);
+      n++;
     }
-    if (nheld > 0) { /* handed over unlocked; then look again */
-      pthread_mutex_unlock(&p->lock);
-      for (size_t i = 0; i < nheld; i++)
-        p->cfg.held_cb(p->cfg.ctx, held[i]);
-      pthread_mutex_lock(&p->lock);
-      continue;
+    if (n > 0) {
+      pthread_mutex_unlock(&p->clock_lock);
+      for (size_t i = 0; i < n; i++) {
+        struct worker *w = due[i].w;
+        if (!w) {
+          p->cfg.held_cb(p->cfg.ctx, due[i].item);
+          continue;
+        }
+        /* Worker structs outlive their threads (p->spare, freed after the
+         * clock is joined): safe even for a stale entry, which its gen
+         * tells apart. */
+        pthread_mutex_lock(&w->wait_lock);
+        if (w->wait_gen == due[i].gen) {
+          w->due = true;
+          pthread_cond_signal(&w->wait_cond);
+        }
+        pthread_mutex_unlock(&w->wait_lock);
+      }
+      pthread_mutex_lock(&p->clock_lock);
+      continue; /* then look again */
     }
     if (p->ntimed == 0) {
-      pthread_cond_wait(&p->clock_cond, &p->lock);
+      p->clock_wake_ns = INT64_MAX;
+      pthread_cond_wait(&p->clock_cond, &p->clock_lock);
     } else {
-      int64_t at = p->timed[0].deadline_ns;
+      /* Wake at the earliest deadline plus the slack: what falls due in
+       * between is served by the same wake-up, late by at most the slack. */
+      int64_t at = p->timed[0].deadline_ns + p->cfg.clock_slack_ns;
+      p->clock_wake_ns = at;
       struct timespec ts = {.tv_sec = at / 1000000000, .tv_nsec = at % 1000000000};
-      pthread_cond_timedwait(&p->clock_cond, &p->lock, &ts);
+      pthread_cond_timedwait(&p->clock_cond, &p->clock_lock, &ts);
     }
   }
-  pthread_mutex_unlock(&p->lock);
+  pthread_mutex_unlock(&p->clock_lock);
   return NULL;
 }
 
@@ -216,7 +234,10 @@ static int clock_wait_begin(struct lb_server_pool *p, struct worker *w, int64_t 
   uint64_t gen = ++w->wait_gen;
   w->due = false;
   pthread_mutex_unlock(&w->wait_lock);
-  return timed_push(p, (struct timed_wait){.deadline_ns = deadline_ns, .w = w, .gen = gen});
+  pthread_mutex_lock(&p->clock_lock);
+  int rc = timed_push(p, (struct timed_wait){.deadline_ns = deadline_ns, .w = w, .gen = gen});
+  pthread_mutex_unlock(&p->clock_lock);
+  return rc;
 }
 
 /* Unlocked: until the clock says the deadline came (or wake_now), or an
@@ -340,6 +361,7 @@ static struct worker *idle_pop(struct lb_server_pool *p) {
 static void *clocked_worker_main(void *arg) {
   struct worker *w = arg;
   struct lb_server_pool *p = w->pool;
+  prctl(PR_SET_NAME, "lbs-worker", 0, 0, 0);
   pthread_mutex_lock(&p->lock);
   while (!w->retire && !p->stopping) {
     if (!w->job && p->head) { /* the FIFO's next job, started by this worker */
@@ -384,6 +406,7 @@ static void *worker_main(void *arg) {
   struct worker *w = arg;
   struct lb_server_pool *p = w->pool;
   prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+  prctl(PR_SET_NAME, "lbs-worker", 0, 0, 0);
   pthread_mutex_lock(&p->lock);
   for (;;) {
     while (!w->retire && !p->stopping && !p->head && !p->started_head)
@@ -521,6 +544,9 @@ int lb_server_pool_new(const struct lb_server_pool_config *cfg, int64_t now_ns,
   p->cfg = *cfg;
   p->last_sample_ns = now_ns;
   p->clocked = cfg->work == LB_WORK_SLEEP && cfg->wake_early_ns <= 0;
+  p->clock_wake_ns = INT64_MAX;
+  if (p->cfg.clock_slack_ns < 0)
+    p->cfg.clock_slack_ns = 0;
   /* Adaptive: workers woken together for deadlines due together take the
    * lock one after another for a few hundred ns each; spinning briefly
    * costs less than sleeping on it. */
@@ -528,6 +554,7 @@ int lb_server_pool_new(const struct lb_server_pool_config *cfg, int64_t now_ns,
   pthread_mutexattr_init(&ma);
   pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
   pthread_mutex_init(&p->lock, &ma);
+  pthread_mutex_init(&p->clock_lock, &ma);
   pthread_mutexattr_destroy(&ma);
   pthread_cond_init(&p->work_cond, NULL);
   pthread_condattr_t ca;
@@ -560,7 +587,10 @@ void lb_server_pool_free(struct lb_server_pool *p) {
   pthread_mutex_lock(&p->lock);
   p->stopping = true;
   pthread_cond_broadcast(&p->work_cond);
+  pthread_mutex_lock(&p->clock_lock);
+  p->clock_stop = true;
   pthread_cond_broadcast(&p->clock_cond);
+  pthread_mutex_unlock(&p->clock_lock);
   for (struct worker *w = p->workers; w; w = w->next)
     interrupt_worker(w);
   struct worker *all = p->workers;
@@ -603,6 +633,7 @@ void lb_server_pool_free(struct lb_server_pool *p) {
   pthread_mutex_destroy(&p->lock);
   pthread_cond_destroy(&p->work_cond);
   pthread_cond_destroy(&p->clock_cond);
+  pthread_mutex_destroy(&p->clock_lock);
   free(p);
 }
 
@@ -671,10 +702,11 @@ static int submit(struct lb_server_pool *p, struct lb_server_job *job, int64_t n
 int lb_server_pool_hold(struct lb_server_pool *p, int64_t deadline_ns, void *item) {
   if (!p->clocked || !p->cfg.held_cb)
     return -ENOTSUP;
-  pthread_mutex_lock(&p->lock);
-  int rc = p->stopping ? -ESHUTDOWN
-                       : timed_push(p, (struct timed_wait){.deadline_ns = deadline_ns, .item = item});
-  pthread_mutex_unlock(&p->lock);
+  pthread_mutex_lock(&p->clock_lock);
+  int rc = p->clock_stop
+               ? -ESHUTDOWN
+               : timed_push(p, (struct timed_wait){.deadline_ns = deadline_ns, .item = item});
+  pthread_mutex_unlock(&p->clock_lock);
   return rc;
 }
 
@@ -873,9 +905,9 @@ void lb_server_pool_lateness(struct lb_server_pool *p, struct lb_server_lateness
 }
 
 void lb_server_pool_hold_lateness(struct lb_server_pool *p, struct lb_server_lateness *out) {
-  pthread_mutex_lock(&p->lock);
+  pthread_mutex_lock(&p->clock_lock);
   lb_server_late_ring_summary(&p->hold_late, out);
-  pthread_mutex_unlock(&p->lock);
+  pthread_mutex_unlock(&p->clock_lock);
 }
 
 bool lb_server_pool_clocked(const struct lb_server_pool *p) {

@@ -12,7 +12,9 @@
  * 1 ns, interruptible by a resize): with a wake-early spin, each worker
  * itself; without (the default for ticks of 10 ms and more), one clock
  * thread for the whole pool, which wakes each worker once, at its job's
- * end, and also releases the owner's held responses (lb_server_pool_hold).
+ * end, and also releases the owner's held responses (lb_server_pool_hold);
+ * it wakes clock_slack_ns after the earliest deadline, so that deadlines
+ * that close together (a tick's arrivals come in bursts) share a wake-up.
  * Either way each job occupies one real thread from its start to its end. */
 #ifndef LB_SERVER_POOL_H
 #define LB_SERVER_POOL_H
@@ -54,6 +56,7 @@ struct lb_server_pool_config {
   int max_queue; /* 0 = unbounded (the seed) */
   enum lb_work work;
   int64_t wake_early_ns; /* LB_WORK_SLEEP: sleep to this before the deadline, spin the rest */
+  int64_t clock_slack_ns; /* clocked: deadlines this close share the clock's wake-up */
   lb_server_work_cb work_cb;
   lb_server_done_cb done_cb;
   lb_server_drop_cb drop_cb; /* may be NULL */

@@ -68,6 +68,7 @@ static void heap_down(struct held *h, size_t len, size_t i) {
 static void *timer_main(void *arg) {
   struct lb_server_timer *t = arg;
   prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+  prctl(PR_SET_NAME, "lbs-timer", 0, 0, 0);
   pthread_mutex_lock(&t->lock);
   while (!t->stop) {
     int64_t now = lb_server_now_ns();
