@@ -9,8 +9,8 @@
  * armed on a timerfd (ns precision, PR_SET_TIMERSLACK 1) inside the libuv
  * loop that does the sockets; tick k is at t0 + k * tick. The lateness of
  * every timer, of every write against its intended send time and of every
- * arrival is measured and reported. Records are formatted on a writer
- * thread (client_logq) so CSV never delays a timer.
+ * arrival is measured and reported. Records go to a writer thread
+ * (client_logq) and are formatted after the run.
  *
  * Against the seed, knowingly:
  *  - Draws come from the per-entity streams of fleet.h: client c's rng
