@@ -15,6 +15,7 @@
 #include "picker.h"
 #include "rng.h"
 #include "pick_plan.h"
+#include "sim_seqsum.h"
 
 /* ---- containers: request lists, a deque, a slab with a free list ---- */
 
@@ -276,9 +277,10 @@ struct sim_run {
     size_t n, cap;
   } due; /* timed_take_due's */
   /* Each server's utilization.mean(), refreshed when it changes (record,
-   * reset), so the PID's fleet mean is a walk over one array. */
-  double *util_mean;
-  bool *util_has;
+   * reset): the PID's fleet mean, the seed's loop over the servers without
+   * the walk (sim_seqsum.h). */
+  struct sim_seqsum util;
+  bool util_ready;
 };
 
 /* ---- draws (hookable for tests) ---- */
@@ -588,7 +590,7 @@ static int server_reset(struct sim_run *r, struct sim_server *s) {
   int queries = s->acc.queries_in_tick;
   lb_accounting_reset(&s->acc);
   s->acc.queries_in_tick = queries;
-  r->util_has[s->index] = false;
+  sim_seqsum_set(&r->util, s->index, false, 0);
   s->acc.report.threads = (uint32_t)(s->params.threads > 0 ? s->params.threads : 0);
   size_t threads = (size_t)(s->params.threads > 0 ? s->params.threads : 0);
   if (s->processing.n > threads) {
@@ -667,12 +669,8 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
    * tick, as in the seed's loop order). */
   double fleet_sum = 0;
   int fleet_n = 0;
-  for (int i = 0; i < r->sc.servers; i++) {
-    if (r->util_has[i]) {
-      fleet_sum += r->util_mean[i];
-      fleet_n++;
-    }
-  }
+  if ((rc = sim_seqsum_read(&r->util, s->index, &fleet_sum, &fleet_n)) < 0)
+    return rc;
   double fleet_mean = fleet_n > 0 ? fleet_sum / fleet_n : 0;
   struct lb_tick_observation obs = {
       .utilization = threads > 0 ? 100.0 * (double)processed / (double)threads : 0,
@@ -684,7 +682,9 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
   };
   if ((rc = lb_accounting_tick(&s->acc, &obs, fleet_n > 0 ? &fleet_mean : NULL)) < 0)
     return rc;
-  r->util_has[s->index] = lb_window_mean(&s->acc.utilization, &r->util_mean[s->index]);
+  double mean = 0;
+  bool has = lb_window_mean(&s->acc.utilization, &mean);
+  sim_seqsum_set(&r->util, s->index, has, mean);
   return 0;
 }
 
@@ -839,6 +839,7 @@ static int manager_tick(struct sim_run *r, bool arrivals, char *err, size_t errl
         goto fail;
     }
   }
+  sim_seqsum_begin(&r->util);
   for (int i = 0; i < r->sc.servers; i++)
     if ((rc = server_tick(r, &r->servers[i])) < 0)
       goto fail;
@@ -1003,11 +1004,10 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
       aligned_alloc(_Alignof(struct sim_channel), (size_t)r->nchannels * sizeof(*r->channels));
   if (r->channels != NULL)
     memset(r->channels, 0, (size_t)r->nchannels * sizeof(*r->channels));
-  r->util_mean = calloc((size_t)sc->servers, sizeof(*r->util_mean));
-  r->util_has = calloc((size_t)sc->servers, sizeof(*r->util_has));
-  if (r->servers == NULL || r->clients == NULL || r->channels == NULL || r->util_mean == NULL ||
-      r->util_has == NULL)
+  if (r->servers == NULL || r->clients == NULL || r->channels == NULL ||
+      sim_seqsum_init(&r->util, sc->servers) < 0)
     goto oom;
+  r->util_ready = true;
   for (int i = 0; i < sc->servers; i++) {
     struct sim_server *s = &r->servers[i];
     s->index = i;
@@ -1119,8 +1119,8 @@ void sim_run_free(struct sim_run *r) {
   free(r->servers);
   free(r->clients);
   free(r->channels);
-  free(r->util_mean);
-  free(r->util_has);
+  if (r->util_ready)
+    sim_seqsum_close(&r->util);
   lb_arrivals_close(&r->own_arrivals);
   lb_summary_acc_free(r->acc);
   free(r->due.v);
