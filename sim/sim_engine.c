@@ -201,7 +201,7 @@ struct sim_req {
   int started_on_tick, completed_on_tick;
   int ticks_in_state[SIM_NSTATES];
   int tick_at_state_start[SIM_NSTATES]; /* -1: never entered */
-  int client;                           /* channel->client->index, at hand for the server */
+  uint32_t *warm; /* its channel's warm stamp (sim_channel.warm), at hand for the server */
   unsigned char state;
   bool is_probe;
 };
@@ -216,9 +216,11 @@ struct sim_server {
   struct lb_accounting acc;
   bool acc_ready;
   /* warm_channels, keyed as the seed's by channel name ("Client c ->
-   * Server s"), i.e. by client: warm[c] == warm_gen; a reset bumps warm_gen. */
-  uint32_t *warm;
+   * Server s"): a channel is warm when its stamp (sim_channel.warm) equals
+   * warm_gen; a reset bumps warm_gen. */
   uint32_t warm_gen;
+  int build_client;     /* construction: the last client given a channel to it */
+  uint32_t *build_warm; /* and that channel's warm stamp */
 };
 
 struct sim_channel {
@@ -227,6 +229,10 @@ struct sim_channel {
   struct sim_client *client;
   struct sim_server *server;
   int slot, global;
+  /* The server's warm_channels entry for this channel's name: the stamp
+   * lives on the client's first channel to that server (a subset drawn
+   * with replacement may hold a server twice, under one name). */
+  uint32_t *warm, warm_stamp;
   double mean_ticks;
   struct lb_rng *rng; /* LB_STREAM_CHANNEL: initial mean, delays */
   /* What every tick reads, on one cache line: whether either queue has
@@ -465,7 +471,7 @@ static int channel_send(struct sim_run *r, struct sim_channel *ch, struct sim_re
   int d = draw_gamma(r, SIM_DRAW_SEND, ch->global, ch->rng, ch->mean_ticks);
   int due = req_enter_timed(r, q, SIM_SENDING, d);
   q->channel = ch;
-  q->client = ch->client->index;
+  q->warm = ch->warm;
   q->modelled += d;
   return timed_push(&ch->sendq, q, due);
 }
@@ -627,9 +633,8 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
     /* the queue ticks it had: ticks since .. this tick - 1 */
     q->ticks_in_state[SIM_SERVER_QUEUE] += r->current_tick - q->since;
     double pt = draw_gamma(r, SIM_DRAW_PROCESSING, s->index, s->rng, s->params.mean_processing_time);
-    int c = q->client;
-    if (s->warm[c] != s->warm_gen) {
-      s->warm[c] = s->warm_gen;
+    if (*q->warm != s->warm_gen) {
+      *q->warm = s->warm_gen;
       pt += r->sc.cold_channel_penalty;
     }
     if (q->is_probe)
@@ -1012,9 +1017,9 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
     struct sim_server *s = &r->servers[i];
     s->index = i;
     s->warm_gen = 1;
-    s->warm = calloc((size_t)sc->clients, sizeof(*s->warm));
+    s->build_client = -1;
     lb_fleet_server_reset_clock(sc, seed, i, &s->reset);
-    if (s->warm == NULL || make_rng(seed, LB_STREAM_SERVER, (uint64_t)i, &s->rng) < 0)
+    if (make_rng(seed, LB_STREAM_SERVER, (uint64_t)i, &s->rng) < 0)
       goto oom;
     if (lb_accounting_init(&s->acc, (size_t)sc->server_state_buffer, sc->ewma_weight) < 0)
       goto oom;
@@ -1047,6 +1052,11 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
       ch->server = &r->servers[subset[k]];
       ch->slot = k;
       ch->global = c * n + k;
+      ch->warm = &ch->warm_stamp;
+      if (ch->server->build_client == c)
+        ch->warm = ch->server->build_warm; /* the name's first channel */
+      ch->server->build_client = c;
+      ch->server->build_warm = ch->warm;
       if (lb_channel_init(&ch->ch, k, subset[k], (size_t)sc->client_requests_buffer) < 0)
         goto oom;
       ch->ch_ready = true;
@@ -1089,7 +1099,6 @@ void sim_run_free(struct sim_run *r) {
   if (r->servers != NULL) {
     for (int i = 0; i < r->sc.servers; i++) {
       struct sim_server *s = &r->servers[i];
-      free(s->warm);
       lb_rng_free(s->rng);
       lb_reset_clock_close(&s->reset);
       free(s->queued.v);

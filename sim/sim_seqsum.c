@@ -15,6 +15,21 @@
  * leaves it on its own; counting it as BIG keeps prefix sums small. */
 #define TOP ((uint64_t)1 << 53)
 #define BIG (TOP + 1)
+#define NAIVE 32 /* entries the loop's own steps take before a binade is built */
+#define ONE ((uint64_t)1 << 52) /* a normal double's implicit bit */
+#define FRAC (ONE - 1)
+
+static uint64_t bits(double x) {
+  uint64_t b;
+  memcpy(&b, &x, sizeof(b));
+  return b;
+}
+
+static double from_bits(uint64_t b) {
+  double x;
+  memcpy(&x, &b, sizeof(x));
+  return x;
+}
 
 __extension__ typedef unsigned __int128 u128;
 
@@ -91,10 +106,10 @@ static uint64_t ulps(double x, int e, bool *stop) {
   *stop = x < 0;
   if (x <= 0)
     return 0;
-  int xe;
-  double f = frexp(x, &xe);            /* x = f * 2^xe, f in [0.5, 1) */
-  uint64_t m = (uint64_t)ldexp(f, 53); /* x = m * 2^(xe - 53), exactly */
-  int k = (e - 52) - (xe - 53);        /* x / ulp = m / 2^k */
+  uint64_t b = bits(x);
+  int be = (int)(b >> 52); /* x = m * 2^(max(be, 1) - 1075) */
+  uint64_t m = (b & FRAC) | (be > 0 ? ONE : 0);
+  int k = (e - 52) - ((be > 0 ? be : 1) - 1075); /* x / ulp = m / 2^k */
   if (k <= 0)
     return -k > 1 || (m << -k) > TOP ? BIG : m << -k;
   if (k > 54)
@@ -181,15 +196,37 @@ static int fold(struct sim_seqsum *s, int j, double sum, double *out) {
       j++;
       continue;
     }
-    int e = ilogb(sum);
-    struct sim_seqsum_binade *B = binade(s, e);
+    uint64_t b = bits(sum);
+    int be = (int)(b >> 52); /* sum = have * 2^(be - 1075): binade be - 1023 */
+    if (s->binade_of[be - 1023 - EMIN] < 0) {
+      /* Not built: a sum low in the fleet leaves its binade within a few
+       * entries; only one that stays pays for the structure. */
+      int k = 0;
+      for (; k < NAIVE && j < n && (int)(bits(sum) >> 52) == be; k++, j++)
+        if (s->has[j])
+          sum += s->v[j];
+      if (j >= n || (int)(bits(sum) >> 52) != be)
+        continue; /* done, or the sum is, as is mostly the case, elsewhere */
+      b = bits(sum);
+    }
+    struct sim_seqsum_binade *B = binade(s, be - 1023);
     if (B == NULL)
       return -ENOMEM;
-    uint64_t have = (uint64_t)ldexp(sum, 52 - e); /* in [2^52, 2^53) */
+    uint64_t have = (b & FRAC) | ONE; /* in [2^52, 2^53) */
     u128 room = (u128)(TOP - 1 - have) + B->cum[j - base];
     /* the last k in [j, stop] with cum[k] <= room: entries j .. k-1 add
-     * exactly, with no stop among them */
+     * exactly, with no stop among them. */
     int lo = j, hi = B->next_stop[j - base];
+    if (B->cum[hi - base] <= room) /* mostly: it stays to the stop */
+      lo = hi;
+    for (int step = 1; lo < hi; step *= 2) {
+      int probe = hi - lo > step ? lo + step : hi;
+      if (B->cum[probe - base] > room) {
+        hi = probe - 1;
+        break;
+      }
+      lo = probe;
+    }
     while (lo < hi) {
       int mid = lo + (hi - lo + 1) / 2;
       if (B->cum[mid - base] <= room)
@@ -197,7 +234,8 @@ static int fold(struct sim_seqsum *s, int j, double sum, double *out) {
       else
         hi = mid - 1;
     }
-    sum = ldexp((double)(have + (uint64_t)(B->cum[lo - base] - B->cum[j - base])), e - 52);
+    have += (uint64_t)(B->cum[lo - base] - B->cum[j - base]); /* still < 2^53 */
+    sum = from_bits(((uint64_t)be << 52) | (have & FRAC));
     j = lo;
     if (j < n) { /* it leaves the binade, or stops: the loop's step */
       if (s->has[j])
