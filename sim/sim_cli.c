@@ -433,7 +433,8 @@ static void run_job(const struct sim_cli *cli, const struct loaded *l, struct jo
   struct sim_run *r = NULL;
   FILE *rf = NULL, *af = NULL;
   double t0 = now_ms();
-  struct sim_options opt = {.plan = &l->plan};
+  /* Only a written trace needs the whole of it at once. */
+  struct sim_options opt = {.plan = &l->plan, .stream_arrivals = cli->arrivals_out == NULL};
   if (l->fleets != NULL)
     opt.fleet = &l->fleets->fleets[(size_t)j->run % l->fleets->n];
   j->rc = 0;

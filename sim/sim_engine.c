@@ -262,8 +262,11 @@ struct sim_run {
   struct sim_channel *channels; /* every client's, client-major */
   int nchannels;
   struct lb_arrivals own_arrivals;
-  const struct lb_arrivals *arrivals;
+  const struct lb_arrivals *arrivals; /* NULL: drawn as the run goes */
   size_t next_arrival;
+  struct lb_arrival_stream stream; /* sim_options.stream_arrivals */
+  struct lb_arrival lookahead;
+  bool stream_open, lookahead_ok;
   long dropped_arrivals;
   int current_tick;
   int warm_period;
@@ -829,13 +832,35 @@ static int client_rif(const struct sim_client *c) {
 
 /* ---- TestManager ---- */
 
+/* The run's next arrival, from its trace or its stream; false: none left. */
+static bool arrival_peek(struct sim_run *r, struct lb_arrival *a) {
+  if (r->arrivals != NULL) {
+    if (r->next_arrival >= r->arrivals->n)
+      return false;
+    *a = r->arrivals->items[r->next_arrival];
+    return true;
+  }
+  if (!r->lookahead_ok)
+    r->lookahead_ok = lb_arrival_stream_next(&r->stream, &r->lookahead);
+  *a = r->lookahead;
+  return r->lookahead_ok;
+}
+
+static void arrival_take(struct sim_run *r) {
+  if (r->arrivals != NULL)
+    r->next_arrival++;
+  else
+    r->lookahead_ok = false;
+}
+
 /* TestManager.tick: new requests, servers, clients, tick += 1. */
 static int manager_tick(struct sim_run *r, bool arrivals, char *err, size_t errlen) {
   int rc;
+  struct lb_arrival a;
   if (arrivals) {
-    const struct lb_arrivals *a = r->arrivals;
-    while (r->next_arrival < a->n && a->items[r->next_arrival].tick < r->current_tick + 1) {
-      int c = a->items[r->next_arrival++].client;
+    while (arrival_peek(r, &a) && a.tick < r->current_tick + 1) {
+      arrival_take(r);
+      int c = a.client;
       if (c < 0 || c >= r->sc.clients) {
         r->dropped_arrivals++;
         continue;
@@ -869,7 +894,8 @@ static void finish(struct sim_run *r) {
   for (long i = 0; i < r->live_probes; i++)
     lb_summary_acc_count(r->acc, LB_OUTCOME_TIMED_OUT, 1);
   /* Arrivals past the last tick never left the client. */
-  for (; r->next_arrival < r->arrivals->n; r->next_arrival++)
+  struct lb_arrival a;
+  for (; arrival_peek(r, &a); arrival_take(r))
     r->dropped_arrivals++;
 }
 
@@ -1078,6 +1104,10 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
   r->picks.per_chunk = HUGE_PAGE / r->picks.item_size;
   if (opt->arrivals != NULL) {
     r->arrivals = opt->arrivals;
+  } else if (opt->stream_arrivals && sc->arrivals != LB_ARRIVALS_TRACE) {
+    if ((rc = lb_arrival_stream_open(sc, run, &r->stream, err, errlen)) < 0)
+      goto fail;
+    r->stream_open = true;
   } else {
     if ((rc = lb_arrivals_build(sc, run, &r->own_arrivals, err, errlen)) < 0)
       goto fail;
@@ -1131,6 +1161,8 @@ void sim_run_free(struct sim_run *r) {
   if (r->util_ready)
     sim_seqsum_close(&r->util);
   lb_arrivals_close(&r->own_arrivals);
+  if (r->stream_open)
+    lb_arrival_stream_close(&r->stream);
   lb_summary_acc_free(r->acc);
   free(r->due.v);
   slab_close(&r->reqs);

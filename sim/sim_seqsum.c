@@ -15,7 +15,7 @@
  * leaves it on its own; counting it as BIG keeps prefix sums small. */
 #define TOP ((uint64_t)1 << 53)
 #define BIG (TOP + 1)
-#define NAIVE 32 /* entries the loop's own steps take before a binade is built */
+#define NAIVE 32                /* entries the loop's own steps take before a binade is built */
 #define ONE ((uint64_t)1 << 52) /* a normal double's implicit bit */
 #define FRAC (ONE - 1)
 
@@ -206,7 +206,7 @@ static int fold(struct sim_seqsum *s, int j, double sum, double *out) {
         if (s->has[j])
           sum += s->v[j];
       if (j >= n || (int)(bits(sum) >> 52) != be)
-        continue; /* done, or the sum is, as is mostly the case, elsewhere */
+        continue; /* at the end, or (mostly) in another binade now */
       b = bits(sum);
     }
     struct sim_seqsum_binade *B = binade(s, be - 1023);
