@@ -101,10 +101,19 @@ double sim_seqsum_loop(const struct sim_seqsum *s, int from, double start) {
 
 /* x finite, in ulps of binade e: rounded to nearest (at most BIG); *stop
  * when the loop's own step is needed: x / 2^(e-52) ends in exactly one half
- * (a tie), or x is negative (the sum may go down a binade). */
-static uint64_t ulps(double x, int e, bool *stop) {
-  *stop = x < 0;
-  if (x <= 0)
+ * (a tie), or x is negative beyond a quarter ulp (the sum may go down a
+ * binade). */
+static uint64_t ulps(double x, int e, double quarter, bool *stop) {
+  *stop = false;
+  if (x < 0) {
+    /* Within a quarter ulp (the idle servers' -1e-15) it leaves any sum in
+     * the binade as it is: the nearest double is the sum itself, even at
+     * 2^e where the spacing below is half an ulp. A larger one may take
+     * the sum down a binade. */
+    *stop = !(-x < quarter);
+    return 0;
+  }
+  if (x == 0)
     return 0;
   uint64_t b = bits(x);
   int be = (int)(b >> 52); /* x = m * 2^(max(be, 1) - 1075) */
@@ -163,9 +172,10 @@ static struct sim_seqsum_binade *binade(struct sim_seqsum *s, int e) {
   B->e = e;
   int base = s->base, n = s->n;
   B->cum[0] = 0;
+  double quarter = ldexp(1, e - 54);
   for (int j = base; j < n; j++) {
     bool stop = false;
-    uint64_t r = s->has[j] ? ulps(s->v[j], e, &stop) : 0;
+    uint64_t r = s->has[j] ? ulps(s->v[j], e, quarter, &stop) : 0;
     B->cum[j - base + 1] = B->cum[j - base] + r;
     B->next_stop[j - base] = stop ? j : -1;
   }
