@@ -31,57 +31,82 @@ static int reserve(struct lb_arrivals *a, size_t *cap, size_t want) {
 
 /* The seed: request_tick = [randrange(0, total_ticks) for _ in range(round(
  * rate * servers * total_ticks))]; tick by tick, each of that tick's requests
- * goes to random.choice(clients). Ticks are drawn first, then clients in
- * tick order, from the one arrivals stream. */
-static int build_seed(const struct lb_scenario *sc, struct lb_rng *r, struct lb_arrivals *out) {
-  double want = rint(sc->mean_requests_per_server_per_tick * sc->servers * sc->total_ticks);
-  if (!(want >= 0) || want > 1e9)
+ * goes to random.choice(clients). Ticks are drawn first (at open: a count
+ * per tick), then clients in tick order, one per arrival as it is taken.
+ * Poisson: exponential gaps at rate * servers per tick, over [0, ticks),
+ * each gap drawn after the client of the arrival before it. */
+int lb_arrival_stream_open(const struct lb_scenario *sc, int run, struct lb_arrival_stream *st,
+                           char *err, size_t errlen) {
+  memset(st, 0, sizeof(*st));
+  if (sc->arrivals == LB_ARRIVALS_TRACE) {
+    lb_errf(err, errlen, "arrivals: a trace file is loaded (lb_arrivals_load), not drawn");
+    return -EINVAL;
+  }
+  if (sc->servers < 1 || sc->clients < 1 || sc->total_ticks < 1) {
+    lb_errf(err, errlen, "arrivals: expected servers, clients and total_ticks >= 1, got %d, %d, %d",
+            sc->servers, sc->clients, sc->total_ticks);
+    return -EINVAL;
+  }
+  st->poisson = sc->arrivals == LB_ARRIVALS_POISSON;
+  st->clients = (size_t)sc->clients;
+  st->ticks = (size_t)sc->total_ticks;
+  double rate = sc->mean_requests_per_server_per_tick * sc->servers;
+  double want = st->poisson ? rate * sc->total_ticks : rint(rate * sc->total_ticks);
+  int rc = 0;
+  if (st->poisson ? rate > 0 && want > 1e9 : !(want >= 0) || want > 1e9) {
+    lb_errf(err, errlen,
+            "field 'mean_requests_per_server_per_tick': expected at most 1e9 requests "
+            "in a run, got rate %g * %d servers * %d ticks",
+            sc->mean_requests_per_server_per_tick, sc->servers, sc->total_ticks);
     return -E2BIG;
-  size_t n = (size_t)want;
-  size_t ticks = (size_t)sc->total_ticks;
-  size_t *per_tick = calloc(ticks + 1, sizeof(*per_tick));
-  out->items = n ? malloc(n * sizeof(*out->items)) : NULL;
-  if (per_tick == NULL || (n && out->items == NULL)) {
-    free(per_tick);
-    free(out->items);
-    out->items = NULL;
-    return -ENOMEM;
   }
-  for (size_t i = 0; i < n; i++)
-    per_tick[lb_rng_below(r, ticks) + 1]++;
-  size_t k = 0;
-  for (size_t t = 0; t < ticks; t++) {
-    for (size_t j = 0; j < per_tick[t + 1]; j++) {
-      out->items[k].tick = (double)t;
-      out->items[k].client = (int)lb_rng_below(r, (size_t)sc->clients);
-      k++;
-    }
+  rc = lb_rng_new(lb_seed_derive(sc->seed + (uint64_t)(int64_t)run, LB_STREAM_ARRIVALS, 0),
+                  &st->rng);
+  if (rc != 0)
+    goto fail;
+  if (st->poisson) {
+    st->mean_gap = rate > 0 ? 1.0 / rate : 0;
+    st->next_tick = rate > 0 ? lb_rng_exponential(st->rng, st->mean_gap) : (double)st->ticks;
+    return 0;
   }
-  free(per_tick);
-  out->n = n;
+  st->total = (size_t)want;
+  st->per_tick = calloc(st->ticks + 1, sizeof(*st->per_tick));
+  if (st->per_tick == NULL) {
+    rc = -ENOMEM;
+    goto fail;
+  }
+  for (size_t i = 0; i < st->total; i++)
+    st->per_tick[lb_rng_below(st->rng, st->ticks) + 1]++;
   return 0;
+fail:
+  lb_errf(err, errlen, "arrivals: %s", strerror(-rc));
+  lb_arrival_stream_close(st);
+  return rc;
 }
 
-/* Exponential gaps at rate * servers requests per tick, over [0, ticks). */
-static int build_poisson(const struct lb_scenario *sc, struct lb_rng *r, struct lb_arrivals *out) {
-  double per_tick = sc->mean_requests_per_server_per_tick * sc->servers;
-  size_t cap = 0;
-  out->n = 0;
-  if (!(per_tick > 0))
-    return 0;
-  if (per_tick * sc->total_ticks > 1e9)
-    return -E2BIG;
-  double t = lb_rng_exponential(r, 1.0 / per_tick);
-  while (t < sc->total_ticks) {
-    int rc = reserve(out, &cap, out->n + 1);
-    if (rc != 0)
-      return rc;
-    out->items[out->n].tick = t;
-    out->items[out->n].client = (int)lb_rng_below(r, (size_t)sc->clients);
-    out->n++;
-    t += lb_rng_exponential(r, 1.0 / per_tick);
+bool lb_arrival_stream_next(struct lb_arrival_stream *st, struct lb_arrival *out) {
+  if (st->poisson) {
+    if (!(st->next_tick < (double)st->ticks))
+      return false;
+    out->tick = st->next_tick;
+    out->client = (int)lb_rng_below(st->rng, st->clients);
+    st->next_tick += lb_rng_exponential(st->rng, st->mean_gap);
+    return true;
   }
-  return 0;
+  while (st->tick < st->ticks && st->per_tick[st->tick + 1] == 0)
+    st->tick++;
+  if (st->tick >= st->ticks)
+    return false;
+  st->per_tick[st->tick + 1]--;
+  out->tick = (double)st->tick;
+  out->client = (int)lb_rng_below(st->rng, st->clients);
+  return true;
+}
+
+void lb_arrival_stream_close(struct lb_arrival_stream *st) {
+  lb_rng_free(st->rng);
+  free(st->per_tick);
+  memset(st, 0, sizeof(*st));
 }
 
 int lb_arrivals_build(const struct lb_scenario *sc, int run, struct lb_arrivals *out, char *err,
@@ -90,26 +115,27 @@ int lb_arrivals_build(const struct lb_scenario *sc, int run, struct lb_arrivals 
   out->n = 0;
   if (sc->arrivals == LB_ARRIVALS_TRACE)
     return lb_arrivals_load(sc->trace, sc->clients, out, err, errlen);
-  if (sc->servers < 1 || sc->clients < 1 || sc->total_ticks < 1) {
-    lb_errf(err, errlen, "arrivals: expected servers, clients and total_ticks >= 1, got %d, %d, %d",
-            sc->servers, sc->clients, sc->total_ticks);
-    return -EINVAL;
-  }
-  struct lb_rng *r = NULL;
-  int rc = lb_rng_new(lb_seed_derive(sc->seed + (uint64_t)(int64_t)run, LB_STREAM_ARRIVALS, 0), &r);
+  struct lb_arrival_stream st;
+  int rc = lb_arrival_stream_open(sc, run, &st, err, errlen);
   if (rc != 0)
     return rc;
-  rc = sc->arrivals == LB_ARRIVALS_POISSON ? build_poisson(sc, r, out) : build_seed(sc, r, out);
-  lb_rng_free(r);
-  if (rc == -E2BIG)
-    lb_errf(err, errlen,
-            "field 'mean_requests_per_server_per_tick': expected at most 1e9 requests "
-            "in a run, got rate %g * %d servers * %d ticks",
-            sc->mean_requests_per_server_per_tick, sc->servers, sc->total_ticks);
-  else if (rc != 0)
+  size_t cap = 0;
+  if (!st.poisson && st.total > 0) { /* known: exactly */
+    if ((out->items = malloc(st.total * sizeof(*out->items))) == NULL)
+      rc = -ENOMEM;
+    cap = st.total;
+  }
+  struct lb_arrival a;
+  while (rc == 0 && lb_arrival_stream_next(&st, &a)) {
+    if ((rc = reserve(out, &cap, out->n + 1)) != 0)
+      break;
+    out->items[out->n++] = a;
+  }
+  lb_arrival_stream_close(&st);
+  if (rc != 0) {
     lb_errf(err, errlen, "arrivals: %s", strerror(-rc));
-  if (rc != 0)
     lb_arrivals_close(out);
+  }
   return rc;
 }
 

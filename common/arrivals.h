@@ -9,9 +9,11 @@
 #ifndef LB_ARRIVALS_H
 #define LB_ARRIVALS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
+#include "rng.h"
 #include "scenario.h"
 
 struct lb_arrival {
@@ -28,6 +30,20 @@ struct lb_arrivals {
  * run, LB_STREAM_ARRIVALS, 0)), or loads sc->trace for arrivals: trace. */
 int lb_arrivals_build(const struct lb_scenario *sc, int run, struct lb_arrivals *out, char *err,
                       size_t errlen);
+/* The same draws, one arrival at a time (memory by ticks, not by
+ * requests): lbsim's runs that keep no trace. Not for arrivals: trace. */
+struct lb_arrival_stream {
+  struct lb_rng *rng;
+  bool poisson;
+  size_t clients, ticks;
+  size_t total, tick, *per_tick; /* seed: arrivals in each tick, [tick + 1] */
+  double next_tick, mean_gap;    /* poisson */
+};
+int lb_arrival_stream_open(const struct lb_scenario *sc, int run, struct lb_arrival_stream *st,
+                           char *err, size_t errlen);
+/* The next arrival, in trace order; false at the end. */
+bool lb_arrival_stream_next(struct lb_arrival_stream *st, struct lb_arrival *out);
+void lb_arrival_stream_close(struct lb_arrival_stream *st);
 int lb_arrivals_load(const char *path, int clients, struct lb_arrivals *out, char *err,
                      size_t errlen);
 int lb_arrivals_write(const struct lb_arrivals *a, FILE *f);

@@ -6,6 +6,7 @@
 #include <glob.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -437,11 +438,57 @@ static int write_fleet(const char *pattern, const struct loaded *l, struct job *
   return rc;
 }
 
-static void run_job(const struct sim_cli *cli, const struct loaded *l, struct job *j) {
+int sim_cli_format_progress(char *buf, size_t len, const struct sim_progress *p) {
+  double rate = p->elapsed_s > 0 ? (double)p->requests / p->elapsed_s : 0;
+  const char *unit = rate >= 1e6 ? "M" : rate >= 1e3 ? "k" : "";
+  double shown = rate >= 1e6 ? rate / 1e6 : rate >= 1e3 ? rate / 1e3 : rate;
+  char left[48];
+  if (p->tick >= p->total_ticks)
+    snprintf(left, sizeof(left), "cooling down");
+  else if (p->tick > 0)
+    snprintf(left, sizeof(left), "%.0f s left",
+             ceil(p->elapsed_s * (p->total_ticks - p->tick) / p->tick));
+  else
+    snprintf(left, sizeof(left), "time left unknown");
+  return snprintf(buf, len, "lbsim: %s run %d: tick %d/%d, %ld requests, %.1f%s requests/s, %s",
+                  p->scenario, p->run, p->tick, p->total_ticks, p->requests, shown, unit, left);
+}
+
+/* The run's ticks, with a progress line on `progress` (a terminal) at most
+ * once a second, erased at the end. */
+static int execute(struct sim_run *r, const struct loaded *l, int run, FILE *progress,
+                   char *err, size_t errlen) {
+  if (progress == NULL)
+    return sim_run_execute(r, err, errlen);
+  double t0 = now_ms(), shown = t0;
+  bool done = false, any = false;
+  int rc = 0;
+  while (!done && rc == 0) {
+    rc = sim_run_step(r, &done, err, errlen);
+    double t = now_ms();
+    if (t - shown < 1000)
+      continue;
+    shown = t;
+    char line[256];
+    struct sim_progress p = {l->sc.name, run, sim_run_tick(r), l->sc.total_ticks,
+                             sim_run_requests(r), (t - t0) / 1000};
+    sim_cli_format_progress(line, sizeof(line), &p);
+    fprintf(progress, "\r%s\033[K", line);
+    fflush(progress);
+    any = true;
+  }
+  if (any)
+    fprintf(progress, "\r\033[K");
+  return rc;
+}
+
+static void run_job(const struct sim_cli *cli, const struct loaded *l, struct job *j,
+                    FILE *progress) {
   struct sim_run *r = NULL;
   FILE *rf = NULL, *af = NULL;
   double t0 = now_ms();
-  struct sim_options opt = {.plan = &l->plan};
+  /* Only a written trace needs the whole of it at once. */
+  struct sim_options opt = {.plan = &l->plan, .stream_arrivals = cli->arrivals_out == NULL};
   if (l->fleets != NULL)
     opt.fleet = &l->fleets->fleets[(size_t)j->run % l->fleets->n];
   j->rc = 0;
@@ -467,7 +514,7 @@ static void run_job(const struct sim_cli *cli, const struct loaded *l, struct jo
   }
   if (cli->fleet_out != NULL && (j->rc = write_fleet(cli->fleet_out, l, j, r)) < 0)
     goto out;
-  if ((j->rc = sim_run_execute(r, j->err, sizeof(j->err))) < 0)
+  if ((j->rc = execute(r, l, j->run, progress, j->err, sizeof(j->err))) < 0)
     goto out;
   if ((j->rc = sim_run_summary(r, &j->summary)) < 0) {
     fmt(j->err, sizeof(j->err), "%s run %d: cannot summarize: %s", l->sc.name, j->run,
@@ -501,7 +548,7 @@ static void *worker(void *arg) {
     }
     struct job *j = &q->jobs[q->next++];
     pthread_mutex_unlock(&q->mu);
-    run_job(q->cli, &q->ls[j->scenario], j);
+    run_job(q->cli, &q->ls[j->scenario], j, NULL);
     pthread_mutex_lock(&q->mu);
     j->done = true;
     if (j->rc < 0)
@@ -656,12 +703,14 @@ int sim_cli_run(const struct sim_cli *cli, FILE *out, FILE *errf) {
     }
   }
   bool progress = !cli->quiet && njobs > 1;
+  /* A run's own progress: one at a time, on a terminal. */
+  FILE *ticking = !cli->quiet && nthreads == 0 && isatty(fileno(errf)) ? errf : NULL;
   for (int k = 0; k < njobs; k++) {
     struct job *j = &jobs[k];
     if (nthreads == 0) {
       if (q.stop)
         break;
-      run_job(cli, &ls[j->scenario], j);
+      run_job(cli, &ls[j->scenario], j, ticking);
       j->done = true;
       q.stop = j->rc < 0;
     } else {
@@ -683,6 +732,12 @@ int sim_cli_run(const struct sim_cli *cli, FILE *out, FILE *errf) {
     if (sf != NULL) {
       lb_summary_write_row(sf, l->sc.name, j->run, (unsigned long long)seed, &j->summary);
       fflush(sf);
+    }
+    if (l->fleets != NULL && !cli->quiet) {
+      const struct lb_fleet_spec *f = &l->fleets->fleets[(size_t)j->run % l->fleets->n];
+      fprintf(errf, "lbsim: %s run %d: fleet %zu of %zu in %s (line %zu%s%s)\n", l->sc.name,
+              j->run, (size_t)j->run % l->fleets->n + 1, l->fleets->n, cli->fleet, f->line,
+              f->label[0] ? ": " : "", f->label);
     }
     if (j->cooldown_failed)
       fprintf(errf, "lbsim: %s run %d: cooldown failed, there are still requests in flight\n",

@@ -38,6 +38,16 @@ int sim_cli_run(const struct sim_cli *cli, FILE *out, FILE *errf);
 /* parse + run: lbsim's main. */
 int sim_cli_main(int argc, char **argv);
 
+/* A long run's progress line (no newline): ticks done, requests, rate and
+ * the time the main ticks have left at that rate. Returns snprintf's. */
+struct sim_progress {
+  const char *scenario;
+  int run, tick, total_ticks;
+  long requests;
+  double elapsed_s;
+};
+int sim_cli_format_progress(char *buf, size_t len, const struct sim_progress *p);
+
 /* Expands a --requests-csv/--arrivals-out pattern. */
 int sim_cli_expand(const char *pattern, const char *scenario, int run, char *out, size_t outlen);
 

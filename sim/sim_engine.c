@@ -15,6 +15,7 @@
 #include "picker.h"
 #include "rng.h"
 #include "pick_plan.h"
+#include "sim_seqsum.h"
 
 /* ---- containers: request lists, a deque, a slab with a free list ---- */
 
@@ -200,7 +201,7 @@ struct sim_req {
   int started_on_tick, completed_on_tick;
   int ticks_in_state[SIM_NSTATES];
   int tick_at_state_start[SIM_NSTATES]; /* -1: never entered */
-  int client;                           /* channel->client->index, at hand for the server */
+  uint32_t *warm; /* its channel's warm stamp (sim_channel.warm), at hand for the server */
   unsigned char state;
   bool is_probe;
 };
@@ -215,9 +216,11 @@ struct sim_server {
   struct lb_accounting acc;
   bool acc_ready;
   /* warm_channels, keyed as the seed's by channel name ("Client c ->
-   * Server s"), i.e. by client: warm[c] == warm_gen; a reset bumps warm_gen. */
-  uint32_t *warm;
+   * Server s"): a channel is warm when its stamp (sim_channel.warm) equals
+   * warm_gen; a reset bumps warm_gen. */
   uint32_t warm_gen;
+  int build_client;     /* construction: the last client given a channel to it */
+  uint32_t *build_warm; /* and that channel's warm stamp */
 };
 
 struct sim_channel {
@@ -226,6 +229,10 @@ struct sim_channel {
   struct sim_client *client;
   struct sim_server *server;
   int slot, global;
+  /* The server's warm_channels entry for this channel's name: the stamp
+   * lives on the client's first channel to that server (a subset drawn
+   * with replacement may hold a server twice, under one name). */
+  uint32_t *warm, warm_stamp;
   double mean_ticks;
   struct lb_rng *rng; /* LB_STREAM_CHANNEL: initial mean, delays */
   /* What every tick reads, on one cache line: whether either queue has
@@ -255,8 +262,11 @@ struct sim_run {
   struct sim_channel *channels; /* every client's, client-major */
   int nchannels;
   struct lb_arrivals own_arrivals;
-  const struct lb_arrivals *arrivals;
+  const struct lb_arrivals *arrivals; /* NULL: drawn as the run goes */
   size_t next_arrival;
+  struct lb_arrival_stream stream; /* sim_options.stream_arrivals */
+  struct lb_arrival lookahead;
+  bool stream_open, lookahead_ok;
   long dropped_arrivals;
   int current_tick;
   int warm_period;
@@ -276,9 +286,10 @@ struct sim_run {
     size_t n, cap;
   } due; /* timed_take_due's */
   /* Each server's utilization.mean(), refreshed when it changes (record,
-   * reset), so the PID's fleet mean is a walk over one array. */
-  double *util_mean;
-  bool *util_has;
+   * reset): the PID's fleet mean, the seed's loop over the servers without
+   * the walk (sim_seqsum.h). */
+  struct sim_seqsum util;
+  bool util_ready;
 };
 
 /* ---- draws (hookable for tests) ---- */
@@ -437,6 +448,7 @@ static int timed_collect(struct sim_run *r, struct sim_list *l) {
     struct sim_entry e = l->v[i];
     if (e.due <= now) {
       __builtin_prefetch(e.q);
+      __builtin_prefetch((const char *)e.q + 64); /* its second line */
       r->due.v[r->due.n++] = e.q;
     } else {
       l->v[keep++] = e;
@@ -463,7 +475,7 @@ static int channel_send(struct sim_run *r, struct sim_channel *ch, struct sim_re
   int d = draw_gamma(r, SIM_DRAW_SEND, ch->global, ch->rng, ch->mean_ticks);
   int due = req_enter_timed(r, q, SIM_SENDING, d);
   q->channel = ch;
-  q->client = ch->client->index;
+  q->warm = ch->warm;
   q->modelled += d;
   return timed_push(&ch->sendq, q, due);
 }
@@ -588,7 +600,7 @@ static int server_reset(struct sim_run *r, struct sim_server *s) {
   int queries = s->acc.queries_in_tick;
   lb_accounting_reset(&s->acc);
   s->acc.queries_in_tick = queries;
-  r->util_has[s->index] = false;
+  sim_seqsum_set(&r->util, s->index, false, 0);
   s->acc.report.threads = (uint32_t)(s->params.threads > 0 ? s->params.threads : 0);
   size_t threads = (size_t)(s->params.threads > 0 ? s->params.threads : 0);
   if (s->processing.n > threads) {
@@ -625,9 +637,8 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
     /* the queue ticks it had: ticks since .. this tick - 1 */
     q->ticks_in_state[SIM_SERVER_QUEUE] += r->current_tick - q->since;
     double pt = draw_gamma(r, SIM_DRAW_PROCESSING, s->index, s->rng, s->params.mean_processing_time);
-    int c = q->client;
-    if (s->warm[c] != s->warm_gen) {
-      s->warm[c] = s->warm_gen;
+    if (*q->warm != s->warm_gen) {
+      *q->warm = s->warm_gen;
       pt += r->sc.cold_channel_penalty;
     }
     if (q->is_probe)
@@ -667,12 +678,8 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
    * tick, as in the seed's loop order). */
   double fleet_sum = 0;
   int fleet_n = 0;
-  for (int i = 0; i < r->sc.servers; i++) {
-    if (r->util_has[i]) {
-      fleet_sum += r->util_mean[i];
-      fleet_n++;
-    }
-  }
+  if ((rc = sim_seqsum_read(&r->util, s->index, &fleet_sum, &fleet_n)) < 0)
+    return rc;
   double fleet_mean = fleet_n > 0 ? fleet_sum / fleet_n : 0;
   struct lb_tick_observation obs = {
       .utilization = threads > 0 ? 100.0 * (double)processed / (double)threads : 0,
@@ -684,7 +691,9 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
   };
   if ((rc = lb_accounting_tick(&s->acc, &obs, fleet_n > 0 ? &fleet_mean : NULL)) < 0)
     return rc;
-  r->util_has[s->index] = lb_window_mean(&s->acc.utilization, &r->util_mean[s->index]);
+  double mean = 0;
+  bool has = lb_window_mean(&s->acc.utilization, &mean);
+  sim_seqsum_set(&r->util, s->index, has, mean);
   return 0;
 }
 
@@ -824,13 +833,35 @@ static int client_rif(const struct sim_client *c) {
 
 /* ---- TestManager ---- */
 
+/* The run's next arrival, from its trace or its stream; false: none left. */
+static bool arrival_peek(struct sim_run *r, struct lb_arrival *a) {
+  if (r->arrivals != NULL) {
+    if (r->next_arrival >= r->arrivals->n)
+      return false;
+    *a = r->arrivals->items[r->next_arrival];
+    return true;
+  }
+  if (!r->lookahead_ok)
+    r->lookahead_ok = lb_arrival_stream_next(&r->stream, &r->lookahead);
+  *a = r->lookahead;
+  return r->lookahead_ok;
+}
+
+static void arrival_take(struct sim_run *r) {
+  if (r->arrivals != NULL)
+    r->next_arrival++;
+  else
+    r->lookahead_ok = false;
+}
+
 /* TestManager.tick: new requests, servers, clients, tick += 1. */
 static int manager_tick(struct sim_run *r, bool arrivals, char *err, size_t errlen) {
   int rc;
+  struct lb_arrival a;
   if (arrivals) {
-    const struct lb_arrivals *a = r->arrivals;
-    while (r->next_arrival < a->n && a->items[r->next_arrival].tick < r->current_tick + 1) {
-      int c = a->items[r->next_arrival++].client;
+    while (arrival_peek(r, &a) && a.tick < r->current_tick + 1) {
+      arrival_take(r);
+      int c = a.client;
       if (c < 0 || c >= r->sc.clients) {
         r->dropped_arrivals++;
         continue;
@@ -839,6 +870,7 @@ static int manager_tick(struct sim_run *r, bool arrivals, char *err, size_t errl
         goto fail;
     }
   }
+  sim_seqsum_begin(&r->util);
   for (int i = 0; i < r->sc.servers; i++)
     if ((rc = server_tick(r, &r->servers[i])) < 0)
       goto fail;
@@ -863,7 +895,8 @@ static void finish(struct sim_run *r) {
   for (long i = 0; i < r->live_probes; i++)
     lb_summary_acc_count(r->acc, LB_OUTCOME_TIMED_OUT, 1);
   /* Arrivals past the last tick never left the client. */
-  for (; r->next_arrival < r->arrivals->n; r->next_arrival++)
+  struct lb_arrival a;
+  for (; arrival_peek(r, &a); arrival_take(r))
     r->dropped_arrivals++;
 }
 
@@ -981,8 +1014,10 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
   r->opt = *opt;
   r->stage = LB_STAGE_WARMING;
   r->phase = PHASE_MAIN;
-  r->reqs.item_size = sizeof(struct sim_req);
-  r->reqs.per_chunk = HUGE_PAGE / sizeof(struct sim_req);
+  /* Requests on whole cache-line pairs: 120 bytes at any offset often
+   * span three lines, and every state change touches most of a request. */
+  r->reqs.item_size = (sizeof(struct sim_req) + 63) / 64 * 64;
+  r->reqs.per_chunk = HUGE_PAGE / r->reqs.item_size;
   r->reports.item_size = sizeof(struct sim_report);
   r->reports.per_chunk = 256;
   r->env.driver = r;
@@ -1003,18 +1038,17 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
       aligned_alloc(_Alignof(struct sim_channel), (size_t)r->nchannels * sizeof(*r->channels));
   if (r->channels != NULL)
     memset(r->channels, 0, (size_t)r->nchannels * sizeof(*r->channels));
-  r->util_mean = calloc((size_t)sc->servers, sizeof(*r->util_mean));
-  r->util_has = calloc((size_t)sc->servers, sizeof(*r->util_has));
-  if (r->servers == NULL || r->clients == NULL || r->channels == NULL || r->util_mean == NULL ||
-      r->util_has == NULL)
+  if (r->servers == NULL || r->clients == NULL || r->channels == NULL ||
+      sim_seqsum_init(&r->util, sc->servers) < 0)
     goto oom;
+  r->util_ready = true;
   for (int i = 0; i < sc->servers; i++) {
     struct sim_server *s = &r->servers[i];
     s->index = i;
     s->warm_gen = 1;
-    s->warm = calloc((size_t)sc->clients, sizeof(*s->warm));
+    s->build_client = -1;
     lb_fleet_server_reset_clock(sc, seed, i, &s->reset);
-    if (s->warm == NULL || make_rng(seed, LB_STREAM_SERVER, (uint64_t)i, &s->rng) < 0)
+    if (make_rng(seed, LB_STREAM_SERVER, (uint64_t)i, &s->rng) < 0)
       goto oom;
     if (lb_accounting_init(&s->acc, (size_t)sc->server_state_buffer, sc->ewma_weight) < 0)
       goto oom;
@@ -1047,6 +1081,11 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
       ch->server = &r->servers[subset[k]];
       ch->slot = k;
       ch->global = c * n + k;
+      ch->warm = &ch->warm_stamp;
+      if (ch->server->build_client == c)
+        ch->warm = ch->server->build_warm; /* the name's first channel */
+      ch->server->build_client = c;
+      ch->server->build_warm = ch->warm;
       if (lb_channel_init(&ch->ch, k, subset[k], (size_t)sc->client_requests_buffer) < 0)
         goto oom;
       ch->ch_ready = true;
@@ -1068,6 +1107,10 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
   r->picks.per_chunk = HUGE_PAGE / r->picks.item_size;
   if (opt->arrivals != NULL) {
     r->arrivals = opt->arrivals;
+  } else if (opt->stream_arrivals && sc->arrivals != LB_ARRIVALS_TRACE) {
+    if ((rc = lb_arrival_stream_open(sc, run, &r->stream, err, errlen)) < 0)
+      goto fail;
+    r->stream_open = true;
   } else {
     if ((rc = lb_arrivals_build(sc, run, &r->own_arrivals, err, errlen)) < 0)
       goto fail;
@@ -1089,7 +1132,6 @@ void sim_run_free(struct sim_run *r) {
   if (r->servers != NULL) {
     for (int i = 0; i < r->sc.servers; i++) {
       struct sim_server *s = &r->servers[i];
-      free(s->warm);
       lb_rng_free(s->rng);
       lb_reset_clock_close(&s->reset);
       free(s->queued.v);
@@ -1119,9 +1161,11 @@ void sim_run_free(struct sim_run *r) {
   free(r->servers);
   free(r->clients);
   free(r->channels);
-  free(r->util_mean);
-  free(r->util_has);
+  if (r->util_ready)
+    sim_seqsum_close(&r->util);
   lb_arrivals_close(&r->own_arrivals);
+  if (r->stream_open)
+    lb_arrival_stream_close(&r->stream);
   lb_summary_acc_free(r->acc);
   free(r->due.v);
   slab_close(&r->reqs);

@@ -62,6 +62,11 @@ struct sim_options {
   FILE *requests_csv;              /* per-request records, or NULL */
   bool requests_csv_header;        /* write the header first */
   const struct lb_arrivals *arrivals; /* use this trace, else build one */
+  /* Without a trace given: draw the arrivals as the run goes (the same
+   * ones) instead of building the trace first, so memory grows with the
+   * fleet and the ticks, not the requests; sim_run_arrivals is then NULL.
+   * A scenario's trace file is loaded all the same. */
+  bool stream_arrivals;
   const struct sim_hooks *hooks;   /* tests only */
   /* This fleet instead of the drawn one (fleet_file.h): its servers'
    * parameters, subsets and channel means replace the draws, which are
@@ -92,7 +97,7 @@ int sim_run_fleet(const struct sim_run *r, struct lb_fleet_spec *out);
 int sim_run_tick(const struct sim_run *r);          /* the seed's current_tick */
 int sim_run_warm_period(const struct sim_run *r);
 enum lb_stage sim_run_stage(const struct sim_run *r);
-const struct lb_arrivals *sim_run_arrivals(const struct sim_run *r);
+const struct lb_arrivals *sim_run_arrivals(const struct sim_run *r); /* NULL: streamed */
 bool sim_run_cooldown_failed(const struct sim_run *r); /* seed: "Cooldown failed" */
 long sim_run_requests(const struct sim_run *r);     /* requests and probes created */
 long sim_run_dropped_arrivals(const struct sim_run *r); /* past the last tick */

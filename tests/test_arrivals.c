@@ -114,6 +114,58 @@ static void test_deterministic(void **state) {
   lb_arrivals_close(&d);
 }
 
+/* The draws in the seed's order, written out here: every tick first, then
+ * the clients in tick order (seed); a gap, then a client and the next gap
+ * (Poisson). The stream gives exactly these, one at a time. */
+static void test_stream_draw_order(void **state) {
+  (void)state;
+  struct lb_scenario sc;
+  char err[512] = "";
+  small_scenario(&sc);
+  for (int poisson = 0; poisson < 2; poisson++) {
+    sc.arrivals = poisson ? LB_ARRIVALS_POISSON : LB_ARRIVALS_SEED;
+    struct lb_rng *r = NULL;
+    assert_int_equal(lb_rng_new(lb_seed_derive(sc.seed + 3, LB_STREAM_ARRIVALS, 0), &r), 0);
+    struct lb_arrival want[200];
+    size_t n = 0;
+    if (poisson) {
+      double rate = sc.mean_requests_per_server_per_tick * sc.servers;
+      for (double t = lb_rng_exponential(r, 1 / rate); t < sc.total_ticks;
+           t += lb_rng_exponential(r, 1 / rate)) {
+        assert_true(n < 200);
+        want[n].tick = t;
+        want[n++].client = (int)lb_rng_below(r, (size_t)sc.clients);
+      }
+    } else {
+      size_t per_tick[10] = {0};
+      for (int i = 0; i < 66; i++)
+        per_tick[lb_rng_below(r, 10)]++;
+      for (int t = 0; t < 10; t++)
+        for (size_t k = 0; k < per_tick[t]; k++) {
+          want[n].tick = t;
+          want[n++].client = (int)lb_rng_below(r, (size_t)sc.clients);
+        }
+    }
+    lb_rng_free(r);
+    struct lb_arrival_stream st;
+    assert_int_equal(lb_arrival_stream_open(&sc, 3, &st, err, sizeof(err)), 0);
+    struct lb_arrival got;
+    for (size_t i = 0; i < n; i++) {
+      assert_true(lb_arrival_stream_next(&st, &got));
+      assert_true(got.tick == want[i].tick);
+      assert_int_equal(got.client, want[i].client);
+    }
+    assert_false(lb_arrival_stream_next(&st, &got));
+    assert_false(lb_arrival_stream_next(&st, &got)); /* and stays ended */
+    lb_arrival_stream_close(&st);
+  }
+  /* A trace is loaded, not drawn. */
+  struct lb_arrival_stream st;
+  sc.arrivals = LB_ARRIVALS_TRACE;
+  assert_int_equal(lb_arrival_stream_open(&sc, 0, &st, err, sizeof(err)), -EINVAL);
+  assert_non_null(strstr(err, "trace"));
+}
+
 static void test_poisson(void **state) {
   (void)state;
   struct lb_scenario sc;
@@ -215,7 +267,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_seed_count_and_range), cmocka_unit_test(test_seed_uniform),
       cmocka_unit_test(test_deterministic),        cmocka_unit_test(test_poisson),
-      cmocka_unit_test(test_trace_load),           cmocka_unit_test(test_trace_errors),
+      cmocka_unit_test(test_stream_draw_order),    cmocka_unit_test(test_trace_load),
+      cmocka_unit_test(test_trace_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

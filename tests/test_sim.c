@@ -338,6 +338,29 @@ static void test_probe_at_send_warms_channel(void **state) {
   rig_close(&g);
 }
 
+/* warm_channels is keyed by channel name: a subset that names server 0
+ * twice (drawn with replacement) has two channels and one name, so the
+ * second request, on the other channel, is warm: processing 3, not 3 + 2.
+ * Two servers: the second request's server is cold too. */
+static void test_duplicate_channel_shares_warmth(void **state) {
+  (void)state;
+  for (int twice = 0; twice < 2; twice++) {
+    struct fixed f = {.processing = 3, .send = {2, 2}, .receive = {1, 1}, .threads = 4,
+                      .reset_on_server_tick = -1, .subset = {0, twice ? 0 : 1}};
+    struct rig g;
+    double ticks[] = {0, 5};
+    rig_open(&g, &f, "round_robin", 2, 2, ticks, 2);
+    char err[256];
+    assert_int_equal(sim_run_execute(g.run, err, sizeof(err)), 0);
+    assert_int_equal(f.nrec, 2);
+    const struct lb_request_record *a = find(&f, false, 0, 0), *b = find(&f, false, 5, 0);
+    assert_int_equal(a->server == b->server, twice);
+    assert_int_equal((int)a->processing_ticks, 5);
+    assert_int_equal((int)b->processing_ticks, twice ? 3 : 5);
+    rig_close(&g);
+  }
+}
+
 /* fastest_probe over two servers: channel 0 sends in 3 ticks, channel 1
  * in 1. t0: probes on both (the pick waits), P1 enqueued at server 1.
  * t1: P1 processed (1) and received; A resumes before the channel ticks:
@@ -472,6 +495,7 @@ int main(void) {
       cmocka_unit_test(test_trace_one_thread),
       cmocka_unit_test(test_reset_demotes_to_front),
       cmocka_unit_test(test_probe_at_send_warms_channel),
+      cmocka_unit_test(test_duplicate_channel_shares_warmth),
       cmocka_unit_test(test_fastest_probe_resume),
       cmocka_unit_test(test_cooldown_and_leftovers),
       cmocka_unit_test(test_split_probing),

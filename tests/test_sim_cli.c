@@ -199,6 +199,21 @@ static void test_fleet_round_trip(void **state) {
   free(a);
   free(b);
   free(c);
+  /* Without --quiet each run says which fleet it ran on (runs 0 and 1 of
+   * a file of one fleet: both on it). */
+  const char *said[] = {path, "--set", "total_ticks=20", "--runs", "2", "--fleet", f1,
+                        "--summary-csv", sc, NULL};
+  char err[4096];
+  assert_int_equal(lbsim(said, NULL, 0, err, sizeof(err)), 0);
+  char want[1200];
+  for (int r = 0; r < 2; r++) {
+    snprintf(want, sizeof(want),
+             "lbsim: FastestProbe2 run %d: fleet 1 of 1 in %s (line 3: FastestProbe2 run 1 "
+             "seed 8)\n",
+             r, f1);
+    if (strstr(err, want) == NULL)
+      fail_msg("no '%s' in '%s'", want, err);
+  }
 }
 
 /* A fleet by hand: every channel goes to server 1, so every request is
@@ -331,8 +346,31 @@ static void test_qcut(void **state) {
   assert_int_equal(g3[2], 5);
 }
 
+/* The progress line: rate in requests/s with k or M, the main ticks'
+ * time left at the rate so far, cooling down past them. */
+static void test_progress_line(void **state) {
+  (void)state;
+  char buf[256];
+  struct sim_progress p = {"Random", 2, 250, 1000, 12000000, 10.0};
+  sim_cli_format_progress(buf, sizeof(buf), &p);
+  /* 250 ticks in 10 s: 750 more take 30 s */
+  assert_string_equal(buf, "lbsim: Random run 2: tick 250/1000, 12000000 requests, "
+                           "1.2M requests/s, 30 s left");
+  p = (struct sim_progress){"X", 0, 3, 7, 4500, 2.0};
+  sim_cli_format_progress(buf, sizeof(buf), &p);
+  /* 2 s * 4 / 3 = 2.67 s: rounded up */
+  assert_string_equal(buf, "lbsim: X run 0: tick 3/7, 4500 requests, 2.2k requests/s, 3 s left");
+  p = (struct sim_progress){"X", 0, 9, 7, 10, 4.0};
+  sim_cli_format_progress(buf, sizeof(buf), &p);
+  assert_string_equal(buf, "lbsim: X run 0: tick 9/7, 10 requests, 2.5 requests/s, cooling down");
+  p = (struct sim_progress){"X", 0, 0, 7, 0, 0};
+  sim_cli_format_progress(buf, sizeof(buf), &p);
+  assert_string_equal(buf, "lbsim: X run 0: tick 0/7, 0 requests, 0.0 requests/s, time left unknown");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_progress_line),
       cmocka_unit_test(test_jobs_identical),
       cmocka_unit_test(test_seed_plus_run),
       cmocka_unit_test(test_fleet_round_trip),
