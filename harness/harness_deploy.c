@@ -66,6 +66,46 @@ static bool is_file(const char *path) {
   return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+int lb_deploy_script(const char *name, char *buf, size_t len, char *err, size_t errlen) {
+  const char *src = getenv("LB_SOURCE_DIR");
+  if (src != NULL && src[0] != '\0') {
+    snprintf(buf, len, "%s/deploy/%s", src, name);
+    if (is_file(buf))
+      return 0;
+  }
+  char dir[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+  if (n > 0) {
+    dir[n] = '\0';
+    /* Up from the binary's folder: an installed PREFIX/bin/lbharness has
+     * PREFIX/share/lbtestbed/NAME; a build tree inside the sources,
+     * build/harness/lbharness, has ../../deploy/NAME. */
+    for (int up = 0; up < 5; up++) {
+      char *slash = strrchr(dir, '/');
+      if (slash == NULL)
+        break;
+      *slash = '\0';
+      snprintf(buf, len, "%s/share/lbtestbed/%s", dir, name);
+      if (is_file(buf))
+        return 0;
+      snprintf(buf, len, "%s/deploy/%s", dir, name);
+      if (is_file(buf))
+        return 0;
+    }
+  }
+#ifdef LB_SOURCE_DIR_BUILT
+  /* The sources this lbharness was built from, wherever its build tree is. */
+  snprintf(buf, len, "%s/deploy/%s", LB_SOURCE_DIR_BUILT, name);
+  if (is_file(buf))
+    return 0;
+#endif
+  lb_errf(err, errlen,
+          "cannot find deploy/%s: not in $LB_SOURCE_DIR/deploy, beside lbharness "
+          "(../share/lbtestbed) or in the sources it was built from; set LB_SOURCE_DIR",
+          name);
+  return -ENOENT;
+}
+
 int lb_deploy_netns_script(char *buf, size_t len, char *err, size_t errlen) {
   const char *env = getenv("LB_NETNS_SCRIPT");
   if (env != NULL && env[0] != '\0') {
@@ -75,32 +115,11 @@ int lb_deploy_netns_script(char *buf, size_t len, char *err, size_t errlen) {
     lb_errf(err, errlen, "netns: LB_NETNS_SCRIPT=%s: no such file", env);
     return -ENOENT;
   }
-  const char *src = getenv("LB_SOURCE_DIR");
-  if (src != NULL && src[0] != '\0') {
-    snprintf(buf, len, "%s/deploy/netns.sh", src);
-    if (is_file(buf))
-      return 0;
-  }
-  char dir[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
-  if (n > 0) {
-    dir[n] = '\0';
-    /* Up from the binary's folder: build/harness/lbharness -> deploy/netns.sh */
-    for (int up = 0; up < 5; up++) {
-      char *slash = strrchr(dir, '/');
-      if (slash == NULL)
-        break;
-      *slash = '\0';
-      snprintf(buf, len, "%s/deploy/netns.sh", dir);
-      if (is_file(buf))
-        return 0;
-      snprintf(buf, len, "%s/share/lbtestbed/netns.sh", dir);
-      if (is_file(buf))
-        return 0;
-    }
-  }
-  lb_errf(err, errlen, "netns: cannot find deploy/netns.sh (set LB_NETNS_SCRIPT or LB_SOURCE_DIR)");
-  return -ENOENT;
+  int rc = lb_deploy_script("netns.sh", buf, len, err, errlen);
+  if (rc < 0)
+    lb_errf(err, errlen,
+            "netns: cannot find deploy/netns.sh (set LB_NETNS_SCRIPT or LB_SOURCE_DIR)");
+  return rc;
 }
 
 static int run_netns(char *const args[], char *err, size_t errlen) {
