@@ -560,6 +560,23 @@ void lb_containers_limits_text(const struct lb_scenario *sc, char *buf, size_t l
   }
 }
 
+void lb_containers_describe(const struct lb_harness_opts *o, char *const *scenarios, int n,
+                            FILE *out) {
+  const char *conf = getenv("CONTAINERS_CONF");
+  fprintf(out, "fleet: containers, one per server and per client process, on %s%s%s%s, image %s\n",
+          o->engine, conf && *conf && strcmp(o->engine, "podman") == 0 ? " (CONTAINERS_CONF=" : "",
+          conf && *conf && strcmp(o->engine, "podman") == 0 ? conf : "",
+          conf && *conf && strcmp(o->engine, "podman") == 0 ? ")" : "", o->image);
+  char why[1024], limits[2048];
+  for (int i = 0; i < n; i++) {
+    struct lb_scenario sc;
+    if (lb_harness_scenario_load_opts(scenarios[i], o, false, &sc, why, sizeof(why)) < 0)
+      continue;
+    lb_containers_limits_text(&sc, limits, sizeof(limits));
+    fprintf(out, "%s: server container limits: %s\n", sc.name, limits[0] ? limits : "none");
+  }
+}
+
 /* ---- a run ---- */
 
 struct cfleet {

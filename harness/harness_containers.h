@@ -68,6 +68,11 @@ int lb_containers_dockerfile(const char *base, char *buf, size_t len);
 int lb_containers_prepare(struct lb_harness_opts *o, char *const *scenarios, int n, FILE *log,
                           char *err, size_t errlen);
 
+/* What the fleets will be (engine, its settings, image) and each
+ * scenario's server limits, a line each, to out. */
+void lb_containers_describe(const struct lb_harness_opts *o, char *const *scenarios, int n,
+                            FILE *out);
+
 /* lb_harness_run_one for --hosts containers (after lb_containers_prepare). */
 int lb_containers_run_one(const struct lb_harness_opts *o, const struct lb_scenario *sc, int run,
                           const char *run_dir, struct lb_harness_run_result *res, char *err,

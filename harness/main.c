@@ -441,6 +441,7 @@ int main(int argc, char **argv) {
       fprintf(stderr, "lbharness: %s\n", err);
       return 1;
     }
+    lb_containers_describe(&c.opts, argv + first, argc - first, stdout);
   }
   if (lb_harness_signals_install() < 0) {
     perror("lbharness: sigaction");

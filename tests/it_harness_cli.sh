@@ -30,7 +30,8 @@ done
 "$H" run --help >run.txt
 "$H" compare --help >compare.txt
 "$H" deploy --help >deploy.txt
-for opt in --runs --out --hosts --fallback-inproc --client-procs --set --bin-dir --quiet --help; do
+for opt in --runs --out --hosts --engine --image --base --fallback-inproc --client-procs --set \
+  --bin-dir --quiet --help; do
   grep -Eq -- "^  (-h, )?$opt" run.txt || fail "run --help does not explain $opt"
   grep -Eq -- "^  (-h, )?$opt" compare.txt || fail "compare --help does not explain $opt"
 done
@@ -50,8 +51,12 @@ expect 2 "^lbharness compare: option '--out' expects a value" compare x.yaml --o
 expect 2 "^lbharness run: --runs: expected a whole number > 0, got '0'$" run --runs 0 x.yaml
 expect 2 "^lbharness run: --client-procs: expected a whole number > 0, got '1.5'$" \
   run --client-procs 1.5 x.yaml
-expect 2 "^lbharness run: --hosts: expected local or netns, got 'lan'$" run --hosts lan x.yaml
+expect 2 "^lbharness run: --hosts: expected local, netns or containers, got 'lan'$" run --hosts lan x.yaml
 expect 2 "^lbharness run: --set 'servers': expected FIELD=VALUE$" run --set servers x.yaml
+expect 2 "^lbharness run: --engine: expected podman or docker, got 'lxc'$" \
+  run --hosts containers --engine lxc x.yaml
+expect 2 "^lbharness compare: --engine, --image and --base are for --hosts containers$" \
+  compare --image lbtestbed:latest x.yaml
 expect 2 "^lbharness compare: --ks-tol: expected a number > 0, got 'x'$" compare --ks-tol x x.yaml
 expect 2 "^lbharness run: --real-csv is an option of compare" run --real-csv a.csv x.yaml
 expect 2 "^lbharness run: expected at least one scenario file" run
@@ -80,5 +85,18 @@ expect 1 "^lbharness: good.yaml: --set 'picker=nosuch': field 'picker': .*unknow
 expect 1 "^deploy: --set 'sevrers=1': field 'sevrers'" deploy compose good.yaml --set sevrers=1
 expect 1 "--real-csv: nope.csv: no such file" compare good.yaml --real-csv nope.csv
 expect 1 "--real-dir nodir: no such folder" compare good.yaml --real-dir nodir
+expect 1 "^lbharness: good.yaml: field 'server_cpus': expected CPUs > 0, one value or 2" \
+  run good.yaml --set server_cpus=1,1,1
+# Containers: a machine without an engine is told so in one line, before
+# anything starts; a scenario that cannot run in containers likewise.
+printf '#!/bin/sh\nPATH=/nonexistent exec %q "$@"\n' "$H" >nopath.sh
+chmod +x nopath.sh
+H_REAL=$H
+H=$OUT/nopath.sh
+expect 1 "^lbharness: --hosts containers: no container engine on this machine: podman is not installed, and docker is not installed; install podman" \
+  run --hosts containers good.yaml
+[[ $(wc -l <"$OUT/stderr") -eq 1 ]] || fail "no engine: more than one line: $(cat "$OUT/stderr")"
+expect 1 "^lbharness: --hosts containers: c: field 'picker': .* the oracle board" \
+  compare --hosts containers good.yaml --set picker=least\(oracle.rif\)
 [[ ! -e out/c ]] || fail "a refused scenario left out/c behind"
 echo "PASS"

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# lbharness compare scenarios/quick.yaml --hosts containers (one run): the
+# fleet runs as one container per server and per client process, every
+# request is accounted for, the comparison gives a verdict, and nothing is
+# left behind (containers, networks, volumes, build folders, gate files);
+# then a run stopped by Ctrl-C in the middle leaves nothing either.
+# Skips (exit 77) without a container engine, unless LB_REQUIRE_CONTAINERS=1
+# (CI, deploy/test.sh), and in sanitizer builds (their binaries need
+# libraries the image lacks).
+set -euo pipefail
+source "$(dirname "$0")/fleet_test_lib.sh"
+S=${LB_SOURCE_DIR:?LB_SOURCE_DIR must point at the source tree}
+H=$B/harness/lbharness
+require_bins "$H" "$B/lbserver/lbserver" "$B/lbclient/lbclient"
+
+skip() {
+  if [[ ${LB_REQUIRE_CONTAINERS:-0} == 1 ]]; then fail "$* (LB_REQUIRE_CONTAINERS=1)"; fi
+  echo "SKIP: $*"
+  exit 77
+}
+if grep -Eq '^LB_(SANITIZE|TSAN):BOOL=ON' "$B/CMakeCache.txt" 2>/dev/null; then
+  echo "SKIP: a sanitizer build (the containers run a plain build's binaries)"
+  exit 77
+fi
+engine=""
+if command -v podman >/dev/null; then engine=podman
+elif command -v docker >/dev/null && docker info >/dev/null 2>&1; then engine=docker
+else skip "no container engine (podman, or docker with its daemon): deploy/setup.sh --containers"; fi
+if [[ $engine == podman && $(id -u) != 0 ]]; then
+  skip "podman as root is what this test knows to work (rootless: see docs/fleets.md)"
+fi
+make_out lbh-ctr
+
+# What the engine holds before: the test must leave exactly that.
+snapshot() {
+  {
+    "$engine" ps -a --format '{{.Names}}' | sort
+    echo "--"
+    "$engine" network ls --format '{{.Name}}' | sort
+    echo "--"
+    "$engine" volume ls --format '{{.Name}}' | sort
+  } 2>&1
+}
+before=$(snapshot)
+leftovers() { # WHEN
+  local now
+  now=$(snapshot)
+  [[ $now == "$before" ]] || fail "$1: the engine holds more than before:"$'\n'"$(diff <(echo "$before") <(echo "$now") || true)"
+  [[ -z $("$engine" ps -a -q --filter label=lbtestbed.fleet) ]] || fail "$1: lbtestbed containers left"
+  no_strays "$1"
+  local gates
+  gates=$(find "$OUT" -name '.go-*' -o -name '.ready-*')
+  [[ -z $gates ]] || fail "$1: gate files left: $gates"
+  [[ -z $(find /var/tmp -maxdepth 1 -name "lbtestbed-image.*" -newer "$OUT" 2>/dev/null) ]] ||
+    fail "$1: an image build folder left in /var/tmp"
+}
+
+# 1. compare: the simulator and one real run in containers. The first run
+# on a machine builds the base image (about a minute) and the run image
+# (seconds); later ones reuse both while the binaries do not change.
+rc=0
+timeout -s INT 500 "$H" compare "$S/scenarios/quick.yaml" --hosts containers --engine "$engine" \
+  --runs 1 --out "$OUT/cmp" --quiet >"$OUT/cmp.txt" 2>"$OUT/cmp.err" || rc=$?
+cat "$OUT/cmp.txt" "$OUT/cmp.err"
+[[ $rc -eq 0 ]] || fail "lbharness compare --hosts containers exited $rc"
+RUN=$OUT/cmp/quick/real/run-0
+accounted "$RUN"
+rows=$(($(wc -l <"$RUN/requests.csv") - 1))
+[[ $rows -eq $SENT ]] || fail "requests.csv has $rows records for $SENT requests sent"
+((COMPLETED == SENT)) || fail "$COMPLETED of $SENT requests completed"
+for i in 0 1 2 3; do
+  grep -q '^cpu_seconds=' "$RUN/server-$i.stats" || fail "server $i wrote no stats (not drained?)"
+  grep -q 'draining (SIGTERM)' "$RUN/server-$i.log" || fail "server $i was not stopped by SIGTERM"
+done
+grep -Eq '^verdict: (holds|does not hold)' "$OUT/cmp.txt" || fail "no verdict"
+grep -q "containers.*$engine" "$OUT/cmp.txt" || fail "the comparison does not say it ran in containers"
+leftovers "after compare"
+
+# 2. Ctrl-C once the fleet is up: everything goes.
+"$H" run "$S/scenarios/quick.yaml" --hosts containers --engine "$engine" --runs 1 \
+  --out "$OUT/int" --quiet >"$OUT/int.txt" 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do
+  [[ -e $OUT/int/quick/real/run-0/client-0.csv ]] && break
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.1
+done
+[[ -e $OUT/int/quick/real/run-0/client-0.csv ]] || { cat "$OUT/int.txt"; fail "the interrupted run never started its clients"; }
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+cat "$OUT/int.txt"
+[[ $rc -eq 130 ]] || fail "lbharness run after SIGINT exited $rc, expected 130"
+grep -q "interrupted by signal 2" "$OUT/int.txt" || fail "no word of the interruption"
+leftovers "after Ctrl-C"
+echo "PASS"
