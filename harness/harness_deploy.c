@@ -21,6 +21,7 @@
 
 #include "errbuf.h"
 #include "expr.h"
+#include "harness_containers.h"
 #include "harness_netem.h"
 
 /* ---- fleet layout ---- */
@@ -932,6 +933,10 @@ static void usage(FILE *f) {
       "      (compose and k8s: [--start-in SECONDS | --start-at-realtime-ns T] gives the\n"
       "      clients a common tick 0, from this machine's clock now; --image defaults to\n"
       "      lbtestbed:latest, --run to 0, --client-procs to min(clients, 4))\n"
+      "  podman-conf\n"
+      "      the containers.conf podman needs on this machine (runc where cgroups are\n"
+      "      hybrid, rlimits it may set), for podman-compose and podman by hand:\n"
+      "      lbharness deploy podman-conf > F && export CONTAINERS_CONF=$PWD/F\n"
       "  netem-check\n"
       "      says whether this kernel has netem (exit 0) or not (exit 1)\n"
       "  netem-plan SCENARIO [--fleet ID] [--client-procs N] [--run R] [--dist gamma|normal|none]\n"
@@ -1317,6 +1322,19 @@ int lb_harness_deploy_main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (strcmp(cmd, "netns") == 0)
     return cmd_netns(argc - 1, argv + 1);
+  if (strcmp(cmd, "podman-conf") == 0) {
+    struct lb_containers_host h;
+    char text[1024];
+    lb_containers_host_probe(&h);
+    int rc = lb_containers_conf(&h, text, sizeof(text));
+    if (rc < 0)
+      return 1;
+    if (rc == 0)
+      printf("# lbtestbed: podman's defaults run on this machine; nothing to set\n");
+    else
+      fputs(text, stdout);
+    return 0;
+  }
   if (strcmp(cmd, "netem-check") == 0) {
     char msg[512];
     int rc = lb_netem_probe(msg, sizeof(msg));
