@@ -99,4 +99,25 @@ expect 1 "^lbharness: --hosts containers: no container engine on this machine: p
 expect 1 "^lbharness: --hosts containers: c: field 'picker': .* the oracle board" \
   compare --hosts containers good.yaml --set picker=least\(oracle.rif\)
 [[ ! -e out/c ]] || fail "a refused scenario left out/c behind"
+H=$H_REAL
+
+echo "== deploy/ scripts from any build tree, and installed"
+# A copy of lbharness outside any source tree finds netns.sh in the sources
+# it was built from; an installed one in PREFIX/share/lbtestbed.
+mkdir -p elsewhere
+cp "$H" elsewhere/lbharness
+env -u LB_SOURCE_DIR -u LB_NETNS_SCRIPT elsewhere/lbharness deploy netns help >netns-help.txt ||
+  fail "a copied lbharness cannot run deploy/netns.sh"
+grep -q "up FLEET" netns-help.txt || fail "deploy netns help: not netns.sh's usage"
+cmake --install "$B" --prefix "$OUT/inst" >/dev/null 2>&1 || fail "cmake --install failed"
+for f in bin/lbharness bin/lbsim bin/lbserver bin/lbclient share/lbtestbed/netns.sh \
+  share/lbtestbed/base-image.sh; do
+  [[ -x $OUT/inst/$f ]] || fail "cmake --install did not install $f"
+done
+# Marked, so that its usage text tells it from the source tree's.
+sed -i '2i # (installed copy)' "$OUT/inst/share/lbtestbed/netns.sh"
+env -u LB_SOURCE_DIR -u LB_NETNS_SCRIPT "$OUT/inst/bin/lbharness" deploy netns help >inst-help.txt ||
+  fail "the installed lbharness cannot run netns.sh"
+grep -q "(installed copy)" inst-help.txt ||
+  fail "the installed lbharness did not run its own share/lbtestbed/netns.sh"
 echo "PASS"
