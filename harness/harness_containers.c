@@ -245,7 +245,7 @@ static int engine_do(const char *engine, const char *what, char *const args[], i
 int lb_containers_engine_detect(const char *want, char *name, size_t len, char *err,
                                 size_t errlen) {
   const char *engines[] = {"podman", "docker"};
-  char why[2][512] = {"", ""};
+  char why[2][640] = {"", ""};
   for (int k = 0; k < 2; k++) {
     if (want && *want && strcmp(want, engines[k]) != 0)
       continue;
@@ -392,7 +392,7 @@ static int ensure_base(const struct lb_harness_opts *o, char *base, size_t len, 
 
 /* Builds IMAGE_REPO:HASH from base and the binaries, unless it is there. */
 static int ensure_image(struct lb_harness_opts *o, FILE *log, char *err, size_t errlen) {
-  char server[LB_HARNESS_PATH_MAX], client[LB_HARNESS_PATH_MAX], base[256], base_id[160];
+  char server[LB_HARNESS_PATH_MAX], client[LB_HARNESS_PATH_MAX], base[256], base_id[288];
   char dockerfile[1024], ctx[] = "/var/tmp/lbtestbed-image.XXXXXX";
   int rc;
   if ((rc = lb_harness_find_binary(o->bin_dir, "lbserver", server, sizeof(server), err, errlen)) <
@@ -479,7 +479,7 @@ static int write_conf(const struct lb_harness_opts *o, FILE *log, char *err, siz
     return 0; /* the user's choice */
   struct lb_containers_host h;
   lb_containers_host_probe(&h);
-  char text[1024], path[LB_HARNESS_PATH_MAX + 32], abs[PATH_MAX];
+  char text[1024], path[PATH_MAX + 32], abs[PATH_MAX];
   int rc = lb_containers_conf(&h, text, sizeof(text));
   if (rc <= 0)
     return rc;
@@ -926,7 +926,7 @@ int lb_containers_run_one(const struct lb_harness_opts *o, const struct lb_scena
                           const char *run_dir_in, struct lb_harness_run_result *res, char *err,
                           size_t errlen) {
   struct cfleet f;
-  char run_dir[PATH_MAX], *servers = NULL;
+  char run_dir[LB_HARNESS_PATH_MAX], abs[PATH_MAX], *servers = NULL;
   int rc;
   memset(&f, 0, sizeof(f));
   lb_harness_group_init(&f.group);
@@ -939,13 +939,18 @@ int lb_containers_run_one(const struct lb_harness_opts *o, const struct lb_scena
   }
   if ((rc = lb_deploy_check_portable(sc, err, errlen)) < 0)
     return rc;
-  if ((rc = lb_harness_mkdirs(run_dir_in)) < 0 || realpath(run_dir_in, run_dir) == NULL) {
+  if ((rc = lb_harness_mkdirs(run_dir_in)) < 0 || realpath(run_dir_in, abs) == NULL) {
     lb_errf(err, errlen, "cannot create %s: %s", run_dir_in, strerror(rc < 0 ? -rc : errno));
     return rc < 0 ? rc : -errno;
   }
+  if (strlen(abs) >= sizeof(run_dir) - 64) {
+    lb_errf(err, errlen, "%s: path too long for a container fleet's run folder", abs);
+    return -ENAMETOOLONG;
+  }
+  memcpy(run_dir, abs, strlen(abs) + 1);
   snprintf(res->dir, sizeof(res->dir), "%s", run_dir_in);
   snprintf(res->requests_csv, sizeof(res->requests_csv), "%s/requests.csv", run_dir_in);
-  char scenario_file[PATH_MAX + 32];
+  char scenario_file[LB_HARNESS_PATH_MAX + 32];
   snprintf(scenario_file, sizeof(scenario_file), "%s/scenario.yaml", run_dir);
   FILE *sf = fopen(scenario_file, "w");
   if (!sf || lb_scenario_write(sc, sf) < 0 || fclose(sf) != 0) {
