@@ -79,7 +79,8 @@ fi
 command -v debootstrap >/dev/null || die "debootstrap is not installed (deploy/setup.sh --containers)"
 
 rootfs=$(mktemp -d /var/tmp/lbtestbed-rootfs.XXXXXX)
-trap 'rm -rf "$rootfs"' EXIT
+trap 'rm -rf "$rootfs" "$rootfs.log"' EXIT
+trap 'exit 130' INT TERM
 echo "base-image: debootstrap $suite from $mirror (about a minute)" >&2
 if ! debootstrap --variant=minbase --include="$include" "$suite" "$rootfs" "$mirror" >"$rootfs.log" 2>&1; then
   tail -n 5 "$rootfs.log" >&2
@@ -90,7 +91,10 @@ rm -f "$rootfs.log"
 # Smaller: no package caches or lists, no documentation.
 rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
   "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/locale/*
-tar -C "$rootfs" --numeric-owner -c . |
-  "$engine" import --change "LABEL lbtestbed.base=\"$want\"" --change 'CMD ["/bin/sh"]' - "$tag" >/dev/null
+if ! tar -C "$rootfs" --numeric-owner -c . |
+  "$engine" import --change "LABEL lbtestbed.base=\"$want\"" --change 'CMD ["/bin/sh"]' - "$tag" >"$rootfs.log" 2>&1; then
+  tail -n 5 "$rootfs.log" >&2
+  die "$engine import failed"
+fi
 echo "base-image: imported $tag" >&2
 echo "$tag"

@@ -136,8 +136,10 @@ int lb_containers_dockerfile(const char *base, char *buf, size_t len) {
 /* Runs argv (PATH searched), stdout and stderr together into out (the
  * start kept, the rest dropped), in a process group of its own (a Ctrl-C
  * at the terminal does not cut a clean-up short), killed after timeout_s.
- * Returns the wait status, or a negative errno (-ETIMEDOUT). */
-static int run_capture(char *const argv[], int timeout_s, char *out, size_t outlen) {
+ * interruptible: a stop signal ends it too (its whole group: SIGTERM, then
+ * SIGKILL), -EINTR. Returns the wait status, or a negative errno. */
+static int run_capture(char *const argv[], int timeout_s, bool interruptible, char *out,
+                       size_t outlen) {
   int fds[2];
   if (outlen > 0)
     out[0] = '\0';
@@ -166,12 +168,20 @@ static int run_capture(char *const argv[], int timeout_s, char *out, size_t outl
   close(fds[1]);
   size_t used = 0;
   double deadline = lb_harness_now() + timeout_s;
-  bool timed_out = false;
+  bool timed_out = false, interrupted = false;
   for (;;) {
     double left = deadline - lb_harness_now();
     if (left <= 0) {
       kill(pid, SIGKILL);
       timed_out = true;
+      break;
+    }
+    if (interruptible && lb_harness_stop_signal) {
+      kill(-pid, SIGTERM);
+      for (int i = 0; i < 100 && waitpid(pid, NULL, WNOHANG) == 0; i++)
+        lb_harness_sleep_ms(50);
+      kill(-pid, SIGKILL);
+      interrupted = true;
       break;
     }
     struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
@@ -193,8 +203,13 @@ static int run_capture(char *const argv[], int timeout_s, char *out, size_t outl
   close(fds[0]);
   int status;
   while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR)
-      return -errno;
+    if (errno != EINTR || interrupted)
+      break;
+  if (interrupted) {
+    snprintf(out, outlen, "%s %s: stopped by signal %d", argv[0], argv[1] ? argv[1] : "",
+             (int)lb_harness_stop_signal);
+    return -EINTR;
+  }
   if (timed_out) {
     snprintf(out, outlen, "%s %s: no answer within %d s: killed", argv[0], argv[1] ? argv[1] : "",
              timeout_s);
@@ -230,10 +245,12 @@ static int engine_do(const char *engine, const char *what, char *const args[], i
     out = buf;
     outlen = sizeof(buf);
   }
-  int status = run_capture(argv, timeout_s, out, outlen);
+  /* Minutes-long commands (builds) give way to Ctrl-C; the rest, clean-ups
+   * among them, run to their end. */
+  int status = run_capture(argv, timeout_s, timeout_s == BUILD_TIMEOUT_S, out, outlen);
   if (succeeded(status))
     return 0;
-  if (status == -ETIMEDOUT)
+  if (status == -ETIMEDOUT || status == -EINTR)
     lb_errf(err, errlen, "%s: %s", what, out);
   else if (status < 0)
     lb_errf(err, errlen, "%s: cannot run %s: %s", what, engine, strerror(-status));
@@ -382,10 +399,10 @@ static int ensure_base(const struct lb_harness_opts *o, char *base, size_t len, 
             base, script);
   char *argv[] = {"bash", script, "--engine", (char *)o->engine, "--tag", base, NULL};
   char out[8192];
-  int status = run_capture(argv, BUILD_TIMEOUT_S, out, sizeof(out));
+  int status = run_capture(argv, BUILD_TIMEOUT_S, true, out, sizeof(out));
   if (!succeeded(status) || !image_exists(o->engine, base)) {
     lb_errf(err, errlen, "%s: %s", script, out[0] ? last_line(out) : "failed");
-    return -EIO;
+    return status == -EINTR ? -EINTR : -EIO;
   }
   return 0;
 }

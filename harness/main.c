@@ -433,19 +433,19 @@ int main(int argc, char **argv) {
    * (with --real-*, no fleet starts at all). */
   if (!c.real_csv && !c.real_dir && check_delays(&c, argv + first, argc - first) < 0)
     return 1;
+  if (lb_harness_signals_install() < 0) {
+    perror("lbharness: sigaction");
+    return 1;
+  }
   /* Containers: the engine, its settings and the image, before anything
    * starts (a machine without an engine gets one line). */
   if (!c.real_csv && !c.real_dir && c.opts.containers) {
     char err[2048];
     if (lb_containers_prepare(&c.opts, argv + first, argc - first, stderr, err, sizeof(err)) < 0) {
       fprintf(stderr, "lbharness: %s\n", err);
-      return 1;
+      return lb_harness_stop_signal ? 128 + lb_harness_stop_signal : 1;
     }
     lb_containers_describe(&c.opts, argv + first, argc - first, stdout);
-  }
-  if (lb_harness_signals_install() < 0) {
-    perror("lbharness: sigaction");
-    return 1;
   }
   int rc = !strcmp(argv[1], "run") ? cmd_run(&c, argv + first, argc - first)
                                    : cmd_compare(&c, argv + first, argc - first);
