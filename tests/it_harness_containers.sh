@@ -3,7 +3,10 @@
 # fleet runs as one container per server and per client process, every
 # request is accounted for, the comparison gives a verdict, and nothing is
 # left behind (containers, networks, volumes, build folders, gate files);
-# then a run stopped by Ctrl-C in the middle leaves nothing either.
+# then the generated compose file run by podman-compose 1.0 (where
+# installed: aligned start without healthchecks, `up` ends by itself, every
+# request in the logs volume); then a run stopped by Ctrl-C in the middle
+# leaves nothing either.
 # Skips (exit 77) without a container engine, unless LB_REQUIRE_CONTAINERS=1
 # (CI, deploy/test.sh), and in sanitizer builds (their binaries need
 # libraries the image lacks).
@@ -76,7 +79,43 @@ grep -Eq '^verdict: (holds|does not hold)' "$OUT/cmp.txt" || fail "no verdict"
 grep -q "containers.*$engine" "$OUT/cmp.txt" || fail "the comparison does not say it ran in containers"
 leftovers "after compare"
 
-# 2. Ctrl-C once the fleet is up: everything goes.
+# 2. The generated compose file with podman-compose 1.0 (where installed):
+# it starts the fleet aligned without healthchecks, `up` returns by itself
+# because the servers end when the clients are done, every request is in
+# the logs volume; down -v and the network podman-compose leaves go.
+if [[ $engine == podman ]] && command -v podman-compose >/dev/null; then
+  image=$(sed -n 's/^fleet: .*, image //p' "$OUT/cmp.txt")
+  [[ -n $image ]] || fail "no image named in the fleet line"
+  [[ -f $OUT/cmp/containers.conf ]] && export CONTAINERS_CONF=$OUT/cmp/containers.conf
+  mkdir -p "$OUT/compose"
+  "$H" deploy compose "$S/scenarios/quick.yaml" --out "$OUT/compose/compose.yaml" --image "$image" \
+    --set server_cpus=1 --set server_memory=256m
+  project=lbt-it-$$
+  rc=0
+  (cd "$OUT/compose" && timeout -s INT 180 podman-compose -p "$project" -f compose.yaml up \
+    >"$OUT/compose/up.txt" 2>&1) || rc=$?
+  logs=$(podman volume inspect "${project}_logs" --format '{{.Mountpoint}}' 2>/dev/null || true)
+  if [[ -n $logs ]]; then
+    mkdir -p "$OUT/compose/logs"
+    for f in "$logs"/run0-*; do cp "$f" "$OUT/compose/logs/${f##*/run0-}"; done
+  fi
+  (cd "$OUT/compose" && podman-compose -p "$project" -f compose.yaml down -v >/dev/null 2>&1) || true
+  podman network rm "${project}_fleet" >/dev/null 2>&1 || true
+  [[ $rc -eq 0 ]] || { tail -n 20 "$OUT/compose/up.txt"; fail "podman-compose up exited $rc"; }
+  [[ $(grep -c "lbserver exited: 0" "$OUT/compose/up.txt") -eq 4 ]] ||
+    { tail -n 20 "$OUT/compose/up.txt"; fail "not every server ended by itself with status 0"; }
+  [[ -n $logs ]] || fail "no logs volume"
+  accounted "$OUT/compose/logs" "podman-compose"
+  ((COMPLETED == SENT)) || fail "podman-compose: $COMPLETED of $SENT requests completed"
+  [[ $(cat "$OUT/compose/logs"/client-*.csv | grep -vc '^test_stage') -eq $SENT ]] ||
+    fail "podman-compose: the clients' logs do not hold every request"
+  unset CONTAINERS_CONF
+  leftovers "after podman-compose"
+else
+  echo "(podman-compose not installed: the compose file is not run)"
+fi
+
+# 3. Ctrl-C once the fleet is up: everything goes.
 "$H" run "$S/scenarios/quick.yaml" --hosts containers --engine "$engine" --runs 1 \
   --out "$OUT/int" --quiet >"$OUT/int.txt" 2>&1 &
 pid=$!
