@@ -77,6 +77,7 @@ for i in 0 1 2 3; do
 done
 grep -Eq '^verdict: (holds|does not hold)' "$OUT/cmp.txt" || fail "no verdict"
 grep -q "containers.*$engine" "$OUT/cmp.txt" || fail "the comparison does not say it ran in containers"
+grep -q "^quick: server container limits: none$" "$OUT/cmp.txt" || fail "the comparison does not say the limits"
 leftovers "after compare"
 
 # 2. The generated compose file with podman-compose 1.0 (where installed):
@@ -115,8 +116,10 @@ else
   echo "(podman-compose not installed: the compose file is not run)"
 fi
 
-# 3. Ctrl-C once the fleet is up: everything goes.
+# 3. Ctrl-C once the fleet is up: everything goes. Its servers have limits,
+# one per server: the containers have them while they run.
 "$H" run "$S/scenarios/quick.yaml" --hosts containers --engine "$engine" --runs 1 \
+  --set server_cpus=1,1,0.5,0.5 --set server_memory=256m,256m,256m,128m \
   --out "$OUT/int" --quiet >"$OUT/int.txt" 2>&1 &
 pid=$!
 for _ in $(seq 1 300); do
@@ -125,7 +128,11 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 [[ -e $OUT/int/quick/real/run-0/client-0.csv ]] || { cat "$OUT/int.txt"; fail "the interrupted run never started its clients"; }
+limits=$("$engine" ps --filter label=lbtestbed.fleet --format '{{.Names}}' | grep -- '-s[0-9]*$' |
+  sort | xargs -r "$engine" inspect --format '{{.HostConfig.NanoCpus}}/{{.HostConfig.Memory}}' | tr '\n' ' ')
 kill -INT "$pid"
+[[ $limits == "1000000000/268435456 1000000000/268435456 500000000/268435456 500000000/134217728 " ]] ||
+  fail "server containers' limits: '$limits'"
 rc=0
 wait "$pid" || rc=$?
 cat "$OUT/int.txt"
