@@ -21,7 +21,7 @@
 
 #include "errbuf.h"
 #include "expr.h"
-#include "harness_containers.h"
+#include "harness_engine.h"
 #include "harness_netem.h"
 
 /* ---- fleet layout ---- */
@@ -1323,10 +1323,10 @@ int lb_harness_deploy_main(int argc, char **argv) {
   if (strcmp(cmd, "netns") == 0)
     return cmd_netns(argc - 1, argv + 1);
   if (strcmp(cmd, "podman-conf") == 0) {
-    struct lb_containers_host h;
+    struct lb_engine_host h;
     char text[1024];
-    lb_containers_host_probe(&h);
-    int rc = lb_containers_conf(&h, text, sizeof(text));
+    lb_engine_host_probe(&h);
+    int rc = lb_engine_conf(&h, text, sizeof(text));
     if (rc < 0)
       return 1;
     if (rc == 0)
