@@ -115,90 +115,6 @@ int lb_engine_dockerfile(const char *base, char *buf, size_t len) {
 
 /* ---- running the engine ---- */
 
-/* Runs argv (PATH searched), stdout and stderr together into out (the
- * start kept, the rest dropped), in a process group of its own (a Ctrl-C
- * at the terminal does not cut a clean-up short), killed after timeout_s.
- * interruptible: a stop signal ends it too (its whole group: SIGTERM, then
- * SIGKILL), -EINTR. Returns the wait status, or a negative errno. */
-static int run_capture(char *const argv[], int timeout_s, bool interruptible, char *out,
-                       size_t outlen) {
-  int fds[2];
-  if (outlen > 0)
-    out[0] = '\0';
-  if (pipe2(fds, O_CLOEXEC) != 0)
-    return -errno;
-  pid_t pid = fork();
-  if (pid < 0) {
-    int e = errno;
-    close(fds[0]);
-    close(fds[1]);
-    return -e;
-  }
-  if (pid == 0) {
-    setpgid(0, 0);
-    int null = open("/dev/null", O_RDONLY);
-    if (null >= 0)
-      dup2(null, 0);
-    dup2(fds[1], 1);
-    dup2(fds[1], 2);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    execvp(argv[0], argv);
-    dprintf(2, "cannot run %s: %s", argv[0], strerror(errno));
-    _exit(127);
-  }
-  close(fds[1]);
-  size_t used = 0;
-  double deadline = lb_harness_now() + timeout_s;
-  bool timed_out = false, interrupted = false;
-  for (;;) {
-    double left = deadline - lb_harness_now();
-    if (left <= 0) {
-      kill(pid, SIGKILL);
-      timed_out = true;
-      break;
-    }
-    if (interruptible && lb_harness_stop_signal) {
-      kill(-pid, SIGTERM);
-      for (int i = 0; i < 100 && waitpid(pid, NULL, WNOHANG) == 0; i++)
-        lb_harness_sleep_ms(50);
-      kill(-pid, SIGKILL);
-      interrupted = true;
-      break;
-    }
-    struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
-    if (poll(&pfd, 1, left > 1 ? 1000 : (int)(left * 1000) + 1) <= 0)
-      continue;
-    char chunk[1024];
-    ssize_t n = read(fds[0], chunk, sizeof(chunk));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
-    if (outlen > 1 && used < outlen - 1) {
-      size_t take = (size_t)n < outlen - 1 - used ? (size_t)n : outlen - 1 - used;
-      memcpy(out + used, chunk, take);
-      used += take;
-      out[used] = '\0';
-    }
-  }
-  close(fds[0]);
-  int status;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR || interrupted)
-      break;
-  if (interrupted) {
-    snprintf(out, outlen, "%s %s: stopped by signal %d", argv[0], argv[1] ? argv[1] : "",
-             (int)lb_harness_stop_signal);
-    return -EINTR;
-  }
-  if (timed_out) {
-    snprintf(out, outlen, "%s %s: no answer within %d s: killed", argv[0], argv[1] ? argv[1] : "",
-             timeout_s);
-    return -ETIMEDOUT;
-  }
-  return status;
-}
 
 static bool succeeded(int status) {
   return status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -228,7 +144,9 @@ int lb_engine_run(const char *engine, const char *what, char *const args[], int 
   }
   /* Minutes-long commands (builds) give way to Ctrl-C; the rest, clean-ups
    * among them, run to their end. */
-  int status = run_capture(argv, timeout_s, timeout_s == LB_ENGINE_BUILD_TIMEOUT_S, out, outlen);
+  int flags = LB_CAPTURE_STDOUT | LB_CAPTURE_OWN_GROUP |
+              (timeout_s == LB_ENGINE_BUILD_TIMEOUT_S ? LB_CAPTURE_INTERRUPTIBLE : 0);
+  int status = lb_harness_capture(argv, NULL, flags, timeout_s, out, outlen);
   if (succeeded(status))
     return 0;
   if (status == -ETIMEDOUT || status == -EINTR)
@@ -380,7 +298,10 @@ static int ensure_base(const struct lb_harness_opts *o, char *base, size_t len, 
             base, script);
   char *argv[] = {"bash", script, "--engine", (char *)o->engine, "--tag", base, NULL};
   char out[8192];
-  int status = run_capture(argv, LB_ENGINE_BUILD_TIMEOUT_S, true, out, sizeof(out));
+  int status =
+      lb_harness_capture(argv, NULL,
+                         LB_CAPTURE_STDOUT | LB_CAPTURE_OWN_GROUP | LB_CAPTURE_INTERRUPTIBLE,
+                         LB_ENGINE_BUILD_TIMEOUT_S, out, sizeof(out));
   if (!succeeded(status) || !image_exists(o->engine, base)) {
     lb_errf(err, errlen, "%s: %s", script, out[0] ? last_line(out) : "failed");
     return status == -EINTR ? -EINTR : -EIO;
