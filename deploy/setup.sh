@@ -18,7 +18,9 @@ PACKAGES=(
   python3 python3-numpy python3-pandas python3-scipy
 )
 if ((containers)); then
-  PACKAGES+=(podman runc podman-compose debootstrap)
+  # Named, not left to Recommends (installed without them): netavark and
+  # aardvark-dns (else podman falls back on CNI), iptables for its rules.
+  PACKAGES+=(podman runc netavark aardvark-dns iptables podman-compose debootstrap)
   # kubectl: Debian's kubernetes-client, unless one is installed already
   command -v kubectl >/dev/null || PACKAGES+=(kubernetes-client)
 fi
