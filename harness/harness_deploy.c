@@ -493,14 +493,6 @@ static char *fleet_script(const struct lb_scenario *sc, const struct lb_deploy_o
 
 /* ---- compose ---- */
 
-static void compose_common(struct yw *w, const struct lb_scenario *sc, const char *mount,
-                           const char *trace_mount) {
-  yw_put(w, "s[s", "volumes", mount);
-  if (sc->arrivals == LB_ARRIVALS_TRACE)
-    yw_put(w, "s", trace_mount);
-  yw_strf(w, "logs:%s", LB_DEPLOY_LOG_DIR);
-  yw_put(w, "] s(s) ss", "networks", "fleet", "restart", "no");
-}
 
 /* s with every '$' doubled: compose files interpolate $VAR, and these
  * commands' variables are the shell's. NULL stays NULL. */
@@ -533,6 +525,30 @@ static void compose_limits(struct yw *w, const struct lb_scenario *sc, int i) {
     yw_put(w, "s", "mem_limit");
     yw_strf(w, "%lldb", bytes);
   }
+}
+
+/* One service: `me` runs `daemon` (NULL: out of memory) behind the fleet's
+ * gate; server is the server's index (its limits), or -1 for a client. */
+static void compose_service(struct yw *w, const struct lb_scenario *sc,
+                            const struct lb_deploy_options *o, const char *me, const char *daemon,
+                            int server, const char *mount, const char *trace_mount) {
+  char *script = daemon ? fleet_script(sc, o, server >= 0, me, daemon, NULL) : NULL;
+  char *cmd = compose_escape(script);
+  free(script);
+  if (cmd == NULL) {
+    w->failed = true;
+    return;
+  }
+  yw_put(w, "s{ss s(sss)", me, "image", o->image, "command", "sh", "-c", cmd);
+  yw_put(w, "s[s", "volumes", mount);
+  if (sc->arrivals == LB_ARRIVALS_TRACE)
+    yw_put(w, "s", trace_mount);
+  yw_strf(w, "logs:%s", LB_DEPLOY_LOG_DIR);
+  yw_put(w, "] s(s) ss", "networks", "fleet", "restart", "no");
+  if (server >= 0)
+    compose_limits(w, sc, server);
+  yw_put(w, "}");
+  free(cmd);
 }
 
 int lb_deploy_compose_write(const struct lb_scenario *sc, const struct lb_deploy_options *o,
@@ -571,19 +587,8 @@ int lb_deploy_compose_write(const struct lb_scenario *sc, const struct lb_deploy
     snprintf(index, sizeof(index), "%d", i);
     snprintf(me, sizeof(me), "server-%d", i);
     char *lbserver = server_command(sc, o, index, 180);
-    char *script = lbserver ? fleet_script(sc, o, true, me, lbserver, NULL) : NULL;
-    char *cmd = compose_escape(script);
-    free(script);
-    if (cmd == NULL)
-      w.failed = true;
-    else {
-      yw_put(&w, "s{ss s(sss)", me, "image", o->image, "command", "sh", "-c", cmd);
-      compose_common(&w, sc, mount, trace_mount);
-      compose_limits(&w, sc, i);
-      yw_put(&w, "}");
-    }
+    compose_service(&w, sc, o, me, lbserver, i, mount, trace_mount);
     free(lbserver);
-    free(cmd);
   }
   for (int j = 0; j < procs && !w.failed; j++) {
     int first, count;
@@ -599,18 +604,8 @@ int lb_deploy_compose_write(const struct lb_scenario *sc, const struct lb_deploy
     char *lbclient = strf("lbclient --scenario %s --clients %s --run %s --servers %s --log %s "
                           "--stats %s --max-runtime %s",
                           LB_DEPLOY_SCENARIO_PATH, range, run, servers, log, stats, runtime);
-    char *script = lbclient ? fleet_script(sc, o, false, me, lbclient, NULL) : NULL;
-    char *cmd = compose_escape(script);
-    free(script);
-    if (cmd == NULL)
-      w.failed = true;
-    else {
-      yw_put(&w, "s{ss s(sss)", me, "image", o->image, "command", "sh", "-c", cmd);
-      compose_common(&w, sc, mount, trace_mount);
-      yw_put(&w, "}");
-    }
+    compose_service(&w, sc, o, me, lbclient, -1, mount, trace_mount);
     free(lbclient);
-    free(cmd);
   }
   yw_put(&w, "} s{s<>} s{s<>} }", "networks", "fleet", "volumes", "logs");
   yw_doc_end(&w);
