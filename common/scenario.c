@@ -618,8 +618,8 @@ static int check_limits(const struct lb_scenario *sc, const char *origin, char *
     for (int i = 0; text[0] != '\0' && i < sc->servers; i++) {
       double cpus;
       long long bytes;
-      int rc = k == 0 ? lb_scenario_server_cpus(sc, i, &cpus)
-                      : lb_scenario_server_memory(sc, i, &bytes);
+      int rc =
+          k == 0 ? lb_scenario_server_cpus(sc, i, &cpus) : lb_scenario_server_memory(sc, i, &bytes);
       if (rc >= 0)
         continue;
       lb_errf(err, errlen,

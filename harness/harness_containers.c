@@ -107,9 +107,9 @@ struct cfleet {
   struct lb_harness_group group;
   char engine[16];
   char engine_path[PATH_MAX]; /* the group spawns with execv */
-  char id[32];       /* lbt-<pid>-<run> */
-  char net[48];      /* the network's name, "" until created */
-  int subnet;        /* the N of NET_PREFIX.N.0/24 */
+  char id[32];                /* lbt-<pid>-<run> */
+  char net[48];               /* the network's name, "" until created */
+  int subnet;                 /* the N of NET_PREFIX.N.0/24 */
   int nservers, nclients, n;
   char (*names)[64]; /* containers: servers, then client processes */
   size_t *procs;     /* each one's `ENGINE run` in group.procs */
@@ -129,8 +129,8 @@ static int create_network(struct cfleet *f, char *err, size_t errlen) {
     f->subnet = 20 + (first + t * 13) % 200;
     snprintf(subnet, sizeof(subnet), NET_PREFIX ".%d.0/24", f->subnet);
     char *args[] = {"network", "create", "--internal", "--subnet", subnet, f->net, NULL};
-    if (lb_engine_run(f->engine, "network create", args, LB_ENGINE_CMD_TIMEOUT_S, NULL, 0, why, sizeof(why)) ==
-        0)
+    if (lb_engine_run(f->engine, "network create", args, LB_ENGINE_CMD_TIMEOUT_S, NULL, 0, why,
+                      sizeof(why)) == 0)
       return 0;
   }
   lb_errf(err, errlen, "cannot create the fleet's network %s: %s", f->net, why);
@@ -152,16 +152,16 @@ static void remove_fleet(struct cfleet *f) {
     for (int k = from; k < f->n && k < from + 40; k++)
       args[a++] = f->names[k];
     args[a] = NULL;
-    if (lb_engine_run(f->engine, "removing the fleet's containers", args, LB_ENGINE_CMD_TIMEOUT_S, NULL, 0, why,
-                  sizeof(why)) < 0 &&
+    if (lb_engine_run(f->engine, "removing the fleet's containers", args, LB_ENGINE_CMD_TIMEOUT_S,
+                      NULL, 0, why, sizeof(why)) < 0 &&
         strcasestr(why, "no such container") == NULL)
       fprintf(stderr, "lbharness: %s\n", why);
   }
   if (f->net[0]) {
     char why[1024];
     char *args[] = {"network", "rm", f->net, NULL};
-    if (lb_engine_run(f->engine, "removing the fleet's network", args, LB_ENGINE_CMD_TIMEOUT_S, NULL, 0, why,
-                  sizeof(why)) < 0)
+    if (lb_engine_run(f->engine, "removing the fleet's network", args, LB_ENGINE_CMD_TIMEOUT_S,
+                      NULL, 0, why, sizeof(why)) < 0)
       fprintf(stderr, "lbharness: %s\n", why);
     f->net[0] = '\0';
   }
@@ -178,10 +178,9 @@ static void cfleet_free(struct cfleet *f) {
 
 /* The gate every container waits at: it marks itself ready, waits for
  * GO to hold the fleet's tick 0, then becomes the daemon with that tick 0. */
-static const char gate_script[] =
-    "ready=$1 go=$2; shift 2; : > \"$ready\"; "
-    "while [ ! -s \"$go\" ]; do sleep 0.05; done; "
-    "exec \"$@\" --start-at-realtime-ns \"$(cat \"$go\")\"";
+static const char gate_script[] = "ready=$1 go=$2; shift 2; : > \"$ready\"; "
+                                  "while [ ! -s \"$go\" ]; do sleep 0.05; done; "
+                                  "exec \"$@\" --start-at-realtime-ns \"$(cat \"$go\")\"";
 
 /* Starts container k: `ENGINE run --rm ... IMAGE sh -c GATE sh READY GO
  * ARGS...`, its output into its log. */
@@ -307,8 +306,8 @@ static int wait_files(struct cfleet *f, const char *run_dir, int from, int to, b
     if (lb_harness_stop_signal)
       return stopped(err, errlen);
     if (lb_harness_now() > deadline) {
-      lb_errf(err, errlen, "container %s was not %s within %.0f s (its log: %s)", f->names[k],
-              what, timeout_s, f->logs[k]);
+      lb_errf(err, errlen, "container %s was not %s within %.0f s (its log: %s)", f->names[k], what,
+              timeout_s, f->logs[k]);
       return -ETIMEDOUT;
     }
     lb_harness_sleep_ms(20);
@@ -381,8 +380,9 @@ static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenari
     if (running == 0)
       break;
     if (now > deadline) {
-      lb_errf(err, errlen, "client containers still running past the run's time bound: fleet "
-                           "stopped");
+      lb_errf(err, errlen,
+              "client containers still running past the run's time bound: fleet "
+              "stopped");
       rc = -ETIMEDOUT;
       break;
     }
@@ -531,13 +531,13 @@ int lb_containers_run_one(const struct lb_harness_opts *o, const struct lb_scena
   if ((rc = wait_files(&f, run_dir, 0, f.n, false, ready_s, "up", err, errlen)) < 0)
     goto done;
   if (o->progress)
-    fprintf(stderr, "lbharness: %s run %d: %d containers up in %.1f s (%s, network %s)\n",
-            sc->name, run, f.n, lb_harness_now() - t_up, o->engine, f.net);
+    fprintf(stderr, "lbharness: %s run %d: %d containers up in %.1f s (%s, network %s)\n", sc->name,
+            run, f.n, lb_harness_now() - t_up, o->engine, f.net);
   /* Tick 0: the servers listen within it, the clients connect in the rest. */
   int64_t start_ns = realtime_ns() + (int64_t)((0.5 + o->start_delay_s) * 1e9);
   if ((rc = open_gate(run_dir, "servers", start_ns, err, errlen)) < 0 ||
-      (rc = wait_files(&f, run_dir, 0, f.nservers, true, SERVER_LISTEN_WAIT_S,
-                       "listening", err, errlen)) < 0)
+      (rc = wait_files(&f, run_dir, 0, f.nservers, true, SERVER_LISTEN_WAIT_S, "listening", err,
+                       errlen)) < 0)
     goto done;
   {
     double left_s = (double)(start_ns - realtime_ns()) / 1e9;

@@ -479,20 +479,19 @@ static char *fleet_script(const struct lb_scenario *sc, const struct lb_deploy_o
                   "done; done; exec %s --start-at-realtime-ns $T",
                   gate, sc->servers - 1, cmd);
   else
-    script = strf(
-        "%s%s --start-at-realtime-ns $T & p=$!; "
-        "(until n=0; for f in $L/$R-client-*.stats; do [ -e \"$f\" ] && n=$((n + 1)); done; "
-        "[ $n -ge %d ]; do sleep 0.2; done; kill -TERM $p) & w=$!; "
-        "trap 'kill -TERM $p 2>/dev/null' TERM INT; wait $p; rc=$?; "
-        "while [ $rc -gt 128 ] && kill -0 $p 2>/dev/null; do wait $p; rc=$?; done; "
-        "kill $w 2>/dev/null; echo \"lbserver exited: $rc\"; %s",
-        gate, cmd, procs, after ? after : "exit $rc");
+    script =
+        strf("%s%s --start-at-realtime-ns $T & p=$!; "
+             "(until n=0; for f in $L/$R-client-*.stats; do [ -e \"$f\" ] && n=$((n + 1)); done; "
+             "[ $n -ge %d ]; do sleep 0.2; done; kill -TERM $p) & w=$!; "
+             "trap 'kill -TERM $p 2>/dev/null' TERM INT; wait $p; rc=$?; "
+             "while [ $rc -gt 128 ] && kill -0 $p 2>/dev/null; do wait $p; rc=$?; done; "
+             "kill $w 2>/dev/null; echo \"lbserver exited: $rc\"; %s",
+             gate, cmd, procs, after ? after : "exit $rc");
   free(gate);
   return script;
 }
 
 /* ---- compose ---- */
-
 
 /* s with every '$' doubled: compose files interpolate $VAR, and these
  * commands' variables are the shell's. NULL stays NULL. */
@@ -853,9 +852,8 @@ int lb_deploy_k8s_write(const struct lb_scenario *sc, const struct lb_deploy_opt
   /* The pod's ordinal (server-3 -> 3) is the server's index. After its run
    * the server idles, so that the StatefulSet does not restart it. */
   char *lbserver = server_command(sc, o, "$i", 300);
-  char *server_script = lbserver ? fleet_script(sc, o, true, "server-$i", lbserver,
-                                                "exec sleep infinity")
-                                 : NULL;
+  char *server_script =
+      lbserver ? fleet_script(sc, o, true, "server-$i", lbserver, "exec sleep infinity") : NULL;
   char *server_cmds[2] = {
       server_script ? strf("i=${HOSTNAME##*-}; %s", server_script) : NULL,
       strf("i=${HOSTNAME##*-}; test -s %s/run%d-server-$i.port", LB_DEPLOY_LOG_DIR, o->run)};

@@ -85,12 +85,12 @@ int lb_engine_conf(const struct lb_engine_host *h, char *buf, size_t len) {
       buf[0] = '\0';
     return 0;
   }
-  int n = snprintf(buf, len,
-                   "# lbtestbed: podman's settings for this machine (lbharness --hosts containers)\n"
-                   "%s%s%s%s%s",
-                   ulimits[0] ? "[containers]\ndefault_ulimits = [" : "", ulimits,
-                   ulimits[0] ? "]\n" : "", runc ? "[engine]\n" : "",
-                   runc ? "runtime = \"runc\"\n" : "");
+  int n = snprintf(
+      buf, len,
+      "# lbtestbed: podman's settings for this machine (lbharness --hosts containers)\n"
+      "%s%s%s%s%s",
+      ulimits[0] ? "[containers]\ndefault_ulimits = [" : "", ulimits, ulimits[0] ? "]\n" : "",
+      runc ? "[engine]\n" : "", runc ? "runtime = \"runc\"\n" : "");
   return n < 0 || (size_t)n >= len ? -ENOSPC : 1;
 }
 
@@ -115,7 +115,6 @@ int lb_engine_dockerfile(const char *base, char *buf, size_t len) {
 
 /* ---- running the engine ---- */
 
-
 static bool succeeded(int status) {
   return status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
@@ -130,7 +129,7 @@ static const char *last_line(char *text) {
 }
 
 int lb_engine_run(const char *engine, const char *what, char *const args[], int timeout_s,
-                     char *out, size_t outlen, char *err, size_t errlen) {
+                  char *out, size_t outlen, char *err, size_t errlen) {
   char *argv[48];
   size_t n = 0;
   argv[n++] = (char *)engine;
@@ -158,8 +157,7 @@ int lb_engine_run(const char *engine, const char *what, char *const args[], int 
   return -EIO;
 }
 
-int lb_engine_detect(const char *want, char *name, size_t len, char *err,
-                                size_t errlen) {
+int lb_engine_detect(const char *want, char *name, size_t len, char *err, size_t errlen) {
   const char *engines[] = {"podman", "docker"};
   char why[2][640] = {"", ""};
   for (int k = 0; k < 2; k++) {
@@ -298,10 +296,9 @@ static int ensure_base(const struct lb_harness_opts *o, char *base, size_t len, 
             base, script);
   char *argv[] = {"bash", script, "--engine", (char *)o->engine, "--tag", base, NULL};
   char out[8192];
-  int status =
-      lb_harness_capture(argv, NULL,
-                         LB_CAPTURE_STDOUT | LB_CAPTURE_OWN_GROUP | LB_CAPTURE_INTERRUPTIBLE,
-                         LB_ENGINE_BUILD_TIMEOUT_S, out, sizeof(out));
+  int status = lb_harness_capture(
+      argv, NULL, LB_CAPTURE_STDOUT | LB_CAPTURE_OWN_GROUP | LB_CAPTURE_INTERRUPTIBLE,
+      LB_ENGINE_BUILD_TIMEOUT_S, out, sizeof(out));
   if (!succeeded(status) || !image_exists(o->engine, base)) {
     lb_errf(err, errlen, "%s: %s", script, out[0] ? last_line(out) : "failed");
     return status == -EINTR ? -EINTR : -EIO;
@@ -327,7 +324,8 @@ static int ensure_image(struct lb_harness_opts *o, FILE *log, char *err, size_t 
   uint64_t h = LB_ENGINE_HASH_INIT;
   h = lb_engine_hash(h, dockerfile, strlen(dockerfile));
   h = lb_engine_hash(h, base_id, strlen(base_id));
-  if ((rc = hash_file(server, &h, err, errlen)) < 0 || (rc = hash_file(client, &h, err, errlen)) < 0)
+  if ((rc = hash_file(server, &h, err, errlen)) < 0 ||
+      (rc = hash_file(client, &h, err, errlen)) < 0)
     return rc;
   snprintf(o->image, sizeof(o->image), "%s:%016llx", IMAGE_REPO, (unsigned long long)h);
   if (image_exists(o->engine, o->image))
@@ -356,7 +354,8 @@ static int ensure_image(struct lb_harness_opts *o, FILE *log, char *err, size_t 
     lb_errf(err, errlen, "cannot prepare the image's build folder %s: %s", ctx, strerror(-rc));
   char *build[] = {"build", "-q", "--label", label, "-t", o->image, ctx, NULL};
   if (rc == 0)
-    rc = lb_engine_run(o->engine, "building the image", build, LB_ENGINE_BUILD_TIMEOUT_S, NULL, 0, err, errlen);
+    rc = lb_engine_run(o->engine, "building the image", build, LB_ENGINE_BUILD_TIMEOUT_S, NULL, 0,
+                       err, errlen);
   const char *names[] = {"Dockerfile", "lbserver", "lbclient"};
   for (int i = 0; i < 3; i++) {
     snprintf(path, sizeof(path), "%s/%s", ctx, names[i]);
@@ -380,7 +379,8 @@ static int ensure_image(struct lb_harness_opts *o, FILE *log, char *err, size_t 
   /* Earlier builds of this image are of no more use. */
   char list[8192];
   char *images[] = {"images", "--format", "{{.Repository}}:{{.Tag}}", IMAGE_REPO, NULL};
-  if (lb_engine_run(o->engine, "images", images, LB_ENGINE_CMD_TIMEOUT_S, list, sizeof(list), NULL, 0) == 0) {
+  if (lb_engine_run(o->engine, "images", images, LB_ENGINE_CMD_TIMEOUT_S, list, sizeof(list), NULL,
+                    0) == 0) {
     for (char *line = strtok(list, "\n"); line; line = strtok(NULL, "\n"))
       if (strncmp(line, IMAGE_REPO ":", strlen(IMAGE_REPO) + 1) == 0 && strcmp(line, o->image)) {
         char *rmi[] = {"rmi", line, NULL};
@@ -435,4 +435,3 @@ int lb_engine_prepare(struct lb_harness_opts *o, FILE *log, char *err, size_t er
   }
   return ensure_image(o, log, err, errlen);
 }
-

@@ -772,13 +772,11 @@ void lb_harness_assess(const struct lb_scenario *sc, int nclients, int nservers,
       if (k < (size_t)nclients)
         snprintf(paths[k], sizeof(paths[k]), "%s/client-%zu.stats", res->dir, k);
       else
-        snprintf(paths[k], sizeof(paths[k]), "%s/server-%zu.stats", res->dir,
-                 k - (size_t)nclients);
+        snprintf(paths[k], sizeof(paths[k]), "%s/server-%zu.stats", res->dir, k - (size_t)nclients);
       ptrs[k] = paths[k];
     }
-    lb_harness_health_from_stats((double)sc->tick_ns / 1e6, ptrs, (size_t)nclients,
-                                 ptrs + nclients, (size_t)nservers, &res->summary,
-                                 &res->health_in);
+    lb_harness_health_from_stats((double)sc->tick_ns / 1e6, ptrs, (size_t)nclients, ptrs + nclients,
+                                 (size_t)nservers, &res->summary, &res->health_in);
     if (fleet_cpu_s < 0) { /* the daemons' own: cpu_seconds in their stats */
       fleet_cpu_s = 0;
       struct lb_harness_kv kv;

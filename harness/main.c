@@ -300,8 +300,7 @@ static int parse(int argc, char **argv, struct cli *c) {
     return -EINVAL;
   }
   if (!c->opts.containers && (c->opts.engine[0] || c->opts.image[0] || c->opts.base_image[0])) {
-    fprintf(stderr, "lbharness %s: --engine, --image and --base are for --hosts containers\n",
-            cmd);
+    fprintf(stderr, "lbharness %s: --engine, --image and --base are for --hosts containers\n", cmd);
     return -EINVAL;
   }
   if ((c->real_csv || c->real_dir) && c->opts.runs > 0) {

@@ -1,10 +1,10 @@
 /* lbserver: wires options, scenario, server; runs the loop; reports. */
 #include <errno.h>
-#include <sys/resource.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 

@@ -223,11 +223,13 @@ static void test_compose(void **state) {
     assert_string_equal(scalar(item(doc, cmd, 0)), "sh");
     const char *line = scalar(item(doc, cmd, 2));
     char want2[256];
-    snprintf(want2, sizeof(want2), "exec lbclient --scenario /etc/lbtestbed/scenario.yaml --clients %d:%d --run 1 ",
-             next, j == 0 ? 3 : 2);
+    snprintf(want2, sizeof(want2),
+             "exec lbclient --scenario /etc/lbtestbed/scenario.yaml --clients %d:%d --run 1 ", next,
+             j == 0 ? 3 : 2);
     assert_non_null(strstr(line, want2));
     next += j == 0 ? 3 : 2;
-    assert_non_null(strstr(line, "--servers server-0:7000:7001,server-1:7000:7001,server-2:7000:7001 "));
+    assert_non_null(
+        strstr(line, "--servers server-0:7000:7001,server-1:7000:7001,server-2:7000:7001 "));
     snprintf(want, sizeof(want), "--log /logs/run1-client-%d.csv", j);
     assert_non_null(strstr(line, want));
     /* Every server listens before the client starts, with the fleet's tick 0. */
@@ -336,8 +338,8 @@ static void test_k8s(void **state) {
       } else if (strcmp(kind, "Service") == 0) {
         assert_string_equal(scalar(dig(doc, root, "metadata", "name", NULL)), "server");
         assert_string_equal(scalar(dig(doc, root, "spec", "clusterIP", NULL)), "None");
-        assert_string_equal(
-            scalar(dig(doc, root, "spec", "publishNotReadyAddresses", NULL)), "true");
+        assert_string_equal(scalar(dig(doc, root, "spec", "publishNotReadyAddresses", NULL)),
+                            "true");
       } else if (strcmp(kind, "StatefulSet") == 0) {
         yaml_node_t *spec = get(doc, root, "spec");
         assert_string_equal(scalar(get(doc, spec, "serviceName")), "server");

@@ -47,8 +47,8 @@ static void test_limits(void **state) {
   lb_containers_limits_text(&sc, text, sizeof(text));
   assert_string_equal(text, "");
   /* Wrong count, bad numbers, too little memory: refused, naming the field. */
-  const char *bad[][2] = {{"1,1", ""}, {"0", ""}, {"x", ""}, {"1,,1", ""},
-                          {"", "5m"}, {"", "256q"}, {"", "1,2"}, {"", "-1g"}};
+  const char *bad[][2] = {{"1,1", ""}, {"0", ""},    {"x", ""},   {"1,,1", ""},
+                          {"", "5m"},  {"", "256q"}, {"", "1,2"}, {"", "-1g"}};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     scenario(&sc, bad[i][0], bad[i][1]);
     err[0] = '\0';

@@ -67,13 +67,11 @@ static void test_no_engine(void **state) {
   const char *path = getenv("PATH");
   char *saved = path ? strdup(path) : NULL;
   setenv("PATH", "/nonexistent", 1);
-  assert_int_equal(lb_engine_detect(NULL, name, sizeof(name), err, sizeof(err)),
-                   -ENOENT);
+  assert_int_equal(lb_engine_detect(NULL, name, sizeof(name), err, sizeof(err)), -ENOENT);
   assert_string_equal(err, "--hosts containers: no container engine on this machine: podman is "
                            "not installed, and docker is not installed; install podman "
                            "(deploy/setup.sh --containers, as root) or use --hosts local");
-  assert_int_equal(lb_engine_detect("docker", name, sizeof(name), err, sizeof(err)),
-                   -ENOENT);
+  assert_int_equal(lb_engine_detect("docker", name, sizeof(name), err, sizeof(err)), -ENOENT);
   assert_string_equal(err, "--hosts containers: --engine docker: docker is not installed");
   if (saved) {
     setenv("PATH", saved, 1);

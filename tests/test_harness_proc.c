@@ -4,8 +4,8 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <string.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
