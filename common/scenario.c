@@ -87,6 +87,10 @@ static const struct field fields[] = {
     INT(max_queue, 0, INT_MAX, "an integer >= 0 (0: unbounded)"),
     {"timeout", F_DOUBLE, OFF(timeout_ticks), 0, 0, HUGE_VAL, false, NULL,
      "a number of ticks >= 0 (0: 4 * total_ticks)"},
+    STR(server_cpus, "CPUs per server container: one number > 0, or one per server, comma "
+                     "separated"),
+    STR(server_memory, "memory per server container: one size such as 256m (k, m, g), or one "
+                       "per server, comma separated"),
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -565,6 +569,94 @@ static bool format_value(const struct lb_scenario *sc, const struct field *f, ch
   return false;
 }
 
+/* Item i of a comma-separated list that holds one item or `count`, into
+ * item; 0 when the list is empty, -EINVAL when it has another length. */
+static int list_item(const char *list, int count, int i, char *item, size_t len) {
+  if (list[0] == '\0')
+    return 0;
+  int n = 1;
+  for (const char *p = list; *p; p++)
+    n += *p == ',';
+  if (n != 1 && n != count)
+    return -EINVAL;
+  const char *p = list;
+  for (int k = 0; n > 1 && k < i; k++)
+    p = strchr(p, ',') + 1;
+  size_t m = strcspn(p, ",");
+  while (m > 0 && p[m - 1] == ' ')
+    m--;
+  while (m > 0 && *p == ' ') {
+    p++;
+    m--;
+  }
+  if (m == 0 || m >= len)
+    return -EINVAL;
+  memcpy(item, p, m);
+  item[m] = '\0';
+  return 1;
+}
+
+int lb_scenario_server_cpus(const struct lb_scenario *sc, int i, double *out) {
+  char item[64], *end = NULL;
+  int rc = list_item(sc->server_cpus, sc->servers, i, item, sizeof(item));
+  if (rc <= 0)
+    return rc;
+  double v = strtod(item, &end);
+  if (*end != '\0' || !(v > 0) || v > 1e6)
+    return -EINVAL;
+  *out = v;
+  return 1;
+}
+
+int lb_scenario_server_memory(const struct lb_scenario *sc, int i, long long *bytes) {
+  char item[64], *end = NULL;
+  int rc = list_item(sc->server_memory, sc->servers, i, item, sizeof(item));
+  if (rc <= 0)
+    return rc;
+  errno = 0;
+  long long v = strtoll(item, &end, 10);
+  int shift = 0;
+  if (*end == 'k' || *end == 'K')
+    shift = 10;
+  else if (*end == 'm' || *end == 'M')
+    shift = 20;
+  else if (*end == 'g' || *end == 'G')
+    shift = 30;
+  if (shift)
+    end++;
+  if (*end == 'b' || *end == 'B')
+    end++;
+  /* 6 MiB: the least a container engine accepts. */
+  if (errno != 0 || end == item || *end != '\0' || v <= 0 || v > (1LL << 50) >> shift ||
+      (v << shift) < (6LL << 20))
+    return -EINVAL;
+  *bytes = v << shift;
+  return 1;
+}
+
+/* server_cpus and server_memory: each item parses, one or `servers` items. */
+static int check_limits(const struct lb_scenario *sc, const char *origin, char *err,
+                        size_t errlen) {
+  for (int k = 0; k < 2; k++) {
+    const char *name = k == 0 ? "server_cpus" : "server_memory";
+    const char *text = k == 0 ? sc->server_cpus : sc->server_memory;
+    for (int i = 0; text[0] != '\0' && i < sc->servers; i++) {
+      double cpus;
+      long long bytes;
+      int rc =
+          k == 0 ? lb_scenario_server_cpus(sc, i, &cpus) : lb_scenario_server_memory(sc, i, &bytes);
+      if (rc >= 0)
+        continue;
+      lb_errf(err, errlen,
+              "%s: field '%s': expected %s, one value or %d (one per server), got '%s'", origin,
+              name, k == 0 ? "CPUs > 0" : "sizes of at least 6m such as 256m or 1g", sc->servers,
+              text);
+      return -EINVAL;
+    }
+  }
+  return 0;
+}
+
 int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen) {
   const char *origin = sc->path[0] ? sc->path : "scenario";
   char value[64];
@@ -585,6 +677,8 @@ int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen) {
             origin);
     return -EINVAL;
   }
+  if (check_limits(sc, origin, err, errlen) < 0)
+    return -EINVAL;
   if (sc->target_utilization > 0) {
     double rate = lb_queries_for_utilization(sc->mean_threads, sc->mean_processing_time,
                                              sc->rate_probes_per_request, sc->probe_processing_time,
@@ -629,6 +723,11 @@ int lb_scenario_write(const struct lb_scenario *sc, FILE *f) {
     const struct field *fd = &fields[i];
     if (!format_value(sc, fd, value, sizeof(value)))
       return -EINVAL;
+    /* Unset limits are left out: files of scenarios without them stay as
+     * they were. */
+    if ((fd->offset == OFF(server_cpus) || fd->offset == OFF(server_memory)) &&
+        *((const char *)sc + fd->offset) == '\0')
+      continue;
     fprintf(f, "%s: ", fd->name);
     if (fd->type == F_STRING)
       write_string(f, (const char *)sc + fd->offset);

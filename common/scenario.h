@@ -66,6 +66,12 @@ struct lb_scenario {
   int max_queue;               /* 0 = unbounded, as the seed */
   double timeout_ticks;        /* `timeout`: a request unanswered after this
                                   many ticks is timed out; 0 = 4 * total_ticks */
+  /* Resource limits of the server containers (--hosts containers, compose,
+   * Kubernetes): one value for every server or one per server, comma
+   * separated; "" = none. CPUs "1,1,0.5,0.5"; memory "256m" (bytes, or k, m
+   * or g: binary units). lbsim and local fleets ignore them. */
+  char server_cpus[256];
+  char server_memory[256];
   char path[LB_SCENARIO_PATH_MAX]; /* file it came from */
   int picker_line; /* line of `picker:` in path; 0: not from the file (default, --set) */
 };
@@ -92,6 +98,10 @@ void lb_scenario_picker_origin(const struct lb_scenario *sc, char *buf, size_t l
 int lb_scenario_warning(const struct lb_scenario *sc, char *buf, size_t len);
 /* Writes the scenario back as YAML (every field), for the fleet's processes. */
 int lb_scenario_write(const struct lb_scenario *sc, FILE *f);
+/* Server i's limit: 1 with *out set, 0 when the field is empty, -EINVAL
+ * when it does not parse (lb_scenario_finish has said why). */
+int lb_scenario_server_cpus(const struct lb_scenario *sc, int i, double *out);
+int lb_scenario_server_memory(const struct lb_scenario *sc, int i, long long *bytes);
 /* Parses "10ms", "2.5s", "500us", "1000ns". */
 int lb_parse_duration_ns(const char *text, int64_t *out);
 /* The seed's queries_for_utilization. */

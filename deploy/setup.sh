@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
 # Installs every Debian package lbtestbed's build, tests and reports need.
 # Idempotent, and quiet when everything is already present.
+# --containers: also what `lbharness --hosts containers` and the compose
+# and Kubernetes files need: podman with runc, podman-compose, debootstrap
+# (deploy/base-image.sh) and kubectl (the manifests' dry-run test). The
+# engine's settings for this machine are not installed anywhere: lbharness
+# writes them into its own out folder (CONTAINERS_CONF).
 set -euo pipefail
+containers=0
+[ "${1:-}" = "--containers" ] && containers=1
 
 PACKAGES=(
   build-essential cmake pkg-config
@@ -10,6 +17,13 @@ PACKAGES=(
   # the lockstep test runs the seed notebook's own code beside lbsim
   python3 python3-numpy python3-pandas python3-scipy
 )
+if ((containers)); then
+  # Named, not left to Recommends (installed without them): netavark and
+  # aardvark-dns (else podman falls back on CNI), iptables for its rules.
+  PACKAGES+=(podman runc netavark aardvark-dns iptables podman-compose debootstrap)
+  # kubectl: Debian's kubernetes-client, unless one is installed already
+  command -v kubectl >/dev/null || PACKAGES+=(kubernetes-client)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -9,7 +9,9 @@ cd "$root"
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 
-"$root/deploy/setup.sh"
+# --containers: CI runs the containers' integration test too (podman).
+"$root/deploy/setup.sh" --containers
+export LB_REQUIRE_CONTAINERS=1
 jobs=$(nproc)
 
 run_suite() { # name, build dir, cmake options..., -- ctest options...

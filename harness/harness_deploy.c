@@ -21,6 +21,7 @@
 
 #include "errbuf.h"
 #include "expr.h"
+#include "harness_engine.h"
 #include "harness_netem.h"
 
 /* ---- fleet layout ---- */
@@ -66,6 +67,46 @@ static bool is_file(const char *path) {
   return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+int lb_deploy_script(const char *name, char *buf, size_t len, char *err, size_t errlen) {
+  const char *src = getenv("LB_SOURCE_DIR");
+  if (src != NULL && src[0] != '\0') {
+    snprintf(buf, len, "%s/deploy/%s", src, name);
+    if (is_file(buf))
+      return 0;
+  }
+  char dir[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+  if (n > 0) {
+    dir[n] = '\0';
+    /* Up from the binary's folder: an installed PREFIX/bin/lbharness has
+     * PREFIX/share/lbtestbed/NAME; a build tree inside the sources,
+     * build/harness/lbharness, has ../../deploy/NAME. */
+    for (int up = 0; up < 5; up++) {
+      char *slash = strrchr(dir, '/');
+      if (slash == NULL)
+        break;
+      *slash = '\0';
+      snprintf(buf, len, "%s/share/lbtestbed/%s", dir, name);
+      if (is_file(buf))
+        return 0;
+      snprintf(buf, len, "%s/deploy/%s", dir, name);
+      if (is_file(buf))
+        return 0;
+    }
+  }
+#ifdef LB_SOURCE_DIR_BUILT
+  /* The sources this lbharness was built from, wherever its build tree is. */
+  snprintf(buf, len, "%s/deploy/%s", LB_SOURCE_DIR_BUILT, name);
+  if (is_file(buf))
+    return 0;
+#endif
+  lb_errf(err, errlen,
+          "cannot find deploy/%s: not in $LB_SOURCE_DIR/deploy, beside lbharness "
+          "(../share/lbtestbed) or in the sources it was built from; set LB_SOURCE_DIR",
+          name);
+  return -ENOENT;
+}
+
 int lb_deploy_netns_script(char *buf, size_t len, char *err, size_t errlen) {
   const char *env = getenv("LB_NETNS_SCRIPT");
   if (env != NULL && env[0] != '\0') {
@@ -75,32 +116,11 @@ int lb_deploy_netns_script(char *buf, size_t len, char *err, size_t errlen) {
     lb_errf(err, errlen, "netns: LB_NETNS_SCRIPT=%s: no such file", env);
     return -ENOENT;
   }
-  const char *src = getenv("LB_SOURCE_DIR");
-  if (src != NULL && src[0] != '\0') {
-    snprintf(buf, len, "%s/deploy/netns.sh", src);
-    if (is_file(buf))
-      return 0;
-  }
-  char dir[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
-  if (n > 0) {
-    dir[n] = '\0';
-    /* Up from the binary's folder: build/harness/lbharness -> deploy/netns.sh */
-    for (int up = 0; up < 5; up++) {
-      char *slash = strrchr(dir, '/');
-      if (slash == NULL)
-        break;
-      *slash = '\0';
-      snprintf(buf, len, "%s/deploy/netns.sh", dir);
-      if (is_file(buf))
-        return 0;
-      snprintf(buf, len, "%s/share/lbtestbed/netns.sh", dir);
-      if (is_file(buf))
-        return 0;
-    }
-  }
-  lb_errf(err, errlen, "netns: cannot find deploy/netns.sh (set LB_NETNS_SCRIPT or LB_SOURCE_DIR)");
-  return -ENOENT;
+  int rc = lb_deploy_script("netns.sh", buf, len, err, errlen);
+  if (rc < 0)
+    lb_errf(err, errlen,
+            "netns: cannot find deploy/netns.sh (set LB_NETNS_SCRIPT or LB_SOURCE_DIR)");
+  return rc;
 }
 
 static int run_netns(char *const args[], char *err, size_t errlen) {
@@ -420,15 +440,114 @@ static char *server_command(const struct lb_scenario *sc, const struct lb_deploy
               max_runtime_s(sc, slack));
 }
 
+/* Seconds from the moment the last process of a fleet is up to its tick 0:
+ * the servers listen, the clients see their port files and connect. */
+#define FLEET_START_MARGIN_S 2
+
+/* The shell that runs one process of a compose or Kubernetes fleet. Every
+ * process marks itself ready in the logs volume and waits for all
+ * (podman-compose starts containers ~1.4 s apart, Kubernetes in any
+ * order); the first to see them all writes the fleet's tick 0 (now + a
+ * margin, or the fixed --start-at) into runR-go, atomically (noclobber);
+ * everyone starts with it. A client waits for every server's port file,
+ * then becomes lbclient. A server runs lbserver and stops it (SIGTERM: it
+ * drains and writes its stats) once every client process has written its
+ * stats, or when itself is stopped; then `after` (Kubernetes: idle, so
+ * the StatefulSet does not restart it) or its exit status. me: this
+ * process's name in the volume ("server-0", "client-$j"); cmd: the
+ * daemon's command line without its tick 0. */
+static char *fleet_script(const struct lb_scenario *sc, const struct lb_deploy_options *o,
+                          bool server, const char *me, const char *cmd, const char *after) {
+  int procs = lb_deploy_client_procs(sc, o->client_procs);
+  char start[96];
+  if (o->start_at_realtime_ns > 0)
+    snprintf(start, sizeof(start), "%lld", o->start_at_realtime_ns);
+  else
+    snprintf(start, sizeof(start), "$(( $(date +%%s%%N) + %d000000000 ))", FLEET_START_MARGIN_S);
+  char *gate = strf(
+      "L=%s; R=run%d; rm -f $L/$R-%s.port; : > $L/$R-ready-%s; "
+      "until n=0; for f in $L/$R-ready-*; do [ -e \"$f\" ] && n=$((n + 1)); done; [ $n -ge %d ]; "
+      "do sleep 0.1; done; "
+      "(set -C; echo \"%s\" > $L/$R-go) 2>/dev/null; "
+      "until [ -s $L/$R-go ]; do sleep 0.05; done; T=$(cat $L/$R-go); ",
+      LB_DEPLOY_LOG_DIR, o->run, me, me, sc->servers + procs, start);
+  if (gate == NULL)
+    return NULL;
+  char *script;
+  if (!server)
+    script = strf("%sfor i in $(seq 0 %d); do until [ -s $L/$R-server-$i.port ]; do sleep 0.05; "
+                  "done; done; exec %s --start-at-realtime-ns $T",
+                  gate, sc->servers - 1, cmd);
+  else
+    script =
+        strf("%s%s --start-at-realtime-ns $T & p=$!; "
+             "(until n=0; for f in $L/$R-client-*.stats; do [ -e \"$f\" ] && n=$((n + 1)); done; "
+             "[ $n -ge %d ]; do sleep 0.2; done; kill -TERM $p) & w=$!; "
+             "trap 'kill -TERM $p 2>/dev/null' TERM INT; wait $p; rc=$?; "
+             "while [ $rc -gt 128 ] && kill -0 $p 2>/dev/null; do wait $p; rc=$?; done; "
+             "kill $w 2>/dev/null; echo \"lbserver exited: $rc\"; %s",
+             gate, cmd, procs, after ? after : "exit $rc");
+  free(gate);
+  return script;
+}
+
 /* ---- compose ---- */
 
-static void compose_common(struct yw *w, const struct lb_scenario *sc, const char *mount,
-                           const char *trace_mount) {
+/* s with every '$' doubled: compose files interpolate $VAR, and these
+ * commands' variables are the shell's. NULL stays NULL. */
+static char *compose_escape(const char *s) {
+  if (s == NULL)
+    return NULL;
+  size_t n = strlen(s), d = 0;
+  for (size_t i = 0; i < n; i++)
+    d += s[i] == '$';
+  char *out = malloc(n + d + 1), *q = out;
+  if (out == NULL)
+    return NULL;
+  for (size_t i = 0; i <= n; i++) {
+    if (s[i] == '$')
+      *q++ = '$';
+    *q++ = s[i];
+  }
+  return out;
+}
+
+/* Server i's resource limits (scenario fields server_cpus, server_memory). */
+static void compose_limits(struct yw *w, const struct lb_scenario *sc, int i) {
+  double cpus;
+  long long bytes;
+  if (lb_scenario_server_cpus(sc, i, &cpus) == 1) {
+    yw_put(w, "s", "cpus");
+    yw_strf(w, "%g", cpus);
+  }
+  if (lb_scenario_server_memory(sc, i, &bytes) == 1) {
+    yw_put(w, "s", "mem_limit");
+    yw_strf(w, "%lldb", bytes);
+  }
+}
+
+/* One service: `me` runs `daemon` (NULL: out of memory) behind the fleet's
+ * gate; server is the server's index (its limits), or -1 for a client. */
+static void compose_service(struct yw *w, const struct lb_scenario *sc,
+                            const struct lb_deploy_options *o, const char *me, const char *daemon,
+                            int server, const char *mount, const char *trace_mount) {
+  char *script = daemon ? fleet_script(sc, o, server >= 0, me, daemon, NULL) : NULL;
+  char *cmd = compose_escape(script);
+  free(script);
+  if (cmd == NULL) {
+    w->failed = true;
+    return;
+  }
+  yw_put(w, "s{ss s(sss)", me, "image", o->image, "command", "sh", "-c", cmd);
   yw_put(w, "s[s", "volumes", mount);
   if (sc->arrivals == LB_ARRIVALS_TRACE)
     yw_put(w, "s", trace_mount);
   yw_strf(w, "logs:%s", LB_DEPLOY_LOG_DIR);
   yw_put(w, "] s(s) ss", "networks", "fleet", "restart", "no");
+  if (server >= 0)
+    compose_limits(w, sc, server);
+  yw_put(w, "}");
+  free(cmd);
 }
 
 int lb_deploy_compose_write(const struct lb_scenario *sc, const struct lb_deploy_options *o,
@@ -450,31 +569,25 @@ int lb_deploy_compose_write(const struct lb_scenario *sc, const struct lb_deploy
   fprintf(f,
           "# Generated by `lbharness deploy compose` from scenario %s, run %d:\n"
           "# %d servers and %d client processes (%d logical clients), one container each.\n"
-          "#   docker compose -f FILE up    (logs land in the volume 'logs', one file per\n"
-          "#   process: run%d-client-J.csv are the per-request logs); docker compose down -v\n"
-          "#   between runs.\n",
-          sc->name, o->run, sc->servers, procs, sc->clients, o->run);
+          "# They start together once all are up, and the servers stop when the clients\n"
+          "# are done, so `up` returns by itself:\n"
+          "#   docker compose -f FILE up; docker compose -f FILE down -v\n"
+          "#   podman-compose -p lbt-%s -f FILE up; podman-compose -p lbt-%s -f FILE down -v;\n"
+          "#     podman network rm lbt-%s_fleet   (podman-compose 1.0 leaves it)\n"
+          "# Logs land in the volume 'logs', one file per process (run%d-client-J.csv are\n"
+          "# the per-request logs); read them before `down -v`, which a next run needs.\n",
+          sc->name, o->run, sc->servers, procs, sc->clients, project, project, project, o->run);
   yw_doc(&w, true);
   yw_put(&w, "{s", "name");
   yw_strf(&w, "lbt-%s", project);
   yw_put(&w, "s{", "services");
   for (int i = 0; i < sc->servers && !w.failed; i++) {
-    char index[16], port_file[128];
+    char index[16], me[32];
     snprintf(index, sizeof(index), "%d", i);
-    snprintf(port_file, sizeof(port_file), "%s/run%d-server-%d.port", LB_DEPLOY_LOG_DIR, o->run, i);
+    snprintf(me, sizeof(me), "server-%d", i);
     char *lbserver = server_command(sc, o, index, 180);
-    char *cmd = lbserver ? strf("rm -f %s && exec %s", port_file, lbserver) : NULL;
-    if (cmd == NULL)
-      w.failed = true;
-    else {
-      yw_strf(&w, "server-%d", i);
-      yw_put(&w, "{ss s(sss)", "image", o->image, "command", "sh", "-c", cmd);
-      compose_common(&w, sc, mount, trace_mount);
-      yw_put(&w, "s{s(ssss) ss si}}", "healthcheck", "test", "CMD", "test", "-s", port_file,
-             "interval", "1s", "retries", 120);
-    }
+    compose_service(&w, sc, o, me, lbserver, i, mount, trace_mount);
     free(lbserver);
-    free(cmd);
   }
   for (int j = 0; j < procs && !w.failed; j++) {
     int first, count;
@@ -485,22 +598,13 @@ int lb_deploy_compose_write(const struct lb_scenario *sc, const struct lb_deploy
     snprintf(runtime, sizeof(runtime), "%ld", max_runtime_s(sc, 120));
     snprintf(log, sizeof(log), "%s/run%d-client-%d.csv", LB_DEPLOY_LOG_DIR, o->run, j);
     snprintf(stats, sizeof(stats), "%s/run%d-client-%d.stats", LB_DEPLOY_LOG_DIR, o->run, j);
-    yw_strf(&w, "client-%d", j);
-    yw_put(&w, "{ss s(sss ss ss ss ss ss ss", "image", o->image, "command", "lbclient",
-           "--scenario", LB_DEPLOY_SCENARIO_PATH, "--clients", range, "--run", run, "--servers",
-           servers, "--log", log, "--stats", stats, "--max-runtime", runtime);
-    if (o->start_at_realtime_ns > 0) {
-      yw_put(&w, "s", "--start-at-realtime-ns");
-      yw_strf(&w, "%lld", o->start_at_realtime_ns);
-    }
-    yw_put(&w, ")");
-    compose_common(&w, sc, mount, trace_mount);
-    yw_put(&w, "s{", "depends_on");
-    for (int i = 0; i < sc->servers; i++) {
-      yw_strf(&w, "server-%d", i);
-      yw_put(&w, "<ss>", "condition", "service_healthy");
-    }
-    yw_put(&w, "}}");
+    char me[32];
+    snprintf(me, sizeof(me), "client-%d", j);
+    char *lbclient = strf("lbclient --scenario %s --clients %s --run %s --servers %s --log %s "
+                          "--stats %s --max-runtime %s",
+                          LB_DEPLOY_SCENARIO_PATH, range, run, servers, log, stats, runtime);
+    compose_service(&w, sc, o, me, lbclient, -1, mount, trace_mount);
+    free(lbclient);
   }
   yw_put(&w, "} s{s<>} s{s<>} }", "networks", "fleet", "volumes", "logs");
   yw_doc_end(&w);
@@ -631,7 +735,9 @@ static void k8s_write_servers(struct yw *w, const struct lb_scenario *sc,
   const char *const *cmds = arg; /* the server's command, its readiness test */
   /* Headless Service: server-<i>.server resolves to pod i once it is ready. */
   k8s_object(w, true, sc, o, "v1", "Service", "server", "server");
-  yw_put(w, "s{ss s", "spec", "clusterIP", "None", "selector");
+  /* Addresses before readiness: the clients' init container waits for the
+   * names, the servers (ready once they listen) wait for the clients. */
+  yw_put(w, "s{ss sb s", "spec", "clusterIP", "None", "publishNotReadyAddresses", 1, "selector");
   k8s_labels(w, "server");
   k8s_ports(w, "port");
   yw_put(w, "}");
@@ -645,8 +751,26 @@ static void k8s_write_servers(struct yw *w, const struct lb_scenario *sc,
   yw_put(w, "} s{s[", "spec", "containers");
   k8s_container(w, "lbserver", o->image, cmds[0]);
   k8s_ports(w, "containerPort");
-  yw_put(w, "s{s{s(sss)} si}}]", "readinessProbe", "exec", "command", "sh", "-c", cmds[1],
+  yw_put(w, "s{s{s(sss)} si}", "readinessProbe", "exec", "command", "sh", "-c", cmds[1],
          "periodSeconds", 1);
+  /* One template for every server: lb_deploy_k8s_write took one value. */
+  double cpus;
+  long long bytes;
+  bool c = lb_scenario_server_cpus(sc, 0, &cpus) == 1;
+  bool m = lb_scenario_server_memory(sc, 0, &bytes) == 1;
+  if (c || m) {
+    yw_put(w, "s{s{", "resources", "limits");
+    if (c) {
+      yw_put(w, "s", "cpu");
+      yw_strf(w, "%gm", cpus * 1000);
+    }
+    if (m) {
+      yw_put(w, "s", "memory");
+      yw_strf(w, "%lld", bytes);
+    }
+    yw_put(w, "}}");
+  }
+  yw_put(w, "}]");
   k8s_pod_common(w);
   yw_put(w, "}}}");
   k8s_object_end(w);
@@ -707,6 +831,14 @@ int lb_deploy_k8s_write(const struct lb_scenario *sc, const struct lb_deploy_opt
   int rc = lb_deploy_check_portable(sc, err, errlen);
   if (rc != 0)
     return rc;
+  if (strchr(sc->server_cpus, ',') || strchr(sc->server_memory, ',')) {
+    lb_errf(err, errlen,
+            "%s: fields 'server_cpus' and 'server_memory': one StatefulSet has one set of "
+            "limits for every server: give one value each for Kubernetes (compose and --hosts "
+            "containers take one per server)",
+            sc->name);
+    return -EINVAL;
+  }
   if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
     int e = errno;
     lb_errf(err, errlen, "k8s: cannot create %s: %s", dir, strerror(e));
@@ -720,26 +852,26 @@ int lb_deploy_k8s_write(const struct lb_scenario *sc, const struct lb_deploy_opt
   /* The pod's ordinal (server-3 -> 3) is the server's index. After its run
    * the server idles, so that the StatefulSet does not restart it. */
   char *lbserver = server_command(sc, o, "$i", 300);
+  char *server_script =
+      lbserver ? fleet_script(sc, o, true, "server-$i", lbserver, "exec sleep infinity") : NULL;
   char *server_cmds[2] = {
-      lbserver ? strf("i=${HOSTNAME##*-}; rm -f %s/run%d-server-$i.port; %s; echo \"lbserver "
-                      "exited: $?\"; exec sleep infinity",
-                      LB_DEPLOY_LOG_DIR, o->run, lbserver)
-               : NULL,
+      server_script ? strf("i=${HOSTNAME##*-}; %s", server_script) : NULL,
       strf("i=${HOSTNAME##*-}; test -s %s/run%d-server-$i.port", LB_DEPLOY_LOG_DIR, o->run)};
-  char start[64] = "";
-  if (o->start_at_realtime_ns > 0)
-    snprintf(start, sizeof(start), " --start-at-realtime-ns %lld", o->start_at_realtime_ns);
+  char *lbclient =
+      servers ? strf("lbclient --scenario %s --clients \"$r\" --run %d --servers %s --log "
+                     "%s/run%d-client-$j.csv --stats %s/run%d-client-$j.stats --max-runtime %ld",
+                     LB_DEPLOY_SCENARIO_PATH, o->run, servers, LB_DEPLOY_LOG_DIR, o->run,
+                     LB_DEPLOY_LOG_DIR, o->run, max_runtime_s(sc, 120))
+              : NULL;
+  char *client_script = lbclient ? fleet_script(sc, o, false, "client-$j", lbclient, NULL) : NULL;
   char *client_cmds[2] = {
       strf("for i in $(seq 0 %d); do until getent hosts server-$i.server >/dev/null; do sleep 1; "
            "done; done",
            sc->servers - 1),
-      servers ? strf("j=$JOB_COMPLETION_INDEX; r=$(sed -n \"$((j + 1))p\" "
-                     "/etc/lbtestbed/client-ranges); exec lbclient --scenario %s --clients "
-                     "\"$r\" --run %d --servers %s --log %s/run%d-client-$j.csv --stats "
-                     "%s/run%d-client-$j.stats --max-runtime %ld%s",
-                     LB_DEPLOY_SCENARIO_PATH, o->run, servers, LB_DEPLOY_LOG_DIR, o->run,
-                     LB_DEPLOY_LOG_DIR, o->run, max_runtime_s(sc, 120), start)
-              : NULL};
+      client_script ? strf("j=$JOB_COMPLETION_INDEX; r=$(sed -n \"$((j + 1))p\" "
+                           "/etc/lbtestbed/client-ranges); %s",
+                           client_script)
+                    : NULL};
   rc = -ENOMEM;
   if (config.scenario == NULL || ranges == NULL || server_cmds[0] == NULL ||
       server_cmds[1] == NULL || client_cmds[0] == NULL || client_cmds[1] == NULL) {
@@ -769,6 +901,9 @@ done:
   free(ranges);
   free(servers);
   free(lbserver);
+  free(server_script);
+  free(lbclient);
+  free(client_script);
   for (int i = 0; i < 2; i++) {
     free(server_cmds[i]);
     free(client_cmds[i]);
@@ -791,6 +926,10 @@ static void usage(FILE *f) {
       "      (compose and k8s: [--start-in SECONDS | --start-at-realtime-ns T] gives the\n"
       "      clients a common tick 0, from this machine's clock now; --image defaults to\n"
       "      lbtestbed:latest, --run to 0, --client-procs to min(clients, 4))\n"
+      "  podman-conf\n"
+      "      the containers.conf podman needs on this machine (runc where cgroups are\n"
+      "      hybrid, rlimits it may set), for podman-compose and podman by hand:\n"
+      "      lbharness deploy podman-conf > F && export CONTAINERS_CONF=$PWD/F\n"
       "  netem-check\n"
       "      says whether this kernel has netem (exit 0) or not (exit 1)\n"
       "  netem-plan SCENARIO [--fleet ID] [--client-procs N] [--run R] [--dist gamma|normal|none]\n"
@@ -1176,6 +1315,19 @@ int lb_harness_deploy_main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (strcmp(cmd, "netns") == 0)
     return cmd_netns(argc - 1, argv + 1);
+  if (strcmp(cmd, "podman-conf") == 0) {
+    struct lb_engine_host h;
+    char text[1024];
+    lb_engine_host_probe(&h);
+    int rc = lb_engine_conf(&h, text, sizeof(text));
+    if (rc < 0)
+      return 1;
+    if (rc == 0)
+      printf("# lbtestbed: podman's defaults run on this machine; nothing to set\n");
+    else
+      fputs(text, stdout);
+    return 0;
+  }
   if (strcmp(cmd, "netem-check") == 0) {
     char msg[512];
     int rc = lb_netem_probe(msg, sizeof(msg));

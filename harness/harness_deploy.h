@@ -36,9 +36,12 @@ int lb_deploy_netns_addr(char kind, int index, char *buf, size_t len);
 #define LB_DEPLOY_NETNS_IFACE "lb0"
 #define LB_DEPLOY_NETNS_MAX_HOSTS (127 * 250)
 
-/* Finds deploy/netns.sh: $LB_NETNS_SCRIPT, $LB_SOURCE_DIR/deploy/netns.sh,
- * then up from the folder of /proc/self/exe (a build tree inside the
- * source tree). */
+/* Finds one of deploy/'s scripts: $LB_SOURCE_DIR/deploy/NAME, then up
+ * from the folder of /proc/self/exe (PREFIX/share/lbtestbed/NAME after
+ * `cmake --install`, or deploy/NAME of a build tree inside the sources),
+ * then the source tree lbharness was built from (compiled in). */
+int lb_deploy_script(const char *name, char *buf, size_t len, char *err, size_t errlen);
+/* deploy/netns.sh: $LB_NETNS_SCRIPT, then lb_deploy_script. */
 int lb_deploy_netns_script(char *buf, size_t len, char *err, size_t errlen);
 /* `netns.sh up FLEET SERVERS CLIENTPROCS` / `netns.sh down FLEET`; waits
  * for it; 0, or a negative errno with err holding the script's last line. */

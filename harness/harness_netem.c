@@ -24,6 +24,7 @@
 #include "errbuf.h"
 #include "fleet.h"
 #include "harness_deploy.h"
+#include "harness_proc.h"
 #include "rng.h"
 
 extern char **environ;
@@ -486,80 +487,7 @@ int lb_netem_plan_write_tables(const struct lb_netem_plan *plan, char *err, size
 /* ---- running tc ---- */
 
 int lb__netem_run_capture(char *const argv[], const char *env_extra, char *out, size_t outlen) {
-  int fds[2];
-  if (outlen > 0)
-    out[0] = '\0';
-  if (pipe2(fds, O_CLOEXEC) != 0)
-    return -errno;
-  size_t nenv = 0;
-  while (environ[nenv] != NULL)
-    nenv++;
-  char **envp = calloc(nenv + 2, sizeof(*envp));
-  if (envp == NULL) {
-    close(fds[0]);
-    close(fds[1]);
-    return -ENOMEM;
-  }
-  for (size_t i = 0; i < nenv; i++)
-    envp[i] = environ[i];
-  if (env_extra != NULL)
-    envp[nenv] = (char *)env_extra;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-  pid_t pid;
-  int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp);
-  posix_spawn_file_actions_destroy(&fa);
-  free(envp);
-  close(fds[1]);
-  if (rc != 0) {
-    close(fds[0]);
-    return -rc;
-  }
-  size_t used = 0;
-  char chunk[512];
-  /* Bounded: a command that hangs (tc, ip, netns.sh) is killed. */
-  struct timespec t0, t;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
-  bool timed_out = false;
-  for (;;) {
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    long left_ms = LB_NETEM_CAPTURE_TIMEOUT_S * 1000L -
-                   ((t.tv_sec - t0.tv_sec) * 1000L + (t.tv_nsec - t0.tv_nsec) / 1000000L);
-    if (left_ms <= 0) {
-      kill(pid, SIGKILL);
-      timed_out = true;
-      break;
-    }
-    struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
-    int ready = poll(&pfd, 1, left_ms > 1000 ? 1000 : (int)left_ms);
-    if (ready <= 0)
-      continue; /* EINTR or a second gone: check the time */
-    ssize_t n = read(fds[0], chunk, sizeof(chunk));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
-    if (outlen > 1 && used < outlen - 1) {
-      size_t take = (size_t)n < outlen - 1 - used ? (size_t)n : outlen - 1 - used;
-      memcpy(out + used, chunk, take);
-      used += take;
-      out[used] = '\0';
-    }
-  }
-  close(fds[0]);
-  int status;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR)
-      return -errno;
-  }
-  if (timed_out) {
-    snprintf(out, outlen, "%s: no answer within %d s: killed", argv[0], LB_NETEM_CAPTURE_TIMEOUT_S);
-    return -ETIMEDOUT;
-  }
-  return status;
+  return lb_harness_capture(argv, env_extra, 0, LB_NETEM_CAPTURE_TIMEOUT_S, out, outlen);
 }
 
 static void first_line(char *s) {

@@ -1,7 +1,10 @@
+#define _GNU_SOURCE
 #include "harness_proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,4 +228,107 @@ void lb_harness_proc_describe(const struct lb_harness_proc *p, char *buf, size_t
     snprintf(buf, len, "signal %d (%s)", WTERMSIG(p->status), strsignal(WTERMSIG(p->status)));
   else
     snprintf(buf, len, "status %d", p->status);
+}
+
+int lb_harness_capture(char *const argv[], const char *env_extra, int flags, int timeout_s,
+                       char *out, size_t outlen) {
+  bool interruptible = (flags & LB_CAPTURE_INTERRUPTIBLE) && (flags & LB_CAPTURE_OWN_GROUP);
+  int fds[2];
+  if (outlen > 0)
+    out[0] = '\0';
+  if (pipe2(fds, O_CLOEXEC) != 0)
+    return -errno;
+  /* The environment is made before fork: the child only calls what is
+   * safe between fork and exec. */
+  size_t nenv = 0;
+  while (environ[nenv] != NULL)
+    nenv++;
+  char **envp = calloc(nenv + 2, sizeof(*envp));
+  if (envp == NULL) {
+    close(fds[0]);
+    close(fds[1]);
+    return -ENOMEM;
+  }
+  memcpy(envp, environ, nenv * sizeof(*envp));
+  envp[nenv] = (char *)env_extra;
+  pid_t pid = fork();
+  if (pid < 0) {
+    int e = errno;
+    free(envp);
+    close(fds[0]);
+    close(fds[1]);
+    return -e;
+  }
+  if (pid == 0) {
+    if (flags & LB_CAPTURE_OWN_GROUP)
+      setpgid(0, 0);
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+      dup2(null, 0);
+      dup2(null, 1);
+    }
+    if (flags & LB_CAPTURE_STDOUT)
+      dup2(fds[1], 1);
+    dup2(fds[1], 2);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    execvpe(argv[0], argv, envp);
+    dprintf(2, "cannot run %s: %s", argv[0], strerror(errno));
+    _exit(127);
+  }
+  /* The parent too, so that the group exists before any kill(-pid). */
+  if (flags & LB_CAPTURE_OWN_GROUP)
+    setpgid(pid, pid);
+  free(envp);
+  close(fds[1]);
+  size_t used = 0;
+  double deadline = lb_harness_now() + timeout_s;
+  bool timed_out = false, interrupted = false;
+  for (;;) {
+    double left = deadline - lb_harness_now();
+    if (left <= 0) {
+      kill((flags & LB_CAPTURE_OWN_GROUP) ? -pid : pid, SIGKILL);
+      timed_out = true;
+      break;
+    }
+    if (interruptible && lb_harness_stop_signal) {
+      kill(-pid, SIGTERM);
+      for (int i = 0; i < 100 && waitpid(pid, NULL, WNOHANG) == 0; i++)
+        lb_harness_sleep_ms(50);
+      kill(-pid, SIGKILL);
+      interrupted = true;
+      break;
+    }
+    struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
+    if (poll(&pfd, 1, left > 1 ? 1000 : (int)(left * 1000) + 1) <= 0)
+      continue;
+    char chunk[1024];
+    ssize_t n = read(fds[0], chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    if (outlen > 1 && used < outlen - 1) {
+      size_t take = (size_t)n < outlen - 1 - used ? (size_t)n : outlen - 1 - used;
+      memcpy(out + used, chunk, take);
+      used += take;
+      out[used] = '\0';
+    }
+  }
+  close(fds[0]);
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR || interrupted)
+      break;
+  if (interrupted) {
+    snprintf(out, outlen, "%s %s: stopped by signal %d", argv[0], argv[1] ? argv[1] : "",
+             (int)lb_harness_stop_signal);
+    return -EINTR;
+  }
+  if (timed_out) {
+    snprintf(out, outlen, "%s: no answer within %d s: killed", argv[0], timeout_s);
+    return -ETIMEDOUT;
+  }
+  return status;
 }

@@ -53,6 +53,21 @@ void lb_harness_group_close(struct lb_harness_group *g);
 double lb_harness_group_cpu_seconds(const struct lb_harness_group *g);
 /* "exit 3", "signal 9 (Killed)", "running" */
 void lb_harness_proc_describe(const struct lb_harness_proc *p, char *buf, size_t len);
+/* A short command whose output the harness reads (tc, netns.sh, podman):
+ * argv (PATH searched) with env_extra added to the environment (or NULL),
+ * stdin on /dev/null, stderr (and stdout with LB_CAPTURE_STDOUT, else
+ * /dev/null) into out, the start kept. Killed after timeout_s (-ETIMEDOUT,
+ * out says so). LB_CAPTURE_OWN_GROUP: in a process group of its own, so a
+ * Ctrl-C at the terminal does not cut it (a clean-up) short;
+ * LB_CAPTURE_INTERRUPTIBLE (with it): a stop signal ends its whole group
+ * (SIGTERM, then SIGKILL), -EINTR. Returns the wait status, or a negative
+ * errno. */
+#define LB_CAPTURE_STDOUT 1
+#define LB_CAPTURE_OWN_GROUP 2
+#define LB_CAPTURE_INTERRUPTIBLE 4
+int lb_harness_capture(char *const argv[], const char *env_extra, int flags, int timeout_s,
+                       char *out, size_t outlen);
+
 /* CLOCK_MONOTONIC in seconds. */
 double lb_harness_now(void);
 void lb_harness_sleep_ms(int ms);

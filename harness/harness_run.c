@@ -14,6 +14,7 @@
 
 #include "arrivals.h"
 #include "expr.h"
+#include "harness_containers.h"
 #include "harness_proc.h"
 #include "reqlog.h"
 #if __has_include("harness_deploy.h")
@@ -232,8 +233,7 @@ static int read_port_file(const char *path, int *tcp, int *udp) {
   return ok ? 1 : 0;
 }
 
-/* The last lines of a daemon's log, for error messages. */
-static void log_tail(const char *path, char *buf, size_t len) {
+void lb_harness_log_tail(const char *path, char *buf, size_t len) {
   buf[0] = '\0';
   FILE *f = fopen(path, "r");
   if (!f)
@@ -392,7 +392,7 @@ static bool early_exit(struct fleet *f, bool clients_too, char *err, size_t errl
     struct lb_harness_proc *p = &f->group.procs[f->servers[i]];
     if (p->exited) {
       lb_harness_proc_describe(p, how, sizeof(how));
-      log_tail(f->server_logs[i], tail, sizeof(tail));
+      lb_harness_log_tail(f->server_logs[i], tail, sizeof(tail));
       snprintf(err, errlen, "server %d stopped early (%s); its log %s ends:\n%s", i, how,
                f->server_logs[i], tail);
       return true;
@@ -402,7 +402,7 @@ static bool early_exit(struct fleet *f, bool clients_too, char *err, size_t errl
     struct lb_harness_proc *p = &f->group.procs[f->clients[i]];
     if (p->exited && !(WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0)) {
       lb_harness_proc_describe(p, how, sizeof(how));
-      log_tail(f->client_logs[i], tail, sizeof(tail));
+      lb_harness_log_tail(f->client_logs[i], tail, sizeof(tail));
       snprintf(err, errlen, "client process %d failed (%s); its log %s ends:\n%s", i, how,
                f->client_logs[i], tail);
       return true;
@@ -779,24 +779,29 @@ void lb_harness_health_from_stats(double tick_ms, char *const *client_stats, siz
   }
 }
 
-/* Fleet health from the daemons' --stats files and their rusage. */
-static void assess(const struct lb_scenario *sc, double wall_s, struct fleet *f,
-                   struct lb_harness_run_result *res) {
-  size_t n = (size_t)f->nclients + (size_t)f->nservers;
+void lb_harness_assess(const struct lb_scenario *sc, int nclients, int nservers, double wall_s,
+                       double fleet_cpu_s, struct lb_harness_run_result *res) {
+  size_t n = (size_t)nclients + (size_t)nservers;
   char(*paths)[LB_HARNESS_PATH_MAX + 48] = calloc(n, sizeof(*paths));
   char **ptrs = calloc(n + 1, sizeof(char *));
   if (paths && ptrs) {
     for (size_t k = 0; k < n; k++) {
-      if (k < (size_t)f->nclients)
+      if (k < (size_t)nclients)
         snprintf(paths[k], sizeof(paths[k]), "%s/client-%zu.stats", res->dir, k);
       else
-        snprintf(paths[k], sizeof(paths[k]), "%s/server-%zu.stats", res->dir,
-                 k - (size_t)f->nclients);
+        snprintf(paths[k], sizeof(paths[k]), "%s/server-%zu.stats", res->dir, k - (size_t)nclients);
       ptrs[k] = paths[k];
     }
-    lb_harness_health_from_stats((double)sc->tick_ns / 1e6, ptrs, (size_t)f->nclients,
-                                 ptrs + f->nclients, (size_t)f->nservers, &res->summary,
-                                 &res->health_in);
+    lb_harness_health_from_stats((double)sc->tick_ns / 1e6, ptrs, (size_t)nclients, ptrs + nclients,
+                                 (size_t)nservers, &res->summary, &res->health_in);
+    if (fleet_cpu_s < 0) { /* the daemons' own: cpu_seconds in their stats */
+      fleet_cpu_s = 0;
+      struct lb_harness_kv kv;
+      double v;
+      for (size_t k = 0; k < n; k++)
+        if (lb_harness_kv_load(paths[k], &kv) == 0 && lb_harness_kv_get(&kv, "cpu_seconds", &v))
+          fleet_cpu_s += v;
+    }
   } else {
     lb_harness_health_from_stats((double)sc->tick_ns / 1e6, NULL, 0, NULL, 0, &res->summary,
                                  &res->health_in);
@@ -805,7 +810,7 @@ static void assess(const struct lb_scenario *sc, double wall_s, struct fleet *f,
   free(ptrs);
   struct lb_harness_health_input *in = &res->health_in;
   in->wall_s = wall_s;
-  in->fleet_cpu_s = lb_harness_group_cpu_seconds(&f->group);
+  in->fleet_cpu_s = fleet_cpu_s > 0 ? fleet_cpu_s : 0;
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   in->cores = cores > 0 ? (int)cores : 1;
   double load[1];
@@ -830,6 +835,8 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
   if (snprintf(res->requests_csv, sizeof(res->requests_csv), "%s/requests.csv", run_dir) >=
       (int)sizeof(res->requests_csv))
     return -ENAMETOOLONG;
+  if (o->containers)
+    return lb_containers_run_one(o, sc, run, run_dir, res, err, errlen);
 #ifndef LB_HARNESS_HAS_NETNS
   if (o->netns) {
     snprintf(err, errlen, "--hosts netns: not available in this build (use --hosts local)");
@@ -970,7 +977,8 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
     if (rc < 0)
       goto done;
   }
-  assess(sc, wall_s, &f, res);
+  lb_harness_assess(sc, f.nclients, f.nservers, wall_s, lb_harness_group_cpu_seconds(&f.group),
+                    res);
   if (f.netem_applied)
     record_qdiscs(&f, run_dir);
   rc = 0;

@@ -28,6 +28,12 @@ struct lb_harness_opts {
   bool fallback_inproc; /* --fallback-inproc: delay: netem without netem runs inproc */
   const char *fleet;    /* --fleet FILE (absolute): run r on fleet r mod F, both sides */
   bool netem_missing;   /* set by lb_harness_delay_check: this kernel has no netem */
+  /* --hosts containers (harness_containers.h): engine and image are set by
+   * lb_containers_prepare unless given (--engine, --image, --base). */
+  bool containers;
+  char engine[16];
+  char image[256];
+  char base_image[256];
 };
 void lb_harness_opts_defaults(struct lb_harness_opts *o);
 
@@ -89,6 +95,16 @@ void lb_harness_health_from_stats(double tick_ms, char *const *client_stats, siz
                                   char *const *server_stats, size_t nserver,
                                   const struct lb_summary *summary,
                                   struct lb_harness_health_input *in);
+
+/* res->health_in and res->health of a run whose logs are collected: the
+ * daemons' stats files in res->dir (client-K.stats, server-I.stats), the
+ * run's wall time, the fleet's CPU seconds (< 0: the cpu_seconds of those
+ * stats files, for daemons the harness cannot wait4), cores and load. */
+void lb_harness_assess(const struct lb_scenario *sc, int nclients, int nservers, double wall_s,
+                       double fleet_cpu_s, struct lb_harness_run_result *res);
+
+/* The last lines of a daemon's log, for error messages ("" when none). */
+void lb_harness_log_tail(const char *path, char *buf, size_t len);
 
 /* The short table of `lbharness run`. */
 void lb_harness_print_runs(FILE *f, const struct lb_scenario *sc,

@@ -8,6 +8,7 @@
 
 #include "fleet_file.h"
 #include "harness_compare.h"
+#include "harness_containers.h"
 #include "harness_proc.h"
 #include "harness_run.h"
 #include "log.h"
@@ -18,12 +19,14 @@
 #endif
 
 static const char usage_run[] =
-    "  lbharness run SCENARIO... [--runs R] [--out DIR] [--hosts local|netns]\n"
+    "  lbharness run SCENARIO... [--runs R] [--out DIR] [--hosts local|netns|containers]\n"
+    "                [--engine podman|docker] [--image IMG] [--base IMG]\n"
     "                [--fallback-inproc] [--client-procs N] [--set FIELD=VALUE]...\n"
     "                [--fleet FILE] [--bin-dir D] [--quiet]\n";
 static const char usage_compare[] =
-    "  lbharness compare SCENARIO... [--runs R] [--out DIR] [--hosts local|netns]\n"
-    "                [--fallback-inproc] [--client-procs N] [--set FIELD=VALUE]...\n"
+    "  lbharness compare SCENARIO... [--runs R] [--out DIR] [--hosts local|netns|containers]\n"
+    "                [--engine podman|docker] [--image IMG] [--base IMG] [--fallback-inproc]\n"
+    "                [--client-procs N] [--set FIELD=VALUE]...\n"
     "                [--fleet FILE] [--sim-csv FILE]\n"
     "                [--real-csv FILE[,FILE...] | --real-dir DIR]\n"
     "                [--mean-tol F] [--p99-tol F] [--phase-tol F] [--tol FIGURE=F]...\n"
@@ -36,7 +39,16 @@ static const char help_common[] =
     "                      or empty folder: one report per folder\n"
     "  --hosts local|netns local: every daemon on 127.0.0.1 (default); netns: each server\n"
     "                      and client process in a network namespace of its own\n"
-    "                      (root; deploy/netns.sh check); delay: netem needs netns\n"
+    "                      (root; deploy/netns.sh check); delay: netem needs netns;\n"
+    "                      containers: each in a container of its own on a private\n"
+    "                      network (podman or docker; docs/fleets.md)\n"
+    "  --engine E          containers: podman or docker (default: podman if installed,\n"
+    "                      else docker if its daemon answers)\n"
+    "  --image IMG         containers: an image with lbserver and lbclient on its PATH\n"
+    "                      (default: built from this build's binaries on --base, tagged\n"
+    "                      with their hash, reused while they do not change)\n"
+    "  --base IMG          containers: the base of that image (default: a minimal Debian\n"
+    "                      made by deploy/base-image.sh when missing)\n"
     "  --fallback-inproc   a scenario with delay: netem on a kernel without netem runs\n"
     "                      with delay: inproc (a warning) instead of being refused\n"
     "  --client-procs N    lbclient processes hosting the logical clients\n"
@@ -132,6 +144,9 @@ enum {
   OPT_FALLBACK_INPROC,
   OPT_REAL_CSV,
   OPT_REAL_DIR,
+  OPT_ENGINE,
+  OPT_IMAGE,
+  OPT_BASE,
   OPT_HELP
 };
 
@@ -179,6 +194,9 @@ static int parse(int argc, char **argv, struct cli *c) {
       {"fallback-inproc", no_argument, NULL, OPT_FALLBACK_INPROC},
       {"real-csv", required_argument, NULL, OPT_REAL_CSV},
       {"real-dir", required_argument, NULL, OPT_REAL_DIR},
+      {"engine", required_argument, NULL, OPT_ENGINE},
+      {"image", required_argument, NULL, OPT_IMAGE},
+      {"base", required_argument, NULL, OPT_BASE},
       {"help", no_argument, NULL, OPT_HELP},
       {NULL, 0, NULL, 0},
   };
@@ -215,12 +233,30 @@ static int parse(int argc, char **argv, struct cli *c) {
       snprintf(c->opts.out_dir, sizeof(c->opts.out_dir), "%s", optarg);
       break;
     case OPT_HOSTS:
-      if (strcmp(optarg, "local") && strcmp(optarg, "netns")) {
-        fprintf(stderr, "lbharness %s: --hosts: expected local or netns, got '%s'\n", cmd, optarg);
+      if (strcmp(optarg, "local") && strcmp(optarg, "netns") && strcmp(optarg, "containers")) {
+        fprintf(stderr, "lbharness %s: --hosts: expected local, netns or containers, got '%s'\n",
+                cmd, optarg);
         return -EINVAL;
       }
       c->opts.netns = strcmp(optarg, "netns") == 0;
+      c->opts.containers = strcmp(optarg, "containers") == 0;
       break;
+    case OPT_ENGINE:
+    case OPT_IMAGE:
+    case OPT_BASE: {
+      char *dst = opt == OPT_ENGINE  ? c->opts.engine
+                  : opt == OPT_IMAGE ? c->opts.image
+                                     : c->opts.base_image;
+      size_t cap = opt == OPT_ENGINE ? sizeof(c->opts.engine) : sizeof(c->opts.image);
+      if (!*optarg || strlen(optarg) >= cap ||
+          (opt == OPT_ENGINE && strcmp(optarg, "podman") && strcmp(optarg, "docker"))) {
+        fprintf(stderr, "lbharness %s: --%s: expected %s, got '%s'\n", cmd, name,
+                opt == OPT_ENGINE ? "podman or docker" : "an image name", optarg);
+        return -EINVAL;
+      }
+      snprintf(dst, cap, "%s", optarg);
+      break;
+    }
     case OPT_BIN_DIR:
       snprintf(c->opts.bin_dir, sizeof(c->opts.bin_dir), "%s", optarg);
       break;
@@ -318,6 +354,10 @@ static int parse(int argc, char **argv, struct cli *c) {
             c->real_csv ? "csv" : "dir");
     return -EINVAL;
   }
+  if (!c->opts.containers && (c->opts.engine[0] || c->opts.image[0] || c->opts.base_image[0])) {
+    fprintf(stderr, "lbharness %s: --engine, --image and --base are for --hosts containers\n", cmd);
+    return -EINVAL;
+  }
   if ((c->real_csv || c->real_dir) && c->opts.runs > 0) {
     fprintf(stderr, "lbharness compare: --runs: with --real-%s the runs are the logs given\n",
             c->real_csv ? "csv" : "dir");
@@ -412,9 +452,7 @@ static int cmd_compare(struct cli *c, char **scenarios, int n) {
   snprintf(cmp.sim_csv, sizeof(cmp.sim_csv), "%s", c->sim_csv);
   cmp.real_csv = c->real_csv;
   cmp.real_dir = c->real_dir;
-  int rc = lb_harness_compare_prepare_out(c->opts.out_dir, c->force, err, sizeof(err));
-  if (rc == 0)
-    rc = lb_harness_compare_main(&cmp, scenarios, n, stdout, err, sizeof(err));
+  int rc = lb_harness_compare_main(&cmp, scenarios, n, stdout, err, sizeof(err));
   if (rc < 0)
     fprintf(stderr, "lbharness: %s\n", err[0] ? err : strerror(-rc));
   lb_harness_compare_close(&cmp);
@@ -457,6 +495,25 @@ int main(int argc, char **argv) {
   if (lb_harness_signals_install() < 0) {
     perror("lbharness: sigaction");
     return 1;
+  }
+  /* compare: one report per folder, said before anything is written in
+   * it (the containers' settings included). */
+  if (!strcmp(argv[1], "compare")) {
+    char err[2048] = "";
+    if (lb_harness_compare_prepare_out(c.opts.out_dir, c.force, err, sizeof(err)) < 0) {
+      fprintf(stderr, "lbharness: %s\n", err);
+      return 1;
+    }
+  }
+  /* Containers: the engine, its settings and the image, before anything
+   * starts (a machine without an engine gets one line). */
+  if (!c.real_csv && !c.real_dir && c.opts.containers) {
+    char err[2048];
+    if (lb_containers_prepare(&c.opts, argv + first, argc - first, stderr, err, sizeof(err)) < 0) {
+      fprintf(stderr, "lbharness: %s\n", err);
+      return lb_harness_stop_signal ? 128 + lb_harness_stop_signal : 1;
+    }
+    lb_containers_describe(&c.opts, argv + first, argc - first, stdout);
   }
   int rc = !strcmp(argv[1], "run") ? cmd_run(&c, argv + first, argc - first)
                                    : cmd_compare(&c, argv + first, argc - first);

@@ -98,14 +98,6 @@ static yaml_node_t *item(yaml_document_t *doc, yaml_node_t *seq, size_t i) {
   return yaml_document_get_node(doc, seq->data.sequence.items.start[i]);
 }
 
-/* The argument after `flag` in a command sequence. */
-static const char *arg_after(yaml_document_t *doc, yaml_node_t *cmd, const char *flag) {
-  for (size_t i = 0; i + 1 < seq_len(cmd); i++)
-    if (strcmp(scalar(item(doc, cmd, i)), flag) == 0)
-      return scalar(item(doc, cmd, i + 1));
-  return NULL;
-}
-
 static char *read_file(const char *path) {
   FILE *f = fopen(path, "rb");
   assert_non_null(f);
@@ -176,6 +168,8 @@ static void test_compose(void **state) {
   o.client_procs = 2;
   o.run = 1;
   o.start_at_realtime_ns = 1700000000123456789LL;
+  snprintf(sc.server_cpus, sizeof(sc.server_cpus), "1, 1,0.5");
+  snprintf(sc.server_memory, sizeof(sc.server_memory), "256m");
   char *text = compose_text(&sc, &o);
   struct docs d;
   parse_all(text, &d);
@@ -201,8 +195,23 @@ static void test_compose(void **state) {
     assert_non_null(strstr(line, "--port 7000 --udp-port 7001"));
     assert_string_equal(scalar(item(doc, get(doc, s, "volumes"), 0)),
                         "./lbt-scenario.yaml:/etc/lbtestbed/scenario.yaml:ro");
-    snprintf(want, sizeof(want), "/logs/run1-server-%d.port", i);
-    assert_string_equal(scalar(item(doc, dig(doc, s, "healthcheck", "test", NULL), 3)), want);
+    /* No healthcheck (podman-compose 1.0 runs none): the fleet's gate in
+     * the logs volume; compose's $ interpolation escaped. */
+    assert_null(get(doc, s, "healthcheck"));
+    snprintf(want, sizeof(want), "rm -f $$L/$$R-server-%d.port; : > $$L/$$R-ready-server-%d;", i,
+             i);
+    assert_non_null(strstr(line, want));
+    assert_non_null(strstr(line, "[ $$n -ge 5 ]"));
+    assert_non_null(strstr(line, "--start-at-realtime-ns $$T & p=$$!"));
+    /* The fixed tick 0 asked for, written once by whoever sees all ready. */
+    assert_non_null(strstr(line, "(set -C; echo \"1700000000123456789\" > $$L/$$R-go)"));
+    /* Stopped once both client processes wrote their stats. */
+    assert_non_null(strstr(line, "$$R-client-*.stats"));
+    assert_non_null(strstr(line, "[ $$n -ge 2 ]; do sleep 0.2; done; kill -TERM $$p"));
+    assert_null(strstr(line, "sleep infinity"));
+    /* Limits: one value for all, or one per server. */
+    assert_string_equal(scalar(get(doc, s, "cpus")), i == 2 ? "0.5" : "1");
+    assert_string_equal(scalar(get(doc, s, "mem_limit")), "268435456b");
   }
   int next = 0;
   for (int j = 0; j < 2; j++) {
@@ -211,21 +220,24 @@ static void test_compose(void **state) {
     yaml_node_t *c = get(doc, services, name);
     assert_non_null(c);
     yaml_node_t *cmd = get(doc, c, "command");
-    assert_string_equal(scalar(item(doc, cmd, 0)), "lbclient");
-    snprintf(want, sizeof(want), "%d:%d", next, j == 0 ? 3 : 2);
-    assert_string_equal(arg_after(doc, cmd, "--clients"), want);
+    assert_string_equal(scalar(item(doc, cmd, 0)), "sh");
+    const char *line = scalar(item(doc, cmd, 2));
+    char want2[256];
+    snprintf(want2, sizeof(want2),
+             "exec lbclient --scenario /etc/lbtestbed/scenario.yaml --clients %d:%d --run 1 ", next,
+             j == 0 ? 3 : 2);
+    assert_non_null(strstr(line, want2));
     next += j == 0 ? 3 : 2;
-    assert_string_equal(arg_after(doc, cmd, "--run"), "1");
-    assert_string_equal(arg_after(doc, cmd, "--start-at-realtime-ns"), "1700000000123456789");
-    assert_string_equal(arg_after(doc, cmd, "--servers"),
-                        "server-0:7000:7001,server-1:7000:7001,server-2:7000:7001");
-    snprintf(want, sizeof(want), "/logs/run1-client-%d.csv", j);
-    assert_string_equal(arg_after(doc, cmd, "--log"), want);
-    yaml_node_t *deps = get(doc, c, "depends_on");
-    for (int i = 0; i < 3; i++) {
-      snprintf(name, sizeof(name), "server-%d", i);
-      assert_string_equal(scalar(dig(doc, deps, name, "condition", NULL)), "service_healthy");
-    }
+    assert_non_null(
+        strstr(line, "--servers server-0:7000:7001,server-1:7000:7001,server-2:7000:7001 "));
+    snprintf(want, sizeof(want), "--log /logs/run1-client-%d.csv", j);
+    assert_non_null(strstr(line, want));
+    /* Every server listens before the client starts, with the fleet's tick 0. */
+    assert_non_null(strstr(line, "for i in $$(seq 0 2); do until [ -s $$L/$$R-server-$$i.port ]"));
+    assert_non_null(strstr(line, "--start-at-realtime-ns $$T"));
+    assert_null(get(doc, c, "depends_on"));
+    assert_null(get(doc, c, "cpus"));
+    assert_null(get(doc, c, "mem_limit"));
   }
   assert_non_null(dig(doc, root, "volumes", "logs", NULL));
   assert_non_null(dig(doc, root, "networks", "fleet", NULL));
@@ -257,6 +269,13 @@ static void test_refusals(void **state) {
   sc.delay = LB_DELAY_NETEM;
   assert_int_equal(lb_deploy_compose_write(&sc, &o, "s.yaml", f, err, sizeof(err)), -EINVAL);
   assert_non_null(strstr(err, "field 'delay'"));
+  /* One StatefulSet: one set of limits. */
+  sc.delay = LB_DELAY_INPROC;
+  snprintf(sc.server_cpus, sizeof(sc.server_cpus), "1,2");
+  assert_int_equal(lb_deploy_k8s_write(&sc, &o, "/nonexistent/never-created", err, sizeof(err)),
+                   -EINVAL);
+  assert_non_null(strstr(err, "give one value each for Kubernetes"));
+  assert_int_equal(lb_deploy_compose_write(&sc, &o, "s.yaml", f, err, sizeof(err)), 0);
   fclose(f);
 }
 
@@ -279,6 +298,8 @@ static void test_k8s(void **state) {
   o.client_procs = 3;
   o.namespace_name = "exp1";
   o.image = "registry.example/lbtestbed:1";
+  snprintf(sc.server_cpus, sizeof(sc.server_cpus), "0.5");
+  snprintf(sc.server_memory, sizeof(sc.server_memory), "1g");
   char err[512] = "", out[600];
   snprintf(out, sizeof(out), "%s/m", dir);
   if (lb_deploy_k8s_write(&sc, &o, out, err, sizeof(err)) != 0)
@@ -317,6 +338,8 @@ static void test_k8s(void **state) {
       } else if (strcmp(kind, "Service") == 0) {
         assert_string_equal(scalar(dig(doc, root, "metadata", "name", NULL)), "server");
         assert_string_equal(scalar(dig(doc, root, "spec", "clusterIP", NULL)), "None");
+        assert_string_equal(scalar(dig(doc, root, "spec", "publishNotReadyAddresses", NULL)),
+                            "true");
       } else if (strcmp(kind, "StatefulSet") == 0) {
         yaml_node_t *spec = get(doc, root, "spec");
         assert_string_equal(scalar(get(doc, spec, "serviceName")), "server");
@@ -326,6 +349,15 @@ static void test_k8s(void **state) {
         const char *line = scalar(item(doc, get(doc, c, "command"), 2));
         assert_non_null(strstr(line, "i=${HOSTNAME##*-}"));
         assert_non_null(strstr(line, "--index $i --run 0"));
+        /* The gate counts every process; the server idles after its run. */
+        assert_non_null(strstr(line, ": > $L/$R-ready-server-$i;"));
+        assert_non_null(strstr(line, "[ $n -ge 7 ]"));
+        assert_non_null(strstr(line, "$(( $(date +%s%N) + 2000000000 ))"));
+        assert_non_null(strstr(line, "[ $n -ge 3 ]; do sleep 0.2; done; kill -TERM $p"));
+        assert_non_null(strstr(line, "exec sleep infinity"));
+        assert_string_equal(scalar(dig(doc, c, "resources", "limits", "cpu", NULL)), "500m");
+        assert_string_equal(scalar(dig(doc, c, "resources", "limits", "memory", NULL)),
+                            "1073741824");
       } else if (strcmp(kind, "Job") == 0) {
         yaml_node_t *spec = get(doc, root, "spec");
         assert_string_equal(scalar(get(doc, spec, "completionMode")), "Indexed");
@@ -335,7 +367,9 @@ static void test_k8s(void **state) {
         assert_non_null(strstr(line, "--servers server-0.server:7000:7001,server-1.server:7000:"
                                      "7001,server-2.server:7000:7001,server-3.server:7000:7001 "));
         assert_non_null(strstr(line, "/etc/lbtestbed/client-ranges"));
-        assert_null(strstr(line, "--start-at-realtime-ns")); /* not asked for */
+        /* No fixed tick 0 asked for: the gate's, from the clock when all are up. */
+        assert_non_null(strstr(line, "--start-at-realtime-ns $T"));
+        assert_non_null(strstr(line, ": > $L/$R-ready-client-$j;"));
         yaml_node_t *init =
             item(doc, dig(doc, spec, "template", "spec", "initContainers", NULL), 0);
         assert_non_null(strstr(scalar(item(doc, get(doc, init, "command"), 2)), "seq 0 3"));

@@ -4,8 +4,10 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -60,10 +62,52 @@ static void test_stop_kills_everything(void **state) {
   lb_harness_group_close(&g);
 }
 
+/* lb_harness_capture: which streams, the extra environment entry, the
+ * exit status, the process group, and a stop signal for an interruptible
+ * command. */
+static void test_capture(void **state) {
+  (void)state;
+  char out[256];
+  char *both[] = {"sh", "-c", "echo out; echo err >&2; exit 3", NULL};
+  int st = lb_harness_capture(both, NULL, 0, 30, out, sizeof(out));
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 3);
+  assert_string_equal(out, "err\n");
+  st = lb_harness_capture(both, NULL, LB_CAPTURE_STDOUT, 30, out, sizeof(out));
+  assert_string_equal(out, "out\nerr\n");
+  char *env[] = {"sh", "-c", "echo \"$LBT_CAPTURE_TEST\" >&2", NULL};
+  st = lb_harness_capture(env, "LBT_CAPTURE_TEST=forty-two", 0, 30, out, sizeof(out));
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  assert_string_equal(out, "forty-two\n");
+  /* Field 5 of /proc/self/stat: the process group. */
+  char *pgrp[] = {"sh", "-c", "cut -d' ' -f5 /proc/$$/stat >&2", NULL};
+  char mine[32];
+  snprintf(mine, sizeof(mine), "%d\n", (int)getpgrp());
+  lb_harness_capture(pgrp, NULL, 0, 30, out, sizeof(out));
+  assert_string_equal(out, mine);
+  lb_harness_capture(pgrp, NULL, LB_CAPTURE_OWN_GROUP, 30, out, sizeof(out));
+  assert_string_not_equal(out, mine);
+  /* Truncated, not overrun. */
+  char small[4];
+  lb_harness_capture(both, NULL, LB_CAPTURE_STDOUT, 30, small, sizeof(small));
+  assert_string_equal(small, "out");
+  char *missing[] = {"/nonexistent/lbt-no-such-command", NULL};
+  st = lb_harness_capture(missing, NULL, 0, 30, out, sizeof(out));
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 127);
+  /* A stop signal ends an interruptible command (its group), not another. */
+  char *sleeper[] = {"sh", "-c", "sleep 30; echo done >&2", NULL};
+  lb_harness_stop_signal = SIGINT;
+  st = lb_harness_capture(sleeper, NULL, LB_CAPTURE_OWN_GROUP | LB_CAPTURE_INTERRUPTIBLE, 60, out,
+                          sizeof(out));
+  lb_harness_stop_signal = 0;
+  assert_int_equal(st, -EINTR);
+  assert_non_null(strstr(out, "stopped by signal 2"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_exit_status),
       cmocka_unit_test(test_stop_kills_everything),
+      cmocka_unit_test(test_capture),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
