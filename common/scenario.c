@@ -237,11 +237,33 @@ static bool parse_number(const char *v, double *out) {
   return true;
 }
 
+/* A scenario's name is one directory under --out (lbharness) and part of
+ * file names: one path component, printable. */
+static int check_name(const char *v, char *err, size_t errlen) {
+  const char *why = NULL;
+  if (strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
+    why = "is '.' or '..'";
+  else if (strchr(v, '/'))
+    why = "has a '/'";
+  for (const unsigned char *p = (const unsigned char *)v; !why && *p; p++)
+    if (*p < 0x20 || *p == 0x7f)
+      why = "has a control character";
+  if (!why)
+    return 0;
+  lb_errf(err, errlen,
+          "field 'name': expected a name that is one directory under --out (no '/', not '.' or "
+          "'..', printable), got one that %s",
+          why);
+  return -EINVAL;
+}
+
 static int set_field(struct lb_scenario *sc, const struct field *f, const char *value, char *err,
                      size_t errlen) {
   char *base = (char *)sc + f->offset;
   switch (f->type) {
   case F_STRING:
+    if (strcmp(f->name, "name") == 0 && check_name(value, err, errlen) < 0)
+      return -EINVAL;
     if (strlen(value) >= f->size) {
       lb_errf(err, errlen, "field '%s': expected %s of at most %zu bytes, got '%.40s...'", f->name,
               f->expected, f->size - 1, value);
@@ -575,6 +597,11 @@ int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen) {
               fields[i].expected, value);
       return -EINVAL;
     }
+  }
+  char why[256];
+  if (check_name(sc->name, why, sizeof(why)) < 0) {
+    lb_errf(err, errlen, "%s: %s", origin, why);
+    return -EINVAL;
   }
   if (sc->picker[0] == '\0') {
     lb_errf(err, errlen, "%s: field 'picker': expected a picker expression, got ''", origin);

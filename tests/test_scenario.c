@@ -125,6 +125,32 @@ static void test_unknown_field_lists_fields(void **state) {
   assert_non_null(strstr(err, "timeout"));
 }
 
+/* A name is one directory under --out: '../x', '/abs', '..' and control
+ * characters are refused with file:line:field, parsed or set directly. */
+static void test_name_confined(void **state) {
+  (void)state;
+  struct lb_scenario sc;
+  char err[512];
+  const char *bad[] = {"name: ../escape\n", "name: /tmp/abs\n",  "name: ..\n",
+                       "name: a/b\n",       "name: \"a\\tb\"\n", "name: \"x\\x1b[2J\"\n"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    lb_scenario_defaults(&sc);
+    err[0] = '\0';
+    assert_int_equal(lb_scenario_parse_string(bad[i], "n.yaml", &sc, err, sizeof(err)), -EINVAL);
+    if (!strstr(err, "n.yaml:1: field 'name'"))
+      fail_msg("'%s': %s", bad[i], err);
+    assert_null(strchr(err, '\x1b')); /* not echoed */
+  }
+  lb_scenario_defaults(&sc);
+  assert_int_equal(
+      lb_scenario_parse_string("name: my-run_2.b (v2)\n", "n.yaml", &sc, err, sizeof(err)), 0);
+  assert_string_equal(sc.name, "my-run_2.b (v2)");
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), 0);
+  snprintf(sc.name, sizeof(sc.name), "../up"); /* set directly: finish refuses it */
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -EINVAL);
+  assert_non_null(strstr(err, "field 'name'"));
+}
+
 static void test_missing_file(void **state) {
   (void)state;
   struct lb_scenario sc;
@@ -375,11 +401,17 @@ static void test_write_roundtrip(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_valid_file),      cmocka_unit_test(test_name_and_trace_from_path),
-      cmocka_unit_test(test_bad_files),       cmocka_unit_test(test_unknown_field_lists_fields),
-      cmocka_unit_test(test_missing_file),    cmocka_unit_test(test_set_conversions),
-      cmocka_unit_test(test_parse_duration),  cmocka_unit_test(test_finish),
-      cmocka_unit_test(test_write_roundtrip), cmocka_unit_test(test_picker_origin_and_warning),
+      cmocka_unit_test(test_valid_file),
+      cmocka_unit_test(test_name_and_trace_from_path),
+      cmocka_unit_test(test_bad_files),
+      cmocka_unit_test(test_unknown_field_lists_fields),
+      cmocka_unit_test(test_name_confined),
+      cmocka_unit_test(test_missing_file),
+      cmocka_unit_test(test_set_conversions),
+      cmocka_unit_test(test_parse_duration),
+      cmocka_unit_test(test_finish),
+      cmocka_unit_test(test_write_roundtrip),
+      cmocka_unit_test(test_picker_origin_and_warning),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
