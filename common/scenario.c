@@ -587,7 +587,49 @@ static bool format_value(const struct lb_scenario *sc, const struct field *f, ch
   return false;
 }
 
+/* The model state a run holds at once, by what sizes it: checked before
+ * anything is allocated, so that `total_ticks: 2147483647` or a million
+ * servers is an error naming the field, not a failed multi-GB allocation.
+ * Per server: the accounting's 6 windows of server_state_buffer doubles;
+ * per channel (clients * subset): its latency window of
+ * client_requests_buffer doubles; per tick: the seed's arrival counts. The
+ * fixed parts are generous round figures for the structs. */
+#define LB_SCENARIO_STATE_MAX (1024.0 * 1024 * 1024)
+#define STATE_PER_SERVER 1024.0
+#define STATE_PER_CHANNEL 256.0
+
+static int check_state_size(const struct lb_scenario *sc, const char *origin, char *err,
+                            size_t errlen) {
+  double subset = sc->subset_size > 0 ? sc->subset_size : sc->servers;
+  const struct {
+    const char *field, *formula;
+    double bytes;
+  } terms[] = {
+      {"servers", "servers * (6 * server_state_buffer * 8 + 1024) bytes",
+       sc->servers * (6.0 * sc->server_state_buffer * 8 + STATE_PER_SERVER)},
+      {"clients", "clients * subset_size * (client_requests_buffer * 8 + 256) bytes",
+       sc->clients * subset * (sc->client_requests_buffer * 8.0 + STATE_PER_CHANNEL)},
+      {"total_ticks", "total_ticks * 8 bytes", sc->total_ticks * 8.0},
+  };
+  double total = 0;
+  size_t big = 0;
+  for (size_t i = 0; i < sizeof(terms) / sizeof(terms[0]); i++) {
+    total += terms[i].bytes;
+    if (terms[i].bytes > terms[big].bytes)
+      big = i;
+  }
+  if (total <= LB_SCENARIO_STATE_MAX)
+    return 0;
+  lb_errf(err, errlen,
+          "%s: field '%s': expected a run whose model state fits in %.0f MiB, got %.0f MiB "
+          "(%s: %.0f MiB)",
+          origin, terms[big].field, LB_SCENARIO_STATE_MAX / (1024 * 1024), total / (1024 * 1024),
+          terms[big].formula, terms[big].bytes / (1024 * 1024));
+  return -E2BIG;
+}
+
 int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen) {
+  int rc = 0;
   const char *origin = sc->path[0] ? sc->path : "scenario";
   char value[64];
   /* Every field again, in case it was set directly rather than parsed. */
@@ -625,6 +667,8 @@ int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen) {
     }
     sc->mean_requests_per_server_per_tick = rate;
   }
+  if ((rc = check_state_size(sc, origin, err, errlen)) < 0)
+    return rc;
   /* The seed's trace: round(rate * servers * ticks) requests held at once. */
   double requests = round(sc->mean_requests_per_server_per_tick * sc->servers * sc->total_ticks);
   if (requests > 1e9) {

@@ -151,6 +151,37 @@ static void test_name_confined(void **state) {
   assert_non_null(strstr(err, "field 'name'"));
 }
 
+/* Sizes that would need GBs are refused before any allocation, naming the
+ * field that weighs most. */
+static void test_sizes_bounded(void **state) {
+  (void)state;
+  struct lb_scenario sc;
+  char err[512] = "";
+  lb_scenario_defaults(&sc);
+  sc.mean_requests_per_server_per_tick = 0; /* no requests: only ticks count */
+  sc.total_ticks = 2147483647;
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -E2BIG);
+  assert_non_null(strstr(err, "field 'total_ticks'"));
+  lb_scenario_defaults(&sc);
+  sc.mean_requests_per_server_per_tick = 0;
+  sc.servers = 1000000;
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -E2BIG);
+  assert_non_null(strstr(err, "field 'servers'"));
+  lb_scenario_defaults(&sc);
+  sc.mean_requests_per_server_per_tick = 0;
+  sc.clients = 1000000;
+  sc.client_requests_buffer = 1000;
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -E2BIG);
+  assert_non_null(strstr(err, "field 'clients'"));
+  /* Large but within bounds. */
+  lb_scenario_defaults(&sc);
+  sc.servers = 1000;
+  sc.clients = 1000;
+  sc.total_ticks = 10000000;
+  sc.mean_requests_per_server_per_tick = 0.01;
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), 0);
+}
+
 static void test_missing_file(void **state) {
   (void)state;
   struct lb_scenario sc;
@@ -401,17 +432,12 @@ static void test_write_roundtrip(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_valid_file),
-      cmocka_unit_test(test_name_and_trace_from_path),
-      cmocka_unit_test(test_bad_files),
-      cmocka_unit_test(test_unknown_field_lists_fields),
-      cmocka_unit_test(test_name_confined),
-      cmocka_unit_test(test_missing_file),
-      cmocka_unit_test(test_set_conversions),
-      cmocka_unit_test(test_parse_duration),
-      cmocka_unit_test(test_finish),
-      cmocka_unit_test(test_write_roundtrip),
-      cmocka_unit_test(test_picker_origin_and_warning),
+      cmocka_unit_test(test_valid_file),      cmocka_unit_test(test_name_and_trace_from_path),
+      cmocka_unit_test(test_bad_files),       cmocka_unit_test(test_unknown_field_lists_fields),
+      cmocka_unit_test(test_name_confined),   cmocka_unit_test(test_sizes_bounded),
+      cmocka_unit_test(test_missing_file),    cmocka_unit_test(test_set_conversions),
+      cmocka_unit_test(test_parse_duration),  cmocka_unit_test(test_finish),
+      cmocka_unit_test(test_write_roundtrip), cmocka_unit_test(test_picker_origin_and_warning),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
