@@ -89,6 +89,7 @@ static const struct field fields[] = {
      "a number of ticks >= 0 (0: 4 * total_ticks)"},
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+_Static_assert(NFIELDS <= LB_SCENARIO_FIELDS_MAX, "field_lines is too short");
 
 void lb_scenario_defaults(struct lb_scenario *sc) {
   memset(sc, 0, sizeof(*sc));
@@ -330,6 +331,7 @@ int lb_scenario_set(struct lb_scenario *sc, const char *field, const char *value
   }
   if (strcmp(f->name, "picker") == 0)
     sc->picker_line = 0; /* set by name: no longer the file's line */
+  sc->field_lines[f - fields] = 0;
   return set_field(sc, f, value, err, errlen);
 }
 
@@ -409,6 +411,7 @@ static int parse_document(yaml_document_t *doc, const char *origin, struct lb_sc
       return -EINVAL;
     }
     first_line[idx] = line;
+    sc->field_lines[idx] = (int)line;
     if (strcmp(f->name, "picker") == 0)
       sc->picker_line = (int)line;
     if (set_field(sc, f, value, msg, sizeof(msg)) != 0) {
@@ -587,6 +590,17 @@ static bool format_value(const struct lb_scenario *sc, const struct field *f, ch
   return false;
 }
 
+/* "FILE:LINE" of a field when it came from the file, else "FILE". */
+static void field_origin(const struct lb_scenario *sc, const char *origin, const char *name,
+                         char *buf, size_t len) {
+  const struct field *f = find_field(name);
+  int line = f ? sc->field_lines[f - fields] : 0;
+  if (line > 0)
+    snprintf(buf, len, "%s:%d", origin, line);
+  else
+    snprintf(buf, len, "%s", origin);
+}
+
 /* The model state a run holds at once, by what sizes it: checked before
  * anything is allocated, so that `total_ticks: 2147483647` or a million
  * servers is an error naming the field, not a failed multi-GB allocation.
@@ -620,10 +634,12 @@ static int check_state_size(const struct lb_scenario *sc, const char *origin, ch
   }
   if (total <= LB_SCENARIO_STATE_MAX)
     return 0;
+  char where[LB_SCENARIO_PATH_MAX + 16];
+  field_origin(sc, origin, terms[big].field, where, sizeof(where));
   lb_errf(err, errlen,
           "%s: field '%s': expected a run whose model state fits in %.0f MiB, got %.0f MiB "
           "(%s: %.0f MiB)",
-          origin, terms[big].field, LB_SCENARIO_STATE_MAX / (1024 * 1024), total / (1024 * 1024),
+          where, terms[big].field, LB_SCENARIO_STATE_MAX / (1024 * 1024), total / (1024 * 1024),
           terms[big].formula, terms[big].bytes / (1024 * 1024));
   return -E2BIG;
 }

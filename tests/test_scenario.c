@@ -173,6 +173,20 @@ static void test_sizes_bounded(void **state) {
   sc.client_requests_buffer = 1000;
   assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -E2BIG);
   assert_non_null(strstr(err, "field 'clients'"));
+  /* From a file: FILE:LINE of the field. */
+  lb_scenario_defaults(&sc);
+  assert_int_equal(lb_scenario_parse_string("mean_requests_per_server_per_tick: 0\n"
+                                            "total_ticks: 2147483647\n",
+                                            "big.yaml", &sc, err, sizeof(err)),
+                   0);
+  snprintf(sc.path, sizeof(sc.path), "big.yaml");
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -E2BIG);
+  if (!strstr(err, "big.yaml:2: field 'total_ticks'"))
+    fail_msg("%s", err);
+  /* Set by name afterwards (--set): no line. */
+  assert_int_equal(lb_scenario_set(&sc, "total_ticks", "2147483646", err, sizeof(err)), 0);
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -E2BIG);
+  assert_non_null(strstr(err, "big.yaml: field 'total_ticks'"));
   /* Large but within bounds. */
   lb_scenario_defaults(&sc);
   sc.servers = 1000;
@@ -326,6 +340,8 @@ static void roundtrip(const struct lb_scenario *in) {
   memcpy(out.path, in->path, sizeof(out.path));
   assert_true(out.picker_line > 0); /* the picker's line in the written file */
   out.picker_line = in->picker_line;
+  assert_true(out.field_lines[0] > 0); /* lines are provenance, not values */
+  memcpy(out.field_lines, in->field_lines, sizeof(out.field_lines));
   assert_string_equal(out.name, in->name);
   assert_string_equal(out.picker, in->picker);
   assert_string_equal(out.trace, in->trace);
