@@ -93,6 +93,7 @@ static const struct field fields[] = {
                        "per server, comma separated"),
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+_Static_assert(NFIELDS <= LB_SCENARIO_FIELDS_MAX, "field_lines is too short");
 
 void lb_scenario_defaults(struct lb_scenario *sc) {
   memset(sc, 0, sizeof(*sc));
@@ -241,11 +242,33 @@ static bool parse_number(const char *v, double *out) {
   return true;
 }
 
+/* A scenario's name is one directory under --out (lbharness) and part of
+ * file names: one path component, printable. */
+static int check_name(const char *v, char *err, size_t errlen) {
+  const char *why = NULL;
+  if (strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
+    why = "is '.' or '..'";
+  else if (strchr(v, '/'))
+    why = "has a '/'";
+  for (const unsigned char *p = (const unsigned char *)v; !why && *p; p++)
+    if (*p < 0x20 || *p == 0x7f)
+      why = "has a control character";
+  if (!why)
+    return 0;
+  lb_errf(err, errlen,
+          "field 'name': expected a name that is one directory under --out (no '/', not '.' or "
+          "'..', printable), got one that %s",
+          why);
+  return -EINVAL;
+}
+
 static int set_field(struct lb_scenario *sc, const struct field *f, const char *value, char *err,
                      size_t errlen) {
   char *base = (char *)sc + f->offset;
   switch (f->type) {
   case F_STRING:
+    if (strcmp(f->name, "name") == 0 && check_name(value, err, errlen) < 0)
+      return -EINVAL;
     if (strlen(value) >= f->size) {
       lb_errf(err, errlen, "field '%s': expected %s of at most %zu bytes, got '%.40s...'", f->name,
               f->expected, f->size - 1, value);
@@ -312,6 +335,7 @@ int lb_scenario_set(struct lb_scenario *sc, const char *field, const char *value
   }
   if (strcmp(f->name, "picker") == 0)
     sc->picker_line = 0; /* set by name: no longer the file's line */
+  sc->field_lines[f - fields] = 0;
   return set_field(sc, f, value, err, errlen);
 }
 
@@ -391,6 +415,7 @@ static int parse_document(yaml_document_t *doc, const char *origin, struct lb_sc
       return -EINVAL;
     }
     first_line[idx] = line;
+    sc->field_lines[idx] = (int)line;
     if (strcmp(f->name, "picker") == 0)
       sc->picker_line = (int)line;
     if (set_field(sc, f, value, msg, sizeof(msg)) != 0) {
@@ -657,7 +682,62 @@ static int check_limits(const struct lb_scenario *sc, const char *origin, char *
   return 0;
 }
 
+/* "FILE:LINE" of a field when it came from the file, else "FILE". */
+static void field_origin(const struct lb_scenario *sc, const char *origin, const char *name,
+                         char *buf, size_t len) {
+  const struct field *f = find_field(name);
+  int line = f ? sc->field_lines[f - fields] : 0;
+  if (line > 0)
+    snprintf(buf, len, "%s:%d", origin, line);
+  else
+    snprintf(buf, len, "%s", origin);
+}
+
+/* The model state a run holds at once, by what sizes it: checked before
+ * anything is allocated, so that `total_ticks: 2147483647` or a million
+ * servers is an error naming the field, not a failed multi-GB allocation.
+ * Per server: the accounting's 6 windows of server_state_buffer doubles;
+ * per channel (clients * subset): its latency window of
+ * client_requests_buffer doubles; per tick: the seed's arrival counts. The
+ * fixed parts are generous round figures for the structs. */
+#define LB_SCENARIO_STATE_MAX (1024.0 * 1024 * 1024)
+#define STATE_PER_SERVER 1024.0
+#define STATE_PER_CHANNEL 256.0
+
+static int check_state_size(const struct lb_scenario *sc, const char *origin, char *err,
+                            size_t errlen) {
+  double subset = sc->subset_size > 0 ? sc->subset_size : sc->servers;
+  const struct {
+    const char *field, *formula;
+    double bytes;
+  } terms[] = {
+      {"servers", "servers * (6 * server_state_buffer * 8 + 1024) bytes",
+       sc->servers * (6.0 * sc->server_state_buffer * 8 + STATE_PER_SERVER)},
+      {"clients", "clients * subset_size * (client_requests_buffer * 8 + 256) bytes",
+       sc->clients * subset * (sc->client_requests_buffer * 8.0 + STATE_PER_CHANNEL)},
+      {"total_ticks", "total_ticks * 8 bytes", sc->total_ticks * 8.0},
+  };
+  double total = 0;
+  size_t big = 0;
+  for (size_t i = 0; i < sizeof(terms) / sizeof(terms[0]); i++) {
+    total += terms[i].bytes;
+    if (terms[i].bytes > terms[big].bytes)
+      big = i;
+  }
+  if (total <= LB_SCENARIO_STATE_MAX)
+    return 0;
+  char where[LB_SCENARIO_PATH_MAX + 16];
+  field_origin(sc, origin, terms[big].field, where, sizeof(where));
+  lb_errf(err, errlen,
+          "%s: field '%s': expected a run whose model state fits in %.0f MiB, got %.0f MiB "
+          "(%s: %.0f MiB)",
+          where, terms[big].field, LB_SCENARIO_STATE_MAX / (1024 * 1024), total / (1024 * 1024),
+          terms[big].formula, terms[big].bytes / (1024 * 1024));
+  return -E2BIG;
+}
+
 int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen) {
+  int rc = 0;
   const char *origin = sc->path[0] ? sc->path : "scenario";
   char value[64];
   /* Every field again, in case it was set directly rather than parsed. */
@@ -667,6 +747,11 @@ int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen) {
               fields[i].expected, value);
       return -EINVAL;
     }
+  }
+  char why[256];
+  if (check_name(sc->name, why, sizeof(why)) < 0) {
+    lb_errf(err, errlen, "%s: %s", origin, why);
+    return -EINVAL;
   }
   if (sc->picker[0] == '\0') {
     lb_errf(err, errlen, "%s: field 'picker': expected a picker expression, got ''", origin);
@@ -692,6 +777,8 @@ int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen) {
     }
     sc->mean_requests_per_server_per_tick = rate;
   }
+  if ((rc = check_state_size(sc, origin, err, errlen)) < 0)
+    return rc;
   /* The seed's trace: round(rate * servers * ticks) requests held at once. */
   double requests = round(sc->mean_requests_per_server_per_tick * sc->servers * sc->total_ticks);
   if (requests > 1e9) {

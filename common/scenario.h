@@ -22,6 +22,7 @@ enum lb_work { LB_WORK_SLEEP, LB_WORK_SPIN };
 
 #define LB_SCENARIO_NAME_MAX 128
 #define LB_SCENARIO_PATH_MAX 1024
+#define LB_SCENARIO_FIELDS_MAX 64
 #define LB_PICKER_EXPR_MAX 1024
 
 struct lb_scenario {
@@ -74,6 +75,9 @@ struct lb_scenario {
   char server_memory[256];
   char path[LB_SCENARIO_PATH_MAX]; /* file it came from */
   int picker_line; /* line of `picker:` in path; 0: not from the file (default, --set) */
+  /* Line of each field in path, by the parser's field order (scenario.c),
+   * for errors found after parsing; 0: not from the file. */
+  int field_lines[LB_SCENARIO_FIELDS_MAX];
 };
 
 /* Seed defaults. */

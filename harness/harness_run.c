@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -874,6 +875,9 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
   if (lb_picker_spec_needs_oracle(spec)) {
     snprintf(board_buf, sizeof(board_buf), "/lbharness-%d-%d", (int)getpid(), run);
     board = board_buf;
+    /* The run's own: one a killed harness left at this (recycled) PID
+     * would not fit this fleet. Removed again on every way out (done:). */
+    shm_unlink(board);
   }
   lb_picker_spec_free(spec);
 
@@ -984,6 +988,8 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
   rc = 0;
 done:
   fleet_free(&f); /* stops and reaps whatever is left */
+  if (board)
+    shm_unlink(board); /* after the last server and client are reaped */
 #ifdef LB_HARNESS_HAS_NETNS
   char nerr[256];
   if (f.netns_up && lb_deploy_netns_down(f.fleet_id, nerr, sizeof(nerr)) < 0)

@@ -31,6 +31,7 @@
 #include "reset_mirror.h"
 #include "rng.h"
 #include "server_board.h"
+#include "wire_check.h"
 #include "pick_plan.h"
 
 enum ev_kind {
@@ -92,6 +93,7 @@ struct lb_held_response {
 struct driver {
   const struct lb_client_config *cfg;
   const struct lb_scenario *sc;
+  struct lb_wire_limits wire; /* what a response's numbers may be */
   int64_t tick_ns, t0, started_ns, timeout_ns;
   int64_t arrival_lag_ns; /* arrivals are taken this long after their tick */
   bool started, arrivals_done, stopping, stopped;
@@ -795,6 +797,12 @@ static void on_conn_response(void *arg, struct lb_conn *c, const Lb__Response *r
     d->res->stray_responses++;
     return;
   }
+  char why[160];
+  if (lb_wire_check_response(resp, &d->wire, why, sizeof(why)) < 0) {
+    LB_DEBUG("bad response: %s", why); /* counted: failed_bad_response */
+    fail(d, r, &d->res->failed_bad_response, LB_OUTCOME_FAILED, NULL);
+    return;
+  }
   if (resp->status == LB__STATUS__STATUS_OK && r->response_delay_ticks > 0 &&
       d->sc->response_hold == LB_RESPONSE_HOLD_CLIENT && hold_response(d, r, resp) == 0)
     return;
@@ -1044,6 +1052,7 @@ int lb_client_run(const struct lb_client_config *cfg, struct lb_client_result *r
   err[0] = 0;
   d->cfg = cfg;
   d->sc = cfg->sc;
+  lb_wire_limits_from_scenario(d->sc, &d->wire);
   d->res = res;
   d->err = err;
   d->errlen = errlen;
@@ -1212,9 +1221,9 @@ void lb_client_result_write(const struct lb_client_result *r, FILE *f) {
   fprintf(f, "picker_errors=%ld\n", r->picker_errors);
   fprintf(f,
           "failed_connection_lost=%ld\nfailed_server_down=%ld\nfailed_send=%ld\n"
-          "failed_probes=%ld\nfailed_other=%ld\n",
+          "failed_probes=%ld\nfailed_other=%ld\nfailed_bad_response=%ld\n",
           r->failed_connection_lost, r->failed_server_down, r->failed_send, r->failed_probes,
-          r->failed_other);
+          r->failed_other, r->failed_bad_response);
   fprintf(f, "timer_lateness_p50_us=%.1f\ntimer_lateness_p99_us=%.1f\n", r->timer_lateness_p50_us,
           r->timer_lateness_p99_us);
   fprintf(f, "timer_lateness_max_us=%.1f\ntimer_lateness_max_tick=%ld\n",

@@ -92,6 +92,7 @@ struct lb_client_result {
   long failed_send;            /* the write failed */
   long failed_probes;          /* the pick's watched probes all failed */
   long failed_other;           /* the picker failed, out of memory */
+  long failed_bad_response;    /* a number out of range (wire_check): NaN, inf, huge */
   long stray_responses;        /* answers to no live request (late, unknown) */
   long log_errors;
   long reconnects;

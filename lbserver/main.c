@@ -61,7 +61,7 @@ static int write_stats(const char *path, const struct lb_server_stats *st, int t
           "holds=%llu\nhold_late_p50_ns=%lld\nhold_late_p99_ns=%lld\nhold_late_max_ns=%lld\n"
           "waits=%llu\nwork_late_p50_ns=%lld\nwork_late_p99_ns=%lld\nwork_late_max_ns=%lld\n"
           "tick_late_max_tick=%lld\ncpu_seconds=%.3f\nvoluntary_switches=%ld\n"
-          "involuntary_switches=%ld\nforced=%d\n",
+          "involuntary_switches=%ld\nforced=%d\nbad_requests=%llu\n",
           (unsigned long long)st->requests, (unsigned long long)st->probes,
           (unsigned long long)st->completed, (unsigned long long)st->rejected,
           (unsigned long long)st->draining_replies, (unsigned long long)st->bad_frames,
@@ -77,7 +77,7 @@ static int write_stats(const char *path, const struct lb_server_stats *st, int t
           (long long)st->work_late.p50_ns, (long long)st->work_late.p99_ns,
           (long long)st->work_late.max_ns, (long long)st->tick_late_max_tick, use.cpu_seconds, use.voluntary_switches,
           use.involuntary_switches,
-          st->forced ? 1 : 0);
+          st->forced ? 1 : 0, (unsigned long long)st->bad_requests);
   return fclose(f) == 0 ? 0 : -errno;
 }
 

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "server_board.h"
 #include "server_pool.h"
+#include "wire_check.h"
 
 #define READ_BUF (64 * 1024)
 #define DRAIN_GRACE_MS 5000
@@ -84,6 +85,7 @@ struct lb_server {
   struct lb_server_stats stats; /* loop-thread counters */
   struct req *free_reqs;        /* loop thread: released, for reuse */
   int nfree_reqs;
+  struct lb_wire_limits wire; /* what a request's numbers may be */
 };
 
 #define REQ_OF(j) ((struct req *)((char *)(j)-offsetof(struct req, job)))
@@ -437,7 +439,13 @@ static void handle_request(struct lb_server *s, const Lb__Request *in, struct co
     s->stats.requests++;
 
   int64_t now = lb_server_now_ns();
-  if (s->draining) {
+  char why[160];
+  if (lb_wire_check_request(in, &s->wire, why, sizeof(why)) < 0) {
+    LB_DEBUG("bad request: %s", why); /* counted: bad_requests */
+    r->delay_ns = 0;
+    r->status = LB__STATUS__STATUS_BAD_REQUEST;
+    s->stats.bad_requests++;
+  } else if (s->draining) {
     r->status = LB__STATUS__STATUS_DRAINING;
     s->stats.draining_replies++;
   } else {
@@ -763,6 +771,7 @@ int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, ch
   if (!s)
     return -ENOMEM;
   s->cfg = *cfg;
+  lb_wire_limits_from_scenario(cfg->sc, &s->wire);
   s->stats.tick_late_max_tick = -1;
   pthread_mutex_init(&s->ready_lock, NULL);
   pthread_mutex_init(&s->resize_lock, NULL);

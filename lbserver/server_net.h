@@ -52,6 +52,7 @@ struct lb_server_stats {
   uint64_t ticks_skipped;
   int64_t tick_late_max_tick; /* the tick whose wake-up was latest; -1: no tick yet */
   bool forced; /* the drain did not finish in time */
+  uint64_t bad_requests; /* numbers out of range (wire_check): STATUS_BAD_REQUEST */
 };
 
 struct lb_server;

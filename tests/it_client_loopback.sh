@@ -95,7 +95,7 @@ check_accounting() {
   ((c + f + t == s)) || fail "$stats: completed $c + failed $f + timed_out $t != sent $s"
   local causes=0 k
   for k in rejected failed_connection_lost failed_server_down failed_send failed_probes \
-    failed_other; do
+    failed_other failed_bad_response; do
     causes=$((causes + $(stat_of "$stats" $k)))
   done
   ((causes == f)) || fail "$stats: failures by cause sum to $causes, not failed $f"

@@ -117,4 +117,24 @@ for _ in $(seq 1 100); do
   sleep 0.05
 done
 no_strays "after SIGKILL of lbharness"
+
+# 5. An oracle picker's board (/dev/shm/lbharness-PID-RUN) is removed when
+# the run ends, not left behind for a later harness at a recycled PID.
+sed -e 's/^picker: random/picker: "weighted(oracle.capacity(mean, mean))"/' \
+  -e 's/name: tiny/name: oracle/' "$OUT/tiny.yaml" > "$OUT/oracle.yaml"
+grep -q oracle.capacity "$OUT/oracle.yaml" || fail "oracle.yaml has no oracle picker"
+"$H" run "$OUT/oracle.yaml" --out "$OUT/out" --quiet > "$OUT/oracle.txt" 2>&1 &
+hpid=$!
+rc=0
+wait "$hpid" || rc=$?
+[[ $rc -eq 0 ]] || { cat "$OUT/oracle.txt"; fail "the oracle run exited $rc"; }
+[[ ! -e /dev/shm/lbharness-$hpid-0 ]] || fail "the oracle board /dev/shm/lbharness-$hpid-0 was left"
+
+# 6. A scenario name that would leave --out is refused before any fleet.
+sed -e 's/name: tiny/name: ..\/escaped/' "$OUT/tiny.yaml" > "$OUT/escape.yaml"
+rc=0
+"$H" run "$OUT/escape.yaml" --out "$OUT/out" --quiet > "$OUT/escape.txt" 2>&1 || rc=$?
+[[ $rc -ne 0 ]] || fail "a name with ../ was accepted"
+grep -q "field 'name'" "$OUT/escape.txt" || fail "the refusal does not name the field"
+[[ ! -e $OUT/escaped ]] || fail "lbharness wrote outside --out"
 echo "PASS"

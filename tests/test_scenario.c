@@ -125,6 +125,77 @@ static void test_unknown_field_lists_fields(void **state) {
   assert_non_null(strstr(err, "timeout"));
 }
 
+/* A name is one directory under --out: '../x', '/abs', '..' and control
+ * characters are refused with file:line:field, parsed or set directly. */
+static void test_name_confined(void **state) {
+  (void)state;
+  struct lb_scenario sc;
+  char err[512];
+  const char *bad[] = {"name: ../escape\n", "name: /tmp/abs\n",  "name: ..\n",
+                       "name: a/b\n",       "name: \"a\\tb\"\n", "name: \"x\\x1b[2J\"\n"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    lb_scenario_defaults(&sc);
+    err[0] = '\0';
+    assert_int_equal(lb_scenario_parse_string(bad[i], "n.yaml", &sc, err, sizeof(err)), -EINVAL);
+    if (!strstr(err, "n.yaml:1: field 'name'"))
+      fail_msg("'%s': %s", bad[i], err);
+    assert_null(strchr(err, '\x1b')); /* not echoed */
+  }
+  lb_scenario_defaults(&sc);
+  assert_int_equal(
+      lb_scenario_parse_string("name: my-run_2.b (v2)\n", "n.yaml", &sc, err, sizeof(err)), 0);
+  assert_string_equal(sc.name, "my-run_2.b (v2)");
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), 0);
+  snprintf(sc.name, sizeof(sc.name), "../up"); /* set directly: finish refuses it */
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -EINVAL);
+  assert_non_null(strstr(err, "field 'name'"));
+}
+
+/* Sizes that would need GBs are refused before any allocation, naming the
+ * field that weighs most. */
+static void test_sizes_bounded(void **state) {
+  (void)state;
+  struct lb_scenario sc;
+  char err[512] = "";
+  lb_scenario_defaults(&sc);
+  sc.mean_requests_per_server_per_tick = 0; /* no requests: only ticks count */
+  sc.total_ticks = 2147483647;
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -E2BIG);
+  assert_non_null(strstr(err, "field 'total_ticks'"));
+  lb_scenario_defaults(&sc);
+  sc.mean_requests_per_server_per_tick = 0;
+  sc.servers = 1000000;
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -E2BIG);
+  assert_non_null(strstr(err, "field 'servers'"));
+  lb_scenario_defaults(&sc);
+  sc.mean_requests_per_server_per_tick = 0;
+  sc.clients = 1000000;
+  sc.client_requests_buffer = 1000;
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -E2BIG);
+  assert_non_null(strstr(err, "field 'clients'"));
+  /* From a file: FILE:LINE of the field. */
+  lb_scenario_defaults(&sc);
+  assert_int_equal(lb_scenario_parse_string("mean_requests_per_server_per_tick: 0\n"
+                                            "total_ticks: 2147483647\n",
+                                            "big.yaml", &sc, err, sizeof(err)),
+                   0);
+  snprintf(sc.path, sizeof(sc.path), "big.yaml");
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -E2BIG);
+  if (!strstr(err, "big.yaml:2: field 'total_ticks'"))
+    fail_msg("%s", err);
+  /* Set by name afterwards (--set): no line. */
+  assert_int_equal(lb_scenario_set(&sc, "total_ticks", "2147483646", err, sizeof(err)), 0);
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -E2BIG);
+  assert_non_null(strstr(err, "big.yaml: field 'total_ticks'"));
+  /* Large but within bounds. */
+  lb_scenario_defaults(&sc);
+  sc.servers = 1000;
+  sc.clients = 1000;
+  sc.total_ticks = 10000000;
+  sc.mean_requests_per_server_per_tick = 0.01;
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), 0);
+}
+
 static void test_missing_file(void **state) {
   (void)state;
   struct lb_scenario sc;
@@ -269,6 +340,8 @@ static void roundtrip(const struct lb_scenario *in) {
   memcpy(out.path, in->path, sizeof(out.path));
   assert_true(out.picker_line > 0); /* the picker's line in the written file */
   out.picker_line = in->picker_line;
+  assert_true(out.field_lines[0] > 0); /* lines are provenance, not values */
+  memcpy(out.field_lines, in->field_lines, sizeof(out.field_lines));
   assert_string_equal(out.name, in->name);
   assert_string_equal(out.picker, in->picker);
   assert_string_equal(out.trace, in->trace);
@@ -377,6 +450,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_valid_file),      cmocka_unit_test(test_name_and_trace_from_path),
       cmocka_unit_test(test_bad_files),       cmocka_unit_test(test_unknown_field_lists_fields),
+      cmocka_unit_test(test_name_confined),   cmocka_unit_test(test_sizes_bounded),
       cmocka_unit_test(test_missing_file),    cmocka_unit_test(test_set_conversions),
       cmocka_unit_test(test_parse_duration),  cmocka_unit_test(test_finish),
       cmocka_unit_test(test_write_roundtrip), cmocka_unit_test(test_picker_origin_and_warning),

@@ -367,6 +367,40 @@ static void test_bad_frames_close_only_their_connection(void **state) {
   server_cleanup(&s);
 }
 
+/* Numbers out of range (a delay near 2^63, a channel past the scenario's
+ * clients) are answered STATUS_BAD_REQUEST at once and counted; the
+ * connection stays usable. */
+static void test_out_of_range_requests_refused(void **state) {
+  (void)state;
+  struct server s;
+  Lb__Envelope *env = NULL;
+  server_start(&s, "--threads 1 --processing-time 1");
+  int fd = tcp_connect(s.tcp);
+  send_request(fd, 1, false, 1, (uint64_t)INT64_MAX - 5);
+  Lb__Response *r = recv_response(fd, &env);
+  assert_non_null(r);
+  assert_int_equal(r->id, 1);
+  assert_int_equal(r->status, LB__STATUS__STATUS_BAD_REQUEST);
+  assert_int_equal(r->hold_ns < 1000000000ull, 1); /* not held */
+  lb__envelope__free_unpacked(env, NULL);
+  send_request(fd, 2, false, 40, 0); /* clients: 40 (the default) */
+  r = recv_response(fd, &env);
+  assert_non_null(r);
+  assert_int_equal(r->status, LB__STATUS__STATUS_BAD_REQUEST);
+  lb__envelope__free_unpacked(env, NULL);
+  send_request(fd, 3, false, 39, 1000); /* in range: served */
+  r = recv_response(fd, &env);
+  assert_non_null(r);
+  assert_int_equal(r->id, 3);
+  assert_int_equal(r->status, LB__STATUS__STATUS_OK);
+  lb__envelope__free_unpacked(env, NULL);
+  close(fd);
+  assert_int_equal(server_wait(&s, true), 0);
+  assert_int_equal(stat_value(&s, "bad_requests"), 2);
+  assert_int_equal(stat_value(&s, "completed"), 1);
+  server_cleanup(&s);
+}
+
 static void test_udp_no_amplification(void **state) {
   (void)state;
   struct server s;
@@ -602,6 +636,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_requests_probes_reports),
       cmocka_unit_test(test_bad_frames_close_only_their_connection),
+      cmocka_unit_test(test_out_of_range_requests_refused),
       cmocka_unit_test(test_udp_no_amplification),
       cmocka_unit_test(test_sigterm_drains),
       cmocka_unit_test(test_limits),
