@@ -42,7 +42,7 @@ static void fs_send(struct fs *f, struct lb_conn *c) {
   Lb__Request req = LB__REQUEST__INIT;
   req.id = (uint64_t)f->sent;
   req.client = 0;
-  req.channel = (uint32_t)c->index;
+  req.channel = 0; /* one client: the server checks channel < the scenario's clients */
   f->sent_at[f->sent] = lb_client_now_ns();
   if (lb_conn_send_request(c, &req) < 0) {
     f->res->failed++;
@@ -50,6 +50,7 @@ static void fs_send(struct fs *f, struct lb_conn *c) {
     f->sent++;
     return;
   }
+  lb_conn_flush(c); /* one request at a time per connection: written at once */
   f->sent++;
   f->outstanding[c->index]++;
 }

@@ -133,6 +133,13 @@ start_server 0
 start_server 1
 TCP1=$(port_of 1 tcp); UDP1=$(port_of 1 udp)
 SERVERS="127.0.0.1:$(port_of 0 tcp):$(port_of 0 udp),127.0.0.1:$TCP1:$UDP1"
+# --full-speed (the benchmarks' path): every request answered, pipelined too.
+for p in 1 4; do
+  "$CLI" --full-speed --servers "$SERVERS" --connections 3 --pipeline "$p" --requests 600 \
+    --max-runtime 30 > "$OUT/fs$p.out" 2> "$OUT/fs$p.err" || fail "--full-speed --pipeline $p: $(cat "$OUT/fs$p.err")"
+  grep -q 'completed=600 failed=0' "$OUT/fs$p.out" ||
+    fail "--full-speed --pipeline $p: not every request answered: $(cat "$OUT/fs$p.out")"
+done
 declare -a CPID
 for c in 0 1; do
   "$CLI" --scenario "$OUT/s.yaml" --clients "$c:1" --servers "$SERVERS" --log "$OUT/c$c.csv" \
