@@ -35,23 +35,12 @@ static double ms(int64_t ns) {
   return (double)ns / 1e6;
 }
 
-/* User + system CPU of the whole process (every thread), in seconds. */
-static double cpu_seconds(void) {
-  struct rusage ru;
-  if (getrusage(RUSAGE_SELF, &ru) < 0)
-    return 0;
-  return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
 static int write_stats(const char *path, const struct lb_server_stats *st, int threads) {
   struct lb_proc_usage use;
   lb_proc_usage_get(&use);
   FILE *f = fopen(path, "w");
   if (!f)
     return -errno;
-  /* The harness's fleet CPU where it cannot wait4 the daemon (containers). */
-  fprintf(f, "cpu_seconds=%.3f\n", cpu_seconds());
   fprintf(f,
           "requests=%llu\nprobes=%llu\ncompleted=%llu\nrejected=%llu\ndraining_replies=%llu\n"
           "bad_frames=%llu\nudp_bad=%llu\nudp_dropped=%llu\nwrite_errors=%llu\n"
@@ -60,7 +49,10 @@ static int write_stats(const char *path, const struct lb_server_stats *st, int t
           "tick_late_p50_ns=%lld\ntick_late_p99_ns=%lld\ntick_late_max_ns=%lld\n"
           "holds=%llu\nhold_late_p50_ns=%lld\nhold_late_p99_ns=%lld\nhold_late_max_ns=%lld\n"
           "waits=%llu\nwork_late_p50_ns=%lld\nwork_late_p99_ns=%lld\nwork_late_max_ns=%lld\n"
-          "tick_late_max_tick=%lld\ncpu_seconds=%.3f\nvoluntary_switches=%ld\n"
+          "tick_late_max_tick=%lld\n"
+          /* cpu_seconds: also the harness's fleet CPU where it cannot wait4 the
+           * daemon (containers) */
+          "cpu_seconds=%.3f\nvoluntary_switches=%ld\n"
           "involuntary_switches=%ld\nforced=%d\nbad_requests=%llu\n",
           (unsigned long long)st->requests, (unsigned long long)st->probes,
           (unsigned long long)st->completed, (unsigned long long)st->rejected,

@@ -669,7 +669,10 @@ static int submit(struct lb_server_pool *p, struct lb_server_job *job, int64_t n
       pthread_mutex_unlock(&p->lock);
       return 0;
     }
-    if (inline_ok && !p->head && p->processing < p->threads) {
+    /* Clocked, no worker idle: the queue (a worker between its job's end
+     * and the idle list takes it as it comes back; the started list is for
+     * workers that time themselves only). */
+    if (inline_ok && !p->clocked && !p->head && p->processing < p->threads) {
       /* Dequeued at once, as an idle worker would. */
       job->work_ns = p->cfg.work_cb ? p->cfg.work_cb(p->cfg.ctx, job) : 0;
       job->start_ns = now_ns;

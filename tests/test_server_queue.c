@@ -34,6 +34,8 @@ struct fixture {
   int started, done, dropped;
   int order[4096];
   struct held_log *held;
+  int slow_done_ms; /* done_cb sleeps this long (the window after a job's end) */
+  int in_done;      /* done_cb calls begun */
 };
 
 #define TJOB(j) ((struct tjob *)((char *)(j)-offsetof(struct tjob, job)))
@@ -52,6 +54,15 @@ static int64_t work_cb(void *ctx, struct lb_server_job *job) {
 static void done_cb(void *ctx, struct lb_server_job *job) {
   struct fixture *f = ctx;
   struct tjob *t = TJOB(job);
+  pthread_mutex_lock(&f->lock);
+  f->in_done++;
+  pthread_cond_broadcast(&f->cond);
+  int slow = f->slow_done_ms;
+  pthread_mutex_unlock(&f->lock);
+  if (slow > 0) {
+    struct timespec ts = {slow / 1000, (long)(slow % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+  }
   pthread_mutex_lock(&f->lock);
   t->done++;
   if (f->done < (int)(sizeof(f->order) / sizeof(f->order[0])))
@@ -472,6 +483,30 @@ static void test_submit_inline(void **state) {
   fixture_free(f);
 }
 
+/* A job submitted while the only worker is between its last job's end and
+ * the queue (in done_cb) is not lost: it runs when the worker comes back. */
+static void test_submit_while_worker_finishes(void **state) {
+  (void)state;
+  struct fixture *f = fixture_new();
+  struct tjob jobs[2];
+  memset(jobs, 0, sizeof(jobs));
+  f->slow_done_ms = 50;
+  struct lb_server_pool *p = pool_new(f, 1, 0, LB_WORK_SLEEP);
+  for (int i = 0; i < 2; i++) {
+    jobs[i].id = i;
+    jobs[i].work_ns = jobs[i].rework_ns = 1000 * 1000;
+  }
+  assert_int_equal(lb_server_pool_submit_inline(p, &jobs[0].job, lb_server_now_ns()), 0);
+  assert_true(wait_for(f, &f->in_done, 1)); /* job 0 ended; its worker is in done_cb */
+  assert_int_equal(lb_server_pool_submit_inline(p, &jobs[1].job, lb_server_now_ns()), 0);
+  assert_true(wait_for(f, &f->done, 2));
+  assert_int_equal(jobs[1].done, 1);
+  assert_true(jobs[1].job.processing_ns >= 1000 * 1000);
+  lb_server_pool_free(p);
+  assert_int_equal(f->dropped, 0);
+  fixture_free(f);
+}
+
 /* Jobs started on submit count as processing whether or not a worker took
  * them yet: a shrink demotes the one started last, to the queue's front. */
 static void test_inline_started_demoted(void **state) {
@@ -538,6 +573,7 @@ static int worker_timed_mode(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hold),
+      cmocka_unit_test(test_submit_while_worker_finishes),
       cmocka_unit_test(test_fifo_order),         cmocka_unit_test(test_bounded_queue),
       cmocka_unit_test(test_demotion_on_shrink), cmocka_unit_test(test_demotion_on_shrink_spin),
       cmocka_unit_test(test_shrink_idle_first),  cmocka_unit_test(test_sample),
