@@ -225,6 +225,7 @@ int lb_server_model_tick_at(struct lb_server_model *m, const struct lb_server_po
   obs.has_latency = s->completed > 0;
   obs.latency = s->completed > 0 ? (double)s->latency_sum_ns / s->completed / tick : 0;
   obs.errors = m->errors_in_tick;
+  obs.completions = (int)s->completed;
   m->errors_in_tick = 0;
   m->carried = m->acct.report;
   lb_accounting_tick(&m->acct, &obs, has_fleet_mean ? &fleet_mean : NULL);
