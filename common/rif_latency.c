@@ -58,8 +58,13 @@ int lb_rif_latency_add(struct lb_rif_latency *e, int rif, double latency) {
       return rc;
   }
   uint32_t k = e->count[b];
-  if (k == 0)
+  if (k == 0) {
+    if (e->nonempty == 0 || b < e->lo)
+      e->lo = b;
+    if (e->nonempty == 0 || b > e->hi)
+      e->hi = b;
     e->nonempty++;
+  }
   e->samples[b * PER + k % PER] = latency;
   e->count[b] = k + 1 == 0 ? PER : k + 1; /* never back to empty */
   return 0;
@@ -87,7 +92,11 @@ bool lb_rif_latency_estimate(const struct lb_rif_latency *e, int rif, double *ou
     n = take(e, b - 1, v, n);
   n = take(e, b, v, n);
   n = take(e, b + 1, v, n);
-  for (size_t d = 2; n == 0; d++) { /* nearest non-empty bucket */
+  if (n == 0 && b > e->hi) /* past every sample: the highest */
+    n = take(e, e->hi, v, n);
+  if (n == 0 && b < e->lo) /* below every sample: the lowest */
+    n = take(e, e->lo, v, n);
+  for (size_t d = 2; n == 0; d++) { /* nearest non-empty bucket, lo <= b <= hi */
     if (b >= d)
       n = take(e, b - d, v, n);
     if (n == 0)

@@ -19,6 +19,7 @@ struct lb_rif_latency {
   double *samples;  /* nbuckets * LB_RIF_LATENCY_PER_BUCKET, each a ring */
   uint32_t *count;  /* samples ever inserted into each bucket */
   size_t nonempty;  /* buckets with a sample */
+  size_t lo, hi;    /* the lowest and highest of them (nonempty > 0) */
 };
 
 void lb_rif_latency_init(struct lb_rif_latency *e);
