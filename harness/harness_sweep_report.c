@@ -13,7 +13,7 @@ static const char *const colors[] = {"#4c78a8", "#f58518", "#54a24b", "#e45756",
                                      "#b279a2", "#eeca3b", "#9d755d", "#ff9da6", "#bab0ac"};
 #define NCOLORS (sizeof(colors) / sizeof(colors[0]))
 
-#define W 720.0
+#define W 860.0
 #define H 330.0
 #define X0 70.0
 #define X1 560.0
