@@ -5,7 +5,7 @@
 # measures and prints, it asserts nothing).
 # For each N in SIZES (default "8 20 40 80"), runs
 #   lbharness run SCENARIO --set servers=N --set clients=N --set tick=T --set runs=1
-# for each T in TICKS (default "10ms 20ms 40ms 80ms 160ms"), smallest
+# for each T in TICKS (default "10ms 20ms 40ms 80ms 160ms 320ms"), smallest
 # first, and stops at the first valid run; a table row per N: the tick,
 # the fleet's CPU per request at that tick, and why the tick below it was
 # not valid.
@@ -17,7 +17,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=${1:-${LB_BINARY_DIR:-$ROOT/build}}
 SCENARIO=${SCENARIO:-$ROOT/scenarios/Random.yaml}
 SIZES=${SIZES:-8 20 40 80}
-TICKS=${TICKS:-10ms 20ms 40ms 80ms 160ms}
+TICKS=${TICKS:-10ms 20ms 40ms 80ms 160ms 320ms}
 H=$B/harness/lbharness
 [[ -x $H ]] || { echo "fleet_scale: $H is not built (cmake --build $B)" >&2; exit 1; }
 OUT=$(mktemp -d /tmp/lb-fleet-scale.XXXXXX)

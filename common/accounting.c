@@ -8,7 +8,7 @@
 #include <string.h>
 
 #define RIF_TABLE_INITIAL 128
-#define NWINDOWS 6
+#define NWINDOWS 7
 
 static void windows(struct lb_accounting *a, struct lb_window *ws[NWINDOWS]) {
   ws[0] = &a->utilization;
@@ -17,6 +17,7 @@ static void windows(struct lb_accounting *a, struct lb_window *ws[NWINDOWS]) {
   ws[3] = &a->queued_requests;
   ws[4] = &a->latency;
   ws[5] = &a->errors;
+  ws[6] = &a->served;
 }
 
 int lb_accounting_init(struct lb_accounting *a, size_t window_n, double ewma_weight) {
@@ -38,7 +39,10 @@ int lb_accounting_init(struct lb_accounting *a, size_t window_n, double ewma_wei
     goto fail;
   }
   a->rif_cap = RIF_TABLE_INITIAL;
+  lb_rif_latency_init(&a->by_rif);
   lb_accounting_reset(a);
+  a->resets = 0;
+  a->report.resets = 0;
   return 0;
 fail:
   lb_accounting_close(a);
@@ -52,6 +56,7 @@ void lb_accounting_close(struct lb_accounting *a) {
   windows(a, ws);
   for (size_t i = 0; i < NWINDOWS; i++)
     lb_window_close(ws[i]);
+  lb_rif_latency_close(&a->by_rif);
   free(a->latency_at_rif);
   free(a->has_latency_at_rif);
   a->latency_at_rif = NULL;
@@ -68,9 +73,11 @@ static void snapshot_rest(struct lb_accounting *a) {
     r->expected_latency = 0;
   r->pid_weight = a->pid_weight;
   r->orca_utilization = r->utilization.valid ? r->utilization.ewma / 100 : 0;
-  r->orca_qps = r->queries_per_tick.valid ? r->queries_per_tick.mean : 0;
-  double eps = 0;
+  /* gRFC A58's qps is the rate served, not offered. */
+  double qps = 0, eps = 0;
+  r->orca_qps = lb_window_mean(&a->served, &qps) ? qps : 0;
   r->orca_eps = lb_window_mean(&a->errors, &eps) ? eps : 0;
+  r->resets = a->resets;
   /* server and threads belong to the driver: left as it set them. */
 }
 
@@ -112,6 +119,8 @@ void lb_accounting_reset(struct lb_accounting *a) {
   if (a->has_latency_at_rif)
     memset(a->has_latency_at_rif, 0, a->rif_cap * sizeof(*a->has_latency_at_rif));
   a->rif_keys = 0;
+  lb_rif_latency_clear(&a->by_rif);
+  a->resets++;
   a->pid_weight = 0;
   lb_pid_init_server(&a->pid);
   /* Requests finishing later in the tick of a reset carry the fresh state. */
@@ -215,6 +224,7 @@ int lb_accounting_tick(struct lb_accounting *a, const struct lb_tick_observation
   lb_window_insert(&a->requests_in_flight, rif);
   lb_window_insert(&a->queued_requests, obs->queued_requests);
   lb_window_insert(&a->errors, obs->errors);
+  lb_window_insert(&a->served, obs->completions);
   if (record_latency) {
     lb_window_insert(&a->latency, obs->latency);
     if (!a->has_latency_at_rif[rif]) {
@@ -249,6 +259,18 @@ int lb_accounting_tick(struct lb_accounting *a, const struct lb_tick_observation
   }
   snapshot_rest(a);
   return 0;
+}
+
+int lb_accounting_on_complete(struct lb_accounting *a, int rif_at_arrival, double latency) {
+  return lb_rif_latency_add(&a->by_rif, rif_at_arrival, latency);
+}
+
+void lb_accounting_probe_answer(const struct lb_accounting *a, int rif,
+                                struct lb_server_report *out) {
+  out->has_probe_answer = true;
+  out->probe_rif = rif < 0 ? 0 : rif;
+  if (!lb_rif_latency_estimate(&a->by_rif, rif, &out->probe_latency))
+    out->probe_latency = -1;
 }
 
 const struct lb_server_report *lb_accounting_report(const struct lb_accounting *a) {

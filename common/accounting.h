@@ -10,6 +10,7 @@
 
 #include "pid.h"
 #include "report.h"
+#include "rif_latency.h"
 #include "window.h"
 
 /* What the driver observed over one tick. */
@@ -21,6 +22,7 @@ struct lb_tick_observation {
   bool has_latency;       /* some request finished processing this tick */
   double latency;         /* mean ticks in queue + processing of those */
   int errors;             /* rejections this tick (ORCA eps) */
+  int completions;        /* requests served this tick (ORCA qps) */
 };
 
 struct lb_accounting {
@@ -28,7 +30,10 @@ struct lb_accounting {
   double ewma_weight;
   int queries_in_tick; /* enqueues since the last tick boundary */
   struct lb_window utilization, queries_per_tick, requests_in_flight,
-      queued_requests, latency, errors;
+      queued_requests, latency, errors, served;
+  /* Prequal's latency by RIF at arrival (rif_latency.h). */
+  struct lb_rif_latency by_rif;
+  uint32_t resets;
   /* latency_with_rif: latest latency recorded at each requests-in-flight
    * count (the seed's dict). Indexed by rif; has[] marks present keys. */
   double *latency_at_rif;
@@ -53,6 +58,14 @@ void lb_accounting_on_enqueue(struct lb_accounting *a);
  * the rif table, then the report snapshot. Returns 0 or -ENOMEM. */
 int lb_accounting_tick(struct lb_accounting *a, const struct lb_tick_observation *obs,
                        const double *fleet_mean_utilization);
+/* A request (not a probe) that arrived when the server had rif requests in
+ * flight finished after latency ticks in queue and processing: Prequal's
+ * estimate's sample. Returns 0 or -ENOMEM. */
+int lb_accounting_on_complete(struct lb_accounting *a, int rif_at_arrival, double latency);
+/* Prequal's probe answer at the server's current rif (queued included):
+ * sets out's has_probe_answer, probe_rif and probe_latency (-1: none). */
+void lb_accounting_probe_answer(const struct lb_accounting *a, int rif,
+                                struct lb_server_report *out);
 /* The report as of the latest tick boundary. */
 const struct lb_server_report *lb_accounting_report(const struct lb_accounting *a);
 /* The seed's expectedLatency(): interpolate(latency_with_rif, mean rif). */

@@ -26,6 +26,14 @@ struct lb_channel {
   /* Requests and probes completed on the channel so far (on_completed):
    * lets a picker notice a fresh report or latency sample. */
   unsigned long completed_count;
+  /* The driver's clock (ticks) at each completion, beside latency (same
+   * window size): a picker that decays by time takes each sample at its
+   * own arrival (peak_ewma). */
+  struct lb_window completed_at;
+  /* The latest probe answer (report.has_probe_answer) and when it came:
+   * kept apart from report, which the next response overwrites. */
+  unsigned long probe_answers;
+  double probe_rif, probe_latency, probe_at;
 };
 
 int lb_channel_init(struct lb_channel *ch, int index, int server, size_t latency_window);
@@ -36,5 +44,8 @@ void lb_channel_on_sent(struct lb_channel *ch);
 void lb_channel_on_received(struct lb_channel *ch);
 void lb_channel_on_completed(struct lb_channel *ch, double total_ticks,
                              const struct lb_server_report *report);
+/* The same, at the driver's clock now_ticks (completed_at, probe_at). */
+void lb_channel_on_completed_at(struct lb_channel *ch, double now_ticks, double total_ticks,
+                                const struct lb_server_report *report);
 
 #endif

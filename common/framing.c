@@ -194,6 +194,10 @@ void lb_report_to_wire(const struct lb_server_report *r, Lb__ServerReport *w, Lb
   w->orca_eps = r->orca_eps;
   w->server = r->server;
   w->threads = r->threads;
+  w->has_probe_answer = r->has_probe_answer;
+  w->probe_rif = r->probe_rif;
+  w->probe_latency = r->probe_latency;
+  w->resets = r->resets;
 }
 
 void lb_report_from_wire(const Lb__ServerReport *w, struct lb_server_report *r) {
@@ -211,4 +215,8 @@ void lb_report_from_wire(const Lb__ServerReport *w, struct lb_server_report *r) 
   r->orca_eps = w->orca_eps;
   r->server = w->server;
   r->threads = w->threads;
+  r->has_probe_answer = w->has_probe_answer;
+  r->probe_rif = w->has_probe_answer ? w->probe_rif : 0;
+  r->probe_latency = w->has_probe_answer ? w->probe_latency : 0;
+  r->resets = w->resets;
 }

@@ -70,7 +70,15 @@ struct lb_pick_env {
    * age or decay what they saw (peak_ewma, prequal, orca_wrr). Left 0, time
    * stands still for them. */
   double now_ticks;
+  /* A tick's duration in seconds (the scenario's `tick`), for pickers whose
+   * periods are given in time (orca_wrr, slow_start); 0: LB_PICK_DEFAULT_TICK_S. */
+  double tick_seconds;
+  /* Per channel index, a factor on the channel's weight (slow_start sets it
+   * for the picker it wraps; weighted pickers such as least_request apply
+   * it); NULL: every factor 1. */
+  const double *weight_factor;
 };
+#define LB_PICK_DEFAULT_TICK_S 0.01
 
 /* Builds one client's instance; nchannels is the client's subset size. */
 int lb_picker_new(const struct lb_picker_spec *spec, int nchannels, struct lb_picker **out);

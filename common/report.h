@@ -30,6 +30,14 @@ struct lb_server_report {
   double orca_utilization;           /* utilization.ewma / 100 */
   double orca_qps;                   /* queries per second (real driver) or per tick */
   double orca_eps;                   /* errors (rejections) per second or tick */
+  /* Prequal's probe answer, on probe responses only (has_probe_answer):
+   * the requests in flight (queued ones included) when the probe was
+   * answered, and the server's latency estimate at that RIF
+   * (rif_latency.h); probe_latency < 0 when the server has no estimate. */
+  bool has_probe_answer;
+  double probe_rif;
+  double probe_latency;
+  uint32_t resets;                   /* server resets so far (a return: slow start) */
   uint32_t server;
   uint32_t threads;
 };

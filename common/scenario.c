@@ -32,6 +32,7 @@ static const char *const delay_words[] = {"inproc", "netem", "none", NULL};
 static const char *const hold_words[] = {"server", "client", NULL};
 static const char *const arrivals_words[] = {"seed", "poisson", "trace", NULL};
 static const char *const work_words[] = {"sleep", "spin", NULL};
+static const char *const probe_service_words[] = {"queued", "immediate", NULL};
 
 #define OFF(f) offsetof(struct lb_scenario, f)
 #define SZ(f) sizeof(((struct lb_scenario *)0)->f)
@@ -72,7 +73,8 @@ static const struct field fields[] = {
     DBL(ewma_weight, 0, 1, "a weight from 0 to 1"),
     INT(max_cooldown, 0, INT_MAX, "an integer >= 0"),
     INT(data_frequency, 1, INT_MAX, "an integer >= 1"),
-    DBL(target_utilization, 0, 1, "a fraction from 0 (unset) to 1"),
+    DBL(target_utilization, 0, 10,
+        "a multiple of the fleet's capacity from 0 (unset) to 10 (1: every thread busy)"),
     DBL(rate_probes_per_request, 0, HUGE_VAL, "a number >= 0"),
     {"tick", F_DURATION, OFF(tick_ns), 0, 0, 0, false, NULL,
      "a duration > 0 such as 10ms, 2.5s, 500us or 1000ns"},
@@ -84,6 +86,7 @@ static const struct field fields[] = {
     ENUM(arrivals, arrivals_words, "seed, poisson or trace"),
     STR(trace, "a trace file path"),
     ENUM(work, work_words, "sleep or spin"),
+    ENUM(probe_service, probe_service_words, "queued or immediate"),
     INT(max_queue, 0, INT_MAX, "an integer >= 0 (0: unbounded)"),
     {"timeout", F_DOUBLE, OFF(timeout_ticks), 0, 0, HUGE_VAL, false, NULL,
      "a number of ticks >= 0 (0: 4 * total_ticks)"},

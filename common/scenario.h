@@ -19,6 +19,12 @@ enum lb_delay { LB_DELAY_INPROC, LB_DELAY_NETEM, LB_DELAY_NONE };
 enum lb_response_hold { LB_RESPONSE_HOLD_SERVER, LB_RESPONSE_HOLD_CLIENT };
 enum lb_arrivals_mode { LB_ARRIVALS_SEED, LB_ARRIVALS_POISSON, LB_ARRIVALS_TRACE };
 enum lb_work { LB_WORK_SLEEP, LB_WORK_SPIN };
+/* How a server serves a probe: QUEUED, the seed's (a probe queues for a
+ * worker thread like any request and takes probe_processing_time);
+ * IMMEDIATE, Prequal's (answered on arrival, without a worker thread, from
+ * the server's counters: it costs no thread time and is not counted as a
+ * query). */
+enum lb_probe_service { LB_PROBE_QUEUED, LB_PROBE_IMMEDIATE };
 
 #define LB_SCENARIO_NAME_MAX 128
 #define LB_SCENARIO_PATH_MAX 1024
@@ -52,7 +58,7 @@ struct lb_scenario {
   /* Alternative to the rate: target_utilization (0..1] sets
    * mean_requests_per_server_per_tick by the seed's queries_for_utilization
    * with rate_probes_per_request probes of probe_processing_time. */
-  double target_utilization;      /* 0 = unset */
+  double target_utilization;      /* 0 = unset; may exceed 1 (overload) */
   double rate_probes_per_request; /* 0 */
   /* The testbed's own. */
   int64_t tick_ns;      /* `tick: 10ms`: real duration of one tick */
@@ -64,6 +70,7 @@ struct lb_scenario {
   enum lb_arrivals_mode arrivals; /* `arrivals: seed|poisson|trace` */
   char trace[LB_SCENARIO_PATH_MAX]; /* `trace: FILE` with arrivals: trace */
   enum lb_work work;           /* `work: sleep|spin` */
+  enum lb_probe_service probe_service; /* `probe_service: queued|immediate` */
   int max_queue;               /* 0 = unbounded, as the seed */
   double timeout_ticks;        /* `timeout`: a request unanswered after this
                                   many ticks is timed out; 0 = 4 * total_ticks */

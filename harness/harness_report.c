@@ -11,6 +11,7 @@
 
 #include "harness_report.h"
 #include "summary.h"
+#include "harness_sweep.h"
 
 #define SIM_COLOR "#4c78a8"
 #define REAL_COLOR "#f58518"
@@ -632,4 +633,17 @@ int lb_harness_report_write(const struct lb_harness_compare *cmp, const char *di
   if (fclose(f) != 0)
     return -EIO;
   return 0;
+}
+
+/* The drawing helpers above, for the sweep's report (harness_sweep.h). */
+void lb__harness_html_text(FILE *f, const char *s) {
+  html_text(f, s);
+}
+
+double lb__harness_nice_max(double v) {
+  return nice_max(v);
+}
+
+void lb__harness_x_axis(FILE *f, double x0, double x1, double y, double max, const char *label) {
+  x_axis(f, x0, x1, y, max, label);
 }

@@ -11,6 +11,7 @@
 #include "harness_containers.h"
 #include "harness_proc.h"
 #include "harness_run.h"
+#include "harness_sweep.h"
 #include "log.h"
 #include "summary.h"
 #if __has_include("harness_deploy.h")
@@ -67,6 +68,7 @@ static void usage(FILE *f) {
 #ifdef LB_HARNESS_HAS_DEPLOY
           "  lbharness deploy COMMAND ...   (lbharness deploy --help)\n"
 #endif
+          "  lbharness sweep SCENARIO --pickers EXPR... --loads F:T:S ...   (lbharness sweep --help)\n"
           "  lbharness COMMAND --help\n"
           "\n"
           "run: launches the scenario's servers and clients on this machine, waits for the\n"
@@ -470,8 +472,11 @@ int main(int argc, char **argv) {
   if (!strcmp(argv[1], "deploy"))
     return lb_harness_deploy_main(argc - 1, argv + 1);
 #endif
+  if (!strcmp(argv[1], "sweep"))
+    return lb_harness_sweep_main(argc - 1, argv + 1);
   if (strcmp(argv[1], "run") && strcmp(argv[1], "compare")) {
-    fprintf(stderr, "lbharness: unknown command '%s': expected run, compare%s (lbharness --help)\n",
+    fprintf(stderr,
+            "lbharness: unknown command '%s': expected run, compare, sweep%s (lbharness --help)\n",
             argv[1],
 #ifdef LB_HARNESS_HAS_DEPLOY
             " or deploy"

@@ -293,7 +293,8 @@ static void finish(struct driver *d, struct lb_creq *r, enum lb_outcome outcome,
     if (r->state != LB_CREQ_RECEIVING)
       lb_channel_on_received(ch);
     if (outcome == LB_OUTCOME_COMPLETED)
-      lb_channel_on_completed(ch, rec.total_ticks, &in.report); /* zeroed when absent */
+      lb_channel_on_completed_at(ch, (double)(now - d->t0) / (double)d->tick_ns,
+                                 rec.total_ticks, &in.report); /* zeroed when absent */
   }
   if (outcome == LB_OUTCOME_COMPLETED && !r->is_probe)
     lb_samples_add(&d->overhead, (in.completion_ns - in.intended_ns) -
@@ -480,6 +481,7 @@ static void pick_result(struct driver *d, struct lb_creq *r, int rc, struct lb_c
 /* The picker's clock: fractional ticks since tick 0. */
 static void env_clock(struct driver *d, struct hosted *hc) {
   hc->env.now_ticks = (double)(lb_client_now_ns() - d->t0) / (double)d->tick_ns;
+  hc->env.tick_seconds = (double)d->tick_ns / 1e9;
 }
 
 static void start_pick(struct driver *d, struct lb_creq *r) {

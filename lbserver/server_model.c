@@ -136,6 +136,19 @@ void lb_server_model_report(struct lb_server_model *m, struct lb_server_report *
   pthread_mutex_unlock(&m->lock);
 }
 
+void lb_server_model_on_complete(struct lb_server_model *m, int rif_at_arrival, int64_t latency_ns) {
+  pthread_mutex_lock(&m->lock);
+  (void)lb_accounting_on_complete(&m->acct, rif_at_arrival, (double)latency_ns / (double)m->tick_ns);
+  pthread_mutex_unlock(&m->lock);
+}
+
+void lb_server_model_probe_report(struct lb_server_model *m, int rif, struct lb_server_report *out) {
+  pthread_mutex_lock(&m->lock);
+  *out = m->carried;
+  lb_accounting_probe_answer(&m->acct, rif, out);
+  pthread_mutex_unlock(&m->lock);
+}
+
 int lb_server_model_threads(struct lb_server_model *m) {
   pthread_mutex_lock(&m->lock);
   int n = m->threads;
@@ -227,6 +240,7 @@ int lb_server_model_tick_at(struct lb_server_model *m, const struct lb_server_po
   obs.has_latency = s->completed > 0;
   obs.latency = s->completed > 0 ? (double)s->latency_sum_ns / s->completed / tick : 0;
   obs.errors = m->errors_in_tick;
+  obs.completions = (int)s->completed;
   m->errors_in_tick = 0;
   m->carried = m->acct.report;
   lb_accounting_tick(&m->acct, &obs, has_fleet_mean ? &fleet_mean : NULL);

@@ -63,6 +63,12 @@ int64_t lb_server_model_work_ns(struct lb_server_model *m, bool is_probe, uint32
 void lb_server_model_on_arrival(struct lb_server_model *m);
 void lb_server_model_on_reject(struct lb_server_model *m);
 void lb_server_model_report(struct lb_server_model *m, struct lb_server_report *out);
+/* Prequal: a request (not a probe) that arrived at rif requests in flight
+ * finished after latency_ns in queue and processing. */
+void lb_server_model_on_complete(struct lb_server_model *m, int rif_at_arrival, int64_t latency_ns);
+/* A probe's report: the one responses carry, with Prequal's answer at the
+ * server's current rif (accounting.h). */
+void lb_server_model_probe_report(struct lb_server_model *m, int rif, struct lb_server_report *out);
 /* Tick boundary: records the tick from the pool's sample, publishes to the
  * board, then draws a reset. Returns the thread count the pool must be
  * resized to, or 0 when there was no reset. */

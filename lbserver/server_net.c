@@ -44,6 +44,7 @@ struct req {
   size_t udp_limit; /* the request datagram's size */
   uint64_t id, delay_ns;
   uint32_t channel;
+  int rif_at_arrival; /* the server's requests in flight on arrival (Prequal) */
   bool is_probe, processed;
   Lb__Status status;
   struct lb_server_report report;
@@ -324,7 +325,12 @@ static int hold(struct lb_server *s, struct req *r, int64_t deadline_ns) {
 /* Processing ended: hold for the egress delay, or send (on the loop
  * thread at once, from a worker through the ready list). */
 static void job_done(struct lb_server *s, struct req *r, bool on_loop) {
-  lb_server_model_report(&s->model, &r->report);
+  if (r->is_probe) {
+    lb_server_model_probe_report(&s->model, lb_server_pool_pending(s->pool), &r->report);
+  } else {
+    lb_server_model_on_complete(&s->model, r->rif_at_arrival, r->job.end_ns - r->job.arrival_ns);
+    lb_server_model_report(&s->model, &r->report);
+  }
   r->status = LB__STATUS__STATUS_OK;
   r->processed = true;
   r->done_ns = r->job.end_ns;
@@ -448,7 +454,19 @@ static void handle_request(struct lb_server *s, const Lb__Request *in, struct co
   } else if (s->draining) {
     r->status = LB__STATUS__STATUS_DRAINING;
     s->stats.draining_replies++;
+  } else if (r->is_probe && s->cfg.sc->probe_service == LB_PROBE_IMMEDIATE) {
+    /* Prequal: answered on arrival, no worker thread, not a query */
+    lb_server_model_probe_report(&s->model, lb_server_pool_pending(s->pool), &r->report);
+    r->status = LB__STATUS__STATUS_OK;
+    r->processed = false; /* no queue, no processing */
+    r->done_ns = now;
+    if (r->delay_ns > 0 && lb_server_timer_add(s->timer, now + (int64_t)r->delay_ns, r) == 0)
+      return;
+    send_response(s, r);
+    req_release(r);
+    return;
   } else {
+    r->rif_at_arrival = lb_server_pool_pending(s->pool);
     lb_server_model_on_arrival(&s->model);
     int rc = lb_server_pool_submit_inline(s->pool, &r->job, now);
     if (rc == 1) { /* no processing: done here, no hand-off to a worker */

@@ -202,6 +202,7 @@ struct sim_req {
   int ticks_in_state[SIM_NSTATES];
   int tick_at_state_start[SIM_NSTATES]; /* -1: never entered */
   uint32_t *warm; /* its channel's warm stamp (sim_channel.warm), at hand for the server */
+  int rif_at_arrival; /* the server's requests in flight on enqueue */
   unsigned char state;
   bool is_probe;
 };
@@ -497,9 +498,34 @@ static int channel_receive(struct sim_run *r, struct sim_channel *ch, struct sim
  * (SERVER_QUEUE is stallable: only the count matters), so rather than walk
  * the queue each tick we count the ticks when it leaves: enqueued in a
  * client tick, its first queue tick is the next server tick. */
+static int channel_receive(struct sim_run *r, struct sim_channel *ch, struct sim_req *q,
+                           struct sim_report *rep);
+
+/* A probe's own report: the shared one (NULL: the server's latest) and
+ * Prequal's answer at the server's requests in flight now. */
+static struct sim_report *probe_report(struct sim_run *r, struct sim_server *s,
+                                       const struct sim_report *shared) {
+  struct sim_report *rep = slab_alloc(&r->reports);
+  if (rep == NULL)
+    return NULL;
+  rep->refs = 0;
+  rep->rep = shared != NULL ? shared->rep : *lb_accounting_report(&s->acc);
+  lb_accounting_probe_answer(&s->acc, (int)(s->queued.n + s->processing.n), &rep->rep);
+  return rep;
+}
+
 static int server_enqueue(struct sim_run *r, struct sim_server *s, struct sim_req *q) {
   req_set_state(r, q, SIM_SERVER_QUEUE);
   q->since = r->current_tick + 1;
+  if (q->is_probe && r->sc.probe_service == LB_PROBE_IMMEDIATE) {
+    /* Prequal: answered on arrival, no worker thread, not a query. */
+    struct sim_report *rep = probe_report(r, s, NULL);
+    if (rep == NULL)
+      return -ENOMEM;
+    q->since = r->current_tick;
+    return channel_receive(r, q->channel, q, rep);
+  }
+  q->rif_at_arrival = (int)(s->queued.n + s->processing.n);
   lb_accounting_on_enqueue(&s->acc);
   return deque_push_back(&s->queued, q);
 }
@@ -550,7 +576,7 @@ static int client_complete(struct sim_run *r, struct sim_channel *ch, struct sim
     lb_summary_acc_count(r->acc, LB_OUTCOME_COMPLETED, q->is_probe);
   }
   const struct lb_server_report *rep = &q->report->rep; /* received: set */
-  lb_channel_on_completed(&ch->ch, total, rep);
+  lb_channel_on_completed_at(&ch->ch, r->current_tick, total, rep);
   if (q->watch != NULL) {
     struct lb_probe *w = q->watch;
     w->done = true;
@@ -667,11 +693,19 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
   for (size_t i = 0; i < r->due.n; i++) {
     struct sim_req *q = r->due.v[i];
     req_count_ticks(q, r->current_tick);
-    if ((rc = channel_receive(r, q->channel, q, rep)) < 0)
+    double latency = q->ticks_in_state[SIM_SERVER_QUEUE] + q->ticks_in_state[SIM_PROCESSING];
+    struct sim_report *own = rep;
+    if (q->is_probe && (own = probe_report(r, s, rep)) == NULL)
+      return -ENOMEM;
+    if (!q->is_probe && (rc = lb_accounting_on_complete(&s->acc, q->rif_at_arrival, latency)) < 0)
       return rc;
-    latency_sum += q->ticks_in_state[SIM_SERVER_QUEUE] + q->ticks_in_state[SIM_PROCESSING];
+    if ((rc = channel_receive(r, q->channel, q, own)) < 0)
+      return rc;
+    latency_sum += latency;
     latencies++;
   }
+  if (rep != NULL && rep->refs == 0) /* every response a probe's own */
+    slab_free(&r->reports, rep);
 
   /* record: the PID target is the mean of utilization.mean() over every
    * server whose window is not empty right now (some already recorded this
@@ -688,6 +722,7 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
       .has_latency = latencies > 0,
       .latency = latencies > 0 ? latency_sum / latencies : 0,
       .errors = 0,
+      .completions = latencies,
   };
   if ((rc = lb_accounting_tick(&s->acc, &obs, fleet_n > 0 ? &fleet_mean : NULL)) < 0)
     return rc;
@@ -1021,6 +1056,7 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
   r->reports.item_size = sizeof(struct sim_report);
   r->reports.per_chunk = 256;
   r->env.driver = r;
+  r->env.tick_seconds = (double)r->sc.tick_ns / 1e9;
   r->env.send_probe = env_send_probe;
   r->env.unwatch_probe = env_unwatch_probe;
   /* warm_period = int(min((channel + server rtt + processing) * 3, total / 2)) */

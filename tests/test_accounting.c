@@ -55,6 +55,7 @@ static void test_windows_and_report(void **state) {
     lb_accounting_on_enqueue(&a);
   struct lb_tick_observation o = obs(20, 2, 1, 4);
   o.errors = 2;
+  o.completions = 3;
   assert_int_equal(lb_accounting_tick(&a, &o, NULL), 0);
   assert_int_equal(a.queries_in_tick, 0);
   assert_true(r->utilization.valid && r->utilization.latest == 20);
@@ -65,7 +66,7 @@ static void test_windows_and_report(void **state) {
   /* {2: 4}, mean rif 2 */
   assert_true(r->has_expected_latency && r->expected_latency == 4);
   assert_true(r->orca_utilization == 0.2);
-  assert_true(r->orca_qps == 4);
+  assert_true(r->orca_qps == 3); /* served, not offered (gRFC A58) */
   assert_true(r->orca_eps == 2);
 
   o = obs(40, 4, 0, 8);
@@ -75,7 +76,7 @@ static void test_windows_and_report(void **state) {
   assert_true(r->utilization.mean == 30);
   assert_true(r->utilization.ewma == 0.5 * 40 + 0.5 * 20);
   assert_true(r->queries_per_tick.latest == 0 && r->queries_per_tick.mean == 2);
-  assert_true(r->orca_qps == 2);
+  assert_true(r->orca_qps == 1.5); /* served: mean of 3 and 0 */
   assert_true(r->orca_eps == 1);
 
   /* latency 0 is falsy: neither the window nor the table takes it */
@@ -281,6 +282,52 @@ static void test_no_allocation_per_tick(void **state) {
 #endif
 }
 
+/* Prequal's server side: the median of recent completions at RIF-1, RIF
+ * and RIF+1 (by the RIF each arrived at), the nearest bucket where those
+ * are empty, the latest 16 per bucket, forgotten on a reset. */
+static void test_probe_answer_latency_by_rif(void **state) {
+  (void)state;
+  struct lb_accounting a;
+  assert_int_equal(lb_accounting_init(&a, 3, 0.5), 0);
+  struct lb_server_report r = {0};
+  lb_accounting_probe_answer(&a, 2, &r);
+  assert_true(r.has_probe_answer && r.probe_rif == 2 && r.probe_latency == -1);
+  assert_int_equal(lb_accounting_on_complete(&a, 3, 10), 0);
+  assert_int_equal(lb_accounting_on_complete(&a, 3, 20), 0);
+  assert_int_equal(lb_accounting_on_complete(&a, 4, 30), 0);
+  assert_int_equal(lb_accounting_on_complete(&a, 5, 100), 0);
+  assert_int_equal(lb_accounting_on_complete(&a, 7, 1000), 0);
+  lb_accounting_probe_answer(&a, 4, &r); /* [10, 20, 30, 100] */
+  assert_true(r.probe_rif == 4 && r.probe_latency == 25);
+  lb_accounting_probe_answer(&a, 3, &r); /* [10, 20, 30] */
+  assert_true(r.probe_latency == 20);
+  lb_accounting_probe_answer(&a, 6, &r); /* [100, 1000] */
+  assert_true(r.probe_latency == 550);
+  lb_accounting_probe_answer(&a, 0, &r); /* nearest: bucket 3 */
+  assert_true(r.probe_latency == 15);
+  lb_accounting_probe_answer(&a, 100, &r); /* nearest: bucket 7 */
+  assert_true(r.probe_latency == 1000);
+  /* the latest 16 of a bucket: 16 samples of 1 push out 10 and 20 */
+  for (int i = 0; i < 16; i++)
+    assert_int_equal(lb_accounting_on_complete(&a, 2, 1), 0);
+  lb_accounting_probe_answer(&a, 2, &r); /* 16 ones, then [10, 20] left in 3 */
+  assert_true(r.probe_latency == 1);
+  for (int i = 0; i < 16; i++)
+    assert_int_equal(lb_accounting_on_complete(&a, 3, 2), 0);
+  lb_accounting_probe_answer(&a, 3, &r); /* 16 ones, 16 twos, 30 */
+  assert_true(r.probe_latency == 2);
+  /* large RIFs share the last bucket */
+  assert_int_equal(lb_accounting_on_complete(&a, 1000000, 7), 0);
+  lb_accounting_probe_answer(&a, 2000000, &r);
+  assert_true(r.probe_latency == 7);
+  uint32_t resets = a.report.resets;
+  lb_accounting_reset(&a);
+  assert_int_equal(a.report.resets, resets + 1);
+  lb_accounting_probe_answer(&a, 4, &r);
+  assert_true(r.probe_latency == -1);
+  lb_accounting_close(&a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_interpolate_seed_asserts),
@@ -290,6 +337,7 @@ int main(void) {
       cmocka_unit_test(test_expected_latency_against_seed),
       cmocka_unit_test(test_report_stats_exact),
       cmocka_unit_test(test_no_allocation_per_tick),
+      cmocka_unit_test(test_probe_answer_latency_by_rif),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

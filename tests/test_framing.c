@@ -236,6 +236,10 @@ static void test_report_wire(void **state) {
   in.orca_eps = 1.5;
   in.server = 12;
   in.threads = 97;
+  in.has_probe_answer = true;
+  in.probe_rif = 7;
+  in.probe_latency = 12.5;
+  in.resets = 3;
   Lb__ServerReport w;
   Lb__Stat stats[5];
   lb_report_to_wire(&in, &w, stats);
@@ -267,6 +271,8 @@ static void test_report_wire(void **state) {
   assert_true(out.orca_utilization == 0.4225 && out.orca_qps == 250 && out.orca_eps == 1.5);
   assert_int_equal(out.server, 12);
   assert_int_equal(out.threads, 97);
+  assert_true(out.has_probe_answer && out.probe_rif == 7 && out.probe_latency == 12.5);
+  assert_int_equal(out.resets, 3);
   /* A report with no stats (an older sender): every stat is None. */
   Lb__ServerReport bare = LB__SERVER_REPORT__INIT;
   lb_report_from_wire(&bare, &out);

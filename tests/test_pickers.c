@@ -865,39 +865,61 @@ static void test_least_request(void **state) {
   fixture_close(&f);
 }
 
+/* ---- peers: each published rule pinned ---- */
+
+/* Finagle: each sample decays from its own arrival time. Channel 0: 30 at
+ * t=0, 10 at t=10, looked at t=20: (30e^-1 + 10(1-e^-1)) e^-1 = 6.39.
+ * Taken at the look instead: 30e^-2 + 10(1-e^-2) = 12.7. Channel 1: 8 at
+ * t=20. So channel 0 wins only when each sample keeps its time. */
+static void test_peak_ewma_sample_times(void **state) {
+  (void)state;
+  struct fixture f;
+  fixture_init(&f, 2, NULL);
+  struct lb_picker *p = make("peak_ewma(decay=10)", 2);
+  lb_channel_on_completed_at(&f.ch[0], 0, 30, NULL);
+  f.env.now_ticks = 0;
+  pick_once(&f, p); /* both seen at t=0 */
+  lb_channel_on_completed_at(&f.ch[0], 10, 10, NULL);
+  lb_channel_on_completed_at(&f.ch[1], 20, 8, NULL);
+  f.env.now_ticks = 20;
+  assert_int_equal(pick_once(&f, p), 0);
+  lb_picker_free(p);
+  fixture_close(&f);
+}
+
 static void test_peak_ewma(void **state) {
   (void)state;
   struct fixture f;
   fixture_init(&f, 2, NULL);
   struct lb_picker *p = make("peak_ewma(decay=10)", 2);
-  lb_channel_on_completed(&f.ch[0], 10, NULL);
-  lb_channel_on_completed(&f.ch[1], 2, NULL);
+  lb_channel_on_completed_at(&f.ch[0], 1, 10, NULL);
+  lb_channel_on_completed_at(&f.ch[1], 1, 2, NULL);
   f.env.now_ticks = 1;
-  /* two channels: both are always the candidates; 2 < 10 */
+  /* two channels: both are always the candidates (distinct); 2 < 10 */
   for (int i = 0; i < 20; i++)
     assert_int_equal(pick_once(&f, p), 1);
   /* a peak: the estimate jumps to 50 at once */
-  lb_channel_on_completed(&f.ch[1], 50, NULL);
+  lb_channel_on_completed_at(&f.ch[1], 1, 50, NULL);
   assert_int_equal(pick_once(&f, p), 0);
-  /* pending requests multiply: 10 * 6 > 50 * 1 */
+  /* load = cost * (pending + 1): 10 * 6 > 50 * 1 */
   f.ch[0].requests_in_flight = 5;
   assert_int_equal(pick_once(&f, p), 1);
   lb_picker_free(p);
 
-  /* decay, worked by hand: estimates 30 and 20 at t=0; at t=10 channel 0
-   * sees a sample of 10: 30*e^-1 + 10*(1-e^-1) = 17.36; channel 1, idle,
-   * decays to 20*e^-1 = 7.36, times (pending + 1): 14.7 with 1 pending
+  /* decay by elapsed time: estimates 30 and 20 at t=0; at t=10 channel 0
+   * takes a sample of 10: 30e^-1 + 10(1-e^-1) = 17.36; channel 1, idle,
+   * decays to 20e^-1 = 7.36: times (pending + 1), 14.7 with 1 pending
    * (chosen), 22.1 with 2 (not) */
   for (int pending = 1; pending <= 2; pending++) {
     struct fixture g;
     fixture_init(&g, 2, NULL);
     p = make("peak_ewma(decay=10)", 2);
-    lb_channel_on_completed(&g.ch[0], 30, NULL);
-    lb_channel_on_completed(&g.ch[1], 20, NULL);
+    lb_channel_on_completed_at(&g.ch[0], 0, 30, NULL);
+    lb_channel_on_completed_at(&g.ch[1], 0, 20, NULL);
     g.env.now_ticks = 0;
     assert_int_equal(pick_once(&g, p), 1);
     g.env.now_ticks = 10;
-    lb_channel_on_completed(&g.ch[0], 10, NULL);
+    lb_channel_on_completed_at(&g.ch[0], 10, 10, NULL);
     g.ch[1].requests_in_flight = pending;
     assert_int_equal(pick_once(&g, p), pending == 1 ? 1 : 0);
     lb_picker_free(p);
@@ -926,97 +948,373 @@ static void set_orca(struct lb_channel *ch, double qps, double util, double eps)
   lb_channel_on_completed(ch, 1, &r);
 }
 
+static void count_picks(struct fixture *f, struct lb_picker *p, int k, int *counts) {
+  memset(counts, 0, (size_t)f->n * sizeof(*counts));
+  for (int i = 0; i < k; i++)
+    counts[pick_once(f, p)]++;
+}
+
+/* gRFC A58: weight = qps / (util + eps/qps * penalty); blackout, expiry and
+ * the update period in seconds through the tick; EDF by weight. */
 static void test_orca_wrr(void **state) {
   (void)state;
   struct fixture f;
   fixture_init(&f, 3, NULL);
-  struct lb_picker *p = make("orca_wrr(blackout=10)", 3);
+  f.env.tick_seconds = 0.01;
+  /* blackout 0.1 s = 10 ticks, expiry 1.8 s = 180 ticks, update 0.05 s */
+  struct lb_picker *p = make("orca_wrr(blackout=0.1, expiry=1.8, update=0.05)", 3);
   /* weights 10/0.5 = 20, 10/0.25 = 40, and 10/(0.25 + 5/10*1) = 13.33 */
   set_orca(&f.ch[0], 10, 0.5, 0);
   set_orca(&f.ch[1], 10, 0.25, 0);
   set_orca(&f.ch[2], 10, 0.25, 5);
   f.env.now_ticks = 0;
-  int counts[3] = {0};
-  /* in the blackout: equal weights, round robin by deadline */
-  for (int i = 0; i < 300; i++)
-    counts[pick_once(&f, p)]++;
+  int counts[3];
+  /* in the blackout: fewer than two weights, round robin */
+  count_picks(&f, p, 300, counts);
   for (int c = 0; c < 3; c++)
     assert_true(abs(counts[c] - 100) <= 1);
-  /* after it: EDF by weight, 20 : 40 : 13.33 = 3 : 6 : 2 */
+  /* 9 ticks later (0.09 s): still in the blackout, and the update is due */
+  f.env.now_ticks = 9;
+  count_picks(&f, p, 300, counts);
+  for (int c = 0; c < 3; c++)
+    assert_true(abs(counts[c] - 100) <= 1);
+  /* at 10 (0.1 s) the blackout is over, but the scheduler was rebuilt at
+   * 9: the weights come with the next rebuild, at 14 */
   f.env.now_ticks = 10;
-  for (int i = 0; i < 100; i++) /* deadlines set under the old weights run out */
-    pick_once(&f, p);
-  memset(counts, 0, sizeof(counts));
-  for (int i = 0; i < 1100; i++)
-    counts[pick_once(&f, p)]++;
+  count_picks(&f, p, 300, counts);
+  for (int c = 0; c < 3; c++)
+    assert_true(abs(counts[c] - 100) <= 1);
+  /* EDF by weight, 20 : 40 : 13.33 = 3 : 6 : 2 */
+  f.env.now_ticks = 14;
+  count_picks(&f, p, 1100, counts);
   assert_true(abs(counts[0] - 300) <= 3);
   assert_true(abs(counts[1] - 600) <= 3);
   assert_true(abs(counts[2] - 200) <= 3);
-  /* expired (no report for 180 ticks): equal again */
-  f.env.now_ticks = 500;
-  memset(counts, 0, sizeof(counts));
-  for (int i = 0; i < 300; i++)
-    counts[pick_once(&f, p)]++;
+  /* new reports take effect at the next update only (every 5 ticks):
+   * channel 2's weight becomes 40 (no errors) */
+  set_orca(&f.ch[2], 10, 0.25, 0);
+  f.env.now_ticks = 15; /* 1 tick after the rebuild at 14: not yet */
+  count_picks(&f, p, 1100, counts);
+  assert_true(abs(counts[2] - 200) <= 3);
+  f.env.now_ticks = 19; /* 3 : 6 : 6 */
+  count_picks(&f, p, 1500, counts);
+  assert_true(abs(counts[0] - 300) <= 3);
+  assert_true(abs(counts[2] - 600) <= 3);
+  /* an endpoint without a weight gets the mean of the others': channel 0
+   * expires (its last report at 0, 180 ticks ago), 1 and 2 (reported at
+   * 19.5 below) weigh 40 each, channel 0 their mean 40 */
+  set_orca(&f.ch[1], 10, 0.25, 0);
+  set_orca(&f.ch[2], 10, 0.25, 0);
+  f.env.now_ticks = 19.5;
+  pick_once(&f, p); /* reports taken at 15.5 */
+  f.env.now_ticks = 180;
+  count_picks(&f, p, 300, counts);
   for (int c = 0; c < 3; c++)
     assert_true(abs(counts[c] - 100) <= 2);
+  lb_picker_free(p);
+
+  /* random initial deadlines: the first pick of fresh instances is spread */
+  int first[3] = {0};
+  for (int i = 0; i < 600; i++) {
+    p = make("orca_wrr", 3);
+    first[pick_once(&f, p)]++;
+    lb_picker_free(p);
+  }
+  for (int c = 0; c < 3; c++)
+    assert_true(first[c] > 120);
+  fixture_close(&f);
+}
+
+static void set_threads(struct lb_channel *ch, uint32_t threads, uint32_t resets) {
+  struct lb_server_report r;
+  memset(&r, 0, sizeof(r));
+  r.threads = threads;
+  r.resets = resets;
+  lb_channel_on_completed(ch, 1, &r);
+}
+
+/* Envoy: unequal weights go EDF on weight / (active + 1)^bias. */
+static void test_least_request_weights(void **state) {
+  (void)state;
+  struct fixture f;
+  fixture_init(&f, 2, NULL);
+  set_threads(&f.ch[0], 100, 0);
+  set_threads(&f.ch[1], 50, 0);
+  int counts[2];
+  struct lb_picker *p = make("least_request", 2);
+  count_picks(&f, p, 300, counts); /* 100 : 50 */
+  assert_true(abs(counts[0] - 200) <= 2);
+  lb_picker_free(p);
+  /* one active request on channel 0: 100/2 : 50/1, even */
+  f.ch[0].requests_in_flight = 1;
+  p = make("least_request(bias=1)", 2);
+  count_picks(&f, p, 300, counts);
+  assert_true(abs(counts[0] - 150) <= 2);
+  lb_picker_free(p);
+  /* bias 0: the weights alone */
+  p = make("least_request(bias=0)", 2);
+  count_picks(&f, p, 300, counts);
+  assert_true(abs(counts[0] - 200) <= 2);
+  lb_picker_free(p);
+  /* weights=none: equal, P2C on active requests: channel 1 unless both
+   * draws are channel 0 (1/4) */
+  p = make("least_request(weights=none)", 2);
+  count_picks(&f, p, DRAWS, counts);
+  assert_true(fabs((double)counts[0] / DRAWS - 0.25) < TOL);
   lb_picker_free(p);
   fixture_close(&f);
 }
 
-static void test_prequal(void **state) {
+/* Envoy's slow start: factor max(min%, (max(t, 1)/window)^(1/aggression))
+ * on a joining or returning host's weight. */
+static void test_slow_start(void **state) {
+  (void)state;
+  struct fixture f;
+  fixture_init(&f, 2, NULL);
+  f.env.tick_seconds = 1; /* a tick is a second: times in seconds */
+  set_threads(&f.ch[0], 100, 0);
+  set_threads(&f.ch[1], 100, 0);
+  struct lb_picker *p = make("slow_start(least_request, window=10, aggression=1)", 2);
+  int counts[2];
+  f.env.now_ticks = 0; /* both join: equal factors, equal weights: P2C */
+  count_picks(&f, p, 300, counts);
+  assert_true(abs(counts[0] - 150) <= 40);
+  /* channel 1's server reset at t=20 (after the window): it returns and
+   * ramps. At t=25, 5 s in: factor 0.5, weights 100 : 50 */
+  f.env.now_ticks = 20;
+  set_threads(&f.ch[1], 100, 1);
+  pick_once(&f, p);
+  f.env.now_ticks = 25;
+  count_picks(&f, p, 300, counts);
+  assert_true(abs(counts[0] - 200) <= 2);
+  /* min_weight_percent: 0.5 s in, (max(0.5, 1)/10) = 0.1, floored at
+   * 50 %: 0.5 (both joined at 30, out of the window at 45) */
+  lb_picker_free(p);
+  p = make("slow_start(least_request, window=10, min_weight_percent=50)", 2);
+  f.env.now_ticks = 30;
+  pick_once(&f, p);
+  f.env.now_ticks = 45;
+  pick_once(&f, p);
+  set_threads(&f.ch[1], 100, 2);
+  f.env.now_ticks = 45.5;
+  count_picks(&f, p, 300, counts);
+  assert_true(abs(counts[0] - 200) <= 2);
+  lb_picker_free(p);
+  /* aggression 2: 2.5 s of 10: sqrt(0.25) = 0.5 */
+  p = make("slow_start(least_request, window=10, aggression=2)", 2);
+  f.env.now_ticks = 30;
+  pick_once(&f, p);
+  f.env.now_ticks = 40;
+  set_threads(&f.ch[1], 100, 3);
+  pick_once(&f, p);
+  f.env.now_ticks = 42.5;
+  count_picks(&f, p, 300, counts);
+  assert_true(abs(counts[0] - 200) <= 2);
+  /* after the window: equal again (P2C) */
+  f.env.now_ticks = 51;
+  count_picks(&f, p, 300, counts);
+  assert_true(abs(counts[0] - 150) <= 40);
+  lb_picker_free(p);
+  fixture_close(&f);
+}
+
+/* A probe answer as a server gives it: RIF and latency estimate, at t. */
+static void answer(struct lb_channel *ch, double t, double rif, double latency) {
+  struct lb_server_report r;
+  memset(&r, 0, sizeof(r));
+  r.has_probe_answer = true;
+  r.probe_rif = rif;
+  r.probe_latency = latency;
+  lb_channel_on_completed_at(ch, t, 1, &r);
+}
+
+static void test_prequal_selection(void **state) {
   (void)state;
   struct fixture f;
   fixture_init(&f, 4, NULL);
-  struct lb_picker *p = make("prequal(probes=0)", 4);
-  /* empty pool: random */
-  pick_once(&f, p);
-  /* results (rif, latency): (10, 1), (2, 5), (3, 4), none.
-   * hot above quantile 0.8 of [2, 3, 10] = 3 + 0.6*7 = 7.2: channel 0;
-   * coldest latency among the rest: channel 2 */
-  set_report(&f.ch[0], 10, 0, 1);
-  set_report(&f.ch[1], 2, 0, 5);
-  set_report(&f.ch[2], 3, 0, 4);
+  f.env.tick_seconds = 0.01;
+  /* remove=0: the pool only changes by use and reuse (m=16 >= n=4:
+   * reuse unlimited). */
+  struct lb_picker *p = make("prequal(probes=0, remove=0)", 4);
+  /* fewer than two results: uniform random */
+  answer(&f.ch[0], 0, 10, 1);
+  int counts[4];
+  count_picks(&f, p, 400, counts);
+  for (int c = 0; c < 4; c++)
+    assert_true(counts[c] > 60);
+  /* results (rif, latency): (10, 1), (2, 5), (3, 4). Q_RIF = 2^-0.25:
+   * quantile of [2, 3, 10] = 3 + (2*0.8409 - 1)*7 = 7.77: channel 0 hot;
+   * the cold one with the lowest latency: channel 2 */
+  answer(&f.ch[1], 0, 2, 5);
+  answer(&f.ch[2], 0, 3, 4);
   assert_int_equal(pick_once(&f, p), 2);
-  /* its RIF is now 4, still cold: again; then 5, 6, 7 ... until hot.
-   * [2, 6, 10] -> 6 + 0.6*4 = 8.4 : 6 cold; [2, 8, 10] -> 8 + 0.6*2 = 9.2 */
-  assert_int_equal(pick_once(&f, p), 2); /* rif 4 -> 5 */
-  assert_int_equal(pick_once(&f, p), 2); /* 5 -> 6 */
-  assert_int_equal(pick_once(&f, p), 2); /* 6 -> 7 */
-  assert_int_equal(pick_once(&f, p), 2); /* 7 -> 8 */
-  assert_int_equal(pick_once(&f, p), 2); /* 8 -> 9; [2,9,10] -> 9.6 */
+  /* each use raises its RIF: 4, 5, ...; channel 2 stays cold while
+   * its RIF is at most the quantile of [2, rif, 10] = rif + 0.68 (10 - rif),
+   * always: it keeps winning against the hot channel 0 */
+  for (int i = 0; i < 5; i++)
+    assert_int_equal(pick_once(&f, p), 2); /* RIF 4..8 */
+  /* RIF 9: quantile of [2, 9, 10] = 9.68: channel 0 (10) still hot; at
+   * 10: [2, 10, 10] = 10: channel 0 cold with latency 1 wins */
   assert_int_equal(pick_once(&f, p), 2); /* 9 -> 10 */
-  /* [2, 10, 10] -> 10: channel 0 (RIF 10, latency 1) turns cold and wins */
   assert_int_equal(pick_once(&f, p), 0); /* 10 -> 11 */
-  /* [2, 10, 11] -> 10.6: channel 0 is hot again */
-  assert_int_equal(pick_once(&f, p), 2);
   lb_picker_free(p);
-  p = make("prequal(probes=0, rif_quantile=0)", 4);
+
+  /* rif_quantile=0: hot above the lowest RIF: only channel 1 is cold */
+  p = make("prequal(probes=0, remove=0, rif_quantile=0)", 4);
+  answer(&f.ch[0], 1, 10, 1);
+  answer(&f.ch[1], 1, 2, 5);
+  answer(&f.ch[2], 1, 3, 4);
+  f.env.now_ticks = 1;
   assert_int_equal(pick_once(&f, p), 1);
   lb_picker_free(p);
+  fixture_close(&f);
+}
 
-  /* probes: 3 per pick to distinct channels, fire and forget */
-  p = make("prequal", 4);
-  memset(&f.drv, 0, sizeof(f.drv));
-  pick_once(&f, p);
-  assert_int_equal(f.drv.sent, 3);
-  assert_int_equal(f.drv.watched, 0);
+static void test_prequal_pool(void **state) {
+  (void)state;
+  struct fixture f;
+  fixture_init(&f, 4, NULL);
+  f.env.tick_seconds = 0.01;
+  /* max_age 1 s = 100 ticks: a result of t=0 is usable at 100, not at
+   * 100.5 (rif_quantile=1: nothing hot, the lower latency wins) */
+  struct lb_picker *p = make("prequal(probes=0, remove=0, rif_quantile=1)", 4);
+  answer(&f.ch[0], 0, 5, 1);
+  answer(&f.ch[1], 0, 5, 9);
+  f.env.now_ticks = 100;
+  for (int i = 0; i < 10; i++)
+    assert_int_equal(pick_once(&f, p), 0);
+  f.env.now_ticks = 100.5;
+  int counts[4];
+  count_picks(&f, p, 400, counts);
   for (int c = 0; c < 4; c++)
-    assert_true(f.drv.sent_on[c] <= 1);
+    assert_true(counts[c] > 60);
   lb_picker_free(p);
 
-  /* aged out: results older than max_age leave the pool; the pick is random */
-  p = make("prequal(probes=0, max_age=5)", 4);
-  f.env.now_ticks = 0;
-  set_report(&f.ch[0], 10, 0, 1);
-  set_report(&f.ch[1], 2, 0, 5);
-  set_report(&f.ch[2], 3, 0, 4);
+  /* the pool holds m; on overflow the oldest leaves: pool=2, answers of
+   * channels 0 (t=1, best), 1 (t=2), 2 (t=3): channel 0 is gone */
+  p = make("prequal(probes=0, remove=0, pool=2)", 4);
+  answer(&f.ch[0], 1, 0, 1);
+  answer(&f.ch[1], 2, 0, 5);
+  answer(&f.ch[2], 3, 0, 4);
+  f.env.now_ticks = 3;
   assert_int_equal(pick_once(&f, p), 2);
-  f.env.now_ticks = 100;
-  int counts[4] = {0};
-  for (int i = 0; i < 400; i++)
-    counts[pick_once(&f, p)]++;
+  lb_picker_free(p);
+
+  /* removal alternates the oldest and the worst: remove=1, results of
+   * channels 0 (t=4, latency 1), 1 (t=5, latency 9), 2 (t=6, latency 5),
+   * 3 (t=7, latency 7), none hot (equal RIF). Pick 1 uses channel 0 and
+   * removes the oldest (channel 0); pick 2 uses channel 2, whose RIF goes
+   * to 2: hot (above 1.68 of [1, 1, 2]), so the worst is the highest RIF,
+   * channel 2, removed; pick 3 uses channel 3 (7 < 9) and removes the
+   * oldest (1); left: 3 alone, random. */
+  p = make("prequal(probes=0, remove=1)", 4);
+  answer(&f.ch[0], 4, 1, 1);
+  answer(&f.ch[1], 5, 1, 9);
+  answer(&f.ch[2], 6, 1, 5);
+  answer(&f.ch[3], 7, 1, 7);
+  f.env.now_ticks = 7;
+  assert_int_equal(pick_once(&f, p), 0);
+  assert_int_equal(pick_once(&f, p), 2);
+  assert_int_equal(pick_once(&f, p), 3);
+  count_picks(&f, p, 400, counts);
   for (int c = 0; c < 4; c++)
+    assert_true(counts[c] > 60);
+  lb_picker_free(p);
+  fixture_close(&f);
+}
+
+/* Eq. 1: b_reuse = max{1, (1+delta)/((1 - m/n) r_probe - r_remove)}. */
+static void test_prequal_reuse_budget(void **state) {
+  (void)state;
+  struct fixture f;
+  fixture_init(&f, 8, NULL);
+  f.env.tick_seconds = 0.01;
+  /* m=4, n=8, r_probe=3 (none sent: they are counted by the formula only
+   * through the argument; probes=3 would send), r_remove=0:
+   * (1+0.1)/(0.5*3) = 0.73 -> 1: each result serves one query. With
+   * probes sent the pool would refill, so sending is checked apart. */
+  struct lb_picker *p = make("prequal(probes=3, pool=4, remove=0)", 8);
+  answer(&f.ch[0], 0, 1, 1);
+  answer(&f.ch[1], 0, 1, 2);
+  answer(&f.ch[2], 0, 1, 3);
+  assert_int_equal(pick_once(&f, p), 0); /* used once: gone */
+  assert_int_equal(pick_once(&f, p), 1);
+  /* one result left: random */
+  int counts[8];
+  count_picks(&f, p, 800, counts);
+  for (int c = 0; c < 8; c++)
     assert_true(counts[c] > 50);
+  lb_picker_free(p);
+
+  /* delta=3: 4/1.5 = 2.67, rounded to 2 or 3: channel 0 serves 2 or 3
+   * queries, over fresh pickers both, about 1/3 and 2/3 */
+  int uses[4] = {0};
+  for (int k = 0; k < 300; k++) {
+    p = make("prequal(probes=3, pool=4, remove=0, delta=3, rif_quantile=1)", 8);
+    answer(&f.ch[0], 0, 1, 1);
+    answer(&f.ch[1], 0, 1, 50);
+    int u = 0;
+    while (u < 3 && pick_once(&f, p) == 0)
+      u++;
+    uses[u]++;
+    lb_picker_free(p);
+  }
+  assert_int_equal(uses[0] + uses[1], 0);
+  assert_true(abs(uses[2] - 100) < 30 && abs(uses[3] - 200) < 30);
+
+  /* denominator <= 0 (m >= n: 16 of 8): reuse unlimited */
+  p = make("prequal(probes=3, remove=0, rif_quantile=1)", 8);
+  answer(&f.ch[0], 0, 1, 1);
+  answer(&f.ch[1], 0, 1, 50);
+  for (int i = 0; i < 40; i++)
+    assert_int_equal(pick_once(&f, p), 0);
+  lb_picker_free(p);
+  fixture_close(&f);
+}
+
+static void test_prequal_probes(void **state) {
+  (void)state;
+  struct fixture f;
+  fixture_init(&f, 8, NULL);
+  /* r_probe=3: three probes to distinct channels per query */
+  struct lb_picker *p = make("prequal", 8);
+  for (int k = 0; k < 50; k++) {
+    memset(&f.drv, 0, sizeof(f.drv));
+    pick_once(&f, p);
+    assert_int_equal(f.drv.sent, 3);
+    assert_int_equal(f.drv.watched, 0);
+    for (int c = 0; c < 8; c++)
+      assert_true(f.drv.sent_on[c] <= 1);
+  }
+  lb_picker_free(p);
+  /* stochastically rounded: 1.25 per query on average */
+  p = make("prequal(probes=1.25)", 8);
+  memset(&f.drv, 0, sizeof(f.drv));
+  for (int k = 0; k < 4000; k++)
+    pick_once(&f, p);
+  assert_true(fabs(f.drv.sent / 4000.0 - 1.25) < 0.03);
+  lb_picker_free(p);
+  /* uniform: every channel probed about as often */
+  for (int c = 0; c < 8; c++)
+    assert_true(abs(f.drv.sent_on[c] - 625) < 100);
+
+  /* sync: the query waits for its own probes, then picks among them */
+  p = make("prequal_sync(probes=2)", 8);
+  memset(&f.drv, 0, sizeof(f.drv));
+  struct lb_probe room[LB_PICK_MAX_PROBES];
+  struct lb_pick pick;
+  lb_pick_init(&pick, room, lb_picker_max_watched(p));
+  struct lb_channel *out = NULL;
+  assert_int_equal(lb_picker_pick(p, &f.env, f.list, f.n, &pick, &out), LB_PICK_WAIT);
+  assert_int_equal(f.drv.watched, 2);
+  struct lb_channel *a = pick.probes[0].channel, *b = pick.probes[1].channel;
+  answer(a, 0, 3, 9);
+  pick.probes[0].done = true;
+  assert_int_equal(lb_picker_resume(p, &f.env, &pick, &out), LB_PICK_WAIT);
+  answer(b, 0, 3, 2);
+  pick.probes[1].done = true;
+  assert_int_equal(lb_picker_resume(p, &f.env, &pick, &out), LB_PICK_DONE);
+  assert_ptr_equal(out, b); /* the lower latency */
   lb_picker_free(p);
   fixture_close(&f);
 }
@@ -1047,6 +1345,8 @@ static void test_no_allocation_per_pick(void **state) {
                                       "prequal",
                                       "orca_wrr",
                                       "least_request",
+                                      "slow_start(least_request)",
+                                      "prequal_sync",
                                       "peak_ewma"};
   const int servers[MAXCH] = {1, 2, 3, 3, 5, 6, 7, 8};
   struct fixture f;
@@ -1068,8 +1368,8 @@ static void test_no_allocation_per_pick(void **state) {
       lb_pick_init(&pick, room, LB_PICK_MAX_PROBES);
       struct lb_channel *out = NULL;
       int rc = lb_picker_pick(p, &f.env, f.list, f.n, &pick, &out);
-      while (rc == LB_PICK_WAIT) {
-        pick.probes[pick.nprobes - 1].done = true;
+      for (int k = pick.nprobes - 1; rc == LB_PICK_WAIT && k >= 0; k--) {
+        pick.probes[k].done = true;
         rc = lb_picker_resume(p, &f.env, &pick, &out);
       }
       assert_int_equal(rc, LB_PICK_DONE);
@@ -1269,8 +1569,14 @@ int main(void) {
       cmocka_unit_test(test_hcl_fractional_health_against_seed),
       cmocka_unit_test(test_least_request),
       cmocka_unit_test(test_peak_ewma),
+      cmocka_unit_test(test_peak_ewma_sample_times),
       cmocka_unit_test(test_orca_wrr),
-      cmocka_unit_test(test_prequal),
+      cmocka_unit_test(test_least_request_weights),
+      cmocka_unit_test(test_slow_start),
+      cmocka_unit_test(test_prequal_selection),
+      cmocka_unit_test(test_prequal_pool),
+      cmocka_unit_test(test_prequal_reuse_budget),
+      cmocka_unit_test(test_prequal_probes),
       cmocka_unit_test(test_no_allocation_per_pick),
       cmocka_unit_test(test_bad_input),
   };

@@ -287,6 +287,30 @@ static void test_resets_from_the_reset_stream(void **state) {
   lb_server_model_close(&m);
 }
 
+/* Prequal on the real server: completions in ns feed the latency-by-RIF
+ * buckets in ticks; a probe's report carries the answer at the given RIF. */
+static void test_probe_answer(void **state) {
+  (void)state;
+  struct lb_scenario sc;
+  struct lb_server_model m;
+  struct lb_server_overrides ov = {.threads = 4, .processing_time = 0.5, .rtt = -1};
+  struct lb_server_report r;
+  scenario(&sc);
+  assert_int_equal(lb_server_model_init(&m, &sc, 2, 0, &ov, NULL), 0);
+  lb_server_model_probe_report(&m, 5, &r);
+  assert_true(r.has_probe_answer && r.probe_rif == 5 && r.probe_latency == -1);
+  lb_server_model_on_complete(&m, 4, 3 * TICK);
+  lb_server_model_on_complete(&m, 6, 5 * TICK);
+  lb_server_model_on_complete(&m, 9, 100 * TICK);
+  lb_server_model_probe_report(&m, 5, &r); /* median of 3 and 5 ticks */
+  assert_true(fabs(r.probe_latency - 4) < 1e-9);
+  assert_int_equal(r.server, 2);
+  /* responses to requests carry no answer */
+  lb_server_model_report(&m, &r);
+  assert_false(r.has_probe_answer);
+  lb_server_model_close(&m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_params_from_fleet_draws),
@@ -294,6 +318,7 @@ int main(void) {
       cmocka_unit_test(test_tick_and_reset),
       cmocka_unit_test(test_utilization_on_the_seed_grid),
       cmocka_unit_test(test_resets_from_the_reset_stream),
+      cmocka_unit_test(test_probe_answer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,14 +9,18 @@
  * (weight_expiration_period, 3 min; an expired endpoint starts its blackout
  * again). Endpoints without a usable weight get the mean of the usable
  * ones; with fewer than two usable weights every endpoint weighs the same
- * (plain round robin). Picks are earliest-deadline-first: the endpoint with
- * the smallest deadline is chosen and its deadline moves on by 1/weight
- * (gRPC's static stride scheduler is a deterministic EDF of the same kind).
+ * (plain round robin). The scheduler's weights are rebuilt every
+ * `update` (weight_update_period, 1 s), each rebuild giving every
+ * endpoint a random initial deadline (uniform in [0, 1/weight)); picks are
+ * earliest-deadline-first: the endpoint with the smallest deadline is
+ * chosen and its deadline moves on by 1/weight (gRPC's static stride
+ * scheduler is a deterministic EDF of the same kind).
  *
  * Here: reports are the ORCA fields of the report on the channel's latest
- * response (orca_utilization = utilization ewma / 100, orca_qps = queries
- * per tick, orca_eps = errors per tick); time is in ticks (env->now_ticks),
- * and blackout/expiry default to 10 and 180 ticks. */
+ * response (orca_utilization = utilization ewma / 100, orca_qps = requests
+ * served per tick, orca_eps = rejections per tick; lbserver gives them per
+ * second); the periods are in seconds, converted with the tick
+ * (env->tick_seconds). */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -31,11 +35,15 @@ struct endpoint {
   double weight;
   bool scheduled;
   double deadline;
+  double sched_weight; /* the scheduler's, as of the latest rebuild */
 };
 
 struct orca_wrr {
   struct lb_picker base;
-  double blackout, expiry, penalty;
+  double blackout_s, expiry_s, update_s, penalty;
+  double blackout, expiry, update; /* in ticks, at the latest pick */
+  bool built;
+  double built_at;     /* ticks of the latest rebuild */
   double vtime;        /* deadline of the latest pick: the scheduler's clock */
   struct endpoint *ep; /* per channel index */
   double w[LB_PICK_MAX_CHANNELS];
@@ -66,14 +74,42 @@ static double usable_weight(const struct orca_wrr *o, struct endpoint *e, double
   return e->weight;
 }
 
+/* gRPC's rebuild: every listed endpoint's weight as of now, a random
+ * initial deadline each. */
+static void rebuild(struct orca_wrr *o, const struct lb_pick_env *env,
+                    struct lb_channel *const *chs, int n) {
+  double now = env->now_ticks;
+  double sum = 0;
+  int usable = 0;
+  for (int i = 0; i < n; i++) {
+    o->w[i] = usable_weight(o, &o->ep[chs[i]->index], now);
+    if (o->w[i] > 0) {
+      sum += o->w[i];
+      usable++;
+    }
+  }
+  double mean = usable ? sum / usable : 1;
+  for (int i = 0; i < n; i++) {
+    struct endpoint *e = &o->ep[chs[i]->index];
+    e->sched_weight = usable < 2 ? 1 : o->w[i] > 0 ? o->w[i] : mean;
+    e->deadline = o->vtime + lb_rng_uniform(env->rng) / e->sched_weight;
+    e->scheduled = true;
+  }
+  o->built = true;
+  o->built_at = now;
+}
+
 static int ow_pick(struct lb_picker *self, const struct lb_pick_env *env,
                    struct lb_channel *const *chs, int n, struct lb_pick *pick,
                    struct lb_channel **out) {
   (void)pick;
   struct orca_wrr *o = (struct orca_wrr *)self;
   double now = env->now_ticks;
-  double sum = 0;
-  int usable = 0;
+  double tick = env->tick_seconds > 0 ? env->tick_seconds : LB_PICK_DEFAULT_TICK_S;
+  o->blackout = o->blackout_s / tick;
+  o->expiry = o->expiry_s / tick;
+  o->update = o->update_s / tick;
+  bool unscheduled = false;
   for (int i = 0; i < n; i++) {
     const struct lb_channel *ch = chs[i];
     struct endpoint *e = &o->ep[ch->index];
@@ -82,31 +118,21 @@ static int ow_pick(struct lb_picker *self, const struct lb_pick_env *env,
       if (ch->has_report)
         on_report(o, e, &ch->report, now);
     }
-    o->w[i] = usable_weight(o, e, now);
-    if (o->w[i] > 0) {
-      sum += o->w[i];
-      usable++;
-    }
+    unscheduled = unscheduled || !e->scheduled;
   }
-  double mean = usable ? sum / usable : 1;
+  if (!o->built || unscheduled || now - o->built_at >= o->update)
+    rebuild(o, env, chs, n);
   int best = -1;
   for (int i = 0; i < n; i++) {
-    if (usable < 2 || !(o->w[i] > 0))
-      o->w[i] = usable < 2 ? 1 : mean;
     struct endpoint *e = &o->ep[chs[i]->index];
-    if (!e->scheduled) {
-      /* a random start, as gRPC, so clients do not move in step */
-      e->deadline = o->vtime + lb_rng_uniform(env->rng) / o->w[i];
-      e->scheduled = true;
-    } else if (e->deadline < o->vtime) {
+    if (e->deadline < o->vtime)
       e->deadline = o->vtime; /* left out of recent lists (subset): no burst */
-    }
     if (best < 0 || e->deadline < o->ep[chs[best]->index].deadline)
       best = i;
   }
   struct endpoint *e = &o->ep[chs[best]->index];
   o->vtime = e->deadline;
-  e->deadline += 1.0 / o->w[best];
+  e->deadline += 1.0 / e->sched_weight;
   *out = chs[best];
   return LB_PICK_DONE;
 }
@@ -125,9 +151,10 @@ static int ow_create(const struct lb_picker_spec *spec, int nchannels, struct lb
   if (rc < 0)
     return rc;
   struct orca_wrr *o = (struct orca_wrr *)p;
-  o->blackout = spec->args[0].num;
-  o->expiry = spec->args[1].num;
+  o->blackout_s = spec->args[0].num;
+  o->expiry_s = spec->args[1].num;
   o->penalty = spec->args[2].num;
+  o->update_s = spec->args[3].num;
   o->ep = calloc((size_t)nchannels, sizeof(*o->ep));
   if (!o->ep) {
     ow_free(p);
@@ -143,25 +170,31 @@ static const struct lb_arg_def ow_args[] = {
      .def = 10,
      .min = 0,
      .max = 1e12,
-     .help = "ticks an endpoint must report before its weight is used"},
+     .help = "blackout_period: seconds an endpoint must report before its weight is used"},
     {.name = "expiry",
      .kind = LB_ARG_NUM,
      .def = 180,
      .min = 1e-9,
      .max = 1e12,
-     .help = "ticks after its last report that a weight expires"},
+     .help = "weight_expiration_period: seconds after its last report that a weight expires"},
     {.name = "error_penalty",
      .kind = LB_ARG_NUM,
      .def = 1.0,
      .min = 0,
      .max = 1e12,
      .help = "error_utilization_penalty: eps/qps counts as this much utilization"},
+    {.name = "update",
+     .kind = LB_ARG_NUM,
+     .def = 1,
+     .min = 1e-9,
+     .max = 1e12,
+     .help = "weight_update_period: seconds between the scheduler's rebuilds"},
 };
 
 const struct lb_picker_type lb__picker_orca_wrr = {
     .name = "orca_wrr",
     .help = "gRPC weighted round robin on ORCA reports: qps/(utilization + eps/qps*penalty), EDF",
     .args = ow_args,
-    .nargs = 3,
+    .nargs = 4,
     .create = ow_create,
 };

@@ -13,7 +13,8 @@
  *
  * Here: time is in ticks (env->now_ticks; decay=10 ticks stands for
  * Finagle's 10 s), samples are the total ticks of the channel's completed
- * requests and probes, observed when a pick next looks at the channel, and
+ * requests and probes, each observed at the time it completed (the
+ * channel's completed_at) when a pick next looks at the channel, and
  * pending is this client's requests in flight on it. */
 #include <errno.h>
 #include <math.h>
@@ -55,8 +56,8 @@ static double load(const struct peak_ewma *pe, const struct lb_channel *ch, doub
   size_t len = lb_window_len(&ch->latency);
   if (fresh > len)
     fresh = len;
-  for (size_t i = len - fresh; i < len; i++)
-    observe(pe, e, now, lb_window_at(&ch->latency, i));
+  for (size_t i = len - fresh; i < len; i++) /* each at its own arrival */
+    observe(pe, e, lb_window_at(&ch->completed_at, i), lb_window_at(&ch->latency, i));
   e->seen = ch->completed_count;
   observe(pe, e, now, 0.0); /* get(): decay */
   double pending = ch->requests_in_flight > 0 ? ch->requests_in_flight : 0;

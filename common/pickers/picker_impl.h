@@ -77,7 +77,8 @@ const struct lb_picker_type *lb__picker_type_find(const char *name, size_t len);
 extern const struct lb_picker_type lb__picker_first, lb__picker_random, lb__picker_round_robin,
     lb__picker_subset, lb__picker_fastest_probe, lb__picker_with_probes, lb__picker_least_cost,
     lb__picker_weighted, lb__picker_hcl, lb__picker_client_pid, lb__picker_prequal,
-    lb__picker_orca_wrr, lb__picker_least_request, lb__picker_peak_ewma;
+    lb__picker_orca_wrr, lb__picker_least_request, lb__picker_peak_ewma,
+    lb__picker_prequal_sync, lb__picker_slow_start;
 
 /* Shared helpers (picker.c). */
 
