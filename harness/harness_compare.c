@@ -666,10 +666,29 @@ static void print_scores(FILE *out, const struct lb_harness_compare *cmp) {
   free(rs);
   if (isnan(cmp->spearman_mean_latency))
     fprintf(out, "Spearman rank correlation of the algorithms by mean latency: needs 2 or more "
-                 "scenarios with distinct figures\n");
+                 "scenarios with a valid real run and distinct figures\n");
   else
     fprintf(out, "Spearman rank correlation of the algorithms by mean latency, sim vs real: %.3f\n",
             cmp->spearman_mean_latency);
+}
+
+double lb_harness_compare_rank_correlation(const struct lb_harness_compare *cmp) {
+  double *sm = malloc(((size_t)cmp->n + 1) * sizeof(double));
+  double *rm = malloc(((size_t)cmp->n + 1) * sizeof(double));
+  double rho = NAN;
+  if (sm && rm) { /* the ranking is a verdict too: only scenarios with a valid real run */
+    size_t k = 0;
+    for (int i = 0; i < cmp->n; i++) {
+      if (cmp->items[i].verdict.valid_runs == 0)
+        continue;
+      sm[k] = lb_harness_side_mean(&cmp->items[i].sim, LB_HM_MEAN_LATENCY);
+      rm[k++] = lb_harness_side_mean(&cmp->items[i].real, LB_HM_MEAN_LATENCY);
+    }
+    rho = lb_harness_spearman(sm, rm, k);
+  }
+  free(sm);
+  free(rm);
+  return rho;
 }
 
 void lb_harness_compare_print_summary(FILE *out, const struct lb_harness_compare *cmp) {
@@ -919,18 +938,7 @@ int lb_harness_compare_main(struct lb_harness_compare *cmp, char *const *scenari
     snprintf(err, errlen, "no scenario could be compared");
     return -ECHILD;
   }
-  double *sm = malloc(((size_t)cmp->n + 1) * sizeof(double));
-  double *rm = malloc(((size_t)cmp->n + 1) * sizeof(double));
-  cmp->spearman_mean_latency = NAN;
-  if (sm && rm) {
-    for (int i = 0; i < cmp->n; i++) {
-      sm[i] = lb_harness_side_mean(&cmp->items[i].sim, LB_HM_MEAN_LATENCY);
-      rm[i] = lb_harness_side_mean(&cmp->items[i].real, LB_HM_MEAN_LATENCY);
-    }
-    cmp->spearman_mean_latency = lb_harness_spearman(sm, rm, (size_t)cmp->n);
-  }
-  free(sm);
-  free(rm);
+  cmp->spearman_mean_latency = lb_harness_compare_rank_correlation(cmp);
   if ((rc = lb_harness_report_write(cmp, cmp->opts.out_dir, err, errlen)) < 0)
     return rc;
   lb_harness_compare_print_summary(out, cmp);

@@ -135,5 +135,9 @@ int lb_harness_compare_scores(const struct lb_harness_compare *cmp, bool real, i
 void lb_harness_compare_print_scenario(FILE *out, const struct lb_harness_compare *cmp,
                                        const struct lb_harness_scenario_cmp *c);
 void lb_harness_compare_print_summary(FILE *out, const struct lb_harness_compare *cmp);
+/* Spearman's rho of the scenarios' mean latencies, simulated vs real, over
+ * the scenarios with a valid real run (decided: verdict.valid_runs); NaN
+ * with fewer than 2 of them. */
+double lb_harness_compare_rank_correlation(const struct lb_harness_compare *cmp);
 
 #endif

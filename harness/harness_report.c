@@ -532,8 +532,8 @@ int lb_harness_report_write(const struct lb_harness_compare *cmp, const char *di
   fputs("</table>\n", f);
   if (cmp->n >= 2) {
     if (isnan(cmp->spearman_mean_latency))
-      fputs("<p>Spearman rank correlation of the scenarios by mean latency: needs distinct "
-            "figures.</p>\n",
+      fputs("<p>Spearman rank correlation of the scenarios by mean latency: needs 2 or more "
+            "scenarios with a valid real run and distinct figures.</p>\n",
             f);
     else
       fprintf(f,

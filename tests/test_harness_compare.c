@@ -113,6 +113,41 @@ static void fake_side(struct lb_harness_side *s, const double *mean, const doubl
   }
 }
 
+/* The ranking is judged on valid runs only: a scenario none of whose real
+ * runs is valid takes no part, and with fewer than 2 left there is none. */
+static void test_rank_correlation_valid_only(void **state) {
+  (void)state;
+  struct lb_harness_compare cmp;
+  memset(&cmp, 0, sizeof(cmp));
+  lb_harness_tolerance_defaults(&cmp.tol);
+  cmp.n = 3;
+  cmp.items = calloc(3, sizeof(*cmp.items));
+  /* sim ranks 1 < 2 < 3; real ranks scenario 2 first. */
+  const double s1[] = {10, 10}, s2[] = {20, 20}, s3[] = {30, 30};
+  const double r1[] = {11, 11}, r2[] = {5, 5}, r3[] = {31, 31}, p[] = {50, 50};
+  fake_side(&cmp.items[0].sim, s1, p, 2, NULL, 0);
+  fake_side(&cmp.items[0].real, r1, p, 2, NULL, 0);
+  fake_side(&cmp.items[1].sim, s2, p, 2, NULL, 0);
+  fake_side(&cmp.items[1].real, r2, p, 2, NULL, 0);
+  fake_side(&cmp.items[2].sim, s3, p, 2, NULL, 0);
+  fake_side(&cmp.items[2].real, r3, p, 2, NULL, 0);
+  for (int i = 0; i < 3; i++)
+    lb_harness_compare_decide(&cmp.tol, &cmp.items[i]);
+  assert_float_equal(lb_harness_compare_rank_correlation(&cmp), 0.5, 1e-12);
+  /* Scenario 2's real runs not valid: the other two rank alike. */
+  for (int r = 0; r < 2; r++)
+    cmp.items[1].real.health[r].valid = false;
+  lb_harness_compare_decide(&cmp.tol, &cmp.items[1]);
+  assert_int_equal(cmp.items[1].verdict.valid_runs, 0);
+  assert_float_equal(lb_harness_compare_rank_correlation(&cmp), 1.0, 1e-12);
+  /* Only one scenario valid: no ranking. */
+  for (int r = 0; r < 2; r++)
+    cmp.items[2].real.health[r].valid = false;
+  lb_harness_compare_decide(&cmp.tol, &cmp.items[2]);
+  assert_true(isnan(lb_harness_compare_rank_correlation(&cmp)));
+  lb_harness_compare_close(&cmp);
+}
+
 static void test_decide_and_scores(void **state) {
   (void)state;
   struct lb_harness_compare cmp;
@@ -226,6 +261,7 @@ int main(void) {
       cmocka_unit_test(test_seed_summary_csv),
       cmocka_unit_test(test_requests_csv_side),
       cmocka_unit_test(test_decide_and_scores),
+      cmocka_unit_test(test_rank_correlation_valid_only),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
