@@ -487,32 +487,9 @@ static int run_sim(const struct lb_harness_opts *o, const struct lb_scenario *sc
       bin,       (char *)scenario_file,       "--runs",         r,       "--seed",         seed,
       "--set",   "data_frequency=1",          "--summary-csv",  summary, "--requests-csv", pattern,
       "--quiet", o->fleet ? "--fleet" : NULL, (char *)o->fleet, NULL};
-  struct lb_harness_group g;
-  lb_harness_group_init(&g);
-  int k = lb_harness_group_spawn(&g, argv, log, "lbsim");
-  if (k < 0) {
-    snprintf(err, errlen, "cannot start %s: %s", bin, strerror(-k));
-    lb_harness_group_close(&g);
-    return k;
-  }
-  size_t which = (size_t)k;
-  bool done = lb_harness_group_wait(&g, &which, 1, SIM_TIME_LIMIT_MS);
-  struct lb_harness_proc p = g.procs[k];
-  lb_harness_group_close(&g);
-  if (!done) {
-    snprintf(err, errlen,
-             lb_harness_stop_signal ? "interrupted: lbsim stopped"
-                                    : "lbsim ran past %d s: stopped (log: %s)",
-             SIM_TIME_LIMIT_MS / 1000, log);
-    return lb_harness_stop_signal ? -EINTR : -ETIMEDOUT;
-  }
-  if (!WIFEXITED(p.status) || WEXITSTATUS(p.status) != 0) {
-    char how[80];
-    lb_harness_proc_describe(&p, how, sizeof(how));
-    snprintf(err, errlen, "lbsim failed (%s) on %s; see %s", how, scenario_file, log);
-    return -ECHILD;
-  }
-  return 0;
+  char what[LB_HARNESS_PATH_MAX + 16];
+  snprintf(what, sizeof(what), "lbsim on %s", scenario_file);
+  return lb_harness_run_to_end(argv, log, what, SIM_TIME_LIMIT_MS, err, errlen);
 }
 
 static void fmt_num(char *buf, size_t len, double v) {

@@ -332,3 +332,33 @@ int lb_harness_capture(char *const argv[], const char *env_extra, int flags, int
   }
   return status;
 }
+
+int lb_harness_run_to_end(char *const argv[], const char *log, const char *what, int limit_ms,
+                          char *err, size_t errlen) {
+  struct lb_harness_group g;
+  lb_harness_group_init(&g);
+  int k = lb_harness_group_spawn(&g, argv, log, what);
+  if (k < 0) {
+    snprintf(err, errlen, "cannot start %s: %s", argv[0], strerror(-k));
+    lb_harness_group_close(&g);
+    return k;
+  }
+  size_t which = (size_t)k;
+  bool done = lb_harness_group_wait(&g, &which, 1, limit_ms);
+  struct lb_harness_proc p = g.procs[k];
+  lb_harness_group_close(&g);
+  if (!done) {
+    if (lb_harness_stop_signal)
+      snprintf(err, errlen, "interrupted: %s stopped", what);
+    else
+      snprintf(err, errlen, "%s ran past %d s: stopped (log: %s)", what, limit_ms / 1000, log);
+    return lb_harness_stop_signal ? -EINTR : -ETIMEDOUT;
+  }
+  if (!WIFEXITED(p.status) || WEXITSTATUS(p.status) != 0) {
+    char how[80];
+    lb_harness_proc_describe(&p, how, sizeof(how));
+    snprintf(err, errlen, "%s failed (%s); see %s", what, how, log);
+    return -ECHILD;
+  }
+  return 0;
+}

@@ -53,6 +53,14 @@ void lb_harness_group_close(struct lb_harness_group *g);
 double lb_harness_group_cpu_seconds(const struct lb_harness_group *g);
 /* "exit 3", "signal 9 (Killed)", "running" */
 void lb_harness_proc_describe(const struct lb_harness_proc *p, char *buf, size_t len);
+
+/* Runs one child (argv[0] a path; its output to log) to its end, at most
+ * limit_ms. 0 when it exited 0; else err says so, naming `what` (e.g.
+ * "lbsim", "lbsim on x.yaml") and the log: -EINTR (a stop signal),
+ * -ETIMEDOUT (stopped at the bound), -ECHILD (it failed), or the spawn's
+ * -errno. */
+int lb_harness_run_to_end(char *const argv[], const char *log, const char *what, int limit_ms,
+                          char *err, size_t errlen);
 /* A short command whose output the harness reads (tc, netns.sh, podman):
  * argv (PATH searched) with env_extra added to the environment (or NULL),
  * stdin on /dev/null, stderr (and stdout with LB_CAPTURE_STDOUT, else

@@ -118,32 +118,9 @@ static int run_lbsim(const struct lb_sweep *s, const char *picker, double load, 
   argv[k++] = (char *)csv;
   argv[k++] = "--quiet";
   argv[k] = NULL;
-  struct lb_harness_group g;
-  lb_harness_group_init(&g);
-  int i = lb_harness_group_spawn(&g, argv, log, "lbsim");
-  if (i < 0) {
-    snprintf(err, errlen, "cannot start %s: %s", bin, strerror(-i));
-    lb_harness_group_close(&g);
-    return i;
-  }
-  size_t which = (size_t)i;
-  bool done = lb_harness_group_wait(&g, &which, 1, SIM_TIME_LIMIT_MS);
-  struct lb_harness_proc p = g.procs[i];
-  lb_harness_group_close(&g);
-  if (!done) {
-    snprintf(err, errlen, lb_harness_stop_signal ? "interrupted: lbsim stopped"
-                                                 : "lbsim ran past %d s: stopped (log: %s)",
-             SIM_TIME_LIMIT_MS / 1000, log);
-    return lb_harness_stop_signal ? -EINTR : -ETIMEDOUT;
-  }
-  if (!WIFEXITED(p.status) || WEXITSTATUS(p.status) != 0) {
-    char how[80];
-    lb_harness_proc_describe(&p, how, sizeof(how));
-    snprintf(err, errlen, "lbsim failed (%s) with picker '%s' at load %g; see %s", how, picker,
-             load, log);
-    return -ECHILD;
-  }
-  return 0;
+  char what[160];
+  snprintf(what, sizeof(what), "lbsim with picker '%.100s' at load %g", picker, load);
+  return lb_harness_run_to_end(argv, log, what, SIM_TIME_LIMIT_MS, err, errlen);
 }
 
 /* The simulated side of one cell: lbsim, then its summary rows into the
