@@ -30,7 +30,7 @@
 #include "reqlog.h"
 #include "reset_mirror.h"
 #include "rng.h"
-#include "server_board.h"
+#include "board.h"
 #include "wire_check.h"
 #include "pick_plan.h"
 

@@ -11,7 +11,7 @@
 
 #include "framing.h"
 #include "log.h"
-#include "server_board.h"
+#include "board.h"
 #include "server_pool.h"
 #include "wire_check.h"
 
