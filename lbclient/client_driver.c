@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "clock.h"
 #include "arrivals.h"
 #include "channel.h"
 #include "client_conn.h"
@@ -30,6 +31,7 @@
 #include "reqlog.h"
 #include "reset_mirror.h"
 #include "rng.h"
+#include "rules.h"
 #include "board.h"
 #include "wire_check.h"
 #include "pick_plan.h"
@@ -137,12 +139,6 @@ struct driver {
   size_t errlen;
 };
 
-int64_t lb_client_now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* ---- timers ---- */
 
 static void arm(struct driver *d) {
@@ -245,7 +241,7 @@ static void fail(struct driver *d, struct lb_creq *r, long *cause, enum lb_outco
 static void finish(struct driver *d, struct lb_creq *r, enum lb_outcome outcome,
                    const Lb__Response *resp) {
   struct hosted *hc = &d->clients[r->client];
-  int64_t now = lb_client_now_ns();
+  int64_t now = lb_clock_now_ns();
   struct lb_held_response *held = r->state == LB_CREQ_RECEIVING ? r->held : NULL;
   const struct lb_held_response *answer = outcome == LB_OUTCOME_COMPLETED ? held : NULL;
   struct lb_record_input in = {
@@ -365,7 +361,7 @@ static void write_request(struct driver *d, struct lb_creq *r) {
           ? (uint64_t)llround(r->response_delay_ticks * (double)d->tick_ns)
           : 0;
   int rc = lb_conn_send_request(c, &req);
-  int64_t now = lb_client_now_ns();
+  int64_t now = lb_clock_now_ns();
   if (rc < 0) {
     fail(d, r, &d->res->failed_send, LB_OUTCOME_FAILED, NULL);
     return;
@@ -384,7 +380,7 @@ static void commit(struct driver *d, struct lb_creq *r, struct lb_channel *ch) {
   int slot = ch->index;
   r->chan = slot;
   r->conn = hc->chan_conn[slot];
-  r->pick_done_ns = lb_client_now_ns();
+  r->pick_done_ns = lb_clock_now_ns();
   if (d->conns[r->conn].state != LB_CONN_UP) {
     fail(d, r, &d->res->failed_server_down, LB_OUTCOME_FAILED,
          NULL); /* fail fast while the server is down */
@@ -420,7 +416,7 @@ static int env_send_probe(void *driver, struct lb_channel *ch, struct lb_probe *
   if (lb_creq_new(&d->table, true, &p) < 0)
     return -ENOMEM;
   p->client = hc->local;
-  p->intended_ns = lb_client_now_ns();
+  p->intended_ns = lb_clock_now_ns();
   schedule(d, p->intended_ns + d->timeout_ns, EV_TIMEOUT, p->slot, p->gen);
   if (watch && d->picking) {
     p->watch = watch;
@@ -480,7 +476,7 @@ static void pick_result(struct driver *d, struct lb_creq *r, int rc, struct lb_c
 
 /* The picker's clock: fractional ticks since tick 0. */
 static void env_clock(struct driver *d, struct hosted *hc) {
-  hc->env.now_ticks = (double)(lb_client_now_ns() - d->t0) / (double)d->tick_ns;
+  hc->env.now_ticks = (double)(lb_clock_now_ns() - d->t0) / (double)d->tick_ns;
   hc->env.tick_seconds = (double)d->tick_ns / 1e9;
 }
 
@@ -587,7 +583,7 @@ static void send_time_probes(struct driver *d, struct hosted *hc) {
 }
 
 static void on_arrivals(struct driver *d) {
-  int64_t now = lb_client_now_ns();
+  int64_t now = lb_clock_now_ns();
   size_t narriving = 0;
   bool later = false;
   while (!d->arrivals_done && d->next_arrival < d->narrivals) {
@@ -610,7 +606,7 @@ static void on_arrivals(struct driver *d) {
     schedule(d, at + d->timeout_ns, EV_TIMEOUT, r->slot, r->gen);
     if (!d->plan.send_time_probes) {
       start_pick(d, r);
-      now = lb_client_now_ns();
+      now = lb_clock_now_ns();
       continue;
     }
     send_time_probes(d, &d->clients[r->client]);
@@ -658,7 +654,7 @@ static void dispatch(struct driver *d, const struct lb_timer_entry *e) {
   struct lb_creq *r;
   switch (e->kind) {
   case EV_START:
-    start_run(d, d->cfg->has_start_at ? e->deadline_ns : lb_client_now_ns());
+    start_run(d, d->cfg->has_start_at ? e->deadline_ns : lb_clock_now_ns());
     break;
   case EV_TICK:
     on_tick(d, (long)llround((double)(e->deadline_ns - d->t0) / (double)d->tick_ns));
@@ -705,9 +701,9 @@ static void timer_cb(uv_poll_t *h, int status, int events) {
   d->armed_ns = INT64_MAX; /* the kernel disarmed it */
   struct lb_timer_entry e;
   d->dispatching = true;
-  int64_t start = lb_client_now_ns();
+  int64_t start = lb_clock_now_ns();
   for (;;) {
-    int64_t now = lb_client_now_ns();
+    int64_t now = lb_clock_now_ns();
     /* Behind schedule, do not starve the sockets: after the budget, let the
      * loop read what has arrived and come back (the timerfd is re-armed in
      * the past, so at once). */
@@ -720,11 +716,11 @@ static void timer_cb(uv_poll_t *h, int status, int events) {
       int64_t spin = d->cfg->wake_early_ns > SPIN_NS ? d->cfg->wake_early_ns : SPIN_NS;
       if (!top || top->deadline_ns - now > spin)
         break;
-      while (lb_client_now_ns() < top->deadline_ns)
+      while (lb_clock_now_ns() < top->deadline_ns)
         ;
       continue;
     }
-    int64_t late = lb_client_now_ns() - e.deadline_ns;
+    int64_t late = lb_clock_now_ns() - e.deadline_ns;
     lb_samples_add(&d->timer_late, late);
     if (late > d->timer_late_max_ns) {
       d->timer_late_max_ns = late;
@@ -750,7 +746,7 @@ static void flush_conns(uv_prepare_t *h) {
 static void on_conn_up(void *arg, struct lb_conn *c) {
   struct driver *d = arg;
   if (c->connects == 1 && ++d->conns_up_once == d->nconns && !d->cfg->has_start_at)
-    start_run(d, lb_client_now_ns());
+    start_run(d, lb_clock_now_ns());
   if (c->connects > 1)
     d->res->reconnects++;
 }
@@ -774,7 +770,7 @@ static int hold_response(struct driver *d, struct lb_creq *r, const Lb__Response
     d->free_held = h->next;
   else if (!(h = malloc(sizeof(*h))))
     return -ENOMEM;
-  h->received_ns = lb_client_now_ns();
+  h->received_ns = lb_clock_now_ns();
   h->queue_ns = resp->queue_ns;
   h->processing_ns = resp->processing_ns;
   h->hold_ns = resp->hold_ns;
@@ -830,7 +826,7 @@ static void on_signal(uv_signal_t *s, int signum) {
   int64_t bound = (int64_t)d->sc->max_cooldown * d->tick_ns;
   if (bound > DRAIN_MAX_NS)
     bound = DRAIN_MAX_NS;
-  schedule(d, lb_client_now_ns() + bound, EV_DRAIN, 0, 0);
+  schedule(d, lb_clock_now_ns() + bound, EV_DRAIN, 0, 0);
   maybe_finish_run(d);
 }
 
@@ -1074,15 +1070,14 @@ int lb_client_run(const struct lb_client_config *cfg, struct lb_client_result *r
   d->arrival_lag_ns = d->tick_ns / 10;
   d->clk.tick_ns = d->tick_ns;
   d->clk.total_ticks = cfg->sc->total_ticks;
-  d->clk.warm_period = lb_record_warm_period(cfg->sc->mean_channel_rtt, cfg->sc->mean_server_rtt,
-                                             cfg->sc->mean_processing_time, cfg->sc->total_ticks);
+  d->clk.warm_period = lb_rules_warm_period(cfg->sc);
   lb_timer_heap_init(&d->heap);
   lb_creq_table_init(&d->table);
   lb_samples_init(&d->timer_late, SAMPLES_MAX);
   lb_samples_init(&d->send_late, SAMPLES_MAX);
   lb_samples_init(&d->arrival_late, SAMPLES_MAX);
   lb_samples_init(&d->overhead, SAMPLES_MAX);
-  int64_t t_begin = lb_client_now_ns();
+  int64_t t_begin = lb_clock_now_ns();
   struct lb_proc_usage use_begin;
   lb_proc_usage_get(&use_begin);
   bool loop_open = false, poll_open = false, signals_open = false;
@@ -1147,24 +1142,22 @@ int lb_client_run(const struct lb_client_config *cfg, struct lb_client_result *r
   }
 
   if (cfg->has_start_at) {
-    struct timespec rt;
-    clock_gettime(CLOCK_REALTIME, &rt);
-    int64_t real_now = (int64_t)rt.tv_sec * 1000000000LL + rt.tv_nsec;
-    int64_t t0 = lb_client_now_ns() + (cfg->start_at_realtime_ns - real_now);
-    if (t0 < lb_client_now_ns())
+    int64_t past_ns;
+    int64_t t0 = lb_clock_monotonic_of_realtime(cfg->start_at_realtime_ns, &past_ns);
+    if (past_ns > 0)
       LB_WARN("--start-at-realtime-ns is %.3f s in the past: the first arrivals start late "
               "(their latency counts from their intended time)",
-              (double)(real_now - cfg->start_at_realtime_ns) / 1e9);
+              (double)past_ns / 1e9);
     schedule(d, t0, EV_START, 0, 0);
   } else {
-    schedule(d, lb_client_now_ns() + CONNECT_WAIT_NS, EV_START, 0, 0);
+    schedule(d, lb_clock_now_ns() + CONNECT_WAIT_NS, EV_START, 0, 0);
   }
   if (cfg->max_runtime_s > 0)
     schedule(d, t_begin + (int64_t)(cfg->max_runtime_s * 1e9), EV_DEADLINE, 0, 0);
   for (int i = 0; i < d->nconns; i++)
     lb_conn_start(&d->conns[i]);
   if (d->nconns == 0 && !cfg->has_start_at)
-    start_run(d, lb_client_now_ns());
+    start_run(d, lb_clock_now_ns());
   uv_run(&d->loop, UV_RUN_DEFAULT);
   rc = 0;
 out:
@@ -1209,7 +1202,7 @@ out:
   res->cpu_seconds = use_end.cpu_seconds - use_begin.cpu_seconds;
   res->voluntary_switches = use_end.voluntary_switches - use_begin.voluntary_switches;
   res->involuntary_switches = use_end.involuntary_switches - use_begin.involuntary_switches;
-  res->wall_seconds = (double)(lb_client_now_ns() - t_begin) / 1e9;
+  res->wall_seconds = (double)(lb_clock_now_ns() - t_begin) / 1e9;
   free_driver(d);
   free(d);
   return rc;

@@ -114,7 +114,5 @@ int lb_client_run(const struct lb_client_config *cfg, struct lb_client_result *r
 /* Writes res as key=value lines. */
 void lb_client_result_write(const struct lb_client_result *res, FILE *f);
 
-/* Monotonic clock in ns. */
-int64_t lb_client_now_ns(void);
 
 #endif

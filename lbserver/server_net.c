@@ -9,6 +9,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "clock.h"
 #include "framing.h"
 #include "log.h"
 #include "board.h"
@@ -160,7 +161,7 @@ static void send_response(struct lb_server *s, struct req *r) {
   Lb__Response resp = LB__RESPONSE__INIT;
   Lb__ServerReport rep = LB__SERVER_REPORT__INIT;
   Lb__Stat stats[5];
-  int64_t now = lb_server_now_ns();
+  int64_t now = lb_clock_now_ns();
   lb_report_to_wire(&r->report, &rep, stats);
   resp.id = r->id;
   resp.is_probe = r->is_probe;
@@ -444,7 +445,7 @@ static void handle_request(struct lb_server *s, const Lb__Request *in, struct co
   else
     s->stats.requests++;
 
-  int64_t now = lb_server_now_ns();
+  int64_t now = lb_clock_now_ns();
   char why[160];
   if (lb_wire_check_request(in, &s->wire, why, sizeof(why)) < 0) {
     LB_DEBUG("bad request: %s", why); /* counted: bad_requests */
@@ -837,7 +838,7 @@ int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, ch
   if (rc < 0)
     goto fail;
 
-  int64_t now = lb_server_now_ns();
+  int64_t now = lb_clock_now_ns();
   if (cfg->start_ns > 0) /* tick 0's reset (and any since) sizes the pool */
     lb_server_model_align(&s->model,
                           now > cfg->start_ns ? (now - cfg->start_ns) / cfg->sc->tick_ns : 0);

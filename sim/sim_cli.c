@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "expr.h"
 #include "reqlog.h"
 #include "scenario.h"
@@ -397,12 +398,6 @@ struct queue {
   pthread_cond_t cv;
 };
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static FILE *open_pattern(const char *pattern, const char *name, int run, char *err,
                           size_t errlen) {
   char path[PATH_MAX];
@@ -460,12 +455,12 @@ static int execute(struct sim_run *r, const struct loaded *l, int run, FILE *pro
                    char *err, size_t errlen) {
   if (progress == NULL)
     return sim_run_execute(r, err, errlen);
-  double t0 = now_ms(), shown = t0;
+  double t0 = lb_clock_now_ms(), shown = t0;
   bool done = false, any = false;
   int rc = 0;
   while (!done && rc == 0) {
     rc = sim_run_step(r, &done, err, errlen);
-    double t = now_ms();
+    double t = lb_clock_now_ms();
     if (t - shown < 1000)
       continue;
     shown = t;
@@ -486,7 +481,7 @@ static void run_job(const struct sim_cli *cli, const struct loaded *l, struct jo
                     FILE *progress) {
   struct sim_run *r = NULL;
   FILE *rf = NULL, *af = NULL;
-  double t0 = now_ms();
+  double t0 = lb_clock_now_ms();
   /* Only a written trace needs the whole of it at once. */
   struct sim_options opt = {.plan = &l->plan, .stream_arrivals = cli->arrivals_out == NULL};
   if (l->fleets != NULL)
@@ -535,7 +530,7 @@ out:
     fmt(j->err, sizeof(j->err), "%s: write failed", cli->arrivals_out);
     j->rc = -EIO;
   }
-  j->ms = now_ms() - t0;
+  j->ms = lb_clock_now_ms() - t0;
 }
 
 static void *worker(void *arg) {
