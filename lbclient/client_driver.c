@@ -1127,12 +1127,22 @@ int lb_client_run(const struct lb_client_config *cfg, struct lb_client_result *r
     snprintf(err, errlen, "uv_poll on timerfd: %s", uv_strerror(rc));
     goto out;
   }
-  uv_signal_init(&d->loop, &d->sigterm);
-  uv_signal_init(&d->loop, &d->sigint);
+  if ((rc = uv_signal_init(&d->loop, &d->sigterm)) < 0) {
+    snprintf(err, errlen, "signal handle (SIGTERM): %s", uv_strerror(rc));
+    goto out;
+  }
+  if ((rc = uv_signal_init(&d->loop, &d->sigint)) < 0) {
+    uv_close((uv_handle_t *)&d->sigterm, NULL);
+    snprintf(err, errlen, "signal handle (SIGINT): %s", uv_strerror(rc));
+    goto out;
+  }
   signals_open = true;
   d->sigterm.data = d->sigint.data = d;
-  uv_signal_start(&d->sigterm, on_signal, SIGTERM);
-  uv_signal_start(&d->sigint, on_signal, SIGINT);
+  if ((rc = uv_signal_start(&d->sigterm, on_signal, SIGTERM)) < 0 ||
+      (rc = uv_signal_start(&d->sigint, on_signal, SIGINT)) < 0) {
+    snprintf(err, errlen, "catching SIGTERM and SIGINT: %s", uv_strerror(rc));
+    goto out;
+  }
   if (cfg->log) {
     lb_reqlog_write_header(cfg->log);
     if ((rc = lb_logq_new(cfg->log, 16384, &d->logq)) < 0) {

@@ -127,7 +127,11 @@ int lb_fullspeed_run(const struct lb_fullspeed_config *cfg, struct lb_fullspeed_
     snprintf(err, errlen, "uv_loop_init: %s", uv_strerror(rc));
     goto out;
   }
-  uv_timer_init(&f.loop, &f.deadline);
+  if ((rc = uv_timer_init(&f.loop, &f.deadline)) < 0) {
+    snprintf(err, errlen, "--max-runtime timer: %s", uv_strerror(rc));
+    uv_loop_close(&f.loop);
+    goto out;
+  }
   f.deadline.data = &f;
   struct lb_conn_callbacks cb = {
       .arg = &f, .on_up = fs_up, .on_down = fs_down, .on_response = fs_response};
@@ -146,6 +150,10 @@ int lb_fullspeed_run(const struct lb_fullspeed_config *cfg, struct lb_fullspeed_
       break;
     }
   }
+  if (rc >= 0 && cfg->max_runtime_s > 0 &&
+      (rc = uv_timer_start(&f.deadline, fs_deadline, (uint64_t)(cfg->max_runtime_s * 1000), 0)) <
+          0)
+    snprintf(err, errlen, "--max-runtime timer: %s", uv_strerror(rc));
   if (rc < 0) {
     for (int i = 0; i < n; i++)
       lb_conn_close(&f.conns[i]);
@@ -154,8 +162,6 @@ int lb_fullspeed_run(const struct lb_fullspeed_config *cfg, struct lb_fullspeed_
     uv_loop_close(&f.loop);
     goto out;
   }
-  if (cfg->max_runtime_s > 0)
-    uv_timer_start(&f.deadline, fs_deadline, (uint64_t)(cfg->max_runtime_s * 1000), 0);
   for (int i = 0; i < cfg->connections; i++)
     lb_conn_start(&f.conns[i]);
   uv_run(&f.loop, UV_RUN_DEFAULT);
