@@ -28,7 +28,9 @@ static size_t table_len(const struct lb_cli_option *t) {
   return n;
 }
 
-static bool takes_argument(const struct lb_cli_option *o) { return o->kind != LB_CLI_FLAG; }
+static bool takes_argument(const struct lb_cli_option *o) {
+  return o->kind != LB_CLI_FLAG;
+}
 
 static void expected_range(const struct lb_cli_option *o, char *buf, size_t len) {
   bool above = (o->flags & LB_CLI_ABOVE_MIN) != 0;
@@ -130,9 +132,9 @@ int lb_cli_parse(const struct lb_cli_option *table, int argc, char **argv, void 
   size_t k = 0;
   shorts[k++] = ':'; /* a missing argument is ':', not '?' */
   for (size_t i = 0; i < n; i++) {
-    longopts[i] = (struct option){table[i].name,
-                                  takes_argument(&table[i]) ? required_argument : no_argument,
-                                  NULL, SHORT_BASE + (int)i};
+    longopts[i] =
+        (struct option){table[i].name, takes_argument(&table[i]) ? required_argument : no_argument,
+                        NULL, SHORT_BASE + (int)i};
     if (table[i].short_flag) {
       shorts[k++] = (char)table[i].short_flag;
       if (takes_argument(&table[i]))

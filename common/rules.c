@@ -17,7 +17,7 @@ enum lb_stage lb_rules_stage(double tick, int warm_period, int total_ticks) {
 }
 
 double lb_rules_processing_ticks(const struct lb_scenario *sc, double drawn, bool cold,
-                                bool is_probe) {
+                                 bool is_probe) {
   if (is_probe)
     return sc->probe_processing_time;
   return cold ? drawn + sc->cold_channel_penalty : drawn;

@@ -23,6 +23,6 @@ enum lb_stage lb_rules_stage(double tick, int warm_period, int total_ticks);
  * penalty on a cold channel; a probe takes probe_processing_time instead
  * (the seed draws, then overrides). */
 double lb_rules_processing_ticks(const struct lb_scenario *sc, double drawn, bool cold,
-                                bool is_probe);
+                                 bool is_probe);
 
 #endif

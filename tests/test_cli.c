@@ -44,19 +44,47 @@ static const char *const levels[] = {"error", "warn", "info", "debug", NULL};
 
 #define AT(f) offsetof(struct opts, f)
 static const struct lb_cli_option table[] = {
-    {.name = "threads", .kind = LB_CLI_INT, .off = AT(threads), .metavar = "N", .min = 1,
-     .max = 64, .help = "worker threads"},
-    {.name = "bytes", .kind = LB_CLI_INT64, .off = AT(bytes), .metavar = "B", .min = 0,
-     .max = INT64_MAX, .help = "a big count"},
+    {.name = "threads",
+     .kind = LB_CLI_INT,
+     .off = AT(threads),
+     .metavar = "N",
+     .min = 1,
+     .max = 64,
+     .help = "worker threads"},
+    {.name = "bytes",
+     .kind = LB_CLI_INT64,
+     .off = AT(bytes),
+     .metavar = "B",
+     .min = 0,
+     .max = INT64_MAX,
+     .help = "a big count"},
     {.name = "seed", .kind = LB_CLI_UINT64, .off = AT(seed), .metavar = "S", .help = "seed"},
-    {.name = "rate", .kind = LB_CLI_DOUBLE, .off = AT(rate), .metavar = "R", .dmin = 0,
-     .flags = LB_CLI_ABOVE_MIN, .help = "a rate\nabove zero"},
-    {.name = "timeout", .kind = LB_CLI_DURATION, .off = AT(timeout_s), .metavar = "T",
-     .dmin = 0, .dmax = 60, .help = "how long"},
+    {.name = "rate",
+     .kind = LB_CLI_DOUBLE,
+     .off = AT(rate),
+     .metavar = "R",
+     .dmin = 0,
+     .flags = LB_CLI_ABOVE_MIN,
+     .help = "a rate\nabove zero"},
+    {.name = "timeout",
+     .kind = LB_CLI_DURATION,
+     .off = AT(timeout_s),
+     .metavar = "T",
+     .dmin = 0,
+     .dmax = 60,
+     .help = "how long"},
     {.name = "file", .kind = LB_CLI_STRING, .off = AT(file), .metavar = "FILE", .help = "a file"},
-    {.name = "log-level", .kind = LB_CLI_CHOICE, .off = AT(level), .metavar = "L",
-     .choices = levels, .help = "error|warn|info|debug"},
-    {.name = "set", .kind = LB_CLI_CUSTOM, .off = AT(nsets), .metavar = "F=V", .parse = add_set,
+    {.name = "log-level",
+     .kind = LB_CLI_CHOICE,
+     .off = AT(level),
+     .metavar = "L",
+     .choices = levels,
+     .help = "error|warn|info|debug"},
+    {.name = "set",
+     .kind = LB_CLI_CUSTOM,
+     .off = AT(nsets),
+     .metavar = "F=V",
+     .parse = add_set,
      .help = "repeatable"},
     {.name = "quiet", .short_flag = 'q', .kind = LB_CLI_FLAG, .off = AT(quiet), .help = "hush"},
     {.name = "help", .short_flag = 'h', .kind = LB_CLI_FLAG, .off = AT(help), .help = "this"},
@@ -67,10 +95,26 @@ static const struct lb_cli_option table[] = {
 
 static void test_every_kind(void **state) {
   (void)state;
-  char *argv[] = {"prog",   "a.yaml",    "--threads", "8",         "--bytes=9000000000",
-                  "--seed", "18446744073709551615",  "--rate", "0.5", "--timeout",
-                  "250ms",  "--file",    "x.csv",     "--log-level", "debug",
-                  "--set",  "a=1",       "b.yaml",    "--set",       "b=2",
+  char *argv[] = {"prog",
+                  "a.yaml",
+                  "--threads",
+                  "8",
+                  "--bytes=9000000000",
+                  "--seed",
+                  "18446744073709551615",
+                  "--rate",
+                  "0.5",
+                  "--timeout",
+                  "250ms",
+                  "--file",
+                  "x.csv",
+                  "--log-level",
+                  "debug",
+                  "--set",
+                  "a=1",
+                  "b.yaml",
+                  "--set",
+                  "b=2",
                   "-q"};
   struct opts o = {.threads = 1, .level = 2};
   char err[256] = "";
@@ -158,7 +202,8 @@ static void test_usage(void **state) {
   assert_non_null(strstr(buf, "  --threads N            worker threads\n"));
   assert_non_null(strstr(buf, "  -q, --quiet            hush\n"));
   /* a second help line aligned under the first */
-  assert_non_null(strstr(buf, "  --rate R               a rate\n                         above zero\n"));
+  assert_non_null(
+      strstr(buf, "  --rate R               a rate\n                         above zero\n"));
   free(buf);
 }
 
