@@ -1,4 +1,7 @@
-/* server_net: libuv I/O, requests in, responses out. */
+/* server_net: libuv I/O, requests in, responses out.
+ * Over 800 lines on purpose, for now: TCP, UDP, the ready queue and the
+ * drain all act on one struct lb_server and its loop; it splits (net,
+ * drain, lifetime) once the HTTP front and the bounds on it have landed. */
 #include "server_net.h"
 
 #include <errno.h>

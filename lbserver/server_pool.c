@@ -8,7 +8,9 @@
  * clock's one wake-up serves every deadline due together (the model's
  * completions fall on tick boundaries). With a spin (wake_early_ns > 0)
  * each worker times its own wait, waking early and spinning on its own
- * core: more precise, and more CPU. */
+ * core: more precise, and more CPU.
+ * Over 800 lines on purpose: queue, workers, clock thread and resizing
+ * share one lock and one set of wake-ups; apart they would expose them. */
 #define _GNU_SOURCE /* PTHREAD_MUTEX_ADAPTIVE_NP */
 #include "server_pool.h"
 
