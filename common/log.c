@@ -2,3 +2,4 @@
 
 int lb_log_level = LB_LOG_INFO;
 const char *lb_log_prog = "lbtestbed";
+const char *const lb_log_level_names[] = {"error", "warn", "info", "debug", NULL};

@@ -9,6 +9,8 @@
 enum lb_log_level { LB_LOG_ERROR, LB_LOG_WARN, LB_LOG_INFO, LB_LOG_DEBUG };
 extern int lb_log_level;
 extern const char *lb_log_prog;
+/* "error", "warn", "info", "debug" (by level), then NULL: --log-level's words. */
+extern const char *const lb_log_level_names[];
 
 #define LB_LOG(level, ...)                                                              \
   do {                                                                                  \

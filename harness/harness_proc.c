@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 volatile sig_atomic_t lb_harness_stop_signal = 0;
 
 static void on_stop_signal(int sig) {
@@ -32,11 +34,7 @@ int lb_harness_signals_install(void) {
   return 0;
 }
 
-double lb_harness_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+double lb_harness_now(void) { return lb_clock_now_s(); }
 
 void lb_harness_sleep_ms(int ms) {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};

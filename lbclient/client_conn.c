@@ -87,14 +87,25 @@ static void handle_closed(uv_handle_t *handle) {
 
 static void retry_cb(uv_timer_t *t);
 
+/* Arms the reconnect timer for the current backoff. */
+static void retry_later(struct lb_conn *c) {
+  int rc = uv_timer_start(c->retry, retry_cb, (uint64_t)c->backoff_ms, 0);
+  if (rc < 0)
+    LB_ERROR("server %d: no reconnect timer (%s): the connection stays down", c->server,
+             uv_strerror(rc));
+}
+
 static void detach(struct lb_conn *c) {
   struct conn_handle *h = c->h;
   if (!h)
     return;
   c->h = NULL;
   h->conn = NULL;
-  if (c->transport == LB_TRANSPORT_UDP)
-    uv_udp_recv_stop(&h->u.udp);
+  if (c->transport == LB_TRANSPORT_UDP) {
+    int rc = uv_udp_recv_stop(&h->u.udp);
+    if (rc < 0) /* the close below stops it anyway */
+      LB_DEBUG("server %d: stopping UDP reads: %s", c->server, uv_strerror(rc));
+  }
   uv_close(&h->u.handle, handle_closed);
 }
 
@@ -114,7 +125,7 @@ static void take_down(struct lb_conn *c, const char *reason) {
   if (c->cb.on_down)
     c->cb.on_down(c->cb.arg, c, reason);
   if (c->state == LB_CONN_DOWN && c->retry) {
-    uv_timer_start(c->retry, retry_cb, (uint64_t)c->backoff_ms, 0);
+    retry_later(c);
     c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
   }
 }
@@ -208,8 +219,10 @@ static void connect_cb(uv_connect_t *req, int status) {
     take_down(c, uv_strerror(status));
     return;
   }
-  uv_tcp_nodelay(&h->u.tcp, 1);
-  int rc = uv_read_start(&h->u.stream, alloc_cb, read_cb);
+  int rc = uv_tcp_nodelay(&h->u.tcp, 1);
+  if (rc < 0) /* latency only: keep the connection */
+    LB_DEBUG("server %d: TCP_NODELAY: %s", c->server, uv_strerror(rc));
+  rc = uv_read_start(&h->u.stream, alloc_cb, read_cb);
   if (rc < 0) {
     take_down(c, uv_strerror(rc));
     return;
@@ -274,7 +287,7 @@ static void retry_cb(uv_timer_t *t) {
   int rc = open_socket(c);
   if (rc < 0) {
     LB_WARN("server %d: %s", c->server, uv_strerror(rc));
-    uv_timer_start(c->retry, retry_cb, (uint64_t)c->backoff_ms, 0);
+    retry_later(c);
   }
 }
 

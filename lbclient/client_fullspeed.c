@@ -6,6 +6,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "clock.h"
 #include "client_conn.h"
 #include "client_driver.h"
 #include "client_samples.h"
@@ -30,7 +31,7 @@ static void fs_stop(struct fs *f) {
   if (f->stopped)
     return;
   f->stopped = true;
-  f->t_end = lb_client_now_ns();
+  f->t_end = lb_clock_now_ns();
   for (int i = 0; i < f->cfg->connections; i++)
     lb_conn_close(&f->conns[i]);
   uv_close((uv_handle_t *)&f->deadline, NULL);
@@ -43,7 +44,7 @@ static void fs_send(struct fs *f, struct lb_conn *c) {
   req.id = (uint64_t)f->sent;
   req.client = 0;
   req.channel = 0; /* one client: the server checks channel < the scenario's clients */
-  f->sent_at[f->sent] = lb_client_now_ns();
+  f->sent_at[f->sent] = lb_clock_now_ns();
   if (lb_conn_send_request(c, &req) < 0) {
     f->res->failed++;
     f->done++;
@@ -65,7 +66,7 @@ static void fs_up(void *arg, struct lb_conn *c) {
   if (!f->t_start && ++f->up < f->cfg->connections)
     return;
   if (!f->t_start) {
-    f->t_start = lb_client_now_ns();
+    f->t_start = lb_clock_now_ns();
     for (int i = 0; i < f->cfg->connections; i++)
       for (int k = 0; k < f->cfg->pipeline; k++)
         fs_send(f, &f->conns[i]);
@@ -95,7 +96,7 @@ static void fs_response(void *arg, struct lb_conn *c, const Lb__Response *resp) 
   f->done++;
   if (resp->status == LB__STATUS__STATUS_OK) {
     f->res->completed++;
-    lb_samples_add(&f->rtt, lb_client_now_ns() - f->sent_at[resp->id]);
+    lb_samples_add(&f->rtt, lb_clock_now_ns() - f->sent_at[resp->id]);
   } else {
     f->res->failed++;
   }
@@ -126,7 +127,11 @@ int lb_fullspeed_run(const struct lb_fullspeed_config *cfg, struct lb_fullspeed_
     snprintf(err, errlen, "uv_loop_init: %s", uv_strerror(rc));
     goto out;
   }
-  uv_timer_init(&f.loop, &f.deadline);
+  if ((rc = uv_timer_init(&f.loop, &f.deadline)) < 0) {
+    snprintf(err, errlen, "--max-runtime timer: %s", uv_strerror(rc));
+    uv_loop_close(&f.loop);
+    goto out;
+  }
   f.deadline.data = &f;
   struct lb_conn_callbacks cb = {
       .arg = &f, .on_up = fs_up, .on_down = fs_down, .on_response = fs_response};
@@ -145,6 +150,10 @@ int lb_fullspeed_run(const struct lb_fullspeed_config *cfg, struct lb_fullspeed_
       break;
     }
   }
+  if (rc >= 0 && cfg->max_runtime_s > 0 &&
+      (rc = uv_timer_start(&f.deadline, fs_deadline, (uint64_t)(cfg->max_runtime_s * 1000), 0)) <
+          0)
+    snprintf(err, errlen, "--max-runtime timer: %s", uv_strerror(rc));
   if (rc < 0) {
     for (int i = 0; i < n; i++)
       lb_conn_close(&f.conns[i]);
@@ -153,8 +162,6 @@ int lb_fullspeed_run(const struct lb_fullspeed_config *cfg, struct lb_fullspeed_
     uv_loop_close(&f.loop);
     goto out;
   }
-  if (cfg->max_runtime_s > 0)
-    uv_timer_start(&f.deadline, fs_deadline, (uint64_t)(cfg->max_runtime_s * 1000), 0);
   for (int i = 0; i < cfg->connections; i++)
     lb_conn_start(&f.conns[i]);
   uv_run(&f.loop, UV_RUN_DEFAULT);

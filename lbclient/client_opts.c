@@ -1,14 +1,98 @@
-/* client_opts: lbclient's command line. */
+/* client_opts: lbclient's option table and the --servers list. */
 #include "client_opts.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "log.h"
+#include "number.h"
+
+#define OPTS_OF(dest, field) \
+  ((struct lb_client_opts *)((char *)(dest) - offsetof(struct lb_client_opts, field)))
+
+/* --clients FIRST[:COUNT] */
+static int parse_clients(const char *text, void *dest, char *err, size_t errlen) {
+  struct lb_client_opts *o = OPTS_OF(dest, first_client);
+  const char *colon = strchr(text, ':');
+  char first[64];
+  int64_t v;
+  snprintf(first, sizeof(first), "%.*s", colon ? (int)(colon - text) : 63, text);
+  if (lb_number_int64(first, 0, INT_MAX, &v) < 0) {
+    snprintf(err, errlen, "--clients FIRST: expected an integer in [0, %d], got '%s'", INT_MAX,
+             first);
+    return -EINVAL;
+  }
+  o->first_client = (int)v;
+  if (colon) {
+    if (lb_number_int64(colon + 1, 1, INT_MAX, &v) < 0) {
+      snprintf(err, errlen, "--clients COUNT: expected an integer in [1, %d], got '%s'", INT_MAX,
+               colon + 1);
+      return -EINVAL;
+    }
+    o->client_count = (int)v;
+  }
+  return 0;
+}
+
+/* --servers LIST (the last one given counts) */
+static int parse_servers_option(const char *text, void *dest, char *err, size_t errlen) {
+  struct lb_client_opts *o = OPTS_OF(dest, servers);
+  free(o->servers);
+  o->servers = NULL;
+  o->nservers = 0;
+  return lb_client_parse_servers(text, &o->servers, &o->nservers, err, errlen);
+}
+
+#define AT(f) offsetof(struct lb_client_opts, f)
+static const struct lb_cli_option options[] = {
+    {.name = "scenario", .kind = LB_CLI_STRING, .off = AT(scenario), .metavar = "FILE",
+     .help = "scenario YAML (scenario.h)"},
+    {.name = "clients", .kind = LB_CLI_CUSTOM, .off = AT(first_client),
+     .metavar = "FIRST[:COUNT]", .parse = parse_clients,
+     .help = "logical clients hosted here (COUNT defaults to 1)"},
+    {.name = "run", .kind = LB_CLI_INT, .off = AT(run), .metavar = "R", .min = 0, .max = INT_MAX,
+     .help = "run index: seeds are seed + R (default 0)"},
+    {.name = "servers", .kind = LB_CLI_CUSTOM, .off = AT(servers), .metavar = "LIST",
+     .parse = parse_servers_option,
+     .help = "host:tcpport:udpport,... one per server index, in order"},
+    {.name = "log", .kind = LB_CLI_STRING, .off = AT(log_path), .metavar = "FILE.csv",
+     .help = "per-request log (reqlog.h columns)"},
+    {.name = "board", .kind = LB_CLI_STRING, .off = AT(board), .metavar = "NAME",
+     .help = "oracle board of the servers (needed by oracle.* costs)"},
+    {.name = "fleet", .kind = LB_CLI_STRING, .off = AT(fleet), .metavar = "FILE",
+     .help = "subsets, channel means and servers' rtts at creation from\n"
+             "fleet R mod F of FILE (lbsim's fleet files; resets still\n"
+             "draw), as lbsim --fleet"},
+    {.name = "start-at-realtime-ns", .kind = LB_CLI_INT64, .off = AT(start_at_realtime_ns),
+     .metavar = "T", .min = 0, .max = INT64_MAX,
+     .help = "tick 0 at CLOCK_REALTIME T (start a fleet together)"},
+    {.name = "stats", .kind = LB_CLI_STRING, .off = AT(stats_path), .metavar = "FILE",
+     .help = "counts and timer lateness as key=value lines"},
+    {.name = "max-runtime", .kind = LB_CLI_DOUBLE, .off = AT(max_runtime_s), .metavar = "SECONDS",
+     .dmin = 0, .flags = LB_CLI_ABOVE_MIN, .help = "hard bound on the whole run"},
+    {.name = "wake-early-us", .kind = LB_CLI_INT, .off = AT(wake_early_us), .metavar = "N",
+     .min = 0, .max = 1000,
+     .help = "wake N us before each deadline and spin to it: less\n"
+             "timer lateness for more CPU (default 0, at most 1000)"},
+    {.name = "log-level", .kind = LB_CLI_CHOICE, .off = AT(log_level), .metavar = "L",
+     .choices = lb_log_level_names, .help = "error|warn|info|debug (default info)"},
+    {.name = "full-speed", .kind = LB_CLI_FLAG, .off = AT(full_speed),
+     .help = "throughput mode: ignore arrivals and delays, keep\n"
+             "--connections N connections busy with --pipeline\n"
+             "outstanding requests each until --requests are done"},
+    {.name = "connections", .kind = LB_CLI_INT, .off = AT(connections), .metavar = "N", .min = 1,
+     .max = 100000, .help = "full speed: connections (default 50)"},
+    {.name = "requests", .kind = LB_CLI_INT64, .off = AT(requests), .metavar = "N", .min = 1,
+     .max = INT64_MAX, .help = "full speed: requests in all (default 200000)"},
+    {.name = "pipeline", .kind = LB_CLI_INT, .off = AT(pipeline), .metavar = "N", .min = 1,
+     .max = 4096, .help = "full speed: outstanding requests per connection (default 1)"},
+    {.name = "help", .short_flag = 'h', .kind = LB_CLI_FLAG, .off = AT(help), .help = "this text"},
+    {.name = NULL},
+};
 
 void lb_client_usage(FILE *f) {
   fputs("usage: lbclient --scenario FILE --clients FIRST[:COUNT] --servers LIST --log FILE.csv\n"
@@ -18,25 +102,9 @@ void lb_client_usage(FILE *f) {
         "                [--log-level error|warn|info|debug]\n"
         "       lbclient --full-speed --servers LIST [--scenario FILE] [--connections N]\n"
         "                [--requests N] [--pipeline N] [--max-runtime SECONDS]\n"
-        "\n"
-        "  --scenario FILE        scenario YAML (scenario.h)\n"
-        "  --clients FIRST[:COUNT] logical clients hosted here (COUNT defaults to 1)\n"
-        "  --run R                run index: seeds are seed + R (default 0)\n"
-        "  --servers LIST         host:tcpport:udpport,... one per server index, in order\n"
-        "  --log FILE.csv         per-request log (reqlog.h columns)\n"
-        "  --board NAME           oracle board of the servers (needed by oracle.* costs)\n"
-        "  --fleet FILE           subsets, channel means and servers' rtts at creation from\n"
-        "                         fleet R mod F of FILE (lbsim's fleet files; resets still\n"
-        "                         draw), as lbsim --fleet\n"
-        "  --start-at-realtime-ns T  tick 0 at CLOCK_REALTIME T (start a fleet together)\n"
-        "  --stats FILE           counts and timer lateness as key=value lines\n"
-        "  --max-runtime SECONDS  hard bound on the whole run\n"
-        "  --wake-early-us N      wake N us before each deadline and spin to it: less\n"
-        "                         timer lateness for more CPU (default 0, at most 1000)\n"
-        "  --full-speed           throughput mode: ignore arrivals and delays, keep\n"
-        "                         --connections N connections busy with --pipeline\n"
-        "                         outstanding requests each until --requests are done\n",
+        "\n",
         f);
+  lb_cli_usage(options, f);
 }
 
 int lb_client_parse_servers(const char *text, struct lb_server_addr **out, int *n, char *err,
@@ -66,11 +134,9 @@ int lb_client_parse_servers(const char *text, struct lb_server_addr **out, int *
       *c2 = 0;
       c1 = strrchr(item, ':');
     }
-    char *e1 = NULL, *e2 = NULL;
-    long tp = c1 ? strtol(c1 + 1, &e1, 10) : -1;
-    long up = c2 ? strtol(c2 + 1, &e2, 10) : -1;
-    if (!c1 || !c2 || c1 == item || *e1 || *e2 || e1 == c1 + 1 || e2 == c2 + 1 || tp < 0 ||
-        tp > 65535 || up < 0 || up > 65535) {
+    int64_t tp = -1, up = -1;
+    if (!c1 || !c2 || c1 == item || lb_number_int64(c1 + 1, 0, 65535, &tp) < 0 ||
+        lb_number_int64(c2 + 1, 0, 65535, &up) < 0) {
       snprintf(err, errlen, "--servers: entry %d: expected host:tcpport:udpport, got '%.*s'", i,
                (int)len, p);
       free(s);
@@ -92,61 +158,8 @@ int lb_client_parse_servers(const char *text, struct lb_server_addr **out, int *
   return 0;
 }
 
-static int parse_int(const char *opt, const char *v, long lo, long hi, long *out, char *err,
-                     size_t errlen) {
-  char *end = NULL;
-  errno = 0;
-  long x = strtol(v, &end, 10);
-  if (errno || !*v || *end || x < lo || x > hi) {
-    snprintf(err, errlen, "%s: expected an integer in [%ld, %ld], got '%s'", opt, lo, hi, v);
-    return -EINVAL;
-  }
-  *out = x;
-  return 0;
-}
-
-enum {
-  OPT_SCENARIO = 256,
-  OPT_CLIENTS,
-  OPT_RUN,
-  OPT_SERVERS,
-  OPT_LOG,
-  OPT_BOARD,
-  OPT_FLEET,
-  OPT_START_AT,
-  OPT_STATS,
-  OPT_MAX_RUNTIME,
-  OPT_FULL_SPEED,
-  OPT_CONNECTIONS,
-  OPT_REQUESTS,
-  OPT_PIPELINE,
-  OPT_LOG_LEVEL,
-  OPT_WAKE_EARLY,
-  OPT_HELP,
-};
-
 int lb_client_opts_parse(int argc, char **argv, struct lb_client_opts *o, char *err,
                          size_t errlen) {
-  static const struct option longopts[] = {
-      {"scenario", required_argument, NULL, OPT_SCENARIO},
-      {"clients", required_argument, NULL, OPT_CLIENTS},
-      {"run", required_argument, NULL, OPT_RUN},
-      {"servers", required_argument, NULL, OPT_SERVERS},
-      {"log", required_argument, NULL, OPT_LOG},
-      {"board", required_argument, NULL, OPT_BOARD},
-      {"fleet", required_argument, NULL, OPT_FLEET},
-      {"start-at-realtime-ns", required_argument, NULL, OPT_START_AT},
-      {"stats", required_argument, NULL, OPT_STATS},
-      {"max-runtime", required_argument, NULL, OPT_MAX_RUNTIME},
-      {"full-speed", no_argument, NULL, OPT_FULL_SPEED},
-      {"connections", required_argument, NULL, OPT_CONNECTIONS},
-      {"requests", required_argument, NULL, OPT_REQUESTS},
-      {"pipeline", required_argument, NULL, OPT_PIPELINE},
-      {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-      {"wake-early-us", required_argument, NULL, OPT_WAKE_EARLY},
-      {"help", no_argument, NULL, OPT_HELP},
-      {NULL, 0, NULL, 0},
-  };
   memset(o, 0, sizeof(*o));
   o->client_count = 1;
   o->connections = 50;
@@ -154,127 +167,19 @@ int lb_client_opts_parse(int argc, char **argv, struct lb_client_opts *o, char *
   o->pipeline = 1;
   o->log_level = LB_LOG_INFO;
   o->first_client = -1;
-  int rc = -EINVAL;
-  long x;
-  optind = 1;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-    switch (c) {
-    case OPT_SCENARIO:
-      o->scenario = optarg;
-      break;
-    case OPT_CLIENTS: {
-      char *colon = strchr(optarg, ':');
-      char buf[64];
-      snprintf(buf, sizeof(buf), "%.*s", colon ? (int)(colon - optarg) : 63, optarg);
-      if (parse_int("--clients FIRST", buf, 0, INT_MAX, &x, err, errlen))
-        goto fail;
-      o->first_client = (int)x;
-      if (colon) {
-        if (parse_int("--clients COUNT", colon + 1, 1, INT_MAX, &x, err, errlen))
-          goto fail;
-        o->client_count = (int)x;
-      }
-      break;
-    }
-    case OPT_RUN:
-      if (parse_int("--run", optarg, 0, INT_MAX, &x, err, errlen))
-        goto fail;
-      o->run = (int)x;
-      break;
-    case OPT_SERVERS:
-      free(o->servers);
-      o->servers = NULL;
-      if ((rc = lb_client_parse_servers(optarg, &o->servers, &o->nservers, err, errlen)))
-        goto fail;
-      rc = -EINVAL;
-      break;
-    case OPT_LOG:
-      o->log_path = optarg;
-      break;
-    case OPT_BOARD:
-      o->board = optarg;
-      break;
-    case OPT_FLEET:
-      o->fleet = optarg;
-      break;
-    case OPT_START_AT: {
-      char *end = NULL;
-      errno = 0;
-      long long t = strtoll(optarg, &end, 10);
-      if (errno || !*optarg || *end || t < 0) {
-        snprintf(err, errlen,
-                 "--start-at-realtime-ns: expected nanoseconds since the epoch, "
-                 "got '%s'",
-                 optarg);
-        goto fail;
-      }
-      o->has_start_at = true;
-      o->start_at_realtime_ns = t;
-      break;
-    }
-    case OPT_STATS:
-      o->stats_path = optarg;
-      break;
-    case OPT_MAX_RUNTIME: {
-      char *end = NULL;
-      double d = strtod(optarg, &end);
-      if (!*optarg || *end || !(d > 0)) {
-        snprintf(err, errlen, "--max-runtime: expected seconds > 0, got '%s'", optarg);
-        goto fail;
-      }
-      o->max_runtime_s = d;
-      break;
-    }
-    case OPT_FULL_SPEED:
-      o->full_speed = true;
-      break;
-    case OPT_CONNECTIONS:
-      if (parse_int("--connections", optarg, 1, 100000, &x, err, errlen))
-        goto fail;
-      o->connections = (int)x;
-      break;
-    case OPT_REQUESTS:
-      if (parse_int("--requests", optarg, 1, LONG_MAX, &x, err, errlen))
-        goto fail;
-      o->requests = x;
-      break;
-    case OPT_PIPELINE:
-      if (parse_int("--pipeline", optarg, 1, 4096, &x, err, errlen))
-        goto fail;
-      o->pipeline = (int)x;
-      break;
-    case OPT_WAKE_EARLY:
-      if (parse_int("--wake-early-us", optarg, 0, 1000, &x, err, errlen))
-        goto fail;
-      o->wake_early_us = (int)x;
-      break;
-    case OPT_LOG_LEVEL: {
-      static const char *const names[] = {"error", "warn", "info", "debug"};
-      int found = -1;
-      for (int i = 0; i < 4; i++)
-        if (!strcmp(optarg, names[i]))
-          found = i;
-      if (found < 0) {
-        snprintf(err, errlen, "--log-level: expected error, warn, info or debug, got '%s'", optarg);
-        goto fail;
-      }
-      o->log_level = found;
-      break;
-    }
-    case OPT_HELP:
-    case 'h':
-      o->help = true;
-      return 0;
-    default:
-      snprintf(err, errlen, "unknown or incomplete option '%s' (see --help)",
-               argv[optind - 1 >= 1 ? optind - 1 : 1]);
-      goto fail;
-    }
-  }
-  if (optind < argc) {
-    snprintf(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
+  o->start_at_realtime_ns = -1;
+  int first = 0;
+  int rc = lb_cli_parse(options, argc, argv, o, &first, err, errlen);
+  if (o->help) /* given before anything wrong */
+    return 0;
+  if (rc < 0)
+    goto fail;
+  rc = -EINVAL;
+  o->has_start_at = o->start_at_realtime_ns >= 0;
+  if (!o->has_start_at)
+    o->start_at_realtime_ns = 0;
+  if (first < argc) {
+    snprintf(err, errlen, "unexpected argument '%s' (see --help)", argv[first]);
     goto fail;
   }
   if (!o->servers) {

@@ -30,7 +30,7 @@ struct lb_client_opts {
   int wake_early_us;    /* 0: sleep to each deadline */
   bool full_speed;
   int connections;
-  long requests;
+  int64_t requests;
   int pipeline; /* outstanding requests per connection, full speed */
   int log_level;
   bool help;

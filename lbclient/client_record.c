@@ -4,18 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-int lb_record_warm_period(double mean_channel_rtt, double mean_server_rtt,
-                          double mean_processing_time, int total_ticks) {
-  return (int)fmin((mean_channel_rtt + mean_server_rtt + mean_processing_time) * 3,
-                   total_ticks / 2.0);
-}
-
-enum lb_stage lb_record_stage(const struct lb_record_clock *clk, double completion_tick) {
-  if (completion_tick >= clk->total_ticks)
-    return LB_STAGE_COOLING;
-  /* the seed switches to RUNNING at the first tick i > warm_period */
-  return floor(completion_tick) > clk->warm_period ? LB_STAGE_RUNNING : LB_STAGE_WARMING;
-}
+#include "rules.h"
 
 static double ticks_of(const struct lb_record_clock *clk, int64_t ns) {
   return (double)ns / (double)clk->tick_ns;
@@ -75,7 +64,7 @@ void lb_record_fill(const struct lb_record_clock *clk, const struct lb_record_in
   rec->processing_ticks = ticks_of(clk, recv_start - proc_start);
   rec->receive_ticks = ticks_of(clk, in->completion_ns - recv_start);
   rec->total_ticks = ticks_of(clk, in->completion_ns - in->intended_ns);
-  rec->stage = lb_record_stage(clk, rec->completed_on_tick);
+  rec->stage = lb_rules_stage(rec->completed_on_tick, clk->warm_period, clk->total_ticks);
   rec->has_report = in->has_report;
   if (in->has_report)
     rec->report = in->report;

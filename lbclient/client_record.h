@@ -9,8 +9,7 @@
  * "Unaccounted" is what the wire and both event loops took: completion -
  * written - queue - processing - hold, clipped at 0; receive takes whatever
  * makes the five phases sum exactly to completion - intended.
- * The stage is the seed's, by completion tick: WARMING up to warm_period,
- * RUNNING until total_ticks, COOLING after. */
+ * The stage is the seed's (lb_rules_stage), by completion tick. */
 #ifndef LB_CLIENT_RECORD_H
 #define LB_CLIENT_RECORD_H
 
@@ -22,7 +21,7 @@
 struct lb_record_clock {
   int64_t t0_ns;   /* CLOCK_MONOTONIC of tick 0 */
   int64_t tick_ns; /* one tick */
-  int warm_period; /* the seed's warm_period */
+  int warm_period; /* lb_rules_warm_period */
   int total_ticks;
 };
 
@@ -38,10 +37,6 @@ struct lb_record_input {
   struct lb_server_report report;
 };
 
-/* The seed's warm_period for a scenario's means. */
-int lb_record_warm_period(double mean_channel_rtt, double mean_server_rtt,
-                          double mean_processing_time, int total_ticks);
-enum lb_stage lb_record_stage(const struct lb_record_clock *clk, double completion_tick);
 void lb_record_fill(const struct lb_record_clock *clk, const struct lb_record_input *in,
                     struct lb_request_record *rec);
 

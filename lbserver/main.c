@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fleet_file.h"
 #include "log.h"
 #include "proc_usage.h"
@@ -138,15 +139,13 @@ int main(int argc, char **argv) {
       .handle_signals = true,
   };
   if (o.has_start_at) { /* CLOCK_REALTIME, converted once to the monotonic clock */
-    struct timespec rt;
-    clock_gettime(CLOCK_REALTIME, &rt);
-    int64_t real_now = (int64_t)rt.tv_sec * 1000000000LL + rt.tv_nsec;
-    cfg.start_ns = lb_server_now_ns() + (o.start_at_realtime_ns - real_now);
+    int64_t past_ns;
+    cfg.start_ns = lb_clock_monotonic_of_realtime(o.start_at_realtime_ns, &past_ns);
     if (cfg.start_ns <= 0)
       cfg.start_ns = 1;
-    if (o.start_at_realtime_ns < real_now)
+    if (past_ns > 0)
       LB_WARN("--start-at-realtime-ns is %.3f s in the past: ticks since then are skipped",
-              (double)(real_now - o.start_at_realtime_ns) / 1e9);
+              (double)past_ns / 1e9);
   }
   rc = lb_server_new(&cfg, &srv, err, sizeof(err));
   lb_fleet_file_close(&fleets); /* read at creation only */

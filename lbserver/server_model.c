@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rules.h"
+
 #define WARM_INITIAL 256
 
 /* Initial parameters from the server's stream, a reset's from its reset
@@ -104,15 +106,14 @@ static bool warm_insert(struct lb_server_model *m, uint32_t channel) {
 }
 
 int64_t lb_server_model_work_ns(struct lb_server_model *m, bool is_probe, uint32_t channel) {
-  double ticks = 0;
+  double drawn = 0;
+  bool cold = false;
   pthread_mutex_lock(&m->lock);
   if (m->mean_processing_time > 0) {
-    ticks = lb_rng_gamma_seed(m->rng, m->mean_processing_time, LB_GAMMA_VARIANCE, LB_GAMMA_MIN);
-    if (warm_insert(m, channel))
-      ticks += m->sc->cold_channel_penalty;
+    drawn = lb_rng_gamma_seed(m->rng, m->mean_processing_time, LB_GAMMA_VARIANCE, LB_GAMMA_MIN);
+    cold = warm_insert(m, channel);
   }
-  if (is_probe) /* the seed draws, then overrides */
-    ticks = m->sc->probe_processing_time;
+  double ticks = lb_rules_processing_ticks(m->sc, drawn, cold, is_probe);
   pthread_mutex_unlock(&m->lock);
   return (int64_t)llround(ticks * (double)m->tick_ns);
 }

@@ -14,7 +14,7 @@
 #include "report.h"
 #include "rng.h"
 #include "scenario.h"
-#include "server_board.h"
+#include "board.h"
 #include "server_pool.h"
 
 /* Command-line values that replace the draws (and survive resets). */

@@ -1,4 +1,7 @@
-/* server_net: libuv I/O, requests in, responses out. */
+/* server_net: libuv I/O, requests in, responses out.
+ * Over 800 lines on purpose, for now: TCP, UDP, the ready queue and the
+ * drain all act on one struct lb_server and its loop; it splits (net,
+ * drain, lifetime) once the HTTP front and the bounds on it have landed. */
 #include "server_net.h"
 
 #include <errno.h>
@@ -9,9 +12,10 @@
 #include <string.h>
 #include <uv.h>
 
+#include "clock.h"
 #include "framing.h"
 #include "log.h"
-#include "server_board.h"
+#include "board.h"
 #include "server_pool.h"
 #include "wire_check.h"
 
@@ -160,7 +164,7 @@ static void send_response(struct lb_server *s, struct req *r) {
   Lb__Response resp = LB__RESPONSE__INIT;
   Lb__ServerReport rep = LB__SERVER_REPORT__INIT;
   Lb__Stat stats[5];
-  int64_t now = lb_server_now_ns();
+  int64_t now = lb_clock_now_ns();
   lb_report_to_wire(&r->report, &rep, stats);
   resp.id = r->id;
   resp.is_probe = r->is_probe;
@@ -296,7 +300,9 @@ static void ready_push(struct lb_server *s, struct req *r) {
     s->ready_head = r;
   s->ready_tail = r;
   pthread_mutex_unlock(&s->ready_lock);
-  uv_async_send(&s->ready_async);
+  int rc = uv_async_send(&s->ready_async);
+  if (rc < 0)
+    LB_ERROR("waking the loop for a finished request: %s", uv_strerror(rc));
 }
 
 static void on_ready(uv_async_t *a) {
@@ -444,7 +450,7 @@ static void handle_request(struct lb_server *s, const Lb__Request *in, struct co
   else
     s->stats.requests++;
 
-  int64_t now = lb_server_now_ns();
+  int64_t now = lb_clock_now_ns();
   char why[160];
   if (lb_wire_check_request(in, &s->wire, why, sizeof(why)) < 0) {
     LB_DEBUG("bad request: %s", why); /* counted: bad_requests */
@@ -573,7 +579,13 @@ static void on_connection(uv_stream_t *server, int status) {
   if (!c)
     return;
   c->srv = s;
-  uv_tcp_init(&s->loop, &c->tcp);
+  int rc = uv_tcp_init(&s->loop, &c->tcp);
+  if (rc < 0) { /* nothing to close: the handle never joined the loop */
+    LB_WARN("accept: a TCP handle: %s", uv_strerror(rc));
+    s->stats.connections_refused++;
+    free(c);
+    return;
+  }
   c->tcp.data = c;
   if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0 || s->draining ||
       s->nconns >= s->cfg.max_connections ||
@@ -589,8 +601,9 @@ static void on_connection(uv_stream_t *server, int status) {
   s->conns = c;
   s->nconns++;
   s->stats.connections++;
-  uv_tcp_nodelay(&c->tcp, 1);
-  int rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+  if ((rc = uv_tcp_nodelay(&c->tcp, 1)) < 0) /* latency only: keep the connection */
+    LB_DEBUG("TCP_NODELAY: %s", uv_strerror(rc));
+  rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
   if (rc < 0)
     conn_close(c, uv_strerror(rc));
 }
@@ -717,7 +730,9 @@ static void begin_drain(struct lb_server *s, const char *why) {
   LB_INFO("draining (%s): %llu requests to answer", why, (unsigned long long)s->outstanding);
   if (s->has_listener)
     close_if_open((uv_handle_t *)&s->listener);
-  uv_timer_start(&s->grace_timer, on_grace, DRAIN_GRACE_MS, 0);
+  int rc = uv_timer_start(&s->grace_timer, on_grace, DRAIN_GRACE_MS, 0);
+  if (rc < 0)
+    LB_ERROR("drain: no grace timer (%s): waiting for every answer", uv_strerror(rc));
   finish(s, false);
 }
 
@@ -743,7 +758,10 @@ static int bind_all(struct lb_server *s, char *err, size_t errlen) {
     snprintf(err, errlen, "--listen %s: not an IPv4 or IPv6 address", host);
     return -EINVAL;
   }
-  uv_tcp_init(&s->loop, &s->listener);
+  if ((rc = uv_tcp_init(&s->loop, &s->listener)) < 0) {
+    snprintf(err, errlen, "TCP listener handle: %s", uv_strerror(rc));
+    return rc;
+  }
   s->listener.data = s;
   s->has_listener = true;
   rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&addr, 0);
@@ -755,7 +773,10 @@ static int bind_all(struct lb_server *s, char *err, size_t errlen) {
     return rc;
   }
   len = sizeof(bound);
-  uv_tcp_getsockname(&s->listener, (struct sockaddr *)&bound, &len);
+  if ((rc = uv_tcp_getsockname(&s->listener, (struct sockaddr *)&bound, &len)) < 0) {
+    snprintf(err, errlen, "the TCP port bound on %s: %s", host, uv_strerror(rc));
+    return rc;
+  }
   s->tcp_port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
   if (s->cfg.no_udp)
     return 0;
@@ -763,7 +784,10 @@ static int bind_all(struct lb_server *s, char *err, size_t errlen) {
     ((struct sockaddr_in *)&addr)->sin_port = htons((uint16_t)s->cfg.udp_port);
   else
     ((struct sockaddr_in6 *)&addr)->sin6_port = htons((uint16_t)s->cfg.udp_port);
-  uv_udp_init(&s->loop, &s->udp);
+  if ((rc = uv_udp_init(&s->loop, &s->udp)) < 0) {
+    snprintf(err, errlen, "UDP socket handle: %s", uv_strerror(rc));
+    return rc;
+  }
   s->udp.data = s;
   s->has_udp = true;
   rc = uv_udp_bind(&s->udp, (struct sockaddr *)&addr, 0);
@@ -774,7 +798,10 @@ static int bind_all(struct lb_server *s, char *err, size_t errlen) {
     return rc;
   }
   len = sizeof(bound);
-  uv_udp_getsockname(&s->udp, (struct sockaddr *)&bound, &len);
+  if ((rc = uv_udp_getsockname(&s->udp, (struct sockaddr *)&bound, &len)) < 0) {
+    snprintf(err, errlen, "the UDP port bound on %s: %s", host, uv_strerror(rc));
+    return rc;
+  }
   s->udp_port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
   return 0;
 }
@@ -817,27 +844,38 @@ int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, ch
     goto fail;
   }
   s->model_init = true;
-  uv_async_init(&s->loop, &s->ready_async, on_ready);
+  /* A handle that failed to initialise never joined the loop, so
+   * lb_server_free's walk closes only those that did. */
+  if ((rc = uv_async_init(&s->loop, &s->ready_async, on_ready)) < 0 ||
+      (rc = uv_async_init(&s->loop, &s->stop_async, on_stop)) < 0 ||
+      (rc = uv_timer_init(&s->loop, &s->runtime_timer)) < 0 ||
+      (rc = uv_timer_init(&s->loop, &s->grace_timer)) < 0) {
+    snprintf(err, errlen, "event loop handles (wake-ups, timers): %s", uv_strerror(rc));
+    goto fail;
+  }
   s->ready_async.data = s;
-  uv_async_init(&s->loop, &s->stop_async, on_stop);
   s->stop_async.data = s;
-  uv_timer_init(&s->loop, &s->runtime_timer);
   s->runtime_timer.data = s;
-  uv_timer_init(&s->loop, &s->grace_timer);
   s->grace_timer.data = s;
   uv_unref((uv_handle_t *)&s->grace_timer);
   if (cfg->handle_signals) {
-    uv_signal_init(&s->loop, &s->sigterm);
-    uv_signal_init(&s->loop, &s->sigint);
+    if ((rc = uv_signal_init(&s->loop, &s->sigterm)) < 0 ||
+        (rc = uv_signal_init(&s->loop, &s->sigint)) < 0) {
+      snprintf(err, errlen, "signal handles (SIGTERM, SIGINT): %s", uv_strerror(rc));
+      goto fail;
+    }
     s->sigterm.data = s->sigint.data = s;
-    uv_signal_start(&s->sigterm, on_signal, SIGTERM);
-    uv_signal_start(&s->sigint, on_signal, SIGINT);
+    if ((rc = uv_signal_start(&s->sigterm, on_signal, SIGTERM)) < 0 ||
+        (rc = uv_signal_start(&s->sigint, on_signal, SIGINT)) < 0) {
+      snprintf(err, errlen, "catching SIGTERM and SIGINT: %s", uv_strerror(rc));
+      goto fail;
+    }
   }
   rc = bind_all(s, err, errlen);
   if (rc < 0)
     goto fail;
 
-  int64_t now = lb_server_now_ns();
+  int64_t now = lb_clock_now_ns();
   if (cfg->start_ns > 0) /* tick 0's reset (and any since) sizes the pool */
     lb_server_model_align(&s->model,
                           now > cfg->start_ns ? (now - cfg->start_ns) / cfg->sc->tick_ns : 0);
@@ -880,8 +918,12 @@ int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, ch
     snprintf(err, errlen, "timer thread: %s", strerror(-rc));
     goto fail;
   }
-  if (cfg->max_runtime_s > 0)
-    uv_timer_start(&s->runtime_timer, on_runtime, (uint64_t)(cfg->max_runtime_s * 1000), 0);
+  if (cfg->max_runtime_s > 0 &&
+      (rc = uv_timer_start(&s->runtime_timer, on_runtime, (uint64_t)(cfg->max_runtime_s * 1000),
+                           0)) < 0) {
+    snprintf(err, errlen, "--max-runtime timer: %s", uv_strerror(rc));
+    goto fail;
+  }
   *out = s;
   return 0;
 fail:
@@ -901,7 +943,9 @@ int lb_server_run(struct lb_server *s) {
 }
 
 void lb_server_stop(struct lb_server *s) {
-  uv_async_send(&s->stop_async);
+  int rc = uv_async_send(&s->stop_async);
+  if (rc < 0)
+    LB_ERROR("stopping the server's loop: %s", uv_strerror(rc));
 }
 
 int lb_server_threads(struct lb_server *s) {

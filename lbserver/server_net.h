@@ -30,7 +30,7 @@ struct lb_server_config {
   struct lb_server_overrides overrides;
   const char *board;   /* NULL: no oracle board */
   bool handle_signals; /* SIGTERM/SIGINT drain the server */
-  /* The fleet's tick 0 (CLOCK_MONOTONIC, lb_server_now_ns); 0: none. With
+  /* The fleet's tick 0 (CLOCK_MONOTONIC, lb_clock_now_ns); 0: none. With
    * it the accounting ticks fall on the fleet's boundaries, recording (and
    * drawing resets) starts at tick 0; without it at the first request, on
    * the server's own phase. */

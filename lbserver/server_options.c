@@ -1,128 +1,79 @@
-/* server_options: getopt_long over lbserver's flags, with the defaults. */
+/* server_options: lbserver's option table, with the defaults. */
 #include "server_options.h"
 
 #include <errno.h>
-#include <getopt.h>
-#include <math.h>
-#include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
-enum {
-  OPT_SCENARIO = 256,
-  OPT_INDEX,
-  OPT_RUN,
-  OPT_LISTEN,
-  OPT_PORT,
-  OPT_UDP_PORT,
-  OPT_NO_UDP,
-  OPT_PORT_FILE,
-  OPT_BOARD,
-  OPT_FLEET,
-  OPT_THREADS,
-  OPT_PROCESSING,
-  OPT_RTT,
-  OPT_WORK,
-  OPT_WAKE_EARLY,
-  OPT_MAX_QUEUE,
-  OPT_MAX_CONN,
-  OPT_MAX_FRAME,
-  OPT_MAX_RUNTIME,
-  OPT_STATS,
-  OPT_LOG_LEVEL,
-  OPT_START_AT,
-  OPT_HELP
-};
+#include "cli.h"
 
-static const struct option long_opts[] = {
-    {"scenario", required_argument, NULL, OPT_SCENARIO},
-    {"index", required_argument, NULL, OPT_INDEX},
-    {"run", required_argument, NULL, OPT_RUN},
-    {"listen", required_argument, NULL, OPT_LISTEN},
-    {"port", required_argument, NULL, OPT_PORT},
-    {"udp-port", required_argument, NULL, OPT_UDP_PORT},
-    {"no-udp", no_argument, NULL, OPT_NO_UDP},
-    {"port-file", required_argument, NULL, OPT_PORT_FILE},
-    {"board", required_argument, NULL, OPT_BOARD},
-    {"fleet", required_argument, NULL, OPT_FLEET},
-    {"threads", required_argument, NULL, OPT_THREADS},
-    {"processing-time", required_argument, NULL, OPT_PROCESSING},
-    {"rtt", required_argument, NULL, OPT_RTT},
-    {"work", required_argument, NULL, OPT_WORK},
-    {"wake-early-us", required_argument, NULL, OPT_WAKE_EARLY},
-    {"max-queue", required_argument, NULL, OPT_MAX_QUEUE},
-    {"max-connections", required_argument, NULL, OPT_MAX_CONN},
-    {"max-frame", required_argument, NULL, OPT_MAX_FRAME},
-    {"max-runtime", required_argument, NULL, OPT_MAX_RUNTIME},
-    {"stats", required_argument, NULL, OPT_STATS},
-    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-    {"start-at-realtime-ns", required_argument, NULL, OPT_START_AT},
-    {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0},
+static const char *const works[] = {"sleep", "spin", NULL}; /* enum lb_work */
+
+#define AT(f) offsetof(struct lb_server_options, f)
+static const struct lb_cli_option options[] = {
+    {.name = "scenario", .kind = LB_CLI_STRING, .off = AT(scenario), .metavar = "FILE",
+     .help = "scenario (YAML); the server's parameters are drawn\n"
+             "from its seed + run for server I"},
+    {.name = "index", .kind = LB_CLI_INT, .off = AT(index), .metavar = "I", .min = 0,
+     .max = 1 << 20, .help = "this server's index in the fleet (0..servers-1)"},
+    {.name = "run", .kind = LB_CLI_INT, .off = AT(run), .metavar = "R", .min = 0, .max = 1 << 30,
+     .help = "run number (default 0)"},
+    {.name = "listen", .kind = LB_CLI_STRING, .off = AT(listen), .metavar = "ADDR",
+     .help = "address to bind (default 127.0.0.1)"},
+    {.name = "port", .kind = LB_CLI_INT, .off = AT(port), .metavar = "P", .min = 0, .max = 65535,
+     .help = "TCP port (default 0: the kernel picks)"},
+    {.name = "udp-port", .kind = LB_CLI_INT, .off = AT(udp_port), .metavar = "P", .min = 0,
+     .max = 65535, .help = "UDP port (default 0: the kernel picks)"},
+    {.name = "no-udp", .kind = LB_CLI_FLAG, .off = AT(no_udp), .help = "no UDP socket"},
+    {.name = "port-file", .kind = LB_CLI_STRING, .off = AT(port_file), .metavar = "FILE",
+     .help = "once listening, write \"tcp=PORT udp=PORT\" there"},
+    {.name = "board", .kind = LB_CLI_STRING, .off = AT(board), .metavar = "NAME",
+     .help = "oracle board (POSIX shm) to publish to and read\n"
+             "the fleet's mean utilization from"},
+    {.name = "fleet", .kind = LB_CLI_STRING, .off = AT(fleet), .metavar = "FILE",
+     .help = "the server's parameters at creation from fleet\n"
+             "R mod F of FILE (lbsim's fleet files; resets still\n"
+             "draw), as lbsim --fleet"},
+    {.name = "threads", .kind = LB_CLI_INT, .off = AT(threads), .metavar = "N", .min = 1,
+     .max = 100000, .help = "worker threads instead of the drawn count"},
+    {.name = "processing-time", .kind = LB_CLI_DOUBLE, .off = AT(processing_time), .metavar = "T",
+     .dmin = 0, .help = "mean processing ticks instead of the drawn mean\n"
+                        "(0: no processing at all, for benchmarks)"},
+    {.name = "rtt", .kind = LB_CLI_DOUBLE, .off = AT(rtt), .metavar = "T", .dmin = 0,
+     .help = "mean rtt ticks instead of the drawn mean"},
+    {.name = "work", .kind = LB_CLI_CHOICE, .off = AT(work), .metavar = "sleep|spin",
+     .choices = works, .help = "how a worker spends processing time"},
+    {.name = "wake-early-us", .kind = LB_CLI_INT, .off = AT(wake_early_us), .metavar = "N",
+     .min = 0, .max = 100000,
+     .help = "timed waits (processing sleeps, held responses,\n"
+             "ticks) wake N us early and spin to the deadline\n"
+             "(default 50 for ticks under 10 ms, else 0:\n"
+             "sleep all the way)"},
+    {.name = "max-queue", .kind = LB_CLI_INT, .off = AT(max_queue), .metavar = "N", .min = 0,
+     .max = 1 << 30, .help = "queue bound, 0 = unbounded (default: scenario's)"},
+    {.name = "max-connections", .kind = LB_CLI_INT, .off = AT(max_connections), .metavar = "N",
+     .min = 1, .max = 1 << 20, .help = "default 1024"},
+    {.name = "max-frame", .kind = LB_CLI_INT64, .off = AT(max_frame), .metavar = "BYTES",
+     .min = 64, .max = 64 << 20, .help = "largest accepted frame (default 65536)"},
+    {.name = "max-runtime", .kind = LB_CLI_DOUBLE, .off = AT(max_runtime_s), .metavar = "SECONDS",
+     .dmin = 0, .help = "then drain and exit (default 3600, 0: none)"},
+    {.name = "stats", .kind = LB_CLI_STRING, .off = AT(stats), .metavar = "FILE",
+     .help = "write counts as key=value lines at exit"},
+    {.name = "log-level", .kind = LB_CLI_CHOICE, .off = AT(log_level), .metavar = "L",
+     .choices = lb_log_level_names, .help = "error|warn|info|debug (default info)"},
+    {.name = "start-at-realtime-ns", .kind = LB_CLI_INT64, .off = AT(start_at_realtime_ns),
+     .metavar = "T", .min = 1, .max = INT64_MAX,
+     .help = "the fleet's tick 0 at CLOCK_REALTIME T (the\n"
+             "clients' --start-at-realtime-ns): accounting\n"
+             "ticks and resets from it; default: from the\n"
+             "first request"},
+    {.name = "help", .kind = LB_CLI_FLAG, .off = AT(help), .help = "this text"},
+    {.name = NULL},
 };
 
 void lb_server_options_usage(FILE *out) {
-  fputs("usage: lbserver --scenario FILE --index I [options]\n"
-        "  --scenario FILE        scenario (YAML); the server's parameters are drawn\n"
-        "                         from its seed + run for server I\n"
-        "  --index I              this server's index in the fleet (0..servers-1)\n"
-        "  --run R                run number (default 0)\n"
-        "  --listen ADDR          address to bind (default 127.0.0.1)\n"
-        "  --port P               TCP port (default 0: the kernel picks)\n"
-        "  --udp-port P           UDP port (default 0: the kernel picks)\n"
-        "  --no-udp               no UDP socket\n"
-        "  --port-file FILE       once listening, write \"tcp=PORT udp=PORT\" there\n"
-        "  --board NAME           oracle board (POSIX shm) to publish to and read\n"
-        "                         the fleet's mean utilization from\n"
-        "  --fleet FILE           the server's parameters at creation from fleet\n"
-        "                         R mod F of FILE (lbsim's fleet files; resets still\n"
-        "                         draw), as lbsim --fleet\n"
-        "  --threads N            worker threads instead of the drawn count\n"
-        "  --processing-time T    mean processing ticks instead of the drawn mean\n"
-        "                         (0: no processing at all, for benchmarks)\n"
-        "  --rtt T                mean rtt ticks instead of the drawn mean\n"
-        "  --work sleep|spin      how a worker spends processing time\n"
-        "  --wake-early-us N      timed waits (processing sleeps, held responses,\n"
-        "                         ticks) wake N us early and spin to the deadline\n"
-        "                         (default 50 for ticks under 10 ms, else 0:\n"
-        "                         sleep all the way)\n"
-        "  --max-queue N          queue bound, 0 = unbounded (default: scenario's)\n"
-        "  --max-connections N    default 1024\n"
-        "  --max-frame BYTES      largest accepted frame (default 65536)\n"
-        "  --max-runtime SECONDS  then drain and exit (default 3600, 0: none)\n"
-        "  --stats FILE           write counts as key=value lines at exit\n"
-        "  --log-level L          error|warn|info|debug (default info)\n"
-        "  --start-at-realtime-ns T  the fleet's tick 0 at CLOCK_REALTIME T (the\n"
-        "                         clients' --start-at-realtime-ns): accounting\n"
-        "                         ticks and resets from it; default: from the\n"
-        "                         first request\n"
-        "  --help                 this text\n",
-        out);
-}
-
-static int parse_long(const char *opt, const char *text, long lo, long hi, long *out, char *err,
-                      size_t errlen) {
-  char *end = NULL;
-  errno = 0;
-  long v = strtol(text, &end, 10);
-  if (errno || end == text || *end || v < lo || v > hi) {
-    snprintf(err, errlen, "--%s: expected an integer in %ld..%ld, got '%s'", opt, lo, hi, text);
-    return -EINVAL;
-  }
-  *out = v;
-  return 0;
-}
-
-static int parse_double(const char *opt, const char *text, double lo, double *out, char *err,
-                        size_t errlen) {
-  char *end = NULL;
-  errno = 0;
-  double v = strtod(text, &end);
-  if (errno || end == text || *end || !isfinite(v) || v < lo) {
-    snprintf(err, errlen, "--%s: expected a number >= %g, got '%s'", opt, lo, text);
-    return -EINVAL;
-  }
-  *out = v;
-  return 0;
+  fputs("usage: lbserver --scenario FILE --index I [options]\n", out);
+  lb_cli_usage(options, out);
 }
 
 int lb_server_wake_early_default(int64_t tick_ns) {
@@ -131,8 +82,7 @@ int lb_server_wake_early_default(int64_t tick_ns) {
 
 int lb_server_options_parse(int argc, char **argv, struct lb_server_options *o, char *err,
                             size_t errlen) {
-  long v = 0;
-  int rc = 0;
+  int first = 0;
   memset(o, 0, sizeof(*o));
   o->index = -1;
   o->listen = "127.0.0.1";
@@ -145,129 +95,14 @@ int lb_server_options_parse(int argc, char **argv, struct lb_server_options *o, 
   o->max_frame = 65536;
   o->max_runtime_s = 3600;
   o->log_level = LB_LOG_INFO;
-  optind = 1;
-  opterr = 0;
-  for (;;) {
-    int c = getopt_long(argc, argv, ":", long_opts, NULL);
-    if (c == -1)
-      break;
-    const char *name = optind > 1 && optind <= argc ? argv[optind - 1] : "?";
-    switch (c) {
-    case OPT_SCENARIO:
-      o->scenario = optarg;
-      break;
-    case OPT_INDEX:
-      rc = parse_long("index", optarg, 0, 1 << 20, &v, err, errlen);
-      o->index = (int)v;
-      break;
-    case OPT_RUN:
-      rc = parse_long("run", optarg, 0, 1 << 30, &v, err, errlen);
-      o->run = (int)v;
-      break;
-    case OPT_LISTEN:
-      o->listen = optarg;
-      break;
-    case OPT_PORT:
-      rc = parse_long("port", optarg, 0, 65535, &v, err, errlen);
-      o->port = (int)v;
-      break;
-    case OPT_UDP_PORT:
-      rc = parse_long("udp-port", optarg, 0, 65535, &v, err, errlen);
-      o->udp_port = (int)v;
-      break;
-    case OPT_NO_UDP:
-      o->no_udp = true;
-      break;
-    case OPT_PORT_FILE:
-      o->port_file = optarg;
-      break;
-    case OPT_BOARD:
-      o->board = optarg;
-      break;
-    case OPT_FLEET:
-      o->fleet = optarg;
-      break;
-    case OPT_THREADS:
-      rc = parse_long("threads", optarg, 1, 100000, &v, err, errlen);
-      o->threads = (int)v;
-      break;
-    case OPT_PROCESSING:
-      rc = parse_double("processing-time", optarg, 0, &o->processing_time, err, errlen);
-      break;
-    case OPT_RTT:
-      rc = parse_double("rtt", optarg, 0, &o->rtt, err, errlen);
-      break;
-    case OPT_WORK:
-      if (strcmp(optarg, "sleep") == 0)
-        o->work = LB_WORK_SLEEP;
-      else if (strcmp(optarg, "spin") == 0)
-        o->work = LB_WORK_SPIN;
-      else {
-        snprintf(err, errlen, "--work: expected sleep or spin, got '%s'", optarg);
-        rc = -EINVAL;
-      }
-      break;
-    case OPT_WAKE_EARLY:
-      rc = parse_long("wake-early-us", optarg, 0, 100000, &v, err, errlen);
-      o->wake_early_us = (int)v;
-      break;
-    case OPT_MAX_QUEUE:
-      rc = parse_long("max-queue", optarg, 0, 1L << 30, &v, err, errlen);
-      o->max_queue = (int)v;
-      break;
-    case OPT_MAX_CONN:
-      rc = parse_long("max-connections", optarg, 1, 1L << 20, &v, err, errlen);
-      o->max_connections = (int)v;
-      break;
-    case OPT_MAX_FRAME:
-      rc = parse_long("max-frame", optarg, 64, 64L << 20, &o->max_frame, err, errlen);
-      break;
-    case OPT_MAX_RUNTIME:
-      rc = parse_double("max-runtime", optarg, 0, &o->max_runtime_s, err, errlen);
-      break;
-    case OPT_STATS:
-      o->stats = optarg;
-      break;
-    case OPT_LOG_LEVEL: {
-      static const char *const levels[] = {"error", "warn", "info", "debug"};
-      o->log_level = -1;
-      for (int i = 0; i < 4; i++)
-        if (strcmp(optarg, levels[i]) == 0)
-          o->log_level = i;
-      if (o->log_level < 0) {
-        snprintf(err, errlen, "--log-level: expected error, warn, info or debug, got '%s'", optarg);
-        rc = -EINVAL;
-      }
-      break;
-    }
-    case OPT_START_AT: {
-      char *end = NULL;
-      errno = 0;
-      long long t = strtoll(optarg, &end, 10);
-      if (errno || !*optarg || *end || t <= 0) {
-        snprintf(err, errlen,
-                 "--start-at-realtime-ns: expected nanoseconds since the epoch, got '%s'", optarg);
-        rc = -EINVAL;
-        break;
-      }
-      o->has_start_at = true;
-      o->start_at_realtime_ns = t;
-      break;
-    }
-    case OPT_HELP:
-      return 1;
-    case ':':
-      snprintf(err, errlen, "%s: expected a value", name);
-      return -EINVAL;
-    default:
-      snprintf(err, errlen, "%s: unknown option (see --help)", name);
-      return -EINVAL;
-    }
-    if (rc < 0)
-      return rc;
-  }
-  if (optind < argc) {
-    snprintf(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
+  int rc = lb_cli_parse(options, argc, argv, o, &first, err, errlen);
+  if (o->help) /* given before anything wrong */
+    return 1;
+  if (rc < 0)
+    return rc;
+  o->has_start_at = o->start_at_realtime_ns > 0;
+  if (first < argc) {
+    snprintf(err, errlen, "unexpected argument '%s' (see --help)", argv[first]);
     return -EINVAL;
   }
   if (!o->scenario) {

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "log.h"
 #include "scenario.h"
@@ -37,12 +38,13 @@ struct lb_server_options {
                              -1: lb_server_wake_early_default */
   int max_queue;          /* -1: the scenario's */
   int max_connections;
-  long max_frame;
+  int64_t max_frame;
   double max_runtime_s;
   const char *stats;
   int log_level;
   bool has_start_at;
-  long long start_at_realtime_ns; /* the fleet's tick 0 (CLOCK_REALTIME) */
+  int64_t start_at_realtime_ns; /* the fleet's tick 0 (CLOCK_REALTIME) */
+  bool help;
 };
 
 /* The default --wake-early-us for a tick: LB_SERVER_WAKE_EARLY_US below

@@ -8,7 +8,9 @@
  * clock's one wake-up serves every deadline due together (the model's
  * completions fall on tick boundaries). With a spin (wake_early_ns > 0)
  * each worker times its own wait, waking early and spinning on its own
- * core: more precise, and more CPU. */
+ * core: more precise, and more CPU.
+ * Over 800 lines on purpose: queue, workers, clock thread and resizing
+ * share one lock and one set of wake-ups; apart they would expose them. */
 #define _GNU_SOURCE /* PTHREAD_MUTEX_ADAPTIVE_NP */
 #include "server_pool.h"
 
@@ -19,6 +21,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <time.h>
+
+#include "clock.h"
 
 #define WORKER_STACK (256 * 1024)
 
@@ -92,15 +96,9 @@ struct lb_server_pool {
   struct lb_server_late_ring hold_late; /* held items' releases; clock_lock */
 };
 
-int64_t lb_server_now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void spin_until(struct worker *w, int64_t deadline_ns) {
   while (!atomic_load_explicit(&w->interrupt, memory_order_acquire) &&
-         lb_server_now_ns() < deadline_ns) {
+         lb_clock_now_ns() < deadline_ns) {
   }
 }
 
@@ -113,7 +111,7 @@ static void wait_until(struct worker *w, int64_t deadline_ns, enum lb_work work,
     return;
   }
   int64_t wake = deadline_ns - wake_early_ns;
-  if (wake > lb_server_now_ns()) {
+  if (wake > lb_clock_now_ns()) {
     struct timespec ts = {.tv_sec = wake / 1000000000, .tv_nsec = wake % 1000000000};
     pthread_mutex_lock(&w->wait_lock);
     while (!atomic_load_explicit(&w->interrupt, memory_order_acquire)) {
@@ -182,7 +180,7 @@ static void *clock_main(void *arg) {
   struct timed_wait due[CLOCK_BATCH];
   pthread_mutex_lock(&p->clock_lock);
   while (!p->clock_stop) {
-    int64_t now = lb_server_now_ns();
+    int64_t now = lb_clock_now_ns();
     size_t n = 0;
     while (p->ntimed > 0 && p->timed[0].deadline_ns <= now && n < CLOCK_BATCH) {
       due[n] = timed_pop(p);
@@ -368,7 +366,7 @@ static void *clocked_worker_main(void *arg) {
       if (w->idle)
         idle_unlink(p, w);
       struct lb_server_job *job = pop_front(p);
-      int64_t now = lb_server_now_ns();
+      int64_t now = lb_clock_now_ns();
       dequeue_job(p, job, now);
       occupy(p, w, job, now);
       if (job->work_ns > 0 && clock_wait_begin(p, w, now + job->work_ns) < 0)
@@ -388,7 +386,7 @@ static void *clocked_worker_main(void *arg) {
     if (!job || p->stopping || w->retire ||
         (job->work_ns > 0 && atomic_load_explicit(&w->interrupt, memory_order_acquire)))
       continue;
-    end_job(p, w, job, lb_server_now_ns(), job->start_ns + job->work_ns);
+    end_job(p, w, job, lb_clock_now_ns(), job->start_ns + job->work_ns);
     pthread_mutex_unlock(&p->lock);
     if (p->cfg.done_cb)
       p->cfg.done_cb(p->cfg.ctx, job);
@@ -427,7 +425,7 @@ static void *worker_main(void *arg) {
       w->busy_from_ns = job->busy_from_ns;
     } else {
       job = pop_front(p);
-      int64_t now = lb_server_now_ns();
+      int64_t now = lb_clock_now_ns();
       dequeue_job(p, job, now);
       work = job->work_ns; /* job is not ours once unlocked: a resize may requeue it */
       deadline = now + work;
@@ -439,7 +437,7 @@ static void *worker_main(void *arg) {
 
     if (work > 0)
       wait_until(w, deadline, p->cfg.work, p->cfg.wake_early_ns);
-    int64_t end = lb_server_now_ns();
+    int64_t end = lb_clock_now_ns();
 
     pthread_mutex_lock(&p->lock);
     if (w->job != job || p->stopping)
@@ -785,7 +783,7 @@ static int retire_workers(struct lb_server_pool *p, int need) {
   qsort(busy, (size_t)busy_n, sizeof(*busy), by_seq_desc);
   if (need > busy_n)
     need = busy_n;
-  int64_t now = lb_server_now_ns();
+  int64_t now = lb_clock_now_ns();
   for (int i = need - 1; i >= 0; i--) { /* earliest-started of them first */
     struct worker *w = busy[i].w;
     struct lb_server_job *job = busy[i].job;

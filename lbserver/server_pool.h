@@ -123,7 +123,5 @@ void lb_server_pool_lateness(struct lb_server_pool *p, struct lb_server_lateness
 /* How late held items were released. */
 void lb_server_pool_hold_lateness(struct lb_server_pool *p, struct lb_server_lateness *out);
 
-/* CLOCK_MONOTONIC in nanoseconds. */
-int64_t lb_server_now_ns(void);
 
 #endif

@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 #include <time.h>
 
+#include "clock.h"
 #include "server_pool.h"
 
 struct held {
@@ -71,7 +72,7 @@ static void *timer_main(void *arg) {
   prctl(PR_SET_NAME, "lbs-timer", 0, 0, 0);
   pthread_mutex_lock(&t->lock);
   while (!t->stop) {
-    int64_t now = lb_server_now_ns();
+    int64_t now = lb_clock_now_ns();
     while (t->len > 0 && t->heap[0].deadline_ns <= now) {
       struct held h = t->heap[0];
       t->heap[0] = t->heap[--t->len];
@@ -88,7 +89,7 @@ static void *timer_main(void *arg) {
       t->cfg.tick_cb(t->cfg.ctx, deadline, now);
       pthread_mutex_lock(&t->lock);
       t->next_tick_ns += t->cfg.tick_ns;
-      now = lb_server_now_ns();
+      now = lb_clock_now_ns();
       if (t->next_tick_ns <= now) { /* could not keep up: skip whole ticks */
         int64_t behind = (now - t->next_tick_ns) / t->cfg.tick_ns + 1;
         t->ticks_skipped += (uint64_t)behind;
@@ -106,7 +107,7 @@ static void *timer_main(void *arg) {
       int64_t until = held < tick ? held : tick;
       atomic_store_explicit(&t->kicked, false, memory_order_relaxed);
       pthread_mutex_unlock(&t->lock);
-      while (lb_server_now_ns() < until && !atomic_load_explicit(&t->kicked, memory_order_acquire)) {
+      while (lb_clock_now_ns() < until && !atomic_load_explicit(&t->kicked, memory_order_acquire)) {
       }
       pthread_mutex_lock(&t->lock);
       continue;

@@ -2,7 +2,6 @@
 #include "sim_cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <glob.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -15,7 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
+#include "clock.h"
 #include "expr.h"
+#include "number.h"
 #include "reqlog.h"
 #include "scenario.h"
 #include "sim_engine.h"
@@ -36,169 +38,97 @@ __attribute__((format(printf, 3, 4))) static int fmt(char *buf, size_t len, cons
   return n;
 }
 
-void sim_cli_usage(FILE *f) {
-  fputs(
-      "usage: lbsim SCENARIO... [options]\n"
-      "Runs the seed's tick simulator on scenario files (or names from the catalog)\n"
-      "and prints the seed's runTest summary, one CSV row per run.\n"
-      "\n"
-      "  --runs R             runs per scenario (default: the scenario's `runs`)\n"
-      "  --seed S             run r is seeded with S + r (default: the scenario's `seed`)\n"
-      "  --jobs J             runs on J threads; output is the same whatever J (default 1)\n"
-      "  --set FIELD=VALUE    override a scenario field (repeatable, applied in order)\n"
-      "  --summary-csv FILE   summary rows to FILE ('-' = stdout, the default)\n"
-      "  --requests-csv PAT   per-request records (seed columns) to PAT, where %s is the\n"
-      "                       scenario name, %r the run and %% a '%'\n"
-      "  --arrivals-out PAT   each run's arrival trace (tick,client) to PAT, as above\n"
-      "  --fleet FILE         run on the fleets of FILE instead of drawing them: run r\n"
-      "                       takes fleet r mod F of its F (servers' parameters, subsets,\n"
-      "                       channel means; format in common/fleet_file.h)\n"
-      "  --fleet-out PAT      each run's fleet as made, in that format, to PAT (as above)\n"
-      "  --all                run every scenario of the catalog (scenarios/*.yaml)\n"
-      "  --catalog DIR        the catalog (default: $LB_SOURCE_DIR/scenarios, else the\n"
-      "                       source tree lbsim was built from)\n"
-      "  --score              print the seed's quintile scoring table across the\n"
-      "                       scenarios (summary rows then only with --summary-csv)\n"
-      "  --list-pickers       print every picker and cost expression, then exit\n"
-      "  --no-send-time-probes  run a top-level probing() inside the picker at the\n"
-      "                       client's tick, not at send time as the seed's WithProbes\n"
-      "  --quiet              no progress lines on stderr\n"
-      "  --help               this text\n",
-      f);
-}
+#define CLI_OF(dest, field) ((struct sim_cli *)((char *)(dest) - offsetof(struct sim_cli, field)))
 
-static int parse_long(const char *text, long min, long max, long *out) {
-  char *end = NULL;
-  errno = 0;
-  long v = strtol(text, &end, 10);
-  if (errno != 0 || end == text || *end != '\0' || v < min || v > max)
+static int parse_seed(const char *text, void *dest, char *err, size_t errlen) {
+  struct sim_cli *cli = CLI_OF(dest, seed);
+  if (lb_number_uint64(text, &cli->seed) < 0) {
+    fmt(err, errlen, "--seed %s: expected a non-negative integer", text);
     return -EINVAL;
-  *out = v;
+  }
+  cli->have_seed = true;
   return 0;
 }
 
-int sim_cli_parse(int argc, char **argv, struct sim_cli *cli, char *err, size_t errlen) {
-  enum {
-    O_RUNS = 256, O_SEED, O_JOBS, O_SET, O_SUMMARY, O_REQUESTS, O_ARRIVALS, O_ALL, O_SCORE,
-    O_LIST, O_QUIET, O_HELP, O_CATALOG, O_NOSPLIT, O_FLEET, O_FLEET_OUT,
-  };
-  static const struct option longopts[] = {
-      {"runs", required_argument, NULL, O_RUNS},
-      {"seed", required_argument, NULL, O_SEED},
-      {"jobs", required_argument, NULL, O_JOBS},
-      {"set", required_argument, NULL, O_SET},
-      {"summary-csv", required_argument, NULL, O_SUMMARY},
-      {"requests-csv", required_argument, NULL, O_REQUESTS},
-      {"arrivals-out", required_argument, NULL, O_ARRIVALS},
-      {"all", no_argument, NULL, O_ALL},
-      {"score", no_argument, NULL, O_SCORE},
-      {"list-pickers", no_argument, NULL, O_LIST},
-      {"quiet", no_argument, NULL, O_QUIET},
-      {"help", no_argument, NULL, O_HELP},
-      {"catalog", required_argument, NULL, O_CATALOG},
-      {"no-send-time-probes", no_argument, NULL, O_NOSPLIT},
-      {"fleet", required_argument, NULL, O_FLEET},
-      {"fleet-out", required_argument, NULL, O_FLEET_OUT},
-      {NULL, 0, NULL, 0},
-  };
-  memset(cli, 0, sizeof(*cli));
-  cli->jobs = 1;
-  optind = 0; /* GNU: start over (tests parse several command lines) */
-  opterr = 0;
-  int c;
-  long v;
-  while ((c = getopt_long(argc, argv, ":hq", longopts, NULL)) != -1) {
-    switch (c) {
-    case O_RUNS:
-      if (parse_long(optarg, 1, 1000000, &v) < 0)
-        goto bad_number;
-      cli->runs = (int)v;
-      break;
-    case O_SEED: {
-      char *end = NULL;
-      errno = 0;
-      unsigned long long s = strtoull(optarg, &end, 10);
-      if (errno != 0 || end == optarg || *end != '\0' || optarg[0] == '-')
-        goto bad_number;
-      cli->seed = s;
-      cli->have_seed = true;
-      break;
-    }
-    case O_JOBS:
-      if (parse_long(optarg, 1, MAX_JOBS_THREADS, &v) < 0)
-        goto bad_number;
-      cli->jobs = (int)v;
-      break;
-    case O_SET:
-      if (strchr(optarg, '=') == NULL || optarg[0] == '=') {
-        fmt(err, errlen, "--set %s: expected FIELD=VALUE", optarg);
-        return -EINVAL;
-      }
-      if (cli->nsets == SIM_CLI_MAX_SETS) {
-        fmt(err, errlen, "--set: at most %d of them", SIM_CLI_MAX_SETS);
-        return -EINVAL;
-      }
-      cli->sets[cli->nsets++] = optarg;
-      break;
-    case O_SUMMARY:
-      cli->summary_csv = optarg;
-      break;
-    case O_REQUESTS:
-      cli->requests_csv = optarg;
-      break;
-    case O_ARRIVALS:
-      cli->arrivals_out = optarg;
-      break;
-    case O_ALL:
-      cli->all = true;
-      break;
-    case O_SCORE:
-      cli->score = true;
-      break;
-    case O_LIST:
-      cli->list_pickers = true;
-      break;
-    case 'q':
-    case O_QUIET:
-      cli->quiet = true;
-      break;
-    case 'h':
-    case O_HELP:
-      cli->help = true;
-      break;
-    case O_CATALOG:
-      cli->catalog = optarg;
-      break;
-    case O_NOSPLIT:
-      cli->no_split = true;
-      break;
-    case O_FLEET:
-      cli->fleet = optarg;
-      break;
-    case O_FLEET_OUT:
-      cli->fleet_out = optarg;
-      break;
-    case ':':
-      fmt(err, errlen, "%s: expected a value", argv[optind - 1]);
-      return -EINVAL;
-    default:
-      fmt(err, errlen, "unknown option '%s' (try --help)", argv[optind - 1]);
-      return -EINVAL;
-    }
-    continue;
-  bad_number:
-    fmt(err, errlen, "%s %s: expected a %s", argv[optind - 2 >= 0 ? optind - 2 : 0], optarg,
-             c == O_JOBS ? "thread count from 1 to 256"
-             : c == O_RUNS ? "run count from 1"
-                           : "non-negative integer");
+static int parse_set(const char *text, void *dest, char *err, size_t errlen) {
+  struct sim_cli *cli = CLI_OF(dest, sets);
+  if (strchr(text, '=') == NULL || text[0] == '=') {
+    fmt(err, errlen, "--set %s: expected FIELD=VALUE", text);
     return -EINVAL;
   }
+  if (cli->nsets == SIM_CLI_MAX_SETS) {
+    fmt(err, errlen, "--set: at most %d of them", SIM_CLI_MAX_SETS);
+    return -EINVAL;
+  }
+  cli->sets[cli->nsets++] = text;
+  return 0;
+}
+
+#define AT(f) offsetof(struct sim_cli, f)
+static const struct lb_cli_option options[] = {
+    {.name = "runs", .kind = LB_CLI_INT, .off = AT(runs), .metavar = "R", .min = 1,
+     .max = 1000000, .help = "runs per scenario (default: the scenario's `runs`)"},
+    {.name = "seed", .kind = LB_CLI_CUSTOM, .off = AT(seed), .metavar = "S", .parse = parse_seed,
+     .help = "run r is seeded with S + r (default: the scenario's `seed`)"},
+    {.name = "jobs", .kind = LB_CLI_INT, .off = AT(jobs), .metavar = "J", .min = 1,
+     .max = MAX_JOBS_THREADS,
+     .help = "runs on J threads; output is the same whatever J (default 1)"},
+    {.name = "set", .kind = LB_CLI_CUSTOM, .off = AT(sets), .metavar = "FIELD=VALUE",
+     .parse = parse_set, .help = "override a scenario field (repeatable, applied in order)"},
+    {.name = "summary-csv", .kind = LB_CLI_STRING, .off = AT(summary_csv), .metavar = "FILE",
+     .help = "summary rows to FILE ('-' = stdout, the default)"},
+    {.name = "requests-csv", .kind = LB_CLI_STRING, .off = AT(requests_csv), .metavar = "PAT",
+     .help = "per-request records (seed columns) to PAT, where %s is the\n"
+             "scenario name, %r the run and %% a '%'"},
+    {.name = "arrivals-out", .kind = LB_CLI_STRING, .off = AT(arrivals_out), .metavar = "PAT",
+     .help = "each run's arrival trace (tick,client) to PAT, as above"},
+    {.name = "fleet", .kind = LB_CLI_STRING, .off = AT(fleet), .metavar = "FILE",
+     .help = "run on the fleets of FILE instead of drawing them: run r\n"
+             "takes fleet r mod F of its F (servers' parameters, subsets,\n"
+             "channel means; format in common/fleet_file.h)"},
+    {.name = "fleet-out", .kind = LB_CLI_STRING, .off = AT(fleet_out), .metavar = "PAT",
+     .help = "each run's fleet as made, in that format, to PAT (as above)"},
+    {.name = "all", .kind = LB_CLI_FLAG, .off = AT(all),
+     .help = "run every scenario of the catalog (scenarios/*.yaml)"},
+    {.name = "catalog", .kind = LB_CLI_STRING, .off = AT(catalog), .metavar = "DIR",
+     .help = "the catalog (default: $LB_SOURCE_DIR/scenarios, else the\n"
+             "source tree lbsim was built from)"},
+    {.name = "score", .kind = LB_CLI_FLAG, .off = AT(score),
+     .help = "print the seed's quintile scoring table across the\n"
+             "scenarios (summary rows then only with --summary-csv)"},
+    {.name = "list-pickers", .kind = LB_CLI_FLAG, .off = AT(list_pickers),
+     .help = "print every picker and cost expression, then exit"},
+    {.name = "no-send-time-probes", .kind = LB_CLI_FLAG, .off = AT(no_split),
+     .help = "run a top-level probing() inside the picker at the\n"
+             "client's tick, not at send time as the seed's WithProbes"},
+    {.name = "quiet", .short_flag = 'q', .kind = LB_CLI_FLAG, .off = AT(quiet),
+     .help = "no progress lines on stderr"},
+    {.name = "help", .short_flag = 'h', .kind = LB_CLI_FLAG, .off = AT(help), .help = "this text"},
+    {.name = NULL},
+};
+
+void sim_cli_usage(FILE *f) {
+  fputs("usage: lbsim SCENARIO... [options]\n"
+        "Runs the seed's tick simulator on scenario files (or names from the catalog)\n"
+        "and prints the seed's runTest summary, one CSV row per run.\n"
+        "\n",
+        f);
+  lb_cli_usage(options, f);
+}
+
+int sim_cli_parse(int argc, char **argv, struct sim_cli *cli, char *err, size_t errlen) {
+  memset(cli, 0, sizeof(*cli));
+  cli->jobs = 1;
+  int first = argc;
+  int rc = lb_cli_parse(options, argc, argv, cli, &first, err, errlen);
+  if (rc < 0)
+    return rc;
   /* getopt_long moved the operands (scenarios) to the end. */
   cli->scenarios = calloc((size_t)argc + 1, sizeof(char *));
   if (cli->scenarios == NULL)
     return -ENOMEM;
-  while (optind < argc)
-    cli->scenarios[cli->nscenarios++] = argv[optind++];
+  while (first < argc)
+    cli->scenarios[cli->nscenarios++] = argv[first++];
   return 0;
 }
 
@@ -397,12 +327,6 @@ struct queue {
   pthread_cond_t cv;
 };
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static FILE *open_pattern(const char *pattern, const char *name, int run, char *err,
                           size_t errlen) {
   char path[PATH_MAX];
@@ -460,12 +384,12 @@ static int execute(struct sim_run *r, const struct loaded *l, int run, FILE *pro
                    char *err, size_t errlen) {
   if (progress == NULL)
     return sim_run_execute(r, err, errlen);
-  double t0 = now_ms(), shown = t0;
+  double t0 = lb_clock_now_ms(), shown = t0;
   bool done = false, any = false;
   int rc = 0;
   while (!done && rc == 0) {
     rc = sim_run_step(r, &done, err, errlen);
-    double t = now_ms();
+    double t = lb_clock_now_ms();
     if (t - shown < 1000)
       continue;
     shown = t;
@@ -486,7 +410,7 @@ static void run_job(const struct sim_cli *cli, const struct loaded *l, struct jo
                     FILE *progress) {
   struct sim_run *r = NULL;
   FILE *rf = NULL, *af = NULL;
-  double t0 = now_ms();
+  double t0 = lb_clock_now_ms();
   /* Only a written trace needs the whole of it at once. */
   struct sim_options opt = {.plan = &l->plan, .stream_arrivals = cli->arrivals_out == NULL};
   if (l->fleets != NULL)
@@ -535,7 +459,7 @@ out:
     fmt(j->err, sizeof(j->err), "%s: write failed", cli->arrivals_out);
     j->rc = -EIO;
   }
-  j->ms = now_ms() - t0;
+  j->ms = lb_clock_now_ms() - t0;
 }
 
 static void *worker(void *arg) {

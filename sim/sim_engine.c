@@ -14,6 +14,7 @@
 #include "channel.h"
 #include "picker.h"
 #include "rng.h"
+#include "rules.h"
 #include "pick_plan.h"
 #include "sim_seqsum.h"
 
@@ -663,12 +664,9 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
     /* the queue ticks it had: ticks since .. this tick - 1 */
     q->ticks_in_state[SIM_SERVER_QUEUE] += r->current_tick - q->since;
     double pt = draw_gamma(r, SIM_DRAW_PROCESSING, s->index, s->rng, s->params.mean_processing_time);
-    if (*q->warm != s->warm_gen) {
-      *q->warm = s->warm_gen;
-      pt += r->sc.cold_channel_penalty;
-    }
-    if (q->is_probe)
-      pt = r->sc.probe_processing_time;
+    bool cold = *q->warm != s->warm_gen;
+    *q->warm = s->warm_gen;
+    pt = lb_rules_processing_ticks(&r->sc, pt, cold, q->is_probe);
     int due = req_enter_timed(r, q, SIM_PROCESSING, pt);
     q->modelled += pt;
     if ((rc = timed_push(&s->processing, q, due)) < 0)
@@ -942,9 +940,7 @@ int sim_run_step(struct sim_run *r, bool *finished, char *err, size_t errlen) {
     r->stage = LB_STAGE_COOLING;
   }
   if (r->phase == PHASE_MAIN) {
-    /* for i in range(total_ticks): if i > warm_period: RUNNING */
-    if (r->current_tick > r->warm_period)
-      r->stage = LB_STAGE_RUNNING;
+    r->stage = lb_rules_stage(r->current_tick, r->warm_period, r->sc.total_ticks);
     int rc = manager_tick(r, true, err, errlen);
     if (rc < 0)
       return rc;
@@ -1059,10 +1055,7 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
   r->env.tick_seconds = (double)r->sc.tick_ns / 1e9;
   r->env.send_probe = env_send_probe;
   r->env.unwatch_probe = env_unwatch_probe;
-  /* warm_period = int(min((channel + server rtt + processing) * 3, total / 2)) */
-  double warm = (sc->mean_channel_rtt + sc->mean_server_rtt + sc->mean_processing_time) * 3;
-  double half = sc->total_ticks / 2.0;
-  r->warm_period = (int)(warm < half ? warm : half);
+  r->warm_period = lb_rules_warm_period(sc);
   if ((rc = lb_summary_acc_new(&r->acc)) < 0)
     goto oom;
 

@@ -165,22 +165,6 @@ static void test_many_and_foreach(void **state) {
 static const struct lb_record_clock clk = {
     .t0_ns = 1000000000, .tick_ns = 1000000, .warm_period = 30, .total_ticks = 100};
 
-static void test_warm_period(void **state) {
-  (void)state;
-  /* the seed: int(min((2 + 2 + 6) * 3, total_ticks / 2)) */
-  assert_int_equal(lb_record_warm_period(2, 2, 6, 500), 30);
-  assert_int_equal(lb_record_warm_period(2, 2, 6, 41), 20);
-}
-
-static void test_stage(void **state) {
-  (void)state;
-  assert_int_equal(lb_record_stage(&clk, 0), LB_STAGE_WARMING);
-  assert_int_equal(lb_record_stage(&clk, 30.9), LB_STAGE_WARMING); /* i > warm_period */
-  assert_int_equal(lb_record_stage(&clk, 31.0), LB_STAGE_RUNNING);
-  assert_int_equal(lb_record_stage(&clk, 99.99), LB_STAGE_RUNNING);
-  assert_int_equal(lb_record_stage(&clk, 100.0), LB_STAGE_COOLING);
-}
-
 static void test_phases(void **state) {
   (void)state;
   /* intended at tick 40, picked 0.5 tick later, held 2 ticks, then 0.2
@@ -250,8 +234,6 @@ int main(void) {
       cmocka_unit_test(test_received_then_end),
       cmocka_unit_test(test_slot_reuse_changes_generation),
       cmocka_unit_test(test_many_and_foreach),
-      cmocka_unit_test(test_warm_period),
-      cmocka_unit_test(test_stage),
       cmocka_unit_test(test_phases),
       cmocka_unit_test(test_phases_failed),
   };

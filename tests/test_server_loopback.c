@@ -33,7 +33,7 @@
 #include "framing.h"
 #include "lb.pb-c.h"
 #include "report.h"
-#include "server_board.h"
+#include "board.h"
 
 #define BOUND_S 20
 #define TICK_NS 2000000LL /* tick: 2ms in the scenario below */

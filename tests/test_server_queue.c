@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "server_pool.h"
 
 #define LONG_NS (60LL * 1000 * 1000 * 1000)
@@ -120,7 +121,7 @@ static struct lb_server_pool *pool_new_early(struct fixture *f, int threads, int
       .ctx = f,
   };
   struct lb_server_pool *p = NULL;
-  assert_int_equal(lb_server_pool_new(&cfg, lb_server_now_ns(), &p), 0);
+  assert_int_equal(lb_server_pool_new(&cfg, lb_clock_now_ns(), &p), 0);
   return p;
 }
 
@@ -146,7 +147,7 @@ static void held_cb(void *ctx, void *item) {
   pthread_mutex_lock(&h->lock);
   if (h->n < 8) {
     h->item[h->n] = (uintptr_t)item;
-    h->at[h->n] = lb_server_now_ns();
+    h->at[h->n] = lb_clock_now_ns();
   }
   h->n++;
   pthread_mutex_unlock(&h->lock);
@@ -180,8 +181,8 @@ static void test_hold(void **state) {
       .ctx = f,
   };
   struct lb_server_pool *p = NULL;
-  assert_int_equal(lb_server_pool_new(&cfg, lb_server_now_ns(), &p), 0);
-  int64_t now = lb_server_now_ns();
+  assert_int_equal(lb_server_pool_new(&cfg, lb_clock_now_ns(), &p), 0);
+  int64_t now = lb_clock_now_ns();
   if (g_wake_early_ns > 0) {
     assert_int_equal(lb_server_pool_hold(p, now, (void *)1), -ENOTSUP);
     lb_server_pool_free(p);
@@ -227,7 +228,7 @@ static void test_fifo_order(void **state) {
   struct lb_server_pool *p = pool_new(f, 1, 0, LB_WORK_SLEEP);
   for (int i = 0; i < 50; i++) {
     jobs[i].id = i;
-    assert_int_equal(lb_server_pool_submit(p, &jobs[i].job, lb_server_now_ns()), 0);
+    assert_int_equal(lb_server_pool_submit(p, &jobs[i].job, lb_clock_now_ns()), 0);
   }
   assert_true(wait_for(f, &f->done, 50));
   for (int i = 0; i < 50; i++) {
@@ -251,11 +252,11 @@ static void test_bounded_queue(void **state) {
   memset(jobs, 0, sizeof(jobs));
   jobs[0].work_ns = LONG_NS;
   struct lb_server_pool *p = pool_new(f, 1, 2, LB_WORK_SLEEP);
-  assert_int_equal(lb_server_pool_submit(p, &jobs[0].job, lb_server_now_ns()), 0);
+  assert_int_equal(lb_server_pool_submit(p, &jobs[0].job, lb_clock_now_ns()), 0);
   assert_true(wait_for(f, &f->started, 1));
-  assert_int_equal(lb_server_pool_submit(p, &jobs[1].job, lb_server_now_ns()), 0);
-  assert_int_equal(lb_server_pool_submit(p, &jobs[2].job, lb_server_now_ns()), 0);
-  assert_int_equal(lb_server_pool_submit(p, &jobs[3].job, lb_server_now_ns()), -EAGAIN);
+  assert_int_equal(lb_server_pool_submit(p, &jobs[1].job, lb_clock_now_ns()), 0);
+  assert_int_equal(lb_server_pool_submit(p, &jobs[2].job, lb_clock_now_ns()), 0);
+  assert_int_equal(lb_server_pool_submit(p, &jobs[3].job, lb_clock_now_ns()), -EAGAIN);
   assert_int_equal(lb_server_pool_pending(p), 3);
   struct lb_server_pool_counts c;
   lb_server_pool_counts(p, &c);
@@ -277,11 +278,11 @@ static void check_demotion(enum lb_work work) {
     jobs[i].work_ns = i < 3 ? LONG_NS : 0;
   }
   for (int i = 0; i < 3; i++)
-    assert_int_equal(lb_server_pool_submit(p, &jobs[i].job, lb_server_now_ns()), 0);
+    assert_int_equal(lb_server_pool_submit(p, &jobs[i].job, lb_clock_now_ns()), 0);
   assert_true(wait_for(f, &f->started, 3));
   /* Nothing frees a thread now: 4 and 5 stay queued. */
-  assert_int_equal(lb_server_pool_submit(p, &jobs[3].job, lb_server_now_ns()), 0);
-  assert_int_equal(lb_server_pool_submit(p, &jobs[4].job, lb_server_now_ns()), 0);
+  assert_int_equal(lb_server_pool_submit(p, &jobs[3].job, lb_clock_now_ns()), 0);
+  assert_int_equal(lb_server_pool_submit(p, &jobs[4].job, lb_clock_now_ns()), 0);
 
   /* The seed: processing[threads:] (started last) go to the front, each
    * inserted at 0: queue 3, 2, 4, 5. */
@@ -335,7 +336,7 @@ static void test_shrink_idle_first(void **state) {
   struct fixture *f = fixture_new();
   struct tjob job = {.id = 1, .work_ns = LONG_NS};
   struct lb_server_pool *p = pool_new(f, 4, 0, LB_WORK_SLEEP);
-  assert_int_equal(lb_server_pool_submit(p, &job.job, lb_server_now_ns()), 0);
+  assert_int_equal(lb_server_pool_submit(p, &job.job, lb_clock_now_ns()), 0);
   assert_true(wait_for(f, &f->started, 1));
   assert_int_equal(lb_server_pool_resize(p, 1), 0);
   assert_int_equal(lb_server_pool_pending(p), 1);
@@ -357,19 +358,19 @@ static void test_sample(void **state) {
   memset(jobs, 0, sizeof(jobs));
   jobs[0].work_ns = 2 * 1000 * 1000;
   jobs[1].work_ns = LONG_NS;
-  int64_t t0 = lb_server_now_ns();
+  int64_t t0 = lb_clock_now_ns();
   struct lb_server_pool *p = pool_new(f, 2, 0, LB_WORK_SLEEP);
   struct lb_server_pool_sample s;
-  lb_server_pool_sample(p, lb_server_now_ns(), &s);
+  lb_server_pool_sample(p, lb_clock_now_ns(), &s);
   assert_int_equal(s.busy_ns, 0);
   assert_int_equal(s.completed, 0);
   assert_int_equal(s.threads, 2);
 
-  assert_int_equal(lb_server_pool_submit(p, &jobs[0].job, lb_server_now_ns()), 0);
+  assert_int_equal(lb_server_pool_submit(p, &jobs[0].job, lb_clock_now_ns()), 0);
   assert_true(wait_for(f, &f->done, 1));
-  assert_int_equal(lb_server_pool_submit(p, &jobs[1].job, lb_server_now_ns()), 0);
+  assert_int_equal(lb_server_pool_submit(p, &jobs[1].job, lb_clock_now_ns()), 0);
   assert_true(wait_for(f, &f->started, 2));
-  int64_t now = lb_server_now_ns();
+  int64_t now = lb_clock_now_ns();
   lb_server_pool_sample(p, now, &s);
   assert_int_equal(s.completed, 1);
   assert_int_equal(s.processing, 1);
@@ -383,7 +384,7 @@ static void test_sample(void **state) {
   assert_int_equal(late.count, 1); /* the running job's wait is not over */
   assert_true(late.p50_ns >= 0 && late.max_ns == late.p50_ns);
   /* The next interval counts the running job's time only from now. */
-  int64_t later = lb_server_now_ns();
+  int64_t later = lb_clock_now_ns();
   lb_server_pool_sample(p, later, &s);
   assert_int_equal(s.completed, 0);
   assert_true(s.busy_ns <= later - now);
@@ -419,8 +420,8 @@ static void test_resize_storm(void **state) {
   pthread_t tid;
   assert_int_equal(pthread_create(&tid, NULL, resizer, &st), 0);
   for (int i = 0; i < N; i++) { /* half of them inline: started or done on submit */
-    int rc = i % 2 ? lb_server_pool_submit_inline(st.p, &jobs[i].job, lb_server_now_ns())
-                   : lb_server_pool_submit(st.p, &jobs[i].job, lb_server_now_ns());
+    int rc = i % 2 ? lb_server_pool_submit_inline(st.p, &jobs[i].job, lb_clock_now_ns())
+                   : lb_server_pool_submit(st.p, &jobs[i].job, lb_clock_now_ns());
     assert_true(rc == 0 || rc == 1);
     if (rc == 1) /* done here: the caller finishes it */
       done_cb(f, &jobs[i].job);
@@ -452,7 +453,7 @@ static void test_submit_inline(void **state) {
   for (int i = 0; i < 3; i++)
     jobs[i].id = i;
   jobs[1].work_ns = jobs[1].rework_ns = 1000 * 1000;
-  int64_t now = lb_server_now_ns();
+  int64_t now = lb_clock_now_ns();
   assert_int_equal(lb_server_pool_submit_inline(p, &jobs[0].job, now), 1);
   assert_int_equal(jobs[0].attempts, 1);
   assert_int_equal(jobs[0].done, 0);
@@ -460,10 +461,10 @@ static void test_submit_inline(void **state) {
   assert_int_equal(jobs[0].job.end_ns, now);
   assert_int_equal(jobs[0].job.processing_ns, 0);
   assert_int_equal(jobs[1].attempts, 0);
-  assert_int_equal(lb_server_pool_submit_inline(p, &jobs[1].job, lb_server_now_ns()), 0);
+  assert_int_equal(lb_server_pool_submit_inline(p, &jobs[1].job, lb_clock_now_ns()), 0);
   assert_int_equal(jobs[1].attempts, 1); /* drawn at once: the pool was idle */
   /* queued behind job 1 or with the only thread busy: not inline */
-  assert_int_equal(lb_server_pool_submit_inline(p, &jobs[2].job, lb_server_now_ns()), 0);
+  assert_int_equal(lb_server_pool_submit_inline(p, &jobs[2].job, lb_clock_now_ns()), 0);
   assert_true(wait_for(f, &f->done, 2));
   assert_int_equal(f->order[0], 1);
   assert_int_equal(f->order[1], 2);
@@ -475,7 +476,7 @@ static void test_submit_inline(void **state) {
   assert_int_equal(c.submitted, 3);
   assert_int_equal(c.completed, 3);
   struct lb_server_pool_sample smp;
-  lb_server_pool_sample(p, lb_server_now_ns(), &smp);
+  lb_server_pool_sample(p, lb_clock_now_ns(), &smp);
   assert_int_equal(smp.completed, 3);
   assert_int_equal(smp.processing, 0);
   lb_server_pool_free(p);
@@ -496,9 +497,9 @@ static void test_submit_while_worker_finishes(void **state) {
     jobs[i].id = i;
     jobs[i].work_ns = jobs[i].rework_ns = 1000 * 1000;
   }
-  assert_int_equal(lb_server_pool_submit_inline(p, &jobs[0].job, lb_server_now_ns()), 0);
+  assert_int_equal(lb_server_pool_submit_inline(p, &jobs[0].job, lb_clock_now_ns()), 0);
   assert_true(wait_for(f, &f->in_done, 1)); /* job 0 ended; its worker is in done_cb */
-  assert_int_equal(lb_server_pool_submit_inline(p, &jobs[1].job, lb_server_now_ns()), 0);
+  assert_int_equal(lb_server_pool_submit_inline(p, &jobs[1].job, lb_clock_now_ns()), 0);
   assert_true(wait_for(f, &f->done, 2));
   assert_int_equal(jobs[1].done, 1);
   assert_true(jobs[1].job.processing_ns >= 1000 * 1000);
@@ -518,7 +519,7 @@ static void test_inline_started_demoted(void **state) {
   for (int i = 0; i < 2; i++) {
     jobs[i].id = i;
     jobs[i].work_ns = jobs[i].rework_ns = LONG_NS;
-    assert_int_equal(lb_server_pool_submit_inline(p, &jobs[i].job, lb_server_now_ns()), 0);
+    assert_int_equal(lb_server_pool_submit_inline(p, &jobs[i].job, lb_clock_now_ns()), 0);
     assert_int_equal(jobs[i].attempts, 1);
     assert_int_equal(jobs[i].job.queue_ns, 0);
   }
@@ -550,7 +551,7 @@ static void test_wake_early_never_early(void **state) {
   jobs[0].work_ns = 3 * 1000 * 1000;  /* within the margin: spun */
   jobs[1].work_ns = 12 * 1000 * 1000; /* slept, then spun */
   for (int i = 0; i < 2; i++)
-    assert_int_equal(lb_server_pool_submit(p, &jobs[i].job, lb_server_now_ns()), 0);
+    assert_int_equal(lb_server_pool_submit(p, &jobs[i].job, lb_clock_now_ns()), 0);
   assert_true(wait_for(f, &f->done, 2));
   for (int i = 0; i < 2; i++)
     assert_true(jobs[i].job.processing_ns >= jobs[i].work_ns);

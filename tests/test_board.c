@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "server_board.h"
+#include "board.h"
 
 static void board_name(char *buf, size_t cap, const char *what) {
   snprintf(buf, cap, "lbtest_board_%s_%d", what, (int)getpid());

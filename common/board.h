@@ -1,11 +1,11 @@
-/* server_board: the oracle board. A POSIX shared-memory segment with one
+/* board: the oracle board. A POSIX shared-memory segment with one
  * slot per server of a fleet on one machine; each server writes its report
  * every tick, readers (the seed's "quantum-tunnelled" costs in lbclient, the
  * server-side PID's fleet mean utilization) read it without the network.
  * Each slot is a seqlock: a writer never waits, a reader retries while a
  * write is in progress. One writer per slot. */
-#ifndef LB_SERVER_BOARD_H
-#define LB_SERVER_BOARD_H
+#ifndef LB_BOARD_H
+#define LB_BOARD_H
 
 #include <stdbool.h>
 #include <stdint.h>

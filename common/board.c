@@ -1,8 +1,8 @@
-/* server_board: POSIX shm, one seqlock slot per server. The payload is
+/* board: POSIX shm, one seqlock slot per server. The payload is
  * copied word by word with relaxed atomics between the sequence loads and
  * stores (fences on either side), so a torn read is detected and retried
  * and no access is a data race. */
-#include "server_board.h"
+#include "board.h"
 
 #include <errno.h>
 #include <fcntl.h>
