@@ -21,6 +21,8 @@
 #include "errbuf.h"
 #include "harness_deploy.h"
 #include "harness_engine.h"
+#include "harness_manifest.h"
+#include "harness_paths.h"
 #include "harness_proc.h"
 
 /* Every container up and at its gate: this long, plus this much each. */

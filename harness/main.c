@@ -14,8 +14,8 @@
 #include "harness_sweep.h"
 #include "log.h"
 #include "summary.h"
-#if __has_include("harness_deploy.h")
-#include "harness_deploy.h"
+#if __has_include("harness_deploy_cli.h")
+#include "harness_deploy_cli.h"
 #define LB_HARNESS_HAS_DEPLOY 1
 #endif
 
