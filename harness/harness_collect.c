@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "reqlog.h"
+#include "statsfile.h"
 
 void lb_harness_log_tail(const char *path, char *buf, size_t len) {
   buf[0] = '\0';
@@ -109,50 +110,50 @@ void lb_harness_health_from_stats(double tick_ms, char *const *client_stats, siz
   in->server_p99_us = -1;
   in->load_average = -1;
   bool have_counts = nclient > 0;
-  struct lb_harness_kv kv;
+  struct lb_statsfile kv;
   double v;
   for (size_t k = 0; k < nclient; k++) {
-    if (lb_harness_kv_load(client_stats[k], &kv) < 0) {
+    if (lb_statsfile_load(client_stats[k], &kv) < 0) {
       have_counts = false;
       continue;
     }
-    if (lb_harness_kv_get(&kv, "timer_lateness_p99_us", &v) && v > in->timer_p99_us)
+    if (lb_statsfile_get(&kv, "timer_lateness_p99_us", &v) && v > in->timer_p99_us)
       in->timer_p99_us = v;
-    if (lb_harness_kv_get(&kv, "send_lateness_p99_us", &v) && v > in->send_p99_us)
+    if (lb_statsfile_get(&kv, "send_lateness_p99_us", &v) && v > in->send_p99_us)
       in->send_p99_us = v;
     double max_us, at;
-    if (lb_harness_kv_get(&kv, "timer_lateness_max_us", &max_us)) {
+    if (lb_statsfile_get(&kv, "timer_lateness_max_us", &max_us)) {
       char who[48];
       snprintf(who, sizeof(who), "client process %zu", k);
       lb_harness_stall_note(in, who, max_us / 1000.0,
-                            lb_harness_kv_get(&kv, "timer_lateness_max_tick", &at) ? (long)at : -1,
+                            lb_statsfile_get(&kv, "timer_lateness_max_tick", &at) ? (long)at : -1,
                             0);
     }
-    if (lb_harness_kv_get(&kv, "log_errors", &v))
+    if (lb_statsfile_get(&kv, "log_errors", &v))
       in->log_errors += (long)v;
     const char *const keys[] = {"sent", "completed", "failed", "timed_out"};
     long *dst[] = {&in->sent, &in->completed, &in->failed, &in->timed_out};
     for (int j = 0; j < 4; j++) {
-      if (lb_harness_kv_get(&kv, keys[j], &v))
+      if (lb_statsfile_get(&kv, keys[j], &v))
         *dst[j] += (long)v;
       else
         have_counts = false;
     }
   }
   for (size_t i = 0; i < nserver; i++) {
-    if (lb_harness_kv_load(server_stats[i], &kv) < 0)
+    if (lb_statsfile_load(server_stats[i], &kv) < 0)
       continue;
     const char *const keys[] = {"tick_late_p99_ns", "hold_late_p99_ns"};
     for (int j = 0; j < 2; j++)
-      if (lb_harness_kv_get(&kv, keys[j], &v) && v / 1000.0 > in->server_p99_us)
+      if (lb_statsfile_get(&kv, keys[j], &v) && v / 1000.0 > in->server_p99_us)
         in->server_p99_us = v / 1000.0;
     double max_ns, at, skipped;
-    if (lb_harness_kv_get(&kv, "tick_late_max_ns", &max_ns)) {
+    if (lb_statsfile_get(&kv, "tick_late_max_ns", &max_ns)) {
       char who[48];
       snprintf(who, sizeof(who), "server %zu", i);
       lb_harness_stall_note(
-          in, who, max_ns / 1e6, lb_harness_kv_get(&kv, "tick_late_max_tick", &at) ? (long)at : -1,
-          lb_harness_kv_get(&kv, "ticks_skipped", &skipped) ? (long)skipped : 0);
+          in, who, max_ns / 1e6, lb_statsfile_get(&kv, "tick_late_max_tick", &at) ? (long)at : -1,
+          lb_statsfile_get(&kv, "ticks_skipped", &skipped) ? (long)skipped : 0);
     }
   }
   if (!have_counts) { /* fall back on the logs' own accounting */
@@ -183,10 +184,10 @@ void lb_harness_assess(const struct lb_scenario *sc, int nclients, int nservers,
                                  (size_t)nservers, &res->summary, &res->health_in);
     if (fleet_cpu_s < 0) { /* the daemons' own: cpu_seconds in their stats */
       fleet_cpu_s = 0;
-      struct lb_harness_kv kv;
+      struct lb_statsfile kv;
       double v;
       for (size_t k = 0; k < n; k++)
-        if (lb_harness_kv_load(paths[k], &kv) == 0 && lb_harness_kv_get(&kv, "cpu_seconds", &v))
+        if (lb_statsfile_load(paths[k], &kv) == 0 && lb_statsfile_get(&kv, "cpu_seconds", &v))
           fleet_cpu_s += v;
     }
   } else {

@@ -136,117 +136,67 @@ done:
   return rc;
 }
 
-/* Splits a CSV line in place (double quotes honoured); returns the count. */
-static int split_csv(char *line, char **cells, int max) {
-  int n = 0;
-  char *p = line;
-  while (n < max) {
-    char *start = p, *w = p;
-    bool quoted = *p == '"';
-    if (quoted)
-      p++;
-    while (*p && (quoted || (*p != ',' && *p != '\n' && *p != '\r'))) {
-      if (quoted && *p == '"') {
-        if (p[1] == '"') {
-          *w++ = '"';
-          p += 2;
-          continue;
-        }
-        quoted = false;
-        p++;
-        continue;
-      }
-      *w++ = *p++;
-    }
-    char end = *p;
-    *w = '\0';
-    cells[n++] = start;
-    if (end != ',')
-      break;
-    p++;
-  }
-  return n;
-}
-
 int lb_harness_side_add_summary_csv(struct lb_harness_side *s, const char *csv,
                                     const char *algorithm, char *err, size_t errlen) {
-  enum { MAXCOLS = 128 };
-  FILE *f = fopen(csv, "r");
-  if (!f) {
-    snprintf(err, errlen, "--sim-csv %s: %s", csv, strerror(errno));
-    return -errno;
-  }
-  char line[16384];
-  char *cells[MAXCOLS];
-  int col[LB_HM_COUNT], alg = -1, rows = 0, rc = 0;
-  if (!fgets(line, sizeof(line), f)) {
+  struct lb_summary_reader *r = NULL;
+  int rc = lb_summary_reader_open(csv, &r, err, errlen);
+  if (rc == -ENODATA) {
     snprintf(err, errlen, "%s:1: expected a header line with 'algorithm', got an empty file", csv);
-    fclose(f);
     return -EINVAL;
   }
-  int ncols = split_csv(line, cells, MAXCOLS);
-  for (int m = 0; m < LB_HM_COUNT; m++)
-    col[m] = -1;
-  for (int c = 0; c < ncols; c++) {
-    if (strcmp(cells[c], "algorithm") == 0)
-      alg = c;
-    for (int m = 0; m < LB_HM_COUNT; m++)
-      if (strcmp(cells[c], lb_harness_metric_names[m]) == 0)
-        col[m] = c;
+  if (rc < 0) {
+    snprintf(err, errlen, "--sim-csv %s: %s", csv, strerror(-rc));
+    return rc;
   }
+  int col[LB_HM_COUNT], rows = 0;
+  int alg = lb_summary_reader_column(r, "algorithm");
+  for (int m = 0; m < LB_HM_COUNT; m++)
+    col[m] = lb_summary_reader_column(r, lb_harness_metric_names[m]);
   if (alg < 0 || col[LB_HM_MEAN_LATENCY] < 0) {
     snprintf(err, errlen,
              "%s:1: expected the seed's summary header (algorithm, mean_latency, "
              "...), got no '%s' column",
              csv, alg < 0 ? "algorithm" : "mean_latency");
-    fclose(f);
+    lb_summary_reader_close(r);
     return -EINVAL;
   }
-  while (fgets(line, sizeof(line), f)) {
-    int n = split_csv(line, cells, MAXCOLS);
-    if (n <= alg || strcmp(cells[alg], algorithm) != 0)
+  while ((rc = lb_summary_reader_next(r, err, errlen)) == 1) {
+    const char *name = lb_summary_reader_cell(r, alg);
+    if (name == NULL || strcmp(name, algorithm) != 0)
       continue;
     if ((rc = side_grow(s)) < 0)
       break;
-    for (int m = 0; m < LB_HM_COUNT; m++)
-      if (col[m] >= 0 && col[m] < n && cells[col[m]][0]) {
+    for (int m = 0; m < LB_HM_COUNT; m++) {
+      const char *cell = lb_summary_reader_cell(r, col[m]);
+      if (cell && cell[0]) {
         char *end = NULL;
-        double v = strtod(cells[col[m]], &end);
-        if (end != cells[col[m]])
+        double v = strtod(cell, &end);
+        if (end != cell)
           s->runs[s->nruns - 1][m] = v;
       }
+    }
     rows++;
   }
-  fclose(f);
+  lb_summary_reader_close(r);
   return rc < 0 ? rc : rows;
 }
 
-/* lbsim's own counts per run (its per-request log holds only the requests
- * that completed; the summary counts every request). Best effort. */
 void lb_harness_side_counts_from_summary(struct lb_harness_side *s, const char *csv, int first) {
-  enum { MAXCOLS = 64 };
-  FILE *f = fopen(csv, "r");
-  if (!f)
+  struct lb_summary_reader *r = NULL;
+  if (lb_summary_reader_open(csv, &r, NULL, 0) < 0)
     return;
-  char line[8192];
-  char *cells[MAXCOLS];
   const char *const keys[] = {"requests", "completed", "failed", "timed_out"};
   long *dst[] = {s->requests, s->completed, s->failed, s->timed_out};
-  int col[4] = {-1, -1, -1, -1};
-  if (fgets(line, sizeof(line), f)) {
-    int n = split_csv(line, cells, MAXCOLS);
-    for (int c = 0; c < n; c++)
-      for (int k = 0; k < 4; k++)
-        if (strcmp(cells[c], keys[k]) == 0)
-          col[k] = c;
-  }
-  for (int r = first; r < s->nruns && fgets(line, sizeof(line), f); r++) {
-    int n = split_csv(line, cells, MAXCOLS);
-    for (int k = 0; k < 4; k++)
-      if (col[k] >= 0 && col[k] < n)
-        dst[k][r] = strtol(cells[col[k]], NULL, 10);
-  }
-  fclose(f);
+  int col[4];
+  for (int k = 0; k < 4; k++)
+    col[k] = lb_summary_reader_column(r, keys[k]);
+  for (int run = first; run < s->nruns && lb_summary_reader_next(r, NULL, 0) == 1; run++)
+    for (int k = 0; k < 4; k++) {
+      const char *cell = lb_summary_reader_cell(r, col[k]);
+      if (cell)
+        dst[k][run] = strtol(cell, NULL, 10);
+    }
+  lb_summary_reader_close(r);
 }
 
 static int cmp_double(const void *a, const void *b) {
