@@ -81,7 +81,8 @@ static int parse_int(const char *s, int min, int *out) {
   return 0;
 }
 
-static int parse_cli(int argc, char **argv, struct cli *c) {
+/* 0, 1 for --help (usage printed), or -EINVAL with err the line to print. */
+static int parse_cli(int argc, char **argv, struct cli *c, char *err, size_t errlen) {
   static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
                                        {"image", required_argument, NULL, 'i'},
                                        {"namespace", required_argument, NULL, 'n'},
@@ -135,19 +136,19 @@ static int parse_cli(int argc, char **argv, struct cli *c) {
       else if (strcmp(optarg, "none") == 0)
         c->dist = LB_NETEM_DIST_NONE;
       else {
-        fprintf(stderr, "deploy: --dist '%s': expected gamma, normal or none\n", optarg);
+        lb_errf(err, errlen, "deploy: --dist '%s': expected gamma, normal or none", optarg);
         return -EINVAL;
       }
       break;
     case 'p':
       if (parse_int(optarg, 1, &c->client_procs) != 0) {
-        fprintf(stderr, "deploy: --client-procs '%s': expected a positive integer\n", optarg);
+        lb_errf(err, errlen, "deploy: --client-procs '%s': expected a positive integer", optarg);
         return -EINVAL;
       }
       break;
     case 'R':
       if (parse_int(optarg, 0, &c->run) != 0) {
-        fprintf(stderr, "deploy: --run '%s': expected an integer >= 0\n", optarg);
+        lb_errf(err, errlen, "deploy: --run '%s': expected an integer >= 0", optarg);
         return -EINVAL;
       }
       break;
@@ -157,7 +158,7 @@ static int parse_cli(int argc, char **argv, struct cli *c) {
       errno = 0;
       double v = strtod(optarg, &end);
       if (errno != 0 || end == optarg || *end != '\0' || !(v > 0) || v > 9e18) {
-        fprintf(stderr, "deploy: --%s '%s': expected a positive number\n",
+        lb_errf(err, errlen, "deploy: --%s '%s': expected a positive number",
                 ch == 'T' ? "start-at-realtime-ns" : "start-in", optarg);
         return -EINVAL;
       }
@@ -174,7 +175,7 @@ static int parse_cli(int argc, char **argv, struct cli *c) {
     }
     case 's':
       if (c->nsets == (int)(sizeof(c->sets) / sizeof(c->sets[0]))) {
-        fprintf(stderr, "deploy: too many --set\n");
+        lb_errf(err, errlen, "deploy: too many --set");
         return -EINVAL;
       }
       c->sets[c->nsets++] = optarg;
@@ -183,17 +184,17 @@ static int parse_cli(int argc, char **argv, struct cli *c) {
       usage(stdout);
       return 1;
     case ':':
-      fprintf(stderr, "deploy %s: option '%s' expects a value (lbharness deploy --help)\n", argv[0],
-              argv[optind - 1]);
+      lb_errf(err, errlen, "deploy %s: option '%s' expects a value (lbharness deploy --help)",
+              argv[0], argv[optind - 1]);
       return -EINVAL;
     default:
-      fprintf(stderr, "deploy %s: unknown option '%s' (lbharness deploy --help)\n", argv[0],
+      lb_errf(err, errlen, "deploy %s: unknown option '%s' (lbharness deploy --help)", argv[0],
               argv[optind - 1]);
       return -EINVAL;
     }
   }
   if (optind != argc - 1) {
-    fprintf(stderr, "deploy %s: expected one SCENARIO file, got %d (lbharness deploy --help)\n",
+    lb_errf(err, errlen, "deploy %s: expected one SCENARIO file, got %d (lbharness deploy --help)",
             argv[0], argc - optind);
     return -EINVAL;
   }
@@ -201,15 +202,14 @@ static int parse_cli(int argc, char **argv, struct cli *c) {
   return 0;
 }
 
-static int load_scenario(const struct cli *c, struct lb_scenario *sc) {
-  char err[1024] = "";
+static int load_scenario(const struct cli *c, struct lb_scenario *sc, char *err, size_t errlen) {
   lb_scenario_defaults(sc);
-  int rc = lb_scenario_load(c->scenario, sc, err, sizeof(err));
+  int rc = lb_scenario_load(c->scenario, sc, err, errlen);
   for (int i = 0; rc == 0 && i < c->nsets; i++) {
     char field[128];
     const char *eq = strchr(c->sets[i], '=');
     if (eq == NULL || (size_t)(eq - c->sets[i]) >= sizeof(field)) {
-      snprintf(err, sizeof(err), "--set '%s': expected FIELD=VALUE", c->sets[i]);
+      lb_errf(err, errlen, "--set '%s': expected FIELD=VALUE", c->sets[i]);
       rc = -EINVAL;
       break;
     }
@@ -217,12 +217,10 @@ static int load_scenario(const struct cli *c, struct lb_scenario *sc) {
     field[eq - c->sets[i]] = '\0';
     char why[900];
     if ((rc = lb_scenario_set(sc, field, eq + 1, why, sizeof(why))) != 0)
-      snprintf(err, sizeof(err), "--set '%s': %s", c->sets[i], why);
+      lb_errf(err, errlen, "--set '%s': %s", c->sets[i], why);
   }
   if (rc == 0)
-    rc = lb_scenario_finish(sc, err, sizeof(err));
-  if (rc != 0)
-    fprintf(stderr, "deploy: %s\n", err);
+    rc = lb_scenario_finish(sc, err, errlen);
   return rc;
 }
 
@@ -454,13 +452,17 @@ int lb_harness_deploy_main(int argc, char **argv) {
     return 2;
   }
   struct cli c;
-  int rc = parse_cli(argc - 1, argv + 1, &c);
+  char err[1024] = "";
+  int rc = parse_cli(argc - 1, argv + 1, &c, err, sizeof(err));
+  if (rc < 0)
+    fprintf(stderr, "%s\n", err);
   if (rc != 0)
     return rc > 0 ? 0 : 2;
   struct lb_scenario *sc = malloc(sizeof(*sc));
   if (sc == NULL)
     return 1;
-  if (load_scenario(&c, sc) != 0) {
+  if (load_scenario(&c, sc, err, sizeof(err)) != 0) {
+    fprintf(stderr, "deploy: %s\n", err);
     free(sc);
     return 1;
   }

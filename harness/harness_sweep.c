@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "errbuf.h"
 #include "expr.h"
 #include "harness_compare.h"
 #include "harness_proc.h"
@@ -304,19 +305,19 @@ static const char usage_sweep[] =
 enum { SW_PICKERS = 256, SW_LOADS, SW_RUNS, SW_REAL, SW_OUT, SW_JOBS, SW_SET, SW_BIN_DIR,
        SW_HOSTS, SW_CLIENT_PROCS, SW_QUIET, SW_HELP };
 
-static int whole(const char *opt, const char *text, int max, int *out) {
+static int whole(const char *opt, const char *text, int max, int *out, char *err, size_t errlen) {
   char *end = NULL;
   long v = strtol(text, &end, 10);
   if (!*text || *end || v < 1 || v > max) {
-    fprintf(stderr, "lbharness sweep: %s: expected a whole number from 1 to %d, got '%s'\n", opt,
-            max, text);
+    lb_errf(err, errlen, "%s: expected a whole number from 1 to %d, got '%s'", opt, max, text);
     return -EINVAL;
   }
   *out = (int)v;
   return 0;
 }
 
-static int parse(int argc, char **argv, struct lb_sweep *s, char **sets) {
+/* 0, 1 after --help (printed), or -EINVAL with err the reason. */
+static int parse(int argc, char **argv, struct lb_sweep *s, char **sets, char *err, size_t errlen) {
   static const struct option longopts[] = {
       {"pickers", required_argument, NULL, SW_PICKERS},
       {"loads", required_argument, NULL, SW_LOADS},
@@ -332,7 +333,7 @@ static int parse(int argc, char **argv, struct lb_sweep *s, char **sets) {
       {"help", no_argument, NULL, SW_HELP},
       {NULL, 0, NULL, 0},
   };
-  char err[1024];
+  char why[1024];
   bool loads = false;
   int opt;
   optind = 1;
@@ -341,14 +342,14 @@ static int parse(int argc, char **argv, struct lb_sweep *s, char **sets) {
     switch (opt) {
     case SW_PICKERS: {
       if (s->npickers == LB_SWEEP_MAX_PICKERS) {
-        fprintf(stderr, "lbharness sweep: --pickers: at most %d\n", LB_SWEEP_MAX_PICKERS);
+        lb_errf(err, errlen, "--pickers: at most %d", LB_SWEEP_MAX_PICKERS);
         return -EINVAL;
       }
       struct lb_picker_spec *spec = NULL;
       if (strlen(optarg) >= LB_PICKER_EXPR_MAX ||
-          lb_picker_spec_parse(optarg, &spec, err, sizeof(err)) < 0) {
-        fprintf(stderr, "lbharness sweep: --pickers '%s': %s\n", optarg,
-                strlen(optarg) >= LB_PICKER_EXPR_MAX ? "too long" : err);
+          lb_picker_spec_parse(optarg, &spec, why, sizeof(why)) < 0) {
+        lb_errf(err, errlen, "--pickers '%s': %s", optarg,
+                strlen(optarg) >= LB_PICKER_EXPR_MAX ? "too long" : why);
         return -EINVAL;
       }
       lb_picker_spec_free(spec);
@@ -356,22 +357,20 @@ static int parse(int argc, char **argv, struct lb_sweep *s, char **sets) {
       break;
     }
     case SW_LOADS:
-      if (lb_sweep_parse_loads(s, optarg, err, sizeof(err)) < 0) {
-        fprintf(stderr, "lbharness sweep: %s\n", err);
+      if (lb_sweep_parse_loads(s, optarg, err, errlen) < 0)
         return -EINVAL;
-      }
       loads = true;
       break;
     case SW_RUNS:
-      if (whole("--runs", optarg, 64, &s->opts.runs) < 0)
+      if (whole("--runs", optarg, 64, &s->opts.runs, err, errlen) < 0)
         return -EINVAL;
       break;
     case SW_JOBS:
-      if (whole("--jobs", optarg, 256, &s->jobs) < 0)
+      if (whole("--jobs", optarg, 256, &s->jobs, err, errlen) < 0)
         return -EINVAL;
       break;
     case SW_CLIENT_PROCS:
-      if (whole("--client-procs", optarg, 1024, &s->opts.client_procs) < 0)
+      if (whole("--client-procs", optarg, 1024, &s->opts.client_procs, err, errlen) < 0)
         return -EINVAL;
       break;
     case SW_REAL:
@@ -379,15 +378,14 @@ static int parse(int argc, char **argv, struct lb_sweep *s, char **sets) {
       break;
     case SW_OUT:
       if (!*optarg || strlen(optarg) >= sizeof(s->opts.out_dir) - 256) {
-        fprintf(stderr, "lbharness sweep: --out: expected a folder name\n");
+        lb_errf(err, errlen, "--out: expected a folder name");
         return -EINVAL;
       }
       snprintf(s->opts.out_dir, sizeof(s->opts.out_dir), "%s", optarg);
       break;
     case SW_SET:
       if (!strchr(optarg, '=') || optarg[0] == '=' || s->opts.nsets == MAX_SETS) {
-        fprintf(stderr, "lbharness sweep: --set '%s': expected FIELD=VALUE (at most %d)\n",
-                optarg, MAX_SETS);
+        lb_errf(err, errlen, "--set '%s': expected FIELD=VALUE (at most %d)", optarg, MAX_SETS);
         return -EINVAL;
       }
       sets[s->opts.nsets++] = optarg;
@@ -397,7 +395,7 @@ static int parse(int argc, char **argv, struct lb_sweep *s, char **sets) {
       break;
     case SW_HOSTS:
       if (strcmp(optarg, "local") && strcmp(optarg, "netns")) {
-        fprintf(stderr, "lbharness sweep: --hosts: expected local or netns, got '%s'\n", optarg);
+        lb_errf(err, errlen, "--hosts: expected local or netns, got '%s'", optarg);
         return -EINVAL;
       }
       s->opts.netns = strcmp(optarg, "netns") == 0;
@@ -408,27 +406,28 @@ static int parse(int argc, char **argv, struct lb_sweep *s, char **sets) {
     case 'h':
     case SW_HELP:
       fputs(usage_sweep, stdout);
-      exit(0);
+      return 1;
     case ':':
-      fprintf(stderr, "lbharness sweep: option '%s' expects a value (lbharness sweep --help)\n",
+      lb_errf(err, errlen, "option '%s' expects a value (lbharness sweep --help)",
               argv[optind - 1]);
       return -EINVAL;
     default:
-      fprintf(stderr, "lbharness sweep: unknown option '%s' (lbharness sweep --help)\n",
-              argv[optind - 1]);
+      lb_errf(err, errlen, "unknown option '%s' (lbharness sweep --help)", argv[optind - 1]);
       return -EINVAL;
     }
   }
   s->opts.sets = sets;
   if (optind != argc - 1) {
-    fprintf(stderr, "lbharness sweep: expected one scenario file, got %d (lbharness sweep "
-                    "--help)\n",
+    lb_errf(err, errlen,
+            "expected one scenario file, got %d (lbharness sweep "
+            "--help)",
             argc - optind);
     return -EINVAL;
   }
   if (s->npickers == 0 || !loads) {
-    fprintf(stderr, "lbharness sweep: expected --pickers EXPR and --loads FROM:TO:STEP "
-                    "(lbharness sweep --help)\n");
+    lb_errf(err, errlen,
+            "expected --pickers EXPR and --loads FROM:TO:STEP "
+            "(lbharness sweep --help)");
     return -EINVAL;
   }
   snprintf(s->scenario, sizeof(s->scenario), "%s", argv[optind]);
@@ -441,9 +440,12 @@ int lb_harness_sweep_main(int argc, char **argv) {
   memset(&s, 0, sizeof(s));
   lb_harness_opts_defaults(&s.opts);
   s.jobs = 2;
-  if (parse(argc, argv, &s, sets) < 0)
-    return 2;
   char err[2048] = "";
+  int prc = parse(argc, argv, &s, sets, err, sizeof(err));
+  if (prc < 0)
+    fprintf(stderr, "lbharness sweep: %s\n", err);
+  if (prc != 0)
+    return prc > 0 ? 0 : 2;
   struct lb_scenario sc;
   if (lb_harness_scenario_load_opts(s.scenario, &s.opts, false, &sc, err, sizeof(err)) < 0) {
     fprintf(stderr, "lbharness sweep: %s\n", err);
