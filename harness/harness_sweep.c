@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "csv.h"
 #include "errbuf.h"
 #include "expr.h"
 #include "harness_compare.h"
@@ -158,19 +159,20 @@ static int sim_cell(struct lb_sweep *s, int l, int p, FILE *out, char *err, size
   char line[8192];
   int row = -1, col_req = -1, col_failed = -1, col_timed = -1;
   while (fgets(line, sizeof(line), in)) {
+    /* split a copy: the row goes out as lbsim wrote it */
+    char copy[sizeof(line)], *cells[64];
+    memcpy(copy, line, sizeof(copy));
+    size_t got = lb_csv_split(copy, cells, 64);
+    int ncols = got < 64 ? (int)got : 64;
     double v[64];
-    int ncols = 0;
-    for (char *f = line; f && ncols < 64; ncols++) {
+    for (int k = 0; k < ncols; k++) {
       if (row < 0) {
-        size_t len = strcspn(f, ",\n");
-        col_req = len == 8 && !strncmp(f, "requests", 8) ? ncols : col_req;
-        col_failed = len == 6 && !strncmp(f, "failed", 6) ? ncols : col_failed;
-        col_timed = len == 9 && !strncmp(f, "timed_out", 9) ? ncols : col_timed;
+        col_req = strcmp(cells[k], "requests") == 0 ? k : col_req;
+        col_failed = strcmp(cells[k], "failed") == 0 ? k : col_failed;
+        col_timed = strcmp(cells[k], "timed_out") == 0 ? k : col_timed;
       } else {
-        v[ncols] = strtod(f, NULL);
+        v[k] = strtod(cells[k], NULL);
       }
-      f = strchr(f, ',');
-      f = f ? f + 1 : NULL;
     }
     if (row >= 0) {
       if (row < c->n && col_req >= 0 && col_failed >= 0 && col_timed >= 0 &&
