@@ -81,8 +81,8 @@ static int sim_side(struct lb_harness_compare *cmp, struct lb_harness_scenario_c
   for (int k = 0; k < runs; k++)
     if (run_ids[k] != k)
       contiguous = false;
-  if (o->progress)
-    fprintf(stderr, "%s: simulating %d run(s) with lbsim\n", c->sc.name, runs);
+  if (o->progress && o->log)
+    fprintf(o->log, "%s: simulating %d run(s) with lbsim\n", c->sc.name, runs);
   for (int k = 0; k < runs; k++) {
     if (!contiguous || k == 0) {
       if (contiguous)
@@ -273,10 +273,10 @@ int lb_harness_compare_main(struct lb_harness_compare *cmp, char *const *scenari
       memset(c, 0, sizeof(*c));
       if (lb_harness_stop_signal || rc == -ENOTSUP)
         return rc; /* interrupted, or netem went missing: nothing more can run */
-      if (strstr(err, scenarios[i]))
-        fprintf(stderr, "lbharness: %s (scenario left out)\n", err);
-      else
-        fprintf(stderr, "lbharness: %s: %s (scenario left out)\n", scenarios[i], err);
+      if (cmp->opts.log && strstr(err, scenarios[i]))
+        fprintf(cmp->opts.log, "lbharness: %s (scenario left out)\n", err);
+      else if (cmp->opts.log)
+        fprintf(cmp->opts.log, "lbharness: %s: %s (scenario left out)\n", scenarios[i], err);
       failed++;
       continue;
     }

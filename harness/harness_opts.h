@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "scenario.h"
 
@@ -18,7 +19,8 @@ struct lb_harness_opts {
   int runs;                          /* --runs; 0 = the scenario's runs */
   int client_procs;                  /* --client-procs; 0 = min(clients, 4) */
   bool netns;                        /* --hosts netns */
-  bool progress;                     /* progress lines on stderr */
+  bool progress;                     /* progress lines (on log) */
+  FILE *log; /* progress lines and warnings during a run; NULL: none (lbharness: stderr) */
   double start_delay_s;              /* common start this far in the future */
   char *const *sets;                 /* --set FIELD=VALUE, applied in order */
   int nsets;

@@ -361,7 +361,7 @@ static int start_clients(const char *client_bin, const struct lb_scenario *sc,
 static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenario *sc, int run,
                         int64_t start_ns, double deadline, struct fleet *f, char *err,
                         size_t errlen) {
-  bool tty = isatty(2);
+  bool tty = o->log && isatty(fileno(o->log));
   double next_print = 0;
   /* The run's arrival trace says how many requests are due by now (the
    * clients' logs are written in large blocks). */
@@ -386,7 +386,7 @@ static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenari
       break;
     }
     double now = lb_harness_now();
-    if (o->progress && (now >= next_print || running == 0)) {
+    if (o->progress && o->log && (now >= next_print || running == 0)) {
       long done = 0, failed = 0, timed_out = 0;
       for (int k = 0; k < f->nclients; k++) {
         growing_log_update(&f->logs[k]);
@@ -415,7 +415,7 @@ static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenari
                  "%ld timed out (the model's timeout)",
                  sc->name, run, done, failed, timed_out);
       if (tty || strcmp(line, last_line) != 0) /* a line only when it says something new */
-        fprintf(stderr, "%s%s%s", tty ? "\r\033[K" : "", line, tty ? "" : "\n");
+        fprintf(o->log, "%s%s%s", tty ? "\r\033[K" : "", line, tty ? "" : "\n");
       snprintf(last_line, sizeof(last_line), "%s", line);
       next_print = now + (tty ? 0.2 : 2.0);
     }
@@ -431,7 +431,7 @@ static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenari
     lb_harness_sleep_ms(50);
   }
   if (o->progress && tty)
-    fputc('\n', stderr);
+    fputc('\n', o->log);
   if (have_trace)
     lb_arrivals_close(&trace);
   return rc;
@@ -550,8 +550,8 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
                           err, errlen)) < 0)
     goto done;
   double left_s = (double)(start_ns - realtime_ns()) / 1e9;
-  if (left_s < o->start_delay_s / 2)
-    fprintf(stderr,
+  if (o->log && left_s < o->start_delay_s / 2)
+    fprintf(o->log,
             "lbharness: %s run %d: the servers took %.2f s to come up; the clients have %.2f s "
             "to connect before tick 0\n",
             sc->name, run, SERVER_START_ALLOWANCE_S + o->start_delay_s - left_s, left_s);
@@ -570,7 +570,8 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
       rc = stopped(err, errlen);
       goto done;
     }
-    fprintf(stderr, "lbharness: servers did not exit %d ms after SIGTERM; killed\n",
+    if (o->log)
+      fprintf(o->log, "lbharness: servers did not exit %d ms after SIGTERM; killed\n",
             SERVER_DRAIN_MS);
   } else {
     /* A server that failed while draining said so in its log. */
@@ -580,7 +581,8 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
         continue;
       char how[80];
       lb_harness_proc_describe(p, how, sizeof(how));
-      fprintf(stderr, "lbharness: %s run %d: server %d ended with %s after SIGTERM (log: %s)\n",
+      if (o->log)
+        fprintf(o->log, "lbharness: %s run %d: server %d ended with %s after SIGTERM (log: %s)\n",
               sc->name, run, i, how, f.server_logs[i]);
     }
   }
@@ -610,8 +612,8 @@ done:
     shm_unlink(board); /* after the last server and client are reaped */
 #ifdef LB_HARNESS_HAS_NETNS
   char nerr[256];
-  if (f.netns_up && lb_deploy_netns_down(f.fleet_id, nerr, sizeof(nerr)) < 0)
-    fprintf(stderr, "lbharness: removing network namespaces of fleet %s: %s\n", f.fleet_id, nerr);
+  if (f.netns_up && lb_deploy_netns_down(f.fleet_id, nerr, sizeof(nerr)) < 0 && o->log)
+    fprintf(o->log, "lbharness: removing network namespaces of fleet %s: %s\n", f.fleet_id, nerr);
 #endif
   return rc;
 }

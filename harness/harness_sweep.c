@@ -253,9 +253,9 @@ int lb_sweep_run(struct lb_sweep *s, char *err, size_t errlen) {
       if (rc >= 0 && s->real)
         rc = real_cell(s, l, p, out, err, errlen);
       done++;
-      if (rc >= 0 && s->opts.progress) {
+      if (rc >= 0 && s->opts.progress && s->opts.log) {
         const struct lb_sweep_cell *c = cell(s, l, p, 0);
-        fprintf(stderr,
+        fprintf(s->opts.log,
                 "sweep: [%d/%d] load %.2f %-28.28s sim p99 %7.1f%s (%.1f s, %.0f s in all)\n", done,
                 total, s->loads[l], s->pickers[p], lb_sweep_cell_mean(c, LB_SW_P99),
                 s->real ? " +real" : "", lb_harness_now() - t, lb_harness_now() - t0);
@@ -441,6 +441,7 @@ int lb_harness_sweep_main(int argc, char **argv) {
   struct lb_sweep s;
   memset(&s, 0, sizeof(s));
   lb_harness_opts_defaults(&s.opts);
+  s.opts.log = stderr;
   s.jobs = 2;
   char err[2048] = "";
   int prc = parse(argc, argv, &s, sets, err, sizeof(err));

@@ -489,6 +489,7 @@ int main(int argc, char **argv) {
   struct cli c;
   memset(&c, 0, sizeof(c));
   lb_harness_opts_defaults(&c.opts);
+  c.opts.log = stderr;
   lb_harness_tolerance_defaults(&c.tol);
   int first = parse(argc, argv, &c);
   if (first < 0)
