@@ -4,9 +4,9 @@
 #include "harness_deploy_cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "errbuf.h"
 #include "harness_deploy.h"
 #include "harness_engine.h"
 #include "harness_manifest.h"
 #include "harness_netem.h"
+#include "number.h"
 
 /* ---- lbharness deploy ---- */
 
@@ -62,143 +64,109 @@ struct cli {
   const char *fleet;
   const char *dist_dir;
   const char *rate;
-  enum lb_netem_dist dist;
+  int dist; /* enum lb_netem_dist (a --dist choice) */
   bool no_delay;
   int client_procs;
   int run;
   long long start_at_realtime_ns;
   char *sets[64];
   int nsets;
+  bool help;
 };
 
-static int parse_int(const char *s, int min, int *out) {
-  char *end = NULL;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (errno != 0 || end == s || *end != '\0' || v < min || v > INT_MAX)
+/* --start-at-realtime-ns T and --start-in SECONDS: the clients' tick 0. */
+static int start_option(const char *opt, const char *text, long long *dest, bool relative,
+                        char *err, size_t errlen) {
+  double v;
+  if (lb_number_double(text, 0, 9e18, &v) < 0 || !(v > 0)) {
+    lb_errf(err, errlen, "--%s '%s': expected a positive number", opt, text);
     return -EINVAL;
-  *out = (int)v;
+  }
+  if (!relative) {
+    *dest = (long long)v;
+  } else {
+    /* The clients' tick 0, this many seconds after now. */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    *dest = (long long)now.tv_sec * 1000000000LL + now.tv_nsec + (long long)(v * 1e9);
+  }
   return 0;
 }
 
+static int opt_start_at(const char *text, void *dest, char *err, size_t errlen) {
+  return start_option("start-at-realtime-ns", text, dest, false, err, errlen);
+}
+
+static int opt_start_in(const char *text, void *dest, char *err, size_t errlen) {
+  return start_option("start-in", text, dest, true, err, errlen);
+}
+
+static int opt_set(const char *text, void *dest, char *err, size_t errlen) {
+  struct cli *c = dest;
+  if (c->nsets == (int)(sizeof(c->sets) / sizeof(c->sets[0]))) {
+    lb_errf(err, errlen, "too many --set");
+    return -EINVAL;
+  }
+  c->sets[c->nsets++] = (char *)text;
+  return 0;
+}
+
+static const char *const dists[] = {"gamma", "normal", "none", NULL}; /* enum lb_netem_dist */
+
+#define STRING(NAME, MEMBER)                                                                       \
+  { .name = NAME, .kind = LB_CLI_STRING, .off = offsetof(struct cli, MEMBER) }
+
+/* Every option of compose, k8s, netem-plan and netem-apply (usage()). */
+static const struct lb_cli_option deploy_options[] = {
+    {.name = "out", .short_flag = 'o', .kind = LB_CLI_STRING, .off = offsetof(struct cli, out)},
+    STRING("image", image),
+    STRING("namespace", namespace_name),
+    STRING("fleet", fleet),
+    STRING("dist-dir", dist_dir),
+    {.name = "dist", .kind = LB_CLI_CHOICE, .off = offsetof(struct cli, dist), .choices = dists},
+    STRING("rate", rate),
+    {.name = "no-delay", .kind = LB_CLI_FLAG, .off = offsetof(struct cli, no_delay)},
+    {.name = "client-procs",
+     .kind = LB_CLI_INT,
+     .off = offsetof(struct cli, client_procs),
+     .min = 1,
+     .max = INT_MAX},
+    {.name = "run", .kind = LB_CLI_INT, .off = offsetof(struct cli, run), .min = 0, .max = INT_MAX},
+    {.name = "set", .kind = LB_CLI_CUSTOM, .off = 0, .parse = opt_set},
+    {.name = "start-at-realtime-ns",
+     .kind = LB_CLI_CUSTOM,
+     .off = offsetof(struct cli, start_at_realtime_ns),
+     .parse = opt_start_at},
+    {.name = "start-in",
+     .kind = LB_CLI_CUSTOM,
+     .off = offsetof(struct cli, start_at_realtime_ns),
+     .parse = opt_start_in},
+    {.name = "help", .short_flag = 'h', .kind = LB_CLI_FLAG, .off = offsetof(struct cli, help)},
+    {.name = NULL},
+};
+
 /* 0, 1 for --help (usage printed), or -EINVAL with err the line to print. */
 static int parse_cli(int argc, char **argv, struct cli *c, char *err, size_t errlen) {
-  static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
-                                       {"image", required_argument, NULL, 'i'},
-                                       {"namespace", required_argument, NULL, 'n'},
-                                       {"fleet", required_argument, NULL, 'f'},
-                                       {"dist-dir", required_argument, NULL, 'D'},
-                                       {"dist", required_argument, NULL, 'd'},
-                                       {"rate", required_argument, NULL, 'r'},
-                                       {"no-delay", no_argument, NULL, 'N'},
-                                       {"client-procs", required_argument, NULL, 'p'},
-                                       {"run", required_argument, NULL, 'R'},
-                                       {"set", required_argument, NULL, 's'},
-                                       {"start-at-realtime-ns", required_argument, NULL, 'T'},
-                                       {"start-in", required_argument, NULL, 'S'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
   memset(c, 0, sizeof(*c));
   c->image = "lbtestbed:latest";
   c->fleet = "f0";
   c->dist = LB_NETEM_DIST_GAMMA;
-  optind = 1;
-  opterr = 0; /* our own messages, naming the command */
-  int ch;
-  while ((ch = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
-    switch (ch) {
-    case 'o':
-      c->out = optarg;
-      break;
-    case 'i':
-      c->image = optarg;
-      break;
-    case 'n':
-      c->namespace_name = optarg;
-      break;
-    case 'f':
-      c->fleet = optarg;
-      break;
-    case 'D':
-      c->dist_dir = optarg;
-      break;
-    case 'r':
-      c->rate = optarg;
-      break;
-    case 'N':
-      c->no_delay = true;
-      break;
-    case 'd':
-      if (strcmp(optarg, "gamma") == 0)
-        c->dist = LB_NETEM_DIST_GAMMA;
-      else if (strcmp(optarg, "normal") == 0)
-        c->dist = LB_NETEM_DIST_NORMAL;
-      else if (strcmp(optarg, "none") == 0)
-        c->dist = LB_NETEM_DIST_NONE;
-      else {
-        lb_errf(err, errlen, "deploy: --dist '%s': expected gamma, normal or none", optarg);
-        return -EINVAL;
-      }
-      break;
-    case 'p':
-      if (parse_int(optarg, 1, &c->client_procs) != 0) {
-        lb_errf(err, errlen, "deploy: --client-procs '%s': expected a positive integer", optarg);
-        return -EINVAL;
-      }
-      break;
-    case 'R':
-      if (parse_int(optarg, 0, &c->run) != 0) {
-        lb_errf(err, errlen, "deploy: --run '%s': expected an integer >= 0", optarg);
-        return -EINVAL;
-      }
-      break;
-    case 'T':
-    case 'S': {
-      char *end = NULL;
-      errno = 0;
-      double v = strtod(optarg, &end);
-      if (errno != 0 || end == optarg || *end != '\0' || !(v > 0) || v > 9e18) {
-        lb_errf(err, errlen, "deploy: --%s '%s': expected a positive number",
-                ch == 'T' ? "start-at-realtime-ns" : "start-in", optarg);
-        return -EINVAL;
-      }
-      if (ch == 'T') {
-        c->start_at_realtime_ns = (long long)v;
-      } else {
-        /* The clients' tick 0, this many seconds after now. */
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        c->start_at_realtime_ns =
-            (long long)now.tv_sec * 1000000000LL + now.tv_nsec + (long long)(v * 1e9);
-      }
-      break;
-    }
-    case 's':
-      if (c->nsets == (int)(sizeof(c->sets) / sizeof(c->sets[0]))) {
-        lb_errf(err, errlen, "deploy: too many --set");
-        return -EINVAL;
-      }
-      c->sets[c->nsets++] = optarg;
-      break;
-    case 'h':
-      usage(stdout);
-      return 1;
-    case ':':
-      lb_errf(err, errlen, "deploy %s: option '%s' expects a value (lbharness deploy --help)",
-              argv[0], argv[optind - 1]);
-      return -EINVAL;
-    default:
-      lb_errf(err, errlen, "deploy %s: unknown option '%s' (lbharness deploy --help)", argv[0],
-              argv[optind - 1]);
-      return -EINVAL;
-    }
-  }
-  if (optind != argc - 1) {
-    lb_errf(err, errlen, "deploy %s: expected one SCENARIO file, got %d (lbharness deploy --help)",
-            argv[0], argc - optind);
+  int first = 0;
+  char why[768];
+  if (lb_cli_parse(deploy_options, argc, argv, c, &first, why, sizeof(why)) < 0) {
+    lb_errf(err, errlen, "deploy %s: %s", argv[0], why);
     return -EINVAL;
   }
-  c->scenario = argv[optind];
+  if (c->help) {
+    usage(stdout);
+    return 1;
+  }
+  if (first != argc - 1) {
+    lb_errf(err, errlen, "deploy %s: expected one SCENARIO file, got %d (lbharness deploy --help)",
+            argv[0], argc - first);
+    return -EINVAL;
+  }
+  c->scenario = argv[first];
   return 0;
 }
 

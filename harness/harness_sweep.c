@@ -2,12 +2,13 @@
 #include "harness_sweep.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
+#include "cli.h"
 #include "csv.h"
 #include "errbuf.h"
 #include "expr.h"
@@ -304,135 +305,141 @@ static const char usage_sweep[] =
     "  --quiet             no progress lines on stderr\n"
     "  -h, --help          this text\n";
 
-enum { SW_PICKERS = 256, SW_LOADS, SW_RUNS, SW_REAL, SW_OUT, SW_JOBS, SW_SET, SW_BIN_DIR,
-       SW_HOSTS, SW_CLIENT_PROCS, SW_QUIET, SW_HELP };
+/* What the command line fills: the sweep, and what is checked after. */
+struct sweep_cli {
+  struct lb_sweep *s;
+  char **sets;
+  int runs, jobs, client_procs;
+  bool loads, real, quiet, help;
+};
 
-static int whole(const char *opt, const char *text, int max, int *out, char *err, size_t errlen) {
-  char *end = NULL;
-  long v = strtol(text, &end, 10);
-  if (!*text || *end || v < 1 || v > max) {
-    lb_errf(err, errlen, "%s: expected a whole number from 1 to %d, got '%s'", opt, max, text);
+static int opt_pickers(const char *text, void *dest, char *err, size_t errlen) {
+  struct sweep_cli *c = dest;
+  char why[1024];
+  if (c->s->npickers == LB_SWEEP_MAX_PICKERS) {
+    lb_errf(err, errlen, "--pickers: at most %d", LB_SWEEP_MAX_PICKERS);
     return -EINVAL;
   }
-  *out = (int)v;
+  struct lb_picker_spec *spec = NULL;
+  if (strlen(text) >= LB_PICKER_EXPR_MAX ||
+      lb_picker_spec_parse(text, &spec, why, sizeof(why)) < 0) {
+    lb_errf(err, errlen, "--pickers '%s': %s", text,
+            strlen(text) >= LB_PICKER_EXPR_MAX ? "too long" : why);
+    return -EINVAL;
+  }
+  lb_picker_spec_free(spec);
+  c->s->pickers[c->s->npickers++] = text;
   return 0;
 }
 
+static int opt_loads(const char *text, void *dest, char *err, size_t errlen) {
+  struct sweep_cli *c = dest;
+  if (lb_sweep_parse_loads(c->s, text, err, errlen) < 0)
+    return -EINVAL;
+  c->loads = true;
+  return 0;
+}
+
+static int opt_out(const char *text, void *dest, char *err, size_t errlen) {
+  struct sweep_cli *c = dest;
+  if (!*text || strlen(text) >= sizeof(c->s->opts.out_dir) - 256) {
+    lb_errf(err, errlen, "--out: expected a folder name");
+    return -EINVAL;
+  }
+  snprintf(c->s->opts.out_dir, sizeof(c->s->opts.out_dir), "%s", text);
+  return 0;
+}
+
+static int opt_set(const char *text, void *dest, char *err, size_t errlen) {
+  struct sweep_cli *c = dest;
+  if (!strchr(text, '=') || text[0] == '=' || c->s->opts.nsets == MAX_SETS) {
+    lb_errf(err, errlen, "--set '%s': expected FIELD=VALUE (at most %d)", text, MAX_SETS);
+    return -EINVAL;
+  }
+  c->sets[c->s->opts.nsets++] = (char *)text;
+  return 0;
+}
+
+static int opt_bin_dir(const char *text, void *dest, char *err, size_t errlen) {
+  struct sweep_cli *c = dest;
+  (void)err;
+  (void)errlen;
+  snprintf(c->s->opts.bin_dir, sizeof(c->s->opts.bin_dir), "%s", text);
+  return 0;
+}
+
+static int opt_hosts(const char *text, void *dest, char *err, size_t errlen) {
+  struct sweep_cli *c = dest;
+  if (strcmp(text, "local") && strcmp(text, "netns")) {
+    lb_errf(err, errlen, "--hosts: expected local or netns, got '%s'", text);
+    return -EINVAL;
+  }
+  c->s->opts.netns = strcmp(text, "netns") == 0;
+  return 0;
+}
+
+#define SW_INT(NAME, MEMBER, MAX)                                                                  \
+  {                                                                                                \
+    .name = NAME, .kind = LB_CLI_INT, .off = offsetof(struct sweep_cli, MEMBER), .min = 1,         \
+    .max = MAX                                                                                     \
+  }
+#define SW_FLAG(NAME, MEMBER, SHORT)                                                               \
+  {                                                                                                \
+    .name = NAME, .short_flag = SHORT, .kind = LB_CLI_FLAG,                                        \
+    .off = offsetof(struct sweep_cli, MEMBER)                                                      \
+  }
+#define SW_CUSTOM(NAME, FN)                                                                        \
+  { .name = NAME, .kind = LB_CLI_CUSTOM, .off = 0, .parse = FN }
+
+/* sweep's options (--help: usage_sweep). */
+static const struct lb_cli_option sweep_options[] = {
+    SW_CUSTOM("pickers", opt_pickers),
+    SW_CUSTOM("loads", opt_loads),
+    SW_INT("runs", runs, 64),
+    SW_FLAG("real", real, 0),
+    SW_CUSTOM("out", opt_out),
+    SW_INT("jobs", jobs, 256),
+    SW_CUSTOM("set", opt_set),
+    SW_CUSTOM("bin-dir", opt_bin_dir),
+    SW_CUSTOM("hosts", opt_hosts),
+    SW_INT("client-procs", client_procs, 1024),
+    SW_FLAG("quiet", quiet, 0),
+    SW_FLAG("help", help, 'h'),
+    {.name = NULL},
+};
+
 /* 0, 1 after --help (printed), or -EINVAL with err the reason. */
 static int parse(int argc, char **argv, struct lb_sweep *s, char **sets, char *err, size_t errlen) {
-  static const struct option longopts[] = {
-      {"pickers", required_argument, NULL, SW_PICKERS},
-      {"loads", required_argument, NULL, SW_LOADS},
-      {"runs", required_argument, NULL, SW_RUNS},
-      {"real", no_argument, NULL, SW_REAL},
-      {"out", required_argument, NULL, SW_OUT},
-      {"jobs", required_argument, NULL, SW_JOBS},
-      {"set", required_argument, NULL, SW_SET},
-      {"bin-dir", required_argument, NULL, SW_BIN_DIR},
-      {"hosts", required_argument, NULL, SW_HOSTS},
-      {"client-procs", required_argument, NULL, SW_CLIENT_PROCS},
-      {"quiet", no_argument, NULL, SW_QUIET},
-      {"help", no_argument, NULL, SW_HELP},
-      {NULL, 0, NULL, 0},
-  };
-  char why[1024];
-  bool loads = false;
-  int opt;
-  optind = 1;
-  opterr = 0;
-  while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-    switch (opt) {
-    case SW_PICKERS: {
-      if (s->npickers == LB_SWEEP_MAX_PICKERS) {
-        lb_errf(err, errlen, "--pickers: at most %d", LB_SWEEP_MAX_PICKERS);
-        return -EINVAL;
-      }
-      struct lb_picker_spec *spec = NULL;
-      if (strlen(optarg) >= LB_PICKER_EXPR_MAX ||
-          lb_picker_spec_parse(optarg, &spec, why, sizeof(why)) < 0) {
-        lb_errf(err, errlen, "--pickers '%s': %s", optarg,
-                strlen(optarg) >= LB_PICKER_EXPR_MAX ? "too long" : why);
-        return -EINVAL;
-      }
-      lb_picker_spec_free(spec);
-      s->pickers[s->npickers++] = optarg;
-      break;
-    }
-    case SW_LOADS:
-      if (lb_sweep_parse_loads(s, optarg, err, errlen) < 0)
-        return -EINVAL;
-      loads = true;
-      break;
-    case SW_RUNS:
-      if (whole("--runs", optarg, 64, &s->opts.runs, err, errlen) < 0)
-        return -EINVAL;
-      break;
-    case SW_JOBS:
-      if (whole("--jobs", optarg, 256, &s->jobs, err, errlen) < 0)
-        return -EINVAL;
-      break;
-    case SW_CLIENT_PROCS:
-      if (whole("--client-procs", optarg, 1024, &s->opts.client_procs, err, errlen) < 0)
-        return -EINVAL;
-      break;
-    case SW_REAL:
-      s->real = true;
-      break;
-    case SW_OUT:
-      if (!*optarg || strlen(optarg) >= sizeof(s->opts.out_dir) - 256) {
-        lb_errf(err, errlen, "--out: expected a folder name");
-        return -EINVAL;
-      }
-      snprintf(s->opts.out_dir, sizeof(s->opts.out_dir), "%s", optarg);
-      break;
-    case SW_SET:
-      if (!strchr(optarg, '=') || optarg[0] == '=' || s->opts.nsets == MAX_SETS) {
-        lb_errf(err, errlen, "--set '%s': expected FIELD=VALUE (at most %d)", optarg, MAX_SETS);
-        return -EINVAL;
-      }
-      sets[s->opts.nsets++] = optarg;
-      break;
-    case SW_BIN_DIR:
-      snprintf(s->opts.bin_dir, sizeof(s->opts.bin_dir), "%s", optarg);
-      break;
-    case SW_HOSTS:
-      if (strcmp(optarg, "local") && strcmp(optarg, "netns")) {
-        lb_errf(err, errlen, "--hosts: expected local or netns, got '%s'", optarg);
-        return -EINVAL;
-      }
-      s->opts.netns = strcmp(optarg, "netns") == 0;
-      break;
-    case SW_QUIET:
-      s->opts.progress = false;
-      break;
-    case 'h':
-    case SW_HELP:
-      fputs(usage_sweep, stdout);
-      return 1;
-    case ':':
-      lb_errf(err, errlen, "option '%s' expects a value (lbharness sweep --help)",
-              argv[optind - 1]);
-      return -EINVAL;
-    default:
-      lb_errf(err, errlen, "unknown option '%s' (lbharness sweep --help)", argv[optind - 1]);
-      return -EINVAL;
-    }
+  struct sweep_cli c = {.s = s,
+                        .sets = sets,
+                        .runs = s->opts.runs,
+                        .jobs = s->jobs,
+                        .client_procs = s->opts.client_procs};
+  int first = 0;
+  if (lb_cli_parse(sweep_options, argc, argv, &c, &first, err, errlen) < 0)
+    return -EINVAL;
+  if (c.help) {
+    fputs(usage_sweep, stdout);
+    return 1;
   }
+  s->opts.runs = c.runs;
+  s->jobs = c.jobs;
+  s->opts.client_procs = c.client_procs;
+  s->real = s->real || c.real;
+  if (c.quiet)
+    s->opts.progress = false;
   s->opts.sets = sets;
-  if (optind != argc - 1) {
-    lb_errf(err, errlen,
-            "expected one scenario file, got %d (lbharness sweep "
-            "--help)",
-            argc - optind);
+  if (first != argc - 1) {
+    lb_errf(err, errlen, "expected one scenario file, got %d (lbharness sweep --help)",
+            argc - first);
     return -EINVAL;
   }
-  if (s->npickers == 0 || !loads) {
+  if (s->npickers == 0 || !c.loads) {
     lb_errf(err, errlen,
-            "expected --pickers EXPR and --loads FROM:TO:STEP "
-            "(lbharness sweep --help)");
+            "expected --pickers EXPR and --loads FROM:TO:STEP (lbharness sweep --help)");
     return -EINVAL;
   }
-  snprintf(s->scenario, sizeof(s->scenario), "%s", argv[optind]);
+  snprintf(s->scenario, sizeof(s->scenario), "%s", argv[first]);
   return 0;
 }
 
