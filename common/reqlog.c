@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csv.h"
 #include "errbuf.h"
 
 /* Exact powers of ten (every one up to 1e22 is a double). */
@@ -308,31 +309,6 @@ struct lb_reqlog_reader {
   char **cells;
 };
 
-/* Splits line in place at commas; strips a newline and surrounding quotes.
- * Returns the number of cells, up to max (more are counted, not stored). */
-static size_t split(char *line, char **cells, size_t max) {
-  size_t n = 0, len = strlen(line);
-  while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-    line[--len] = '\0';
-  char *s = line;
-  for (;;) {
-    char *comma = strchr(s, ',');
-    if (comma)
-      *comma = '\0';
-    size_t l = strlen(s);
-    if (l >= 2 && s[0] == '"' && s[l - 1] == '"') {
-      s[l - 1] = '\0';
-      s++;
-    }
-    if (n < max)
-      cells[n] = s;
-    n++;
-    if (comma == NULL)
-      return n;
-    s = comma + 1;
-  }
-}
-
 static const char *const required[] = {"test_stage", "client", "server", "is_probe", "total_ticks"};
 
 int lb_reqlog_reader_open(const char *path, struct lb_reqlog_reader **out, char *err,
@@ -353,21 +329,15 @@ int lb_reqlog_reader_open(const char *path, struct lb_reqlog_reader **out, char 
     rc = -ENOMEM;
     goto fail;
   }
-  if (getline(&r->line, &r->linecap, r->f) < 0) {
-    lb_errf(err, errlen, "%s:1: expected a header of column names, got an empty file", path);
-    rc = -EINVAL;
+  size_t cellcap = 0;
+  if ((rc = lb_csv_read_row(r->f, &r->line, &r->linecap, &r->cells, &cellcap, &r->ncells)) != 1) {
+    if (rc == 0) {
+      lb_errf(err, errlen, "%s:1: expected a header of column names, got an empty file", path);
+      rc = -EINVAL;
+    }
     goto fail;
   }
   r->lineno = 1;
-  size_t n = 1;
-  for (const char *p = r->line; *p; p++)
-    n += *p == ',';
-  r->cells = calloc(n, sizeof(*r->cells));
-  if (r->cells == NULL) {
-    rc = -ENOMEM;
-    goto fail;
-  }
-  r->ncells = split(r->line, r->cells, n);
   for (size_t c = 0; c < NCOLS; c++) {
     r->pos[c] = -1;
     for (size_t i = 0; i < r->ncells; i++)
@@ -523,7 +493,7 @@ int lb_reqlog_reader_next(struct lb_reqlog_reader *r, struct lb_request_record *
     }
     r->lineno++;
   } while (strspn(r->line, "\r\n") == (size_t)got); /* blank lines */
-  size_t n = split(r->line, r->cells, r->ncells);
+  size_t n = lb_csv_split(r->line, r->cells, r->ncells);
   if (n != r->ncells) {
     lb_errf(err, errlen, "%s:%zu: expected %zu cells as in the header, got %zu", r->path, r->lineno,
             r->ncells, n);

@@ -1,6 +1,7 @@
-/* summary: the seed's runTest summary (In[202]) in bounded memory. Latencies
- * are kept as value -> count, utilization as its distinct values plus one
- * Welford accumulator per server and one over every record. */
+/* summary: the seed's runTest summary (In[202]) in bounded memory, and its
+ * CSV (writer and reader). Latencies are kept as value -> count,
+ * utilization as its distinct values plus one Welford accumulator per
+ * server and one over every record. */
 #include "summary.h"
 
 #include <errno.h>
@@ -8,6 +9,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "csv.h"
+#include "errbuf.h"
 
 const double lb_summary_quantiles[LB_SUMMARY_QUANTILES] = {0.5, 0.9, 0.99, 0.999};
 
@@ -382,4 +386,93 @@ void lb_summary_write_row(FILE *f, const char *algorithm, int run, unsigned long
   put(f, s->mean_utilization_per_request);
   put(f, s->stdev_utilization_per_request);
   fputc('\n', f);
+}
+
+/* ---- reader ---- */
+
+struct lb_summary_reader {
+  FILE *f;
+  char *path;
+  size_t lineno;
+  char *header, *line; /* the header's cells point into header */
+  size_t headercap, linecap;
+  char **names, **cells;
+  size_t nnames, ncells, capcells;
+};
+
+int lb_summary_reader_open(const char *path, struct lb_summary_reader **out, char *err,
+                           size_t errlen) {
+  *out = NULL;
+  struct lb_summary_reader *r = calloc(1, sizeof(*r));
+  if (r == NULL)
+    return -ENOMEM;
+  int rc = 0;
+  r->f = fopen(path, "r");
+  if (r->f == NULL) {
+    rc = -errno;
+    lb_errf(err, errlen, "%s: %s", path, strerror(-rc));
+    goto fail;
+  }
+  if ((r->path = strdup(path)) == NULL) {
+    rc = -ENOMEM;
+    goto fail;
+  }
+  size_t namecap = 0;
+  if ((rc = lb_csv_read_row(r->f, &r->header, &r->headercap, &r->names, &namecap, &r->nnames)) !=
+      1) {
+    if (rc == 0 && ferror(r->f)) {
+      lb_errf(err, errlen, "%s:1: read error", path);
+      rc = -EIO;
+    } else if (rc == 0) {
+      lb_errf(err, errlen, "%s:1: expected a header line, got an empty file", path);
+      rc = -ENODATA;
+    }
+    goto fail;
+  }
+  r->lineno = 1;
+  *out = r;
+  return 0;
+fail:
+  lb_summary_reader_close(r);
+  return rc;
+}
+
+int lb_summary_reader_column(const struct lb_summary_reader *r, const char *name) {
+  for (size_t c = 0; c < r->nnames; c++)
+    if (strcmp(r->names[c], name) == 0)
+      return (int)c;
+  return -1;
+}
+
+int lb_summary_reader_next(struct lb_summary_reader *r, char *err, size_t errlen) {
+  r->ncells = 0;
+  int rc = lb_csv_read_row(r->f, &r->line, &r->linecap, &r->cells, &r->capcells, &r->ncells);
+  if (rc == 0 && ferror(r->f)) {
+    lb_errf(err, errlen, "%s:%zu: read error", r->path, r->lineno + 1);
+    return -EIO;
+  }
+  if (rc == 1)
+    r->lineno++;
+  return rc;
+}
+
+int lb_summary_reader_cells(const struct lb_summary_reader *r) {
+  return (int)r->ncells;
+}
+
+const char *lb_summary_reader_cell(const struct lb_summary_reader *r, int col) {
+  return col >= 0 && (size_t)col < r->ncells ? r->cells[col] : NULL;
+}
+
+void lb_summary_reader_close(struct lb_summary_reader *r) {
+  if (r == NULL)
+    return;
+  if (r->f)
+    fclose(r->f);
+  free(r->path);
+  free(r->header);
+  free(r->line);
+  free(r->names);
+  free(r->cells);
+  free(r);
 }

@@ -48,6 +48,22 @@ void lb_summary_write_row(FILE *f, const char *algorithm, int run, unsigned long
 /* A CSV cell, quoted where it holds a comma, quote or line break. */
 void lb_summary_put_text(FILE *f, const char *s);
 
+/* Reader of a summary CSV (the writer's, or the seed's df.to_csv()):
+ * columns found by header name, rows as text cells (csv.h's splitting).
+ * open: 0; -errno when the file cannot be opened (err "PATH: why");
+ * -ENODATA when it is empty (err "PATH:1: expected a header line, got an
+ * empty file"). next: 1 with a row (a blank line is a row of one empty
+ * cell), 0 at the end, -EIO on a read error. */
+struct lb_summary_reader;
+int lb_summary_reader_open(const char *path, struct lb_summary_reader **out, char *err,
+                           size_t errlen);
+int lb_summary_reader_column(const struct lb_summary_reader *r, const char *name); /* -1: none */
+int lb_summary_reader_next(struct lb_summary_reader *r, char *err, size_t errlen);
+/* The current row's cells: how many, and cell col (NULL past the row's end). */
+int lb_summary_reader_cells(const struct lb_summary_reader *r);
+const char *lb_summary_reader_cell(const struct lb_summary_reader *r, int col);
+void lb_summary_reader_close(struct lb_summary_reader *r);
+
 /* pandas Series.quantile (linear) over sorted values. */
 double lb_quantile_sorted(const double *sorted, size_t n, double q);
 

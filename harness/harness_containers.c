@@ -21,6 +21,8 @@
 #include "errbuf.h"
 #include "harness_deploy.h"
 #include "harness_engine.h"
+#include "harness_manifest.h"
+#include "harness_paths.h"
 #include "harness_proc.h"
 
 /* Every container up and at its gate: this long, plus this much each. */
@@ -114,6 +116,7 @@ struct cfleet {
   char (*names)[64]; /* containers: servers, then client processes */
   size_t *procs;     /* each one's `ENGINE run` in group.procs */
   char (*logs)[LB_HARNESS_PATH_MAX + 32];
+  FILE *log; /* the run's log stream (opts), for what clean-up could not do */
 };
 
 static void host_addr(const struct cfleet *f, int k, char *buf, size_t len) {
@@ -138,7 +141,7 @@ static int create_network(struct cfleet *f, char *err, size_t errlen) {
   return -EIO;
 }
 
-/* Removes every container and the network; says on stderr what it could
+/* Removes every container and the network; says on f->log what it could
  * not remove (nothing is left behind silently). */
 static void remove_fleet(struct cfleet *f) {
   bool podman = strcmp(f->engine, "podman") == 0;
@@ -154,15 +157,16 @@ static void remove_fleet(struct cfleet *f) {
     args[a] = NULL;
     if (lb_engine_run(f->engine, "removing the fleet's containers", args, LB_ENGINE_CMD_TIMEOUT_S,
                       NULL, 0, why, sizeof(why)) < 0 &&
-        strcasestr(why, "no such container") == NULL)
-      fprintf(stderr, "lbharness: %s\n", why);
+        strcasestr(why, "no such container") == NULL && f->log)
+      fprintf(f->log, "lbharness: %s\n", why);
   }
   if (f->net[0]) {
     char why[1024];
     char *args[] = {"network", "rm", f->net, NULL};
     if (lb_engine_run(f->engine, "removing the fleet's network", args, LB_ENGINE_CMD_TIMEOUT_S,
-                      NULL, 0, why, sizeof(why)) < 0)
-      fprintf(stderr, "lbharness: %s\n", why);
+                      NULL, 0, why, sizeof(why)) < 0 &&
+        f->log)
+      fprintf(f->log, "lbharness: %s\n", why);
     f->net[0] = '\0';
   }
 }
@@ -353,7 +357,7 @@ static void remove_gates(const struct cfleet *f, const char *run_dir) {
 static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenario *sc, int run,
                         int64_t start_ns, double deadline, struct cfleet *f, char *err,
                         size_t errlen) {
-  bool tty = isatty(2);
+  bool tty = o->log && isatty(fileno(o->log));
   double next_print = 0;
   int rc = 0;
   for (;;) {
@@ -369,10 +373,10 @@ static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenari
     for (int k = f->nservers; k < f->n; k++)
       running += !f->group.procs[f->procs[k]].exited;
     double now = lb_harness_now();
-    if (o->progress && (now >= next_print || running == 0)) {
+    if (o->progress && o->log && (now >= next_print || running == 0)) {
       double ticks = (double)(realtime_ns() - start_ns) / (double)sc->tick_ns;
       ticks = ticks < 0 ? 0 : ticks > sc->total_ticks ? sc->total_ticks : ticks;
-      fprintf(stderr, "%s%s run %d: tick %.0f/%d, %d/%d client containers running%s",
+      fprintf(o->log, "%s%s run %d: tick %.0f/%d, %d/%d client containers running%s",
               tty ? "\r\033[K" : "", sc->name, run, ticks, sc->total_ticks, running, f->nclients,
               tty ? "" : "\n");
       next_print = now + (tty ? 0.2 : 2.0);
@@ -389,7 +393,7 @@ static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenari
     lb_harness_sleep_ms(50);
   }
   if (o->progress && tty)
-    fputc('\n', stderr);
+    fputc('\n', o->log);
   return rc;
 }
 
@@ -453,6 +457,7 @@ int lb_containers_run_one(const struct lb_harness_opts *o, const struct lb_scena
   char run_dir[LB_HARNESS_PATH_MAX], abs[PATH_MAX], *servers = NULL;
   int rc;
   memset(&f, 0, sizeof(f));
+  f.log = o->log;
   lb_harness_group_init(&f.group);
   memset(res, 0, sizeof(*res));
   res->run = run;
@@ -530,8 +535,8 @@ int lb_containers_run_one(const struct lb_harness_opts *o, const struct lb_scena
   }
   if ((rc = wait_files(&f, run_dir, 0, f.n, false, ready_s, "up", err, errlen)) < 0)
     goto done;
-  if (o->progress)
-    fprintf(stderr, "lbharness: %s run %d: %d containers up in %.1f s (%s, network %s)\n", sc->name,
+  if (o->progress && o->log)
+    fprintf(o->log, "lbharness: %s run %d: %d containers up in %.1f s (%s, network %s)\n", sc->name,
             run, f.n, lb_harness_now() - t_up, o->engine, f.net);
   /* Tick 0: the servers listen within it, the clients connect in the rest. */
   int64_t start_ns = realtime_ns() + (int64_t)((0.5 + o->start_delay_s) * 1e9);
@@ -541,8 +546,8 @@ int lb_containers_run_one(const struct lb_harness_opts *o, const struct lb_scena
     goto done;
   {
     double left_s = (double)(start_ns - realtime_ns()) / 1e9;
-    if (left_s < o->start_delay_s / 2)
-      fprintf(stderr,
+    if (o->log && left_s < o->start_delay_s / 2)
+      fprintf(o->log,
               "lbharness: %s run %d: the servers took long to listen; the clients have %.2f s "
               "to connect before tick 0\n",
               sc->name, run, left_s);
@@ -562,8 +567,9 @@ int lb_containers_run_one(const struct lb_harness_opts *o, const struct lb_scena
       rc = stopped(err, errlen);
       goto done;
     }
-    fprintf(stderr, "lbharness: server containers did not exit %d ms after SIGTERM; removed\n",
-            SERVER_DRAIN_MS);
+    if (o->log)
+      fprintf(o->log, "lbharness: server containers did not exit %d ms after SIGTERM; removed\n",
+              SERVER_DRAIN_MS);
   }
   {
     char **csvs = calloc((size_t)f.nclients, sizeof(*csvs));

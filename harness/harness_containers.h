@@ -15,7 +15,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "harness_run.h"
+#include "harness_collect.h"
+#include "harness_opts.h"
 #include "scenario.h"
 
 /* Before anything starts, for --hosts containers: each scenario can run in

@@ -17,6 +17,7 @@
 
 #include "errbuf.h"
 #include "harness_deploy.h"
+#include "harness_paths.h"
 #include "harness_proc.h"
 
 #define IMAGE_REPO "localhost/lbtestbed-run"

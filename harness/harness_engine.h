@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "harness_run.h"
+#include "harness_opts.h"
 
 /* Seconds an engine command may take; builds (of the base: debootstrap)
  * longer, and a stop signal ends those. */

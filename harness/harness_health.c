@@ -5,57 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int lb_harness_kv_parse(const char *text, struct lb_harness_kv *kv) {
-  kv->n = 0;
-  const char *line = text;
-  while (line && *line) {
-    const char *end = strchr(line, '\n');
-    size_t len = end ? (size_t)(end - line) : strlen(line);
-    const char *eq = memchr(line, '=', len);
-    if (line[0] != '#' && eq && eq > line && kv->n < LB_HARNESS_KV_MAX) {
-      size_t klen = (size_t)(eq - line);
-      char value[64];
-      size_t vlen = len - klen - 1;
-      if (klen < sizeof(kv->key[0]) && vlen < sizeof(value)) {
-        memcpy(value, eq + 1, vlen);
-        value[vlen] = '\0';
-        char *stop = NULL;
-        double v = strtod(value, &stop);
-        while (stop && (*stop == ' ' || *stop == '\r' || *stop == '\t'))
-          stop++;
-        if (stop != value && stop && *stop == '\0') {
-          memcpy(kv->key[kv->n], line, klen);
-          kv->key[kv->n][klen] = '\0';
-          kv->value[kv->n++] = v;
-        }
-      }
-    }
-    line = end ? end + 1 : NULL;
-  }
-  return 0;
-}
-
-int lb_harness_kv_load(const char *path, struct lb_harness_kv *kv) {
-  kv->n = 0;
-  FILE *f = fopen(path, "r");
-  if (!f)
-    return -errno;
-  char buf[8192];
-  size_t got = fread(buf, 1, sizeof(buf) - 1, f);
-  buf[got] = '\0';
-  fclose(f);
-  return lb_harness_kv_parse(buf, kv);
-}
-
-bool lb_harness_kv_get(const struct lb_harness_kv *kv, const char *key, double *out) {
-  for (size_t i = 0; i < kv->n; i++)
-    if (strcmp(kv->key[i], key) == 0) {
-      *out = kv->value[i];
-      return true;
-    }
-  return false;
-}
-
 void lb_harness_stall_note(struct lb_harness_health_input *in, const char *who, double late_ms,
                            long tick, long ticks_skipped) {
   if (late_ms < in->tick_ms && ticks_skipped <= 0)

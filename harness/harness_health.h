@@ -1,5 +1,5 @@
 /* harness_health: whether a real run could keep the model's schedule.
- * Reads the daemons' --stats files (key=value lines) and decides whether a
+ * From the daemons' --stats figures (statsfile.h) it decides whether a
  * run is valid for comparison with the simulator:
  *   - timer and send lateness p99 of the clients, tick and response-hold
  *     lateness p99 of the servers (worst daemon each) <= 10% of the tick;
@@ -17,21 +17,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-
-#define LB_HARNESS_KV_MAX 64
-
-struct lb_harness_kv {
-  size_t n;
-  char key[LB_HARNESS_KV_MAX][48];
-  double value[LB_HARNESS_KV_MAX];
-};
-
-/* Parses "key=value" lines ('#' comments, blanks ignored; non-numeric values
- * skipped). Returns 0 or a negative errno (-ENOENT when the file is missing). */
-int lb_harness_kv_load(const char *path, struct lb_harness_kv *kv);
-int lb_harness_kv_parse(const char *text, struct lb_harness_kv *kv);
-/* Returns true and sets *out when key is present. */
-bool lb_harness_kv_get(const struct lb_harness_kv *kv, const char *key, double *out);
 
 struct lb_harness_health_input {
   double tick_ms;

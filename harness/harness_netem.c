@@ -486,10 +486,6 @@ int lb_netem_plan_write_tables(const struct lb_netem_plan *plan, char *err, size
 
 /* ---- running tc ---- */
 
-int lb__netem_run_capture(char *const argv[], const char *env_extra, char *out, size_t outlen) {
-  return lb_harness_capture(argv, env_extra, 0, LB_NETEM_CAPTURE_TIMEOUT_S, out, outlen);
-}
-
 static void first_line(char *s) {
   char *nl = strchr(s, '\n');
   if (nl != NULL)
@@ -526,7 +522,7 @@ int lb_netem_plan_apply(const struct lb_netem_plan *plan, char *err, size_t errl
       argv[argc++] = tok;
     argv[argc] = NULL;
     char out[1024];
-    int status = lb__netem_run_capture(argv, plan->dist_dir[0] ? env : NULL, out, sizeof(out));
+    int status = lb_harness_run_tool(argv, plan->dist_dir[0] ? env : NULL, out, sizeof(out));
     free(copy);
     if (status < 0) {
       lb_errf(err, errlen, "netem: 'ip netns exec %s tc %s': %s", cmd->ns, cmd->args,

@@ -113,12 +113,4 @@ int lb_netem_explain_failure(const char *tc_stderr, char *msg, size_t len);
  * saying why: LB_NETEM_MISSING, not root, no tc), or a negative errno. */
 int lb_netem_probe(char *msg, size_t len);
 
-/* Internal (harness_deploy.c too): runs argv (PATH search) with one more
- * environment entry (or NULL), stdin and stdout on /dev/null, stderr into
- * out. Returns the wait status, or a negative errno when it cannot start;
- * a command still running after LB_NETEM_CAPTURE_TIMEOUT_S is killed
- * (-ETIMEDOUT, out says so). */
-#define LB_NETEM_CAPTURE_TIMEOUT_S 300
-int lb__netem_run_capture(char *const argv[], const char *env_extra, char *out, size_t outlen);
-
 #endif

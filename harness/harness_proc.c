@@ -360,3 +360,7 @@ int lb_harness_run_to_end(char *const argv[], const char *log, const char *what,
   }
   return 0;
 }
+
+int lb_harness_run_tool(char *const argv[], const char *env_extra, char *out, size_t outlen) {
+  return lb_harness_capture(argv, env_extra, 0, LB_HARNESS_TOOL_TIMEOUT_S, out, outlen);
+}

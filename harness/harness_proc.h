@@ -76,6 +76,13 @@ int lb_harness_run_to_end(char *const argv[], const char *log, const char *what,
 int lb_harness_capture(char *const argv[], const char *env_extra, int flags, int timeout_s,
                        char *out, size_t outlen);
 
+/* A tool the harness waits for (tc, ip, netns.sh): lb_harness_capture
+ * with stdout on /dev/null, in this process group, killed after
+ * LB_HARNESS_TOOL_TIMEOUT_S (-ETIMEDOUT, out says so). Returns the wait
+ * status, or a negative errno when it cannot start. */
+#define LB_HARNESS_TOOL_TIMEOUT_S 300
+int lb_harness_run_tool(char *const argv[], const char *env_extra, char *out, size_t outlen);
+
 /* CLOCK_MONOTONIC in seconds. */
 double lb_harness_now(void);
 void lb_harness_sleep_ms(int ms);

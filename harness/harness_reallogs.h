@@ -18,7 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "harness_run.h"
+#include "harness_collect.h"
+#include "harness_opts.h"
 #include "scenario.h"
 
 struct lb_harness_real_run {

@@ -11,27 +11,12 @@
 
 #include "harness_report.h"
 #include "summary.h"
-#include "harness_sweep.h"
+#include "harness_html.h"
 
 #define SIM_COLOR "#4c78a8"
 #define REAL_COLOR "#f58518"
 static const char *const phase_colors[LB_HP_COUNT] = {"#54a24b", "#4c78a8", "#e45756", "#f58518",
                                                       "#b279a2"};
-
-static void html_text(FILE *f, const char *s) {
-  for (; *s; s++) {
-    if (*s == '<')
-      fputs("&lt;", f);
-    else if (*s == '>')
-      fputs("&gt;", f);
-    else if (*s == '&')
-      fputs("&amp;", f);
-    else if (*s == '"')
-      fputs("&quot;", f);
-    else
-      fputc(*s, f);
-  }
-}
 
 static void cell(FILE *f, double v) {
   if (isnan(v))
@@ -43,7 +28,7 @@ static void cell(FILE *f, double v) {
 /* A text cell (left-aligned). */
 static void text_cell(FILE *f, const char *s) {
   fputs("<td class='t'>", f);
-  html_text(f, s);
+  lb_html_text(f, s);
   fputs("</td>", f);
 }
 
@@ -53,32 +38,6 @@ static const char *outcome_class(enum lb_harness_outcome o) {
 }
 
 #define LB_REPORT_BOX_MIN 5 /* runs below which a plot shows points, not a box */
-
-/* A "nice" axis maximum >= v whose fifths are round numbers. */
-static double nice_max(double v) {
-  if (!(v > 0))
-    return 1;
-  double p = pow(10, floor(log10(v)));
-  const double steps[] = {1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10};
-  for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-    if (steps[i] * p >= v)
-      return steps[i] * p;
-  return 10 * p;
-}
-
-static void x_axis(FILE *f, double x0, double x1, double y, double max, const char *label) {
-  fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#333'/>\n", x0, y, x1, y);
-  for (int i = 0; i <= 5; i++) {
-    double x = x0 + (x1 - x0) * i / 5.0;
-    fprintf(f,
-            "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#333'/>"
-            "<text x='%.1f' y='%.1f' font-size='11' text-anchor='middle'>%g</text>\n",
-            x, y, x, y + 4, x, y + 16, max * i / 5.0);
-  }
-  fprintf(f, "<text x='%.1f' y='%.1f' font-size='12' text-anchor='middle'>", (x0 + x1) / 2, y + 32);
-  html_text(f, label);
-  fputs("</text>\n", f);
-}
 
 /* The runs of one side at vertical centre y: a box (min, q1, median, q3,
  * max) from LB_REPORT_BOX_MIN runs on, and every run as a point; a run
@@ -142,7 +101,7 @@ static void svg_runs(FILE *f, const struct lb_harness_compare *cmp, enum lb_harn
         if (side->runs[r][m] > max)
           max = side->runs[r][m];
     }
-  max = nice_max(max * 1.05);
+  max = lb_html_nice_max(max * 1.05);
   double h = 40 + row * cmp->n + 40;
   fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f'>\n",
           left + width + 20, h);
@@ -156,7 +115,7 @@ static void svg_runs(FILE *f, const struct lb_harness_compare *cmp, enum lb_harn
   for (int i = 0; i < cmp->n && buf; i++) {
     double y = 40 + row * i;
     fprintf(f, "<text x='%.1f' y='%.1f' font-size='12' text-anchor='end'>", left - 8, y + 16);
-    html_text(f, cmp->items[i].sc.name);
+    lb_html_text(f, cmp->items[i].sc.name);
     fputs("</text>\n", f);
     for (int s = 0; s < 2; s++) {
       const struct lb_harness_side *side = s ? &cmp->items[i].real : &cmp->items[i].sim;
@@ -173,7 +132,7 @@ static void svg_runs(FILE *f, const struct lb_harness_compare *cmp, enum lb_harn
   free(ok);
   char label[96];
   snprintf(label, sizeof(label), "%s (ticks) across runs", lb_harness_metric_names[m]);
-  x_axis(f, left, left + width, h - 40, max, label);
+  lb_html_x_axis(f, left, left + width, h - 40, max, label);
   fputs("</svg>\n", f);
 }
 
@@ -189,7 +148,7 @@ static void svg_cdf(FILE *f, const struct lb_harness_scenario_cmp *c) {
       if (q > max)
         max = q;
     }
-  max = nice_max(max);
+  max = lb_html_nice_max(max);
   fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f'>\n",
           left + width + 20, top + height + 44);
   legend(f, left + 10, 4);
@@ -220,7 +179,7 @@ static void svg_cdf(FILE *f, const struct lb_harness_scenario_cmp *c) {
     }
     fputs("'/>\n", f);
   }
-  x_axis(f, left, left + width, top + height, max,
+  lb_html_x_axis(f, left, left + width, top + height, max,
          "latency (ticks), share of requests at or below");
   fputs("</svg>\n", f);
 }
@@ -236,7 +195,7 @@ static void svg_phases(FILE *f, const struct lb_harness_scenario_cmp *c) {
       if (!isnan(v))
         total[s] += v;
     }
-  double max = nice_max(total[0] > total[1] ? total[0] : total[1]);
+  double max = lb_html_nice_max(total[0] > total[1] ? total[0] : total[1]);
   fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='130'>\n",
           left + width + 20);
   for (int s = 0; s < 2; s++) {
@@ -260,7 +219,7 @@ static void svg_phases(FILE *f, const struct lb_harness_scenario_cmp *c) {
             "<rect x='%.1f' y='4' width='10' height='10' fill='%s'/><text x='%.1f' y='13' "
             "font-size='11'>%s</text>\n",
             left + 100.0 * p, phase_colors[p], left + 100.0 * p + 13, lb_harness_phase_names[p]);
-  x_axis(f, left, left + width, 82, max, "mean ticks per phase");
+  lb_html_x_axis(f, left, left + width, 82, max, "mean ticks per phase");
   fputs("</svg>\n", f);
 }
 
@@ -402,7 +361,7 @@ static void interval_cell(FILE *f, const struct lb_harness_interval *iv) {
   char text[96];
   lb_harness_interval_format(iv, text, sizeof(text));
   fprintf(f, "<td class='%s'>", iv->judged ? outcome_class(iv->outcome) : "");
-  html_text(f, text);
+  lb_html_text(f, text);
   fputs("</td>", f);
 }
 
@@ -503,7 +462,7 @@ int lb_harness_report_write(const struct lb_harness_compare *cmp, const char *di
         "judged</span> when none of its real runs is valid and has <span class='unsure'>too few "
         "runs</span> below 2 valid pairs. Tolerances, relative to the simulated figure: ",
         f);
-  html_text(f, rule);
+  lb_html_text(f, rule);
   fputs(".</p>\n", f);
   fputs("<h2>Verdicts</h2>\n<table><tr><th>scenario</th><th>picker</th><th>verdict</th>"
         "<th>judged runs</th><th>mean latency, rel. [95&nbsp;% CI]</th>"
@@ -513,9 +472,9 @@ int lb_harness_report_write(const struct lb_harness_compare *cmp, const char *di
     const struct lb_harness_scenario_cmp *c = &cmp->items[i];
     const struct lb_harness_verdict *v = &c->verdict;
     fprintf(f, "<tr><td class='t'><a href='#s%d'>", i);
-    html_text(f, c->sc.name);
+    lb_html_text(f, c->sc.name);
     fputs("</a></td><td class='t'><code>", f);
-    html_text(f, c->sc.picker);
+    lb_html_text(f, c->sc.picker);
     fprintf(f, "</code></td><td class='t %s'>%s</td>", outcome_class(v->outcome),
             lb_harness_outcome_name(v->outcome));
     fprintf(f, "<td%s>%d of %d</td>", v->valid_runs < v->real_runs ? " class='invalid'" : "",
@@ -556,9 +515,9 @@ int lb_harness_report_write(const struct lb_harness_compare *cmp, const char *di
     const struct lb_harness_scenario_cmp *c = &cmp->items[i];
     const struct lb_harness_verdict *v = &c->verdict;
     fprintf(f, "<h2 id='s%d'>", i);
-    html_text(f, c->sc.name);
+    lb_html_text(f, c->sc.name);
     fputs("</h2>\n<p>picker <code>", f);
-    html_text(f, c->sc.picker);
+    lb_html_text(f, c->sc.picker);
     fprintf(f,
             "</code>, %d servers, %d clients, tick %g ms, %d ticks; %d simulated and %d real "
             "runs.</p>\n",
@@ -566,14 +525,14 @@ int lb_harness_report_write(const struct lb_harness_compare *cmp, const char *di
             c->sim.nruns, c->real.nruns);
     if (c->real_from_logs) {
       fputs("<p>The real side is the per-request logs of <code>", f);
-      html_text(f, c->real_source);
+      lb_html_text(f, c->real_source);
       fputs("</code> (collected elsewhere; their fleet's health only as far as the logs and "
             "any .stats beside them show).</p>\n",
             f);
     }
     fprintf(f, "<p>Verdict: <span class='%s'>%s</span> &mdash; ", outcome_class(v->outcome),
             lb_harness_outcome_name(v->outcome));
-    html_text(f, v->reason);
+    lb_html_text(f, v->reason);
     fprintf(f, "; judged on %d of %d real runs.</p>\n", v->valid_runs, v->real_runs);
     if (c->invalid_runs) {
       fprintf(f,
@@ -583,7 +542,7 @@ int lb_harness_report_write(const struct lb_harness_compare *cmp, const char *di
       for (int r = 0; r < c->real.nruns; r++)
         if (!c->real.health[r].valid && c->real.health[r].suggestion[0]) {
           fputs(" Suggestion: ", f);
-          html_text(f, c->real.health[r].suggestion);
+          lb_html_text(f, c->real.health[r].suggestion);
           fputc('.', f);
           break;
         }
@@ -633,17 +592,4 @@ int lb_harness_report_write(const struct lb_harness_compare *cmp, const char *di
   if (fclose(f) != 0)
     return -EIO;
   return 0;
-}
-
-/* The drawing helpers above, for the sweep's report (harness_sweep.h). */
-void lb__harness_html_text(FILE *f, const char *s) {
-  html_text(f, s);
-}
-
-double lb__harness_nice_max(double v) {
-  return nice_max(v);
-}
-
-void lb__harness_x_axis(FILE *f, double x0, double x1, double y, double max, const char *label) {
-  x_axis(f, x0, x1, y, max, label);
 }

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "harness_compare.h"
+#include "harness_comparison.h"
 
 /* Writes DIR/report.html, comparison.csv, verdicts.csv, intervals.csv,
  * phases.csv, runs.csv and scores.csv (DIR exists). */

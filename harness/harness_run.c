@@ -32,190 +32,6 @@
 #define SERVER_DRAIN_MS 5000
 #define STOP_GRACE_MS 2000
 
-void lb_harness_opts_defaults(struct lb_harness_opts *o) {
-  memset(o, 0, sizeof(*o));
-  snprintf(o->out_dir, sizeof(o->out_dir), "out");
-  o->progress = true;
-  o->start_delay_s = 0.5;
-}
-
-int lb_harness_mkdirs(const char *path) {
-  char buf[LB_HARNESS_PATH_MAX];
-  if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-    return -ENAMETOOLONG;
-  for (char *p = buf + 1;; p++) {
-    if (*p == '/' || *p == '\0') {
-      char saved = *p;
-      *p = '\0';
-      if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return -errno;
-      *p = saved;
-      if (saved == '\0')
-        break;
-    }
-  }
-  return 0;
-}
-
-/* Applies one --set FIELD=VALUE; the error names the option. */
-static int apply_set(struct lb_scenario *sc, const char *path, const char *set, char *err,
-                     size_t errlen) {
-  char field[128], why[1024];
-  const char *eq = strchr(set, '=');
-  if (!eq || eq == set || (size_t)(eq - set) >= sizeof(field)) {
-    snprintf(err, errlen, "%s: --set '%s': expected FIELD=VALUE", path, set);
-    return -EINVAL;
-  }
-  memcpy(field, set, (size_t)(eq - set));
-  field[eq - set] = '\0';
-  int rc = lb_scenario_set(sc, field, eq + 1, why, sizeof(why));
-  if (rc < 0)
-    snprintf(err, errlen, "%s: --set '%s': %s", path, set, why);
-  return rc;
-}
-
-static int scenario_load(const char *path, int runs, char *const *sets, int nsets,
-                         bool every_request, struct lb_scenario *sc, char *err, size_t errlen) {
-  char text[16];
-  int rc;
-  lb_scenario_defaults(sc);
-  if ((rc = lb_scenario_load(path, sc, err, errlen)) < 0)
-    return rc;
-  for (int i = 0; i < nsets; i++)
-    if ((rc = apply_set(sc, path, sets[i], err, errlen)) < 0)
-      return rc;
-  if (runs > 0) {
-    snprintf(text, sizeof(text), "%d", runs);
-    if ((rc = lb_scenario_set(sc, "runs", text, err, errlen)) < 0)
-      return rc;
-  }
-  if (every_request && (rc = lb_scenario_set(sc, "data_frequency", "1", err, errlen)) < 0)
-    return rc;
-  if ((rc = lb_scenario_finish(sc, err, errlen)) < 0)
-    return rc;
-  /* A bad picker fails here, before any process starts. */
-  struct lb_picker_spec *spec = NULL;
-  char perr[512];
-  if (lb_picker_spec_parse(sc->picker, &spec, perr, sizeof(perr)) < 0) {
-    char origin[LB_PICKER_EXPR_MAX + LB_SCENARIO_PATH_MAX + 32];
-    lb_scenario_picker_origin(sc, origin, sizeof(origin));
-    snprintf(err, errlen, "%s: field 'picker': %s", origin, perr);
-    return -EINVAL;
-  }
-  lb_picker_spec_free(spec);
-  return 0;
-}
-
-int lb_harness_scenario_load(const char *path, int runs, bool every_request, struct lb_scenario *sc,
-                             char *err, size_t errlen) {
-  return scenario_load(path, runs, NULL, 0, every_request, sc, err, errlen);
-}
-
-int lb_harness_scenario_load_opts(const char *path, const struct lb_harness_opts *o,
-                                  bool every_request, struct lb_scenario *sc, char *err,
-                                  size_t errlen) {
-  int rc = scenario_load(path, o->runs, o->sets, o->nsets, every_request, sc, err, errlen);
-  if (rc == 0 && sc->delay == LB_DELAY_NETEM && o->fallback_inproc && o->netem_missing)
-    sc->delay = LB_DELAY_INPROC;
-  return rc;
-}
-
-int lb_harness_delay_check(struct lb_harness_opts *o, struct lb_scenario *sc, char *warn,
-                           size_t warnlen, char *err, size_t errlen) {
-  if (warnlen)
-    warn[0] = '\0';
-  if (sc->delay != LB_DELAY_NETEM)
-    return 0;
-  if (!o->netns) {
-    snprintf(err, errlen,
-             "%s: field 'delay': netem puts the delay on the links of a network-namespace "
-             "fleet: run it with --hosts netns (as root), or use delay: inproc",
-             sc->path[0] ? sc->path : sc->name);
-    return -EINVAL;
-  }
-#ifdef LB_HARNESS_HAS_NETNS
-  static int probed; /* 0 not yet, 1 netem works, -1 it does not */
-  static char why[512];
-  if (!probed) {
-    int rc = lb_netem_probe(why, sizeof(why));
-    if (rc < 0)
-      snprintf(why, sizeof(why), "netem: cannot probe for netem: %s; use delay: inproc",
-               strerror(-rc));
-    probed = rc == 1 ? 1 : -1;
-  }
-  if (probed == 1)
-    return 0;
-#else
-  const char *why = "netem: not available in this build; use delay: inproc";
-#endif
-  if (!o->fallback_inproc) {
-    snprintf(err, errlen, "%s", why);
-    return -ENOTSUP;
-  }
-  o->netem_missing = true;
-  sc->delay = LB_DELAY_INPROC;
-  /* The probe's line without its advice, which the fallback follows. */
-  char what[512];
-  snprintf(what, sizeof(what), "%s", why);
-  char *advice = strstr(what, "; use delay: inproc");
-  if (advice)
-    *advice = '\0';
-  snprintf(warn, warnlen, "warning: %s: %s; running with delay: inproc (--fallback-inproc)",
-           sc->name, what);
-  return 0;
-}
-
-static bool executable(const char *path) {
-  struct stat st;
-  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
-}
-
-/* Tries DIR/NAME, then DIR/SUB/NAME, then DIR/../SUB/NAME. */
-static bool try_dir(const char *dir, const char *sub, const char *name, char *out, size_t len) {
-  for (size_t k = 0; k < 3; k++) {
-    char tmp[LB_HARNESS_PATH_MAX * 2];
-    if (k == 0)
-      snprintf(tmp, sizeof(tmp), "%s/%s", dir, name);
-    else
-      snprintf(tmp, sizeof(tmp), k == 1 ? "%s/%s/%s" : "%s/../%s/%s", dir, sub, name);
-    if (executable(tmp) && strlen(tmp) < len) {
-      snprintf(out, len, "%s", tmp);
-      return true;
-    }
-  }
-  return false;
-}
-
-int lb_harness_find_binary(const char *bin_dir, const char *name, char *out, size_t len, char *err,
-                           size_t errlen) {
-  const char *sub = strcmp(name, "lbsim") == 0 ? "sim" : name;
-  if (bin_dir && *bin_dir) {
-    if (try_dir(bin_dir, sub, name, out, len))
-      return 0;
-    snprintf(err, errlen, "--bin-dir %s: no executable %s there (nor in %s/%s)", bin_dir, name,
-             bin_dir, sub);
-    return -ENOENT;
-  }
-  const char *env = getenv("LB_BINARY_DIR");
-  if (env && *env && try_dir(env, sub, name, out, len))
-    return 0;
-  char self[LB_HARNESS_PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n > 0) {
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash)
-      *slash = '\0';
-    if (try_dir(self, sub, name, out, len))
-      return 0;
-  }
-  snprintf(err, errlen,
-           "cannot find %s: looked next to lbharness, in its build tree and in $LB_BINARY_DIR; "
-           "build it or pass --bin-dir",
-           name);
-  return -ENOENT;
-}
-
 static int64_t realtime_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -232,36 +48,6 @@ static int read_port_file(const char *path, int *tcp, int *udp) {
            sscanf(line, "tcp=%d udp=%d", tcp, udp) == 2;
   fclose(f);
   return ok ? 1 : 0;
-}
-
-void lb_harness_log_tail(const char *path, char *buf, size_t len) {
-  buf[0] = '\0';
-  FILE *f = fopen(path, "r");
-  if (!f)
-    return;
-  char tmp[4096];
-  fseek(f, 0, SEEK_END);
-  long size = ftell(f);
-  long from = size > (long)sizeof(tmp) - 1 ? size - (long)sizeof(tmp) + 1 : 0;
-  fseek(f, from, SEEK_SET);
-  size_t got = fread(tmp, 1, sizeof(tmp) - 1, f);
-  fclose(f);
-  tmp[got] = '\0';
-  while (got > 0 && tmp[got - 1] == '\n')
-    tmp[--got] = '\0';
-  const char *start = tmp;
-  int lines = 0;
-  for (size_t i = got; i > 0; i--)
-    if (tmp[i - 1] == '\n' && ++lines == 3) {
-      start = tmp + i;
-      break;
-    }
-  size_t n = strlen(start);
-  if (n >= len) {
-    start += n - len + 1; /* keep the end */
-    n = len - 1;
-  }
-  memcpy(buf, start, n + 1);
 }
 
 /* A client log that grows during the run: counts complete lines. */
@@ -365,7 +151,7 @@ static void record_qdiscs(const struct fleet *f, const char *run_dir) {
     char *argv[] = {
         "ip", "netns", "exec", ns, "sh", "-c", "tc -s qdisc show dev " LB_DEPLOY_NETNS_IFACE " >&2",
         NULL};
-    int status = lb__netem_run_capture(argv, NULL, text, sizeof(text));
+    int status = lb_harness_run_tool(argv, NULL, text, sizeof(text));
     fprintf(out, "== %c%d (%s)%s\n%s", kind, index, ns, status == 0 ? "" : " (tc failed)", text);
   }
   fclose(out);
@@ -575,7 +361,7 @@ static int start_clients(const char *client_bin, const struct lb_scenario *sc,
 static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenario *sc, int run,
                         int64_t start_ns, double deadline, struct fleet *f, char *err,
                         size_t errlen) {
-  bool tty = isatty(2);
+  bool tty = o->log && isatty(fileno(o->log));
   double next_print = 0;
   /* The run's arrival trace says how many requests are due by now (the
    * clients' logs are written in large blocks). */
@@ -600,7 +386,7 @@ static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenari
       break;
     }
     double now = lb_harness_now();
-    if (o->progress && (now >= next_print || running == 0)) {
+    if (o->progress && o->log && (now >= next_print || running == 0)) {
       long done = 0, failed = 0, timed_out = 0;
       for (int k = 0; k < f->nclients; k++) {
         growing_log_update(&f->logs[k]);
@@ -629,7 +415,7 @@ static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenari
                  "%ld timed out (the model's timeout)",
                  sc->name, run, done, failed, timed_out);
       if (tty || strcmp(line, last_line) != 0) /* a line only when it says something new */
-        fprintf(stderr, "%s%s%s", tty ? "\r\033[K" : "", line, tty ? "" : "\n");
+        fprintf(o->log, "%s%s%s", tty ? "\r\033[K" : "", line, tty ? "" : "\n");
       snprintf(last_line, sizeof(last_line), "%s", line);
       next_print = now + (tty ? 0.2 : 2.0);
     }
@@ -645,178 +431,10 @@ static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenari
     lb_harness_sleep_ms(50);
   }
   if (o->progress && tty)
-    fputc('\n', stderr);
+    fputc('\n', o->log);
   if (have_trace)
     lb_arrivals_close(&trace);
   return rc;
-}
-
-int lb_harness_collect_logs(const struct lb_scenario *sc, int run, char *const *csvs, size_t n,
-                            struct lb_harness_run_result *res, char *err, size_t errlen) {
-  struct lb_summary_acc *acc = NULL;
-  FILE *out = NULL;
-  char tmp[LB_HARNESS_PATH_MAX + 8];
-  /* Written aside and renamed: a source may be the destination itself. */
-  snprintf(tmp, sizeof(tmp), "%s.tmp", res->requests_csv);
-  int rc = lb_summary_acc_new(&acc);
-  if (rc < 0)
-    return rc;
-  out = fopen(tmp, "w");
-  if (!out) {
-    rc = -errno;
-    snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-    goto done;
-  }
-  lb_reqlog_write_header(out);
-  for (size_t k = 0; k < n; k++) {
-    struct lb_reqlog_reader *r = NULL;
-    if ((rc = lb_reqlog_reader_open(csvs[k], &r, err, errlen)) < 0)
-      goto done;
-    struct lb_request_record rec;
-    while ((rc = lb_reqlog_reader_next(r, &rec, err, errlen)) == 1) {
-      lb_reqlog_write(out, &rec);
-      if ((rc = lb_summary_acc_add(acc, &rec)) < 0)
-        break;
-    }
-    lb_reqlog_reader_close(r);
-    if (rc < 0)
-      goto done;
-  }
-  if ((rc = lb_summary_compute(acc, &res->summary)) < 0)
-    goto done;
-  FILE *o = out;
-  out = NULL;
-  if (fclose(o) != 0 || rename(tmp, res->requests_csv) != 0) {
-    rc = -EIO;
-    snprintf(err, errlen, "cannot write %s", res->requests_csv);
-    goto done;
-  }
-  char path[LB_HARNESS_PATH_MAX + 16];
-  snprintf(path, sizeof(path), "%s/summary.csv", res->dir);
-  FILE *s = fopen(path, "w");
-  if (!s) {
-    rc = -errno;
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
-    goto done;
-  }
-  lb_summary_write_header(s);
-  lb_summary_write_row(s, sc->name, run, res->seed, &res->summary);
-  fclose(s);
-  rc = 0;
-done:
-  if (out) {
-    fclose(out);
-    unlink(tmp);
-  }
-  lb_summary_acc_free(acc);
-  return rc;
-}
-
-void lb_harness_health_from_stats(double tick_ms, char *const *client_stats, size_t nclient,
-                                  char *const *server_stats, size_t nserver,
-                                  const struct lb_summary *summary,
-                                  struct lb_harness_health_input *in) {
-  memset(in, 0, sizeof(*in));
-  in->tick_ms = tick_ms;
-  in->timer_p99_us = -1;
-  in->send_p99_us = -1;
-  in->server_p99_us = -1;
-  in->load_average = -1;
-  bool have_counts = nclient > 0;
-  struct lb_harness_kv kv;
-  double v;
-  for (size_t k = 0; k < nclient; k++) {
-    if (lb_harness_kv_load(client_stats[k], &kv) < 0) {
-      have_counts = false;
-      continue;
-    }
-    if (lb_harness_kv_get(&kv, "timer_lateness_p99_us", &v) && v > in->timer_p99_us)
-      in->timer_p99_us = v;
-    if (lb_harness_kv_get(&kv, "send_lateness_p99_us", &v) && v > in->send_p99_us)
-      in->send_p99_us = v;
-    double max_us, at;
-    if (lb_harness_kv_get(&kv, "timer_lateness_max_us", &max_us)) {
-      char who[48];
-      snprintf(who, sizeof(who), "client process %zu", k);
-      lb_harness_stall_note(in, who, max_us / 1000.0,
-                            lb_harness_kv_get(&kv, "timer_lateness_max_tick", &at) ? (long)at : -1,
-                            0);
-    }
-    if (lb_harness_kv_get(&kv, "log_errors", &v))
-      in->log_errors += (long)v;
-    const char *const keys[] = {"sent", "completed", "failed", "timed_out"};
-    long *dst[] = {&in->sent, &in->completed, &in->failed, &in->timed_out};
-    for (int j = 0; j < 4; j++) {
-      if (lb_harness_kv_get(&kv, keys[j], &v))
-        *dst[j] += (long)v;
-      else
-        have_counts = false;
-    }
-  }
-  for (size_t i = 0; i < nserver; i++) {
-    if (lb_harness_kv_load(server_stats[i], &kv) < 0)
-      continue;
-    const char *const keys[] = {"tick_late_p99_ns", "hold_late_p99_ns"};
-    for (int j = 0; j < 2; j++)
-      if (lb_harness_kv_get(&kv, keys[j], &v) && v / 1000.0 > in->server_p99_us)
-        in->server_p99_us = v / 1000.0;
-    double max_ns, at, skipped;
-    if (lb_harness_kv_get(&kv, "tick_late_max_ns", &max_ns)) {
-      char who[48];
-      snprintf(who, sizeof(who), "server %zu", i);
-      lb_harness_stall_note(
-          in, who, max_ns / 1e6, lb_harness_kv_get(&kv, "tick_late_max_tick", &at) ? (long)at : -1,
-          lb_harness_kv_get(&kv, "ticks_skipped", &skipped) ? (long)skipped : 0);
-    }
-  }
-  if (!have_counts) { /* fall back on the logs' own accounting */
-    in->sent = summary->requests;
-    in->completed = summary->completed;
-    in->failed = summary->failed;
-    in->timed_out = summary->timed_out;
-  } else { /* every request sent has its record */
-    in->have_logged = true;
-    in->logged = summary->requests;
-  }
-}
-
-void lb_harness_assess(const struct lb_scenario *sc, int nclients, int nservers, double wall_s,
-                       double fleet_cpu_s, struct lb_harness_run_result *res) {
-  size_t n = (size_t)nclients + (size_t)nservers;
-  char(*paths)[LB_HARNESS_PATH_MAX + 48] = calloc(n, sizeof(*paths));
-  char **ptrs = calloc(n + 1, sizeof(char *));
-  if (paths && ptrs) {
-    for (size_t k = 0; k < n; k++) {
-      if (k < (size_t)nclients)
-        snprintf(paths[k], sizeof(paths[k]), "%s/client-%zu.stats", res->dir, k);
-      else
-        snprintf(paths[k], sizeof(paths[k]), "%s/server-%zu.stats", res->dir, k - (size_t)nclients);
-      ptrs[k] = paths[k];
-    }
-    lb_harness_health_from_stats((double)sc->tick_ns / 1e6, ptrs, (size_t)nclients, ptrs + nclients,
-                                 (size_t)nservers, &res->summary, &res->health_in);
-    if (fleet_cpu_s < 0) { /* the daemons' own: cpu_seconds in their stats */
-      fleet_cpu_s = 0;
-      struct lb_harness_kv kv;
-      double v;
-      for (size_t k = 0; k < n; k++)
-        if (lb_harness_kv_load(paths[k], &kv) == 0 && lb_harness_kv_get(&kv, "cpu_seconds", &v))
-          fleet_cpu_s += v;
-    }
-  } else {
-    lb_harness_health_from_stats((double)sc->tick_ns / 1e6, NULL, 0, NULL, 0, &res->summary,
-                                 &res->health_in);
-  }
-  free(paths);
-  free(ptrs);
-  struct lb_harness_health_input *in = &res->health_in;
-  in->wall_s = wall_s;
-  in->fleet_cpu_s = fleet_cpu_s > 0 ? fleet_cpu_s : 0;
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  in->cores = cores > 0 ? (int)cores : 1;
-  double load[1];
-  in->load_average = getloadavg(load, 1) == 1 ? load[0] : -1;
-  lb_harness_health_check(in, &res->health);
 }
 
 int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario *sc, int run,
@@ -932,8 +550,8 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
                           err, errlen)) < 0)
     goto done;
   double left_s = (double)(start_ns - realtime_ns()) / 1e9;
-  if (left_s < o->start_delay_s / 2)
-    fprintf(stderr,
+  if (o->log && left_s < o->start_delay_s / 2)
+    fprintf(o->log,
             "lbharness: %s run %d: the servers took %.2f s to come up; the clients have %.2f s "
             "to connect before tick 0\n",
             sc->name, run, SERVER_START_ALLOWANCE_S + o->start_delay_s - left_s, left_s);
@@ -952,7 +570,8 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
       rc = stopped(err, errlen);
       goto done;
     }
-    fprintf(stderr, "lbharness: servers did not exit %d ms after SIGTERM; killed\n",
+    if (o->log)
+      fprintf(o->log, "lbharness: servers did not exit %d ms after SIGTERM; killed\n",
             SERVER_DRAIN_MS);
   } else {
     /* A server that failed while draining said so in its log. */
@@ -962,7 +581,8 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
         continue;
       char how[80];
       lb_harness_proc_describe(p, how, sizeof(how));
-      fprintf(stderr, "lbharness: %s run %d: server %d ended with %s after SIGTERM (log: %s)\n",
+      if (o->log)
+        fprintf(o->log, "lbharness: %s run %d: server %d ended with %s after SIGTERM (log: %s)\n",
               sc->name, run, i, how, f.server_logs[i]);
     }
   }
@@ -992,37 +612,8 @@ done:
     shm_unlink(board); /* after the last server and client are reaped */
 #ifdef LB_HARNESS_HAS_NETNS
   char nerr[256];
-  if (f.netns_up && lb_deploy_netns_down(f.fleet_id, nerr, sizeof(nerr)) < 0)
-    fprintf(stderr, "lbharness: removing network namespaces of fleet %s: %s\n", f.fleet_id, nerr);
+  if (f.netns_up && lb_deploy_netns_down(f.fleet_id, nerr, sizeof(nerr)) < 0 && o->log)
+    fprintf(o->log, "lbharness: removing network namespaces of fleet %s: %s\n", f.fleet_id, nerr);
 #endif
   return rc;
-}
-
-void lb_harness_print_runs(FILE *f, const struct lb_scenario *sc,
-                           const struct lb_harness_run_result *res, int n) {
-  double ms = (double)sc->tick_ns / 1e6;
-  fprintf(f, "\n%s (tick %g ms)\n", sc->name, ms);
-  fprintf(f, "%4s %9s %9s %7s %9s %9s %9s %9s %9s %9s %9s %8s %6s  %s\n", "run", "requests",
-          "completed", "failed", "timed_out", "mean_tk", "p50_tk", "p99_tk", "mean_ms", "p50_ms",
-          "p99_ms", "late_ms", "cores", "valid");
-  for (int i = 0; i < n; i++) {
-    const struct lb_summary *s = &res[i].summary;
-    const struct lb_harness_health_input *h = &res[i].health_in;
-    /* The worst p99 timer lateness of the fleet, and the cores it used. */
-    double late = lb_harness_health_worst_late_us(h);
-    char late_text[32];
-    if (late < 0)
-      snprintf(late_text, sizeof(late_text), "-");
-    else
-      snprintf(late_text, sizeof(late_text), "%.2f", late / 1000.0);
-    fprintf(f, "%4d %9ld %9ld %7ld %9ld %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %8s %6.2f  %s\n",
-            res[i].run, h->sent, h->completed, h->failed, h->timed_out, s->mean_latency,
-            s->latency_q[0], s->latency_q[2], s->mean_latency * ms, s->latency_q[0] * ms,
-            s->latency_q[2] * ms, late_text, res[i].health.cpu_cores_used,
-            res[i].health.valid ? "yes" : "NO");
-  }
-  for (int i = 0; i < n; i++)
-    if (!res[i].health.valid)
-      fprintf(f, "run %d is not valid for comparison: %s (suggestion: %s)\n", res[i].run,
-              res[i].health.reason, res[i].health.suggestion);
 }

@@ -2,12 +2,15 @@
 #include "harness_sweep.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
+#include "cli.h"
+#include "csv.h"
+#include "errbuf.h"
 #include "expr.h"
 #include "harness_compare.h"
 #include "harness_proc.h"
@@ -157,19 +160,20 @@ static int sim_cell(struct lb_sweep *s, int l, int p, FILE *out, char *err, size
   char line[8192];
   int row = -1, col_req = -1, col_failed = -1, col_timed = -1;
   while (fgets(line, sizeof(line), in)) {
+    /* split a copy: the row goes out as lbsim wrote it */
+    char copy[sizeof(line)], *cells[64];
+    memcpy(copy, line, sizeof(copy));
+    size_t got = lb_csv_split(copy, cells, 64);
+    int ncols = got < 64 ? (int)got : 64;
     double v[64];
-    int ncols = 0;
-    for (char *f = line; f && ncols < 64; ncols++) {
+    for (int k = 0; k < ncols; k++) {
       if (row < 0) {
-        size_t len = strcspn(f, ",\n");
-        col_req = len == 8 && !strncmp(f, "requests", 8) ? ncols : col_req;
-        col_failed = len == 6 && !strncmp(f, "failed", 6) ? ncols : col_failed;
-        col_timed = len == 9 && !strncmp(f, "timed_out", 9) ? ncols : col_timed;
+        col_req = strcmp(cells[k], "requests") == 0 ? k : col_req;
+        col_failed = strcmp(cells[k], "failed") == 0 ? k : col_failed;
+        col_timed = strcmp(cells[k], "timed_out") == 0 ? k : col_timed;
       } else {
-        v[ncols] = strtod(f, NULL);
+        v[k] = strtod(cells[k], NULL);
       }
-      f = strchr(f, ',');
-      f = f ? f + 1 : NULL;
     }
     if (row >= 0) {
       if (row < c->n && col_req >= 0 && col_failed >= 0 && col_timed >= 0 &&
@@ -250,9 +254,9 @@ int lb_sweep_run(struct lb_sweep *s, char *err, size_t errlen) {
       if (rc >= 0 && s->real)
         rc = real_cell(s, l, p, out, err, errlen);
       done++;
-      if (rc >= 0 && s->opts.progress) {
+      if (rc >= 0 && s->opts.progress && s->opts.log) {
         const struct lb_sweep_cell *c = cell(s, l, p, 0);
-        fprintf(stderr,
+        fprintf(s->opts.log,
                 "sweep: [%d/%d] load %.2f %-28.28s sim p99 %7.1f%s (%.1f s, %.0f s in all)\n", done,
                 total, s->loads[l], s->pickers[p], lb_sweep_cell_mean(c, LB_SW_P99),
                 s->real ? " +real" : "", lb_harness_now() - t, lb_harness_now() - t0);
@@ -301,137 +305,141 @@ static const char usage_sweep[] =
     "  --quiet             no progress lines on stderr\n"
     "  -h, --help          this text\n";
 
-enum { SW_PICKERS = 256, SW_LOADS, SW_RUNS, SW_REAL, SW_OUT, SW_JOBS, SW_SET, SW_BIN_DIR,
-       SW_HOSTS, SW_CLIENT_PROCS, SW_QUIET, SW_HELP };
+/* What the command line fills: the sweep, and what is checked after. */
+struct sweep_cli {
+  struct lb_sweep *s;
+  char **sets;
+  int runs, jobs, client_procs;
+  bool loads, real, quiet, help;
+};
 
-static int whole(const char *opt, const char *text, int max, int *out) {
-  char *end = NULL;
-  long v = strtol(text, &end, 10);
-  if (!*text || *end || v < 1 || v > max) {
-    fprintf(stderr, "lbharness sweep: %s: expected a whole number from 1 to %d, got '%s'\n", opt,
-            max, text);
+static int opt_pickers(const char *text, void *dest, char *err, size_t errlen) {
+  struct sweep_cli *c = dest;
+  char why[1024];
+  if (c->s->npickers == LB_SWEEP_MAX_PICKERS) {
+    lb_errf(err, errlen, "--pickers: at most %d", LB_SWEEP_MAX_PICKERS);
     return -EINVAL;
   }
-  *out = (int)v;
+  struct lb_picker_spec *spec = NULL;
+  if (strlen(text) >= LB_PICKER_EXPR_MAX ||
+      lb_picker_spec_parse(text, &spec, why, sizeof(why)) < 0) {
+    lb_errf(err, errlen, "--pickers '%s': %s", text,
+            strlen(text) >= LB_PICKER_EXPR_MAX ? "too long" : why);
+    return -EINVAL;
+  }
+  lb_picker_spec_free(spec);
+  c->s->pickers[c->s->npickers++] = text;
   return 0;
 }
 
-static int parse(int argc, char **argv, struct lb_sweep *s, char **sets) {
-  static const struct option longopts[] = {
-      {"pickers", required_argument, NULL, SW_PICKERS},
-      {"loads", required_argument, NULL, SW_LOADS},
-      {"runs", required_argument, NULL, SW_RUNS},
-      {"real", no_argument, NULL, SW_REAL},
-      {"out", required_argument, NULL, SW_OUT},
-      {"jobs", required_argument, NULL, SW_JOBS},
-      {"set", required_argument, NULL, SW_SET},
-      {"bin-dir", required_argument, NULL, SW_BIN_DIR},
-      {"hosts", required_argument, NULL, SW_HOSTS},
-      {"client-procs", required_argument, NULL, SW_CLIENT_PROCS},
-      {"quiet", no_argument, NULL, SW_QUIET},
-      {"help", no_argument, NULL, SW_HELP},
-      {NULL, 0, NULL, 0},
-  };
-  char err[1024];
-  bool loads = false;
-  int opt;
-  optind = 1;
-  opterr = 0;
-  while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-    switch (opt) {
-    case SW_PICKERS: {
-      if (s->npickers == LB_SWEEP_MAX_PICKERS) {
-        fprintf(stderr, "lbharness sweep: --pickers: at most %d\n", LB_SWEEP_MAX_PICKERS);
-        return -EINVAL;
-      }
-      struct lb_picker_spec *spec = NULL;
-      if (strlen(optarg) >= LB_PICKER_EXPR_MAX ||
-          lb_picker_spec_parse(optarg, &spec, err, sizeof(err)) < 0) {
-        fprintf(stderr, "lbharness sweep: --pickers '%s': %s\n", optarg,
-                strlen(optarg) >= LB_PICKER_EXPR_MAX ? "too long" : err);
-        return -EINVAL;
-      }
-      lb_picker_spec_free(spec);
-      s->pickers[s->npickers++] = optarg;
-      break;
-    }
-    case SW_LOADS:
-      if (lb_sweep_parse_loads(s, optarg, err, sizeof(err)) < 0) {
-        fprintf(stderr, "lbharness sweep: %s\n", err);
-        return -EINVAL;
-      }
-      loads = true;
-      break;
-    case SW_RUNS:
-      if (whole("--runs", optarg, 64, &s->opts.runs) < 0)
-        return -EINVAL;
-      break;
-    case SW_JOBS:
-      if (whole("--jobs", optarg, 256, &s->jobs) < 0)
-        return -EINVAL;
-      break;
-    case SW_CLIENT_PROCS:
-      if (whole("--client-procs", optarg, 1024, &s->opts.client_procs) < 0)
-        return -EINVAL;
-      break;
-    case SW_REAL:
-      s->real = true;
-      break;
-    case SW_OUT:
-      if (!*optarg || strlen(optarg) >= sizeof(s->opts.out_dir) - 256) {
-        fprintf(stderr, "lbharness sweep: --out: expected a folder name\n");
-        return -EINVAL;
-      }
-      snprintf(s->opts.out_dir, sizeof(s->opts.out_dir), "%s", optarg);
-      break;
-    case SW_SET:
-      if (!strchr(optarg, '=') || optarg[0] == '=' || s->opts.nsets == MAX_SETS) {
-        fprintf(stderr, "lbharness sweep: --set '%s': expected FIELD=VALUE (at most %d)\n",
-                optarg, MAX_SETS);
-        return -EINVAL;
-      }
-      sets[s->opts.nsets++] = optarg;
-      break;
-    case SW_BIN_DIR:
-      snprintf(s->opts.bin_dir, sizeof(s->opts.bin_dir), "%s", optarg);
-      break;
-    case SW_HOSTS:
-      if (strcmp(optarg, "local") && strcmp(optarg, "netns")) {
-        fprintf(stderr, "lbharness sweep: --hosts: expected local or netns, got '%s'\n", optarg);
-        return -EINVAL;
-      }
-      s->opts.netns = strcmp(optarg, "netns") == 0;
-      break;
-    case SW_QUIET:
-      s->opts.progress = false;
-      break;
-    case 'h':
-    case SW_HELP:
-      fputs(usage_sweep, stdout);
-      exit(0);
-    case ':':
-      fprintf(stderr, "lbharness sweep: option '%s' expects a value (lbharness sweep --help)\n",
-              argv[optind - 1]);
-      return -EINVAL;
-    default:
-      fprintf(stderr, "lbharness sweep: unknown option '%s' (lbharness sweep --help)\n",
-              argv[optind - 1]);
-      return -EINVAL;
-    }
+static int opt_loads(const char *text, void *dest, char *err, size_t errlen) {
+  struct sweep_cli *c = dest;
+  if (lb_sweep_parse_loads(c->s, text, err, errlen) < 0)
+    return -EINVAL;
+  c->loads = true;
+  return 0;
+}
+
+static int opt_out(const char *text, void *dest, char *err, size_t errlen) {
+  struct sweep_cli *c = dest;
+  if (!*text || strlen(text) >= sizeof(c->s->opts.out_dir) - 256) {
+    lb_errf(err, errlen, "--out: expected a folder name");
+    return -EINVAL;
   }
+  snprintf(c->s->opts.out_dir, sizeof(c->s->opts.out_dir), "%s", text);
+  return 0;
+}
+
+static int opt_set(const char *text, void *dest, char *err, size_t errlen) {
+  struct sweep_cli *c = dest;
+  if (!strchr(text, '=') || text[0] == '=' || c->s->opts.nsets == MAX_SETS) {
+    lb_errf(err, errlen, "--set '%s': expected FIELD=VALUE (at most %d)", text, MAX_SETS);
+    return -EINVAL;
+  }
+  c->sets[c->s->opts.nsets++] = (char *)text;
+  return 0;
+}
+
+static int opt_bin_dir(const char *text, void *dest, char *err, size_t errlen) {
+  struct sweep_cli *c = dest;
+  (void)err;
+  (void)errlen;
+  snprintf(c->s->opts.bin_dir, sizeof(c->s->opts.bin_dir), "%s", text);
+  return 0;
+}
+
+static int opt_hosts(const char *text, void *dest, char *err, size_t errlen) {
+  struct sweep_cli *c = dest;
+  if (strcmp(text, "local") && strcmp(text, "netns")) {
+    lb_errf(err, errlen, "--hosts: expected local or netns, got '%s'", text);
+    return -EINVAL;
+  }
+  c->s->opts.netns = strcmp(text, "netns") == 0;
+  return 0;
+}
+
+#define SW_INT(NAME, MEMBER, MAX)                                                                  \
+  {                                                                                                \
+    .name = NAME, .kind = LB_CLI_INT, .off = offsetof(struct sweep_cli, MEMBER), .min = 1,         \
+    .max = MAX                                                                                     \
+  }
+#define SW_FLAG(NAME, MEMBER, SHORT)                                                               \
+  {                                                                                                \
+    .name = NAME, .short_flag = SHORT, .kind = LB_CLI_FLAG,                                        \
+    .off = offsetof(struct sweep_cli, MEMBER)                                                      \
+  }
+#define SW_CUSTOM(NAME, FN)                                                                        \
+  { .name = NAME, .kind = LB_CLI_CUSTOM, .off = 0, .parse = FN }
+
+/* sweep's options (--help: usage_sweep). */
+static const struct lb_cli_option sweep_options[] = {
+    SW_CUSTOM("pickers", opt_pickers),
+    SW_CUSTOM("loads", opt_loads),
+    SW_INT("runs", runs, 64),
+    SW_FLAG("real", real, 0),
+    SW_CUSTOM("out", opt_out),
+    SW_INT("jobs", jobs, 256),
+    SW_CUSTOM("set", opt_set),
+    SW_CUSTOM("bin-dir", opt_bin_dir),
+    SW_CUSTOM("hosts", opt_hosts),
+    SW_INT("client-procs", client_procs, 1024),
+    SW_FLAG("quiet", quiet, 0),
+    SW_FLAG("help", help, 'h'),
+    {.name = NULL},
+};
+
+/* 0, 1 after --help (printed), or -EINVAL with err the reason. */
+static int parse(int argc, char **argv, struct lb_sweep *s, char **sets, char *err, size_t errlen) {
+  struct sweep_cli c = {.s = s,
+                        .sets = sets,
+                        .runs = s->opts.runs,
+                        .jobs = s->jobs,
+                        .client_procs = s->opts.client_procs};
+  int first = 0;
+  if (lb_cli_parse(sweep_options, argc, argv, &c, &first, err, errlen) < 0)
+    return -EINVAL;
+  if (c.help) {
+    fputs(usage_sweep, stdout);
+    return 1;
+  }
+  s->opts.runs = c.runs;
+  s->jobs = c.jobs;
+  s->opts.client_procs = c.client_procs;
+  s->real = s->real || c.real;
+  if (c.quiet)
+    s->opts.progress = false;
   s->opts.sets = sets;
-  if (optind != argc - 1) {
-    fprintf(stderr, "lbharness sweep: expected one scenario file, got %d (lbharness sweep "
-                    "--help)\n",
-            argc - optind);
+  if (first != argc - 1) {
+    lb_errf(err, errlen, "expected one scenario file, got %d (lbharness sweep --help)",
+            argc - first);
     return -EINVAL;
   }
-  if (s->npickers == 0 || !loads) {
-    fprintf(stderr, "lbharness sweep: expected --pickers EXPR and --loads FROM:TO:STEP "
-                    "(lbharness sweep --help)\n");
+  if (s->npickers == 0 || !c.loads) {
+    lb_errf(err, errlen,
+            "expected --pickers EXPR and --loads FROM:TO:STEP (lbharness sweep --help)");
     return -EINVAL;
   }
-  snprintf(s->scenario, sizeof(s->scenario), "%s", argv[optind]);
+  snprintf(s->scenario, sizeof(s->scenario), "%s", argv[first]);
   return 0;
 }
 
@@ -440,10 +448,14 @@ int lb_harness_sweep_main(int argc, char **argv) {
   struct lb_sweep s;
   memset(&s, 0, sizeof(s));
   lb_harness_opts_defaults(&s.opts);
+  s.opts.log = stderr;
   s.jobs = 2;
-  if (parse(argc, argv, &s, sets) < 0)
-    return 2;
   char err[2048] = "";
+  int prc = parse(argc, argv, &s, sets, err, sizeof(err));
+  if (prc < 0)
+    fprintf(stderr, "lbharness sweep: %s\n", err);
+  if (prc != 0)
+    return prc > 0 ? 0 : 2;
   struct lb_scenario sc;
   if (lb_harness_scenario_load_opts(s.scenario, &s.opts, false, &sc, err, sizeof(err)) < 0) {
     fprintf(stderr, "lbharness sweep: %s\n", err);

@@ -65,9 +65,4 @@ double lb_sweep_spearman(const struct lb_sweep *s, int load);
 int lb_sweep_report_write(const struct lb_sweep *s, const char *path, char *err, size_t errlen);
 double lb_sweep_cell_mean(const struct lb_sweep_cell *c, enum lb_sweep_metric m);
 
-/* harness_report.c's drawing helpers, shared. */
-void lb__harness_html_text(FILE *f, const char *s);
-double lb__harness_nice_max(double v);
-void lb__harness_x_axis(FILE *f, double x0, double x1, double y, double max, const char *label);
-
 #endif

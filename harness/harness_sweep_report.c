@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness_html.h"
 #include "harness_sweep.h"
 
 static const char *const colors[] = {"#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2",
@@ -81,7 +82,7 @@ static void y_axis(FILE *f, const struct yscale *y, const char *label) {
           "<text x='14' y='%.1f' font-size='12' text-anchor='middle' "
           "transform='rotate(-90 14 %.1f)'>",
           (Y0 + Y1) / 2, (Y0 + Y1) / 2);
-  lb__harness_html_text(f, label);
+  lb_html_text(f, label);
   fputs("</text>\n", f);
 }
 
@@ -94,7 +95,7 @@ static void legend(FILE *f, const struct lb_sweep *s) {
             X1 + 14, y, X1 + 34, y, colors[p % NCOLORS], X1 + 38, y + 4);
     char name[40];
     snprintf(name, sizeof(name), "%.36s", s->pickers[p]);
-    lb__harness_html_text(f, name);
+    lb_html_text(f, name);
     fputs("</text>\n", f);
   }
   double y = Y0 + 16.0 * s->npickers + 10;
@@ -131,14 +132,14 @@ static void chart(FILE *f, const struct lb_sweep *s, enum lb_sweep_metric m, con
     if (y.hi <= y.lo)
       y.hi = y.lo * 10;
   } else {
-    y.hi = lb__harness_nice_max(hi * scale);
+    y.hi = lb_html_nice_max(hi * scale);
   }
-  xmax = lb__harness_nice_max(xmax);
+  xmax = lb_html_nice_max(xmax);
   fprintf(f, "<h3>");
-  lb__harness_html_text(f, title);
+  lb_html_text(f, title);
   fprintf(f, "</h3>\n<svg width='%.0f' height='%.0f' xmlns='http://www.w3.org/2000/svg'>\n", W, H);
   y_axis(f, &y, pct ? "percent of requests" : "ticks");
-  lb__harness_x_axis(f, X0, X1, Y1, xmax, "load (multiple of capacity)");
+  lb_html_x_axis(f, X0, X1, Y1, xmax, "load (multiple of capacity)");
   for (int side = 0; side < 2; side++) {
     for (int p = 0; p < s->npickers; p++) {
       const char *color = colors[p % NCOLORS];
@@ -207,7 +208,7 @@ static void ranking_cell(FILE *f, const struct lb_sweep *s, int l, int side) {
   for (int i = 0; i < n; i++) {
     fprintf(f, "%s%d. <span style='color:%s'>&#9632;</span> ", i ? "<br>" : "", i + 1,
             colors[idx[i] % NCOLORS]);
-    lb__harness_html_text(f, s->pickers[idx[i]]);
+    lb_html_text(f, s->pickers[idx[i]]);
     fprintf(f, " (%.1f)", lb_sweep_cell_mean(cellc(s, l, idx[i], side), LB_SW_P99));
   }
   fputs("</td>", f);
@@ -236,7 +237,7 @@ static void table(FILE *f, const struct lb_sweep *s, enum lb_sweep_metric m, con
           what);
   for (int p = 0; p < s->npickers; p++) {
     fputs("<th>", f);
-    lb__harness_html_text(f, s->pickers[p]);
+    lb_html_text(f, s->pickers[p]);
     fputs("</th>", f);
   }
   fputs("</tr>\n", f);
@@ -267,12 +268,12 @@ int lb_sweep_report_write(const struct lb_sweep *s, const char *path, char *err,
     return rc;
   }
   fputs("<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>lbharness sweep: ", f);
-  lb__harness_html_text(f, s->name);
+  lb_html_text(f, s->name);
   fputs("</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:1100px}"
         "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;"
         "padding:3px 7px;text-align:left;vertical-align:top}</style></head><body>\n<h1>Load sweep: ",
         f);
-  lb__harness_html_text(f, s->name);
+  lb_html_text(f, s->name);
   fprintf(f,
           "</h1>\n<p>Scenario <code>%s</code>; %d loads from %.2f to %.2f of capacity; %d "
           "picker(s); %d run(s) per load, picker and side (run r seeded with the scenario's "

@@ -1,11 +1,13 @@
 /* lbharness: runs fleets, runs the simulator, compares them. Wiring only. */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+#include "errbuf.h"
 #include "fleet_file.h"
 #include "harness_compare.h"
 #include "harness_containers.h"
@@ -14,8 +16,8 @@
 #include "harness_sweep.h"
 #include "log.h"
 #include "summary.h"
-#if __has_include("harness_deploy.h")
-#include "harness_deploy.h"
+#if __has_include("harness_deploy_cli.h")
+#include "harness_deploy_cli.h"
 #define LB_HARNESS_HAS_DEPLOY 1
 #endif
 
@@ -128,30 +130,6 @@ static void usage_command(FILE *f, bool compare) {
   fputs("  -h, --help          this text\n", f);
 }
 
-enum {
-  OPT_RUNS = 256,
-  OPT_OUT,
-  OPT_HOSTS,
-  OPT_CLIENT_PROCS,
-  OPT_BIN_DIR,
-  OPT_SIM_CSV,
-  OPT_QUIET,
-  OPT_MEAN_TOL,
-  OPT_P99_TOL,
-  OPT_PHASE_TOL,
-  OPT_TOL,
-  OPT_FORCE,
-  OPT_FLEET,
-  OPT_SET,
-  OPT_FALLBACK_INPROC,
-  OPT_REAL_CSV,
-  OPT_REAL_DIR,
-  OPT_ENGINE,
-  OPT_IMAGE,
-  OPT_BASE,
-  OPT_HELP
-};
-
 #define MAX_SETS 64
 
 struct cli {
@@ -159,213 +137,234 @@ struct cli {
   struct lb_harness_tolerance tol;
   char sim_csv[LB_HARNESS_PATH_MAX];
   char *real_csv, *real_dir;
-  bool force;
+  bool force, quiet, help;
+  const char *tol_given; /* the first tolerance option given ("mean-tol", ...) */
   char fleet[PATH_MAX];
   char *sets[MAX_SETS];
 };
 
-static int parse_number(const char *cmd, const char *opt, const char *text, bool whole,
-                        double *out) {
-  char *end = NULL;
-  double v = strtod(text, &end);
-  if (!*text || *end || !(v > 0) || (whole && (v != (int)v || v > 1e6))) {
-    fprintf(stderr, "lbharness %s: %s: expected %s, got '%s'\n", cmd, opt,
-            whole ? "a whole number > 0" : "a number > 0", text);
+/* Custom options of run and compare: dest is the struct cli (offset 0). */
+static int opt_out(const char *text, void *dest, char *err, size_t errlen) {
+  struct cli *c = dest;
+  if (!*text || strlen(text) >= sizeof(c->opts.out_dir) - 256) {
+    lb_errf(err, errlen, "--out: expected a folder name (at most %zu characters)",
+            sizeof(c->opts.out_dir) - 257);
     return -EINVAL;
   }
-  *out = v;
+  snprintf(c->opts.out_dir, sizeof(c->opts.out_dir), "%s", text);
   return 0;
 }
 
-static int parse(int argc, char **argv, struct cli *c) {
-  static const struct option longopts[] = {
-      {"runs", required_argument, NULL, OPT_RUNS},
-      {"out", required_argument, NULL, OPT_OUT},
-      {"hosts", required_argument, NULL, OPT_HOSTS},
-      {"client-procs", required_argument, NULL, OPT_CLIENT_PROCS},
-      {"bin-dir", required_argument, NULL, OPT_BIN_DIR},
-      {"sim-csv", required_argument, NULL, OPT_SIM_CSV},
-      {"quiet", no_argument, NULL, OPT_QUIET},
-      {"mean-tol", required_argument, NULL, OPT_MEAN_TOL},
-      {"p99-tol", required_argument, NULL, OPT_P99_TOL},
-      {"phase-tol", required_argument, NULL, OPT_PHASE_TOL},
-      {"tol", required_argument, NULL, OPT_TOL},
-      {"force", no_argument, NULL, OPT_FORCE},
-      {"fleet", required_argument, NULL, OPT_FLEET},
-      {"set", required_argument, NULL, OPT_SET},
-      {"fallback-inproc", no_argument, NULL, OPT_FALLBACK_INPROC},
-      {"real-csv", required_argument, NULL, OPT_REAL_CSV},
-      {"real-dir", required_argument, NULL, OPT_REAL_DIR},
-      {"engine", required_argument, NULL, OPT_ENGINE},
-      {"image", required_argument, NULL, OPT_IMAGE},
-      {"base", required_argument, NULL, OPT_BASE},
-      {"help", no_argument, NULL, OPT_HELP},
-      {NULL, 0, NULL, 0},
-  };
-  const char *cmd = argv[1];
-  bool compare = strcmp(cmd, "compare") == 0;
-  double v;
-  int opt;
-  optind = 2;
-  opterr = 0; /* our own messages, naming the command */
-  while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-    const char *name = NULL;
-    for (size_t k = 0; longopts[k].name; k++)
-      if (longopts[k].val == opt)
-        name = longopts[k].name;
-    if (!compare &&
-        (opt == OPT_SIM_CSV || opt == OPT_MEAN_TOL || opt == OPT_P99_TOL || opt == OPT_PHASE_TOL ||
-         opt == OPT_TOL || opt == OPT_FORCE || opt == OPT_REAL_CSV || opt == OPT_REAL_DIR)) {
-      fprintf(stderr, "lbharness run: --%s is an option of compare (lbharness run --help)\n", name);
-      return -EINVAL;
-    }
-    switch (opt) {
-    case OPT_RUNS:
-    case OPT_CLIENT_PROCS:
-      if (parse_number(cmd, opt == OPT_RUNS ? "--runs" : "--client-procs", optarg, true, &v) < 0)
-        return -EINVAL;
-      *(opt == OPT_RUNS ? &c->opts.runs : &c->opts.client_procs) = (int)v;
-      break;
-    case OPT_OUT:
-      if (!*optarg || strlen(optarg) >= sizeof(c->opts.out_dir) - 256) {
-        fprintf(stderr, "lbharness %s: --out: expected a folder name (at most %zu characters)\n",
-                cmd, sizeof(c->opts.out_dir) - 257);
-        return -EINVAL;
-      }
-      snprintf(c->opts.out_dir, sizeof(c->opts.out_dir), "%s", optarg);
-      break;
-    case OPT_HOSTS:
-      if (strcmp(optarg, "local") && strcmp(optarg, "netns") && strcmp(optarg, "containers")) {
-        fprintf(stderr, "lbharness %s: --hosts: expected local, netns or containers, got '%s'\n",
-                cmd, optarg);
-        return -EINVAL;
-      }
-      c->opts.netns = strcmp(optarg, "netns") == 0;
-      c->opts.containers = strcmp(optarg, "containers") == 0;
-      break;
-    case OPT_ENGINE:
-    case OPT_IMAGE:
-    case OPT_BASE: {
-      char *dst = opt == OPT_ENGINE  ? c->opts.engine
-                  : opt == OPT_IMAGE ? c->opts.image
-                                     : c->opts.base_image;
-      size_t cap = opt == OPT_ENGINE ? sizeof(c->opts.engine) : sizeof(c->opts.image);
-      if (!*optarg || strlen(optarg) >= cap ||
-          (opt == OPT_ENGINE && strcmp(optarg, "podman") && strcmp(optarg, "docker"))) {
-        fprintf(stderr, "lbharness %s: --%s: expected %s, got '%s'\n", cmd, name,
-                opt == OPT_ENGINE ? "podman or docker" : "an image name", optarg);
-        return -EINVAL;
-      }
-      snprintf(dst, cap, "%s", optarg);
-      break;
-    }
-    case OPT_BIN_DIR:
-      snprintf(c->opts.bin_dir, sizeof(c->opts.bin_dir), "%s", optarg);
-      break;
-    case OPT_SIM_CSV:
-      snprintf(c->sim_csv, sizeof(c->sim_csv), "%s", optarg);
-      break;
-    case OPT_REAL_CSV:
-      c->real_csv = optarg;
-      break;
-    case OPT_REAL_DIR:
-      c->real_dir = optarg;
-      break;
-    case OPT_QUIET:
-      c->opts.progress = false;
-      break;
-    case OPT_FALLBACK_INPROC:
-      c->opts.fallback_inproc = true;
-      break;
-    case OPT_SET:
-      if (!strchr(optarg, '=') || optarg[0] == '=') {
-        fprintf(stderr, "lbharness %s: --set '%s': expected FIELD=VALUE\n", cmd, optarg);
-        return -EINVAL;
-      }
-      if (c->opts.nsets == MAX_SETS) {
-        fprintf(stderr, "lbharness %s: --set: at most %d\n", cmd, MAX_SETS);
-        return -EINVAL;
-      }
-      c->sets[c->opts.nsets++] = optarg;
-      break;
-    case OPT_FORCE:
-      c->force = true;
-      break;
-    case OPT_FLEET:
-      /* absolute: the daemons may run elsewhere (namespaces) */
-      if (!realpath(optarg, c->fleet)) {
-        fprintf(stderr, "lbharness %s: --fleet %s: %s\n", cmd, optarg, strerror(errno));
-        return -EINVAL;
-      }
-      c->opts.fleet = c->fleet;
-      break;
-    case OPT_MEAN_TOL:
-    case OPT_P99_TOL:
-    case OPT_PHASE_TOL:
-    case OPT_TOL: {
-      char spec[160], why[256];
-      if (opt == OPT_TOL)
-        snprintf(spec, sizeof(spec), "%s", optarg);
-      else
-        snprintf(spec, sizeof(spec), "%s=%s",
-                 opt == OPT_MEAN_TOL  ? "mean"
-                 : opt == OPT_P99_TOL ? "p99"
-                                      : "phases",
-                 optarg);
-      if (lb_harness_tolerance_set(&c->tol, spec, why, sizeof(why)) < 0) {
-        fprintf(stderr, "lbharness %s: --%s: %s\n", cmd, name, why);
-        return -EINVAL;
-      }
-      break;
-    }
-    case 'h':
-    case OPT_HELP:
-      usage_command(stdout, compare);
-      exit(0);
-    case ':':
-      fprintf(stderr, "lbharness %s: option '%s' expects a value (lbharness %s --help)\n", cmd,
-              argv[optind - 1], cmd);
-      return -EINVAL;
-    default:
-      fprintf(stderr, "lbharness %s: unknown option '%s' (lbharness %s --help)\n", cmd,
-              argv[optind - 1], cmd);
-      return -EINVAL;
-    }
+static int opt_hosts(const char *text, void *dest, char *err, size_t errlen) {
+  struct cli *c = dest;
+  if (strcmp(text, "local") && strcmp(text, "netns") && strcmp(text, "containers")) {
+    lb_errf(err, errlen, "--hosts: expected local, netns or containers, got '%s'", text);
+    return -EINVAL;
   }
+  c->opts.netns = strcmp(text, "netns") == 0;
+  c->opts.containers = strcmp(text, "containers") == 0;
+  return 0;
+}
+
+/* --engine, --image, --base: a name into a field of the options. */
+static int opt_name(const char *opt, const char *text, char *dst, size_t cap, bool engine,
+                    char *err, size_t errlen) {
+  if (!*text || strlen(text) >= cap ||
+      (engine && strcmp(text, "podman") && strcmp(text, "docker"))) {
+    lb_errf(err, errlen, "--%s: expected %s, got '%s'", opt,
+            engine ? "podman or docker" : "an image name", text);
+    return -EINVAL;
+  }
+  snprintf(dst, cap, "%s", text);
+  return 0;
+}
+
+static int opt_engine(const char *text, void *dest, char *err, size_t errlen) {
+  struct cli *c = dest;
+  return opt_name("engine", text, c->opts.engine, sizeof(c->opts.engine), true, err, errlen);
+}
+
+static int opt_image(const char *text, void *dest, char *err, size_t errlen) {
+  struct cli *c = dest;
+  return opt_name("image", text, c->opts.image, sizeof(c->opts.image), false, err, errlen);
+}
+
+static int opt_base(const char *text, void *dest, char *err, size_t errlen) {
+  struct cli *c = dest;
+  /* the base's name is held to the image's length, as before */
+  return opt_name("base", text, c->opts.base_image, sizeof(c->opts.image), false, err, errlen);
+}
+
+static int opt_bin_dir(const char *text, void *dest, char *err, size_t errlen) {
+  struct cli *c = dest;
+  (void)err;
+  (void)errlen;
+  snprintf(c->opts.bin_dir, sizeof(c->opts.bin_dir), "%s", text);
+  return 0;
+}
+
+static int opt_sim_csv(const char *text, void *dest, char *err, size_t errlen) {
+  struct cli *c = dest;
+  (void)err;
+  (void)errlen;
+  snprintf(c->sim_csv, sizeof(c->sim_csv), "%s", text);
+  return 0;
+}
+
+static int opt_set(const char *text, void *dest, char *err, size_t errlen) {
+  struct cli *c = dest;
+  if (!strchr(text, '=') || text[0] == '=') {
+    lb_errf(err, errlen, "--set '%s': expected FIELD=VALUE", text);
+    return -EINVAL;
+  }
+  if (c->opts.nsets == MAX_SETS) {
+    lb_errf(err, errlen, "--set: at most %d", MAX_SETS);
+    return -EINVAL;
+  }
+  c->sets[c->opts.nsets++] = (char *)text;
+  return 0;
+}
+
+static int opt_fleet(const char *text, void *dest, char *err, size_t errlen) {
+  struct cli *c = dest;
+  /* absolute: the daemons may run elsewhere (namespaces) */
+  if (!realpath(text, c->fleet)) {
+    lb_errf(err, errlen, "--fleet %s: %s", text, strerror(errno));
+    return -EINVAL;
+  }
+  c->opts.fleet = c->fleet;
+  return 0;
+}
+
+/* --mean-tol F, --p99-tol F, --phase-tol F, --tol FIGURE=F. */
+static int opt_tolerance(const char *opt, const char *figure, const char *text, struct cli *c,
+                         char *err, size_t errlen) {
+  char spec[160], why[256];
+  if (figure)
+    snprintf(spec, sizeof(spec), "%s=%s", figure, text);
+  else
+    snprintf(spec, sizeof(spec), "%s", text);
+  if (!c->tol_given)
+    c->tol_given = opt;
+  if (lb_harness_tolerance_set(&c->tol, spec, why, sizeof(why)) < 0) {
+    lb_errf(err, errlen, "--%s: %s", opt, why);
+    return -EINVAL;
+  }
+  return 0;
+}
+
+static int opt_mean_tol(const char *text, void *dest, char *err, size_t errlen) {
+  return opt_tolerance("mean-tol", "mean", text, dest, err, errlen);
+}
+
+static int opt_p99_tol(const char *text, void *dest, char *err, size_t errlen) {
+  return opt_tolerance("p99-tol", "p99", text, dest, err, errlen);
+}
+
+static int opt_phase_tol(const char *text, void *dest, char *err, size_t errlen) {
+  return opt_tolerance("phase-tol", "phases", text, dest, err, errlen);
+}
+
+static int opt_tol(const char *text, void *dest, char *err, size_t errlen) {
+  return opt_tolerance("tol", NULL, text, dest, err, errlen);
+}
+
+#define CUSTOM(NAME, FN)                                                                           \
+  { .name = NAME, .kind = LB_CLI_CUSTOM, .off = 0, .parse = FN }
+#define FIELD(NAME, KIND, MEMBER)                                                                  \
+  { .name = NAME, .kind = KIND, .off = offsetof(struct cli, MEMBER) }
+
+/* run's and compare's options (--help: usage_command's text); the options
+ * of compare only are refused for run after parsing. */
+static const struct lb_cli_option run_compare_options[] = {
+    {.name = "runs",
+     .kind = LB_CLI_INT,
+     .off = offsetof(struct cli, opts.runs),
+     .min = 1,
+     .max = 1000000},
+    CUSTOM("out", opt_out),
+    CUSTOM("hosts", opt_hosts),
+    {.name = "client-procs",
+     .kind = LB_CLI_INT,
+     .off = offsetof(struct cli, opts.client_procs),
+     .min = 1,
+     .max = 1000000},
+    CUSTOM("bin-dir", opt_bin_dir),
+    CUSTOM("sim-csv", opt_sim_csv),
+    FIELD("quiet", LB_CLI_FLAG, quiet),
+    CUSTOM("mean-tol", opt_mean_tol),
+    CUSTOM("p99-tol", opt_p99_tol),
+    CUSTOM("phase-tol", opt_phase_tol),
+    CUSTOM("tol", opt_tol),
+    FIELD("force", LB_CLI_FLAG, force),
+    CUSTOM("fleet", opt_fleet),
+    CUSTOM("set", opt_set),
+    FIELD("fallback-inproc", LB_CLI_FLAG, opts.fallback_inproc),
+    FIELD("real-csv", LB_CLI_STRING, real_csv),
+    FIELD("real-dir", LB_CLI_STRING, real_dir),
+    CUSTOM("engine", opt_engine),
+    CUSTOM("image", opt_image),
+    CUSTOM("base", opt_base),
+    {.name = "help", .short_flag = 'h', .kind = LB_CLI_FLAG, .off = offsetof(struct cli, help)},
+    {.name = NULL},
+};
+
+/* The index of the first scenario, or -EINVAL with err the reason. */
+static int parse(int argc, char **argv, struct cli *c, char *err, size_t errlen) {
+  bool compare = strcmp(argv[1], "compare") == 0;
+  int first = 0;
+  if (lb_cli_parse(run_compare_options, argc - 1, argv + 1, c, &first, err, errlen) < 0)
+    return -EINVAL;
+  first += 1; /* argv[1] is the command */
+  const char *compare_only = c->sim_csv[0]  ? "sim-csv"
+                             : c->tol_given ? c->tol_given
+                             : c->force     ? "force"
+                             : c->real_csv  ? "real-csv"
+                             : c->real_dir  ? "real-dir"
+                                            : NULL;
+  if (!compare && compare_only) {
+    lb_errf(err, errlen, "--%s is an option of compare (lbharness run --help)", compare_only);
+    return -EINVAL;
+  }
+  if (c->help) {
+    usage_command(stdout, compare);
+    exit(0);
+  }
+  if (c->quiet)
+    c->opts.progress = false;
   c->opts.sets = c->sets;
-  if (optind >= argc) {
-    fprintf(stderr, "lbharness %s: expected at least one scenario file (lbharness %s --help)\n",
-            cmd, cmd);
+  if (first >= argc) {
+    lb_errf(err, errlen, "expected at least one scenario file (lbharness %s --help)", argv[1]);
     return -EINVAL;
   }
   if (c->real_csv && c->real_dir) {
-    fprintf(stderr, "lbharness compare: --real-csv and --real-dir: expected one of them\n");
+    lb_errf(err, errlen, "--real-csv and --real-dir: expected one of them");
     return -EINVAL;
   }
-  if (c->real_csv && argc - optind > 1) {
-    fprintf(stderr,
-            "lbharness compare: --real-csv: the files are the runs of one scenario; "
-            "got %d scenarios (use --real-dir DIR with DIR/<scenario>/ folders)\n",
-            argc - optind);
+  if (c->real_csv && argc - first > 1) {
+    lb_errf(err, errlen,
+            "--real-csv: the files are the runs of one scenario; "
+            "got %d scenarios (use --real-dir DIR with DIR/<scenario>/ folders)",
+            argc - first);
     return -EINVAL;
   }
   if ((c->real_csv || c->real_dir) && c->opts.fleet) {
-    fprintf(stderr,
-            "lbharness compare: --fleet: with --real-%s the real side has run already; give "
-            "the fleet to the fleet that made the logs, and compare without --fleet\n",
+    lb_errf(err, errlen,
+            "--fleet: with --real-%s the real side has run already; give "
+            "the fleet to the fleet that made the logs, and compare without --fleet",
             c->real_csv ? "csv" : "dir");
     return -EINVAL;
   }
   if (!c->opts.containers && (c->opts.engine[0] || c->opts.image[0] || c->opts.base_image[0])) {
-    fprintf(stderr, "lbharness %s: --engine, --image and --base are for --hosts containers\n", cmd);
+    lb_errf(err, errlen, "--engine, --image and --base are for --hosts containers");
     return -EINVAL;
   }
   if ((c->real_csv || c->real_dir) && c->opts.runs > 0) {
-    fprintf(stderr, "lbharness compare: --runs: with --real-%s the runs are the logs given\n",
+    lb_errf(err, errlen, "--runs: with --real-%s the runs are the logs given",
             c->real_csv ? "csv" : "dir");
     return -EINVAL;
   }
-  return optind;
+  return first;
 }
 
 /* Before anything starts: what each scenario's delay needs (delay: netem
@@ -489,10 +488,14 @@ int main(int argc, char **argv) {
   struct cli c;
   memset(&c, 0, sizeof(c));
   lb_harness_opts_defaults(&c.opts);
+  c.opts.log = stderr;
   lb_harness_tolerance_defaults(&c.tol);
-  int first = parse(argc, argv, &c);
-  if (first < 0)
+  char perr[1024] = "";
+  int first = parse(argc, argv, &c, perr, sizeof(perr));
+  if (first < 0) {
+    fprintf(stderr, "lbharness %s: %s\n", argv[1], perr);
     return 2;
+  }
   /* A fleet that cannot have its netem is refused before anything starts
    * (with --real-*, no fleet starts at all). */
   if (!c.real_csv && !c.real_dir && check_delays(&c, argv + first, argc - first) < 0)

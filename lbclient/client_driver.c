@@ -19,6 +19,7 @@
 #include "proc_usage.h"
 #include "reqlog.h"
 #include "rules.h"
+#include "statsfile.h"
 
 /* ---- timers ---- */
 
@@ -553,28 +554,42 @@ out:
 }
 
 void lb_client_result_write(const struct lb_client_result *r, FILE *f) {
-  fprintf(f, "sent=%ld\ncompleted=%ld\nfailed=%ld\ntimed_out=%ld\nprobes=%ld\n", r->counts.sent,
-          r->counts.completed, r->counts.failed, r->counts.timed_out, r->counts.probes);
-  fprintf(f, "rejected=%ld\nstray_responses=%ld\nreconnects=%ld\nlog_errors=%ld\n", r->rejected,
-          r->stray_responses, r->reconnects, r->log_errors);
-  fprintf(f, "picker_errors=%ld\n", r->picker_errors);
-  fprintf(f,
-          "failed_connection_lost=%ld\nfailed_server_down=%ld\nfailed_send=%ld\n"
-          "failed_probes=%ld\nfailed_other=%ld\nfailed_bad_response=%ld\n",
-          r->failed_connection_lost, r->failed_server_down, r->failed_send, r->failed_probes,
-          r->failed_other, r->failed_bad_response);
-  fprintf(f, "timer_lateness_p50_us=%.1f\ntimer_lateness_p99_us=%.1f\n", r->timer_lateness_p50_us,
-          r->timer_lateness_p99_us);
-  fprintf(f, "timer_lateness_max_us=%.1f\ntimer_lateness_max_tick=%ld\n", r->timer_lateness_max_us,
-          r->timer_lateness_max_tick);
-  fprintf(f, "send_lateness_p50_us=%.1f\nsend_lateness_p99_us=%.1f\n", r->send_lateness_p50_us,
-          r->send_lateness_p99_us);
-  fprintf(f, "arrival_lateness_p99_us=%.1f\n", r->arrival_lateness_p99_us);
-  fprintf(f, "overhead_p50_us=%.1f\noverhead_p99_us=%.1f\n", r->overhead_p50_us,
-          r->overhead_p99_us);
-  fprintf(f, "cpu_seconds=%.3f\nvoluntary_switches=%ld\ninvoluntary_switches=%ld\n", r->cpu_seconds,
-          r->voluntary_switches, r->involuntary_switches);
-  fprintf(f, "wall_seconds=%.3f\n", r->wall_seconds);
-  fprintf(f, "stopped_by_signal=%d\nhit_max_runtime=%d\n", r->stopped_by_signal,
-          r->hit_max_runtime);
+  const struct {
+    const char *key;
+    long v;
+  } counts[] = {
+      {"sent", r->counts.sent},
+      {"completed", r->counts.completed},
+      {"failed", r->counts.failed},
+      {"timed_out", r->counts.timed_out},
+      {"probes", r->counts.probes},
+      {"rejected", r->rejected},
+      {"stray_responses", r->stray_responses},
+      {"reconnects", r->reconnects},
+      {"log_errors", r->log_errors},
+      {"picker_errors", r->picker_errors},
+      {"failed_connection_lost", r->failed_connection_lost},
+      {"failed_server_down", r->failed_server_down},
+      {"failed_send", r->failed_send},
+      {"failed_probes", r->failed_probes},
+      {"failed_other", r->failed_other},
+      {"failed_bad_response", r->failed_bad_response},
+  };
+  for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+    lb_statsfile_put_int(f, counts[i].key, counts[i].v);
+  lb_statsfile_put_real(f, "timer_lateness_p50_us", r->timer_lateness_p50_us, 1);
+  lb_statsfile_put_real(f, "timer_lateness_p99_us", r->timer_lateness_p99_us, 1);
+  lb_statsfile_put_real(f, "timer_lateness_max_us", r->timer_lateness_max_us, 1);
+  lb_statsfile_put_int(f, "timer_lateness_max_tick", r->timer_lateness_max_tick);
+  lb_statsfile_put_real(f, "send_lateness_p50_us", r->send_lateness_p50_us, 1);
+  lb_statsfile_put_real(f, "send_lateness_p99_us", r->send_lateness_p99_us, 1);
+  lb_statsfile_put_real(f, "arrival_lateness_p99_us", r->arrival_lateness_p99_us, 1);
+  lb_statsfile_put_real(f, "overhead_p50_us", r->overhead_p50_us, 1);
+  lb_statsfile_put_real(f, "overhead_p99_us", r->overhead_p99_us, 1);
+  lb_statsfile_put_real(f, "cpu_seconds", r->cpu_seconds, 3);
+  lb_statsfile_put_int(f, "voluntary_switches", r->voluntary_switches);
+  lb_statsfile_put_int(f, "involuntary_switches", r->involuntary_switches);
+  lb_statsfile_put_real(f, "wall_seconds", r->wall_seconds, 3);
+  lb_statsfile_put_int(f, "stopped_by_signal", r->stopped_by_signal);
+  lb_statsfile_put_int(f, "hit_max_runtime", r->hit_max_runtime);
 }

@@ -15,6 +15,7 @@
 #include "scenario.h"
 #include "server_net.h"
 #include "server_options.h"
+#include "statsfile.h"
 
 static int write_port_file(const char *path, int tcp, int udp) {
   char tmp[4096];
@@ -42,35 +43,49 @@ static int write_stats(const char *path, const struct lb_server_stats *st, int t
   FILE *f = fopen(path, "w");
   if (!f)
     return -errno;
-  fprintf(f,
-          "requests=%llu\nprobes=%llu\ncompleted=%llu\nrejected=%llu\ndraining_replies=%llu\n"
-          "bad_frames=%llu\nudp_bad=%llu\nudp_dropped=%llu\nwrite_errors=%llu\n"
-          "connections=%llu\nconnections_refused=%llu\nresets=%llu\ndemoted=%llu\n"
-          "board_errors=%llu\nthreads=%d\nticks=%llu\nticks_skipped=%llu\n"
-          "tick_late_p50_ns=%lld\ntick_late_p99_ns=%lld\ntick_late_max_ns=%lld\n"
-          "holds=%llu\nhold_late_p50_ns=%lld\nhold_late_p99_ns=%lld\nhold_late_max_ns=%lld\n"
-          "waits=%llu\nwork_late_p50_ns=%lld\nwork_late_p99_ns=%lld\nwork_late_max_ns=%lld\n"
-          "tick_late_max_tick=%lld\n"
-          /* cpu_seconds: also the harness's fleet CPU where it cannot wait4 the
-           * daemon (containers) */
-          "cpu_seconds=%.3f\nvoluntary_switches=%ld\n"
-          "involuntary_switches=%ld\nforced=%d\nbad_requests=%llu\n",
-          (unsigned long long)st->requests, (unsigned long long)st->probes,
-          (unsigned long long)st->completed, (unsigned long long)st->rejected,
-          (unsigned long long)st->draining_replies, (unsigned long long)st->bad_frames,
-          (unsigned long long)st->udp_bad, (unsigned long long)st->udp_dropped,
-          (unsigned long long)st->write_errors, (unsigned long long)st->connections,
-          (unsigned long long)st->connections_refused, (unsigned long long)st->resets,
-          (unsigned long long)st->demoted, (unsigned long long)st->board_errors, threads,
-          (unsigned long long)st->tick_late.count, (unsigned long long)st->ticks_skipped,
-          (long long)st->tick_late.p50_ns, (long long)st->tick_late.p99_ns,
-          (long long)st->tick_late.max_ns, (unsigned long long)st->hold_late.count,
-          (long long)st->hold_late.p50_ns, (long long)st->hold_late.p99_ns,
-          (long long)st->hold_late.max_ns, (unsigned long long)st->work_late.count,
-          (long long)st->work_late.p50_ns, (long long)st->work_late.p99_ns,
-          (long long)st->work_late.max_ns, (long long)st->tick_late_max_tick, use.cpu_seconds, use.voluntary_switches,
-          use.involuntary_switches,
-          st->forced ? 1 : 0, (unsigned long long)st->bad_requests);
+  const struct {
+    const char *key;
+    long long v;
+  } figures[] = {
+      {"requests", (long long)st->requests},
+      {"probes", (long long)st->probes},
+      {"completed", (long long)st->completed},
+      {"rejected", (long long)st->rejected},
+      {"draining_replies", (long long)st->draining_replies},
+      {"bad_frames", (long long)st->bad_frames},
+      {"udp_bad", (long long)st->udp_bad},
+      {"udp_dropped", (long long)st->udp_dropped},
+      {"write_errors", (long long)st->write_errors},
+      {"connections", (long long)st->connections},
+      {"connections_refused", (long long)st->connections_refused},
+      {"resets", (long long)st->resets},
+      {"demoted", (long long)st->demoted},
+      {"board_errors", (long long)st->board_errors},
+      {"threads", (long long)threads},
+      {"ticks", (long long)st->tick_late.count},
+      {"ticks_skipped", (long long)st->ticks_skipped},
+      {"tick_late_p50_ns", (long long)st->tick_late.p50_ns},
+      {"tick_late_p99_ns", (long long)st->tick_late.p99_ns},
+      {"tick_late_max_ns", (long long)st->tick_late.max_ns},
+      {"holds", (long long)st->hold_late.count},
+      {"hold_late_p50_ns", (long long)st->hold_late.p50_ns},
+      {"hold_late_p99_ns", (long long)st->hold_late.p99_ns},
+      {"hold_late_max_ns", (long long)st->hold_late.max_ns},
+      {"waits", (long long)st->work_late.count},
+      {"work_late_p50_ns", (long long)st->work_late.p50_ns},
+      {"work_late_p99_ns", (long long)st->work_late.p99_ns},
+      {"work_late_max_ns", (long long)st->work_late.max_ns},
+      {"tick_late_max_tick", (long long)st->tick_late_max_tick},
+  };
+  for (size_t i = 0; i < sizeof(figures) / sizeof(figures[0]); i++)
+    lb_statsfile_put_int(f, figures[i].key, figures[i].v);
+  /* cpu_seconds: also the harness's fleet CPU where it cannot wait4 the
+   * daemon (containers) */
+  lb_statsfile_put_real(f, "cpu_seconds", use.cpu_seconds, 3);
+  lb_statsfile_put_int(f, "voluntary_switches", use.voluntary_switches);
+  lb_statsfile_put_int(f, "involuntary_switches", use.involuntary_switches);
+  lb_statsfile_put_int(f, "forced", st->forced ? 1 : 0);
+  lb_statsfile_put_int(f, "bad_requests", (long long)st->bad_requests);
   return fclose(f) == 0 ? 0 : -errno;
 }
 

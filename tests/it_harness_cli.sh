@@ -46,10 +46,10 @@ done
 
 echo "== bad command lines (exit 2)"
 expect 2 "^lbharness: unknown command 'frob'" frob
-expect 2 "^lbharness run: unknown option '--bogus' \(lbharness run --help\)$" run --bogus x.yaml
-expect 2 "^lbharness compare: option '--out' expects a value" compare x.yaml --out
-expect 2 "^lbharness run: --runs: expected a whole number > 0, got '0'$" run --runs 0 x.yaml
-expect 2 "^lbharness run: --client-procs: expected a whole number > 0, got '1.5'$" \
+expect 2 "^lbharness run: unknown option '--bogus' \(see --help\)$" run --bogus x.yaml
+expect 2 "^lbharness compare: --out: expected a value" compare x.yaml --out
+expect 2 "^lbharness run: --runs: expected an integer in 1\.\.1000000, got '0'$" run --runs 0 x.yaml
+expect 2 "^lbharness run: --client-procs: expected an integer in 1\.\.1000000, got '1.5'$" \
   run --client-procs 1.5 x.yaml
 expect 2 "^lbharness run: --hosts: expected local, netns or containers, got 'lan'$" run --hosts lan x.yaml
 expect 2 "^lbharness run: --set 'servers': expected FIELD=VALUE$" run --set servers x.yaml

@@ -17,6 +17,8 @@
 #include <yaml.h>
 
 #include "harness_deploy.h"
+#include "harness_deploy_cli.h"
+#include "harness_manifest.h"
 
 static void scenario(struct lb_scenario *sc, int servers, int clients) {
   lb_scenario_defaults(sc);

@@ -1,4 +1,4 @@
-/* Fleet-health rules of lbharness: stats parsing and validity verdicts. */
+/* Fleet-health rules of lbharness: validity verdicts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,23 +7,6 @@
 #include <cmocka.h>
 
 #include "harness_health.h"
-
-static void test_kv_parse(void **state) {
-  (void)state;
-  struct lb_harness_kv kv;
-  double v = 0;
-  assert_int_equal(
-      lb_harness_kv_parse("# stats\nsent=120\ncompleted=118\nname=abc\n\ncpu_seconds=0.25", &kv),
-      0);
-  assert_int_equal(kv.n, 3); /* name=abc is not a number */
-  assert_true(lb_harness_kv_get(&kv, "sent", &v));
-  assert_float_equal(v, 120, 0);
-  assert_true(lb_harness_kv_get(&kv, "cpu_seconds", &v));
-  assert_float_equal(v, 0.25, 1e-12);
-  assert_false(lb_harness_kv_get(&kv, "name", &v));
-  assert_false(lb_harness_kv_get(&kv, "failed", &v));
-  assert_int_equal(lb_harness_kv_load("/nonexistent/stats", &kv), -2);
-}
 
 static struct lb_harness_health_input healthy(void) {
   struct lb_harness_health_input in = {.tick_ms = 10,
@@ -138,7 +121,6 @@ static void test_stalls(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_kv_parse),
       cmocka_unit_test(test_valid_run),
       cmocka_unit_test(test_late_timers),
       cmocka_unit_test(test_busy_fleet_and_accounting),

@@ -8,10 +8,12 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rng.h"
 #include "summary.h"
@@ -260,6 +262,58 @@ static void test_csv(void **state) {
   free(buf);
 }
 
+/* The reader reads back what the writer wrote: columns by name, a quoted
+ * algorithm with a comma in it as one cell; an empty file and a missing one
+ * are told apart. */
+static void test_csv_read(void **state) {
+  (void)state;
+  char path[] = "/tmp/test_summary_XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  FILE *f = fdopen(fd, "w");
+  assert_non_null(f);
+  lb_summary_write_header(f);
+  struct lb_summary s;
+  memset(&s, 0, sizeof(s));
+  s.mean_latency = 5.5;
+  s.requests = 10;
+  lb_summary_write_row(f, "least(client.rif, choices=2)", 3, 42, &s);
+  s.mean_latency = 7;
+  lb_summary_write_row(f, "random", 4, 43, &s);
+  assert_int_equal(fclose(f), 0);
+  struct lb_summary_reader *r = NULL;
+  char err[256] = "";
+  assert_int_equal(lb_summary_reader_open(path, &r, err, sizeof(err)), 0);
+  int alg = lb_summary_reader_column(r, "algorithm");
+  int mean = lb_summary_reader_column(r, "mean_latency");
+  int req = lb_summary_reader_column(r, "requests");
+  assert_int_equal(alg, 0);
+  assert_int_equal(mean, 1);
+  assert_true(req > mean);
+  assert_int_equal(lb_summary_reader_column(r, "nope"), -1);
+  assert_int_equal(lb_summary_reader_next(r, err, sizeof(err)), 1);
+  assert_int_equal(lb_summary_reader_cells(r), 23);
+  assert_string_equal(lb_summary_reader_cell(r, alg), "least(client.rif, choices=2)");
+  assert_string_equal(lb_summary_reader_cell(r, mean), "5.5");
+  assert_string_equal(lb_summary_reader_cell(r, req), "10");
+  assert_null(lb_summary_reader_cell(r, 23));
+  assert_int_equal(lb_summary_reader_next(r, err, sizeof(err)), 1);
+  assert_string_equal(lb_summary_reader_cell(r, alg), "random");
+  assert_string_equal(lb_summary_reader_cell(r, mean), "7");
+  assert_int_equal(lb_summary_reader_next(r, err, sizeof(err)), 0);
+  lb_summary_reader_close(r);
+  f = fopen(path, "w");
+  assert_non_null(f);
+  fclose(f);
+  r = NULL;
+  assert_int_equal(lb_summary_reader_open(path, &r, err, sizeof(err)), -ENODATA);
+  assert_null(r);
+  assert_non_null(strstr(err, ":1: expected a header line"));
+  unlink(path);
+  assert_int_equal(lb_summary_reader_open(path, &r, err, sizeof(err)), -ENOENT);
+  assert_non_null(strstr(err, path));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_latency_one_to_ten),
@@ -269,6 +323,7 @@ int main(void) {
       cmocka_unit_test(test_quantile_sorted),
       cmocka_unit_test(test_against_sorted),
       cmocka_unit_test(test_csv),
+      cmocka_unit_test(test_csv_read),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
