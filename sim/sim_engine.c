@@ -1,6 +1,7 @@
 /* sim_engine: the seed's runTest loop over the shared model. Every step
  * below names the seed's line it reproduces; docs/sim-fidelity.md lists the
- * deliberate differences. */
+ * deliberate differences. The objects and containers: sim_internal.h;
+ * construction: sim_build.c. */
 #include "sim_engine.h"
 
 #include <errno.h>
@@ -8,290 +9,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "accounting.h"
 #include "channel.h"
 #include "picker.h"
 #include "rng.h"
 #include "pick_plan.h"
+#include "sim_internal.h"
 #include "sim_seqsum.h"
-
-/* ---- containers: request lists, a deque, a slab with a free list ---- */
-
-struct sim_req;
-struct sim_pick_slot;
-
-/* A list entry carries what the walk over the list needs, so the walk
- * touches a request only when it acts on it.
- * - A timed list (a channel's send or receive queue, a server's processing
- *   requests): the seed ticks every request in it each tick, in list order,
- *   and moves on those whose ticks_left reached 0: `due` is the tick that
- *   happens on (req_enter_timed).
- * - A client's pending picks: `slot`, the pick's state. */
-struct sim_entry {
-  struct sim_req *q;
-  union {
-    int due;
-    struct sim_pick_slot *slot;
-  };
-};
-
-struct sim_list {
-  int next_due; /* timed: no entry is due before; 0 (calloc): look */
-  size_t n, cap;
-  struct sim_entry *v;
-};
-
-static int list_push(struct sim_list *l, struct sim_entry e) {
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 16;
-    struct sim_entry *v = realloc(l->v, cap * sizeof(*v));
-    if (v == NULL)
-      return -ENOMEM;
-    l->v = v;
-    l->cap = cap;
-  }
-  l->v[l->n++] = e;
-  return 0;
-}
-
-static int timed_push(struct sim_list *l, struct sim_req *q, int due) {
-  if (due < l->next_due)
-    l->next_due = due;
-  return list_push(l, (struct sim_entry){.q = q, .due = due});
-}
-
-/* The server's queue: FIFO, with demoted requests pushed at the front. */
-struct sim_deque {
-  struct sim_req **v;
-  size_t head, n, cap; /* cap: a power of two */
-};
-
-static int deque_grow(struct sim_deque *d) {
-  size_t cap = d->cap ? d->cap * 2 : 64;
-  struct sim_req **v = malloc(cap * sizeof(*v));
-  if (v == NULL)
-    return -ENOMEM;
-  for (size_t i = 0; i < d->n; i++)
-    v[i] = d->v[(d->head + i) & (d->cap - 1)];
-  free(d->v);
-  d->v = v;
-  d->head = 0;
-  d->cap = cap;
-  return 0;
-}
-
-static int deque_push_back(struct sim_deque *d, struct sim_req *q) {
-  if (d->n == d->cap && deque_grow(d) < 0)
-    return -ENOMEM;
-  d->v[(d->head + d->n) & (d->cap - 1)] = q;
-  d->n++;
-  return 0;
-}
-
-static int deque_push_front(struct sim_deque *d, struct sim_req *q) {
-  if (d->n == d->cap && deque_grow(d) < 0)
-    return -ENOMEM;
-  d->head = (d->head + d->cap - 1) & (d->cap - 1);
-  d->v[d->head] = q;
-  d->n++;
-  return 0;
-}
-
-static struct sim_req *deque_pop_front(struct sim_deque *d) {
-  struct sim_req *q = d->v[d->head];
-  d->head = (d->head + 1) & (d->cap - 1);
-  d->n--;
-  return q;
-}
-
-/* Items never move (pickers and watches hold pointers into them); freed
- * items go on a free list threaded through their first word. */
-struct sim_slab {
-  void **chunks;
-  size_t nchunks, capchunks;
-  size_t item_size, per_chunk, used_in_last;
-  void *free;
-};
-
-/* Chunks of about 2 MiB and more are huge pages where the kernel gives them on
- * request: the live requests and picks of a tick are spread over them, and
- * with 4 KiB pages each touch would likely be a TLB miss too. */
-#define HUGE_PAGE ((size_t)2 << 20)
-static void *chunk_alloc(size_t size) {
-  if (size <= HUGE_PAGE / 2)
-    return malloc(size);
-  size = (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-  void *p = aligned_alloc(HUGE_PAGE, size);
-#ifdef MADV_HUGEPAGE
-  if (p != NULL)
-    (void)madvise(p, size, MADV_HUGEPAGE); /* a hint: without it, small pages */
-#endif
-  return p;
-}
-
-static void *slab_alloc(struct sim_slab *s) {
-  if (s->free != NULL) {
-    void *p = s->free;
-    s->free = *(void **)p;
-    return p;
-  }
-  if (s->nchunks == 0 || s->used_in_last == s->per_chunk) {
-    if (s->nchunks == s->capchunks) {
-      size_t cap = s->capchunks ? s->capchunks * 2 : 8;
-      void **c = realloc(s->chunks, cap * sizeof(*c));
-      if (c == NULL)
-        return NULL;
-      s->chunks = c;
-      s->capchunks = cap;
-    }
-    void *chunk = chunk_alloc(s->item_size * s->per_chunk);
-    if (chunk == NULL)
-      return NULL;
-    s->chunks[s->nchunks++] = chunk;
-    s->used_in_last = 0;
-  }
-  return (char *)s->chunks[s->nchunks - 1] + s->item_size * s->used_in_last++;
-}
-
-static void slab_free(struct sim_slab *s, void *p) {
-  *(void **)p = s->free;
-  s->free = p;
-}
-
-static void slab_close(struct sim_slab *s) {
-  for (size_t i = 0; i < s->nchunks; i++)
-    free(s->chunks[i]);
-  free(s->chunks);
-  memset(s, 0, sizeof(*s));
-}
-
-/* ---- the seed's objects ---- */
-
-struct sim_channel;
-struct sim_client;
-
-struct sim_pick_slot {
-  struct sim_pick_slot *next_free; /* slab link: first */
-  bool started;                    /* next(picker) was called once */
-  int used;                        /* probe slots written (to re-zero) */
-  struct lb_pick pick;             /* its probes: room */
-  struct lb_probe room[];          /* the run's max_watched */
-};
-
-/* Request.server_state: the server's report as a tick's responses left
- * it, shared by those responses (a request holds one from its receive to
- * its completion), so a request stays small. */
-struct sim_report {
-  struct sim_report *next_free; /* slab link: first */
-  long refs;
-  struct lb_server_report rep;
-};
-
-/* Small (two cache lines): every tick acts on thousands of them. */
-struct sim_req {
-  struct sim_req *next_free; /* slab link: first */
-  struct sim_channel *channel;
-  struct lb_probe *watch;     /* a pick watching this probe */
-  struct sim_report *report;  /* Request.server_state, from the receive */
-  double modelled;            /* the draws: send + processing + receive ticks */
-  int since;                  /* first tick that ticks it in its state (SERVER_QUEUE: by a
-                                 server; the timed states: the tick it entered them) */
-  int started_on_tick, completed_on_tick;
-  int ticks_in_state[SIM_NSTATES];
-  int tick_at_state_start[SIM_NSTATES]; /* -1: never entered */
-  uint32_t *warm; /* its channel's warm stamp (sim_channel.warm), at hand for the server */
-  int rif_at_arrival; /* the server's requests in flight on enqueue */
-  unsigned char state;
-  bool is_probe;
-};
-
-struct sim_server {
-  int index;
-  struct lb_server_params params;
-  struct lb_rng *rng;
-  struct lb_reset_clock reset; /* keyed by LB_STREAM_SERVER_RESET */
-  struct sim_deque queued;
-  struct sim_list processing;
-  struct lb_accounting acc;
-  bool acc_ready;
-  /* warm_channels, keyed as the seed's by channel name ("Client c ->
-   * Server s"): a channel is warm when its stamp (sim_channel.warm) equals
-   * warm_gen; a reset bumps warm_gen. */
-  uint32_t warm_gen;
-  int build_client;     /* construction: the last client given a channel to it */
-  uint32_t *build_warm; /* and that channel's warm stamp */
-};
-
-struct sim_channel {
-  struct lb_channel ch; /* what pickers see: first */
-  bool ch_ready;
-  struct sim_client *client;
-  struct sim_server *server;
-  int slot, global;
-  /* The server's warm_channels entry for this channel's name: the stamp
-   * lives on the client's first channel to that server (a subset drawn
-   * with replacement may hold a server twice, under one name). */
-  uint32_t *warm, warm_stamp;
-  double mean_ticks;
-  struct lb_rng *rng; /* LB_STREAM_CHANNEL: initial mean, delays */
-  /* What every tick reads, on one cache line: whether either queue has
-   * something due, and the tick of the next reset. */
-  _Alignas(64) struct sim_list sendq, recvq;
-  struct lb_reset_clock reset; /* keyed by LB_STREAM_NETWORK_RESET */
-};
-
-struct sim_client {
-  int index;
-  struct lb_rng *rng;
-  struct sim_channel *channels;
-  struct lb_channel **chs;
-  int n;
-  struct lb_picker *picker;
-  struct sim_list pending; /* requests PICKING, with their slots */
-};
-
-enum sim_phase { PHASE_MAIN, PHASE_COOLING, PHASE_DONE };
-
-struct sim_run {
-  struct lb_scenario sc;
-  int run;
-  struct sim_options opt;
-  struct sim_server *servers;
-  struct sim_client *clients;
-  struct sim_channel *channels; /* every client's, client-major */
-  int nchannels;
-  struct lb_arrivals own_arrivals;
-  const struct lb_arrivals *arrivals; /* NULL: drawn as the run goes */
-  size_t next_arrival;
-  struct lb_arrival_stream stream; /* sim_options.stream_arrivals */
-  struct lb_arrival lookahead;
-  bool stream_open, lookahead_ok;
-  long dropped_arrivals;
-  int current_tick;
-  int warm_period;
-  enum lb_stage stage;
-  enum sim_phase phase;
-  int cooldown_ticks;
-  bool cooldown_failed;
-  struct sim_slab reqs, picks, reports;
-  int max_watched; /* probes a pick may watch: the room in a pick slot */
-  long created, live_requests, live_probes;
-  struct lb_pick_env env;
-  int env_error; /* a probe send that failed inside a picker */
-  struct sim_pick_slot *cur_slot; /* the pick being run */
-  struct lb_summary_acc *acc;
-  struct {
-    struct sim_req **v;
-    size_t n, cap;
-  } due; /* timed_take_due's */
-  /* Each server's utilization.mean(), refreshed when it changes (record,
-   * reset): the PID's fleet mean, the seed's loop over the servers without
-   * the walk (sim_seqsum.h). */
-  struct sim_seqsum util;
-  bool util_ready;
-};
 
 /* ---- draws (hookable for tests) ---- */
 
@@ -312,55 +37,6 @@ static bool reset_due(struct sim_run *r, enum sim_draw what, int entity,
   if (h != NULL && h->uniform != NULL)
     return h->uniform(h->ctx, what, entity) < clock->p;
   return lb_reset_clock_due(clock, r->current_tick);
-}
-
-/* Server.reset's draws: at creation from the server's stream, on a reset
- * from its reset clock (as lbserver and lbclient's mirror). A given fleet
- * (sim_options.fleet) replaces what creation drew: drawn all the same, so
- * each stream stands where it would. */
-static int draw_server(struct sim_run *r, struct sim_server *s, bool reset) {
-  const struct sim_hooks *h = r->opt.hooks;
-  if (h != NULL && h->server_params != NULL) {
-    h->server_params(h->ctx, s->index, reset, &s->params);
-  } else if (reset) {
-    return lb_fleet_server_reset(&r->sc, &s->reset, &s->params);
-  } else {
-    lb_fleet_draw_server(&r->sc, s->rng, &s->params);
-    if (r->opt.fleet != NULL)
-      s->params = r->opt.fleet->server[s->index];
-  }
-  return 0;
-}
-
-/* Channel.reset: (server.mean_rtt + randGamma(mean_channel_rtt, var)) / 2,
- * at creation from the channel's stream, on a reset from its reset clock
- * (as lbclient's mirror); a given fleet's mean as draw_server's. */
-static int draw_channel(struct sim_run *r, struct sim_channel *ch, bool reset) {
-  const struct sim_hooks *h = r->opt.hooks;
-  int rtt = ch->server->params.mean_rtt;
-  if (h != NULL && h->channel_mean != NULL) {
-    ch->mean_ticks = h->channel_mean(h->ctx, ch->client->index, ch->slot, ch->server->index);
-  } else if (reset) {
-    return lb_fleet_channel_reset(&r->sc, &ch->reset, rtt, &ch->mean_ticks);
-  } else {
-    ch->mean_ticks = lb_fleet_draw_channel_mean(&r->sc, ch->rng, rtt);
-    if (r->opt.fleet != NULL)
-      ch->mean_ticks = r->opt.fleet->mean_ticks[(size_t)ch->global];
-  }
-  return 0;
-}
-
-/* Client c's subset (random.choices of the servers), as draw_server's. */
-static void draw_subset(struct sim_run *r, struct sim_client *cl, int *subset) {
-  const struct sim_hooks *h = r->opt.hooks;
-  if (h != NULL && h->subset != NULL) {
-    h->subset(h->ctx, cl->index, subset, cl->n);
-    return;
-  }
-  lb_fleet_draw_subset(&r->sc, cl->rng, subset);
-  if (r->opt.fleet != NULL)
-    memcpy(subset, &r->opt.fleet->subset[(size_t)cl->index * (size_t)cl->n],
-           (size_t)cl->n * sizeof(*subset));
 }
 
 /* ---- Request ---- */
@@ -595,7 +271,7 @@ static int client_complete(struct sim_run *r, struct sim_channel *ch, struct sim
 static int channel_tick(struct sim_run *r, struct sim_channel *ch) {
   int rc = 0;
   if (reset_due(r, SIM_DRAW_NETWORK_RESET, ch->global, &ch->reset) &&
-      (rc = draw_channel(r, ch, true)) < 0)
+      (rc = sim__draw_channel(r, ch, true)) < 0)
     return rc;
   if ((rc = timed_take_due(r, &ch->sendq)) < 0)
     return rc;
@@ -618,7 +294,7 @@ static int channel_tick(struct sim_run *r, struct sim_channel *ch) {
 
 /* Server.reset */
 static int server_reset(struct sim_run *r, struct sim_server *s) {
-  int rc = draw_server(r, s, true);
+  int rc = sim__draw_server(r, s, true);
   if (rc < 0)
     return rc;
   s->warm_gen++;
@@ -747,7 +423,7 @@ static void pick_release(struct sim_run *r, struct sim_pick_slot *slot) {
   slab_free(&r->picks, slot);
 }
 
-static int env_send_probe(void *driver, struct lb_channel *lch, struct lb_probe *watch) {
+int sim__env_send_probe(void *driver, struct lb_channel *lch, struct lb_probe *watch) {
   struct sim_run *r = driver;
   struct sim_channel *ch = (struct sim_channel *)lch;
   struct sim_req *q = req_new(r, true);
@@ -774,7 +450,7 @@ static int env_send_probe(void *driver, struct lb_channel *lch, struct lb_probe 
   return 0;
 }
 
-static void env_unwatch_probe(void *driver, struct lb_probe *watch) {
+void sim__env_unwatch_probe(void *driver, struct lb_probe *watch) {
   (void)driver;
   struct sim_req *q = watch->driver_handle;
   if (q != NULL)
@@ -857,13 +533,6 @@ static int client_tick(struct sim_run *r, struct sim_client *c, char *err, size_
       return rc;
   }
   return 0;
-}
-
-static int client_rif(const struct sim_client *c) {
-  int rif = 0;
-  for (int i = 0; i < c->n; i++)
-    rif += c->channels[i].ch.requests_in_flight;
-  return rif;
 }
 
 /* ---- TestManager ---- */
@@ -979,263 +648,4 @@ int sim_run_execute(struct sim_run *r, char *err, size_t errlen) {
       return rc;
   }
   return 0;
-}
-
-int sim_run_summary(const struct sim_run *r, struct lb_summary *out) {
-  return lb_summary_compute(r->acc, out);
-}
-
-int sim_run_fleet(const struct sim_run *r, struct lb_fleet_spec *out) {
-  int n = lb_fleet_subset_len(&r->sc);
-  int rc = lb_fleet_spec_alloc(out, r->sc.servers, r->sc.clients, n);
-  if (rc < 0)
-    return rc;
-  snprintf(out->label, sizeof(out->label), "%.80s run %d seed %llu", r->sc.name, r->run,
-           (unsigned long long)lb_fleet_run_seed(&r->sc, r->run));
-  for (int i = 0; i < r->sc.servers; i++)
-    out->server[i] = r->servers[i].params;
-  for (int i = 0; i < r->nchannels; i++) {
-    out->subset[i] = r->channels[i].server->index;
-    out->mean_ticks[i] = r->channels[i].mean_ticks;
-  }
-  return 0;
-}
-
-/* ---- construction ---- */
-
-static int make_rng(uint64_t run_seed, enum lb_stream kind, uint64_t index,
-                    struct lb_rng **out) {
-  return lb_rng_new(lb_seed_derive(run_seed, kind, index), out);
-}
-
-/* Every channel's generator (a light one, fleet.h) and reset clock. */
-static int make_channel_rngs(struct sim_run *r, uint64_t run_seed, int n) {
-  for (int i = 0; i < r->nchannels; i++) {
-    struct sim_channel *ch = &r->channels[i];
-    lb_fleet_channel_reset_clock(&r->sc, run_seed, i / n, i % n, &ch->reset);
-    int rc = lb_fleet_channel_rng(&r->sc, run_seed, i / n, i % n, &ch->rng);
-    if (rc < 0)
-      return rc;
-  }
-  return 0;
-}
-
-int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options *opt,
-                struct sim_run **out, char *err, size_t errlen) {
-  int rc = -ENOMEM;
-  struct sim_run *r = NULL;
-  *out = NULL;
-  if (opt == NULL || opt->plan == NULL || opt->plan->spec == NULL) {
-    snprintf(err, errlen, "lbsim: no picker");
-    return -EINVAL;
-  }
-  if (sc->servers < 1 || sc->clients < 1 || sc->total_ticks < 0) {
-    snprintf(err, errlen, "%s: need servers >= 1, clients >= 1 and total_ticks >= 0", sc->name);
-    return -EINVAL;
-  }
-  int n = lb_fleet_subset_len(sc);
-  if (n < 1 || n > LB_PICK_MAX_CHANNELS) {
-    snprintf(err, errlen, "%s: subset_size %d: a client has 1 to %d channels", sc->name, n,
-             LB_PICK_MAX_CHANNELS);
-    return -EINVAL;
-  }
-  if (opt->fleet != NULL && (rc = lb_fleet_spec_check(opt->fleet, sc, err, errlen)) < 0)
-    return rc;
-  r = calloc(1, sizeof(*r));
-  if (r == NULL)
-    goto oom;
-  r->sc = *sc;
-  r->run = run;
-  r->opt = *opt;
-  r->stage = LB_STAGE_WARMING;
-  r->phase = PHASE_MAIN;
-  /* Requests on whole cache-line pairs: 120 bytes at any offset often
-   * span three lines, and every state change touches most of a request. */
-  r->reqs.item_size = (sizeof(struct sim_req) + 63) / 64 * 64;
-  r->reqs.per_chunk = HUGE_PAGE / r->reqs.item_size;
-  r->reports.item_size = sizeof(struct sim_report);
-  r->reports.per_chunk = 256;
-  r->env.driver = r;
-  r->env.tick_seconds = (double)r->sc.tick_ns / 1e9;
-  r->env.send_probe = env_send_probe;
-  r->env.unwatch_probe = env_unwatch_probe;
-  /* warm_period = int(min((channel + server rtt + processing) * 3, total / 2)) */
-  double warm = (sc->mean_channel_rtt + sc->mean_server_rtt + sc->mean_processing_time) * 3;
-  double half = sc->total_ticks / 2.0;
-  r->warm_period = (int)(warm < half ? warm : half);
-  if ((rc = lb_summary_acc_new(&r->acc)) < 0)
-    goto oom;
-
-  uint64_t seed = lb_fleet_run_seed(sc, run);
-  r->servers = calloc((size_t)sc->servers, sizeof(*r->servers));
-  r->clients = calloc((size_t)sc->clients, sizeof(*r->clients));
-  r->nchannels = sc->clients * n;
-  r->channels =
-      aligned_alloc(_Alignof(struct sim_channel), (size_t)r->nchannels * sizeof(*r->channels));
-  if (r->channels != NULL)
-    memset(r->channels, 0, (size_t)r->nchannels * sizeof(*r->channels));
-  if (r->servers == NULL || r->clients == NULL || r->channels == NULL ||
-      sim_seqsum_init(&r->util, sc->servers) < 0)
-    goto oom;
-  r->util_ready = true;
-  for (int i = 0; i < sc->servers; i++) {
-    struct sim_server *s = &r->servers[i];
-    s->index = i;
-    s->warm_gen = 1;
-    s->build_client = -1;
-    lb_fleet_server_reset_clock(sc, seed, i, &s->reset);
-    if (make_rng(seed, LB_STREAM_SERVER, (uint64_t)i, &s->rng) < 0)
-      goto oom;
-    if (lb_accounting_init(&s->acc, (size_t)sc->server_state_buffer, sc->ewma_weight) < 0)
-      goto oom;
-    s->acc_ready = true;
-    draw_server(r, s, false);
-    /* The report's server and threads are the driver's to fill. */
-    s->acc.report.server = (uint32_t)i;
-    s->acc.report.threads = (uint32_t)(s->params.threads > 0 ? s->params.threads : 0);
-  }
-  if (make_channel_rngs(r, seed, n) < 0)
-    goto oom;
-  int subset[LB_PICK_MAX_CHANNELS];
-  for (int c = 0; c < sc->clients; c++) {
-    struct sim_client *cl = &r->clients[c];
-    cl->index = c;
-    cl->n = n;
-    cl->channels = &r->channels[(size_t)c * (size_t)n];
-    cl->chs = calloc((size_t)n, sizeof(*cl->chs));
-    if (cl->chs == NULL || make_rng(seed, LB_STREAM_CLIENT, (uint64_t)c, &cl->rng) < 0)
-      goto oom;
-    draw_subset(r, cl, subset);
-    for (int k = 0; k < n; k++) {
-      struct sim_channel *ch = &cl->channels[k];
-      if (subset[k] < 0 || subset[k] >= sc->servers) {
-        rc = -EINVAL;
-        snprintf(err, errlen, "client %d: subset slot %d names server %d", c, k, subset[k]);
-        goto fail;
-      }
-      ch->client = cl;
-      ch->server = &r->servers[subset[k]];
-      ch->slot = k;
-      ch->global = c * n + k;
-      ch->warm = &ch->warm_stamp;
-      if (ch->server->build_client == c)
-        ch->warm = ch->server->build_warm; /* the name's first channel */
-      ch->server->build_client = c;
-      ch->server->build_warm = ch->warm;
-      if (lb_channel_init(&ch->ch, k, subset[k], (size_t)sc->client_requests_buffer) < 0)
-        goto oom;
-      ch->ch_ready = true;
-      ch->ch.oracle = lb_accounting_report(&ch->server->acc);
-      draw_channel(r, ch, false);
-      cl->chs[k] = &ch->ch;
-    }
-    if ((rc = lb_picker_new(opt->plan->spec, n, &cl->picker)) < 0) {
-      snprintf(err, errlen, "%s: picker '%s' for Client %d: %s", sc->name, opt->plan->expr, c,
-               strerror(-rc));
-      goto fail;
-    }
-    int w = lb_picker_max_watched(cl->picker);
-    r->max_watched = w > r->max_watched ? w : r->max_watched;
-  }
-  /* Pick slots with room for what a pick may watch, not LB_PICK_MAX_PROBES:
-   * thousands wait at once, and their memory is touched fresh. */
-  r->picks.item_size = sizeof(struct sim_pick_slot) + (size_t)r->max_watched * sizeof(struct lb_probe);
-  r->picks.per_chunk = HUGE_PAGE / r->picks.item_size;
-  if (opt->arrivals != NULL) {
-    r->arrivals = opt->arrivals;
-  } else if (opt->stream_arrivals && sc->arrivals != LB_ARRIVALS_TRACE) {
-    if ((rc = lb_arrival_stream_open(sc, run, &r->stream, err, errlen)) < 0)
-      goto fail;
-    r->stream_open = true;
-  } else {
-    if ((rc = lb_arrivals_build(sc, run, &r->own_arrivals, err, errlen)) < 0)
-      goto fail;
-    r->arrivals = &r->own_arrivals;
-  }
-  *out = r;
-  return 0;
-oom:
-  rc = -ENOMEM;
-  snprintf(err, errlen, "%s: out of memory building the fleet", sc->name);
-fail:
-  sim_run_free(r);
-  return rc;
-}
-
-void sim_run_free(struct sim_run *r) {
-  if (r == NULL)
-    return;
-  if (r->servers != NULL) {
-    for (int i = 0; i < r->sc.servers; i++) {
-      struct sim_server *s = &r->servers[i];
-      lb_rng_free(s->rng);
-      lb_reset_clock_close(&s->reset);
-      free(s->queued.v);
-      free(s->processing.v);
-      if (s->acc_ready)
-        lb_accounting_close(&s->acc);
-    }
-  }
-  if (r->clients != NULL) {
-    for (int c = 0; c < r->sc.clients; c++) {
-      struct sim_client *cl = &r->clients[c];
-      lb_picker_free(cl->picker);
-      lb_rng_free(cl->rng);
-      free(cl->chs);
-      free(cl->pending.v);
-    }
-  }
-  for (int i = 0; r->channels != NULL && i < r->nchannels; i++) {
-    struct sim_channel *ch = &r->channels[i];
-    lb_rng_free(ch->rng);
-    lb_reset_clock_close(&ch->reset);
-    free(ch->sendq.v);
-    free(ch->recvq.v);
-    if (ch->ch_ready)
-      lb_channel_close(&ch->ch);
-  }
-  free(r->servers);
-  free(r->clients);
-  free(r->channels);
-  if (r->util_ready)
-    sim_seqsum_close(&r->util);
-  lb_arrivals_close(&r->own_arrivals);
-  if (r->stream_open)
-    lb_arrival_stream_close(&r->stream);
-  lb_summary_acc_free(r->acc);
-  free(r->due.v);
-  slab_close(&r->reqs);
-  slab_close(&r->picks);
-  slab_close(&r->reports);
-  free(r);
-}
-
-/* ---- inspection ---- */
-
-int sim_run_tick(const struct sim_run *r) { return r->current_tick; }
-int sim_run_warm_period(const struct sim_run *r) { return r->warm_period; }
-enum lb_stage sim_run_stage(const struct sim_run *r) { return r->stage; }
-const struct lb_arrivals *sim_run_arrivals(const struct sim_run *r) { return r->arrivals; }
-bool sim_run_cooldown_failed(const struct sim_run *r) { return r->cooldown_failed; }
-long sim_run_requests(const struct sim_run *r) { return r->created; }
-long sim_run_dropped_arrivals(const struct sim_run *r) { return r->dropped_arrivals; }
-int sim_run_server_queued(const struct sim_run *r, int s) { return (int)r->servers[s].queued.n; }
-int sim_run_server_processing(const struct sim_run *r, int s) {
-  return (int)r->servers[s].processing.n;
-}
-const struct lb_server_params *sim_run_server_params(const struct sim_run *r, int s) {
-  return &r->servers[s].params;
-}
-const struct lb_server_report *sim_run_server_report(const struct sim_run *r, int s) {
-  return lb_accounting_report(&r->servers[s].acc);
-}
-int sim_run_client_rif(const struct sim_run *r, int c) { return client_rif(&r->clients[c]); }
-int sim_run_client_pending(const struct sim_run *r, int c) {
-  return (int)r->clients[c].pending.n;
-}
-struct lb_channel *sim_run_channel(const struct sim_run *r, int c, int slot) {
-  return &r->clients[c].channels[slot].ch;
-}
-double sim_run_channel_mean(const struct sim_run *r, int c, int slot) {
-  return r->clients[c].channels[slot].mean_ticks;
 }
