@@ -243,6 +243,7 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
       goto fail;
     r->arrivals = &r->own_arrivals;
   }
+  sim__faults_setup(r);
   *out = r;
   return 0;
 oom:
@@ -263,6 +264,7 @@ void sim_run_free(struct sim_run *r) {
       lb_reset_clock_close(&s->reset);
       free(s->queued.v);
       free(s->processing.v);
+      free(s->held.v);
       if (s->acc_ready)
         lb_accounting_close(&s->acc);
     }
@@ -295,6 +297,7 @@ void sim_run_free(struct sim_run *r) {
     lb_arrival_stream_close(&r->stream);
   lb_summary_acc_free(r->acc);
   free(r->due.v);
+  sim__faults_close(r);
   slab_close(&r->reqs);
   slab_close(&r->picks);
   slab_close(&r->reports);

@@ -57,24 +57,22 @@ static struct sim_req *req_new(struct sim_run *r, bool is_probe) {
     r->live_probes++;
   else
     r->live_requests++;
+  if (r->timeouts && sim__timeout_track(r, q) < 0) {
+    sim__req_free(r, q);
+    return NULL;
+  }
   return q;
 }
 
-static void req_free(struct sim_run *r, struct sim_req *q) {
-  if (q->is_probe)
-    r->live_probes--;
-  else
-    r->live_requests--;
+void sim__req_free(struct sim_run *r, struct sim_req *q) {
+  if (!sim_fate_accounted(q)) { /* else counted out when it was accounted */
+    if (q->is_probe)
+      r->live_probes--;
+    else
+      r->live_requests--;
+  }
+  q->serial = 0;
   slab_free(&r->reqs, q);
-}
-
-/* Request.setState */
-static inline void req_set_state(struct sim_run *r, struct sim_req *q, int state) {
-  q->state = state;
-  if (state == SIM_COMPLETED)
-    q->completed_on_tick = r->current_tick;
-  if (q->tick_at_state_start[state] < 0)
-    q->tick_at_state_start[state] = r->current_tick;
 }
 
 /* Request.setState(state, ticks) into a timed list, entered on this tick
@@ -91,11 +89,6 @@ static int req_enter_timed(struct sim_run *r, struct sim_req *q, int state, doub
   if (!(k < (double)(INT32_MAX - r->current_tick)))
     return INT32_MAX;
   return r->current_tick + (int)k - 1;
-}
-
-/* The ticks a request spent in its state (timed, or PICKING), through `last`. */
-static inline void req_count_ticks(struct sim_req *q, int last) {
-  q->ticks_in_state[q->state] += last - q->since + 1;
 }
 
 static int timed_collect(struct sim_run *r, struct sim_list *l);
@@ -148,23 +141,38 @@ static int req_total_ticks(const struct sim_req *q) {
 
 /* Channel.send */
 static int channel_send(struct sim_run *r, struct sim_channel *ch, struct sim_req *q) {
+  double extra = 0; /* a delay fault's ticks */
+  if (r->failures) {
+    int rc = sim__send_check(r, ch, q, &extra);
+    if (rc != 0)
+      return rc < 0 ? rc : 0; /* refused or dropped: dealt with */
+  }
   lb_channel_on_sent(&ch->ch);
   int d = draw_gamma(r, SIM_DRAW_SEND, ch->global, ch->rng, ch->mean_ticks);
-  int due = req_enter_timed(r, q, SIM_SENDING, d);
+  int due = req_enter_timed(r, q, SIM_SENDING, d + extra);
   q->channel = ch;
   q->warm = ch->warm;
-  q->modelled += d;
+  q->modelled += d + extra;
   return timed_push(&ch->sendq, q, due);
 }
 
 /* Channel.receive: the report is the server's state before this tick's
  * record. */
-static int channel_receive(struct sim_run *r, struct sim_channel *ch, struct sim_req *q,
-                           struct sim_report *rep) {
-  lb_channel_on_received(&ch->ch);
+int sim__channel_receive(struct sim_run *r, struct sim_channel *ch, struct sim_req *q,
+                         struct sim_report *rep) {
+  double extra = 0; /* a delay fault's ticks */
+  bool release = true;
+  if (r->failures) {
+    int rc = sim__receive_check(r, ch, q, rep, &extra);
+    if (rc != 0)
+      return rc < 0 ? rc : 0; /* the response dropped: q parked */
+    release = !sim_fate_accounted(q); /* given up: its rif went then */
+  }
+  if (release)
+    lb_channel_on_received(&ch->ch);
   int d = draw_gamma(r, SIM_DRAW_RECEIVE, ch->global, ch->rng, ch->mean_ticks);
-  int due = req_enter_timed(r, q, SIM_RECEIVING, d);
-  q->modelled += d;
+  int due = req_enter_timed(r, q, SIM_RECEIVING, d + extra);
+  q->modelled += d + extra;
   q->report = rep;
   rep->refs++;
   return timed_push(&ch->recvq, q, due);
@@ -174,13 +182,11 @@ static int channel_receive(struct sim_run *r, struct sim_channel *ch, struct sim
  * (SERVER_QUEUE is stallable: only the count matters), so rather than walk
  * the queue each tick we count the ticks when it leaves: enqueued in a
  * client tick, its first queue tick is the next server tick. */
-static int channel_receive(struct sim_run *r, struct sim_channel *ch, struct sim_req *q,
-                           struct sim_report *rep);
 
 /* A probe's own report: the shared one (NULL: the server's latest) and
  * Prequal's answer at the server's requests in flight now. */
-static struct sim_report *probe_report(struct sim_run *r, struct sim_server *s,
-                                       const struct sim_report *shared) {
+struct sim_report *sim__probe_report(struct sim_run *r, struct sim_server *s,
+                                     const struct sim_report *shared) {
   struct sim_report *rep = slab_alloc(&r->reports);
   if (rep == NULL)
     return NULL;
@@ -190,30 +196,37 @@ static struct sim_report *probe_report(struct sim_run *r, struct sim_server *s,
   return rep;
 }
 
-static int server_enqueue(struct sim_run *r, struct sim_server *s, struct sim_req *q) {
+int sim__server_enqueue(struct sim_run *r, struct sim_server *s, struct sim_req *q) {
   req_set_state(r, q, SIM_SERVER_QUEUE);
   q->since = r->current_tick + 1;
+  if (r->failures) {
+    int rc = sim__enqueue_check(r, s, q);
+    if (rc != 0)
+      return rc < 0 ? rc : 0; /* dropped, held or rejected */
+  }
   if (q->is_probe && r->sc.probe_service == LB_PROBE_IMMEDIATE) {
     /* Prequal: answered on arrival, no worker thread, not a query. */
-    struct sim_report *rep = probe_report(r, s, NULL);
+    struct sim_report *rep = sim__probe_report(r, s, NULL);
     if (rep == NULL)
       return -ENOMEM;
     q->since = r->current_tick;
-    return channel_receive(r, q->channel, q, rep);
+    return sim__channel_receive(r, q->channel, q, rep);
   }
   q->rif_at_arrival = (int)(s->queued.n + s->processing.n);
   lb_accounting_on_enqueue(&s->acc);
   return deque_push_back(&s->queued, q);
 }
 
-static void fill_record(const struct sim_run *r, const struct sim_req *q,
-                        struct lb_request_record *rec) {
+/* A request's record as it stands; client and server given, as a request
+ * given up before its pick has no channel (server -1). */
+static void fill_record(const struct sim_run *r, const struct sim_req *q, int client, int server,
+                        enum lb_outcome outcome, struct lb_request_record *rec) {
   memset(rec, 0, sizeof(*rec));
   rec->stage = r->stage;
-  rec->client = q->channel->client->index;
-  rec->server = q->channel->server->index;
+  rec->client = client;
+  rec->server = server;
   rec->is_probe = q->is_probe;
-  rec->outcome = LB_OUTCOME_COMPLETED;
+  rec->outcome = outcome;
   rec->started_on_tick = q->started_on_tick;
   rec->completed_on_tick = q->completed_on_tick;
   rec->tick_at_send = q->tick_at_state_start[SIM_SENDING];
@@ -233,24 +246,40 @@ static void fill_record(const struct sim_run *r, const struct sim_req *q,
   rec->modelled_ticks = q->modelled;
 }
 
+/* TestManager.RequestCompleted + completed.insert, for every outcome: the
+ * seed keeps the record of a request that ends on a tick divisible by
+ * data_frequency; every request is counted. A request that did not
+ * complete ends now. */
+int sim__keep_record(struct sim_run *r, const struct sim_req *q, int client, int server,
+                     enum lb_outcome outcome) {
+  int freq = r->sc.data_frequency > 0 ? r->sc.data_frequency : 1;
+  if (r->current_tick % freq != 0) {
+    lb_summary_acc_count(r->acc, outcome, q->is_probe);
+    return 0;
+  }
+  struct lb_request_record rec;
+  fill_record(r, q, client, server, outcome, &rec);
+  if (outcome != LB_OUTCOME_COMPLETED)
+    rec.completed_on_tick = rec.tick_at_completion = r->current_tick;
+  int rc = lb_summary_acc_add(r->acc, &rec);
+  if (rc < 0)
+    return rc;
+  if (r->opt.requests_csv != NULL)
+    lb_reqlog_write(r->opt.requests_csv, &rec);
+  if (r->opt.on_record != NULL)
+    r->opt.on_record(r->opt.on_record_ctx, &rec);
+  return 0;
+}
+
 /* Client.complete + TestManager.RequestCompleted + completed.insert */
 static int client_complete(struct sim_run *r, struct sim_channel *ch, struct sim_req *q) {
+  if (r->failures && q->fate != SIM_FATE_LIVE) /* failed, or given up already */
+    return sim__complete_check(r, ch, q);
   req_set_state(r, q, SIM_COMPLETED);
   int total = req_total_ticks(q);
-  int freq = r->sc.data_frequency > 0 ? r->sc.data_frequency : 1;
-  if (r->current_tick % freq == 0) {
-    struct lb_request_record rec;
-    fill_record(r, q, &rec);
-    int rc = lb_summary_acc_add(r->acc, &rec);
-    if (rc < 0)
-      return rc;
-    if (r->opt.requests_csv != NULL)
-      lb_reqlog_write(r->opt.requests_csv, &rec);
-    if (r->opt.on_record != NULL)
-      r->opt.on_record(r->opt.on_record_ctx, &rec);
-  } else {
-    lb_summary_acc_count(r->acc, LB_OUTCOME_COMPLETED, q->is_probe);
-  }
+  int rc = sim__keep_record(r, q, ch->client->index, ch->server->index, LB_OUTCOME_COMPLETED);
+  if (rc < 0)
+    return rc;
   const struct lb_server_report *rep = &q->report->rep; /* received: set */
   lb_channel_on_completed_at(&ch->ch, r->current_tick, total, rep);
   if (q->watch != NULL) {
@@ -263,7 +292,7 @@ static int client_complete(struct sim_run *r, struct sim_channel *ch, struct sim
   }
   if (--q->report->refs == 0)
     slab_free(&r->reports, q->report);
-  req_free(r, q);
+  sim__req_free(r, q);
   return 0;
 }
 
@@ -277,7 +306,7 @@ static int channel_tick(struct sim_run *r, struct sim_channel *ch) {
     return rc;
   for (size_t i = 0; i < r->due.n; i++) {
     req_count_ticks(r->due.v[i], r->current_tick);
-    if ((rc = server_enqueue(r, ch->server, r->due.v[i])) < 0)
+    if ((rc = sim__server_enqueue(r, ch->server, r->due.v[i])) < 0)
       return rc;
   }
   if ((rc = timed_take_due(r, &ch->recvq)) < 0)
@@ -324,6 +353,8 @@ static int server_reset(struct sim_run *r, struct sim_server *s) {
 /* Server.tick */
 static int server_tick(struct sim_run *r, struct sim_server *s) {
   int rc;
+  if (r->failures && (rc = sim__server_faults(r, s)) != 0)
+    return rc < 0 ? rc : 0; /* dead or paused: no progress */
   if (reset_due(r, SIM_DRAW_SERVER_RESET, s->index, &s->reset) &&
       (rc = server_reset(r, s)) < 0)
     return rc;
@@ -345,6 +376,8 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
     }
     if (q->is_probe)
       pt = r->sc.probe_processing_time;
+    if (r->failures)
+      pt *= sim__slow_factor(r, s);
     int due = req_enter_timed(r, q, SIM_PROCESSING, pt);
     q->modelled += pt;
     if ((rc = timed_push(&s->processing, q, due)) < 0)
@@ -371,11 +404,11 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
     req_count_ticks(q, r->current_tick);
     double latency = q->ticks_in_state[SIM_SERVER_QUEUE] + q->ticks_in_state[SIM_PROCESSING];
     struct sim_report *own = rep;
-    if (q->is_probe && (own = probe_report(r, s, rep)) == NULL)
+    if (q->is_probe && (own = sim__probe_report(r, s, rep)) == NULL)
       return -ENOMEM;
     if (!q->is_probe && (rc = lb_accounting_on_complete(&s->acc, q->rif_at_arrival, latency)) < 0)
       return rc;
-    if ((rc = channel_receive(r, q->channel, q, own)) < 0)
+    if ((rc = sim__channel_receive(r, q->channel, q, own)) < 0)
       return rc;
     latency_sum += latency;
     latencies++;
@@ -397,9 +430,10 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
       .queued_requests = (int)s->queued.n,
       .has_latency = latencies > 0,
       .latency = latencies > 0 ? latency_sum / latencies : 0,
-      .errors = 0,
+      .errors = s->errors_in_tick, /* max_queue rejections */
       .completions = latencies,
   };
+  s->errors_in_tick = 0;
   if ((rc = lb_accounting_tick(&s->acc, &obs, fleet_n > 0 ? &fleet_mean : NULL)) < 0)
     return rc;
   double mean = 0;
@@ -410,7 +444,7 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
 
 /* ---- Client ---- */
 
-static void pick_release(struct sim_run *r, struct sim_pick_slot *slot) {
+void sim__pick_release(struct sim_run *r, struct sim_pick_slot *slot) {
   struct lb_pick *pick = &slot->pick;
   int n = pick->nprobes > slot->used ? pick->nprobes : slot->used;
   if (n > pick->cap)
@@ -431,12 +465,7 @@ int sim__env_send_probe(void *driver, struct lb_channel *lch, struct lb_probe *w
     r->env_error = -ENOMEM;
     return -ENOMEM;
   }
-  int rc = channel_send(r, ch, q);
-  if (rc < 0) {
-    r->env_error = rc;
-    return rc;
-  }
-  if (watch != NULL) {
+  if (watch != NULL) { /* before the send: a refused probe's watch is let go */
     struct sim_pick_slot *slot = r->cur_slot;
     if (slot != NULL && watch >= slot->pick.probes &&
         watch < slot->pick.probes + slot->pick.cap &&
@@ -446,6 +475,11 @@ int sim__env_send_probe(void *driver, struct lb_channel *lch, struct lb_probe *w
     watch->channel = lch;
     watch->done = false;
     watch->driver_handle = q;
+  }
+  int rc = channel_send(r, ch, q);
+  if (rc < 0) {
+    r->env_error = rc;
+    return rc;
   }
   return 0;
 }
@@ -496,6 +530,11 @@ static int client_tick(struct sim_run *r, struct sim_client *c, char *err, size_
       __builtin_prefetch(c->pending.v[i + 4].slot);
     struct lb_channel *out = NULL;
     struct sim_pick_slot *slot = e.slot;
+    if (r->failures && (rc = sim__pick_check(r, c, e.q, slot)) != 0) {
+      if (rc < 0)
+        return rc;
+      continue; /* timed out, or stuck on failed probes: accounted */
+    }
     r->cur_slot = slot;
     r->env.now_ticks = r->current_tick;
     if (!slot->started) {
@@ -516,7 +555,7 @@ static int client_tick(struct sim_run *r, struct sim_client *c, char *err, size_
       return rc;
     }
     if (rc == LB_PICK_DONE) {
-      pick_release(r, slot);
+      sim__pick_release(r, slot);
       /* Request.tick in PICKING: every client tick from the first to this */
       req_count_ticks(e.q, r->current_tick);
       if ((rc = channel_send(r, (struct sim_channel *)out, e.q)) < 0)
@@ -562,6 +601,8 @@ static void arrival_take(struct sim_run *r) {
 static int manager_tick(struct sim_run *r, bool arrivals, char *err, size_t errlen) {
   int rc;
   struct lb_arrival a;
+  if (r->timeouts && (rc = sim__timeouts_due(r)) < 0)
+    goto fail;
   if (arrivals) {
     while (arrival_peek(r, &a) && a.tick < r->current_tick + 1) {
       arrival_take(r);

@@ -186,18 +186,20 @@ struct sim_report {
 struct sim_req {
   struct sim_req *next_free; /* slab link: first */
   struct sim_channel *channel;
-  struct lb_probe *watch;     /* a pick watching this probe */
-  struct sim_report *report;  /* Request.server_state, from the receive */
-  double modelled;            /* the draws: send + processing + receive ticks */
-  int since;                  /* first tick that ticks it in its state (SERVER_QUEUE: by a
-                                 server; the timed states: the tick it entered them) */
+  struct lb_probe *watch;    /* a pick watching this probe */
+  struct sim_report *report; /* Request.server_state, from the receive */
+  double modelled;           /* the draws: send + processing + receive ticks */
+  int since;                 /* first tick that ticks it in its state (SERVER_QUEUE: by a
+                                server; the timed states: the tick it entered them) */
   int started_on_tick, completed_on_tick;
   int ticks_in_state[SIM_NSTATES];
   int tick_at_state_start[SIM_NSTATES]; /* -1: never entered */
-  uint32_t *warm; /* its channel's warm stamp (sim_channel.warm), at hand for the server */
+  uint32_t *warm;     /* its channel's warm stamp (sim_channel.warm), at hand for the server */
   int rif_at_arrival; /* the server's requests in flight on enqueue */
   unsigned char state;
   bool is_probe;
+  unsigned char fate; /* enum sim_fate (sim_faults.c) */
+  uint32_t serial;    /* the run's count at creation; 0 once freed (timeouts) */
 };
 
 struct sim_server {
@@ -215,6 +217,11 @@ struct sim_server {
   uint32_t warm_gen;
   int build_client;     /* construction: the last client given a channel to it */
   uint32_t *build_warm; /* and that channel's warm stamp */
+  /* Faults and failures (sim_faults.c). */
+  bool dead, paused;
+  int paused_at;        /* first paused tick */
+  struct sim_list held; /* arrivals while paused, in order (entries' due unused) */
+  int errors_in_tick;   /* max_queue rejections this tick (the report's eps) */
 };
 
 struct sim_channel {
@@ -272,7 +279,7 @@ struct sim_run {
   int max_watched; /* probes a pick may watch: the room in a pick slot */
   long created, live_requests, live_probes;
   struct lb_pick_env env;
-  int env_error; /* a probe send that failed inside a picker */
+  int env_error;                  /* a probe send that failed inside a picker */
   struct sim_pick_slot *cur_slot; /* the pick being run */
   struct lb_summary_acc *acc;
   struct {
@@ -284,6 +291,17 @@ struct sim_run {
    * the walk (sim_seqsum.h). */
   struct sim_seqsum util;
   bool util_ready;
+  /* The failure model (sim_faults.c): off (false) unless the scenario can
+   * fail a request, so runs without faults, max_queue or a timeout inside
+   * the run take none of its paths. */
+  bool failures;
+  bool timeouts;     /* a request may time out within the run */
+  int timeout_after; /* ticks from started_on_tick: ceil(timeout) */
+  uint32_t serials;  /* requests created, for sim_req.serial */
+  struct {
+    struct sim_timeout *v;
+    size_t head, n, cap; /* cap: a power of two */
+  } timeq;               /* live requests by creation, for their timeouts */
 };
 
 static inline int client_rif(const struct sim_client *c) {
@@ -292,6 +310,80 @@ static inline int client_rif(const struct sim_client *c) {
     rif += c->channels[i].ch.requests_in_flight;
   return rif;
 }
+
+/* Request.setState */
+static inline void req_set_state(struct sim_run *r, struct sim_req *q, int state) {
+  q->state = state;
+  if (state == SIM_COMPLETED)
+    q->completed_on_tick = r->current_tick;
+  if (q->tick_at_state_start[state] < 0)
+    q->tick_at_state_start[state] = r->current_tick;
+}
+
+/* The ticks a request spent in its state (timed, or PICKING), through `last`. */
+static inline void req_count_ticks(struct sim_req *q, int last) {
+  q->ticks_in_state[q->state] += last - q->since + 1;
+}
+
+/* Where a request stands with its client beyond its state (sim_faults.c). */
+enum sim_fate {
+  SIM_FATE_LIVE = 0, /* as the seed's */
+  SIM_FATE_REJECTED, /* its response is a failure (max_queue) */
+  SIM_FATE_PARKED,   /* a partition dropped it: in no list, the client waits */
+  SIM_FATE_ORPHAN,   /* the client gave up (timeout): the server serves it all the same */
+  SIM_FATE_LOST,     /* the client failed it (kill): dropped where next seen */
+};
+/* The client has counted it already: not live, no record at its end. */
+static inline bool sim_fate_accounted(const struct sim_req *q) {
+  return q->fate >= SIM_FATE_ORPHAN;
+}
+
+/* sim_faults.c: the failure model and the faults (docs/faults.md). */
+struct sim_timeout {
+  struct sim_req *q;
+  uint32_t serial;
+  int due; /* the tick it times out */
+};
+/* Sets the run's flags and the timeout after construction. */
+void sim__faults_setup(struct sim_run *r);
+void sim__faults_close(struct sim_run *r);
+/* A request created now: its timeout queued. */
+int sim__timeout_track(struct sim_run *r, struct sim_req *q);
+/* This tick's timeouts of requests past their pick. */
+int sim__timeouts_due(struct sim_run *r);
+/* A pending pick timed out or stuck (every probe it waits on failed):
+ * accounted and freed; 1 when so, 0 when it goes on. */
+int sim__pick_check(struct sim_run *r, struct sim_client *c, struct sim_req *q,
+                    struct sim_pick_slot *slot);
+/* Channel.send under faults: 1 when q was refused (dead server: accounted
+ * and freed) or dropped (partition: parked), else 0 with *extra the
+ * delay fault's ticks. */
+int sim__send_check(struct sim_run *r, struct sim_channel *ch, struct sim_req *q, double *extra);
+/* Channel.receive under faults: 1 when a partition dropped the response
+ * (q parked), else 0 with *extra the delay fault's ticks. */
+int sim__receive_check(struct sim_run *r, struct sim_channel *ch, struct sim_req *q,
+                       struct sim_report *rep, double *extra);
+/* Server.enqueue under failures: 1 when dealt with (dropped, held by a
+ * pause, rejected by max_queue), 0 to queue it. */
+int sim__enqueue_check(struct sim_run *r, struct sim_server *s, struct sim_req *q);
+/* Client.complete of a request that failed or was given up: 1 when dealt
+ * with (recorded as failed, or discarded), 0 for a normal completion. */
+int sim__complete_check(struct sim_run *r, struct sim_channel *ch, struct sim_req *q);
+/* Server.tick's faults: kill, restart, pause, resume. 1 when the server
+ * does nothing this tick (dead or paused). */
+int sim__server_faults(struct sim_run *r, struct sim_server *s);
+/* The slow fault's factor for work starting on s now. */
+double sim__slow_factor(const struct sim_run *r, const struct sim_server *s);
+/* sim_engine.c, for the failure model. */
+int sim__keep_record(struct sim_run *r, const struct sim_req *q, int client, int server,
+                     enum lb_outcome outcome);
+int sim__server_enqueue(struct sim_run *r, struct sim_server *s, struct sim_req *q);
+int sim__channel_receive(struct sim_run *r, struct sim_channel *ch, struct sim_req *q,
+                         struct sim_report *rep);
+struct sim_report *sim__probe_report(struct sim_run *r, struct sim_server *s,
+                                     const struct sim_report *shared);
+void sim__req_free(struct sim_run *r, struct sim_req *q);
+void sim__pick_release(struct sim_run *r, struct sim_pick_slot *slot);
 
 /* sim_build.c: Server.reset's, Channel.reset's and the subset's draws. */
 int sim__draw_server(struct sim_run *r, struct sim_server *s, bool reset);
