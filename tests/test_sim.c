@@ -732,6 +732,36 @@ static void test_timeout(void **state) {
   rig_close(&g);
 }
 
+/* fastest_probe over two dead servers: both probes are refused at t0
+ * (failed), the pick waits on probes none of which can complete, so its
+ * request fails at the next client tick (lbclient's pick_stuck), with no
+ * server. */
+static void test_pick_stuck_on_failed_probes(void **state) {
+  (void)state;
+  struct fixed f = {.processing = 3, .send = {1, 1}, .receive = {1, 1}, .threads = 4,
+                    .reset_on_server_tick = -1, .subset = {0, 1},
+                    .set = {"faults=[{kind: kill, at: 0, for: 5, server: 0}, "
+                            "{kind: kill, at: 0, for: 5, server: 1}]"}};
+  struct rig g;
+  double ticks[] = {0};
+  rig_open(&g, &f, "fastest_probe", 2, 2, ticks, 1);
+  step(&g); /* t0 */
+  assert_int_equal(f.nrec, 2);
+  assert_true(f.rec[0].is_probe && f.rec[1].is_probe);
+  assert_int_equal(f.rec[0].outcome, LB_OUTCOME_FAILED);
+  assert_int_equal(sim_run_client_pending(g.run, 0), 1);
+  step(&g); /* t1 */
+  assert_int_equal(sim_run_client_pending(g.run, 0), 0);
+  assert_int_equal(f.nrec, 3);
+  assert_false(f.rec[2].is_probe);
+  assert_int_equal(f.rec[2].outcome, LB_OUTCOME_FAILED);
+  assert_int_equal(f.rec[2].server, -1);
+  assert_int_equal((int)f.rec[2].completed_on_tick, 1);
+  run_all(&g);
+  check_counts(&g, 0, 3, 0);
+  rig_close(&g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_trace_one_thread),
@@ -749,6 +779,7 @@ int main(void) {
       cmocka_unit_test(test_fault_partition),
       cmocka_unit_test(test_max_queue),
       cmocka_unit_test(test_timeout),
+      cmocka_unit_test(test_pick_stuck_on_failed_probes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
