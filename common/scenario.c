@@ -569,9 +569,13 @@ static int set_faults(struct lb_scenario *sc, const char *text, char *err, size_
     sc->n_faults = 0;
     rc = 0;
   } else {
-    rc = parse_faults(&doc, root, "--set faults", false, sc, msg, sizeof(msg));
-    if (rc != 0)
-      lb_errf(err, errlen, "%s", msg);
+    rc = parse_faults(&doc, root, "-", false, sc, msg, sizeof(msg));
+    if (rc != 0) {
+      /* "-:LINE: field ...": a line of the value is no help; the caller
+       * says which --set it was. */
+      const char *why = strncmp(msg, "-:", 2) == 0 ? strstr(msg, ": ") : NULL;
+      lb_errf(err, errlen, "%s", why ? why + 2 : msg);
+    }
   }
   sc->faults_line = 0;
   yaml_document_delete(&doc);

@@ -656,7 +656,7 @@ static void test_faults_set(void **state) {
   if (!strstr(err, "s.yaml: field 'faults[0].server'"))
     fail_msg("%s", err);
   assert_int_equal(lb_scenario_set(&sc, "faults", "[{kind: slow}]", err, sizeof(err)), -EINVAL);
-  assert_non_null(strstr(err, "field 'faults[0].at'"));
+  assert_true(strncmp(err, "field 'faults[0].at'", 20) == 0); /* no line of the value */
   assert_int_equal(lb_scenario_set(&sc, "faults", "[{", err, sizeof(err)), -EINVAL);
   assert_non_null(strstr(err, "field 'faults'"));
   assert_int_equal(lb_scenario_set(&sc, "faults", "none", err, sizeof(err)), 0);
