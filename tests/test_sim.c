@@ -32,6 +32,7 @@ struct fixed {
   double probe_time, cold_penalty;
   struct lb_request_record rec[MAX_RECORDS];
   int nrec;
+  const char *set[4]; /* scenario fields, "name=value", set before the run */
 };
 
 static int fixed_gamma(void *ctx, enum sim_draw what, int entity, double mean) {
@@ -107,6 +108,15 @@ static void rig_open(struct rig *g, struct fixed *f, const char *picker, int ser
   if (f->times)
     g->sc.probe_processing_time = f->probe_time;
   g->sc.data_frequency = 1;
+  for (int i = 0; i < 4 && f->set[i] != NULL; i++) {
+    char name[64];
+    const char *eq = strchr(f->set[i], '=');
+    assert_non_null(eq);
+    snprintf(name, sizeof(name), "%.*s", (int)(eq - f->set[i]), f->set[i]);
+    if (lb_scenario_set(&g->sc, name, eq + 1, err, sizeof(err)) != 0 ||
+        lb_scenario_finish(&g->sc, err, sizeof(err)) != 0)
+      fail_msg("%s: %s", f->set[i], err);
+  }
   assert_int_equal(lb_pick_plan_init(&g->plan, picker, true, "test", err, sizeof(err)), 0);
   for (int i = 0; i < narrivals; i++)
     g->items[i] = (struct lb_arrival){.tick = ticks[i], .client = 0};
@@ -490,6 +500,268 @@ static void test_fractional_durations(void **state) {
   rig_close(&g);
 }
 
+/* ---- failures and faults (sim_faults.c, docs/faults.md) ---- */
+
+static void run_all(struct rig *g) {
+  char err[256];
+  assert_int_equal(sim_run_execute(g->run, err, sizeof(err)), 0);
+}
+
+static void check_counts(struct rig *g, int completed, int failed, int timed_out) {
+  struct lb_summary s;
+  assert_int_equal(sim_run_summary(g->run, &s), 0);
+  assert_int_equal((int)s.completed, completed);
+  assert_int_equal((int)s.failed, failed);
+  assert_int_equal((int)s.timed_out, timed_out);
+  assert_int_equal((int)s.requests, completed + failed + timed_out);
+}
+
+/* kill at 3 for 4 (dead 3..6, back at 7); one thread, processing 3 (+2
+ * cold), send 2, receive 1; A, B at 0, C at 4, D at 8.
+ *  t2: A dequeued (5: due t6), B queued.  t3: killed: B (queue) then A
+ *  (service) fail at t3, rif 0.  t4: C refused at its send: failed, never
+ *  sent.  t7: restarted: empty, fresh accounting, channels cold.
+ *  t8: D sent; t10 dequeued cold again (5): done t14. */
+static void test_fault_kill(void **state) {
+  (void)state;
+  struct fixed f = {.processing = 3, .send = {2}, .receive = {1}, .threads = 1,
+                    .reset_on_server_tick = -1,
+                    .set = {"faults=[{kind: kill, at: 3, for: 4, server: 0}]"}};
+  struct rig g;
+  double ticks[] = {0, 0, 4, 8};
+  rig_open(&g, &f, "random", 1, 1, ticks, 4);
+  step_to(&g, 3);
+  const struct lb_server_report *rep = sim_run_server_report(g.run, 0);
+  assert_true(rep->utilization.mean > 0);
+  step(&g); /* t3 */
+  assert_int_equal(f.nrec, 2);
+  assert_int_equal(sim_run_server_queued(g.run, 0), 0);
+  assert_int_equal(sim_run_server_processing(g.run, 0), 0);
+  assert_int_equal(sim_run_client_rif(g.run, 0), 0);
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(f.rec[i].outcome, LB_OUTCOME_FAILED);
+    assert_int_equal(f.rec[i].server, 0);
+    assert_int_equal((int)f.rec[i].completed_on_tick, 3);
+    assert_false(f.rec[i].has_report);
+  }
+  assert_int_equal((int)f.rec[0].tick_at_processing, -1); /* B: still queued */
+  assert_int_equal((int)f.rec[1].tick_at_processing, 2);  /* A: in service */
+  step(&g); /* t4: C refused */
+  assert_int_equal(f.nrec, 3);
+  assert_int_equal(f.rec[2].outcome, LB_OUTCOME_FAILED);
+  assert_int_equal((int)f.rec[2].started_on_tick, 4);
+  assert_int_equal((int)f.rec[2].completed_on_tick, 4);
+  assert_int_equal((int)f.rec[2].tick_at_send, -1);
+  assert_int_equal(sim_run_client_rif(g.run, 0), 0);
+  step_to(&g, 8); /* t7: restarted, one tick recorded since */
+  assert_true(rep->utilization.valid);
+  assert_float_equal(rep->utilization.mean, 0, 1e-12);
+  assert_false(rep->latency.valid);
+  run_all(&g);
+  assert_int_equal(f.nrec, 4);
+  assert_int_equal(f.rec[3].outcome, LB_OUTCOME_COMPLETED);
+  assert_int_equal((int)f.rec[3].completed_on_tick, 14);
+  check_ticks(&f.rec[3], 1, 2, 0, 5, 1); /* cold after the restart */
+  check_counts(&g, 1, 3, 0);
+  rig_close(&g);
+}
+
+/* pause at 3 for 4 (resumes at 7, 4 ticks late). A at 0: dequeued t2 (5:
+ * due t6), resumes at t7 with its 4 ticks left: done t10 (9 processing
+ * ticks). B at 3 reaches the paused server at t4: held, not queued; read at
+ * t7, queued since t5; dequeued t11 when A's thread is free: 6 queue
+ * ticks, 3 processing, done t13. */
+static void test_fault_pause(void **state) {
+  (void)state;
+  struct fixed f = {.processing = 3, .send = {2}, .receive = {1}, .threads = 1,
+                    .reset_on_server_tick = -1,
+                    .set = {"faults=[{kind: pause, at: 3, for: 4, server: 0}]"}};
+  struct rig g;
+  double ticks[] = {0, 3};
+  rig_open(&g, &f, "random", 1, 1, ticks, 2);
+  step_to(&g, 6);
+  assert_int_equal(sim_run_server_queued(g.run, 0), 0); /* B held */
+  assert_int_equal(sim_run_server_processing(g.run, 0), 1);
+  assert_int_equal(sim_run_client_rif(g.run, 0), 2);
+  step_to(&g, 10);
+  assert_int_equal(f.nrec, 0); /* A would have been done at t6 */
+  run_all(&g);
+  assert_int_equal(f.nrec, 2);
+  assert_int_equal((int)f.rec[0].completed_on_tick, 10);
+  check_ticks(&f.rec[0], 1, 2, 0, 9, 1);
+  assert_int_equal((int)f.rec[1].completed_on_tick, 13);
+  check_ticks(&f.rec[1], 1, 2, 6, 3, 1);
+  check_counts(&g, 2, 0, 0);
+  rig_close(&g);
+}
+
+/* slow x2 for ticks 0..9: A's work starts at t2: (3 + 2 cold) * 2 = 10
+ * ticks; B's starts at t14, after the window: 3. */
+static void test_fault_slow(void **state) {
+  (void)state;
+  struct fixed f = {.processing = 3, .send = {2}, .receive = {1}, .threads = 1,
+                    .reset_on_server_tick = -1,
+                    .set = {"faults=[{kind: slow, at: 0, for: 10, server: 0, factor: 2}]"}};
+  struct rig g;
+  double ticks[] = {0, 12};
+  rig_open(&g, &f, "random", 1, 1, ticks, 2);
+  run_all(&g);
+  assert_int_equal(f.nrec, 2);
+  check_ticks(&f.rec[0], 1, 2, 0, 10, 1);
+  assert_float_equal(f.rec[0].modelled_ticks, 2 + 10 + 1, 1e-12);
+  check_ticks(&f.rec[1], 1, 2, 0, 3, 1);
+  check_counts(&g, 2, 0, 0);
+  rig_close(&g);
+}
+
+/* delay +3 on the channel for ticks 0..4: A's request (sent t0) takes 5;
+ * its response (t9) 1. delay +2.5 for 14..15: B's response (t14) takes
+ * ceil(1 + 2.5) = 4 ticks; the model's draws count 3.5. */
+static void test_fault_delay(void **state) {
+  (void)state;
+  struct fixed f = {
+      .processing = 3, .send = {2}, .receive = {1}, .threads = 1, .reset_on_server_tick = -1,
+      .set = {"faults=[{kind: delay, at: 0, for: 5, server: 0, client: 0, ticks: 3}, "
+              "{kind: delay, at: 14, for: 2, server: 0, ticks: 2.5}]"}};
+  struct rig g;
+  double ticks[] = {0, 10};
+  rig_open(&g, &f, "random", 1, 1, ticks, 2);
+  run_all(&g);
+  assert_int_equal(f.nrec, 2);
+  check_ticks(&f.rec[0], 1, 5, 0, 5, 1);
+  check_ticks(&f.rec[1], 1, 2, 0, 3, 4);
+  assert_float_equal(f.rec[1].modelled_ticks, 2 + 3 + 3.5, 1e-12);
+  check_counts(&g, 2, 0, 0);
+  rig_close(&g);
+}
+
+/* timeout 10. A partition of every channel to server 0 for ticks 0..2
+ * drops A's request (sent t0): it times out at t10, rif held till then.
+ * B at 5 is served (cold, done t11). A partition for 14..19 drops C's
+ * response (server done at t16): the server counts C's latency, the
+ * client times it out at t22, in the cooldown. */
+static void test_fault_partition(void **state) {
+  (void)state;
+  struct fixed f = {.processing = 3, .send = {2}, .receive = {1}, .threads = 1,
+                    .reset_on_server_tick = -1,
+                    .set = {"timeout=10", "faults=[{kind: partition, at: 0, for: 3, server: 0}, "
+                                          "{kind: partition, at: 14, for: 6, server: 0, "
+                                          "client: 0}]"}};
+  struct rig g;
+  double ticks[] = {0, 5, 12};
+  rig_open(&g, &f, "random", 1, 1, ticks, 3);
+  step_to(&g, 10);
+  assert_int_equal(sim_run_client_rif(g.run, 0), 2); /* A waits, B in service */
+  assert_int_equal(sim_run_server_queued(g.run, 0) + sim_run_server_processing(g.run, 0), 1);
+  step(&g); /* t10: A times out */
+  assert_int_equal(f.nrec, 1);
+  assert_int_equal(f.rec[0].outcome, LB_OUTCOME_TIMED_OUT);
+  assert_int_equal((int)f.rec[0].completed_on_tick, 10);
+  assert_int_equal(f.rec[0].server, 0);
+  step_to(&g, 17);
+  assert_int_equal(f.nrec, 2); /* B */
+  assert_int_equal(sim_run_client_rif(g.run, 0), 1); /* C: its response lost */
+  assert_float_equal(sim_run_server_report(g.run, 0)->latency.latest, 3, 1e-12);
+  run_all(&g);
+  assert_int_equal(sim_run_tick(g.run), 23);
+  assert_int_equal(f.nrec, 3);
+  assert_int_equal(f.rec[1].outcome, LB_OUTCOME_COMPLETED);
+  check_ticks(&f.rec[1], 1, 2, 0, 5, 1);
+  assert_int_equal(f.rec[2].outcome, LB_OUTCOME_TIMED_OUT);
+  assert_int_equal((int)f.rec[2].started_on_tick, 12);
+  assert_int_equal((int)f.rec[2].completed_on_tick, 22);
+  check_counts(&g, 1, 0, 2);
+  rig_close(&g);
+}
+
+/* max_queue 1 with one thread: a server holds at most 2 in flight. A, B, C,
+ * D reach it at t1: C and D are answered at once with a failure (receive
+ * 1: done t1) and the report as it stands; the server counts 4 queries
+ * and, at t2's record, 2 errors (eps: the mean of 0, 0, 2). */
+static void test_max_queue(void **state) {
+  (void)state;
+  struct fixed f = {.processing = 3, .send = {2}, .receive = {1}, .threads = 1,
+                    .reset_on_server_tick = -1, .set = {"max_queue=1"}};
+  struct rig g;
+  double ticks[] = {0, 0, 0, 0};
+  rig_open(&g, &f, "random", 1, 1, ticks, 4);
+  step_to(&g, 2);
+  assert_int_equal(f.nrec, 2);
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(f.rec[i].outcome, LB_OUTCOME_FAILED);
+    assert_int_equal((int)f.rec[i].completed_on_tick, 1);
+    assert_true(f.rec[i].has_report);
+  }
+  assert_int_equal(sim_run_client_rif(g.run, 0), 2);
+  step(&g); /* t2 */
+  const struct lb_server_report *rep = sim_run_server_report(g.run, 0);
+  assert_float_equal(rep->queries_per_tick.latest, 4, 1e-12);
+  assert_float_equal(rep->orca_eps, 2.0 / 3, 1e-12);
+  run_all(&g);
+  assert_int_equal(f.nrec, 4);
+  check_counts(&g, 2, 2, 0);
+  rig_close(&g);
+}
+
+/* timeout 8, processing 10 (+2 cold): A in service and B queued at t8 are
+ * timed out by the client (rif 0); the server, which does not know, goes
+ * on: A done at t13 (its latency counted there), B served after; their
+ * late responses are dropped and counted nowhere else. */
+static void test_timeout(void **state) {
+  (void)state;
+  struct fixed f = {.processing = 10, .send = {2}, .receive = {1}, .threads = 1,
+                    .reset_on_server_tick = -1, .set = {"timeout=8"}};
+  struct rig g;
+  double ticks[] = {0, 0};
+  rig_open(&g, &f, "random", 1, 1, ticks, 2);
+  step_to(&g, 9);
+  assert_int_equal(f.nrec, 2);
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(f.rec[i].outcome, LB_OUTCOME_TIMED_OUT);
+    assert_int_equal((int)f.rec[i].completed_on_tick, 8);
+    assert_false(f.rec[i].has_report);
+  }
+  assert_int_equal(sim_run_client_rif(g.run, 0), 0);
+  assert_int_equal(sim_run_server_processing(g.run, 0), 1);
+  assert_int_equal(sim_run_server_queued(g.run, 0), 1);
+  step_to(&g, 14);
+  assert_float_equal(sim_run_server_report(g.run, 0)->latency.latest, 12, 1e-12);
+  run_all(&g);
+  assert_int_equal(f.nrec, 2);
+  check_counts(&g, 0, 0, 2);
+  rig_close(&g);
+}
+
+/* fastest_probe over two dead servers: both probes are refused at t0
+ * (failed), the pick waits on probes none of which can complete, so its
+ * request fails at the next client tick (lbclient's pick_stuck), with no
+ * server. */
+static void test_pick_stuck_on_failed_probes(void **state) {
+  (void)state;
+  struct fixed f = {.processing = 3, .send = {1, 1}, .receive = {1, 1}, .threads = 4,
+                    .reset_on_server_tick = -1, .subset = {0, 1},
+                    .set = {"faults=[{kind: kill, at: 0, for: 5, server: 0}, "
+                            "{kind: kill, at: 0, for: 5, server: 1}]"}};
+  struct rig g;
+  double ticks[] = {0};
+  rig_open(&g, &f, "fastest_probe", 2, 2, ticks, 1);
+  step(&g); /* t0 */
+  assert_int_equal(f.nrec, 2);
+  assert_true(f.rec[0].is_probe && f.rec[1].is_probe);
+  assert_int_equal(f.rec[0].outcome, LB_OUTCOME_FAILED);
+  assert_int_equal(sim_run_client_pending(g.run, 0), 1);
+  step(&g); /* t1 */
+  assert_int_equal(sim_run_client_pending(g.run, 0), 0);
+  assert_int_equal(f.nrec, 3);
+  assert_false(f.rec[2].is_probe);
+  assert_int_equal(f.rec[2].outcome, LB_OUTCOME_FAILED);
+  assert_int_equal(f.rec[2].server, -1);
+  assert_int_equal((int)f.rec[2].completed_on_tick, 1);
+  run_all(&g);
+  check_counts(&g, 0, 3, 0);
+  rig_close(&g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_trace_one_thread),
@@ -500,6 +772,14 @@ int main(void) {
       cmocka_unit_test(test_cooldown_and_leftovers),
       cmocka_unit_test(test_split_probing),
       cmocka_unit_test(test_fractional_durations),
+      cmocka_unit_test(test_fault_kill),
+      cmocka_unit_test(test_fault_pause),
+      cmocka_unit_test(test_fault_slow),
+      cmocka_unit_test(test_fault_delay),
+      cmocka_unit_test(test_fault_partition),
+      cmocka_unit_test(test_max_queue),
+      cmocka_unit_test(test_timeout),
+      cmocka_unit_test(test_pick_stuck_on_failed_probes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

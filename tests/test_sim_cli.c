@@ -256,9 +256,11 @@ static void test_every_catalog_scenario_runs(void **state) {
   int n = (int)g.gl_pathc;
   globfree(&g);
   static char err[65536];
+  /* Faults at ticks past 12 would not validate: Faults.yaml runs whole in
+   * test_faults_scenario. */
   const char *args[] = {"--all", "--catalog", cat, "--set", "total_ticks=12", "--set",
-                        "max_cooldown=30", "--runs", "1", "--jobs", "2", "--quiet",
-                        "--summary-csv", sum, NULL};
+                        "max_cooldown=30", "--set", "faults=none", "--runs", "1", "--jobs", "2",
+                        "--quiet", "--summary-csv", sum, NULL};
   int status = lbsim(args, NULL, 0, err, sizeof(err));
   if (status != 0)
     fail_msg("lbsim --all: %s", err);
@@ -368,6 +370,40 @@ static void test_progress_line(void **state) {
   assert_string_equal(buf, "lbsim: X run 0: tick 0/7, 0 requests, 0.0 requests/s, time left unknown");
 }
 
+/* The catalog's fault scenario: a kill fails requests, a partition times
+ * them out, and every request is accounted for. */
+static void test_faults_scenario(void **state) {
+  (void)state;
+  char path[600], sum[512];
+  static char err[65536];
+  snprintf(path, sizeof(path), "%s/scenarios/Faults.yaml", LB_SOURCE_DIR);
+  snprintf(sum, sizeof(sum), "%s/faults.csv", tmpdir);
+  const char *args[] = {path, "--runs", "1", "--quiet", "--summary-csv", sum, NULL};
+  if (lbsim(args, NULL, 0, err, sizeof(err)) != 0)
+    fail_msg("lbsim Faults: %s", err);
+  char *x = slurp(sum);
+  assert_non_null(x);
+  const char *names[] = {"requests", "completed", "failed", "timed_out"};
+  long v[4] = {-1, -1, -1, -1};
+  char *row = strchr(x, '\n');
+  assert_non_null(row);
+  *row++ = '\0';
+  for (char *h = x, *c = row; h != NULL && c != NULL;) {
+    char *hn = strchr(h, ','), *cn = strchr(c, ',');
+    size_t hl = hn ? (size_t)(hn - h) : strlen(h);
+    for (int k = 0; k < 4; k++)
+      if (strlen(names[k]) == hl && strncmp(h, names[k], hl) == 0)
+        v[k] = strtol(c, NULL, 10);
+    h = hn ? hn + 1 : NULL;
+    c = cn ? cn + 1 : NULL;
+  }
+  free(x);
+  assert_true(v[0] > 0);
+  assert_true(v[2] > 100); /* the kill of server 3 for 20 ticks */
+  assert_true(v[3] > 100); /* the partition's requests, at timeout 100 */
+  assert_int_equal(v[0], v[1] + v[2] + v[3]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_progress_line),
@@ -380,6 +416,7 @@ int main(void) {
       cmocka_unit_test(test_catalog_name_and_score),
       cmocka_unit_test(test_expand),
       cmocka_unit_test(test_qcut),
+      cmocka_unit_test(test_faults_scenario),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

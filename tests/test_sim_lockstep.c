@@ -217,6 +217,9 @@ static void lockstep(enum mode mode, bool split, bool expect_match) {
   sc.data_frequency = 1;
   sc.server_reset_probability = 0;
   sc.network_reset_probability = 0;
+  /* The seed has no timeout: lbsim's default (4 * total_ticks, 240) would
+   * time out requests the seed still completes in its long cooldown. */
+  sc.timeout_ticks = 1e9;
   /* The k-th request at (7 * k) % 60, round(rate * 2 * 60) of them; in tick
    * order, clients in turn. */
   int total = totals[mode];
@@ -395,6 +398,7 @@ static void test_hashstep_first(void **state) {
   hs.sc.data_frequency = 1;
   hs.sc.server_reset_probability = 0;
   hs.sc.network_reset_probability = 0;
+  hs.sc.timeout_ticks = 1e9; /* the seed has none */
   long n = lrint(HS_RATE * HS_S * HS_T);
   static long ticks[HS_S * HS_T * 4];
   static struct lb_arrival items[HS_S * HS_T * 4];
