@@ -472,6 +472,20 @@ bool lb_picker_spec_needs_oracle(const struct lb_picker_spec *spec) {
   return false;
 }
 
+bool lb_picker_spec_needs_fleet_mean(const struct lb_picker_spec *spec) {
+  if (!spec)
+    return false;
+  for (int i = 0; i < spec->type->nargs; i++) {
+    const struct lb_arg_value *v = &spec->args[i];
+    if (spec->type->args[i].kind == LB_ARG_COST && v->cost.source != LB_COST_CLIENT &&
+        v->cost.metric == LB_COST_PID)
+      return true;
+    if (v->picker && lb_picker_spec_needs_fleet_mean(v->picker))
+      return true;
+  }
+  return false;
+}
+
 bool lb_picker_spec_probes(const struct lb_picker_spec *spec) {
   if (!spec)
     return false;

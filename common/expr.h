@@ -15,6 +15,10 @@ int lb_picker_spec_parse(const char *expr, struct lb_picker_spec **out, char *er
 void lb_picker_spec_free(struct lb_picker_spec *spec);
 /* True when some cost reads the oracle (needs the shared-memory board). */
 bool lb_picker_spec_needs_oracle(const struct lb_picker_spec *spec);
+/* True when some cost reads a server's PID weight (server.pid, oracle.pid):
+ * the seed's server PID steers towards the fleet's mean utilization, which
+ * real servers learn from the shared-memory board. */
+bool lb_picker_spec_needs_fleet_mean(const struct lb_picker_spec *spec);
 /* True when the picker sends probes. */
 bool lb_picker_spec_probes(const struct lb_picker_spec *spec);
 /* Canonical text of the spec (round-trips through the parser). */

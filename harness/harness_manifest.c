@@ -31,7 +31,17 @@ int lb_deploy_check_portable(const struct lb_scenario *sc, char *err, size_t err
     return -EINVAL;
   }
   bool oracle = lb_picker_spec_needs_oracle(spec);
+  bool fleet_mean = lb_picker_spec_needs_fleet_mean(spec);
   lb_picker_spec_free(spec);
+  if (fleet_mean && !oracle) {
+    lb_errf(err, errlen,
+            "%s: field 'picker': '%s' reads the servers' PID weight (server.pid), which steers "
+            "towards the fleet's mean utilization; real servers learn that mean from the oracle "
+            "board, which needs every server on one machine (without it the weight stays 0); "
+            "run it with lbharness run (localhost or --hosts netns)",
+            sc->name, sc->picker);
+    return -EINVAL;
+  }
   if (oracle) {
     lb_errf(err, errlen,
             "%s: field 'picker': '%s' reads the oracle board, and the oracle board "

@@ -490,7 +490,10 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
     snprintf(err, errlen, "%s: picker: %s", sc->path, perr);
     return -EINVAL;
   }
-  if (lb_picker_spec_needs_oracle(spec)) {
+  /* The board: oracle.* costs read it, and the seed's server PID (server.pid)
+   * steers towards the fleet's mean utilization, which lbsim's servers all
+   * see and real ones learn from it (without it their PID weight stays 0). */
+  if (lb_picker_spec_needs_oracle(spec) || lb_picker_spec_needs_fleet_mean(spec)) {
     snprintf(board_buf, sizeof(board_buf), "/lbharness-%d-%d", (int)getpid(), run);
     board = board_buf;
     /* The run's own: one a killed harness left at this (recycled) PID

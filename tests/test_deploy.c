@@ -265,6 +265,10 @@ static void test_refusals(void **state) {
   snprintf(sc.picker, sizeof(sc.picker), "least(no.such.cost");
   assert_int_equal(lb_deploy_compose_write(&sc, &o, "s.yaml", f, err, sizeof(err)), -EINVAL);
   assert_non_null(strstr(err, "Deploy Test: field 'picker': "));
+  /* The server PID needs the fleet's mean, which only the board carries. */
+  snprintf(sc.picker, sizeof(sc.picker), "weighted(server.pid)");
+  assert_int_equal(lb_deploy_compose_write(&sc, &o, "s.yaml", f, err, sizeof(err)), -EINVAL);
+  assert_non_null(strstr(err, "reads the servers' PID weight (server.pid)"));
   snprintf(sc.picker, sizeof(sc.picker), "least(server.rif)");
   assert_int_equal(lb_deploy_check_portable(&sc, err, sizeof(err)), 0);
   snprintf(sc.picker, sizeof(sc.picker), "round_robin");

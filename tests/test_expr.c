@@ -104,7 +104,20 @@ static void test_tree(void **state) {
 
   spec = parse_ok("subset(weighted(oracle.utilization.ewma))");
   assert_true(lb_picker_spec_needs_oracle(spec));
+  assert_false(lb_picker_spec_needs_fleet_mean(spec));
   assert_false(lb_picker_spec_probes(spec));
+  lb_picker_spec_free(spec);
+
+  /* The server PID reads the fleet's mean: through the board on real fleets. */
+  spec = parse_ok("subset(weighted(server.pid))");
+  assert_true(lb_picker_spec_needs_fleet_mean(spec));
+  assert_false(lb_picker_spec_needs_oracle(spec));
+  lb_picker_spec_free(spec);
+  spec = parse_ok("probing(least(oracle.pid))");
+  assert_true(lb_picker_spec_needs_fleet_mean(spec));
+  lb_picker_spec_free(spec);
+  spec = parse_ok("least(server.utilization.mean)");
+  assert_false(lb_picker_spec_needs_fleet_mean(spec));
   lb_picker_spec_free(spec);
 }
 
