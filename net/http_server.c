@@ -300,7 +300,7 @@ static struct lb_http_conn *conn_of(http_parser *p) {
 
 static int refuse(struct lb_http_conn *c, int status) {
   c->err_status = status;
-  return 1; /* http-parser stops with HPE_CB_* */
+  return -1; /* http-parser stops with HPE_CB_* (on_headers_complete: 1 would skip the body) */
 }
 
 static int append(struct lb_http_conn *c, const char *at, size_t len) {
