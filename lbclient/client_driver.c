@@ -19,6 +19,7 @@
 #include "client_conn.h"
 #include "client_heap.h"
 #include "client_logq.h"
+#include "client_metrics.h"
 #include "client_record.h"
 #include "client_samples.h"
 #include "expr.h"
@@ -726,6 +727,7 @@ static void timer_cb(uv_poll_t *h, int status, int events) {
     }
     int64_t late = lb_client_now_ns() - e.deadline_ns;
     lb_samples_add(&d->timer_late, late);
+    lb_client_metrics_timer_late(d->table.metrics, late);
     if (late > d->timer_late_max_ns) {
       d->timer_late_max_ns = late;
       d->timer_late_max_deadline_ns = e.deadline_ns;
@@ -1078,6 +1080,7 @@ int lb_client_run(const struct lb_client_config *cfg, struct lb_client_result *r
                                              cfg->sc->mean_processing_time, cfg->sc->total_ticks);
   lb_timer_heap_init(&d->heap);
   lb_creq_table_init(&d->table);
+  d->table.metrics = cfg->metrics;
   lb_samples_init(&d->timer_late, SAMPLES_MAX);
   lb_samples_init(&d->send_late, SAMPLES_MAX);
   lb_samples_init(&d->arrival_late, SAMPLES_MAX);

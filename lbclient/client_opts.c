@@ -16,6 +16,7 @@ void lb_client_usage(FILE *f) {
         "                [--stats FILE]\n"
         "                [--max-runtime SECONDS] [--wake-early-us N]\n"
         "                [--log-level error|warn|info|debug]\n"
+        "                [--metrics-port P [--metrics-linger SECONDS]]\n"
         "       lbclient --full-speed --servers LIST [--scenario FILE] [--connections N]\n"
         "                [--requests N] [--pipeline N] [--max-runtime SECONDS]\n"
         "\n"
@@ -33,6 +34,10 @@ void lb_client_usage(FILE *f) {
         "  --max-runtime SECONDS  hard bound on the whole run\n"
         "  --wake-early-us N      wake N us before each deadline and spin to it: less\n"
         "                         timer lateness for more CPU (default 0, at most 1000)\n"
+        "  --metrics-port P       serve Prometheus metrics at GET /metrics on\n"
+        "                         127.0.0.1:P (0: the kernel picks, logged)\n"
+        "  --metrics-linger S     after the run (stats written), keep serving them\n"
+        "                         S seconds, or until SIGTERM/SIGINT, for a last scrape\n"
         "  --full-speed           throughput mode: ignore arrivals and delays, keep\n"
         "                         --connections N connections busy with --pipeline\n"
         "                         outstanding requests each until --requests are done\n",
@@ -122,6 +127,8 @@ enum {
   OPT_PIPELINE,
   OPT_LOG_LEVEL,
   OPT_WAKE_EARLY,
+  OPT_METRICS_PORT,
+  OPT_METRICS_LINGER,
   OPT_HELP,
 };
 
@@ -144,6 +151,8 @@ int lb_client_opts_parse(int argc, char **argv, struct lb_client_opts *o, char *
       {"pipeline", required_argument, NULL, OPT_PIPELINE},
       {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
       {"wake-early-us", required_argument, NULL, OPT_WAKE_EARLY},
+      {"metrics-port", required_argument, NULL, OPT_METRICS_PORT},
+      {"metrics-linger", required_argument, NULL, OPT_METRICS_LINGER},
       {"help", no_argument, NULL, OPT_HELP},
       {NULL, 0, NULL, 0},
   };
@@ -229,6 +238,17 @@ int lb_client_opts_parse(int argc, char **argv, struct lb_client_opts *o, char *
     }
     case OPT_FULL_SPEED:
       o->full_speed = true;
+      break;
+    case OPT_METRICS_PORT:
+      if (parse_int("--metrics-port", optarg, 0, 65535, &x, err, errlen))
+        goto fail;
+      o->metrics = true;
+      o->metrics_port = (int)x;
+      break;
+    case OPT_METRICS_LINGER:
+      if (parse_int("--metrics-linger", optarg, 0, 3600, &x, err, errlen))
+        goto fail;
+      o->metrics_linger_s = (int)x;
       break;
     case OPT_CONNECTIONS:
       if (parse_int("--connections", optarg, 1, 100000, &x, err, errlen))

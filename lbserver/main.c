@@ -15,17 +15,19 @@
 #include "server_net.h"
 #include "server_options.h"
 
-static int write_port_file(const char *path, int tcp, int udp, int http) {
+static int write_port_file(const char *path, int tcp, int udp, int http, int metrics) {
   char tmp[4096];
   if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
     return -ENAMETOOLONG;
   FILE *f = fopen(tmp, "w");
   if (!f)
     return -errno;
+  fprintf(f, "tcp=%d udp=%d", tcp, udp);
   if (http > 0)
-    fprintf(f, "tcp=%d udp=%d http=%d\n", tcp, udp, http);
-  else
-    fprintf(f, "tcp=%d udp=%d\n", tcp, udp);
+    fprintf(f, " http=%d", http);
+  if (metrics > 0)
+    fprintf(f, " metrics=%d", metrics);
+  fputc('\n', f);
   if (fclose(f) != 0 || rename(tmp, path) != 0) {
     int e = errno;
     unlink(tmp);
@@ -129,6 +131,8 @@ int main(int argc, char **argv) {
       .no_udp = o.no_udp,
       .http = o.http,
       .http_port = o.http_port,
+      .metrics = o.metrics,
+      .metrics_port = o.metrics_port,
       .max_queue = o.max_queue >= 0 ? o.max_queue : sc.max_queue,
       .max_connections = o.max_connections,
       .max_frame = (size_t)o.max_frame,
@@ -163,7 +167,8 @@ int main(int argc, char **argv) {
   }
   int tcp, udp;
   lb_server_ports(srv, &tcp, &udp);
-  if (o.port_file && (rc = write_port_file(o.port_file, tcp, udp, lb_server_http_port(srv))) < 0) {
+  if (o.port_file && (rc = write_port_file(o.port_file, tcp, udp, lb_server_http_port(srv),
+                                           lb_server_metrics_port(srv))) < 0) {
     fprintf(stderr, "lbserver: --port-file %s: %s\n", o.port_file, strerror(-rc));
     lb_server_free(srv);
     return 1;

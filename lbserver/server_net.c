@@ -13,6 +13,7 @@
 #include "log.h"
 #include "server_board.h"
 #include "server_http.h"
+#include "server_metrics.h"
 #include "server_pool.h"
 #include "wire_check.h"
 
@@ -89,8 +90,10 @@ struct lb_server {
   struct lb_server_stats stats; /* loop-thread counters */
   struct req *free_reqs;        /* loop thread: released, for reuse */
   int nfree_reqs;
-  struct lb_wire_limits wire;  /* what a request's numbers may be */
-  struct lb_http_server *http; /* --http-port; NULL: none */
+  struct lb_wire_limits wire;               /* what a request's numbers may be */
+  struct lb_http_server *http;              /* --http-port; NULL: none */
+  struct lb_prom_server *metrics;           /* --metrics-port; NULL: none */
+  struct lb_prom_hist duration, queue_wait; /* processed requests (workers observe) */
 };
 
 #define REQ_OF(j) ((struct req *)((char *)(j)-offsetof(struct req, job)))
@@ -365,6 +368,8 @@ static void job_done(struct lb_server *s, struct req *r, bool on_loop) {
   r->status = LB__STATUS__STATUS_OK;
   r->processed = true;
   r->done_ns = r->job.end_ns;
+  lb_prom_hist_observe_ns(&s->duration, r->job.end_ns - r->job.arrival_ns);
+  lb_prom_hist_observe_ns(&s->queue_wait, r->job.queue_ns);
   if (r->delay_ns > 0 && hold(s, r, r->done_ns + (int64_t)r->delay_ns) == 0)
     return;
   if (!on_loop) {
@@ -742,6 +747,7 @@ static void finish(struct lb_server *s, bool force) {
   if (s->has_udp)
     close_if_open((uv_handle_t *)&s->udp);
   lb_http_server_close(s->http);
+  lb_prom_server_close(s->metrics);
   close_if_open((uv_handle_t *)&s->ready_async);
   close_if_open((uv_handle_t *)&s->stop_async);
   close_if_open((uv_handle_t *)&s->runtime_timer);
@@ -862,6 +868,8 @@ int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, ch
   s->cfg = *cfg;
   lb_wire_limits_from_scenario(cfg->sc, &s->wire);
   s->stats.tick_late_max_tick = -1;
+  lb_prom_hist_init(&s->duration);
+  lb_prom_hist_init(&s->queue_wait);
   pthread_mutex_init(&s->ready_lock, NULL);
   pthread_mutex_init(&s->resize_lock, NULL);
   pthread_cond_init(&s->resize_cond, NULL);
@@ -907,6 +915,9 @@ int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, ch
   rc = bind_all(s, err, errlen);
   if (rc == 0 && cfg->http)
     rc = http_start(s, err, errlen);
+  if (rc == 0 && cfg->metrics)
+    rc = lb_prom_server_new(&s->loop, cfg->listen, cfg->metrics_port, lb_server_metrics_collect, s,
+                            &s->metrics, err, errlen);
   if (rc < 0)
     goto fail;
 
@@ -967,6 +978,24 @@ void lb_server_ports(const struct lb_server *s, int *tcp, int *udp) {
     *tcp = s->tcp_port;
   if (udp)
     *udp = s->has_udp ? s->udp_port : 0;
+}
+
+int lb_server_metrics_port(const struct lb_server *s) {
+  return lb_prom_server_port(s->metrics);
+}
+
+void lb_server_gauges(struct lb_server *s, struct lb_server_gauges *out) {
+  memset(out, 0, sizeof(*out));
+  out->duration = &s->duration;
+  out->queue_wait = &s->queue_wait;
+  out->outstanding = s->outstanding;
+  if (!s->pool)
+    return;
+  out->in_flight = lb_server_pool_pending(s->pool);
+  out->queued = (int)lb_server_pool_queued_jobs(s->pool, NULL, 0);
+  out->threads = lb_server_pool_threads(s->pool);
+  int busy = out->in_flight - out->queued; /* two reads: bounded, not exact */
+  out->busy = busy < 0 ? 0 : busy > out->threads ? out->threads : busy;
 }
 
 int lb_server_http_port(const struct lb_server *s) {
@@ -1040,11 +1069,13 @@ void lb_server_free(struct lb_server *s) {
     /* Connections close through their own callback, the rest after. */
     close_all_conns(s);
     lb_http_server_close(s->http);
+    lb_prom_server_close(s->metrics);
     uv_walk(&s->loop, walk_close, NULL);
     uv_run(&s->loop, UV_RUN_DEFAULT);
     uv_loop_close(&s->loop);
   }
   lb_http_server_free(s->http);
+  lb_prom_server_free(s->metrics);
   while (s->free_reqs) {
     struct req *next = s->free_reqs->next_ready;
     free(s->free_reqs);

@@ -22,6 +22,8 @@ struct lb_server_config {
   int port, udp_port; /* 0: kernel-chosen */
   bool http;          /* an HTTP/1.1 front (server_http.h) on http_port (0: kernel-chosen) */
   int http_port;
+  bool metrics; /* Prometheus metrics (server_metrics.h) on metrics_port */
+  int metrics_port;
   bool no_udp;
   int max_queue;
   int max_connections;
@@ -68,6 +70,16 @@ int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, ch
 void lb_server_ports(const struct lb_server *s, int *tcp, int *udp);
 /* The HTTP front's port; 0 when there is none. */
 int lb_server_http_port(const struct lb_server *s);
+int lb_server_metrics_port(const struct lb_server *s);
+
+struct lb_prom_hist;
+/* What the metrics read besides the stats (loop thread). */
+struct lb_server_gauges {
+  int in_flight, queued, busy, threads;             /* the pool now */
+  uint64_t outstanding;                             /* requests alive (held ones too) */
+  const struct lb_prom_hist *duration, *queue_wait; /* processed requests */
+};
+void lb_server_gauges(struct lb_server *s, struct lb_server_gauges *out);
 /* Runs the loop until the server has drained. */
 int lb_server_run(struct lb_server *s);
 /* Thread-safe: stop accepting, answer what is queued or processing, then

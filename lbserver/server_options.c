@@ -31,6 +31,7 @@ enum {
   OPT_LOG_LEVEL,
   OPT_START_AT,
   OPT_HTTP_PORT,
+  OPT_METRICS_PORT,
   OPT_HELP
 };
 
@@ -58,6 +59,7 @@ static const struct option long_opts[] = {
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"start-at-realtime-ns", required_argument, NULL, OPT_START_AT},
     {"http-port", required_argument, NULL, OPT_HTTP_PORT},
+    {"metrics-port", required_argument, NULL, OPT_METRICS_PORT},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -101,6 +103,9 @@ void lb_server_options_usage(FILE *out) {
         "                         picks; the port file gets http=PORT): GET / or\n"
         "                         POST /work, the report in endpoint-load-metrics\n"
         "                         (lbserver/README.md); default: no HTTP\n"
+        "  --metrics-port P       serve Prometheus metrics at GET /metrics on TCP\n"
+        "                         port P (0: the kernel picks; the port file gets\n"
+        "                         metrics=PORT); default: none\n"
         "  --help                 this text\n",
         out);
 }
@@ -264,6 +269,11 @@ int lb_server_options_parse(int argc, char **argv, struct lb_server_options *o, 
       rc = parse_long("http-port", optarg, 0, 65535, &v, err, errlen);
       o->http_port = (int)v;
       o->http = true;
+      break;
+    case OPT_METRICS_PORT:
+      rc = parse_long("metrics-port", optarg, 0, 65535, &v, err, errlen);
+      o->metrics_port = (int)v;
+      o->metrics = true;
       break;
     case OPT_HELP:
       return 1;
