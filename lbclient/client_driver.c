@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "client_driver_int.h"
+#include "client_metrics.h"
 #include "clock.h"
 #include "framing.h"
 #include "log.h"
@@ -267,6 +268,7 @@ static void timer_cb(uv_poll_t *h, int status, int events) {
     }
     int64_t late = lb_clock_now_ns() - e.deadline_ns;
     lb_samples_add(&d->timer_late, late);
+    lb_client_metrics_timer_late(d->table.metrics, late);
     if (late > d->timer_late_max_ns) {
       d->timer_late_max_ns = late;
       d->timer_late_max_deadline_ns = e.deadline_ns;
@@ -408,6 +410,7 @@ int lb_client_run(const struct lb_client_config *cfg, struct lb_client_result *r
   d->clk.warm_period = lb_rules_warm_period(cfg->sc);
   lb_timer_heap_init(&d->heap);
   lb_creq_table_init(&d->table);
+  d->table.metrics = cfg->metrics;
   lb_samples_init(&d->timer_late, SAMPLES_MAX);
   lb_samples_init(&d->send_late, SAMPLES_MAX);
   lb_samples_init(&d->arrival_late, SAMPLES_MAX);

@@ -17,6 +17,8 @@
 #include "fleet_file.h"
 #include "scenario.h"
 
+struct lb_client_metrics;
+
 struct lb_client_config {
   const struct lb_scenario *sc;
   int run;
@@ -31,8 +33,9 @@ struct lb_client_config {
   const struct lb_fleet_spec *fleet;
   bool has_start_at;
   int64_t start_at_realtime_ns;
-  double max_runtime_s;  /* 0: unbounded */
-  int64_t wake_early_ns; /* wake this early, then spin to each deadline */
+  double max_runtime_s;              /* 0: unbounded */
+  int64_t wake_early_ns;             /* wake this early, then spin to each deadline */
+  struct lb_client_metrics *metrics; /* NULL: no --metrics-port (client_metrics.h) */
 };
 
 struct lb_client_result {

@@ -90,6 +90,14 @@ static const struct lb_cli_option options[] = {
      .max = INT64_MAX, .help = "full speed: requests in all (default 200000)"},
     {.name = "pipeline", .kind = LB_CLI_INT, .off = AT(pipeline), .metavar = "N", .min = 1,
      .max = 4096, .help = "full speed: outstanding requests per connection (default 1)"},
+    {.name = "metrics-port", .kind = LB_CLI_INT, .off = AT(metrics_port), .metavar = "P",
+     .min = 0, .max = 65535,
+     .help = "serve Prometheus metrics at GET /metrics on\n"
+             "127.0.0.1:P (0: the kernel picks, logged)"},
+    {.name = "metrics-linger", .kind = LB_CLI_INT, .off = AT(metrics_linger_s),
+     .metavar = "SECONDS", .min = 0, .max = 3600,
+     .help = "after the run (stats written), keep serving them\n"
+             "S seconds, or until SIGTERM/SIGINT, for a last scrape"},
     {.name = "help", .short_flag = 'h', .kind = LB_CLI_FLAG, .off = AT(help), .help = "this text"},
     {.name = NULL},
 };
@@ -100,6 +108,7 @@ void lb_client_usage(FILE *f) {
         "                [--stats FILE]\n"
         "                [--max-runtime SECONDS] [--wake-early-us N]\n"
         "                [--log-level error|warn|info|debug]\n"
+        "                [--metrics-port P [--metrics-linger SECONDS]]\n"
         "       lbclient --full-speed --servers LIST [--scenario FILE] [--connections N]\n"
         "                [--requests N] [--pipeline N] [--max-runtime SECONDS]\n"
         "\n",
@@ -168,8 +177,10 @@ int lb_client_opts_parse(int argc, char **argv, struct lb_client_opts *o, char *
   o->log_level = LB_LOG_INFO;
   o->first_client = -1;
   o->start_at_realtime_ns = -1;
+  o->metrics_port = -1; /* -1: not given */
   int first = 0;
   int rc = lb_cli_parse(options, argc, argv, o, &first, err, errlen);
+  o->metrics = o->metrics_port >= 0;
   if (o->help) /* given before anything wrong */
     return 0;
   if (rc < 0)

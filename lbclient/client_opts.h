@@ -33,6 +33,9 @@ struct lb_client_opts {
   int64_t requests;
   int pipeline; /* outstanding requests per connection, full speed */
   int log_level;
+  bool metrics; /* --metrics-port given */
+  int metrics_port;
+  int metrics_linger_s;
   bool help;
 };
 

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client_metrics.h"
+
 #define CHUNK_BITS 12
 #define CHUNK_SIZE (1u << CHUNK_BITS)
 #define MAX_CHUNKS (1u << 18) /* 2^30 slots at most */
@@ -63,6 +65,7 @@ int lb_creq_new(struct lb_creq_table *t, bool is_probe, struct lb_creq **out) {
   r->next_free = LB_CREQ_NONE;
   t->counts.sent++;
   t->counts.live++;
+  lb_client_metrics_sent(t->metrics, is_probe);
   if (is_probe)
     t->counts.probes++;
   *out = r;
@@ -112,6 +115,7 @@ int lb_creq_end(struct lb_creq_table *t, struct lb_creq *r, enum lb_outcome outc
     return -EINVAL;
   }
   t->counts.live--;
+  lb_client_metrics_ended(t->metrics, r->is_probe, outcome, r->intended_ns);
   r->state = LB_CREQ_FREE;
   r->gen++;
   r->pick = NULL;

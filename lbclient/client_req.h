@@ -32,6 +32,7 @@ enum lb_creq_state {
 struct lb_pick;
 struct lb_probe;
 struct lb_held_response;
+struct lb_client_metrics;
 
 struct lb_creq {
   uint32_t slot, gen;
@@ -62,6 +63,7 @@ struct lb_creq_table {
   uint32_t nchunks, used; /* slots handed out so far */
   uint32_t free_head;     /* LB_CREQ_NONE when empty */
   struct lb_creq_counts counts;
+  struct lb_client_metrics *metrics; /* counted there too (client_metrics.h); may be NULL */
 };
 
 #define LB_CREQ_NONE UINT32_MAX

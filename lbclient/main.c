@@ -5,12 +5,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client_driver.h"
 #include "client_fullspeed.h"
+#include "client_metrics.h"
 #include "client_opts.h"
 #include "log.h"
+#include "prom.h"
 #include "scenario.h"
+
+/* --metrics-linger: the metrics thread serves on for seconds, or until
+ * SIGTERM/SIGINT. */
+static void linger(int seconds) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+    return;
+  LB_INFO("metrics: serving %d s more (or until SIGTERM)", seconds);
+  struct timespec ts = {.tv_sec = seconds};
+  sigtimedwait(&set, NULL, &ts);
+}
 
 static int full_speed(const struct lb_client_opts *o) {
   struct lb_scenario sc;
@@ -108,6 +125,22 @@ int main(int argc, char **argv) {
       .max_runtime_s = o.max_runtime_s,
       .wake_early_ns = (int64_t)o.wake_early_us * 1000,
   };
+  static struct lb_client_metrics metrics;
+  struct lb_prom_thread *prom = NULL;
+  if (o.metrics) {
+    lb_client_metrics_init(&metrics);
+    int mrc = lb_prom_thread_start("127.0.0.1", o.metrics_port, lb_client_metrics_collect, &metrics,
+                                   &prom, err, sizeof(err));
+    if (mrc < 0) {
+      LB_ERROR("--metrics-port: %s", err);
+      fclose(log);
+      lb_fleet_file_close(&fleets);
+      lb_client_opts_close(&o);
+      return 2;
+    }
+    LB_INFO("metrics on 127.0.0.1:%d/metrics", lb_prom_thread_port(prom));
+    cfg.metrics = &metrics;
+  }
   struct lb_client_result res;
   int rc = lb_client_run(&cfg, &res, err, sizeof(err));
   lb_fleet_file_close(&fleets);
@@ -135,6 +168,9 @@ int main(int argc, char **argv) {
         rc = 1;
     }
   }
+  if (prom && o.metrics_linger_s > 0)
+    linger(o.metrics_linger_s);
+  lb_prom_thread_stop(prom);
   lb_client_opts_close(&o);
   return rc < 0 ? 1 : (res.log_errors ? 1 : 0);
 }

@@ -17,14 +17,19 @@
 #include "server_options.h"
 #include "statsfile.h"
 
-static int write_port_file(const char *path, int tcp, int udp) {
+static int write_port_file(const char *path, int tcp, int udp, int http, int metrics) {
   char tmp[4096];
   if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
     return -ENAMETOOLONG;
   FILE *f = fopen(tmp, "w");
   if (!f)
     return -errno;
-  fprintf(f, "tcp=%d udp=%d\n", tcp, udp);
+  fprintf(f, "tcp=%d udp=%d", tcp, udp);
+  if (http > 0)
+    fprintf(f, " http=%d", http);
+  if (metrics > 0)
+    fprintf(f, " metrics=%d", metrics);
+  fputc('\n', f);
   if (fclose(f) != 0 || rename(tmp, path) != 0) {
     int e = errno;
     unlink(tmp);
@@ -86,6 +91,9 @@ static int write_stats(const char *path, const struct lb_server_stats *st, int t
   lb_statsfile_put_int(f, "involuntary_switches", use.involuntary_switches);
   lb_statsfile_put_int(f, "forced", st->forced ? 1 : 0);
   lb_statsfile_put_int(f, "bad_requests", (long long)st->bad_requests);
+  lb_statsfile_put_int(f, "http_connections", (long long)st->http_connections);
+  lb_statsfile_put_int(f, "http_refused", (long long)st->http_refused);
+  lb_statsfile_put_int(f, "http_malformed", (long long)st->http_malformed);
   return fclose(f) == 0 ? 0 : -errno;
 }
 
@@ -138,6 +146,10 @@ int main(int argc, char **argv) {
       .port = o.port,
       .udp_port = o.udp_port,
       .no_udp = o.no_udp,
+      .http = o.http,
+      .http_port = o.http_port,
+      .metrics = o.metrics,
+      .metrics_port = o.metrics_port,
       .max_queue = o.max_queue >= 0 ? o.max_queue : sc.max_queue,
       .max_connections = o.max_connections,
       .max_frame = (size_t)o.max_frame,
@@ -170,13 +182,15 @@ int main(int argc, char **argv) {
   }
   int tcp, udp;
   lb_server_ports(srv, &tcp, &udp);
-  if (o.port_file && (rc = write_port_file(o.port_file, tcp, udp)) < 0) {
+  if (o.port_file && (rc = write_port_file(o.port_file, tcp, udp, lb_server_http_port(srv),
+                                           lb_server_metrics_port(srv))) < 0) {
     fprintf(stderr, "lbserver: --port-file %s: %s\n", o.port_file, strerror(-rc));
     lb_server_free(srv);
     return 1;
   }
-  LB_INFO("server %d of '%s' run %d: tcp=%d udp=%d threads=%d tick=%lldns", o.index, sc.name, o.run,
-          tcp, udp, lb_server_threads(srv), (long long)sc.tick_ns);
+  LB_INFO("server %d of '%s' run %d: tcp=%d udp=%d http=%d threads=%d tick=%lldns", o.index,
+          sc.name, o.run, tcp, udp, lb_server_http_port(srv), lb_server_threads(srv),
+          (long long)sc.tick_ns);
   lb_server_run(srv);
 
   struct lb_server_stats st;

@@ -67,6 +67,17 @@ static const struct lb_cli_option options[] = {
              "clients' --start-at-realtime-ns): accounting\n"
              "ticks and resets from it; default: from the\n"
              "first request"},
+    {.name = "http-port", .kind = LB_CLI_INT, .off = AT(http_port), .metavar = "P", .min = 0,
+     .max = 65535,
+     .help = "also serve HTTP/1.1 on TCP port P (0: the kernel\n"
+             "picks; the port file gets http=PORT): GET / or\n"
+             "POST /work, the report in endpoint-load-metrics\n"
+             "(lbserver/README.md); default: no HTTP"},
+    {.name = "metrics-port", .kind = LB_CLI_INT, .off = AT(metrics_port), .metavar = "P",
+     .min = 0, .max = 65535,
+     .help = "serve Prometheus metrics at GET /metrics on TCP\n"
+             "port P (0: the kernel picks; the port file gets\n"
+             "metrics=PORT); default: none"},
     {.name = "help", .kind = LB_CLI_FLAG, .off = AT(help), .help = "this text"},
     {.name = NULL},
 };
@@ -95,7 +106,11 @@ int lb_server_options_parse(int argc, char **argv, struct lb_server_options *o, 
   o->max_frame = 65536;
   o->max_runtime_s = 3600;
   o->log_level = LB_LOG_INFO;
+  o->http_port = -1; /* -1: not given */
+  o->metrics_port = -1;
   int rc = lb_cli_parse(options, argc, argv, o, &first, err, errlen);
+  o->http = o->http_port >= 0;
+  o->metrics = o->metrics_port >= 0;
   if (o->help) /* given before anything wrong */
     return 1;
   if (rc < 0)

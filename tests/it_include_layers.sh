@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The layering of DESIGN.md, read off the #include lines:
 #   - common/ includes nothing from a driver or the harness;
+#   - net/ (the HTTP server, Prometheus exposition) only common/;
 #   - sim/ and lbclient/ (and lbserver/) include nothing from another
-#     driver or the harness;
+#     driver or the harness (the daemons may use net/);
 #   - inside harness/, the modules (NAME.c + NAME.h) include each other
 #     without a loop (tsort finds one).
 # No build needed: it reads the sources.
@@ -14,7 +15,7 @@ bad() { echo "FAIL: $*"; fail=1; }
 
 # Where a quoted header lives: the first top-level folder that has it.
 declare -A home=()
-for d in common common/pickers sim lbserver lbclient harness; do
+for d in common common/pickers net sim lbserver lbclient harness; do
   for h in "$d"/*.h; do
     [[ -e $h ]] || continue
     b=${h##*/}
@@ -48,9 +49,10 @@ check_layer() { # DIR ALLOWED-HOMES...
 
 echo "== drivers include only common/ and their own folder"
 check_layer common common
+check_layer net net common
 check_layer sim sim common
-check_layer lbclient lbclient common
-check_layer lbserver lbserver common
+check_layer lbclient lbclient net common
+check_layer lbserver lbserver net common
 
 echo "== harness/ modules include each other without a loop"
 edges=$(mktemp)
