@@ -558,7 +558,7 @@ static void on_connection(uv_stream_t *server, int status) {
     }
     uv_tcp_t *t = malloc(sizeof(*t)); /* take the connection off the backlog */
     if (t && uv_tcp_init(s->loop, t) == 0) {
-      uv_accept(server, (uv_stream_t *)t);
+      (void)uv_accept(server, (uv_stream_t *)t); /* closed whether or not it took one */
       uv_close((uv_handle_t *)t, on_refused_closed);
     } else {
       free(t);
@@ -569,7 +569,15 @@ static void on_connection(uv_stream_t *server, int status) {
   c->srv = s;
   c->refs = 1;
   c->nslots = s->cfg.max_pipeline + 1; /* + a 400 after a full pipeline */
-  uv_tcp_init(s->loop, &c->tcp);
+  int rc = uv_tcp_init(s->loop, &c->tcp);
+  if (rc < 0) { /* no handle to close: the connection stays in the backlog */
+    LB_WARN("%s: connection handle: %s", s->cfg.name, uv_strerror(rc));
+    free(c->hdr);
+    free(c->slots);
+    free(c);
+    s->stats.connections_refused++;
+    return;
+  }
   c->tcp.data = c;
   c->next = s->conns;
   if (s->conns)
@@ -586,7 +594,8 @@ static void on_connection(uv_stream_t *server, int status) {
   http_parser_init(&c->parser, HTTP_REQUEST);
   c->parser.data = c;
   c->last_active_ms = uv_now(s->loop);
-  uv_tcp_nodelay(&c->tcp, 1);
+  if ((rc = uv_tcp_nodelay(&c->tcp, 1)) < 0) /* slower answers, still answers */
+    LB_DEBUG("%s: TCP_NODELAY: %s", s->cfg.name, uv_strerror(rc));
   set_reading(c, true);
 }
 
@@ -649,14 +658,26 @@ int lb_http_server_new(uv_loop_t *loop, const struct lb_http_server_config *cfg,
   }
   struct sockaddr_storage bound;
   int len = sizeof(bound);
-  uv_tcp_getsockname(&s->listener, (struct sockaddr *)&bound, &len);
+  if ((rc = uv_tcp_getsockname(&s->listener, (struct sockaddr *)&bound, &len)) < 0) {
+    snprintf(err, errlen, "%s: the port bound: %s", cfg->name, uv_strerror(rc));
+    *out = s;
+    return rc;
+  }
   s->port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
   if (cfg->idle_ms > 0) {
-    uv_timer_init(loop, &s->sweep);
+    if ((rc = uv_timer_init(loop, &s->sweep)) < 0) {
+      snprintf(err, errlen, "%s: idle timer: %s", cfg->name, uv_strerror(rc));
+      *out = s;
+      return rc;
+    }
     s->sweep.data = s;
     s->has_sweep = true;
     uint64_t every = (uint64_t)cfg->idle_ms / 4 > 100 ? (uint64_t)cfg->idle_ms / 4 : 100;
-    uv_timer_start(&s->sweep, on_sweep, every, every);
+    if ((rc = uv_timer_start(&s->sweep, on_sweep, every, every)) < 0) {
+      snprintf(err, errlen, "%s: idle timer: %s", cfg->name, uv_strerror(rc));
+      *out = s;
+      return rc;
+    }
     uv_unref((uv_handle_t *)&s->sweep); /* it alone keeps no loop running */
   }
   *out = s;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "http_server.h"
+#include "log.h"
 
 const double lb_prom_bucket_bounds[LB_PROM_BUCKETS] = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -218,7 +219,12 @@ int lb_prom_thread_start(const char *listen, int port, lb_prom_collect_cb collec
     snprintf(err, errlen, "metrics: event loop: %s", uv_strerror(rc));
     return rc;
   }
-  uv_async_init(&pt->loop, &pt->stop, on_stop);
+  if ((rc = uv_async_init(&pt->loop, &pt->stop, on_stop)) < 0) {
+    uv_loop_close(&pt->loop);
+    free(pt);
+    snprintf(err, errlen, "metrics: stop handle: %s", uv_strerror(rc));
+    return rc;
+  }
   pt->stop.data = pt;
   rc = lb_prom_server_new(&pt->loop, listen, port, collect, ctx, &pt->srv, err, errlen);
   if (rc == 0) {
@@ -241,7 +247,11 @@ int lb_prom_thread_port(const struct lb_prom_thread *pt) {
 void lb_prom_thread_stop(struct lb_prom_thread *pt) {
   if (!pt)
     return;
-  uv_async_send(&pt->stop);
+  int rc = uv_async_send(&pt->stop);
+  if (rc < 0) { /* the thread would never stop: leave it, do not join */
+    LB_ERROR("metrics: cannot stop the metrics thread: %s", uv_strerror(rc));
+    return;
+  }
   pthread_join(pt->thread, NULL);
   thread_free(pt);
 }
