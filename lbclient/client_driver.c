@@ -929,7 +929,11 @@ static int setup_clients(struct driver *d) {
           goto out;
         }
         const struct lb_server_addr *a = &cfg->servers[server];
-        int port = sc->transport == LB_TRANSPORT_TCP ? a->tcp_port : a->udp_port;
+        int port = lb_client_server_port(a, sc->transport, d->err, d->errlen);
+        if (port < 0) {
+          rc = port;
+          goto out;
+        }
         struct sockaddr_storage addr;
         if ((rc = lb_conn_resolve(a->host, port, &addr)) < 0) {
           snprintf(d->err, d->errlen, "--servers: cannot resolve '%s'", a->host);

@@ -134,7 +134,11 @@ int lb_fullspeed_run(const struct lb_fullspeed_config *cfg, struct lb_fullspeed_
   for (; n < cfg->connections; n++) {
     const struct lb_server_addr *a = &cfg->servers[n % cfg->nservers];
     struct sockaddr_storage addr;
-    int port = cfg->transport == LB_TRANSPORT_TCP ? a->tcp_port : a->udp_port;
+    int port = lb_client_server_port(a, cfg->transport, err, errlen);
+    if (port < 0) {
+      rc = port;
+      break;
+    }
     if ((rc = lb_conn_resolve(a->host, port, &addr)) < 0) {
       snprintf(err, errlen, "--servers: cannot resolve '%s'", a->host);
       break;

@@ -13,7 +13,7 @@
 void lb_client_usage(FILE *f) {
   fputs("usage: lbclient --scenario FILE --clients FIRST[:COUNT] --servers LIST --log FILE.csv\n"
         "                [--run R] [--board NAME] [--fleet FILE] [--start-at-realtime-ns T]\n"
-        "                [--stats FILE]\n"
+        "                [--stats FILE] [--http-ports LIST]\n"
         "                [--max-runtime SECONDS] [--wake-early-us N]\n"
         "                [--log-level error|warn|info|debug]\n"
         "       lbclient --full-speed --servers LIST [--scenario FILE] [--connections N]\n"
@@ -23,6 +23,8 @@ void lb_client_usage(FILE *f) {
         "  --clients FIRST[:COUNT] logical clients hosted here (COUNT defaults to 1)\n"
         "  --run R                run index: seeds are seed + R (default 0)\n"
         "  --servers LIST         host:tcpport:udpport,... one per server index, in order\n"
+        "  --http-ports LIST      port,... each server's HTTP port (lbserver --http-port),\n"
+        "                         in --servers' order: needed by transport: http\n"
         "  --log FILE.csv         per-request log (reqlog.h columns)\n"
         "  --board NAME           oracle board of the servers (needed by oracle.* costs)\n"
         "  --fleet FILE           subsets, channel means and servers' rtts at creation from\n"
@@ -92,6 +94,41 @@ int lb_client_parse_servers(const char *text, struct lb_server_addr **out, int *
   return 0;
 }
 
+int lb_client_parse_http_ports(const char *text, struct lb_server_addr *servers, int n, char *err,
+                               size_t errlen) {
+  const char *p = text;
+  for (int i = 0; i < n; i++) {
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(p, &end, 10);
+    if (errno || end == p || v < 1 || v > 65535 || (*end != ',' && *end != '\0') ||
+        (*end == '\0') != (i == n - 1)) {
+      snprintf(err, errlen,
+               "--http-ports: expected %d ports in 1..65535 separated by commas (one per "
+               "--servers entry), got '%s'",
+               n, text);
+      return -EINVAL;
+    }
+    servers[i].http_port = (int)v;
+    p = end + 1;
+  }
+  return 0;
+}
+
+int lb_client_server_port(const struct lb_server_addr *a, enum lb_transport t, char *err,
+                          size_t errlen) {
+  if (t == LB_TRANSPORT_TCP)
+    return a->tcp_port;
+  if (t == LB_TRANSPORT_UDP)
+    return a->udp_port;
+  if (a->http_port > 0)
+    return a->http_port;
+  snprintf(err, errlen,
+           "transport: http needs each server's HTTP port: pass --http-ports (lbserver "
+           "--http-port)");
+  return -EINVAL;
+}
+
 static int parse_int(const char *opt, const char *v, long lo, long hi, long *out, char *err,
                      size_t errlen) {
   char *end = NULL;
@@ -113,6 +150,7 @@ enum {
   OPT_LOG,
   OPT_BOARD,
   OPT_FLEET,
+  OPT_HTTP_PORTS,
   OPT_START_AT,
   OPT_STATS,
   OPT_MAX_RUNTIME,
@@ -135,6 +173,7 @@ int lb_client_opts_parse(int argc, char **argv, struct lb_client_opts *o, char *
       {"log", required_argument, NULL, OPT_LOG},
       {"board", required_argument, NULL, OPT_BOARD},
       {"fleet", required_argument, NULL, OPT_FLEET},
+      {"http-ports", required_argument, NULL, OPT_HTTP_PORTS},
       {"start-at-realtime-ns", required_argument, NULL, OPT_START_AT},
       {"stats", required_argument, NULL, OPT_STATS},
       {"max-runtime", required_argument, NULL, OPT_MAX_RUNTIME},
@@ -198,6 +237,9 @@ int lb_client_opts_parse(int argc, char **argv, struct lb_client_opts *o, char *
       break;
     case OPT_FLEET:
       o->fleet = optarg;
+      break;
+    case OPT_HTTP_PORTS:
+      o->http_ports = optarg;
       break;
     case OPT_START_AT: {
       char *end = NULL;
@@ -281,6 +323,9 @@ int lb_client_opts_parse(int argc, char **argv, struct lb_client_opts *o, char *
     snprintf(err, errlen, "--servers is required (host:tcpport:udpport,...)");
     goto fail;
   }
+  if (o->http_ports &&
+      lb_client_parse_http_ports(o->http_ports, o->servers, o->nservers, err, errlen) < 0)
+    goto fail;
   if (!o->full_speed) {
     if (!o->scenario || o->first_client < 0 || !o->log_path) {
       snprintf(err, errlen, "--scenario, --clients and --log are required (see --help)");
