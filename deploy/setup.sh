@@ -13,6 +13,7 @@ containers=0
 PACKAGES=(
   build-essential cmake pkg-config
   libuv1-dev libprotobuf-c-dev protobuf-c-compiler libgsl-dev libyaml-dev libcmocka-dev
+  libhttp-parser-dev
   iproute2 procps
   # the lockstep test runs the seed notebook's own code beside lbsim
   python3 python3-numpy python3-pandas python3-scipy

@@ -1,4 +1,4 @@
-/* client_conn: TCP/UDP client connections on libuv with reconnects. */
+/* client_conn: TCP/UDP/HTTP client connections on libuv with reconnects. */
 #include "client_conn.h"
 
 #include <errno.h>
@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client_http.h"
 #include "log.h"
 
 #define RBUF_SIZE (64 * 1024)
@@ -23,6 +24,7 @@ struct conn_handle {
   uv_connect_t connect_req;
   struct lb_conn *conn; /* NULL once detached: the handle is closing */
   struct lb_frame_reader reader;
+  struct lb_http_reader http; /* HTTP: responses matched to requests by order */
   uint8_t rbuf[RBUF_SIZE];
 };
 
@@ -82,6 +84,7 @@ size_t lb_conn_max_response_size(void) {
 static void handle_closed(uv_handle_t *handle) {
   struct conn_handle *h = handle->data;
   lb_frame_reader_close(&h->reader);
+  lb_http_reader_close(&h->http);
   free(h);
 }
 
@@ -133,6 +136,29 @@ static void deliver(struct lb_conn *c, Lb__Envelope *env) {
   lb__envelope__free_unpacked(env, NULL);
 }
 
+static bool http_answer(void *arg, const struct lb_http_answer *a) {
+  struct lb_conn *c = arg;
+  struct conn_handle *h = c->h;
+  if (a->ok) {
+    if (c->cb.on_response)
+      c->cb.on_response(c->cb.arg, c, &a->resp);
+  } else {
+    c->bad_frames++;
+    if (c->cb.on_bad_response)
+      c->cb.on_bad_response(c->cb.arg, c, a->id, a->why);
+  }
+  return h && h->conn == c; /* false: the callback took the connection down */
+}
+
+static void http_read(struct lb_conn *c, struct conn_handle *h, const uint8_t *data, size_t len) {
+  char err[256] = "";
+  if (lb_http_reader_feed(&h->http, data, len, http_answer, c, err, sizeof(err)) < 0 &&
+      h->conn == c) {
+    c->bad_frames++;
+    take_down(c, err);
+  }
+}
+
 static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   struct conn_handle *h = stream->data;
   struct lb_conn *c = h->conn;
@@ -143,6 +169,10 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     return;
   }
   char err[256] = "";
+  if (c->transport == LB_TRANSPORT_HTTP) {
+    http_read(c, h, (const uint8_t *)buf->base, (size_t)nread);
+    return;
+  }
   if (lb_frame_reader_feed(&h->reader, (const uint8_t *)buf->base, (size_t)nread, err,
                            sizeof(err)) < 0) {
     c->bad_frames++;
@@ -233,7 +263,9 @@ static int open_socket(struct lb_conn *c) {
     free(h);
     return rc;
   }
-  rc = c->transport == LB_TRANSPORT_TCP ? uv_tcp_init(c->loop, &h->u.tcp)
+  if (c->transport == LB_TRANSPORT_HTTP)
+    lb_http_reader_init(&h->http);
+  rc = c->transport != LB_TRANSPORT_UDP ? uv_tcp_init(c->loop, &h->u.tcp)
                                         : uv_udp_init(c->loop, &h->u.udp);
   if (rc < 0) {
     lb_frame_reader_close(&h->reader);
@@ -244,7 +276,7 @@ static int open_socket(struct lb_conn *c) {
   h->connect_req.data = h;
   h->conn = c;
   c->h = h;
-  if (c->transport == LB_TRANSPORT_TCP) {
+  if (c->transport != LB_TRANSPORT_UDP) {
     c->state = LB_CONN_CONNECTING;
     rc = uv_tcp_connect(&h->connect_req, &h->u.tcp, (const struct sockaddr *)&c->addr, connect_cb);
     if (rc < 0)
@@ -374,7 +406,44 @@ void lb_conn_flush(struct lb_conn *c) {
   }
 }
 
+/* Room for need more bytes in pending. */
+static int pending_reserve(struct lb_conn *c, size_t need) {
+  if (c->pending_len + need <= c->pending_cap)
+    return 0;
+  size_t cap = c->pending_cap ? c->pending_cap : 8192;
+  while (cap < c->pending_len + need)
+    cap *= 2;
+  uint8_t *grown = realloc(c->pending, cap);
+  if (!grown)
+    return -ENOMEM;
+  c->pending = grown;
+  c->pending_cap = cap;
+  return 0;
+}
+
+/* HTTP: the request is gathered like a TCP frame; its response will be the
+ * next one the server writes after those of the requests before it. */
+static int http_send_request(struct lb_conn *c, const Lb__Request *req) {
+  if (c->state != LB_CONN_UP || !c->h)
+    return -ENOTCONN;
+  int rc = pending_reserve(c, LB_HTTP_REQUEST_MAX);
+  if (rc < 0)
+    return rc;
+  rc = lb_http_request_format(req, (char *)c->pending + c->pending_len, LB_HTTP_REQUEST_MAX);
+  if (rc < 0)
+    return rc;
+  int e = lb_http_reader_expect(&c->h->http, req->id);
+  if (e < 0)
+    return e;
+  c->pending_len += (size_t)rc;
+  return 0;
+}
+
 int lb_conn_send(struct lb_conn *c, const Lb__Envelope *env) {
+  if (c->transport == LB_TRANSPORT_HTTP)
+    return env->body_case == LB__ENVELOPE__BODY_REQUEST && env->request
+               ? http_send_request(c, env->request)
+               : -EPROTONOSUPPORT;
   if (c->state != LB_CONN_UP || !c->h)
     return -ENOTCONN;
   uint8_t stack[2048];
@@ -386,16 +455,8 @@ int lb_conn_send(struct lb_conn *c, const Lb__Envelope *env) {
      * lb_frame_encode); the exact size only for a larger one. */
     size_t need = sizeof(stack);
     for (int attempt = 0; attempt < 2; attempt++) {
-      if (c->pending_len + need > c->pending_cap) {
-        size_t cap = c->pending_cap ? c->pending_cap : 4 * sizeof(stack);
-        while (cap < c->pending_len + need)
-          cap *= 2;
-        uint8_t *grown = realloc(c->pending, cap);
-        if (!grown)
-          return -ENOMEM;
-        c->pending = grown;
-        c->pending_cap = cap;
-      }
+      if ((rc = pending_reserve(c, need)) < 0)
+        return rc;
       rc = lb_frame_encode(env, c->pending + c->pending_len, c->pending_cap - c->pending_len);
       if (rc != -EMSGSIZE)
         break;
@@ -444,6 +505,8 @@ out:
 }
 
 int lb_conn_send_request(struct lb_conn *c, Lb__Request *req) {
+  if (c->transport == LB_TRANSPORT_HTTP)
+    return http_send_request(c, req);
   Lb__Envelope env = LB__ENVELOPE__INIT;
   env.version = LB__VERSION__VERSION_1;
   env.body_case = LB__ENVELOPE__BODY_REQUEST;

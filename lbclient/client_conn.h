@@ -1,6 +1,7 @@
 /* client_conn: one client-side connection to one server over TCP (framed
- * Envelopes, framing.h) or UDP (one Envelope per datagram, on a connected
- * socket). A TCP connection that fails or closes reports itself down and
+ * Envelopes, framing.h), UDP (one Envelope per datagram, on a connected
+ * socket) or HTTP/1.1 (pipelined on a keep-alive TCP connection,
+ * client_http.h). A TCP connection that fails or closes reports itself down and
  * reconnects by itself with exponential backoff; while down, sends fail
  * fast with -ENOTCONN. Responses are handed to the owner's callback.
  * Handles are freed in their close callbacks only (libuv rule). */
@@ -25,6 +26,10 @@ struct lb_conn_callbacks {
   void (*on_down)(void *arg, struct lb_conn *c, const char *reason);
   /* One response; owned by the callee only for the call. */
   void (*on_response)(void *arg, struct lb_conn *c, const Lb__Response *resp);
+  /* HTTP: the answer to request id was bad (a header missing, malformed or
+   * out of range; an unexpected status): the request failed. NULL: the
+   * answer is dropped (counted in bad_frames). */
+  void (*on_bad_response)(void *arg, struct lb_conn *c, uint64_t id, const char *why);
 };
 
 enum lb_conn_state { LB_CONN_DOWN, LB_CONN_CONNECTING, LB_CONN_UP, LB_CONN_CLOSED };
@@ -66,7 +71,8 @@ int lb_conn_send(struct lb_conn *c, const Lb__Envelope *env);
 /* Writes the gathered TCP frames (one write). */
 void lb_conn_flush(struct lb_conn *c);
 /* Wraps req in a version-1 Envelope and sends it; on UDP pads it to at
- * least the largest response (a reply never exceeds its request). */
+ * least the largest response (a reply never exceeds its request). On HTTP:
+ * gathers it as a `POST /work` request, as TCP frames are. */
 int lb_conn_send_request(struct lb_conn *c, Lb__Request *req);
 /* Closes for good (no reconnect); handles are freed by the loop. */
 void lb_conn_close(struct lb_conn *c);

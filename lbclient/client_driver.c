@@ -812,6 +812,21 @@ static void on_conn_response(void *arg, struct lb_conn *c, const Lb__Response *r
          resp);
 }
 
+/* HTTP: request id's answer was bad (client_conn.h): it failed. One line
+ * each for the first few, then counted only. */
+static void on_conn_bad_response(void *arg, struct lb_conn *c, uint64_t id, const char *why) {
+  struct driver *d = arg;
+  struct lb_creq *r = lb_creq_by_wire_id(&d->table, id);
+  if (!r || r->state != LB_CREQ_IN_FLIGHT || r->conn != c->index) {
+    d->res->stray_responses++;
+    return;
+  }
+  if (d->res->failed_bad_response < 5)
+    LB_WARN("server %d: bad response, request failed: %s%s", c->server, why,
+            d->res->failed_bad_response == 4 ? " (further ones counted only)" : "");
+  fail(d, r, &d->res->failed_bad_response, LB_OUTCOME_FAILED, NULL);
+}
+
 static void on_signal(uv_signal_t *s, int signum) {
   struct driver *d = s->data;
   d->res->stopped_by_signal = true;
@@ -869,7 +884,11 @@ static int setup_clients(struct driver *d) {
     goto out;
   }
   struct lb_conn_callbacks cb = {
-      .arg = d, .on_up = on_conn_up, .on_down = on_conn_down, .on_response = on_conn_response};
+      .arg = d,
+      .on_up = on_conn_up,
+      .on_down = on_conn_down,
+      .on_response = on_conn_response,
+      .on_bad_response = on_conn_bad_response};
   for (int c = 0; c < cfg->client_count; c++) {
     struct hosted *hc = &d->clients[c];
     d->nclients = c + 1;
