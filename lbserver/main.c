@@ -15,14 +15,17 @@
 #include "server_net.h"
 #include "server_options.h"
 
-static int write_port_file(const char *path, int tcp, int udp) {
+static int write_port_file(const char *path, int tcp, int udp, int http) {
   char tmp[4096];
   if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
     return -ENAMETOOLONG;
   FILE *f = fopen(tmp, "w");
   if (!f)
     return -errno;
-  fprintf(f, "tcp=%d udp=%d\n", tcp, udp);
+  if (http > 0)
+    fprintf(f, "tcp=%d udp=%d http=%d\n", tcp, udp, http);
+  else
+    fprintf(f, "tcp=%d udp=%d\n", tcp, udp);
   if (fclose(f) != 0 || rename(tmp, path) != 0) {
     int e = errno;
     unlink(tmp);
@@ -53,7 +56,8 @@ static int write_stats(const char *path, const struct lb_server_stats *st, int t
           /* cpu_seconds: also the harness's fleet CPU where it cannot wait4 the
            * daemon (containers) */
           "cpu_seconds=%.3f\nvoluntary_switches=%ld\n"
-          "involuntary_switches=%ld\nforced=%d\nbad_requests=%llu\n",
+          "involuntary_switches=%ld\nforced=%d\nbad_requests=%llu\n"
+          "http_connections=%llu\nhttp_refused=%llu\nhttp_malformed=%llu\n",
           (unsigned long long)st->requests, (unsigned long long)st->probes,
           (unsigned long long)st->completed, (unsigned long long)st->rejected,
           (unsigned long long)st->draining_replies, (unsigned long long)st->bad_frames,
@@ -67,9 +71,10 @@ static int write_stats(const char *path, const struct lb_server_stats *st, int t
           (long long)st->hold_late.p50_ns, (long long)st->hold_late.p99_ns,
           (long long)st->hold_late.max_ns, (unsigned long long)st->work_late.count,
           (long long)st->work_late.p50_ns, (long long)st->work_late.p99_ns,
-          (long long)st->work_late.max_ns, (long long)st->tick_late_max_tick, use.cpu_seconds, use.voluntary_switches,
-          use.involuntary_switches,
-          st->forced ? 1 : 0, (unsigned long long)st->bad_requests);
+          (long long)st->work_late.max_ns, (long long)st->tick_late_max_tick, use.cpu_seconds,
+          use.voluntary_switches, use.involuntary_switches, st->forced ? 1 : 0,
+          (unsigned long long)st->bad_requests, (unsigned long long)st->http_connections,
+          (unsigned long long)st->http_refused, (unsigned long long)st->http_malformed);
   return fclose(f) == 0 ? 0 : -errno;
 }
 
@@ -122,6 +127,8 @@ int main(int argc, char **argv) {
       .port = o.port,
       .udp_port = o.udp_port,
       .no_udp = o.no_udp,
+      .http = o.http,
+      .http_port = o.http_port,
       .max_queue = o.max_queue >= 0 ? o.max_queue : sc.max_queue,
       .max_connections = o.max_connections,
       .max_frame = (size_t)o.max_frame,
@@ -156,13 +163,14 @@ int main(int argc, char **argv) {
   }
   int tcp, udp;
   lb_server_ports(srv, &tcp, &udp);
-  if (o.port_file && (rc = write_port_file(o.port_file, tcp, udp)) < 0) {
+  if (o.port_file && (rc = write_port_file(o.port_file, tcp, udp, lb_server_http_port(srv))) < 0) {
     fprintf(stderr, "lbserver: --port-file %s: %s\n", o.port_file, strerror(-rc));
     lb_server_free(srv);
     return 1;
   }
-  LB_INFO("server %d of '%s' run %d: tcp=%d udp=%d threads=%d tick=%lldns", o.index, sc.name, o.run,
-          tcp, udp, lb_server_threads(srv), (long long)sc.tick_ns);
+  LB_INFO("server %d of '%s' run %d: tcp=%d udp=%d http=%d threads=%d tick=%lldns", o.index,
+          sc.name, o.run, tcp, udp, lb_server_http_port(srv), lb_server_threads(srv),
+          (long long)sc.tick_ns);
   lb_server_run(srv);
 
   struct lb_server_stats st;

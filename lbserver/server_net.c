@@ -12,13 +12,14 @@
 #include "framing.h"
 #include "log.h"
 #include "server_board.h"
+#include "server_http.h"
 #include "server_pool.h"
 #include "wire_check.h"
 
 #define READ_BUF (64 * 1024)
 #define DRAIN_GRACE_MS 5000
 #define WRITE_QUEUE_MAX (64u * 1024 * 1024)
-#define RESPONSE_ROOM 512 /* bytes: more than any response with its report */
+#define RESPONSE_ROOM 512  /* bytes: more than any response with its report */
 #define FREE_REQS_MAX 4096 /* released requests kept for reuse (loop thread) */
 
 struct conn {
@@ -39,7 +40,9 @@ struct req {
   struct lb_server_job job;
   struct req *next_ready;
   struct lb_server *srv;
-  struct conn *conn; /* TCP; NULL for UDP */
+  struct conn *conn;         /* TCP; NULL for UDP and HTTP */
+  struct lb_http_conn *http; /* HTTP (server_http.h): request http_seq of it */
+  uint64_t http_seq;
   struct sockaddr_storage addr;
   size_t udp_limit; /* the request datagram's size */
   uint64_t id, delay_ns;
@@ -86,7 +89,8 @@ struct lb_server {
   struct lb_server_stats stats; /* loop-thread counters */
   struct req *free_reqs;        /* loop thread: released, for reuse */
   int nfree_reqs;
-  struct lb_wire_limits wire; /* what a request's numbers may be */
+  struct lb_wire_limits wire;  /* what a request's numbers may be */
+  struct lb_http_server *http; /* --http-port; NULL: none */
 };
 
 #define REQ_OF(j) ((struct req *)((char *)(j)-offsetof(struct req, job)))
@@ -124,6 +128,8 @@ static void req_release(struct req *r) {
     free(r);
   }
   s->outstanding--;
+  if (r->http)
+    lb_http_conn_unref(r->http);
   if (c && --c->refs == 0 && c->closed)
     conn_free(c);
   if (s->draining)
@@ -154,6 +160,27 @@ static void on_udp_send(uv_udp_send_t *w, int status) {
 
 static void conn_close(struct conn *c, const char *why);
 
+/* The response of r as HTTP, with the RIF and latency estimate of now. */
+static void send_http_response(struct lb_server *s, struct req *r, const Lb__Response *resp) {
+  struct lb_server_report now;
+  char headers[LB_SERVER_HTTP_HEADERS_MAX];
+  lb_server_model_probe_report(&s->model, lb_server_pool_pending(s->pool), &now);
+  struct lb_server_http_reply rep = {
+      .status = r->status,
+      .report = &r->report,
+      .rif_now = now.probe_rif,
+      .latency_estimate = now.probe_latency,
+      .queue_ns = resp->queue_ns,
+      .processing_ns = resp->processing_ns,
+      .hold_ns = resp->hold_ns,
+  };
+  int code = lb_server_http_status(r->status);
+  if (lb_server_http_headers(&rep, headers, sizeof(headers)) < 0 ||
+      lb_http_respond(r->http, r->http_seq, code, headers, code == 200 ? "ok\n" : "refused\n",
+                      code == 200 ? 3 : 8) < 0)
+    s->stats.write_errors++;
+}
+
 /* Writes the response of r (loop thread). */
 static void send_response(struct lb_server *s, struct req *r) {
   Lb__Envelope env = LB__ENVELOPE__INIT;
@@ -176,6 +203,10 @@ static void send_response(struct lb_server *s, struct req *r) {
   env.response = &resp;
   if (r->status == LB__STATUS__STATUS_OK)
     s->stats.completed++;
+  if (r->http) {
+    send_http_response(s, r, &resp);
+    return;
+  }
 
   if (r->conn) {
     struct conn *c = r->conn;
@@ -420,7 +451,8 @@ static void on_tick(void *ctx, int64_t deadline_ns, int64_t now_ns) {
 
 /* A request from the wire (loop thread). conn or addr says where from. */
 static void handle_request(struct lb_server *s, const Lb__Request *in, struct conn *c,
-                           const struct sockaddr *addr, size_t udp_limit) {
+                           const struct sockaddr *addr, size_t udp_limit, struct lb_http_conn *http,
+                           uint64_t http_seq) {
   struct req *r = req_new(s);
   if (!r) {
     s->stats.write_errors++;
@@ -428,9 +460,11 @@ static void handle_request(struct lb_server *s, const Lb__Request *in, struct co
   }
   r->srv = s;
   r->conn = c;
+  r->http = http; /* its reference, taken by the HTTP server, is the request's */
+  r->http_seq = http_seq;
   if (c)
     c->refs++;
-  else
+  else if (addr)
     memcpy(&r->addr, addr,
            addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
   r->udp_limit = udp_limit;
@@ -557,7 +591,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
         !env->request)
       bad_frame(c, "expected a version 1 request");
     else
-      handle_request(c->srv, env->request, c, NULL, 0);
+      handle_request(c->srv, env->request, c, NULL, 0, NULL, 0);
     lb__envelope__free_unpacked(env, NULL);
   }
   flush_writes(c->srv); /* answers given at once (rejected, draining) */
@@ -595,6 +629,41 @@ static void on_connection(uv_stream_t *server, int status) {
     conn_close(c, uv_strerror(rc));
 }
 
+/* ---- HTTP (server_http.h) ---- */
+
+static void on_http_request(void *ctx, struct lb_http_conn *hc, uint64_t seq,
+                            const struct lb_http_request *hr) {
+  struct lb_server *s = ctx;
+  Lb__Request in = LB__REQUEST__INIT;
+  char why[200];
+  int code = lb_server_http_request(hr, &in, why, sizeof(why));
+  if (code != 0) {
+    LB_INFO("http: %d: %s", code, why);
+    s->stats.http_refused++;
+    size_t n = strlen(why);
+    why[n] = '\n';
+    if (lb_http_respond(hc, seq, code, NULL, why, n + 1) < 0)
+      s->stats.write_errors++;
+    lb_http_conn_unref(hc);
+    return;
+  }
+  in.id = seq;
+  handle_request(s, &in, NULL, NULL, 0, hc, seq);
+}
+
+static int http_start(struct lb_server *s, char *err, size_t errlen) {
+  struct lb_http_server_config hc;
+  lb_http_server_config_defaults(&hc);
+  hc.listen = s->cfg.listen;
+  hc.port = s->cfg.http_port;
+  hc.max_connections = s->cfg.max_connections;
+  hc.max_body = s->cfg.max_frame;
+  hc.name = "http";
+  hc.on_request = on_http_request;
+  hc.ctx = s;
+  return lb_http_server_new(&s->loop, &hc, &s->http, err, errlen);
+}
+
 /* ---- UDP ---- */
 
 static void on_udp_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
@@ -614,7 +683,7 @@ static void on_udp_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
     return;
   }
   if (env->body_case == LB__ENVELOPE__BODY_REQUEST && env->request)
-    handle_request(s, env->request, NULL, addr, (size_t)nread);
+    handle_request(s, env->request, NULL, addr, (size_t)nread, NULL, 0);
   else
     s->stats.udp_bad++;
   lb__envelope__free_unpacked(env, NULL);
@@ -672,6 +741,7 @@ static void finish(struct lb_server *s, bool force) {
   }
   if (s->has_udp)
     close_if_open((uv_handle_t *)&s->udp);
+  lb_http_server_close(s->http);
   close_if_open((uv_handle_t *)&s->ready_async);
   close_if_open((uv_handle_t *)&s->stop_async);
   close_if_open((uv_handle_t *)&s->runtime_timer);
@@ -717,6 +787,7 @@ static void begin_drain(struct lb_server *s, const char *why) {
   LB_INFO("draining (%s): %llu requests to answer", why, (unsigned long long)s->outstanding);
   if (s->has_listener)
     close_if_open((uv_handle_t *)&s->listener);
+  lb_http_server_stop_accepting(s->http);
   uv_timer_start(&s->grace_timer, on_grace, DRAIN_GRACE_MS, 0);
   finish(s, false);
 }
@@ -834,6 +905,8 @@ int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, ch
     uv_signal_start(&s->sigint, on_signal, SIGINT);
   }
   rc = bind_all(s, err, errlen);
+  if (rc == 0 && cfg->http)
+    rc = http_start(s, err, errlen);
   if (rc < 0)
     goto fail;
 
@@ -896,6 +969,10 @@ void lb_server_ports(const struct lb_server *s, int *tcp, int *udp) {
     *udp = s->has_udp ? s->udp_port : 0;
 }
 
+int lb_server_http_port(const struct lb_server *s) {
+  return s->http ? lb_http_server_port(s->http) : 0;
+}
+
 int lb_server_run(struct lb_server *s) {
   return uv_run(&s->loop, UV_RUN_DEFAULT);
 }
@@ -922,15 +999,20 @@ static void thread_stats(struct lb_server *s, struct lb_server_stats *out) {
     lb_server_timer_lateness(s->timer, &out->tick_late,
                              s->pool && lb_server_pool_clocked(s->pool) ? NULL : &out->hold_late,
                              &out->ticks_skipped);
-    out->tick_late_max_tick = out->tick_late.count > 0
-                                  ? lb_server_timer_tick_of(s->timer, out->tick_late.max_at_ns)
-                                  : -1;
+    out->tick_late_max_tick =
+        out->tick_late.count > 0 ? lb_server_timer_tick_of(s->timer, out->tick_late.max_at_ns) : -1;
   }
 }
 
 void lb_server_stats(struct lb_server *s, struct lb_server_stats *out) {
   *out = s->stats;
   thread_stats(s, out);
+  if (s->http) {
+    struct lb_http_server_stats hs;
+    lb_http_server_get_stats(s->http, &hs);
+    out->http_connections = hs.connections;
+    out->http_malformed = hs.bad_requests;
+  }
   if (s->model_init) {
     pthread_mutex_lock(&s->model.lock);
     out->resets = s->model.resets;
@@ -957,10 +1039,12 @@ void lb_server_free(struct lb_server *s) {
     s->draining = false;
     /* Connections close through their own callback, the rest after. */
     close_all_conns(s);
+    lb_http_server_close(s->http);
     uv_walk(&s->loop, walk_close, NULL);
     uv_run(&s->loop, UV_RUN_DEFAULT);
     uv_loop_close(&s->loop);
   }
+  lb_http_server_free(s->http);
   while (s->free_reqs) {
     struct req *next = s->free_reqs->next_ready;
     free(s->free_reqs);

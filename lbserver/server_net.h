@@ -20,6 +20,8 @@ struct lb_server_config {
   int index, run;
   const char *listen; /* address to bind */
   int port, udp_port; /* 0: kernel-chosen */
+  bool http;          /* an HTTP/1.1 front (server_http.h) on http_port (0: kernel-chosen) */
+  int http_port;
   bool no_udp;
   int max_queue;
   int max_connections;
@@ -51,8 +53,10 @@ struct lb_server_stats {
   struct lb_server_lateness tick_late, hold_late, work_late;
   uint64_t ticks_skipped;
   int64_t tick_late_max_tick; /* the tick whose wake-up was latest; -1: no tick yet */
-  bool forced; /* the drain did not finish in time */
-  uint64_t bad_requests; /* numbers out of range (wire_check): STATUS_BAD_REQUEST */
+  bool forced;                /* the drain did not finish in time */
+  uint64_t bad_requests;      /* numbers out of range (wire_check): STATUS_BAD_REQUEST */
+  uint64_t http_refused;      /* HTTP requests answered 404/405/400 before the model */
+  uint64_t http_connections, http_malformed; /* malformed: 400/413/431, connection closed */
 };
 
 struct lb_server;
@@ -62,6 +66,8 @@ struct lb_server;
 int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, char *err,
                   size_t errlen);
 void lb_server_ports(const struct lb_server *s, int *tcp, int *udp);
+/* The HTTP front's port; 0 when there is none. */
+int lb_server_http_port(const struct lb_server *s);
 /* Runs the loop until the server has drained. */
 int lb_server_run(struct lb_server *s);
 /* Thread-safe: stop accepting, answer what is queued or processing, then

@@ -30,6 +30,7 @@ enum {
   OPT_STATS,
   OPT_LOG_LEVEL,
   OPT_START_AT,
+  OPT_HTTP_PORT,
   OPT_HELP
 };
 
@@ -56,6 +57,7 @@ static const struct option long_opts[] = {
     {"stats", required_argument, NULL, OPT_STATS},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"start-at-realtime-ns", required_argument, NULL, OPT_START_AT},
+    {"http-port", required_argument, NULL, OPT_HTTP_PORT},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -95,6 +97,10 @@ void lb_server_options_usage(FILE *out) {
         "                         clients' --start-at-realtime-ns): accounting\n"
         "                         ticks and resets from it; default: from the\n"
         "                         first request\n"
+        "  --http-port P          also serve HTTP/1.1 on TCP port P (0: the kernel\n"
+        "                         picks; the port file gets http=PORT): GET / or\n"
+        "                         POST /work, the report in endpoint-load-metrics\n"
+        "                         (lbserver/README.md); default: no HTTP\n"
         "  --help                 this text\n",
         out);
 }
@@ -254,6 +260,11 @@ int lb_server_options_parse(int argc, char **argv, struct lb_server_options *o, 
       o->start_at_realtime_ns = t;
       break;
     }
+    case OPT_HTTP_PORT:
+      rc = parse_long("http-port", optarg, 0, 65535, &v, err, errlen);
+      o->http_port = (int)v;
+      o->http = true;
+      break;
     case OPT_HELP:
       return 1;
     case ':':

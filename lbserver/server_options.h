@@ -25,6 +25,8 @@ struct lb_server_options {
   int run;
   const char *listen;
   int port, udp_port;
+  bool http; /* --http-port given */
+  int http_port;
   bool no_udp;
   const char *port_file;
   const char *board;
