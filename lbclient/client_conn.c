@@ -90,15 +90,28 @@ static void handle_closed(uv_handle_t *handle) {
 
 static void retry_cb(uv_timer_t *t);
 
-static void detach(struct lb_conn *c) {
-  struct conn_handle *h = c->h;
-  if (!h)
-    return;
-  c->h = NULL;
+static void detach_one(struct lb_conn *c, struct conn_handle *h) {
   h->conn = NULL;
   if (c->transport == LB_TRANSPORT_UDP)
     uv_udp_recv_stop(&h->u.udp);
   uv_close(&h->u.handle, handle_closed);
+}
+
+static void detach(struct lb_conn *c) {
+  if (c->transport == LB_TRANSPORT_HTTP) {
+    for (int k = 0; k < LB_CONN_HTTP_POOL_MAX && c->pool[k]; k++) {
+      detach_one(c, c->pool[k]);
+      c->pool[k] = NULL;
+    }
+    c->pool_up = 0;
+    c->h = NULL;
+    return;
+  }
+  struct conn_handle *h = c->h;
+  if (!h)
+    return;
+  c->h = NULL;
+  detach_one(c, h);
 }
 
 static void take_down(struct lb_conn *c, const char *reason) {
@@ -137,8 +150,8 @@ static void deliver(struct lb_conn *c, Lb__Envelope *env) {
 }
 
 static bool http_answer(void *arg, const struct lb_http_answer *a) {
-  struct lb_conn *c = arg;
-  struct conn_handle *h = c->h;
+  struct conn_handle *h = arg;
+  struct lb_conn *c = h->conn;
   if (a->ok) {
     if (c->cb.on_response)
       c->cb.on_response(c->cb.arg, c, &a->resp);
@@ -147,12 +160,12 @@ static bool http_answer(void *arg, const struct lb_http_answer *a) {
     if (c->cb.on_bad_response)
       c->cb.on_bad_response(c->cb.arg, c, a->id, a->why);
   }
-  return h && h->conn == c; /* false: the callback took the connection down */
+  return h->conn == c; /* false: the callback took the connection down */
 }
 
 static void http_read(struct lb_conn *c, struct conn_handle *h, const uint8_t *data, size_t len) {
   char err[256] = "";
-  if (lb_http_reader_feed(&h->http, data, len, http_answer, c, err, sizeof(err)) < 0 &&
+  if (lb_http_reader_feed(&h->http, data, len, http_answer, h, err, sizeof(err)) < 0 &&
       h->conn == c) {
     c->bad_frames++;
     take_down(c, err);
@@ -244,6 +257,8 @@ static void connect_cb(uv_connect_t *req, int status) {
     take_down(c, uv_strerror(rc));
     return;
   }
+  if (c->transport == LB_TRANSPORT_HTTP && ++c->pool_up < c->http_pool)
+    return; /* up when the whole pool is */
   c->state = LB_CONN_UP;
   c->connects++;
   if (c->ever_up)
@@ -252,6 +267,24 @@ static void connect_cb(uv_connect_t *req, int status) {
   c->backoff_ms = BACKOFF_MIN_MS;
   if (c->cb.on_up)
     c->cb.on_up(c->cb.arg, c);
+}
+
+static int open_socket(struct lb_conn *c);
+
+/* HTTP: the pool, connecting; up when all of it is. */
+static int open_pool(struct lb_conn *c) {
+  if (c->http_pool < 1 || c->http_pool > LB_CONN_HTTP_POOL_MAX)
+    c->http_pool = c->http_pool < 1 ? 1 : LB_CONN_HTTP_POOL_MAX;
+  for (int k = 0; k < c->http_pool; k++) {
+    int rc = open_socket(c); /* joins the pool */
+    if (rc < 0 || c->state != LB_CONN_CONNECTING) { /* taken down already */
+      if (rc < 0)
+        take_down(c, uv_strerror(rc));
+      return 0;
+    }
+  }
+  c->h = c->pool[0];
+  return 0;
 }
 
 static int open_socket(struct lb_conn *c) {
@@ -276,6 +309,11 @@ static int open_socket(struct lb_conn *c) {
   h->connect_req.data = h;
   h->conn = c;
   c->h = h;
+  for (int k = 0; c->transport == LB_TRANSPORT_HTTP && k < LB_CONN_HTTP_POOL_MAX; k++)
+    if (!c->pool[k]) {
+      c->pool[k] = h;
+      break;
+    }
   if (c->transport != LB_TRANSPORT_UDP) {
     c->state = LB_CONN_CONNECTING;
     rc = uv_tcp_connect(&h->connect_req, &h->u.tcp, (const struct sockaddr *)&c->addr, connect_cb);
@@ -303,7 +341,7 @@ static void retry_cb(uv_timer_t *t) {
   struct lb_conn *c = t->data;
   if (c->state != LB_CONN_DOWN)
     return;
-  int rc = open_socket(c);
+  int rc = c->transport == LB_TRANSPORT_HTTP ? open_pool(c) : open_socket(c);
   if (rc < 0) {
     LB_WARN("server %d: %s", c->server, uv_strerror(rc));
     uv_timer_start(c->retry, retry_cb, (uint64_t)c->backoff_ms, 0);
@@ -324,6 +362,7 @@ int lb_conn_init(struct lb_conn *c, uv_loop_t *loop, int index, int server,
   c->backoff_ms = BACKOFF_MIN_MS;
   c->inflight_head = UINT32_MAX;
   c->udp_min_request = lb_conn_max_response_size();
+  c->http_pool = LB_CONN_HTTP_POOL;
   c->retry = malloc(sizeof(*c->retry));
   if (!c->retry)
     return -ENOMEM;
@@ -338,7 +377,7 @@ int lb_conn_init(struct lb_conn *c, uv_loop_t *loop, int index, int server,
 }
 
 int lb_conn_start(struct lb_conn *c) {
-  return open_socket(c);
+  return c->transport == LB_TRANSPORT_HTTP ? open_pool(c) : open_socket(c);
 }
 
 static void free_handle(uv_handle_t *h) {
@@ -374,13 +413,11 @@ static void udp_send_done(uv_udp_send_t *req, int status) {
   free(w);
 }
 
-void lb_conn_flush(struct lb_conn *c) {
-  size_t len = c->pending_len;
-  if (len == 0 || c->state != LB_CONN_UP || !c->h)
-    return;
-  c->pending_len = 0;
-  uv_buf_t b = uv_buf_init((char *)c->pending, (unsigned)len);
-  int rc = uv_try_write(&c->h->u.stream, &b, 1);
+/* Writes data on h: at once where the socket takes it, the rest queued.
+ * An error takes the connection down. */
+static void write_on(struct lb_conn *c, struct conn_handle *h, const uint8_t *data, size_t len) {
+  uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+  int rc = uv_try_write(&h->u.stream, &b, 1);
   if (rc == (int)len)
     return;
   if (rc < 0 && rc != UV_EAGAIN) {
@@ -394,16 +431,24 @@ void lb_conn_flush(struct lb_conn *c) {
     take_down(c, "out of memory");
     return;
   }
-  memcpy(w->data, c->pending + done, len - done);
+  memcpy(w->data, data + done, len - done);
   w->len = len - done;
   w->req.data = w;
   b = uv_buf_init((char *)w->data, (unsigned)w->len);
-  rc = uv_write(&w->req, &c->h->u.stream, &b, 1, write_done);
+  rc = uv_write(&w->req, &h->u.stream, &b, 1, write_done);
   if (rc < 0) {
     free(w);
     c->send_errors++;
     take_down(c, uv_strerror(rc));
   }
+}
+
+void lb_conn_flush(struct lb_conn *c) {
+  size_t len = c->pending_len;
+  if (len == 0 || c->state != LB_CONN_UP || !c->h)
+    return;
+  c->pending_len = 0;
+  write_on(c, c->h, c->pending, len);
 }
 
 /* Room for need more bytes in pending. */
@@ -421,22 +466,25 @@ static int pending_reserve(struct lb_conn *c, size_t need) {
   return 0;
 }
 
-/* HTTP: the request is gathered like a TCP frame; its response will be the
- * next one the server writes after those of the requests before it. */
+/* HTTP: written at once on the pool's connection with the fewest
+ * unanswered requests; its answer is the one the server writes there after
+ * those of the requests before it. */
 static int http_send_request(struct lb_conn *c, const Lb__Request *req) {
   if (c->state != LB_CONN_UP || !c->h)
     return -ENOTCONN;
-  int rc = pending_reserve(c, LB_HTTP_REQUEST_MAX);
+  struct conn_handle *h = c->pool[0];
+  for (int k = 1; k < c->http_pool && c->pool[k]; k++)
+    if (lb_http_reader_pending(&c->pool[k]->http) < lb_http_reader_pending(&h->http))
+      h = c->pool[k];
+  char buf[LB_HTTP_REQUEST_MAX];
+  int rc = lb_http_request_format(req, buf, sizeof(buf));
   if (rc < 0)
     return rc;
-  rc = lb_http_request_format(req, (char *)c->pending + c->pending_len, LB_HTTP_REQUEST_MAX);
-  if (rc < 0)
-    return rc;
-  int e = lb_http_reader_expect(&c->h->http, req->id);
+  int e = lb_http_reader_expect(&h->http, req->id);
   if (e < 0)
     return e;
-  c->pending_len += (size_t)rc;
-  return 0;
+  write_on(c, h, (const uint8_t *)buf, (size_t)rc);
+  return h->conn == c ? 0 : -ECONNRESET; /* the write took the pool down */
 }
 
 int lb_conn_send(struct lb_conn *c, const Lb__Envelope *env) {

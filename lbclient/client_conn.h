@@ -1,7 +1,8 @@
 /* client_conn: one client-side connection to one server over TCP (framed
  * Envelopes, framing.h), UDP (one Envelope per datagram, on a connected
- * socket) or HTTP/1.1 (pipelined on a keep-alive TCP connection,
- * client_http.h). A TCP connection that fails or closes reports itself down and
+ * socket) or HTTP/1.1 (http_pool keep-alive TCP connections, pipelined
+ * when all are busy, client_http.h); a pool is up when all of it is, and
+ * down (all of it) when any of it is lost. A TCP connection that fails or closes reports itself down and
  * reconnects by itself with exponential backoff; while down, sends fail
  * fast with -ENOTCONN. Responses are handed to the owner's callback.
  * Handles are freed in their close callbacks only (libuv rule). */
@@ -34,6 +35,14 @@ struct lb_conn_callbacks {
 
 enum lb_conn_state { LB_CONN_DOWN, LB_CONN_CONNECTING, LB_CONN_UP, LB_CONN_CLOSED };
 
+/* HTTP: connections per server. HTTP/1.1 answers a connection's requests
+ * in order, so a short request pipelined behind a long one waits for it
+ * (head-of-line blocking, which the model does not have): each request
+ * goes on the connection with the fewest unanswered, and requests queue
+ * behind others only when every connection has one. */
+#define LB_CONN_HTTP_POOL 8
+#define LB_CONN_HTTP_POOL_MAX 64
+
 struct lb_conn {
   int index;  /* owner's numbering */
   int server; /* fleet-wide server index */
@@ -42,7 +51,10 @@ struct lb_conn {
   struct sockaddr_storage addr;
   uv_loop_t *loop;
   struct lb_conn_callbacks cb;
-  struct conn_handle *h; /* current socket, NULL while down */
+  struct conn_handle *h; /* current socket, NULL while down (HTTP: pool[0]) */
+  int http_pool;          /* HTTP: connections to open (set before start) */
+  int pool_up;            /* HTTP: of them connected */
+  struct conn_handle *pool[LB_CONN_HTTP_POOL_MAX];
   uv_timer_t *retry;     /* reconnect timer */
   int backoff_ms;
   bool ever_up;
@@ -72,7 +84,8 @@ int lb_conn_send(struct lb_conn *c, const Lb__Envelope *env);
 void lb_conn_flush(struct lb_conn *c);
 /* Wraps req in a version-1 Envelope and sends it; on UDP pads it to at
  * least the largest response (a reply never exceeds its request). On HTTP:
- * gathers it as a `POST /work` request, as TCP frames are. */
+ * writes it as a `POST /work` request at once, on the pool's connection
+ * with the fewest unanswered requests. */
 int lb_conn_send_request(struct lb_conn *c, Lb__Request *req);
 /* Closes for good (no reconnect); handles are freed by the loop. */
 void lb_conn_close(struct lb_conn *c);
