@@ -99,10 +99,11 @@ static void detach_one(struct lb_conn *c, struct conn_handle *h) {
 
 static void detach(struct lb_conn *c) {
   if (c->transport == LB_TRANSPORT_HTTP) {
-    for (int k = 0; k < LB_CONN_HTTP_POOL_MAX && c->pool[k]; k++) {
-      detach_one(c, c->pool[k]);
-      c->pool[k] = NULL;
-    }
+    for (int k = 0; k < LB_CONN_HTTP_POOL_MAX; k++)
+      if (c->pool[k]) {
+        detach_one(c, c->pool[k]);
+        c->pool[k] = NULL;
+      }
     c->pool_up = 0;
     c->h = NULL;
     return;
@@ -172,12 +173,40 @@ static void http_read(struct lb_conn *c, struct conn_handle *h, const uint8_t *d
   }
 }
 
+static int open_socket(struct lb_conn *c);
+
+/* HTTP: the server closed h, a connection of an up pool with nothing
+ * unanswered on it (its idle timeout): h alone is replaced, nothing is
+ * lost. -EAGAIN when that is not the case (the pool goes down). */
+static int http_idle_closed(struct lb_conn *c, struct conn_handle *h) {
+  if (c->transport != LB_TRANSPORT_HTTP || c->state != LB_CONN_UP ||
+      lb_http_reader_pending(&h->http) != 0)
+    return -EAGAIN;
+  for (int k = 0; k < c->http_pool; k++)
+    if (c->pool[k] == h) {
+      c->pool[k] = NULL;
+      detach_one(c, h);
+      int rc = open_socket(c); /* into slot k; its writes wait for the connect */
+      if (c->state == LB_CONN_DOWN)
+        return 0; /* the connect failed at once: the pool went down there */
+      if (rc < 0)
+        return -EAGAIN;
+      c->state = LB_CONN_UP;
+      c->h = c->pool[0];
+      LB_DEBUG("server %d: idle HTTP connection closed by the server; replaced", c->server);
+      return 0;
+    }
+  return -EAGAIN;
+}
+
 static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   struct conn_handle *h = stream->data;
   struct lb_conn *c = h->conn;
   if (!c || nread == 0)
     return;
   if (nread < 0) {
+    if (nread == UV_EOF && http_idle_closed(c, h) == 0)
+      return;
     take_down(c, nread == UV_EOF ? "closed by server" : uv_strerror((int)nread));
     return;
   }
@@ -257,6 +286,8 @@ static void connect_cb(uv_connect_t *req, int status) {
     take_down(c, uv_strerror(rc));
     return;
   }
+  if (c->transport == LB_TRANSPORT_HTTP && c->state == LB_CONN_UP)
+    return; /* a replacement in an up pool */
   if (c->transport == LB_TRANSPORT_HTTP && ++c->pool_up < c->http_pool)
     return; /* up when the whole pool is */
   c->state = LB_CONN_UP;
@@ -268,8 +299,6 @@ static void connect_cb(uv_connect_t *req, int status) {
   if (c->cb.on_up)
     c->cb.on_up(c->cb.arg, c);
 }
-
-static int open_socket(struct lb_conn *c);
 
 /* HTTP: the pool, connecting; up when all of it is. */
 static int open_pool(struct lb_conn *c) {
@@ -472,10 +501,13 @@ static int pending_reserve(struct lb_conn *c, size_t need) {
 static int http_send_request(struct lb_conn *c, const Lb__Request *req) {
   if (c->state != LB_CONN_UP || !c->h)
     return -ENOTCONN;
-  struct conn_handle *h = c->pool[0];
-  for (int k = 1; k < c->http_pool && c->pool[k]; k++)
-    if (lb_http_reader_pending(&c->pool[k]->http) < lb_http_reader_pending(&h->http))
+  struct conn_handle *h = NULL;
+  for (int k = 0; k < c->http_pool; k++)
+    if (c->pool[k] &&
+        (!h || lb_http_reader_pending(&c->pool[k]->http) < lb_http_reader_pending(&h->http)))
       h = c->pool[k];
+  if (!h)
+    return -ENOTCONN;
   char buf[LB_HTTP_REQUEST_MAX];
   int rc = lb_http_request_format(req, buf, sizeof(buf));
   if (rc < 0)

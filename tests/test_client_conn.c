@@ -489,6 +489,160 @@ static void test_http_pipeline_bad_answer_and_close(void **state) {
   free(f);
 }
 
+/* ---- HTTP: the server closes an idle connection of the pool (its idle
+ * timeout): that one is replaced, nothing fails, the pool stays up. ---- */
+
+struct idle_peer {
+  uv_tcp_t tcp;
+  struct idle_fixture *f;
+  char rx[4096];
+  size_t rxlen;
+  int answered;
+};
+
+struct idle_fixture {
+  uv_loop_t loop;
+  uv_tcp_t listener;
+  uv_timer_t guard;
+  struct lb_conn conn;
+  struct idle_peer *peers[8];
+  int accepted, requests, ups, downs, responses;
+  uint64_t last_id;
+  bool done;
+};
+
+static void idle_peer_closed(uv_handle_t *h) {
+  struct idle_peer *p = h->data;
+  for (int i = 0; i < 8; i++)
+    if (p->f->peers[i] == p)
+      p->f->peers[i] = NULL;
+  free(p);
+}
+
+static void idle_close_peer(struct idle_peer *p) {
+  if (!uv_is_closing((uv_handle_t *)&p->tcp))
+    uv_close((uv_handle_t *)&p->tcp, idle_peer_closed);
+}
+
+static void idle_finish(struct idle_fixture *f) {
+  f->done = true;
+  lb_conn_close(&f->conn);
+  for (int i = 0; i < 8; i++)
+    if (f->peers[i])
+      idle_close_peer(f->peers[i]);
+  uv_close((uv_handle_t *)&f->listener, NULL);
+  uv_close((uv_handle_t *)&f->guard, NULL);
+}
+
+static void idle_alloc(uv_handle_t *h, size_t n, uv_buf_t *b) {
+  (void)n;
+  struct idle_peer *p = h->data;
+  *b = uv_buf_init(p->rx + p->rxlen, (unsigned)(sizeof(p->rx) - p->rxlen));
+}
+
+static void idle_send(struct idle_fixture *f, uint64_t id) {
+  Lb__Request req = LB__REQUEST__INIT;
+  req.id = id;
+  assert_int_equal(lb_conn_send_request(&f->conn, &req), 0);
+}
+
+static void idle_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
+  struct idle_peer *p = s->data;
+  struct idle_fixture *f = p->f;
+  (void)b;
+  if (n < 0) {
+    idle_close_peer(p);
+    return;
+  }
+  p->rxlen += (size_t)n;
+  char good[LB_ORCA_TEXT_MAX + 256];
+  good_response(good, sizeof(good));
+  while (p->answered < count_requests(p->rx, p->rxlen)) {
+    p->answered++;
+    http_answer(s, good);
+    if (++f->requests == 1) /* the first: close every connection idle so far */
+      for (int i = 0; i < 8; i++)
+        if (f->peers[i] && f->peers[i] != p && f->peers[i]->rxlen == 0)
+          idle_close_peer(f->peers[i]);
+  }
+}
+
+static void idle_on_connection(uv_stream_t *l, int status) {
+  struct idle_fixture *f = l->loop->data;
+  assert_int_equal(status, 0);
+  struct idle_peer *p = calloc(1, sizeof(*p));
+  p->f = f;
+  uv_tcp_init(l->loop, &p->tcp);
+  p->tcp.data = p;
+  assert_int_equal(uv_accept(l, (uv_stream_t *)&p->tcp), 0);
+  uv_read_start((uv_stream_t *)&p->tcp, idle_alloc, idle_read);
+  assert_true(f->accepted < 8);
+  f->peers[f->accepted++] = p;
+  if (f->accepted == 3) /* the replacement: the client sends again */
+    idle_send(f, 2);
+}
+
+static void idle_up(void *arg, struct lb_conn *c) {
+  struct idle_fixture *f = arg;
+  (void)c;
+  f->ups++;
+  idle_send(f, 1);
+}
+
+static void idle_down(void *arg, struct lb_conn *c, const char *reason) {
+  struct idle_fixture *f = arg;
+  (void)c;
+  (void)reason;
+  f->downs++;
+  idle_finish(f);
+}
+
+static void idle_response(void *arg, struct lb_conn *c, const Lb__Response *resp) {
+  struct idle_fixture *f = arg;
+  (void)c;
+  f->responses++;
+  f->last_id = resp->id;
+  if (resp->id == 2)
+    idle_finish(f);
+}
+
+static void idle_guard(uv_timer_t *t) {
+  idle_finish(t->loop->data);
+}
+
+static void test_http_idle_connection_replaced(void **state) {
+  (void)state;
+  signal(SIGPIPE, SIG_IGN);
+  struct idle_fixture *f = calloc(1, sizeof(*f));
+  assert_int_equal(uv_loop_init(&f->loop), 0);
+  f->loop.data = f;
+  uv_tcp_init(&f->loop, &f->listener);
+  struct sockaddr_in any;
+  uv_ip4_addr("127.0.0.1", 0, &any);
+  assert_int_equal(uv_tcp_bind(&f->listener, (struct sockaddr *)&any, 0), 0);
+  assert_int_equal(uv_listen((uv_stream_t *)&f->listener, 16, idle_on_connection), 0);
+  struct sockaddr_storage addr;
+  int len = sizeof(addr);
+  uv_tcp_getsockname(&f->listener, (struct sockaddr *)&addr, &len);
+  uv_timer_init(&f->loop, &f->guard);
+  uv_timer_start(&f->guard, idle_guard, 10000, 0);
+  struct lb_conn_callbacks cb = {
+      .arg = f, .on_up = idle_up, .on_down = idle_down, .on_response = idle_response};
+  assert_int_equal(lb_conn_init(&f->conn, &f->loop, 0, 3, LB_TRANSPORT_HTTP, &addr, &cb), 0);
+  f->conn.http_pool = 2;
+  assert_int_equal(lb_conn_start(&f->conn), 0);
+  uv_run(&f->loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&f->loop), 0);
+  assert_true(f->done);
+  assert_int_equal(f->downs, 0); /* nothing was lost */
+  assert_int_equal(f->ups, 1);
+  assert_int_equal(f->accepted, 3); /* the pool of 2, then the replacement */
+  assert_int_equal(f->responses, 2);
+  assert_true(f->last_id == 2);
+  assert_int_equal(f->conn.disconnects, 0);
+  free(f);
+}
+
 static void test_resolve(void **state) {
   (void)state;
   struct sockaddr_storage a;
@@ -504,6 +658,7 @@ int main(void) {
       cmocka_unit_test(test_udp_padding_covers_responses),
       cmocka_unit_test(test_udp_request_padded),
       cmocka_unit_test(test_http_pipeline_bad_answer_and_close),
+      cmocka_unit_test(test_http_idle_connection_replaced),
       cmocka_unit_test(test_resolve),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
