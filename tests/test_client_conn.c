@@ -159,22 +159,30 @@ static void guard_cb(uv_timer_t *t) {
   finish(f);
 }
 
+/* A loop whose data is fixture, a listener on 127.0.0.1 port 0 (its
+ * address into addr) and a guard timer that ends a test that hangs. */
+static void loopback_server(uv_loop_t *loop, void *fixture, uv_tcp_t *listener,
+                            uv_connection_cb on_conn, uv_timer_t *guard, uv_timer_cb on_guard,
+                            struct sockaddr_storage *addr) {
+  assert_int_equal(uv_loop_init(loop), 0);
+  loop->data = fixture;
+  uv_tcp_init(loop, listener);
+  struct sockaddr_in any;
+  uv_ip4_addr("127.0.0.1", 0, &any);
+  assert_int_equal(uv_tcp_bind(listener, (struct sockaddr *)&any, 0), 0);
+  assert_int_equal(uv_listen((uv_stream_t *)listener, 16, on_conn), 0);
+  int len = sizeof(*addr);
+  uv_tcp_getsockname(listener, (struct sockaddr *)addr, &len);
+  uv_timer_init(loop, guard);
+  uv_timer_start(guard, on_guard, 10000, 0);
+}
+
 static void test_tcp_roundtrip_and_reconnect(void **state) {
   (void)state;
   signal(SIGPIPE, SIG_IGN);
   struct fixture *f = calloc(1, sizeof(*f));
-  assert_int_equal(uv_loop_init(&f->loop), 0);
-  f->loop.data = f;
-  uv_tcp_init(&f->loop, &f->listener);
-  struct sockaddr_in any;
-  uv_ip4_addr("127.0.0.1", 0, &any);
-  assert_int_equal(uv_tcp_bind(&f->listener, (struct sockaddr *)&any, 0), 0);
-  assert_int_equal(uv_listen((uv_stream_t *)&f->listener, 16, on_connection), 0);
   struct sockaddr_storage addr;
-  int len = sizeof(addr);
-  uv_tcp_getsockname(&f->listener, (struct sockaddr *)&addr, &len);
-  uv_timer_init(&f->loop, &f->guard);
-  uv_timer_start(&f->guard, guard_cb, 10000, 0);
+  loopback_server(&f->loop, f, &f->listener, on_connection, &f->guard, guard_cb, &addr);
   struct lb_conn_callbacks cb = {
       .arg = f, .on_up = on_up, .on_down = on_down, .on_response = on_response};
   assert_int_equal(lb_conn_init(&f->conn, &f->loop, 0, 7, LB_TRANSPORT_TCP, &addr, &cb), 0);
@@ -452,18 +460,8 @@ static void test_http_pipeline_bad_answer_and_close(void **state) {
   (void)state;
   signal(SIGPIPE, SIG_IGN);
   struct http_fixture *f = calloc(1, sizeof(*f));
-  assert_int_equal(uv_loop_init(&f->loop), 0);
-  f->loop.data = f;
-  uv_tcp_init(&f->loop, &f->listener);
-  struct sockaddr_in any;
-  uv_ip4_addr("127.0.0.1", 0, &any);
-  assert_int_equal(uv_tcp_bind(&f->listener, (struct sockaddr *)&any, 0), 0);
-  assert_int_equal(uv_listen((uv_stream_t *)&f->listener, 16, http_on_connection), 0);
   struct sockaddr_storage addr;
-  int len = sizeof(addr);
-  uv_tcp_getsockname(&f->listener, (struct sockaddr *)&addr, &len);
-  uv_timer_init(&f->loop, &f->guard);
-  uv_timer_start(&f->guard, http_guard, 10000, 0);
+  loopback_server(&f->loop, f, &f->listener, http_on_connection, &f->guard, http_guard, &addr);
   struct lb_conn_callbacks cb = {.arg = f,
                                  .on_up = http_up,
                                  .on_down = http_down,
@@ -614,18 +612,8 @@ static void test_http_idle_connection_replaced(void **state) {
   (void)state;
   signal(SIGPIPE, SIG_IGN);
   struct idle_fixture *f = calloc(1, sizeof(*f));
-  assert_int_equal(uv_loop_init(&f->loop), 0);
-  f->loop.data = f;
-  uv_tcp_init(&f->loop, &f->listener);
-  struct sockaddr_in any;
-  uv_ip4_addr("127.0.0.1", 0, &any);
-  assert_int_equal(uv_tcp_bind(&f->listener, (struct sockaddr *)&any, 0), 0);
-  assert_int_equal(uv_listen((uv_stream_t *)&f->listener, 16, idle_on_connection), 0);
   struct sockaddr_storage addr;
-  int len = sizeof(addr);
-  uv_tcp_getsockname(&f->listener, (struct sockaddr *)&addr, &len);
-  uv_timer_init(&f->loop, &f->guard);
-  uv_timer_start(&f->guard, idle_guard, 10000, 0);
+  loopback_server(&f->loop, f, &f->listener, idle_on_connection, &f->guard, idle_guard, &addr);
   struct lb_conn_callbacks cb = {
       .arg = f, .on_up = idle_up, .on_down = idle_down, .on_response = idle_response};
   assert_int_equal(lb_conn_init(&f->conn, &f->loop, 0, 3, LB_TRANSPORT_HTTP, &addr, &cb), 0);
