@@ -74,8 +74,11 @@ static uint32_t *u32(struct lb_server_report *r, size_t off) {
   return (uint32_t *)((char *)r + off);
 }
 
-/* The fewest significant digits (of 15, 16, 17) that read back to v. */
+/* The fewest significant digits (of 15, 16, 17) that read back to v;
+ * whole numbers (flags, counts: most of a report) without the read-back. */
 static int format_number(char *buf, size_t cap, double v) {
+  if (v == floor(v) && fabs(v) < 1e15 && !(v == 0 && signbit(v)))
+    return snprintf(buf, cap, "%.0f", v); /* whole: exact, and no read-back */
   int n = 0;
   for (int prec = 15; prec <= 17; prec++) {
     n = snprintf(buf, cap, "%.*g", prec, v);
