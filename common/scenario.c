@@ -28,7 +28,7 @@ struct field {
   const char *expected;
 };
 
-static const char *const transport_words[] = {"tcp", "udp", NULL};
+static const char *const transport_words[] = {"tcp", "udp", "http", NULL};
 static const char *const delay_words[] = {"inproc", "netem", "none", NULL};
 static const char *const hold_words[] = {"server", "client", NULL};
 static const char *const arrivals_words[] = {"seed", "poisson", "trace", NULL};
@@ -81,7 +81,7 @@ static const struct field fields[] = {
      "a duration > 0 such as 10ms, 2.5s, 500us or 1000ns"},
     {"seed", F_U64, OFF(seed), 0, 0, 0, false, NULL, "an integer from 0 to 18446744073709551615"},
     INT(runs, 1, 1000000, "an integer from 1 to 1000000"),
-    ENUM(transport, transport_words, "tcp or udp"),
+    ENUM(transport, transport_words, "tcp, udp or http"),
     ENUM(delay, delay_words, "inproc, netem or none"),
     ENUM(response_hold, hold_words, "server or client"),
     ENUM(arrivals, arrivals_words, "seed, poisson or trace"),

@@ -12,7 +12,8 @@
 
 #include "faults.h"
 
-enum lb_transport { LB_TRANSPORT_TCP, LB_TRANSPORT_UDP };
+/* http: HTTP/1.1 to lbserver --http-port (lbclient/client_http.h). */
+enum lb_transport { LB_TRANSPORT_TCP, LB_TRANSPORT_UDP, LB_TRANSPORT_HTTP };
 enum lb_delay { LB_DELAY_INPROC, LB_DELAY_NETEM, LB_DELAY_NONE };
 /* Where an in-process receive delay is held: SERVER, as a network would (the
  * client learns a server is done when the response arrives); CLIENT, the
@@ -66,7 +67,7 @@ struct lb_scenario {
   int64_t tick_ns;      /* `tick: 10ms`: real duration of one tick */
   uint64_t seed;        /* run r is seeded with seed + r */
   int runs;             /* 1 */
-  enum lb_transport transport; /* `transport: tcp|udp` */
+  enum lb_transport transport; /* `transport: tcp|udp|http` */
   enum lb_delay delay;         /* `delay: inproc|netem|none` */
   enum lb_response_hold response_hold; /* `response_hold: server|client` (delay: inproc) */
   enum lb_arrivals_mode arrivals; /* `arrivals: seed|poisson|trace` */

@@ -50,6 +50,13 @@ int lb_deploy_check_portable(const struct lb_scenario *sc, char *err, size_t err
             sc->name, sc->picker);
     return -EINVAL;
   }
+  if (sc->transport == LB_TRANSPORT_HTTP) {
+    lb_errf(err, errlen,
+            "%s: field 'transport': http is run on a localhost or netns fleet (lbharness run); "
+            "these files publish no HTTP port: use tcp or udp",
+            sc->name);
+    return -EINVAL;
+  }
   if (sc->delay == LB_DELAY_NETEM) {
     lb_errf(err, errlen,
             "%s: field 'delay': netem shapes the links of a netns fleet, not these "

@@ -38,14 +38,16 @@ static int64_t realtime_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Reads "tcp=PORT udp=PORT\n"; 1 when complete, 0 when not there yet. */
-static int read_port_file(const char *path, int *tcp, int *udp) {
+/* Reads "tcp=PORT udp=PORT[ http=PORT]\n"; 1 when complete (with http=
+ * when http is not NULL), 0 when not there yet. */
+static int read_port_file(const char *path, int *tcp, int *udp, int *http) {
   FILE *f = fopen(path, "r");
   if (!f)
     return 0;
   char line[128] = "";
   int ok = fgets(line, sizeof(line), f) != NULL && strchr(line, '\n') != NULL &&
-           sscanf(line, "tcp=%d udp=%d", tcp, udp) == 2;
+           sscanf(line, "tcp=%d udp=%d", tcp, udp) == 2 &&
+           (!http || (strstr(line, " http=") && sscanf(strstr(line, " http="), " http=%d", http) == 1));
   fclose(f);
   return ok ? 1 : 0;
 }
@@ -97,6 +99,7 @@ struct fleet {
   size_t *servers, *clients; /* indices in group.procs */
   int nservers, nclients;
   int *tcp, *udp;
+  int *http; /* transport: http: each server's --http-port; else NULL */
   struct growing_log *logs;
   char (*server_logs)[LB_HARNESS_PATH_MAX];
   char (*client_logs)[LB_HARNESS_PATH_MAX];
@@ -167,6 +170,7 @@ static void fleet_free(struct fleet *f) {
   free(f->clients);
   free(f->tcp);
   free(f->udp);
+  free(f->http);
   free(f->logs);
   free(f->server_logs);
   free(f->client_logs);
@@ -239,6 +243,10 @@ static int start_servers(const struct lb_harness_opts *o, const char *server_bin
     argv[a++] = "0";
     argv[a++] = "--port-file";
     argv[a++] = port_file;
+    if (f->http) {
+      argv[a++] = "--http-port";
+      argv[a++] = "0";
+    }
     argv[a++] = "--max-runtime";
     argv[a++] = rt;
     argv[a++] = "--stats";
@@ -268,7 +276,7 @@ static int start_servers(const struct lb_harness_opts *o, const char *server_bin
   double deadline = lb_harness_now() + SERVER_PORT_WAIT_S;
   for (int i = 0; i < f->nservers;) {
     snprintf(port_file, sizeof(port_file), "%s/server-%d.port", dir, i);
-    if (read_port_file(port_file, &f->tcp[i], &f->udp[i])) {
+    if (read_port_file(port_file, &f->tcp[i], &f->udp[i], f->http ? &f->http[i] : NULL)) {
       i++;
       continue;
     }
@@ -291,11 +299,17 @@ static int start_clients(const char *client_bin, const struct lb_scenario *sc,
                          const char *scenario_file, int run, const char *board, double max_rt,
                          int64_t start_ns, const char *dir, struct fleet *f, char *err,
                          size_t errlen) {
-  size_t slen = (size_t)f->nservers * 48 + 1;
+  size_t slen = (size_t)f->nservers * 48 + 1, hlen = (size_t)f->nservers * 8 + 1;
   char *servers = malloc(slen);
-  if (!servers)
+  char *http_ports = f->http ? malloc(hlen) : NULL; /* lbclient --http-ports */
+  if (!servers || (f->http && !http_ports)) {
+    free(servers);
+    free(http_ports);
     return -ENOMEM;
+  }
   servers[0] = '\0';
+  for (size_t i = 0, used = 0; http_ports && i < (size_t)f->nservers; i++)
+    used += (size_t)snprintf(http_ports + used, hlen - used, "%s%d", i ? "," : "", f->http[i]);
   for (int i = 0; i < f->nservers; i++) {
     char addr[32];
     size_t used = strlen(servers);
@@ -341,6 +355,10 @@ static int start_clients(const char *client_bin, const struct lb_scenario *sc,
       argv[a++] = "--fleet";
       argv[a++] = (char *)f->fleet_file;
     }
+    if (http_ports) {
+      argv[a++] = "--http-ports";
+      argv[a++] = http_ports;
+    }
     argv[a] = NULL;
     char name[64];
     snprintf(name, sizeof(name), "clients %s", clients);
@@ -354,6 +372,7 @@ static int start_clients(const char *client_bin, const struct lb_scenario *sc,
     first += count;
   }
   free(servers);
+  free(http_ports);
   return rc;
 }
 
@@ -510,6 +529,11 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
   f.servers = calloc((size_t)f.nservers, sizeof(*f.servers));
   f.tcp = calloc((size_t)f.nservers, sizeof(int));
   f.udp = calloc((size_t)f.nservers, sizeof(int));
+  if (sc->transport == LB_TRANSPORT_HTTP && !(f.http = calloc((size_t)f.nservers, sizeof(int)))) {
+    rc = -ENOMEM;
+    snprintf(err, errlen, "out of memory");
+    goto done;
+  }
   f.server_logs = calloc((size_t)f.nservers, sizeof(*f.server_logs));
   f.clients = calloc((size_t)f.nclients, sizeof(*f.clients));
   f.logs = calloc((size_t)f.nclients, sizeof(*f.logs));

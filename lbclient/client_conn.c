@@ -1,4 +1,4 @@
-/* client_conn: TCP/UDP client connections on libuv with reconnects. */
+/* client_conn: TCP/UDP/HTTP client connections on libuv with reconnects. */
 #include "client_conn.h"
 
 #include <errno.h>
@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client_http.h"
 #include "log.h"
 
 #define RBUF_SIZE (64 * 1024)
@@ -23,6 +24,7 @@ struct conn_handle {
   uv_connect_t connect_req;
   struct lb_conn *conn; /* NULL once detached: the handle is closing */
   struct lb_frame_reader reader;
+  struct lb_http_reader http; /* HTTP: responses matched to requests by order */
   uint8_t rbuf[RBUF_SIZE];
 };
 
@@ -82,6 +84,7 @@ size_t lb_conn_max_response_size(void) {
 static void handle_closed(uv_handle_t *handle) {
   struct conn_handle *h = handle->data;
   lb_frame_reader_close(&h->reader);
+  lb_http_reader_close(&h->http);
   free(h);
 }
 
@@ -95,11 +98,7 @@ static void retry_later(struct lb_conn *c) {
              uv_strerror(rc));
 }
 
-static void detach(struct lb_conn *c) {
-  struct conn_handle *h = c->h;
-  if (!h)
-    return;
-  c->h = NULL;
+static void detach_one(struct lb_conn *c, struct conn_handle *h) {
   h->conn = NULL;
   if (c->transport == LB_TRANSPORT_UDP) {
     int rc = uv_udp_recv_stop(&h->u.udp);
@@ -107,6 +106,24 @@ static void detach(struct lb_conn *c) {
       LB_DEBUG("server %d: stopping UDP reads: %s", c->server, uv_strerror(rc));
   }
   uv_close(&h->u.handle, handle_closed);
+}
+
+static void detach(struct lb_conn *c) {
+  if (c->transport == LB_TRANSPORT_HTTP) {
+    for (int k = 0; k < LB_CONN_HTTP_POOL_MAX; k++)
+      if (c->pool[k]) {
+        detach_one(c, c->pool[k]);
+        c->pool[k] = NULL;
+      }
+    c->pool_up = 0;
+    c->h = NULL;
+    return;
+  }
+  struct conn_handle *h = c->h;
+  if (!h)
+    return;
+  c->h = NULL;
+  detach_one(c, h);
 }
 
 static void take_down(struct lb_conn *c, const char *reason) {
@@ -144,16 +161,71 @@ static void deliver(struct lb_conn *c, Lb__Envelope *env) {
   lb__envelope__free_unpacked(env, NULL);
 }
 
+static bool http_answer(void *arg, const struct lb_http_answer *a) {
+  struct conn_handle *h = arg;
+  struct lb_conn *c = h->conn;
+  if (a->ok) {
+    if (c->cb.on_response)
+      c->cb.on_response(c->cb.arg, c, &a->resp);
+  } else {
+    c->bad_frames++;
+    if (c->cb.on_bad_response)
+      c->cb.on_bad_response(c->cb.arg, c, a->id, a->why);
+  }
+  return h->conn == c; /* false: the callback took the connection down */
+}
+
+static void http_read(struct lb_conn *c, struct conn_handle *h, const uint8_t *data, size_t len) {
+  char err[256] = "";
+  if (lb_http_reader_feed(&h->http, data, len, http_answer, h, err, sizeof(err)) < 0 &&
+      h->conn == c) {
+    c->bad_frames++;
+    take_down(c, err);
+  }
+}
+
+static int open_socket(struct lb_conn *c);
+
+/* HTTP: the server closed h, a connection of an up pool with nothing
+ * unanswered on it (its idle timeout): h alone is replaced, nothing is
+ * lost. -EAGAIN when that is not the case (the pool goes down). */
+static int http_idle_closed(struct lb_conn *c, struct conn_handle *h) {
+  if (c->transport != LB_TRANSPORT_HTTP || c->state != LB_CONN_UP ||
+      lb_http_reader_pending(&h->http) != 0)
+    return -EAGAIN;
+  for (int k = 0; k < c->http_pool; k++)
+    if (c->pool[k] == h) {
+      c->pool[k] = NULL;
+      detach_one(c, h);
+      int rc = open_socket(c); /* into slot k; its writes wait for the connect */
+      if (c->state == LB_CONN_DOWN)
+        return 0; /* the connect failed at once: the pool went down there */
+      if (rc < 0)
+        return -EAGAIN;
+      c->state = LB_CONN_UP;
+      c->h = c->pool[0];
+      LB_DEBUG("server %d: idle HTTP connection closed by the server; replaced", c->server);
+      return 0;
+    }
+  return -EAGAIN;
+}
+
 static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   struct conn_handle *h = stream->data;
   struct lb_conn *c = h->conn;
   if (!c || nread == 0)
     return;
   if (nread < 0) {
+    if (nread == UV_EOF && http_idle_closed(c, h) == 0)
+      return;
     take_down(c, nread == UV_EOF ? "closed by server" : uv_strerror((int)nread));
     return;
   }
   char err[256] = "";
+  if (c->transport == LB_TRANSPORT_HTTP) {
+    http_read(c, h, (const uint8_t *)buf->base, (size_t)nread);
+    return;
+  }
   if (lb_frame_reader_feed(&h->reader, (const uint8_t *)buf->base, (size_t)nread, err,
                            sizeof(err)) < 0) {
     c->bad_frames++;
@@ -227,6 +299,10 @@ static void connect_cb(uv_connect_t *req, int status) {
     take_down(c, uv_strerror(rc));
     return;
   }
+  if (c->transport == LB_TRANSPORT_HTTP && c->state == LB_CONN_UP)
+    return; /* a replacement in an up pool */
+  if (c->transport == LB_TRANSPORT_HTTP && ++c->pool_up < c->http_pool)
+    return; /* up when the whole pool is */
   c->state = LB_CONN_UP;
   c->connects++;
   if (c->ever_up)
@@ -235,6 +311,22 @@ static void connect_cb(uv_connect_t *req, int status) {
   c->backoff_ms = BACKOFF_MIN_MS;
   if (c->cb.on_up)
     c->cb.on_up(c->cb.arg, c);
+}
+
+/* HTTP: the pool, connecting; up when all of it is. */
+static int open_pool(struct lb_conn *c) {
+  if (c->http_pool < 1 || c->http_pool > LB_CONN_HTTP_POOL_MAX)
+    c->http_pool = c->http_pool < 1 ? 1 : LB_CONN_HTTP_POOL_MAX;
+  for (int k = 0; k < c->http_pool; k++) {
+    int rc = open_socket(c); /* joins the pool */
+    if (rc < 0 || c->state != LB_CONN_CONNECTING) { /* taken down already */
+      if (rc < 0)
+        take_down(c, uv_strerror(rc));
+      return 0;
+    }
+  }
+  c->h = c->pool[0];
+  return 0;
 }
 
 static int open_socket(struct lb_conn *c) {
@@ -246,7 +338,9 @@ static int open_socket(struct lb_conn *c) {
     free(h);
     return rc;
   }
-  rc = c->transport == LB_TRANSPORT_TCP ? uv_tcp_init(c->loop, &h->u.tcp)
+  if (c->transport == LB_TRANSPORT_HTTP)
+    lb_http_reader_init(&h->http);
+  rc = c->transport != LB_TRANSPORT_UDP ? uv_tcp_init(c->loop, &h->u.tcp)
                                         : uv_udp_init(c->loop, &h->u.udp);
   if (rc < 0) {
     lb_frame_reader_close(&h->reader);
@@ -257,7 +351,12 @@ static int open_socket(struct lb_conn *c) {
   h->connect_req.data = h;
   h->conn = c;
   c->h = h;
-  if (c->transport == LB_TRANSPORT_TCP) {
+  for (int k = 0; c->transport == LB_TRANSPORT_HTTP && k < LB_CONN_HTTP_POOL_MAX; k++)
+    if (!c->pool[k]) {
+      c->pool[k] = h;
+      break;
+    }
+  if (c->transport != LB_TRANSPORT_UDP) {
     c->state = LB_CONN_CONNECTING;
     rc = uv_tcp_connect(&h->connect_req, &h->u.tcp, (const struct sockaddr *)&c->addr, connect_cb);
     if (rc < 0)
@@ -284,7 +383,7 @@ static void retry_cb(uv_timer_t *t) {
   struct lb_conn *c = t->data;
   if (c->state != LB_CONN_DOWN)
     return;
-  int rc = open_socket(c);
+  int rc = c->transport == LB_TRANSPORT_HTTP ? open_pool(c) : open_socket(c);
   if (rc < 0) {
     LB_WARN("server %d: %s", c->server, uv_strerror(rc));
     retry_later(c);
@@ -305,6 +404,7 @@ int lb_conn_init(struct lb_conn *c, uv_loop_t *loop, int index, int server,
   c->backoff_ms = BACKOFF_MIN_MS;
   c->inflight_head = UINT32_MAX;
   c->udp_min_request = lb_conn_max_response_size();
+  c->http_pool = LB_CONN_HTTP_POOL;
   c->retry = malloc(sizeof(*c->retry));
   if (!c->retry)
     return -ENOMEM;
@@ -319,7 +419,7 @@ int lb_conn_init(struct lb_conn *c, uv_loop_t *loop, int index, int server,
 }
 
 int lb_conn_start(struct lb_conn *c) {
-  return open_socket(c);
+  return c->transport == LB_TRANSPORT_HTTP ? open_pool(c) : open_socket(c);
 }
 
 static void free_handle(uv_handle_t *h) {
@@ -355,13 +455,11 @@ static void udp_send_done(uv_udp_send_t *req, int status) {
   free(w);
 }
 
-void lb_conn_flush(struct lb_conn *c) {
-  size_t len = c->pending_len;
-  if (len == 0 || c->state != LB_CONN_UP || !c->h)
-    return;
-  c->pending_len = 0;
-  uv_buf_t b = uv_buf_init((char *)c->pending, (unsigned)len);
-  int rc = uv_try_write(&c->h->u.stream, &b, 1);
+/* Writes data on h: at once where the socket takes it, the rest queued.
+ * An error takes the connection down. */
+static void write_on(struct lb_conn *c, struct conn_handle *h, const uint8_t *data, size_t len) {
+  uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+  int rc = uv_try_write(&h->u.stream, &b, 1);
   if (rc == (int)len)
     return;
   if (rc < 0 && rc != UV_EAGAIN) {
@@ -375,11 +473,11 @@ void lb_conn_flush(struct lb_conn *c) {
     take_down(c, "out of memory");
     return;
   }
-  memcpy(w->data, c->pending + done, len - done);
+  memcpy(w->data, data + done, len - done);
   w->len = len - done;
   w->req.data = w;
   b = uv_buf_init((char *)w->data, (unsigned)w->len);
-  rc = uv_write(&w->req, &c->h->u.stream, &b, 1, write_done);
+  rc = uv_write(&w->req, &h->u.stream, &b, 1, write_done);
   if (rc < 0) {
     free(w);
     c->send_errors++;
@@ -387,7 +485,58 @@ void lb_conn_flush(struct lb_conn *c) {
   }
 }
 
+void lb_conn_flush(struct lb_conn *c) {
+  size_t len = c->pending_len;
+  if (len == 0 || c->state != LB_CONN_UP || !c->h)
+    return;
+  c->pending_len = 0;
+  write_on(c, c->h, c->pending, len);
+}
+
+/* Room for need more bytes in pending. */
+static int pending_reserve(struct lb_conn *c, size_t need) {
+  if (c->pending_len + need <= c->pending_cap)
+    return 0;
+  size_t cap = c->pending_cap ? c->pending_cap : 8192;
+  while (cap < c->pending_len + need)
+    cap *= 2;
+  uint8_t *grown = realloc(c->pending, cap);
+  if (!grown)
+    return -ENOMEM;
+  c->pending = grown;
+  c->pending_cap = cap;
+  return 0;
+}
+
+/* HTTP: written at once on the pool's connection with the fewest
+ * unanswered requests; its answer is the one the server writes there after
+ * those of the requests before it. */
+static int http_send_request(struct lb_conn *c, const Lb__Request *req) {
+  if (c->state != LB_CONN_UP || !c->h)
+    return -ENOTCONN;
+  struct conn_handle *h = NULL;
+  for (int k = 0; k < c->http_pool; k++)
+    if (c->pool[k] &&
+        (!h || lb_http_reader_pending(&c->pool[k]->http) < lb_http_reader_pending(&h->http)))
+      h = c->pool[k];
+  if (!h)
+    return -ENOTCONN;
+  char buf[LB_HTTP_REQUEST_MAX];
+  int rc = lb_http_request_format(req, buf, sizeof(buf));
+  if (rc < 0)
+    return rc;
+  int e = lb_http_reader_expect(&h->http, req->id);
+  if (e < 0)
+    return e;
+  write_on(c, h, (const uint8_t *)buf, (size_t)rc);
+  return h->conn == c ? 0 : -ECONNRESET; /* the write took the pool down */
+}
+
 int lb_conn_send(struct lb_conn *c, const Lb__Envelope *env) {
+  if (c->transport == LB_TRANSPORT_HTTP)
+    return env->body_case == LB__ENVELOPE__BODY_REQUEST && env->request
+               ? http_send_request(c, env->request)
+               : -EPROTONOSUPPORT;
   if (c->state != LB_CONN_UP || !c->h)
     return -ENOTCONN;
   uint8_t stack[2048];
@@ -399,16 +548,8 @@ int lb_conn_send(struct lb_conn *c, const Lb__Envelope *env) {
      * lb_frame_encode); the exact size only for a larger one. */
     size_t need = sizeof(stack);
     for (int attempt = 0; attempt < 2; attempt++) {
-      if (c->pending_len + need > c->pending_cap) {
-        size_t cap = c->pending_cap ? c->pending_cap : 4 * sizeof(stack);
-        while (cap < c->pending_len + need)
-          cap *= 2;
-        uint8_t *grown = realloc(c->pending, cap);
-        if (!grown)
-          return -ENOMEM;
-        c->pending = grown;
-        c->pending_cap = cap;
-      }
+      if ((rc = pending_reserve(c, need)) < 0)
+        return rc;
       rc = lb_frame_encode(env, c->pending + c->pending_len, c->pending_cap - c->pending_len);
       if (rc != -EMSGSIZE)
         break;
@@ -457,6 +598,8 @@ out:
 }
 
 int lb_conn_send_request(struct lb_conn *c, Lb__Request *req) {
+  if (c->transport == LB_TRANSPORT_HTTP)
+    return http_send_request(c, req);
   Lb__Envelope env = LB__ENVELOPE__INIT;
   env.version = LB__VERSION__VERSION_1;
   env.body_case = LB__ENVELOPE__BODY_REQUEST;

@@ -356,6 +356,21 @@ void lb__client_on_conn_response(void *arg, struct lb_conn *c, const Lb__Respons
       d, r, resp->status == LB__STATUS__STATUS_OK ? LB_OUTCOME_COMPLETED : LB_OUTCOME_FAILED, resp);
 }
 
+/* HTTP: request id's answer was bad (client_conn.h): it failed. One line
+ * each for the first few, then counted only. */
+void lb__client_on_conn_bad_response(void *arg, struct lb_conn *c, uint64_t id, const char *why) {
+  struct driver *d = arg;
+  struct lb_creq *r = lb_creq_by_wire_id(&d->table, id);
+  if (!r || r->state != LB_CREQ_IN_FLIGHT || r->conn != c->index) {
+    d->res->stray_responses++;
+    return;
+  }
+  if (d->res->failed_bad_response < 5)
+    LB_WARN("server %d: bad response, request failed: %s%s", c->server, why,
+            d->res->failed_bad_response == 4 ? " (further ones counted only)" : "");
+  lb__client_fail(d, r, &d->res->failed_bad_response, LB_OUTCOME_FAILED, NULL);
+}
+
 static void on_signal(uv_signal_t *s, int signum) {
   struct driver *d = s->data;
   d->res->stopped_by_signal = true;

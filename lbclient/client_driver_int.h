@@ -135,6 +135,7 @@ void lb__client_maybe_finish_run(struct driver *d);
 void lb__client_on_conn_up(void *arg, struct lb_conn *c);
 void lb__client_on_conn_down(void *arg, struct lb_conn *c, const char *reason);
 void lb__client_on_conn_response(void *arg, struct lb_conn *c, const Lb__Response *resp);
+void lb__client_on_conn_bad_response(void *arg, struct lb_conn *c, uint64_t id, const char *why);
 
 /* client_pick.c: picks, sending, finishing. */
 void lb__client_start_pick(struct driver *d, struct lb_creq *r);

@@ -104,6 +104,16 @@ static void fs_response(void *arg, struct lb_conn *c, const Lb__Response *resp) 
   fs_check_done(f);
 }
 
+/* HTTP: a bad answer (client_conn.h) is a failed request. */
+static void fs_bad_response(void *arg, struct lb_conn *c, uint64_t id, const char *why) {
+  struct fs *f = arg;
+  (void)why;
+  Lb__Response failed = LB__RESPONSE__INIT;
+  failed.id = id;
+  failed.status = LB__STATUS__STATUS_BAD_REQUEST;
+  fs_response(f, c, &failed);
+}
+
 static void fs_deadline(uv_timer_t *t) {
   struct fs *f = t->data;
   LB_WARN("--max-runtime reached after %ld of %ld requests", f->done, f->cfg->requests);
@@ -134,12 +144,20 @@ int lb_fullspeed_run(const struct lb_fullspeed_config *cfg, struct lb_fullspeed_
   }
   f.deadline.data = &f;
   struct lb_conn_callbacks cb = {
-      .arg = &f, .on_up = fs_up, .on_down = fs_down, .on_response = fs_response};
+      .arg = &f,
+      .on_up = fs_up,
+      .on_down = fs_down,
+      .on_response = fs_response,
+      .on_bad_response = fs_bad_response};
   int n = 0;
   for (; n < cfg->connections; n++) {
     const struct lb_server_addr *a = &cfg->servers[n % cfg->nservers];
     struct sockaddr_storage addr;
-    int port = cfg->transport == LB_TRANSPORT_TCP ? a->tcp_port : a->udp_port;
+    int port = lb_client_server_port(a, cfg->transport, err, errlen);
+    if (port < 0) {
+      rc = port;
+      break;
+    }
     if ((rc = lb_conn_resolve(a->host, port, &addr)) < 0) {
       snprintf(err, errlen, "--servers: cannot resolve '%s'", a->host);
       break;

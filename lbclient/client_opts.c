@@ -67,6 +67,9 @@ static const struct lb_cli_option options[] = {
      .help = "subsets, channel means and servers' rtts at creation from\n"
              "fleet R mod F of FILE (lbsim's fleet files; resets still\n"
              "draw), as lbsim --fleet"},
+    {.name = "http-ports", .kind = LB_CLI_STRING, .off = AT(http_ports), .metavar = "LIST",
+     .help = "port,... each server's HTTP port (lbserver --http-port),\n"
+             "in --servers' order: needed by transport: http"},
     {.name = "start-at-realtime-ns", .kind = LB_CLI_INT64, .off = AT(start_at_realtime_ns),
      .metavar = "T", .min = 0, .max = INT64_MAX,
      .help = "tick 0 at CLOCK_REALTIME T (start a fleet together)"},
@@ -105,7 +108,7 @@ static const struct lb_cli_option options[] = {
 void lb_client_usage(FILE *f) {
   fputs("usage: lbclient --scenario FILE --clients FIRST[:COUNT] --servers LIST --log FILE.csv\n"
         "                [--run R] [--board NAME] [--fleet FILE] [--start-at-realtime-ns T]\n"
-        "                [--stats FILE]\n"
+        "                [--stats FILE] [--http-ports LIST]\n"
         "                [--max-runtime SECONDS] [--wake-early-us N]\n"
         "                [--log-level error|warn|info|debug]\n"
         "                [--metrics-port P [--metrics-linger SECONDS]]\n"
@@ -167,6 +170,50 @@ int lb_client_parse_servers(const char *text, struct lb_server_addr **out, int *
   return 0;
 }
 
+int lb_client_parse_http_ports(const char *text, struct lb_server_addr *servers, int n, char *err,
+                               size_t errlen) {
+  const char *p = text;
+  for (int i = 0; i < n; i++) {
+    const char *comma = strchr(p, ',');
+    char port[16];
+    int64_t v;
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    bool last = i == n - 1;
+    if (len >= sizeof(port) || (comma != NULL) == last) {
+      v = -1; /* too long, or too many or too few ports */
+    } else {
+      memcpy(port, p, len);
+      port[len] = '\0';
+      if (lb_number_int64(port, 1, 65535, &v) < 0)
+        v = -1;
+    }
+    if (v < 0) {
+      snprintf(err, errlen,
+               "--http-ports: expected %d ports in 1..65535 separated by commas (one per "
+               "--servers entry), got '%s'",
+               n, text);
+      return -EINVAL;
+    }
+    servers[i].http_port = (int)v;
+    p = comma ? comma + 1 : p + len;
+  }
+  return 0;
+}
+
+int lb_client_server_port(const struct lb_server_addr *a, enum lb_transport t, char *err,
+                          size_t errlen) {
+  if (t == LB_TRANSPORT_TCP)
+    return a->tcp_port;
+  if (t == LB_TRANSPORT_UDP)
+    return a->udp_port;
+  if (a->http_port > 0)
+    return a->http_port;
+  snprintf(err, errlen,
+           "transport: http needs each server's HTTP port: pass --http-ports (lbserver "
+           "--http-port)");
+  return -EINVAL;
+}
+
 int lb_client_opts_parse(int argc, char **argv, struct lb_client_opts *o, char *err,
                          size_t errlen) {
   memset(o, 0, sizeof(*o));
@@ -197,6 +244,9 @@ int lb_client_opts_parse(int argc, char **argv, struct lb_client_opts *o, char *
     snprintf(err, errlen, "--servers is required (host:tcpport:udpport,...)");
     goto fail;
   }
+  if (o->http_ports &&
+      lb_client_parse_http_ports(o->http_ports, o->servers, o->nservers, err, errlen) < 0)
+    goto fail;
   if (!o->full_speed) {
     if (!o->scenario || o->first_client < 0 || !o->log_path) {
       snprintf(err, errlen, "--scenario, --clients and --log are required (see --help)");

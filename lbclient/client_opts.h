@@ -7,11 +7,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "scenario.h"
+
 #define LB_CLIENT_HOST_MAX 256
 
 struct lb_server_addr {
   char host[LB_CLIENT_HOST_MAX];
   int tcp_port, udp_port;
+  int http_port; /* --http-ports; 0: none given */
 };
 
 struct lb_client_opts {
@@ -23,6 +26,7 @@ struct lb_client_opts {
   const char *log_path;
   const char *board;
   const char *fleet; /* --fleet FILE */
+  const char *http_ports; /* --http-ports LIST, applied to servers at the end */
   bool has_start_at;
   int64_t start_at_realtime_ns;
   const char *stats_path;
@@ -45,6 +49,13 @@ void lb_client_opts_close(struct lb_client_opts *o);
 /* "host:tcpport:udpport,..." into servers. */
 int lb_client_parse_servers(const char *text, struct lb_server_addr **out, int *n, char *err,
                             size_t errlen);
+/* "port,..." one per server, in --servers' order, into servers[].http_port. */
+int lb_client_parse_http_ports(const char *text, struct lb_server_addr *servers, int n, char *err,
+                               size_t errlen);
+/* The port of a's server for transport t; -EINVAL with a sentence in err
+ * when t is http and no --http-ports were given. */
+int lb_client_server_port(const struct lb_server_addr *a, enum lb_transport t, char *err,
+                          size_t errlen);
 void lb_client_usage(FILE *f);
 
 #endif

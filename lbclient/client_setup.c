@@ -49,7 +49,8 @@ int lb__client_setup_clients(struct driver *d) {
   struct lb_conn_callbacks cb = {.arg = d,
                                  .on_up = lb__client_on_conn_up,
                                  .on_down = lb__client_on_conn_down,
-                                 .on_response = lb__client_on_conn_response};
+                                 .on_response = lb__client_on_conn_response,
+                                 .on_bad_response = lb__client_on_conn_bad_response};
   for (int c = 0; c < cfg->client_count; c++) {
     struct hosted *hc = &d->clients[c];
     d->nclients = c + 1;
@@ -109,7 +110,11 @@ int lb__client_setup_clients(struct driver *d) {
           goto out;
         }
         const struct lb_server_addr *a = &cfg->servers[server];
-        int port = sc->transport == LB_TRANSPORT_TCP ? a->tcp_port : a->udp_port;
+        int port = lb_client_server_port(a, sc->transport, d->err, d->errlen);
+        if (port < 0) {
+          rc = port;
+          goto out;
+        }
         struct sockaddr_storage addr;
         if ((rc = lb_conn_resolve(a->host, port, &addr)) < 0) {
           snprintf(d->err, d->errlen, "--servers: cannot resolve '%s'", a->host);

@@ -35,6 +35,36 @@ static void test_servers(void **state) {
   }
 }
 
+static void test_http_ports(void **state) {
+  (void)state;
+  char err[256] = "";
+  char *argv[] = {"lbclient", "--servers", "a:1:2,b:3:4", "--http-ports", "8080,8081",
+                  "--full-speed"};
+  struct lb_client_opts o;
+  assert_int_equal(lb_client_opts_parse(ARGC(argv), argv, &o, err, sizeof(err)), 0);
+  assert_int_equal(o.servers[0].http_port, 8080);
+  assert_int_equal(o.servers[1].http_port, 8081);
+  assert_int_equal(lb_client_server_port(&o.servers[1], LB_TRANSPORT_TCP, err, sizeof(err)), 3);
+  assert_int_equal(lb_client_server_port(&o.servers[1], LB_TRANSPORT_UDP, err, sizeof(err)), 4);
+  assert_int_equal(lb_client_server_port(&o.servers[1], LB_TRANSPORT_HTTP, err, sizeof(err)),
+                   8081);
+  lb_client_opts_close(&o);
+  /* One port per server, each in range. */
+  const char *bad[] = {"8080", "8080,8081,8082", "8080,", "8080,0", "8080,x", "", "8080,,8081",
+                       "8080,70000"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    argv[4] = (char *)bad[i];
+    err[0] = 0;
+    assert_int_equal(lb_client_opts_parse(ARGC(argv), argv, &o, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "--http-ports"));
+  }
+  /* Without them, transport: http has no port to go to. */
+  struct lb_server_addr a = {.host = "h", .tcp_port = 1, .udp_port = 2};
+  err[0] = 0;
+  assert_int_equal(lb_client_server_port(&a, LB_TRANSPORT_HTTP, err, sizeof(err)), -EINVAL);
+  assert_non_null(strstr(err, "--http-ports"));
+}
+
 static void test_full(void **state) {
   (void)state;
   char *argv[] = {"lbclient",
@@ -125,6 +155,7 @@ static void test_errors(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_servers),
+      cmocka_unit_test(test_http_ports),
       cmocka_unit_test(test_full),
       cmocka_unit_test(test_defaults_and_full_speed),
       cmocka_unit_test(test_errors),

@@ -89,7 +89,7 @@ static const struct bad_case bad_cases[] = {
     {"nested_value.yaml", 2,
      "field 'servers': expected an integer from 1 to 1000000, got a mapping"},
     {"empty.yaml", 1, "expected a mapping of field: value, got an empty document"},
-    {"bad_enum.yaml", 1, "field 'transport': expected tcp or udp, got 'quic'"},
+    {"bad_enum.yaml", 1, "field 'transport': expected tcp, udp or http, got 'quic'"},
     {"bad_duration.yaml", 1, "field 'tick': expected a duration > 0"},
     {"subset_too_big.yaml", 1,
      "field 'subset_size': expected an integer from 0 (every server) to 256, or none, got '257'"},
@@ -241,6 +241,11 @@ static void test_set_conversions(void **state) {
   assert_int_equal(sc.response_hold, LB_RESPONSE_HOLD_CLIENT);
   assert_int_equal(lb_scenario_set(&sc, "response_hold", "both", err, sizeof(err)), -EINVAL);
   assert_string_equal(err, "field 'response_hold': expected server or client, got 'both'");
+  assert_int_equal(lb_scenario_set(&sc, "transport", "http", err, sizeof(err)), 0);
+  assert_int_equal(sc.transport, LB_TRANSPORT_HTTP);
+  assert_int_equal(lb_scenario_set(&sc, "transport", "HTTP/2", err, sizeof(err)), -EINVAL);
+  assert_string_equal(err, "field 'transport': expected tcp, udp or http, got 'HTTP/2'");
+  assert_int_equal(sc.transport, LB_TRANSPORT_HTTP);
   assert_int_equal(lb_scenario_set(&sc, "work", "burn", err, sizeof(err)), -EINVAL);
   assert_string_equal(err, "field 'work': expected sleep or spin, got 'burn'");
   assert_int_equal(lb_scenario_set(&sc, "picker", "probing(random, probes=2)", err, sizeof(err)),
@@ -422,6 +427,8 @@ static void test_write_roundtrip(void **state) {
   sc.target_utilization = 0.65;
   sc.rate_probes_per_request = 2.5;
   assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), 0);
+  roundtrip(&sc);
+  sc.transport = LB_TRANSPORT_HTTP;
   roundtrip(&sc);
   lb_scenario_defaults(&sc);
   snprintf(sc.name, sizeof(sc.name), "defaults");
