@@ -16,6 +16,7 @@
 #include "arrivals.h"
 #include "expr.h"
 #include "harness_containers.h"
+#include "harness_events.h"
 #include "harness_proc.h"
 #include "reqlog.h"
 #if __has_include("harness_deploy.h")
@@ -320,6 +321,10 @@ struct fleet {
   bool netns_up;
   const char *fleet_file; /* --fleet: every daemon gets it */
   bool netem_applied;
+  /* Ends seen during the run (events.csv); gone[k] (servers, then
+   * client processes): its end was noted, not to be reported again. */
+  struct lb_harness_events events;
+  bool *gone;
 };
 
 /* Starts argv with the netns wrapper when the fleet has one; returns the
@@ -384,10 +389,12 @@ static void fleet_free(struct fleet *f) {
   free(f->logs);
   free(f->server_logs);
   free(f->client_logs);
+  free(f->gone);
+  lb_harness_events_close(&f->events);
 }
 
-/* Fails the run with the first daemon that exited before its time. */
-static bool early_exit(struct fleet *f, bool clients_too, char *err, size_t errlen) {
+/* Fails the start with the first server that exited before it listened. */
+static bool early_exit(struct fleet *f, char *err, size_t errlen) {
   char how[80], tail[600];
   for (int i = 0; i < f->nservers; i++) {
     struct lb_harness_proc *p = &f->group.procs[f->servers[i]];
@@ -399,17 +406,52 @@ static bool early_exit(struct fleet *f, bool clients_too, char *err, size_t errl
       return true;
     }
   }
-  for (int i = 0; clients_too && i < f->nclients; i++) {
-    struct lb_harness_proc *p = &f->group.procs[f->clients[i]];
-    if (p->exited && !(WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0)) {
-      lb_harness_proc_describe(p, how, sizeof(how));
-      lb_harness_log_tail(f->client_logs[i], tail, sizeof(tail));
-      snprintf(err, errlen, "client process %d failed (%s); its log %s ends:\n%s", i, how,
-               f->client_logs[i], tail);
-      return true;
-    }
-  }
   return false;
+}
+
+/* A client process that died mid-write leaves a last line cut short:
+ * cut the log back to its last whole line, so what it logged is merged. */
+static void drop_partial_line(const char *path) {
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  off_t end = lseek(fd, 0, SEEK_END), keep = end;
+  char c;
+  while (keep > 0 && pread(fd, &c, 1, keep - 1) == 1 && c != '\n')
+    keep--;
+  if (keep < end && ftruncate(fd, keep) != 0)
+    keep = end;
+  close(fd);
+}
+
+/* During the run a daemon that ends by itself is reported once (which,
+ * when, how; its log's last lines) and the run goes on without it: the
+ * clients count what it held and what they send it as failed. A client
+ * process that exits 0 has finished. */
+static void watch_daemons(struct fleet *f) {
+  char how[80], tail[600], detail[200];
+  for (int k = 0; k < f->nservers + f->nclients; k++) {
+    bool server = k < f->nservers;
+    int i = server ? k : k - f->nservers;
+    size_t idx = server ? f->servers[i] : f->clients[i];
+    struct lb_harness_proc *p = &f->group.procs[idx];
+    if (!p->exited || f->gone[k])
+      continue;
+    f->gone[k] = true;
+    if (!server && WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0)
+      continue;
+    lb_harness_proc_describe(p, how, sizeof(how));
+    const char *log = server ? f->server_logs[i] : f->client_logs[i];
+    lb_harness_log_tail(log, tail, sizeof(tail));
+    if (!server)
+      drop_partial_line(f->logs[i].path);
+    snprintf(detail, sizeof(detail), "%s; log %.150s", how, log);
+    char who[64];
+    snprintf(who, sizeof(who), "%s %d", server ? "server" : "client process", i);
+    lb_harness_events_note(&f->events, realtime_ns(), who, "died", detail, true);
+    if (tail[0])
+      fprintf(stderr, "lbharness: %s: %s's log ends:\n%s\n", f->events.prefix, who, tail);
+  }
 }
 
 static int stopped(char *err, size_t errlen) {
@@ -487,7 +529,7 @@ static int start_servers(const struct lb_harness_opts *o, const char *server_bin
       continue;
     }
     lb_harness_group_poll(&f->group);
-    if (early_exit(f, false, err, errlen))
+    if (early_exit(f, err, errlen))
       return -ECHILD;
     if (lb_harness_stop_signal)
       return stopped(err, errlen);
@@ -591,10 +633,7 @@ static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenari
     for (int k = 0; k < f->nclients; k++)
       if (!f->group.procs[f->clients[k]].exited)
         running++;
-    if (early_exit(f, true, err, errlen)) {
-      rc = -ECHILD;
-      break;
-    }
+    watch_daemons(f);
     if (lb_harness_stop_signal) {
       rc = stopped(err, errlen);
       break;
@@ -893,7 +932,9 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
   f.clients = calloc((size_t)f.nclients, sizeof(*f.clients));
   f.logs = calloc((size_t)f.nclients, sizeof(*f.logs));
   f.client_logs = calloc((size_t)f.nclients, sizeof(*f.client_logs));
-  if (!f.servers || !f.tcp || !f.udp || !f.server_logs || !f.clients || !f.logs || !f.client_logs) {
+  f.gone = calloc((size_t)f.nservers + (size_t)f.nclients, sizeof(*f.gone));
+  if (!f.servers || !f.tcp || !f.udp || !f.server_logs || !f.clients || !f.logs || !f.client_logs ||
+      !f.gone) {
     rc = -ENOMEM;
     snprintf(err, errlen, "out of memory");
     goto done;
@@ -928,6 +969,16 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
   /* Tick 0 for servers and clients alike (CLOCK_REALTIME). */
   int64_t start_ns =
       realtime_ns() + (int64_t)((SERVER_START_ALLOWANCE_S + o->start_delay_s) * 1e9);
+  {
+    char events[LB_HARNESS_PATH_MAX + 16], prefix[96];
+    snprintf(events, sizeof(events), "%s/events.csv", run_dir);
+    snprintf(prefix, sizeof(prefix), "%.80s run %d", sc->name, run);
+    if ((rc = lb_harness_events_open(&f.events, events, stderr, prefix, start_ns, sc->tick_ns)) <
+        0) {
+      snprintf(err, errlen, "cannot write %s: %s", events, strerror(-rc));
+      goto done;
+    }
+  }
   if ((rc = start_servers(o, server_bin, scenario_file, run, board, max_rt, start_ns, run_dir, &f,
                           err, errlen)) < 0)
     goto done;
@@ -958,8 +1009,8 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
     /* A server that failed while draining said so in its log. */
     for (int i = 0; i < f.nservers; i++) {
       const struct lb_harness_proc *p = &f.group.procs[f.servers[i]];
-      if (WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0)
-        continue;
+      if (f.gone[i] || (WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0))
+        continue; /* its end was reported when it came */
       char how[80];
       lb_harness_proc_describe(p, how, sizeof(how));
       fprintf(stderr, "lbharness: %s run %d: server %d ended with %s after SIGTERM (log: %s)\n",
@@ -974,15 +1025,23 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
       snprintf(err, errlen, "out of memory");
       goto done;
     }
-    for (int k = 0; k < f.nclients; k++)
-      csvs[k] = f.logs[k].path;
-    rc = lb_harness_collect_logs(sc, run, csvs, (size_t)f.nclients, res, err, errlen);
+    size_t ncsv = 0;
+    struct stat st;
+    for (int k = 0; k < f.nclients; k++) /* a dead one may have logged nothing */
+      if (!f.gone[f.nservers + k] || (stat(f.logs[k].path, &st) == 0 && st.st_size > 0))
+        csvs[ncsv++] = f.logs[k].path;
+    rc = lb_harness_collect_logs(sc, run, csvs, ncsv, res, err, errlen);
     free(csvs);
     if (rc < 0)
       goto done;
   }
   lb_harness_assess(sc, f.nclients, f.nservers, wall_s, lb_harness_group_cpu_seconds(&f.group),
                     res);
+  if (f.events.unplanned > 0) { /* a fleet short of a daemon is not the model's */
+    res->health_in.died = f.events.unplanned;
+    snprintf(res->health_in.death, sizeof(res->health_in.death), "%s", f.events.first);
+    lb_harness_health_check(&res->health_in, &res->health);
+  }
   if (f.netem_applied)
     record_qdiscs(&f, run_dir);
   rc = 0;
