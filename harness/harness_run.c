@@ -454,6 +454,31 @@ static void watch_daemons(struct fleet *f) {
   }
 }
 
+/* A stop signal (Ctrl-C): the documented grace. SIGTERM to every daemon
+ * (servers drain, clients stop arriving and drain); halfway through the
+ * grace a second SIGTERM to the clients still running (they time out what
+ * is live and flush their logs and stats); what is left at the end of the
+ * grace is killed. The waits here do not give way to the stop signal that
+ * started them. */
+static void stop_with_grace(struct fleet *f, int grace_ms) {
+  struct lb_harness_group *g = &f->group;
+  double start = lb_harness_now(), half = start + grace_ms / 2000.0,
+         end = start + grace_ms / 1000.0;
+  bool second = false;
+  for (int k = 0; k < f->nservers + f->nclients; k++)
+    lb_harness_proc_signal(g, k < f->nservers ? f->servers[k] : f->clients[k - f->nservers],
+                           SIGTERM);
+  while (lb_harness_group_poll(g) > 0 && lb_harness_now() < end) {
+    if (!second && lb_harness_now() >= half) {
+      second = true;
+      for (int k = 0; k < f->nclients; k++)
+        lb_harness_proc_signal(g, f->clients[k], SIGTERM);
+    }
+    lb_harness_sleep_ms(20);
+  }
+  lb_harness_group_stop(g, 0);
+}
+
 static int stopped(char *err, size_t errlen) {
   snprintf(err, errlen, "interrupted by signal %d: fleet stopped", (int)lb_harness_stop_signal);
   return -EINTR;
@@ -1046,6 +1071,8 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
     record_qdiscs(&f, run_dir);
   rc = 0;
 done:
+  if (rc < 0) /* a stop signal or a failure: the daemons' grace */
+    stop_with_grace(&f, STOP_GRACE_MS);
   fleet_free(&f); /* stops and reaps whatever is left */
   if (board)
     shm_unlink(board); /* after the last server and client are reaped */
