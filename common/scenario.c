@@ -12,6 +12,7 @@
 #include <yaml.h>
 
 #include "errbuf.h"
+#include "faults.h"
 #include "reqlog.h"
 
 enum field_type { F_INT, F_DOUBLE, F_U64, F_STRING, F_DURATION, F_ENUM };
@@ -206,6 +207,10 @@ static const char *closest_field(const char *name) {
       best = fields[i].name;
     }
   }
+  if (edit_distance(name, "faults") < best_d) {
+    best_d = edit_distance(name, "faults");
+    best = "faults";
+  }
   size_t limit = strlen(name) / 3 > 2 ? strlen(name) / 3 : 2;
   return best_d <= limit ? best : NULL;
 }
@@ -220,6 +225,8 @@ static void unknown_field(const char *name, char *err, size_t errlen) {
       break;
     used += (size_t)n;
   }
+  if (used < sizeof(list))
+    snprintf(list + used, sizeof(list) - used, ", faults");
   const char *near = closest_field(name);
   if (near != NULL)
     lb_errf(err, errlen, "field '%s': expected a scenario field (did you mean '%s'?), got '%s'",
@@ -329,8 +336,12 @@ bad:
   return -EINVAL;
 }
 
+static int set_faults(struct lb_scenario *sc, const char *text, char *err, size_t errlen);
+
 int lb_scenario_set(struct lb_scenario *sc, const char *field, const char *value, char *err,
                     size_t errlen) {
+  if (strcmp(field, "faults") == 0)
+    return set_faults(sc, value, err, errlen);
   const struct field *f = find_field(field);
   if (f == NULL) {
     unknown_field(field, err, errlen);
@@ -389,9 +400,204 @@ static const char *node_kind(const yaml_node_t *n) {
   }
 }
 
+/* faults: a sequence of mappings, each {kind, at, for, server, and by kind
+ * client, factor, ticks}. Ranges that depend on other fields (servers,
+ * clients, total_ticks) and overlaps are checked by lb_scenario_finish. */
+enum fault_key { K_KIND, K_AT, K_FOR, K_SERVER, K_CLIENT, K_FACTOR, K_TICKS, K_COUNT };
+static const char *const fault_keys[K_COUNT] = {"kind",   "at",     "for",  "server",
+                                                "client", "factor", "ticks"};
+
+static int fault_key(const char *name) {
+  for (int k = 0; k < K_COUNT; k++)
+    if (strcmp(name, fault_keys[k]) == 0)
+      return k;
+  return -1;
+}
+
+/* Which keys a kind takes beyond kind, at, for and server. */
+static bool fault_takes(enum lb_fault_kind kind, int key) {
+  switch (key) {
+  case K_CLIENT:
+    return kind == LB_FAULT_DELAY || kind == LB_FAULT_PARTITION;
+  case K_FACTOR:
+    return kind == LB_FAULT_SLOW;
+  case K_TICKS:
+    return kind == LB_FAULT_DELAY;
+  default:
+    return true;
+  }
+}
+
+static int fault_value(struct lb_fault *f, int key, const char *v, const char **expected) {
+  static const char *const what[K_COUNT] = {
+      "kill, pause, slow, delay or partition",
+      "a tick: an integer >= 0",
+      "a number of ticks: an integer >= 1",
+      "a server index: an integer >= 0",
+      "a client index: an integer >= 0 (leave it out for every client)",
+      "a finite number > 0",
+      "a finite number of ticks >= 0"};
+  *expected = what[key];
+  double d = 0;
+  if (key == K_FACTOR || key == K_TICKS) {
+    if (!parse_number(v, &d) || (key == K_FACTOR ? d <= 0 : d < 0))
+      return -EINVAL;
+    *(key == K_FACTOR ? &f->factor : &f->ticks) = d;
+    return 0;
+  }
+  if (!parse_number(v, &d) || d != floor(d) || d < (key == K_FOR ? 1 : 0) || d > INT_MAX)
+    return -EINVAL;
+  int *slot[K_COUNT] = {NULL, &f->at, &f->for_ticks, &f->server, &f->client, NULL, NULL};
+  *slot[key] = (int)d;
+  return 0;
+}
+
+/* The mapping of faults[i] into f. */
+static int parse_fault(yaml_document_t *doc, yaml_node_t *item, int i, const char *origin,
+                       struct lb_fault *f, char *err, size_t errlen) {
+  size_t line = item->start_mark.line + 1;
+  if (item->type != YAML_MAPPING_NODE) {
+    lb_errf(err, errlen,
+            "%s:%zu: field 'faults[%d]': expected a mapping such as {kind: kill, at: 60, for: "
+            "20, server: 3}, got %s",
+            origin, line, i, node_kind(item));
+    return -EINVAL;
+  }
+  yaml_node_t *value[K_COUNT] = {NULL};
+  for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top;
+       p++) {
+    yaml_node_t *k = yaml_document_get_node(doc, p->key);
+    yaml_node_t *v = yaml_document_get_node(doc, p->value);
+    const char *name = k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "";
+    int key = fault_key(name);
+    if (key < 0) {
+      lb_errf(err, errlen,
+              "%s:%zu: field 'faults[%d]': expected a fault field (kind, at, for, server, "
+              "client, factor, ticks), got '%.64s'",
+              origin, (size_t)k->start_mark.line + 1, i, name);
+      return -EINVAL;
+    }
+    if (value[key] != NULL) {
+      lb_errf(err, errlen, "%s:%zu: field 'faults[%d].%s': expected it once, got it again", origin,
+              (size_t)k->start_mark.line + 1, i, name);
+      return -EINVAL;
+    }
+    if (v->type != YAML_SCALAR_NODE) {
+      lb_errf(err, errlen, "%s:%zu: field 'faults[%d].%s': expected a scalar, got %s", origin,
+              (size_t)v->start_mark.line + 1, i, name, node_kind(v));
+      return -EINVAL;
+    }
+    value[key] = v;
+  }
+  static const int required[] = {K_KIND, K_AT, K_FOR, K_SERVER};
+  for (size_t r = 0; r < sizeof(required) / sizeof(required[0]); r++) {
+    if (value[required[r]] == NULL) {
+      lb_errf(err, errlen,
+              "%s:%zu: field 'faults[%d].%s': expected it (every fault has kind, at, for and "
+              "server), got nothing",
+              origin, line, i, fault_keys[required[r]]);
+      return -EINVAL;
+    }
+  }
+  enum lb_fault_kind kind;
+  const char *kv = (const char *)value[K_KIND]->data.scalar.value;
+  if (lb_fault_kind_parse(kv, &kind) != 0) {
+    lb_errf(err, errlen,
+            "%s:%zu: field 'faults[%d].kind': expected kill, pause, slow, delay or partition, "
+            "got '%.64s'",
+            origin, (size_t)value[K_KIND]->start_mark.line + 1, i, kv);
+    return -EINVAL;
+  }
+  lb_fault_init(f, kind);
+  for (int key = K_AT; key < K_COUNT; key++) {
+    if (value[key] == NULL)
+      continue;
+    const char *v = (const char *)value[key]->data.scalar.value;
+    size_t vline = value[key]->start_mark.line + 1;
+    const char *expected = NULL;
+    if (!fault_takes(kind, key)) {
+      lb_errf(err, errlen,
+              "%s:%zu: field 'faults[%d].%s': expected no %s with kind %s, got '%.64s'", origin,
+              vline, i, fault_keys[key], fault_keys[key], kv, v);
+      return -EINVAL;
+    }
+    if (fault_value(f, key, v, &expected) != 0) {
+      lb_errf(err, errlen, "%s:%zu: field 'faults[%d].%s': expected %s, got '%.64s'", origin, vline,
+              i, fault_keys[key], expected, v);
+      return -EINVAL;
+    }
+  }
+  return 0;
+}
+
+/* `faults:`: a sequence (or none) into sc; lines of the entries kept for
+ * lb_scenario_finish when from_file. */
+static int parse_faults(yaml_document_t *doc, yaml_node_t *v, const char *origin, bool from_file,
+                        struct lb_scenario *sc, char *err, size_t errlen) {
+  sc->n_faults = 0;
+  if (v->type == YAML_SCALAR_NODE && is_none((const char *)v->data.scalar.value))
+    return 0;
+  if (v->type != YAML_SEQUENCE_NODE) {
+    lb_errf(err, errlen,
+            "%s:%zu: field 'faults': expected a list of faults such as [{kind: kill, at: 60, "
+            "for: 20, server: 3}], got %s",
+            origin, (size_t)v->start_mark.line + 1, node_kind(v));
+    return -EINVAL;
+  }
+  int i = 0;
+  for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+       it++, i++) {
+    yaml_node_t *item = yaml_document_get_node(doc, *it);
+    if (i == LB_SCENARIO_FAULTS_MAX) {
+      lb_errf(err, errlen, "%s:%zu: field 'faults': expected at most %d faults, got more", origin,
+              (size_t)item->start_mark.line + 1, LB_SCENARIO_FAULTS_MAX);
+      return -EINVAL;
+    }
+    int rc = parse_fault(doc, item, i, origin, &sc->faults[i], err, errlen);
+    if (rc != 0)
+      return rc;
+    sc->fault_lines[i] = from_file ? (int)item->start_mark.line + 1 : 0;
+    sc->n_faults = i + 1;
+  }
+  return 0;
+}
+
+/* --set faults=TEXT: TEXT is YAML (a flow sequence) or none. */
+static int set_faults(struct lb_scenario *sc, const char *text, char *err, size_t errlen) {
+  yaml_parser_t parser;
+  yaml_document_t doc;
+  char msg[1200];
+  int rc = -EINVAL;
+  if (!yaml_parser_initialize(&parser))
+    return -ENOMEM;
+  yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
+  if (!yaml_parser_load(&parser, &doc)) {
+    lb_errf(err, errlen,
+            "field 'faults': expected a YAML list such as [{kind: kill, at: 60, for: "
+            "20, server: 3}], got %s",
+            parser.problem ? parser.problem : "a syntax error");
+    yaml_parser_delete(&parser);
+    return -EINVAL;
+  }
+  yaml_node_t *root = yaml_document_get_root_node(&doc);
+  if (root == NULL) {
+    sc->n_faults = 0;
+    rc = 0;
+  } else {
+    rc = parse_faults(&doc, root, "--set faults", false, sc, msg, sizeof(msg));
+    if (rc != 0)
+      lb_errf(err, errlen, "%s", msg);
+  }
+  sc->faults_line = 0;
+  yaml_document_delete(&doc);
+  yaml_parser_delete(&parser);
+  return rc;
+}
+
 static int parse_document(yaml_document_t *doc, const char *origin, struct lb_scenario *sc,
                           char *err, size_t errlen) {
   size_t first_line[NFIELDS] = {0};
+  size_t faults_first = 0;
   yaml_node_t *root = yaml_document_get_root_node(doc);
   if (root == NULL) {
     lb_errf(err, errlen, "%s:1: expected a mapping of field: value, got an empty document", origin);
@@ -412,6 +618,21 @@ static int parse_document(yaml_document_t *doc, const char *origin, struct lb_sc
       return -EINVAL;
     }
     const char *key = (const char *)k->data.scalar.value;
+    if (strcmp(key, "faults") == 0) {
+      if (faults_first != 0) {
+        lb_errf(err, errlen,
+                "%s:%zu: field 'faults': expected each field once (first on line %zu), got it "
+                "again",
+                origin, line, faults_first);
+        return -EINVAL;
+      }
+      faults_first = line;
+      sc->faults_line = (int)line;
+      int rc = parse_faults(doc, v, origin, true, sc, err, errlen);
+      if (rc != 0)
+        return rc;
+      continue;
+    }
     const struct field *f = find_field(key);
     char msg[1200];
     if (f == NULL) {
@@ -754,6 +975,32 @@ static int check_state_size(const struct lb_scenario *sc, const char *origin, ch
   return -E2BIG;
 }
 
+/* Each fault against servers, clients, total_ticks and the faults before
+ * it (faults.h). */
+static int check_faults(const struct lb_scenario *sc, const char *origin, char *err,
+                        size_t errlen) {
+  if (sc->n_faults < 0 || sc->n_faults > LB_SCENARIO_FAULTS_MAX) {
+    lb_errf(err, errlen, "%s: field 'faults': expected at most %d faults, got %d", origin,
+            LB_SCENARIO_FAULTS_MAX, sc->n_faults);
+    return -EINVAL;
+  }
+  for (int i = 0; i < sc->n_faults; i++) {
+    const char *field = "";
+    char why[512];
+    if (lb_faults_check(sc->faults, sc->n_faults, i, sc->servers, sc->clients, sc->total_ticks,
+                        &field, why, sizeof(why)) == 0)
+      continue;
+    char where[LB_SCENARIO_PATH_MAX + 16];
+    if (sc->fault_lines[i] > 0)
+      snprintf(where, sizeof(where), "%s:%d", origin, sc->fault_lines[i]);
+    else
+      snprintf(where, sizeof(where), "%s", origin);
+    lb_errf(err, errlen, "%s: field 'faults[%d].%s': %s", where, i, field, why);
+    return -EINVAL;
+  }
+  return 0;
+}
+
 int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen) {
   int rc = 0;
   const char *origin = sc->path[0] ? sc->path : "scenario";
@@ -797,6 +1044,8 @@ int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen) {
   }
   if ((rc = check_state_size(sc, origin, err, errlen)) < 0)
     return rc;
+  if ((rc = check_faults(sc, origin, err, errlen)) < 0)
+    return rc;
   /* The seed's trace: round(rate * servers * ticks) requests held at once. */
   double requests = round(sc->mean_requests_per_server_per_tick * sc->servers * sc->total_ticks);
   if (requests > 1e9) {
@@ -838,6 +1087,16 @@ int lb_scenario_write(const struct lb_scenario *sc, FILE *f) {
       write_string(f, (const char *)sc + fd->offset);
     else
       fputs(value, f);
+    fputc('\n', f);
+  }
+  /* Written only when there are faults: files of scenarios without them
+   * stay as they were. */
+  if (sc->n_faults > 0)
+    fputs("faults:\n", f);
+  for (int i = 0; i < sc->n_faults; i++) {
+    fputs("  - ", f);
+    if (lb_fault_write(&sc->faults[i], f) != 0)
+      return -EIO;
     fputc('\n', f);
   }
   return ferror(f) ? -EIO : 0;

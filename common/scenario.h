@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "faults.h"
+
 enum lb_transport { LB_TRANSPORT_TCP, LB_TRANSPORT_UDP };
 enum lb_delay { LB_DELAY_INPROC, LB_DELAY_NETEM, LB_DELAY_NONE };
 /* Where an in-process receive delay is held: SERVER, as a network would (the
@@ -80,6 +82,12 @@ struct lb_scenario {
    * or g: binary units). lbsim and local fleets ignore them. */
   char server_cpus[256];
   char server_memory[256];
+  /* `faults:` (faults.h): a list of {kind, at, for, server, ...}; none by
+   * default. */
+  struct lb_fault faults[LB_SCENARIO_FAULTS_MAX];
+  int n_faults;
+  int faults_line; /* line of `faults:` in path; 0: not from the file */
+  int fault_lines[LB_SCENARIO_FAULTS_MAX]; /* line of each entry; 0: not from the file */
   char path[LB_SCENARIO_PATH_MAX]; /* file it came from */
   int picker_line; /* line of `picker:` in path; 0: not from the file (default, --set) */
   /* Line of each field in path, by the parser's field order (scenario.c),
@@ -94,7 +102,9 @@ void lb_scenario_defaults(struct lb_scenario *sc);
 int lb_scenario_load(const char *path, struct lb_scenario *sc, char *err, size_t errlen);
 int lb_scenario_parse_string(const char *text, const char *origin, struct lb_scenario *sc,
                              char *err, size_t errlen);
-/* Sets one field by name from text (the parser and --set FIELD=VALUE). */
+/* Sets one field by name from text (the parser and --set FIELD=VALUE).
+ * `faults` takes a YAML flow sequence ("[{kind: kill, at: 5, for: 2,
+ * server: 0}]"), or "none" / "[]" for no faults. */
 int lb_scenario_set(struct lb_scenario *sc, const char *field, const char *value, char *err,
                     size_t errlen);
 /* Applies target_utilization, checks ranges and cross-field rules. */

@@ -342,6 +342,11 @@ static void roundtrip(const struct lb_scenario *in) {
   out.picker_line = in->picker_line;
   assert_true(out.field_lines[0] > 0); /* lines are provenance, not values */
   memcpy(out.field_lines, in->field_lines, sizeof(out.field_lines));
+  assert_true(in->n_faults == 0 || out.faults_line > 0);
+  out.faults_line = in->faults_line;
+  for (int i = 0; i < out.n_faults; i++)
+    assert_true(out.fault_lines[i] > out.faults_line);
+  memcpy(out.fault_lines, in->fault_lines, sizeof(out.fault_lines));
   assert_string_equal(out.name, in->name);
   assert_string_equal(out.picker, in->picker);
   assert_string_equal(out.trace, in->trace);
@@ -482,23 +487,230 @@ static void test_write_roundtrip(void **state) {
   sc.runs = 5;
   sc.max_queue = 10;
   roundtrip(&sc);
+  /* Faults: every kind, with and without a client, and odd numbers. */
+  const struct lb_fault faults[] = {
+      {LB_FAULT_KILL, 60, 20, 3, -1, 1, 0},    {LB_FAULT_PAUSE, 10, 5, 1, -1, 1, 0},
+      {LB_FAULT_SLOW, 30, 7, 2, -1, 2.75, 0},  {LB_FAULT_DELAY, 50, 20, 2, 0, 1, 0.1},
+      {LB_FAULT_PARTITION, 70, 6, 0, 2, 1, 0}, {LB_FAULT_DELAY, 40, 1, 8, -1, 1, 5},
+  };
+  for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
+    lb_fault_init(&sc.faults[i], faults[i].kind); /* zeroes the padding */
+    sc.faults[i].at = faults[i].at;
+    sc.faults[i].for_ticks = faults[i].for_ticks;
+    sc.faults[i].server = faults[i].server;
+    sc.faults[i].client = faults[i].client;
+    sc.faults[i].factor = faults[i].factor;
+    sc.faults[i].ticks = faults[i].ticks;
+  }
+  sc.n_faults = (int)(sizeof(faults) / sizeof(faults[0]));
+  err[0] = '\0';
+  if (lb_scenario_finish(&sc, err, sizeof(err)) != 0)
+    fail_msg("%s", err);
+  roundtrip(&sc);
+}
+
+/* faults: a list parsed into lb_fault, with defaults by kind. */
+static void test_faults_parse(void **state) {
+  (void)state;
+  struct lb_scenario sc;
+  char err[2048] = "";
+  lb_scenario_defaults(&sc);
+  const char *text = "servers: 4\n"
+                     "clients: 2\n"
+                     "faults:\n"
+                     "  - {kind: kill,      at: 60,  for: 20, server: 3}\n"
+                     "  - {kind: pause,     at: 80,  for: 10, server: 1}\n"
+                     "  - {kind: slow,      at: 100, for: 30, server: 2, factor: 3}\n"
+                     "  - {kind: slow,      at: 200, for: 1, server: 2}\n"
+                     "  - {kind: delay,     at: 50,  for: 20, server: 2, client: 0, ticks: 5}\n"
+                     "  - kind: partition\n"
+                     "    at: 70\n"
+                     "    for: 15\n"
+                     "    server: 0\n"
+                     "total_ticks: 300\n";
+  if (lb_scenario_parse_string(text, "f.yaml", &sc, err, sizeof(err)) != 0)
+    fail_msg("%s", err);
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), 0);
+  assert_int_equal(sc.n_faults, 6);
+  assert_int_equal(sc.faults_line, 3);
+  assert_int_equal(sc.faults[0].kind, LB_FAULT_KILL);
+  assert_int_equal(sc.faults[0].at, 60);
+  assert_int_equal(sc.faults[0].for_ticks, 20);
+  assert_int_equal(sc.faults[0].server, 3);
+  assert_int_equal(sc.faults[0].client, -1);
+  assert_int_equal(sc.faults[1].kind, LB_FAULT_PAUSE);
+  assert_true(sc.faults[2].factor == 3);
+  assert_true(sc.faults[3].factor == 2); /* the default */
+  assert_int_equal(sc.faults[4].kind, LB_FAULT_DELAY);
+  assert_int_equal(sc.faults[4].client, 0);
+  assert_true(sc.faults[4].ticks == 5);
+  assert_int_equal(sc.faults[5].kind, LB_FAULT_PARTITION);
+  assert_int_equal(sc.faults[5].client, -1);
+  assert_int_equal(sc.faults[5].for_ticks, 15);
+  assert_int_equal(sc.fault_lines[0], 4);
+  assert_int_equal(sc.fault_lines[5], 9);
+  /* Without faults: none, and nothing written. */
+  lb_scenario_defaults(&sc);
+  assert_int_equal(lb_scenario_parse_string("faults: []\n", "f.yaml", &sc, err, sizeof(err)), 0);
+  assert_int_equal(sc.n_faults, 0);
+  assert_int_equal(lb_scenario_parse_string("faults:\n", "f.yaml", &sc, err, sizeof(err)), 0);
+  assert_int_equal(sc.n_faults, 0);
+  char buf[8192] = "";
+  FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
+  assert_non_null(f);
+  assert_int_equal(lb_scenario_write(&sc, f), 0);
+  fclose(f);
+  assert_null(strstr(buf, "faults"));
+}
+
+/* Each error names file:line and the fault's field. Parse errors give the
+ * line of the value; errors found by finish (against servers, clients,
+ * total_ticks, other faults) the line of the entry. */
+static void test_faults_errors(void **state) {
+  (void)state;
+  static const struct {
+    const char *yaml, *prefix;
+    bool at_finish;
+  } cases[] = {
+      {"faults: 3\n", "e.yaml:1: field 'faults': expected a list", false},
+      {"faults:\n  - 3\n", "e.yaml:2: field 'faults[0]': expected a mapping", false},
+      {"faults:\n  - {kind: melt, at: 1, for: 1, server: 0}\n",
+       "e.yaml:2: field 'faults[0].kind': expected kill, pause", false},
+      {"faults:\n  - {kind: kill, at: 1, for: 1}\n",
+       "e.yaml:2: field 'faults[0].server': expected it", false},
+      {"faults:\n  - {kind: kill, at: 1, for: 1, server: 0}\n  - {kind: kill, at: x, for: 1, "
+       "server: 0}\n",
+       "e.yaml:3: field 'faults[1].at': expected a tick", false},
+      {"faults:\n  - kind: kill\n    at: 1\n    for: 0\n    server: 0\n",
+       "e.yaml:4: field 'faults[0].for': expected a number of ticks", false},
+      {"faults:\n  - {kind: kill, at: 1.5, for: 1, server: 0}\n", "e.yaml:2: field 'faults[0].at'",
+       false},
+      {"faults:\n  - {kind: kill, at: 1, for: 1, server: -1}\n",
+       "e.yaml:2: field 'faults[0].server'", false},
+      {"faults:\n  - {kind: kill, at: 1, for: 1, server: 0, client: 1}\n",
+       "e.yaml:2: field 'faults[0].client': expected no client with kind kill", false},
+      {"faults:\n  - {kind: delay, at: 1, for: 1, server: 0, factor: 2}\n",
+       "e.yaml:2: field 'faults[0].factor': expected no factor", false},
+      {"faults:\n  - {kind: slow, at: 1, for: 1, server: 0, factor: 0}\n",
+       "e.yaml:2: field 'faults[0].factor': expected a finite number > 0", false},
+      {"faults:\n  - {kind: slow, at: 1, for: 1, server: 0, factor: nan}\n",
+       "e.yaml:2: field 'faults[0].factor'", false},
+      {"faults:\n  - {kind: delay, at: 1, for: 1, server: 0, ticks: -1}\n",
+       "e.yaml:2: field 'faults[0].ticks'", false},
+      {"faults:\n  - {kind: kill, at: 1, for: 1, server: 0, at: 2}\n",
+       "e.yaml:2: field 'faults[0].at': expected it once", false},
+      {"faults:\n  - {kind: kill, at: 1, for: 1, server: 0, where: 2}\n",
+       "e.yaml:2: field 'faults[0]': expected a fault field", false},
+      {"faults:\n  - {kind: kill, at: 1, for: 1, server: {a: 1}}\n",
+       "e.yaml:2: field 'faults[0].server': expected a scalar", false},
+      {"faults: []\nfaults: []\n", "e.yaml:2: field 'faults': expected each field once", false},
+      /* Found by finish: the default fleet is 40 servers, 40 clients, 500 ticks. */
+      {"faults:\n  - {kind: kill, at: 1, for: 1, server: 40}\n",
+       "e.yaml:2: field 'faults[0].server': expected a server index from 0 to 39", true},
+      {"faults:\n\n  - {kind: partition, at: 1, for: 1, server: 0, client: 40}\n",
+       "e.yaml:3: field 'faults[0].client': expected a client index from 0 to 39", true},
+      {"faults:\n  - {kind: kill, at: 500, for: 1, server: 0}\n",
+       "e.yaml:2: field 'faults[0].at': expected a tick from 0 to 499", true},
+      {"faults:\n  - {kind: kill, at: 499, for: 2147483647, server: 0}\n",
+       "e.yaml:2: field 'faults[0].for'", true},
+      {"faults:\n  - {kind: kill, at: 10, for: 5, server: 0}\n"
+       "  - {kind: pause, at: 14, for: 5, server: 0}\n",
+       "e.yaml:3: field 'faults[1].at': expected no overlap with faults[0]", true},
+      {"faults:\n  - {kind: delay, at: 10, for: 5, server: 0}\n"
+       "  - {kind: delay, at: 12, for: 5, server: 0, client: 3}\n",
+       "e.yaml:3: field 'faults[1].at': expected no overlap", true},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    struct lb_scenario sc;
+    char err[2048] = "";
+    lb_scenario_defaults(&sc);
+    int rc = lb_scenario_parse_string(cases[i].yaml, "e.yaml", &sc, err, sizeof(err));
+    if (cases[i].at_finish) {
+      if (rc != 0)
+        fail_msg("case %zu parses: %s", i, err);
+      snprintf(sc.path, sizeof(sc.path), "e.yaml");
+      rc = lb_scenario_finish(&sc, err, sizeof(err));
+    }
+    if (rc != -EINVAL || strncmp(err, cases[i].prefix, strlen(cases[i].prefix)) != 0)
+      fail_msg("case %zu: rc %d\n  got      '%s'\n  expected '%s...'", i, rc, err, cases[i].prefix);
+  }
+  /* Too many. */
+  char big[16384] = "faults:\n";
+  for (int i = 0; i <= LB_SCENARIO_FAULTS_MAX; i++)
+    snprintf(big + strlen(big), sizeof(big) - strlen(big),
+             "  - {kind: kill, at: %d, for: 1, server: 0}\n", i);
+  struct lb_scenario sc;
+  char err[512] = "";
+  lb_scenario_defaults(&sc);
+  assert_int_equal(lb_scenario_parse_string(big, "e.yaml", &sc, err, sizeof(err)), -EINVAL);
+  assert_non_null(strstr(err, "e.yaml:66: field 'faults': expected at most 64 faults"));
+  /* Non-overlapping faults of one kind on a target, and overlapping ones on
+   * other targets, are fine. */
+  lb_scenario_defaults(&sc);
+  assert_int_equal(lb_scenario_parse_string("faults:\n"
+                                            "  - {kind: kill, at: 10, for: 5, server: 0}\n"
+                                            "  - {kind: pause, at: 15, for: 5, server: 0}\n"
+                                            "  - {kind: kill, at: 10, for: 5, server: 1}\n"
+                                            "  - {kind: slow, at: 10, for: 5, server: 0}\n"
+                                            "  - {kind: delay, at: 10, for: 5, server: 0, "
+                                            "client: 1}\n"
+                                            "  - {kind: delay, at: 10, for: 5, server: 0, "
+                                            "client: 2}\n",
+                                            "ok.yaml", &sc, err, sizeof(err)),
+                   0);
+  if (lb_scenario_finish(&sc, err, sizeof(err)) != 0)
+    fail_msg("%s", err);
+}
+
+/* --set faults=YAML replaces the list; none clears it; errors name the
+ * field. A server count set afterwards is checked against the faults. */
+static void test_faults_set(void **state) {
+  (void)state;
+  struct lb_scenario sc;
+  char err[2048] = "";
+  lb_scenario_defaults(&sc);
+  assert_int_equal(lb_scenario_parse_string("faults:\n  - {kind: kill, at: 1, for: 1, server: 7}\n",
+                                            "s.yaml", &sc, err, sizeof(err)),
+                   0);
+  snprintf(sc.path, sizeof(sc.path), "s.yaml");
+  assert_int_equal(lb_scenario_set(&sc, "servers", "5", err, sizeof(err)), 0);
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -EINVAL);
+  assert_non_null(strstr(err, "s.yaml:2: field 'faults[0].server'"));
+  assert_int_equal(lb_scenario_set(&sc, "faults",
+                                   "[{kind: slow, at: 3, for: 4, server: 1, factor: 1.5}, "
+                                   "{kind: partition, at: 0, for: 9, server: 4, client: 2}]",
+                                   err, sizeof(err)),
+                   0);
+  assert_int_equal(sc.n_faults, 2);
+  assert_int_equal(sc.faults_line, 0);
+  assert_int_equal(sc.fault_lines[0], 0);
+  assert_true(sc.faults[0].factor == 1.5);
+  assert_int_equal(sc.faults[1].client, 2);
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), 0);
+  assert_int_equal(
+      lb_scenario_set(&sc, "faults", "[{kind: slow, at: 3, for: 4, server: 9}]", err, sizeof(err)),
+      0);
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -EINVAL);
+  if (!strstr(err, "s.yaml: field 'faults[0].server'"))
+    fail_msg("%s", err);
+  assert_int_equal(lb_scenario_set(&sc, "faults", "[{kind: slow}]", err, sizeof(err)), -EINVAL);
+  assert_non_null(strstr(err, "field 'faults[0].at'"));
+  assert_int_equal(lb_scenario_set(&sc, "faults", "[{", err, sizeof(err)), -EINVAL);
+  assert_non_null(strstr(err, "field 'faults'"));
+  assert_int_equal(lb_scenario_set(&sc, "faults", "none", err, sizeof(err)), 0);
+  assert_int_equal(sc.n_faults, 0);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_valid_file),
-      cmocka_unit_test(test_name_and_trace_from_path),
-      cmocka_unit_test(test_bad_files),
-      cmocka_unit_test(test_unknown_field_lists_fields),
-      cmocka_unit_test(test_name_confined),
-      cmocka_unit_test(test_sizes_bounded),
-      cmocka_unit_test(test_missing_file),
-      cmocka_unit_test(test_set_conversions),
-      cmocka_unit_test(test_parse_duration),
-      cmocka_unit_test(test_finish),
-      cmocka_unit_test(test_write_roundtrip),
-      cmocka_unit_test(test_picker_origin_and_warning),
-      cmocka_unit_test(test_rate_override_warned),
+      cmocka_unit_test(test_valid_file),      cmocka_unit_test(test_name_and_trace_from_path),
+      cmocka_unit_test(test_bad_files),       cmocka_unit_test(test_unknown_field_lists_fields),
+      cmocka_unit_test(test_name_confined),   cmocka_unit_test(test_sizes_bounded),
+      cmocka_unit_test(test_missing_file),    cmocka_unit_test(test_set_conversions),
+      cmocka_unit_test(test_parse_duration),  cmocka_unit_test(test_finish),
+      cmocka_unit_test(test_write_roundtrip), cmocka_unit_test(test_picker_origin_and_warning),
+      cmocka_unit_test(test_faults_parse),    cmocka_unit_test(test_faults_errors),
+      cmocka_unit_test(test_faults_set),      cmocka_unit_test(test_rate_override_warned),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
