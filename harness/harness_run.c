@@ -17,6 +17,7 @@
 #include "expr.h"
 #include "harness_containers.h"
 #include "harness_events.h"
+#include "harness_faults.h"
 #include "harness_proc.h"
 #include "reqlog.h"
 #if __has_include("harness_deploy.h")
@@ -307,6 +308,8 @@ static void growing_log_update(struct growing_log *g) {
   close(fd);
 }
 
+_Static_assert(LB_HARNESS_PATH_MAX == 1024, "harness_faults.h: logs are char[1024]");
+
 struct fleet {
   struct lb_harness_group group;
   size_t *servers, *clients; /* indices in group.procs */
@@ -325,6 +328,10 @@ struct fleet {
    * client processes): its end was noted, not to be reported again. */
   struct lb_harness_events events;
   bool *gone;
+  /* The scenario's kill and pause faults (harness_faults.h). */
+  char ***server_argv; /* each server's command line, for a restart */
+  struct lb_harness_faults faults;
+  struct lb_harness_fault_fleet fault_fleet;
 };
 
 /* Starts argv with the netns wrapper when the fleet has one; returns the
@@ -390,7 +397,30 @@ static void fleet_free(struct fleet *f) {
   free(f->server_logs);
   free(f->client_logs);
   free(f->gone);
+  for (int i = 0; f->server_argv && i < f->nservers; i++) {
+    for (char **a = f->server_argv[i]; a && *a; a++)
+      free(*a);
+    free(f->server_argv[i]);
+  }
+  free(f->server_argv);
+  lb_harness_faults_close(&f->faults);
   lb_harness_events_close(&f->events);
+}
+
+/* A copy of a NULL-terminated argv, or NULL. */
+static char **argv_dup(char *const *argv) {
+  size_t n = 0;
+  while (argv[n])
+    n++;
+  char **copy = calloc(n + 1, sizeof(*copy));
+  for (size_t k = 0; copy && k < n; k++)
+    if (!(copy[k] = strdup(argv[k]))) {
+      while (k-- > 0)
+        free(copy[k]);
+      free(copy);
+      return NULL;
+    }
+  return copy;
 }
 
 /* Fails the start with the first server that exited before it listened. */
@@ -465,6 +495,7 @@ static void stop_with_grace(struct fleet *f, int grace_ms) {
   double start = lb_harness_now(), half = start + grace_ms / 2000.0,
          end = start + grace_ms / 1000.0;
   bool second = false;
+  lb_harness_faults_finish(&f->faults, &f->fault_fleet, realtime_ns()); /* no server left stopped */
   for (int k = 0; k < f->nservers + f->nclients; k++)
     lb_harness_proc_signal(g, k < f->nservers ? f->servers[k] : f->clients[k - f->nservers],
                            SIGTERM);
@@ -535,6 +566,8 @@ static int start_servers(const struct lb_harness_opts *o, const char *server_bin
       argv[a++] = (char *)f->fleet_file;
     }
     argv[a] = NULL;
+    if (!(f->server_argv[i] = argv_dup(argv)))
+      return -ENOMEM;
     char name[32];
     snprintf(name, sizeof(name), "server %d", i);
     int k = lb_harness_group_spawn(&f->group, argv, f->server_logs[i], name);
@@ -658,6 +691,7 @@ static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenari
     for (int k = 0; k < f->nclients; k++)
       if (!f->group.procs[f->clients[k]].exited)
         running++;
+    lb_harness_faults_run(&f->faults, &f->fault_fleet, realtime_ns());
     watch_daemons(f);
     if (lb_harness_stop_signal) {
       rc = stopped(err, errlen);
@@ -706,7 +740,7 @@ static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenari
       rc = -ETIMEDOUT;
       break;
     }
-    lb_harness_sleep_ms(50);
+    lb_harness_sleep_ms(lb_harness_faults_sleep_ms(&f->faults, realtime_ns(), 50));
   }
   if (o->progress && tty)
     fputc('\n', stderr);
@@ -853,6 +887,8 @@ void lb_harness_assess(const struct lb_scenario *sc, int nclients, int nservers,
     for (size_t k = 0; k < n; k++) {
       if (k < (size_t)nclients)
         snprintf(paths[k], sizeof(paths[k]), "%s/client-%zu.stats", res->dir, k);
+      else if (lb_harness_faults_stop(sc, (int)(k - (size_t)nclients)))
+        paths[k][0] = '\0'; /* stopped on purpose: its timing says nothing of the machine */
       else
         snprintf(paths[k], sizeof(paths[k]), "%s/server-%zu.stats", res->dir, k - (size_t)nclients);
       ptrs[k] = paths[k];
@@ -900,6 +936,8 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
   if (snprintf(res->requests_csv, sizeof(res->requests_csv), "%s/requests.csv", run_dir) >=
       (int)sizeof(res->requests_csv))
     return -ENAMETOOLONG;
+  if ((rc = lb_harness_faults_supported(sc, o->containers, err, errlen)) < 0)
+    return rc;
   if (o->containers)
     return lb_containers_run_one(o, sc, run, run_dir, res, err, errlen);
 #ifndef LB_HARNESS_HAS_NETNS
@@ -958,8 +996,9 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
   f.logs = calloc((size_t)f.nclients, sizeof(*f.logs));
   f.client_logs = calloc((size_t)f.nclients, sizeof(*f.client_logs));
   f.gone = calloc((size_t)f.nservers + (size_t)f.nclients, sizeof(*f.gone));
+  f.server_argv = calloc((size_t)f.nservers, sizeof(*f.server_argv));
   if (!f.servers || !f.tcp || !f.udp || !f.server_logs || !f.clients || !f.logs || !f.client_logs ||
-      !f.gone) {
+      !f.gone || !f.server_argv) {
     rc = -ENOMEM;
     snprintf(err, errlen, "out of memory");
     goto done;
@@ -1014,12 +1053,20 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
             "to connect before tick 0\n",
             sc->name, run, SERVER_START_ALLOWANCE_S + o->start_delay_s - left_s, left_s);
   double t0 = lb_harness_now() + left_s;
+  if ((rc = lb_harness_faults_plan(sc, start_ns, &f.faults)) < 0) {
+    snprintf(err, errlen, "out of memory");
+    goto done;
+  }
+  f.fault_fleet = (struct lb_harness_fault_fleet){
+      .group = &f.group, .servers = f.servers, .argv = f.server_argv, .logs = f.server_logs,
+      .tcp = f.tcp, .udp = f.udp, .gone = f.gone, .nservers = f.nservers, .events = &f.events};
   if ((rc = start_clients(client_bin, sc, scenario_file, run, board, max_rt, start_ns, run_dir, &f,
                           err, errlen)) < 0)
     goto done;
   if ((rc = wait_clients(o, sc, run, start_ns, lb_harness_now() + budget_s, &f, err, errlen)) < 0)
     goto done;
   double wall_s = lb_harness_now() - t0;
+  lb_harness_faults_finish(&f.faults, &f.fault_fleet, realtime_ns());
   /* Clients are done: servers drain and exit on SIGTERM. */
   for (int i = 0; i < f.nservers; i++)
     lb_harness_proc_signal(&f.group, f.servers[i], SIGTERM);
