@@ -323,6 +323,7 @@ struct fleet {
   char fleet_id[16];
   bool netns_up;
   const char *fleet_file; /* --fleet: every daemon gets it */
+  char max_queue[16];     /* the scenario's, for every server (0: unbounded, the seed) */
   bool netem_applied;
   /* Ends seen during the run (events.csv); gone[k] (servers, then
    * client processes): its end was noted, not to be reported again. */
@@ -557,6 +558,8 @@ static int start_servers(const struct lb_harness_opts *o, const char *server_bin
     argv[a++] = stats;
     argv[a++] = "--start-at-realtime-ns";
     argv[a++] = start;
+    argv[a++] = "--max-queue";
+    argv[a++] = f->max_queue;
     if (board) {
       argv[a++] = "--board";
       argv[a++] = (char *)board;
@@ -929,6 +932,7 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
   int rc;
   memset(&f, 0, sizeof(f));
   f.fleet_file = o->fleet;
+  snprintf(f.max_queue, sizeof(f.max_queue), "%d", sc->max_queue);
   memset(res, 0, sizeof(*res));
   res->run = run;
   res->seed = (unsigned long long)sc->seed + (unsigned long long)run;

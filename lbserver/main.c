@@ -70,6 +70,9 @@ static int write_stats(const char *path, const struct lb_server_stats *st, int t
           (long long)st->work_late.max_ns, (long long)st->tick_late_max_tick, use.cpu_seconds, use.voluntary_switches,
           use.involuntary_switches,
           st->forced ? 1 : 0, (unsigned long long)st->bad_requests);
+  fprintf(f, "held_refused=%llu\npeer_refused=%llu\nidle_closed=%llu\n",
+          (unsigned long long)st->held_refused, (unsigned long long)st->peer_refused,
+          (unsigned long long)st->idle_closed);
   return fclose(f) == 0 ? 0 : -errno;
 }
 
@@ -122,8 +125,15 @@ int main(int argc, char **argv) {
       .port = o.port,
       .udp_port = o.udp_port,
       .no_udp = o.no_udp,
-      .max_queue = o.max_queue >= 0 ? o.max_queue : sc.max_queue,
+      /* --max-queue (0: unbounded, as the seed; lbharness passes the
+       * scenario's), else the scenario's, else a finite default. */
+      .max_queue = o.max_queue >= 0     ? o.max_queue
+                   : sc.max_queue > 0 ? sc.max_queue
+                                      : LB_SERVER_DEFAULT_MAX_QUEUE,
       .max_connections = o.max_connections,
+      .limits = {.max_held = o.max_held,
+                 .max_per_peer = o.max_per_peer,
+                 .idle_ns = (int64_t)(o.idle_timeout_s * 1e9)},
       .max_frame = (size_t)o.max_frame,
       .max_runtime_s = o.max_runtime_s,
       .work = o.work >= 0 ? (enum lb_work)o.work : sc.work,

@@ -1,6 +1,8 @@
 /* server_options: getopt_long over lbserver's flags, with the defaults. */
 #include "server_options.h"
 
+#include "server_limits.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -25,6 +27,9 @@ enum {
   OPT_WAKE_EARLY,
   OPT_MAX_QUEUE,
   OPT_MAX_CONN,
+  OPT_MAX_HELD,
+  OPT_MAX_PER_PEER,
+  OPT_IDLE_TIMEOUT,
   OPT_MAX_FRAME,
   OPT_MAX_RUNTIME,
   OPT_STATS,
@@ -51,6 +56,9 @@ static const struct option long_opts[] = {
     {"wake-early-us", required_argument, NULL, OPT_WAKE_EARLY},
     {"max-queue", required_argument, NULL, OPT_MAX_QUEUE},
     {"max-connections", required_argument, NULL, OPT_MAX_CONN},
+    {"max-held", required_argument, NULL, OPT_MAX_HELD},
+    {"max-connections-per-peer", required_argument, NULL, OPT_MAX_PER_PEER},
+    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"max-frame", required_argument, NULL, OPT_MAX_FRAME},
     {"max-runtime", required_argument, NULL, OPT_MAX_RUNTIME},
     {"stats", required_argument, NULL, OPT_STATS},
@@ -85,8 +93,13 @@ void lb_server_options_usage(FILE *out) {
         "                         ticks) wake N us early and spin to the deadline\n"
         "                         (default 50 for ticks under 10 ms, else 0:\n"
         "                         sleep all the way)\n"
-        "  --max-queue N          queue bound, 0 = unbounded (default: scenario's)\n"
+        "  --max-queue N          queue bound, 0 = unbounded (default: the scenario's\n"
+        "                         max_queue, else 4096; lbharness passes the scenario's)\n"
         "  --max-connections N    default 1024\n"
+        "  --max-connections-per-peer N  from one address (default 256, 0: no bound)\n"
+        "  --max-held N           replies held for their egress delay at once;\n"
+        "                         beyond, requests are rejected (default 16384, 0: no bound)\n"
+        "  --idle-timeout SECONDS close a connection idle that long (default 120, 0: never)\n"
         "  --max-frame BYTES      largest accepted frame (default 65536)\n"
         "  --max-runtime SECONDS  then drain and exit (default 3600, 0: none)\n"
         "  --stats FILE           write counts as key=value lines at exit\n"
@@ -142,6 +155,9 @@ int lb_server_options_parse(int argc, char **argv, struct lb_server_options *o, 
   o->wake_early_us = -1;
   o->max_queue = -1;
   o->max_connections = 1024;
+  o->max_held = LB_SERVER_MAX_HELD;
+  o->max_per_peer = LB_SERVER_MAX_PER_PEER;
+  o->idle_timeout_s = LB_SERVER_IDLE_TIMEOUT_S;
   o->max_frame = 65536;
   o->max_runtime_s = 3600;
   o->log_level = LB_LOG_INFO;
@@ -214,6 +230,21 @@ int lb_server_options_parse(int argc, char **argv, struct lb_server_options *o, 
     case OPT_MAX_QUEUE:
       rc = parse_long("max-queue", optarg, 0, 1L << 30, &v, err, errlen);
       o->max_queue = (int)v;
+      break;
+    case OPT_MAX_HELD:
+      rc = parse_long("max-held", optarg, 0, 1L << 24, &v, err, errlen);
+      o->max_held = (int)v;
+      break;
+    case OPT_MAX_PER_PEER:
+      rc = parse_long("max-connections-per-peer", optarg, 0, 1L << 20, &v, err, errlen);
+      o->max_per_peer = (int)v;
+      break;
+    case OPT_IDLE_TIMEOUT:
+      rc = parse_double("idle-timeout", optarg, 0, &o->idle_timeout_s, err, errlen);
+      if (rc == 0 && o->idle_timeout_s > 1e6) {
+        snprintf(err, errlen, "--idle-timeout: expected at most 1000000 seconds, got '%s'", optarg);
+        rc = -EINVAL;
+      }
       break;
     case OPT_MAX_CONN:
       rc = parse_long("max-connections", optarg, 1, 1L << 20, &v, err, errlen);
