@@ -10,7 +10,9 @@ int lb_harness_faults_supported(const struct lb_scenario *sc, bool containers, c
                                 size_t errlen) {
   for (int i = 0; i < sc->n_faults; i++) {
     const struct lb_fault *f = &sc->faults[i];
-    bool harness = f->kind == LB_FAULT_KILL || f->kind == LB_FAULT_PAUSE;
+    /* kill, pause: the harness; slow: lbserver (server_faults) */
+    bool harness =
+        f->kind == LB_FAULT_KILL || f->kind == LB_FAULT_PAUSE || f->kind == LB_FAULT_SLOW;
     if (harness && !containers)
       continue;
     char at[32] = "";

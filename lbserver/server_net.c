@@ -12,6 +12,7 @@
 #include "framing.h"
 #include "log.h"
 #include "server_board.h"
+#include "server_faults.h"
 #include "server_limits.h"
 #include "server_pool.h"
 #include "wire_check.h"
@@ -93,6 +94,7 @@ struct lb_server {
   int nfree_reqs;
   struct lb_wire_limits wire;     /* what a request's numbers may be */
   struct lb_server_limits limits; /* held replies, connections per peer, idle */
+  int64_t tick0_ns;               /* the fleet's tick 0, else the server's start (faults) */
   uv_timer_t idle_timer;
 };
 
@@ -360,7 +362,8 @@ static void on_job_done(void *ctx, struct lb_server_job *job) {
 static int64_t on_job_work(void *ctx, struct lb_server_job *job) {
   struct lb_server *s = ctx;
   struct req *r = REQ_OF(job);
-  return lb_server_model_work_ns(&s->model, r->is_probe, r->channel);
+  int64_t ns = lb_server_model_work_ns(&s->model, r->is_probe, r->channel);
+  return lb_server_faults_work_ns(s->cfg.sc, s->cfg.index, s->tick0_ns, lb_server_now_ns(), ns);
 }
 
 static void on_held_due(void *ctx, void *item) {
@@ -903,6 +906,7 @@ int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, ch
     goto fail;
 
   int64_t now = lb_server_now_ns();
+  s->tick0_ns = cfg->start_ns > 0 ? cfg->start_ns : now;
   if (cfg->start_ns > 0) /* tick 0's reset (and any since) sizes the pool */
     lb_server_model_align(&s->model,
                           now > cfg->start_ns ? (now - cfg->start_ns) / cfg->sc->tick_ns : 0);

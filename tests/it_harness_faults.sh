@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Faults carried out by the harness on a local fleet (docs/faults.md): a
 # kill (SIGKILL at tick 50, the same lbserver started again at tick 100)
-# and a pause (SIGSTOP at 130, SIGCONT at 160). The run finishes; events.csv
+# and a pause (SIGSTOP at 130, SIGCONT at 160), and a slow (lbserver's
+# own: the run goes ahead with it; test_server_loopback checks its
+# effect). The run finishes; events.csv
 # has each fault's actual start and end; the per-request log shows the
 # effect: requests to the killed server fail during the kill and complete
 # again after the restart, the paused server completes nothing during the
-# pause; every request has an outcome. Kinds the daemons do not carry out
-# yet are refused before anything starts.
+# pause; every request has an outcome. Kinds lbclient does not carry out
+# yet (delay, partition) are refused before anything starts.
 set -euo pipefail
 source "$(dirname "$0")/fleet_test_lib.sh"
 H=$B/harness/lbharness
@@ -16,7 +18,8 @@ make_out lbh-faults
 # 2 x 2 fleet, 20 ms ticks, 220 ticks: 4.4 s of arrivals.
 tiny_scenario_20ms "$OUT/faults.yaml" faults 220 "data_frequency: 1" "faults:" \
   "  - {kind: kill, at: 50, for: 50, server: 1}" \
-  "  - {kind: pause, at: 130, for: 30, server: 0}"
+  "  - {kind: pause, at: 130, for: 30, server: 0}" \
+  "  - {kind: slow, at: 170, for: 30, server: 1, factor: 3}"
 rc=0
 timeout -s KILL 120 "$H" run "$OUT/faults.yaml" --out "$OUT/out" --quiet > "$OUT/run.txt" 2>&1 ||
   rc=$?
@@ -55,12 +58,13 @@ awk -F, '
     if (after_pause == 0) { print "FAIL: the paused server completed nothing after SIGCONT"; exit 1 }
   }' "$RUN/requests.csv" || fail "the faults did not show in the per-request log"
 # A kind the harness leaves to the daemons is refused before any start.
-tiny_scenario_20ms "$OUT/slow.yaml" slow 50 "faults:" "  - {kind: slow, at: 5, for: 5, server: 0}"
+tiny_scenario_20ms "$OUT/part.yaml" part 50 "faults:" \
+  "  - {kind: partition, at: 5, for: 5, server: 0, client: 1}"
 rc=0
-timeout -s KILL 60 "$H" run "$OUT/slow.yaml" --out "$OUT/out2" --quiet > "$OUT/slow.txt" 2>&1 ||
+timeout -s KILL 60 "$H" run "$OUT/part.yaml" --out "$OUT/out2" --quiet > "$OUT/part.txt" 2>&1 ||
   rc=$?
-[[ $rc -eq 1 ]] || fail "a slow fault ran on a real fleet (exit $rc)"
-grep -q "slow.yaml:[0-9]*: field 'faults': slow is not carried out on real fleets" "$OUT/slow.txt" ||
-  fail "no clear refusal: $(cat "$OUT/slow.txt")"
-[[ ! -e $OUT/out2/slow/real/run-0/server-0.log ]] || fail "a daemon started before the refusal"
+[[ $rc -eq 1 ]] || fail "a partition ran on a real fleet (exit $rc)"
+grep -q "part.yaml:[0-9]*: field 'faults': partition is not carried out on real fleets" \
+  "$OUT/part.txt" || fail "no clear refusal: $(cat "$OUT/part.txt")"
+[[ ! -e $OUT/out2/part/real/run-0/server-0.log ]] || fail "a daemon started before the refusal"
 echo "PASS"

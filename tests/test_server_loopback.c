@@ -47,6 +47,7 @@ struct server {
 };
 
 static double reset_probability; /* the next server_start's scenario */
+static const char *scenario_extra = ""; /* lines added to it */
 
 static void write_scenario(const char *path) {
   FILE *f = fopen(path, "w");
@@ -57,8 +58,8 @@ static void write_scenario(const char *path) {
           "probe_processing_time: %d\n"
           "cold_channel_penalty: %d\n"
           "server_reset_probability: %g\n"
-          "seed: 7\n",
-          PROBE_TICKS, PENALTY_TICKS, reset_probability);
+          "seed: 7\n%s",
+          PROBE_TICKS, PENALTY_TICKS, reset_probability, scenario_extra);
   assert_int_equal(fclose(f), 0);
 }
 
@@ -639,6 +640,48 @@ static void test_default_queue_bound(void **state) {
   server_cleanup(&s);
 }
 
+/* A slow fault in the scenario: lbserver multiplies the processing time of
+ * work that starts in its window (probes too: 3 ticks of 2 ms take 4 x as
+ * long, a sleep never ends early); outside the window, or on another
+ * server, the time is the model's. */
+static void test_slow_fault(void **state) {
+  (void)state;
+  struct server s;
+  Lb__Envelope *env = NULL;
+  const int64_t probe_ns = PROBE_TICKS * TICK_NS;
+  /* index 1 (server_start's): slowed over the whole run */
+  scenario_extra = "faults:\n  - {kind: slow, at: 0, for: 500, server: 1, factor: 4}\n";
+  server_start(&s, "--threads 1");
+  scenario_extra = "";
+  int fd = tcp_connect(s.tcp);
+  send_request(fd, 1, true, 1, 0);
+  Lb__Response *r = recv_response(fd, &env);
+  assert_non_null(r);
+  assert_int_equal(r->status, LB__STATUS__STATUS_OK);
+  if ((int64_t)r->processing_ns < 4 * probe_ns)
+    fail_msg("a probe took %llu ns under slow x4, expected >= %lld",
+             (unsigned long long)r->processing_ns, (long long)(4 * probe_ns));
+  lb__envelope__free_unpacked(env, NULL);
+  close(fd);
+  assert_int_equal(server_wait(&s, true), 0);
+  server_cleanup(&s);
+  /* the same fault on server 0 leaves server 1 alone */
+  scenario_extra = "faults:\n  - {kind: slow, at: 0, for: 500, server: 0, factor: 4}\n";
+  server_start(&s, "--threads 1");
+  scenario_extra = "";
+  fd = tcp_connect(s.tcp);
+  send_request(fd, 1, true, 1, 0);
+  r = recv_response(fd, &env);
+  assert_non_null(r);
+  if ((int64_t)r->processing_ns >= 4 * probe_ns)
+    fail_msg("server 1 was slowed by a fault on server 0 (%llu ns)",
+             (unsigned long long)r->processing_ns);
+  lb__envelope__free_unpacked(env, NULL);
+  close(fd);
+  assert_int_equal(server_wait(&s, true), 0);
+  server_cleanup(&s);
+}
+
 /* A request that would outlive the drain's grace (5 s): the server gives
  * up on it, closes the connection and still exits 0, saying so. */
 static void test_forced_drain(void **state) {
@@ -752,6 +795,7 @@ int main(void) {
       cmocka_unit_test(test_held_replies_bounded),
       cmocka_unit_test(test_peer_bound_and_idle_timeout),
       cmocka_unit_test(test_default_queue_bound),
+      cmocka_unit_test(test_slow_fault),
       cmocka_unit_test(test_forced_drain),
       cmocka_unit_test(test_sigpipe_ignored),
       cmocka_unit_test(test_bad_options),
