@@ -32,7 +32,7 @@ void lb_harness_events_note(struct lb_harness_events *ev, int64_t now_ns, const 
                             const char *event, const char *detail, bool unplanned) {
   double since = (double)(now_ns - ev->start_ns);
   double tick = since / (double)ev->tick_ns;
-  char who[64], what[32], why[160];
+  char who[64], what[32], why[256];
   field(who, sizeof(who), daemon);
   field(what, sizeof(what), event);
   field(why, sizeof(why), detail);

@@ -460,7 +460,7 @@ static void drop_partial_line(const char *path) {
  * clients count what it held and what they send it as failed. A client
  * process that exits 0 has finished. */
 static void watch_daemons(struct fleet *f) {
-  char how[80], tail[600], detail[200];
+  char how[80], tail[600], detail[256];
   for (int k = 0; k < f->nservers + f->nclients; k++) {
     bool server = k < f->nservers;
     int i = server ? k : k - f->nservers;
