@@ -222,10 +222,11 @@ int lb_arrivals_load(const char *path, int clients, struct lb_arrivals *out, cha
     }
     struct lb_arrival a;
     if (!parse_line(s, clients, &a)) {
+      char seen[LB_EXCERPT_BUF];
       lb_errf(err, errlen,
               "%s:%zu: expected 'tick,client' with tick >= 0 and client from 0 to %d, "
-              "got '%.80s'",
-              path, lineno, clients - 1, copy);
+              "got '%s'",
+              path, lineno, clients - 1, lb_excerpt(seen, sizeof(seen), copy));
       rc = -EINVAL;
       break;
     }

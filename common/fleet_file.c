@@ -117,6 +117,12 @@ static int fail(struct reader *r, int rc, const char *what, const char *detail) 
   return rc;
 }
 
+/* The same with text from the file: quoted only as a short escaped excerpt. */
+static int fail_got(struct reader *r, const char *what, const char *text) {
+  char seen[LB_EXCERPT_BUF];
+  return fail(r, -EINVAL, what, lb_excerpt(seen, sizeof(seen), text));
+}
+
 static bool parse_int(const char *s, long min, long *out) {
   char *end = NULL;
   errno = 0;
@@ -178,7 +184,7 @@ static int server_line(struct reader *r, char **tok, int ntok) {
     return fail(r, -EINVAL, "expected 'server THREADS MEAN_PROCESSING_TIME MEAN_RTT'", "");
   for (int i = 0; i < 3; i++)
     if (!parse_int(tok[i + 1], i == 0 ? 1 : 0, &v[i]))
-      return fail(r, -EINVAL, names[i], tok[i + 1]);
+      return fail_got(r, names[i], tok[i + 1]);
   if (r->f->clients > 0)
     return fail(r, -EINVAL, "a server line after the fleet's client lines", "");
   if (grow((void **)&r->f->server, &r->server_cap, (size_t)r->f->servers + 1,
@@ -212,17 +218,17 @@ static int client_line(struct reader *r, char **tok, int ntok) {
     long server;
     char *end = NULL;
     if (colon == NULL)
-      return fail(r, -EINVAL, "expected SERVER:MEAN_TICKS, got ", entry);
+      return fail_got(r, "expected SERVER:MEAN_TICKS, got ", entry);
     *colon = '\0';
     if (!parse_int(entry, 0, &server) || server >= f->servers) {
-      char detail[96];
-      snprintf(detail, sizeof(detail), "%.40s (the fleet has servers 0 to %d)", entry,
-               f->servers - 1);
+      char detail[LB_EXCERPT_BUF + 48], seen[LB_EXCERPT_BUF];
+      snprintf(detail, sizeof(detail), "%s (the fleet has servers 0 to %d)",
+               lb_excerpt(seen, sizeof(seen), entry), f->servers - 1);
       return fail(r, -EINVAL, "no such server: ", detail);
     }
     double mean = strtod(colon + 1, &end);
     if (end == colon + 1 || *end != '\0' || !isfinite(mean) || mean < 0)
-      return fail(r, -EINVAL, "MEAN_TICKS: expected a number >= 0, got ", colon + 1);
+      return fail_got(r, "MEAN_TICKS: expected a number >= 0, got ", colon + 1);
     f->subset[at + (size_t)k] = (int)server;
     f->mean_ticks[at + (size_t)k] = mean;
   }
@@ -266,7 +272,7 @@ static int read_line(struct reader *r, char *s) {
     return 0;
   bool server = strcmp(tok[0], "server") == 0, client = strcmp(tok[0], "client") == 0;
   if (!server && !client)
-    return fail(r, -EINVAL, "expected a 'fleet', 'server' or 'client' line, got ", tok[0]);
+    return fail_got(r, "expected a 'fleet', 'server' or 'client' line, got ", tok[0]);
   if (r->f == NULL) {
     int rc = start_fleet(r, "");
     if (rc < 0)

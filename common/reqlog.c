@@ -347,8 +347,9 @@ int lb_reqlog_reader_open(const char *path, struct lb_reqlog_reader **out, char 
   for (size_t q = 0; q < sizeof(required) / sizeof(required[0]); q++) {
     for (size_t c = 0; c < NCOLS; c++) {
       if (strcmp(columns[c].name, required[q]) == 0 && r->pos[c] < 0) {
-        lb_errf(err, errlen, "%s:1: expected a header with column '%s', got '%.60s...'", path,
-                required[q], r->cells[0]);
+        char seen[LB_EXCERPT_BUF];
+        lb_errf(err, errlen, "%s:1: expected a header with column '%s', got '%s...'", path,
+                required[q], lb_excerpt(seen, sizeof(seen), r->cells[0]));
         rc = -EINVAL;
         goto fail;
       }
@@ -513,8 +514,9 @@ int lb_reqlog_reader_next(struct lb_reqlog_reader *r, struct lb_request_record *
       continue;
     const char *cell = r->cells[r->pos[c]];
     if (!parse_cell(&columns[c], cell, rec)) {
-      lb_errf(err, errlen, "%s:%zu: column '%s': expected %s, got '%.60s'", r->path, r->lineno,
-              columns[c].name, expected_text(columns[c].kind), cell);
+      char seen[LB_EXCERPT_BUF];
+      lb_errf(err, errlen, "%s:%zu: column '%s': expected %s, got '%s'", r->path, r->lineno,
+              columns[c].name, expected_text(columns[c].kind), lb_excerpt(seen, sizeof(seen), cell));
       return -EINVAL;
     }
   }

@@ -362,16 +362,31 @@ void lb_scenario_picker_origin(const struct lb_scenario *sc, char *buf, size_t l
 }
 
 int lb_scenario_warning(const struct lb_scenario *sc, char *buf, size_t len) {
+  const char *origin = sc->path[0] ? sc->path : sc->name;
+  size_t used = 0;
   if (len)
     buf[0] = '\0';
   if (sc->subset_size > sc->servers) {
     snprintf(buf, len,
              "%s: subset_size %d is larger than servers %d: each client draws its subset with "
              "replacement (as the seed), so some servers appear in it more than once",
-             sc->path[0] ? sc->path : sc->name, sc->subset_size, sc->servers);
-    return 1;
+             origin, sc->subset_size, sc->servers);
+    used = strlen(buf);
   }
-  return 0;
+  /* A rate in the file that target_utilization replaces (lb_scenario_finish). */
+  int rate_line = sc->field_lines[find_field("mean_requests_per_server_per_tick") - fields];
+  int target_line = sc->field_lines[find_field("target_utilization") - fields];
+  if (sc->target_utilization > 0 && rate_line > 0 && used < len) {
+    char target_at[48] = " (--set)";
+    if (target_line > 0)
+      snprintf(target_at, sizeof(target_at), " (line %d)", target_line);
+    snprintf(buf + used, len - used,
+             "%s%s:%d: field 'mean_requests_per_server_per_tick' is overridden by field "
+             "'target_utilization'%s: the rate is the one that gives utilization %g",
+             used ? "; " : "", origin, rate_line, target_at, sc->target_utilization);
+    used = strlen(buf);
+  }
+  return used > 0 ? 1 : 0;
 }
 
 static const char *node_kind(const yaml_node_t *n) {

@@ -115,8 +115,10 @@ int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen);
  * as --set does) after the file. */
 void lb_scenario_picker_origin(const struct lb_scenario *sc, char *buf, size_t len);
 /* What is allowed but probably not meant (subset_size above servers: the
- * seed draws a subset with replacement, so servers repeat), as one line
- * into buf; returns 0 when there is nothing to say, else 1. */
+ * seed draws a subset with replacement, so servers repeat; a file's
+ * mean_requests_per_server_per_tick that target_utilization overrides), as
+ * one line into buf ("; " between two); returns 0 when there is nothing
+ * to say, else 1. Callers say it once per scenario. */
 int lb_scenario_warning(const struct lb_scenario *sc, char *buf, size_t len);
 /* Writes the scenario back as YAML (every field), for the fleet's processes. */
 int lb_scenario_write(const struct lb_scenario *sc, FILE *f);

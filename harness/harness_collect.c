@@ -1,4 +1,5 @@
 #include "harness_collect.h"
+#include "harness_faults.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -176,6 +177,8 @@ void lb_harness_assess(const struct lb_scenario *sc, int nclients, int nservers,
     for (size_t k = 0; k < n; k++) {
       if (k < (size_t)nclients)
         snprintf(paths[k], sizeof(paths[k]), "%s/client-%zu.stats", res->dir, k);
+      else if (lb_harness_faults_stop(sc, (int)(k - (size_t)nclients)))
+        paths[k][0] = '\0'; /* stopped on purpose: its timing says nothing of the machine */
       else
         snprintf(paths[k], sizeof(paths[k]), "%s/server-%zu.stats", res->dir, k - (size_t)nclients);
       ptrs[k] = paths[k];

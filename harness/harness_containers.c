@@ -434,6 +434,10 @@ static char **daemon_argv(const struct lb_scenario *sc, const struct cfleet *f, 
     argv[a++] = bufs[6];
     argv[a++] = "--port-file";
     argv[a++] = bufs[7];
+    static char max_queue[16]; /* the scenario's (0: unbounded, as the seed) */
+    snprintf(max_queue, sizeof(max_queue), "%d", sc->max_queue);
+    argv[a++] = "--max-queue";
+    argv[a++] = max_queue;
   } else {
     int first, count;
     lb_deploy_client_range(sc->clients, f->nclients, index, &first, &count);

@@ -85,6 +85,11 @@ void lb_harness_health_check(const struct lb_harness_health_input *in,
              in->stalled == 1 ? "" : "s", in->stall);
     add(out->reason, sizeof(out->reason), line);
   }
+  if (in->died > 0) {
+    snprintf(line, sizeof(line), "%d daemon%s died unplanned, first: %.160s", in->died,
+             in->died == 1 ? "" : "s", in->death);
+    add(out->reason, sizeof(out->reason), line);
+  }
   out->valid = out->reason[0] == '\0';
   if (cpu)
     snprintf(out->suggestion, sizeof(out->suggestion),
@@ -99,6 +104,9 @@ void lb_harness_health_check(const struct lb_harness_health_input *in,
   else if (timing)
     snprintf(out->suggestion, sizeof(out->suggestion),
              "use a longer tick (e.g. tick: %gms) or a smaller fleet", in->tick_ms * 2);
+  else if (in->died > 0)
+    snprintf(out->suggestion, sizeof(out->suggestion),
+             "see the dead daemon's log and events.csv in the run directory; run again");
   else if (in->stalled > 0)
     snprintf(out->suggestion, sizeof(out->suggestion),
              "a daemon stopped for a tick or more (stopped, swapped out, or the host paused): "

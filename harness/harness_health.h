@@ -36,6 +36,9 @@ struct lb_harness_health_input {
   char stall[200];
   double stall_late_ms; /* the noted stall's lateness */
   int stalled;          /* daemons that stalled */
+  /* Daemons that died unplanned during the run, and the first of them. */
+  int died;
+  char death[200];
 };
 
 /* Notes a daemon's worst wake-up in in->stall when it is a stall (a wake-up

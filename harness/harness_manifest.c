@@ -161,10 +161,10 @@ char *lb__manifest_server_command(const struct lb_scenario *sc, const struct lb_
   return lb__manifest_strf(
       "lbserver --scenario %s --index %s --run %d --listen 0.0.0.0 --port %d --udp-port %d "
       "--port-file %s/run%d-server-%s.port --stats %s/run%d-server-%s.stats "
-      "--max-runtime %ld",
+      "--max-runtime %ld --max-queue %d",
       LB_DEPLOY_SCENARIO_PATH, index, o->run, LB_DEPLOY_TCP_PORT, LB_DEPLOY_UDP_PORT,
       LB_DEPLOY_LOG_DIR, o->run, index, LB_DEPLOY_LOG_DIR, o->run, index,
-      lb__manifest_max_runtime_s(sc, slack));
+      lb__manifest_max_runtime_s(sc, slack), sc->max_queue);
 }
 
 /* Seconds from the moment the last process of a fleet is up to its tick 0:

@@ -16,6 +16,8 @@
 #include "arrivals.h"
 #include "expr.h"
 #include "harness_containers.h"
+#include "harness_events.h"
+#include "harness_faults.h"
 #include "harness_proc.h"
 #include "reqlog.h"
 #if __has_include("harness_deploy.h")
@@ -94,6 +96,8 @@ static void growing_log_update(struct growing_log *g) {
   close(fd);
 }
 
+_Static_assert(LB_HARNESS_PATH_MAX == 1024, "harness_faults.h: logs are char[1024]");
+
 struct fleet {
   struct lb_harness_group group;
   size_t *servers, *clients; /* indices in group.procs */
@@ -108,7 +112,16 @@ struct fleet {
   char fleet_id[16];
   bool netns_up;
   const char *fleet_file; /* --fleet: every daemon gets it */
+  char max_queue[16];     /* the scenario's, for every server (0: unbounded, the seed) */
   bool netem_applied;
+  /* Ends seen during the run (events.csv); gone[k] (servers, then
+   * client processes): its end was noted, not to be reported again. */
+  struct lb_harness_events events;
+  bool *gone;
+  /* The scenario's kill and pause faults (harness_faults.h). */
+  char ***server_argv; /* each server's command line, for a restart */
+  struct lb_harness_faults faults;
+  struct lb_harness_fault_fleet fault_fleet;
 };
 
 /* Starts argv with the netns wrapper when the fleet has one; returns the
@@ -174,10 +187,35 @@ static void fleet_free(struct fleet *f) {
   free(f->logs);
   free(f->server_logs);
   free(f->client_logs);
+  free(f->gone);
+  for (int i = 0; f->server_argv && i < f->nservers; i++) {
+    for (char **a = f->server_argv[i]; a && *a; a++)
+      free(*a);
+    free(f->server_argv[i]);
+  }
+  free(f->server_argv);
+  lb_harness_faults_close(&f->faults);
+  lb_harness_events_close(&f->events);
 }
 
-/* Fails the run with the first daemon that exited before its time. */
-static bool early_exit(struct fleet *f, bool clients_too, char *err, size_t errlen) {
+/* A copy of a NULL-terminated argv, or NULL. */
+static char **argv_dup(char *const *argv) {
+  size_t n = 0;
+  while (argv[n])
+    n++;
+  char **copy = calloc(n + 1, sizeof(*copy));
+  for (size_t k = 0; copy && k < n; k++)
+    if (!(copy[k] = strdup(argv[k]))) {
+      while (k-- > 0)
+        free(copy[k]);
+      free(copy);
+      return NULL;
+    }
+  return copy;
+}
+
+/* Fails the start with the first server that exited before it listened. */
+static bool early_exit(struct fleet *f, char *err, size_t errlen) {
   char how[80], tail[600];
   for (int i = 0; i < f->nservers; i++) {
     struct lb_harness_proc *p = &f->group.procs[f->servers[i]];
@@ -189,17 +227,78 @@ static bool early_exit(struct fleet *f, bool clients_too, char *err, size_t errl
       return true;
     }
   }
-  for (int i = 0; clients_too && i < f->nclients; i++) {
-    struct lb_harness_proc *p = &f->group.procs[f->clients[i]];
-    if (p->exited && !(WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0)) {
-      lb_harness_proc_describe(p, how, sizeof(how));
-      lb_harness_log_tail(f->client_logs[i], tail, sizeof(tail));
-      snprintf(err, errlen, "client process %d failed (%s); its log %s ends:\n%s", i, how,
-               f->client_logs[i], tail);
-      return true;
-    }
-  }
   return false;
+}
+
+/* A client process that died mid-write leaves a last line cut short:
+ * cut the log back to its last whole line, so what it logged is merged. */
+static void drop_partial_line(const char *path) {
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  off_t end = lseek(fd, 0, SEEK_END), keep = end;
+  char c;
+  while (keep > 0 && pread(fd, &c, 1, keep - 1) == 1 && c != '\n')
+    keep--;
+  if (keep < end && ftruncate(fd, keep) != 0)
+    keep = end;
+  close(fd);
+}
+
+/* During the run a daemon that ends by itself is reported once (which,
+ * when, how; its log's last lines) and the run goes on without it: the
+ * clients count what it held and what they send it as failed. A client
+ * process that exits 0 has finished. */
+static void watch_daemons(struct fleet *f) {
+  char how[80], tail[600], detail[256];
+  for (int k = 0; k < f->nservers + f->nclients; k++) {
+    bool server = k < f->nservers;
+    int i = server ? k : k - f->nservers;
+    size_t idx = server ? f->servers[i] : f->clients[i];
+    struct lb_harness_proc *p = &f->group.procs[idx];
+    if (!p->exited || f->gone[k])
+      continue;
+    f->gone[k] = true;
+    if (!server && WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0)
+      continue;
+    lb_harness_proc_describe(p, how, sizeof(how));
+    const char *log = server ? f->server_logs[i] : f->client_logs[i];
+    lb_harness_log_tail(log, tail, sizeof(tail));
+    if (!server)
+      drop_partial_line(f->logs[i].path);
+    snprintf(detail, sizeof(detail), "%s; log %.150s", how, log);
+    char who[64];
+    snprintf(who, sizeof(who), "%s %d", server ? "server" : "client process", i);
+    lb_harness_events_note(&f->events, realtime_ns(), who, "died", detail, true);
+    if (tail[0] && f->events.echo)
+      fprintf(f->events.echo, "lbharness: %s: %s's log ends:\n%s\n", f->events.prefix, who, tail);
+  }
+}
+
+/* A stop signal (Ctrl-C): the documented grace. SIGTERM to every daemon
+ * (servers drain, clients stop arriving and drain); halfway through the
+ * grace a second SIGTERM to the clients still running (they time out what
+ * is live and flush their logs and stats); what is left at the end of the
+ * grace is killed. The waits here do not give way to the stop signal that
+ * started them. */
+static void stop_with_grace(struct fleet *f, int grace_ms) {
+  struct lb_harness_group *g = &f->group;
+  double start = lb_harness_now(), half = start + grace_ms / 2000.0,
+         end = start + grace_ms / 1000.0;
+  bool second = false;
+  lb_harness_faults_finish(&f->faults, &f->fault_fleet, realtime_ns()); /* no server left stopped */
+  for (int k = 0; k < f->nservers + f->nclients; k++)
+    lb_harness_proc_signal(g, k < f->nservers ? f->servers[k] : f->clients[k - f->nservers],
+                           SIGTERM);
+  while (lb_harness_group_poll(g) > 0 && lb_harness_now() < end) {
+    if (!second && lb_harness_now() >= half) {
+      second = true;
+      for (int k = 0; k < f->nclients; k++)
+        lb_harness_proc_signal(g, f->clients[k], SIGTERM);
+    }
+    lb_harness_sleep_ms(20);
+  }
+  lb_harness_group_stop(g, 0);
 }
 
 static int stopped(char *err, size_t errlen) {
@@ -253,6 +352,8 @@ static int start_servers(const struct lb_harness_opts *o, const char *server_bin
     argv[a++] = stats;
     argv[a++] = "--start-at-realtime-ns";
     argv[a++] = start;
+    argv[a++] = "--max-queue";
+    argv[a++] = f->max_queue;
     if (board) {
       argv[a++] = "--board";
       argv[a++] = (char *)board;
@@ -262,6 +363,8 @@ static int start_servers(const struct lb_harness_opts *o, const char *server_bin
       argv[a++] = (char *)f->fleet_file;
     }
     argv[a] = NULL;
+    if (!(f->server_argv[i] = argv_dup(argv)))
+      return -ENOMEM;
     char name[32];
     snprintf(name, sizeof(name), "server %d", i);
     int k = lb_harness_group_spawn(&f->group, argv, f->server_logs[i], name);
@@ -281,7 +384,7 @@ static int start_servers(const struct lb_harness_opts *o, const char *server_bin
       continue;
     }
     lb_harness_group_poll(&f->group);
-    if (early_exit(f, false, err, errlen))
+    if (early_exit(f, err, errlen))
       return -ECHILD;
     if (lb_harness_stop_signal)
       return stopped(err, errlen);
@@ -396,10 +499,8 @@ static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenari
     for (int k = 0; k < f->nclients; k++)
       if (!f->group.procs[f->clients[k]].exited)
         running++;
-    if (early_exit(f, true, err, errlen)) {
-      rc = -ECHILD;
-      break;
-    }
+    lb_harness_faults_run(&f->faults, &f->fault_fleet, realtime_ns());
+    watch_daemons(f);
     if (lb_harness_stop_signal) {
       rc = stopped(err, errlen);
       break;
@@ -447,7 +548,7 @@ static int wait_clients(const struct lb_harness_opts *o, const struct lb_scenari
       rc = -ETIMEDOUT;
       break;
     }
-    lb_harness_sleep_ms(50);
+    lb_harness_sleep_ms(lb_harness_faults_sleep_ms(&f->faults, realtime_ns(), 50));
   }
   if (o->progress && tty)
     fputc('\n', o->log);
@@ -466,6 +567,7 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
   int rc;
   memset(&f, 0, sizeof(f));
   f.fleet_file = o->fleet;
+  snprintf(f.max_queue, sizeof(f.max_queue), "%d", sc->max_queue);
   memset(res, 0, sizeof(*res));
   res->run = run;
   res->seed = (unsigned long long)sc->seed + (unsigned long long)run;
@@ -473,6 +575,8 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
   if (snprintf(res->requests_csv, sizeof(res->requests_csv), "%s/requests.csv", run_dir) >=
       (int)sizeof(res->requests_csv))
     return -ENAMETOOLONG;
+  if ((rc = lb_harness_faults_supported(sc, o->containers, err, errlen)) < 0)
+    return rc;
   if (o->containers)
     return lb_containers_run_one(o, sc, run, run_dir, res, err, errlen);
 #ifndef LB_HARNESS_HAS_NETNS
@@ -538,7 +642,10 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
   f.clients = calloc((size_t)f.nclients, sizeof(*f.clients));
   f.logs = calloc((size_t)f.nclients, sizeof(*f.logs));
   f.client_logs = calloc((size_t)f.nclients, sizeof(*f.client_logs));
-  if (!f.servers || !f.tcp || !f.udp || !f.server_logs || !f.clients || !f.logs || !f.client_logs) {
+  f.gone = calloc((size_t)f.nservers + (size_t)f.nclients, sizeof(*f.gone));
+  f.server_argv = calloc((size_t)f.nservers, sizeof(*f.server_argv));
+  if (!f.servers || !f.tcp || !f.udp || !f.server_logs || !f.clients || !f.logs || !f.client_logs ||
+      !f.gone || !f.server_argv) {
     rc = -ENOMEM;
     snprintf(err, errlen, "out of memory");
     goto done;
@@ -573,6 +680,16 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
   /* Tick 0 for servers and clients alike (CLOCK_REALTIME). */
   int64_t start_ns =
       realtime_ns() + (int64_t)((SERVER_START_ALLOWANCE_S + o->start_delay_s) * 1e9);
+  {
+    char events[LB_HARNESS_PATH_MAX + 16], prefix[96];
+    snprintf(events, sizeof(events), "%s/events.csv", run_dir);
+    snprintf(prefix, sizeof(prefix), "%.80s run %d", sc->name, run);
+    if ((rc = lb_harness_events_open(&f.events, events, o->log, prefix, start_ns, sc->tick_ns)) <
+        0) {
+      snprintf(err, errlen, "cannot write %s: %s", events, strerror(-rc));
+      goto done;
+    }
+  }
   if ((rc = start_servers(o, server_bin, scenario_file, run, board, max_rt, start_ns, run_dir, &f,
                           err, errlen)) < 0)
     goto done;
@@ -583,12 +700,20 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
             "to connect before tick 0\n",
             sc->name, run, SERVER_START_ALLOWANCE_S + o->start_delay_s - left_s, left_s);
   double t0 = lb_harness_now() + left_s;
+  if ((rc = lb_harness_faults_plan(sc, start_ns, &f.faults)) < 0) {
+    snprintf(err, errlen, "out of memory");
+    goto done;
+  }
+  f.fault_fleet = (struct lb_harness_fault_fleet){
+      .group = &f.group, .servers = f.servers, .argv = f.server_argv, .logs = f.server_logs,
+      .tcp = f.tcp, .udp = f.udp, .gone = f.gone, .nservers = f.nservers, .events = &f.events};
   if ((rc = start_clients(client_bin, sc, scenario_file, run, board, max_rt, start_ns, run_dir, &f,
                           err, errlen)) < 0)
     goto done;
   if ((rc = wait_clients(o, sc, run, start_ns, lb_harness_now() + budget_s, &f, err, errlen)) < 0)
     goto done;
   double wall_s = lb_harness_now() - t0;
+  lb_harness_faults_finish(&f.faults, &f.fault_fleet, realtime_ns());
   /* Clients are done: servers drain and exit on SIGTERM. */
   for (int i = 0; i < f.nservers; i++)
     lb_harness_proc_signal(&f.group, f.servers[i], SIGTERM);
@@ -604,8 +729,8 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
     /* A server that failed while draining said so in its log. */
     for (int i = 0; i < f.nservers; i++) {
       const struct lb_harness_proc *p = &f.group.procs[f.servers[i]];
-      if (WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0)
-        continue;
+      if (f.gone[i] || (WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0))
+        continue; /* its end was reported when it came */
       char how[80];
       lb_harness_proc_describe(p, how, sizeof(how));
       if (o->log)
@@ -621,19 +746,29 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
       snprintf(err, errlen, "out of memory");
       goto done;
     }
-    for (int k = 0; k < f.nclients; k++)
-      csvs[k] = f.logs[k].path;
-    rc = lb_harness_collect_logs(sc, run, csvs, (size_t)f.nclients, res, err, errlen);
+    size_t ncsv = 0;
+    struct stat st;
+    for (int k = 0; k < f.nclients; k++) /* a dead one may have logged nothing */
+      if (!f.gone[f.nservers + k] || (stat(f.logs[k].path, &st) == 0 && st.st_size > 0))
+        csvs[ncsv++] = f.logs[k].path;
+    rc = lb_harness_collect_logs(sc, run, csvs, ncsv, res, err, errlen);
     free(csvs);
     if (rc < 0)
       goto done;
   }
   lb_harness_assess(sc, f.nclients, f.nservers, wall_s, lb_harness_group_cpu_seconds(&f.group),
                     res);
+  if (f.events.unplanned > 0) { /* a fleet short of a daemon is not the model's */
+    res->health_in.died = f.events.unplanned;
+    snprintf(res->health_in.death, sizeof(res->health_in.death), "%s", f.events.first);
+    lb_harness_health_check(&res->health_in, &res->health);
+  }
   if (f.netem_applied)
     record_qdiscs(&f, run_dir);
   rc = 0;
 done:
+  if (rc < 0) /* a stop signal or a failure: the daemons' grace */
+    stop_with_grace(&f, STOP_GRACE_MS);
   fleet_free(&f); /* stops and reaps whatever is left */
   if (board)
     shm_unlink(board); /* after the last server and client are reaped */

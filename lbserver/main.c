@@ -94,6 +94,9 @@ static int write_stats(const char *path, const struct lb_server_stats *st, int t
   lb_statsfile_put_int(f, "http_connections", (long long)st->http_connections);
   lb_statsfile_put_int(f, "http_refused", (long long)st->http_refused);
   lb_statsfile_put_int(f, "http_malformed", (long long)st->http_malformed);
+  lb_statsfile_put_int(f, "held_refused", (long long)st->held_refused);
+  lb_statsfile_put_int(f, "peer_refused", (long long)st->peer_refused);
+  lb_statsfile_put_int(f, "idle_closed", (long long)st->idle_closed);
   return fclose(f) == 0 ? 0 : -errno;
 }
 
@@ -150,8 +153,15 @@ int main(int argc, char **argv) {
       .http_port = o.http_port,
       .metrics = o.metrics,
       .metrics_port = o.metrics_port,
-      .max_queue = o.max_queue >= 0 ? o.max_queue : sc.max_queue,
+      /* --max-queue (0: unbounded, as the seed; lbharness passes the
+       * scenario's), else the scenario's, else a finite default. */
+      .max_queue = o.max_queue >= 0     ? o.max_queue
+                   : sc.max_queue > 0 ? sc.max_queue
+                                      : LB_SERVER_DEFAULT_MAX_QUEUE,
       .max_connections = o.max_connections,
+      .limits = {.max_held = o.max_held,
+                 .max_per_peer = o.max_per_peer,
+                 .idle_ns = (int64_t)(o.idle_timeout_s * 1e9)},
       .max_frame = (size_t)o.max_frame,
       .max_runtime_s = o.max_runtime_s,
       .work = o.work >= 0 ? (enum lb_work)o.work : sc.work,

@@ -16,7 +16,9 @@
 #include "framing.h"
 #include "log.h"
 #include "board.h"
+#include "server_faults.h"
 #include "server_http.h"
+#include "server_limits.h"
 #include "server_metrics.h"
 #include "server_pool.h"
 #include "wire_check.h"
@@ -39,6 +41,9 @@ struct conn {
   size_t out_len, out_cap;
   struct conn *next_dirty;
   bool dirty;
+  struct sockaddr_storage peer; /* counted in srv->limits while open */
+  bool peer_counted;
+  int64_t last_ns; /* the latest bytes read (idle timeout) */
 };
 
 struct req {
@@ -54,6 +59,7 @@ struct req {
   uint32_t channel;
   int rif_at_arrival; /* the server's requests in flight on arrival (Prequal) */
   bool is_probe, processed;
+  bool holds; /* counted in srv->limits' held replies */
   Lb__Status status;
   struct lb_server_report report;
   int64_t done_ns;
@@ -98,6 +104,9 @@ struct lb_server {
   struct lb_http_server *http;              /* --http-port; NULL: none */
   struct lb_prom_server *metrics;           /* --metrics-port; NULL: none */
   struct lb_prom_hist duration, queue_wait; /* processed requests (workers observe) */
+  struct lb_server_limits limits; /* held replies, connections per peer, idle */
+  int64_t tick0_ns;               /* the fleet's tick 0, else the server's start (faults) */
+  uv_timer_t idle_timer;
 };
 
 #define REQ_OF(j) ((struct req *)((char *)(j)-offsetof(struct req, job)))
@@ -137,6 +146,8 @@ static void req_release(struct req *r) {
   s->outstanding--;
   if (r->http)
     lb_http_conn_unref(r->http);
+  if (r->holds)
+    lb_server_limits_hold_end(&s->limits);
   if (c && --c->refs == 0 && c->closed)
     conn_free(c);
   if (s->draining)
@@ -393,7 +404,8 @@ static void on_job_done(void *ctx, struct lb_server_job *job) {
 static int64_t on_job_work(void *ctx, struct lb_server_job *job) {
   struct lb_server *s = ctx;
   struct req *r = REQ_OF(job);
-  return lb_server_model_work_ns(&s->model, r->is_probe, r->channel);
+  int64_t ns = lb_server_model_work_ns(&s->model, r->is_probe, r->channel);
+  return lb_server_faults_work_ns(s->cfg.sc, s->cfg.index, s->tick0_ns, lb_clock_now_ns(), ns);
 }
 
 static void on_held_due(void *ctx, void *item) {
@@ -460,6 +472,18 @@ static void on_tick(void *ctx, int64_t deadline_ns, int64_t now_ns) {
   }
 }
 
+/* One rate-limited line for a limit's refusals (server_limits.h). */
+static void say_limit(struct lb_server *s, enum lb_limit_kind kind) {
+  static const char *const what[] = {
+      "requests refused: too many replies held (--max-held)",
+      "connections refused: too many from one address (--max-connections-per-peer)",
+      "idle connections closed (--idle-timeout)"};
+  uint64_t n;
+  if (lb_server_limits_say(&s->limits, kind, lb_clock_now_ns(), &n))
+    LB_WARN("%llu %s; %llu in all", (unsigned long long)n, what[kind],
+            (unsigned long long)s->limits.refused[kind]);
+}
+
 /* A request from the wire (loop thread). conn or addr says where from. */
 static void handle_request(struct lb_server *s, const Lb__Request *in, struct conn *c,
                            const struct sockaddr *addr, size_t udp_limit, struct lb_http_conn *http,
@@ -499,6 +523,10 @@ static void handle_request(struct lb_server *s, const Lb__Request *in, struct co
   } else if (s->draining) {
     r->status = LB__STATUS__STATUS_DRAINING;
     s->stats.draining_replies++;
+  } else if (r->delay_ns > 0 && !(r->holds = lb_server_limits_hold_begin(&s->limits))) {
+    r->delay_ns = 0; /* too many replies held: refused at once */
+    r->status = LB__STATUS__STATUS_REJECTED;
+    say_limit(s, LB_LIMIT_HELD);
   } else if (r->is_probe && s->cfg.sc->probe_service == LB_PROBE_IMMEDIATE) {
     /* Prequal: answered on arrival, no worker thread, not a query */
     lb_server_model_probe_report(&s->model, lb_server_pool_pending(s->pool), &r->report);
@@ -555,6 +583,9 @@ static void conn_close(struct conn *c, const char *why) {
   if (c->next)
     c->next->prev = c->prev;
   s->nconns--;
+  if (c->peer_counted)
+    lb_server_limits_peer_end(&s->limits, (const struct sockaddr *)&c->peer);
+  c->peer_counted = false;
   uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
 }
 
@@ -583,6 +614,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
   }
   if (nread == 0 || c->closing)
     return;
+  c->last_ns = lb_clock_now_ns();
   int rc =
       lb_frame_reader_feed(&c->reader, (const uint8_t *)buf->base, (size_t)nread, err, sizeof(err));
   if (rc < 0) {
@@ -634,6 +666,17 @@ static void on_connection(uv_stream_t *server, int status) {
     uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
     return;
   }
+  int plen = sizeof(c->peer);
+  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &plen) == 0) {
+    if (!lb_server_limits_peer_begin(&s->limits, (const struct sockaddr *)&c->peer)) {
+      say_limit(s, LB_LIMIT_PEER);
+      c->closing = true;
+      uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+      return;
+    }
+    c->peer_counted = true;
+  }
+  c->last_ns = lb_clock_now_ns();
   c->next = s->conns;
   if (s->conns)
     s->conns->prev = c;
@@ -680,6 +723,22 @@ static int http_start(struct lb_server *s, char *err, size_t errlen) {
   hc.on_request = on_http_request;
   hc.ctx = s;
   return lb_http_server_new(&s->loop, &hc, &s->http, err, errlen);
+}
+
+/* Closes the connections idle past --idle-timeout (nothing read, nothing
+ * alive); runs every quarter of it. */
+static void on_idle_check(uv_timer_t *t) {
+  struct lb_server *s = t->data;
+  int64_t now = lb_clock_now_ns();
+  for (struct conn *c = s->conns; c;) {
+    struct conn *next = c->next;
+    if (lb_server_limits_idle(&s->limits, c->last_ns, c->refs, now)) {
+      lb_server_limits_refuse(&s->limits, LB_LIMIT_IDLE);
+      say_limit(s, LB_LIMIT_IDLE);
+      conn_close(c, NULL);
+    }
+    c = next;
+  }
 }
 
 /* ---- UDP ---- */
@@ -765,6 +824,7 @@ static void finish(struct lb_server *s, bool force) {
   close_if_open((uv_handle_t *)&s->stop_async);
   close_if_open((uv_handle_t *)&s->runtime_timer);
   close_if_open((uv_handle_t *)&s->grace_timer);
+  close_if_open((uv_handle_t *)&s->idle_timer);
   if (s->cfg.handle_signals) { /* kept until free: a second signal is ignored */
     uv_unref((uv_handle_t *)&s->sigterm);
     uv_unref((uv_handle_t *)&s->sigint);
@@ -894,6 +954,7 @@ int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, ch
     return -ENOMEM;
   s->cfg = *cfg;
   lb_wire_limits_from_scenario(cfg->sc, &s->wire);
+  lb_server_limits_init(&s->limits, &cfg->limits);
   s->stats.tick_late_max_tick = -1;
   lb_prom_hist_init(&s->duration);
   lb_prom_hist_init(&s->queue_wait);
@@ -937,6 +998,20 @@ int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, ch
   s->runtime_timer.data = s;
   s->grace_timer.data = s;
   uv_unref((uv_handle_t *)&s->grace_timer);
+  if ((rc = uv_timer_init(&s->loop, &s->idle_timer)) < 0) {
+    snprintf(err, errlen, "idle timer: %s", uv_strerror(rc));
+    goto fail;
+  }
+  s->idle_timer.data = s;
+  if (cfg->limits.idle_ns > 0) {
+    uint64_t every_ms = (uint64_t)(cfg->limits.idle_ns / 4000000);
+    if ((rc = uv_timer_start(&s->idle_timer, on_idle_check, every_ms ? every_ms : 1,
+                             every_ms ? every_ms : 1)) < 0) {
+      snprintf(err, errlen, "idle timer: %s", uv_strerror(rc));
+      goto fail;
+    }
+  }
+  uv_unref((uv_handle_t *)&s->idle_timer);
   if (cfg->handle_signals) {
     if ((rc = uv_signal_init(&s->loop, &s->sigterm)) < 0 ||
         (rc = uv_signal_init(&s->loop, &s->sigint)) < 0) {
@@ -960,6 +1035,7 @@ int lb_server_new(const struct lb_server_config *cfg, struct lb_server **out, ch
     goto fail;
 
   int64_t now = lb_clock_now_ns();
+  s->tick0_ns = cfg->start_ns > 0 ? cfg->start_ns : now;
   if (cfg->start_ns > 0) /* tick 0's reset (and any since) sizes the pool */
     lb_server_model_align(&s->model,
                           now > cfg->start_ns ? (now - cfg->start_ns) / cfg->sc->tick_ns : 0);
@@ -1086,6 +1162,9 @@ void lb_server_stats(struct lb_server *s, struct lb_server_stats *out) {
     out->http_connections = hs.connections;
     out->http_malformed = hs.bad_requests;
   }
+  out->held_refused = s->limits.refused[LB_LIMIT_HELD];
+  out->peer_refused = s->limits.refused[LB_LIMIT_PEER];
+  out->idle_closed = s->limits.refused[LB_LIMIT_IDLE];
   if (s->model_init) {
     pthread_mutex_lock(&s->model.lock);
     out->resets = s->model.resets;
@@ -1127,6 +1206,7 @@ void lb_server_free(struct lb_server *s) {
   }
   if (s->model_init)
     lb_server_model_close(&s->model);
+  lb_server_limits_close(&s->limits);
   lb_board_close(s->board);
   pthread_mutex_destroy(&s->ready_lock);
   pthread_mutex_destroy(&s->resize_lock);

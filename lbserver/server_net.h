@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "scenario.h"
+#include "server_limits.h"
 #include "server_model.h"
 #include "server_timer.h"
 
@@ -28,7 +29,8 @@ struct lb_server_config {
   int max_queue;
   int max_connections;
   size_t max_frame;
-  double max_runtime_s; /* then drain; 0 = no bound */
+  struct lb_server_limits_config limits; /* held replies, per peer, idle */
+  double max_runtime_s;                  /* then drain; 0 = no bound */
   enum lb_work work;
   int64_t wake_early_ns; /* timed waits wake this early and spin the rest */
   struct lb_server_overrides overrides;
@@ -59,6 +61,10 @@ struct lb_server_stats {
   uint64_t bad_requests;      /* numbers out of range (wire_check): STATUS_BAD_REQUEST */
   uint64_t http_refused;      /* HTTP requests answered 404/405/400 before the model */
   uint64_t http_connections, http_malformed; /* malformed: 400/413/431, connection closed */
+  /* server_limits' refusals: requests refused for too many held replies
+   * (answered STATUS_REJECTED, not in `rejected`), connections refused for
+   * too many from one address, idle connections closed. */
+  uint64_t held_refused, peer_refused, idle_closed;
 };
 
 struct lb_server;

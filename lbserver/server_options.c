@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "server_limits.h"
 
 static const char *const works[] = {"sleep", "spin", NULL}; /* enum lb_work */
 
@@ -50,7 +51,19 @@ static const struct lb_cli_option options[] = {
              "(default 50 for ticks under 10 ms, else 0:\n"
              "sleep all the way)"},
     {.name = "max-queue", .kind = LB_CLI_INT, .off = AT(max_queue), .metavar = "N", .min = 0,
-     .max = 1 << 30, .help = "queue bound, 0 = unbounded (default: scenario's)"},
+     .max = 1 << 30,
+     .help = "queue bound, 0 = unbounded (default: the scenario's\n"
+             "max_queue, else 4096; lbharness passes the scenario's)"},
+    {.name = "max-connections-per-peer", .kind = LB_CLI_INT, .off = AT(max_per_peer),
+     .metavar = "N", .min = 0, .max = 1 << 20,
+     .help = "from one address (default 256, 0: no bound)"},
+    {.name = "max-held", .kind = LB_CLI_INT, .off = AT(max_held), .metavar = "N", .min = 0,
+     .max = 1 << 24,
+     .help = "replies held for their egress delay at once;\n"
+             "beyond, requests are rejected (default 16384, 0: no bound)"},
+    {.name = "idle-timeout", .kind = LB_CLI_DOUBLE, .off = AT(idle_timeout_s),
+     .metavar = "SECONDS", .dmin = 0, .dmax = 1e6,
+     .help = "close a connection idle that long (default 120, 0: never)"},
     {.name = "max-connections", .kind = LB_CLI_INT, .off = AT(max_connections), .metavar = "N",
      .min = 1, .max = 1 << 20, .help = "default 1024"},
     {.name = "max-frame", .kind = LB_CLI_INT64, .off = AT(max_frame), .metavar = "BYTES",
@@ -106,6 +119,9 @@ int lb_server_options_parse(int argc, char **argv, struct lb_server_options *o, 
   o->max_frame = 65536;
   o->max_runtime_s = 3600;
   o->log_level = LB_LOG_INFO;
+  o->max_held = LB_SERVER_MAX_HELD;
+  o->max_per_peer = LB_SERVER_MAX_PER_PEER;
+  o->idle_timeout_s = LB_SERVER_IDLE_TIMEOUT_S;
   o->http_port = -1; /* -1: not given */
   o->metrics_port = -1;
   int rc = lb_cli_parse(options, argc, argv, o, &first, err, errlen);

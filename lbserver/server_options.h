@@ -42,6 +42,9 @@ struct lb_server_options {
                              -1: lb_server_wake_early_default */
   int max_queue;          /* -1: the scenario's */
   int max_connections;
+  int max_held;          /* --max-held: replies held at once; 0 = no bound */
+  int max_per_peer;      /* --max-connections-per-peer; 0 = no bound */
+  double idle_timeout_s; /* --idle-timeout; 0 = none */
   int64_t max_frame;
   double max_runtime_s;
   const char *stats;

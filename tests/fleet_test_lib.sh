@@ -68,3 +68,24 @@ accounted() { # RUN_DIR [WHAT]: sums the client --stats of a run into SENT and
   ((SENT > 0)) || fail "$what: no request sent"
   ((SENT == acc)) || fail "$what: sent $SENT but completed+failed+timed_out = $acc"
 }
+
+tiny_scenario_20ms() { # FILE NAME TICKS [LINE...]: tiny_scenario with 20 ms
+  # ticks and TICKS total ticks
+  local file=$1 name=$2 ticks=$3
+  shift 3
+  tiny_scenario "$file.tmp" "$name" "$@"
+  sed -e 's/^tick: .*/tick: 20ms/' -e "s/^total_ticks: .*/total_ticks: $ticks/" "$file.tmp" > "$file"
+  rm -f "$file.tmp"
+}
+
+server_pid() { # RUN_DIR INDEX: sets PID to the lbserver of this test's fleet
+  # with that index once its port file is written (fails after 10 s)
+  local i
+  PID=""
+  for i in $(seq 200); do
+    PID=$(pgrep -f "lbserver.*$OUT.*--index $2( |$)" | head -n 1 || true)
+    [[ -n $PID && -s $1/server-$2.port ]] && return 0
+    sleep 0.05
+  done
+  fail "server $2 never started"
+}

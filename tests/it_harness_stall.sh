@@ -9,20 +9,12 @@ require_bins "$H" "$B/lbserver/lbserver" "$B/lbclient/lbclient"
 make_out lbh-stall
 
 # 2 x 2 fleet, 20 ms ticks, 150 ticks: 3 s of arrivals.
-tiny_scenario "$OUT/tiny.yaml" stall
-sed -e 's/^tick: .*/tick: 20ms/' -e 's/^total_ticks: .*/total_ticks: 150/' "$OUT/tiny.yaml" \
-  > "$OUT/stall.yaml"
+tiny_scenario_20ms "$OUT/stall.yaml" stall 150
 
 timeout -s KILL 120 "$H" run "$OUT/stall.yaml" --out "$OUT/out" --quiet > "$OUT/run.txt" 2>&1 &
 harness=$!
-# The server of this test's fleet with index 0, once it is up.
-pid=""
-for _ in $(seq 100); do
-  pid=$(pgrep -f "lbserver.*$OUT.*--index 0( |$)" | head -n 1 || true)
-  [[ -n $pid && -s $OUT/out/stall/real/run-0/server-0.port ]] && break
-  sleep 0.05
-done
-[[ -n $pid ]] || fail "server 0 never started"
+server_pid "$OUT/out/stall/real/run-0" 0
+pid=$PID
 sleep 1.5
 kill -STOP "$pid"
 sleep 1

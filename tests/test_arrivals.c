@@ -257,8 +257,18 @@ static void test_trace_errors(void **state) {
   expect_error("x,1\n", 4, 1, "got 'x,1'");          /* not a number */
   expect_error("1,0\nnan,1\n", 4, 2, "got 'nan,1'"); /* not finite */
   expect_error("1,Server 1\n", 4, 1, "got '1,Server 1'");
+  /* Another kind of file named as a trace: the error quotes no more of it
+   * than a short escaped excerpt (a secret's line, a control byte). */
+  expect_error("root:$6$secretsecretsecretsecretsecret:19000:0:99999:7:::\n", 4, 1,
+               "got 'root:$6$secretsecretsecr...'");
+  expect_error("a\x1b[2Jb,1\n", 4, 1, "got 'a\\x1b[2Jb,1'");
   char err[512] = "";
   struct lb_arrivals a;
+  char path[64];
+  write_file(path, "passwd:x:0:0:the-rest-of-the-line-is-private-data\n");
+  assert_int_equal(lb_arrivals_load(path, 4, &a, err, sizeof(err)), -EINVAL);
+  assert_null(strstr(err, "private"));
+  unlink(path);
   assert_int_equal(lb_arrivals_load("/nonexistent/trace.csv", 4, &a, err, sizeof(err)), -ENOENT);
   assert_non_null(strstr(err, "/nonexistent/trace.csv: cannot open arrival trace"));
 }

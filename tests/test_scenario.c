@@ -362,6 +362,44 @@ static void roundtrip(const struct lb_scenario *in) {
   assert_memory_equal(&out, in, sizeof(out));
 }
 
+/* A rate the file gives and target_utilization overrides is said, naming
+ * the file, the rate's line and both fields; either field alone is not. */
+static void test_rate_override_warned(void **state) {
+  (void)state;
+  char path[] = "/tmp/lb_scenario_XXXXXX", err[2048] = "", warn[1024];
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  FILE *f = fdopen(fd, "w");
+  assert_non_null(f);
+  fputs("name: both\npicker: random\nmean_requests_per_server_per_tick: 3\n"
+        "target_utilization: 0.5\n",
+        f);
+  assert_int_equal(fclose(f), 0);
+  struct lb_scenario sc;
+  lb_scenario_defaults(&sc);
+  assert_int_equal(lb_scenario_load(path, &sc, err, sizeof(err)), 0);
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), 0);
+  assert_true(sc.mean_requests_per_server_per_tick != 3); /* overridden, as the seed */
+  assert_int_equal(lb_scenario_warning(&sc, warn, sizeof(warn)), 1);
+  char expect[1200];
+  snprintf(expect, sizeof(expect),
+           "%s:3: field 'mean_requests_per_server_per_tick' is overridden by field "
+           "'target_utilization' (line 4)",
+           path);
+  if (strstr(warn, expect) == NULL)
+    fail_msg("warning '%s' lacks '%s'", warn, expect);
+  /* target_utilization alone (the rate is the default): nothing to say */
+  f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("name: one\npicker: random\ntarget_utilization: 0.5\n", f);
+  assert_int_equal(fclose(f), 0);
+  lb_scenario_defaults(&sc);
+  assert_int_equal(lb_scenario_load(path, &sc, err, sizeof(err)), 0);
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), 0);
+  assert_int_equal(lb_scenario_warning(&sc, warn, sizeof(warn)), 0);
+  unlink(path);
+}
+
 /* A picker's errors name its line in the file, or the --set that gave it;
  * subset_size above servers is allowed (the seed draws with replacement)
  * but said. */
@@ -679,7 +717,7 @@ int main(void) {
       cmocka_unit_test(test_parse_duration),  cmocka_unit_test(test_finish),
       cmocka_unit_test(test_write_roundtrip), cmocka_unit_test(test_picker_origin_and_warning),
       cmocka_unit_test(test_faults_parse),    cmocka_unit_test(test_faults_errors),
-      cmocka_unit_test(test_faults_set),
+      cmocka_unit_test(test_faults_set),      cmocka_unit_test(test_rate_override_warned),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,6 +47,7 @@ struct server {
 };
 
 static double reset_probability; /* the next server_start's scenario */
+static const char *scenario_extra = ""; /* lines added to it */
 
 static void write_scenario(const char *path) {
   FILE *f = fopen(path, "w");
@@ -57,8 +58,8 @@ static void write_scenario(const char *path) {
           "probe_processing_time: %d\n"
           "cold_channel_penalty: %d\n"
           "server_reset_probability: %g\n"
-          "seed: 7\n",
-          PROBE_TICKS, PENALTY_TICKS, reset_probability);
+          "seed: 7\n%s",
+          PROBE_TICKS, PENALTY_TICKS, reset_probability, scenario_extra);
   assert_int_equal(fclose(f), 0);
 }
 
@@ -530,6 +531,157 @@ static void test_limits(void **state) {
   server_cleanup(&s);
 }
 
+/* A peer cannot make the server hold replies without bound: past
+ * --max-held requests that ask for an egress hold are refused at once
+ * (STATUS_REJECTED), counted in held_refused; the held ones still come. */
+static void test_held_replies_bounded(void **state) {
+  (void)state;
+  struct server s;
+  Lb__Envelope *env = NULL;
+  server_start(&s, "--threads 1 --processing-time 0 --max-held 3");
+  int fd = tcp_connect(s.tcp);
+  uint8_t buf[1024];
+  size_t n = 0;
+  for (int i = 1; i <= 7; i++) /* each held 300 ms after its processing */
+    n += pack_request(buf + n, sizeof(buf) - n, (uint64_t)i, false, 1, 300000000, 0);
+  write_all(fd, buf, n);
+  int ok = 0, refused = 0;
+  for (int i = 0; i < 7; i++) {
+    Lb__Response *r = recv_response(fd, &env);
+    assert_non_null(r);
+    if (r->status == LB__STATUS__STATUS_REJECTED) {
+      assert_int_equal(ok, 0); /* refused at once, before any held reply */
+      refused++;
+    } else {
+      assert_int_equal(r->status, LB__STATUS__STATUS_OK);
+      ok++;
+    }
+    lb__envelope__free_unpacked(env, NULL);
+  }
+  assert_int_equal(ok, 3);
+  assert_int_equal(refused, 4);
+  /* Room again once they went: held, not refused. */
+  send_request(fd, 8, false, 1, 1000000);
+  Lb__Response *r = recv_response(fd, &env);
+  assert_non_null(r);
+  assert_int_equal(r->status, LB__STATUS__STATUS_OK);
+  lb__envelope__free_unpacked(env, NULL);
+  close(fd);
+  assert_int_equal(server_wait(&s, true), 0);
+  assert_int_equal(stat_value(&s, "held_refused"), 4);
+  assert_int_equal(stat_value(&s, "rejected"), 0); /* not the queue's */
+  server_cleanup(&s);
+}
+
+/* Connections per address are bounded (the one past the bound is closed at
+ * once, peer_refused), and a connection idle past --idle-timeout with
+ * nothing alive is closed (idle_closed); one with a request alive is not. */
+static void test_peer_bound_and_idle_timeout(void **state) {
+  (void)state;
+  struct server s;
+  Lb__Envelope *env = NULL;
+  server_start(&s, "--max-connections-per-peer 2 --idle-timeout 0.3 --threads 1 "
+                   "--processing-time 0");
+  int a = tcp_connect(s.tcp), b = tcp_connect(s.tcp), c = tcp_connect(s.tcp);
+  assert_true(closed_by_peer(c));
+  close(c);
+  /* b asks for a reply held 1 s: alive past the idle bound, so kept. */
+  send_request(b, 1, false, 1, 1000000000);
+  assert_true(closed_by_peer(a)); /* idle: closed after ~0.3 s */
+  close(a);
+  Lb__Response *r = recv_response(b, &env);
+  assert_non_null(r);
+  assert_int_equal(r->status, LB__STATUS__STATUS_OK);
+  lb__envelope__free_unpacked(env, NULL);
+  assert_true(closed_by_peer(b)); /* idle once answered */
+  close(b);
+  /* The address has room again. */
+  int d = tcp_connect(s.tcp);
+  send_request(d, 2, false, 1, 0);
+  r = recv_response(d, &env);
+  assert_non_null(r);
+  lb__envelope__free_unpacked(env, NULL);
+  close(d);
+  assert_int_equal(server_wait(&s, true), 0);
+  assert_int_equal(stat_value(&s, "peer_refused"), 1);
+  assert_true(stat_value(&s, "idle_closed") >= 2);
+  server_cleanup(&s);
+}
+
+/* A standalone lbserver whose scenario sets no max_queue (the seed's
+ * unbounded queue) still bounds its queue (LB_SERVER_DEFAULT_MAX_QUEUE,
+ * 4096): of 4200 requests on one thread busy for a long time, at least
+ * 4200 - 4096 - 1 are refused at once. --max-queue 0 is unbounded. */
+static void test_default_queue_bound(void **state) {
+  (void)state;
+  struct server s;
+  Lb__Envelope *env = NULL;
+  server_start(&s, "--threads 1 --processing-time 100000");
+  int fd = tcp_connect(s.tcp);
+  enum { N = 4200 };
+  uint8_t *buf = malloc((size_t)N * 64);
+  assert_non_null(buf);
+  size_t n = 0;
+  for (int i = 1; i <= N; i++)
+    n += pack_request(buf + n, (size_t)N * 64 - n, (uint64_t)i, false, 1, 0, 0);
+  write_all(fd, buf, n);
+  free(buf);
+  int refused = 0;
+  while (refused < N - 4096 - 1) {
+    Lb__Response *r = recv_response(fd, &env);
+    assert_non_null(r); /* NULL: no more answers within the bound */
+    assert_int_equal(r->status, LB__STATUS__STATUS_REJECTED);
+    refused++;
+    lb__envelope__free_unpacked(env, NULL);
+  }
+  close(fd);
+  kill(s.pid, SIGKILL); /* the queued work would take hours */
+  waitpid(s.pid, NULL, 0);
+  server_cleanup(&s);
+}
+
+/* A slow fault in the scenario: lbserver multiplies the processing time of
+ * work that starts in its window (probes too: 3 ticks of 2 ms take 4 x as
+ * long, a sleep never ends early); outside the window, or on another
+ * server, the time is the model's. */
+static void test_slow_fault(void **state) {
+  (void)state;
+  struct server s;
+  Lb__Envelope *env = NULL;
+  const int64_t probe_ns = PROBE_TICKS * TICK_NS;
+  /* index 1 (server_start's): slowed over the whole run */
+  scenario_extra = "faults:\n  - {kind: slow, at: 0, for: 500, server: 1, factor: 4}\n";
+  server_start(&s, "--threads 1");
+  scenario_extra = "";
+  int fd = tcp_connect(s.tcp);
+  send_request(fd, 1, true, 1, 0);
+  Lb__Response *r = recv_response(fd, &env);
+  assert_non_null(r);
+  assert_int_equal(r->status, LB__STATUS__STATUS_OK);
+  if ((int64_t)r->processing_ns < 4 * probe_ns)
+    fail_msg("a probe took %llu ns under slow x4, expected >= %lld",
+             (unsigned long long)r->processing_ns, (long long)(4 * probe_ns));
+  lb__envelope__free_unpacked(env, NULL);
+  close(fd);
+  assert_int_equal(server_wait(&s, true), 0);
+  server_cleanup(&s);
+  /* the same fault on server 0 leaves server 1 alone */
+  scenario_extra = "faults:\n  - {kind: slow, at: 0, for: 500, server: 0, factor: 4}\n";
+  server_start(&s, "--threads 1");
+  scenario_extra = "";
+  fd = tcp_connect(s.tcp);
+  send_request(fd, 1, true, 1, 0);
+  r = recv_response(fd, &env);
+  assert_non_null(r);
+  if ((int64_t)r->processing_ns >= 4 * probe_ns)
+    fail_msg("server 1 was slowed by a fault on server 0 (%llu ns)",
+             (unsigned long long)r->processing_ns);
+  lb__envelope__free_unpacked(env, NULL);
+  close(fd);
+  assert_int_equal(server_wait(&s, true), 0);
+  server_cleanup(&s);
+}
+
 /* A request that would outlive the drain's grace (5 s): the server gives
  * up on it, closes the connection and still exits 0, saying so. */
 static void test_forced_drain(void **state) {
@@ -640,6 +792,10 @@ int main(void) {
       cmocka_unit_test(test_udp_no_amplification),
       cmocka_unit_test(test_sigterm_drains),
       cmocka_unit_test(test_limits),
+      cmocka_unit_test(test_held_replies_bounded),
+      cmocka_unit_test(test_peer_bound_and_idle_timeout),
+      cmocka_unit_test(test_default_queue_bound),
+      cmocka_unit_test(test_slow_fault),
       cmocka_unit_test(test_forced_drain),
       cmocka_unit_test(test_sigpipe_ignored),
       cmocka_unit_test(test_bad_options),
