@@ -6,12 +6,16 @@
 # is written to build-fuzz/crashes/<target>/. Prints one line a target:
 #   TARGET executions=N exec_per_s=N crashes=N
 # Exit 1 when any target crashed. Usage: bench/fuzz.sh [SECONDS] [TARGET...]
+# RUNS=N: stop each target after N executions instead (SECONDS then bounds
+# it still: a target that is too slow stops there, and its line says so).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(frame datagram scenario expr fleet_file)
+((${#targets[@]})) || targets=(frame datagram scenario expr fleet_file orca_text)
+runs=()
+[[ -n ${RUNS:-} ]] && runs=(-runs="$RUNS")
 build=${BUILD_DIR:-$root/build-fuzz}
 CC=clang nice -n 10 cmake -S "$root" -B "$build" -DLB_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug \
   -DCMAKE_C_FLAGS_DEBUG="-g -O1" >/dev/null
@@ -23,7 +27,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$build/corpus/$t" "$build/crashes/$t"
   log="$build/fuzz_$t.log"
   rc=0
-  nice -n 10 "$build/tests/fuzz/fuzz_$t" -max_total_time="$secs" -print_final_stats=1 \
+  nice -n 10 "$build/tests/fuzz/fuzz_$t" -max_total_time="$secs" "${runs[@]}" -print_final_stats=1 \
     -rss_limit_mb=2048 -artifact_prefix="$build/crashes/$t/" \
     "$build/corpus/$t" "$root/tests/fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

@@ -176,8 +176,8 @@ static int start_fleet(struct reader *r, const char *label) {
 
 static int server_line(struct reader *r, char **tok, int ntok) {
   static const char *const names[] = {"THREADS: expected an integer from 1 to 2147483647, got ",
-                                      "MEAN_PROCESSING_TIME: expected an integer from 0 to "
-                                      "2147483647, got ",
+                                      ("MEAN_PROCESSING_TIME: expected an integer from 0 to "
+                                       "2147483647, got "),
                                       "MEAN_RTT: expected an integer from 0 to 2147483647, got "};
   long v[3];
   if (ntok != 4)

@@ -16,8 +16,8 @@ static const char *const server_help[LB_COST_METRIC_COUNT] = {
     "latency interpolated at the mean requests in flight (ServerExpectedLatencyCost)",
     "queries per tick, aggregated (ServerRequestRateCost)",
     "percent of threads busy, aggregated (ServerUtilizationCost)",
-    "1/capacity, capacity = rate/(utilization/100), aggregates (rate, utilization) "
-    "(ServerCapacityCost)",
+    ("1/capacity, capacity = rate/(utilization/100), aggregates (rate, utilization) "
+     "(ServerCapacityCost)"),
     "1/(capacity - rate) (ServerAvailableCapacityCost)",
     "1/server PID weight, weights within 1e-4 of 0 pinned to +-1e-4 (ServerPidCost)",
 };
