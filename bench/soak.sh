@@ -111,8 +111,8 @@ if ! awk -F, -v warm="$warm" '
     for (k in base) {
       if (lastt[k] < warm + 60) continue # too short-lived to judge
       limit = base[k] * 1.25 + 4096
-      printf "rss %s: %d KiB after warm-up, %d KiB at the end%s\n", k, base[k], last[k],
-             last[k] > limit ? " (grew)" : ""
+      grew = (last[k] > limit) ? " (grew)" : ""
+      printf "rss %s: %d KiB after warm-up, %d KiB at the end%s\n", k, base[k], last[k], grew
       if (last[k] > limit) bad = 1
     }
     exit bad
