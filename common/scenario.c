@@ -1,5 +1,9 @@
 /* scenario: YAML scenario files. One table describes every field; the
- * parser, --set and the writer all go through it. */
+ * parser, --set and the writer all go through it. This file holds the
+ * table, the defaults, --set (lb_scenario_set) and the writer; reading a
+ * file is scenario_yaml.c, the `faults:` list scenario_faults.c, the
+ * checks of lb_scenario_finish scenario_check.c (scenario_int.h: what
+ * they share). */
 #include "scenario.h"
 
 #include <errno.h>
@@ -7,26 +11,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#include <yaml.h>
 
 #include "errbuf.h"
 #include "faults.h"
 #include "reqlog.h"
-
-enum field_type { F_INT, F_DOUBLE, F_U64, F_STRING, F_DURATION, F_ENUM };
-
-struct field {
-  const char *name;
-  enum field_type type;
-  size_t offset;
-  size_t size;              /* F_STRING: buffer size */
-  double min, max;          /* F_INT, F_DOUBLE: inclusive bounds */
-  bool min_exclusive;       /* F_DOUBLE: value must be > min */
-  const char *const *words; /* F_ENUM: NULL-terminated, index = value */
-  const char *expected;
-};
+#include "scenario_int.h"
 
 static const char *const transport_words[] = {"tcp", "udp", "http", NULL};
 static const char *const delay_words[] = {"inproc", "netem", "none", NULL};
@@ -51,7 +40,7 @@ static const char *const probe_service_words[] = {"queued", "immediate", NULL};
 #define LB_SCENARIO_ENTITIES_MAX 1000000
 #define LB_SUBSET_MAX 256
 
-static const struct field fields[] = {
+const struct lb__scenario_field lb__scenario_fields[] = {
     STR(name, "a name"),
     STR(picker, "a picker expression"),
     INT(servers, 1, LB_SCENARIO_ENTITIES_MAX, "an integer from 1 to 1000000"),
@@ -96,8 +85,9 @@ static const struct field fields[] = {
     STR(server_memory, "memory per server container: one size such as 256m (k, m, g), or one "
                        "per server, comma separated"),
 };
-#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+#define NFIELDS (sizeof(lb__scenario_fields) / sizeof(lb__scenario_fields[0]))
 _Static_assert(NFIELDS <= LB_SCENARIO_FIELDS_MAX, "field_lines is too short");
+const size_t lb__scenario_nfields = NFIELDS;
 
 void lb_scenario_defaults(struct lb_scenario *sc) {
   memset(sc, 0, sizeof(*sc));
@@ -166,10 +156,10 @@ int lb_parse_duration_ns(const char *text, int64_t *out) {
   return -EINVAL;
 }
 
-static const struct field *find_field(const char *name) {
+const struct lb__scenario_field *lb__scenario_find_field(const char *name) {
   for (size_t i = 0; i < NFIELDS; i++)
-    if (strcmp(fields[i].name, name) == 0)
-      return &fields[i];
+    if (strcmp(lb__scenario_fields[i].name, name) == 0)
+      return &lb__scenario_fields[i];
   return NULL;
 }
 
@@ -201,10 +191,10 @@ static const char *closest_field(const char *name) {
   const char *best = NULL;
   size_t best_d = SIZE_MAX;
   for (size_t i = 0; i < NFIELDS; i++) {
-    size_t d = edit_distance(name, fields[i].name);
+    size_t d = edit_distance(name, lb__scenario_fields[i].name);
     if (d < best_d) {
       best_d = d;
-      best = fields[i].name;
+      best = lb__scenario_fields[i].name;
     }
   }
   if (edit_distance(name, "faults") < best_d) {
@@ -215,12 +205,13 @@ static const char *closest_field(const char *name) {
   return best_d <= limit ? best : NULL;
 }
 
-static void unknown_field(const char *name, char *err, size_t errlen) {
+void lb__scenario_unknown_field(const char *name, char *err, size_t errlen) {
   char list[1024];
   size_t used = 0;
   list[0] = '\0';
   for (size_t i = 0; i < NFIELDS && used < sizeof(list); i++) {
-    int n = snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", fields[i].name);
+    int n = snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
+                     lb__scenario_fields[i].name);
     if (n < 0)
       break;
     used += (size_t)n;
@@ -236,13 +227,13 @@ static void unknown_field(const char *name, char *err, size_t errlen) {
             name);
 }
 
-static bool is_none(const char *v) {
+bool lb__scenario_is_none(const char *v) {
   return v[0] == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 || strcmp(v, "none") == 0 ||
          strcmp(v, "None") == 0;
 }
 
 /* A finite number, the whole of the text. */
-static bool parse_number(const char *v, double *out) {
+bool lb__scenario_parse_number(const char *v, double *out) {
   char *end = NULL;
   errno = 0;
   double d = strtod(v, &end);
@@ -254,7 +245,7 @@ static bool parse_number(const char *v, double *out) {
 
 /* A scenario's name is one directory under --out (lbharness) and part of
  * file names: one path component, printable. */
-static int check_name(const char *v, char *err, size_t errlen) {
+int lb__scenario_check_name(const char *v, char *err, size_t errlen) {
   const char *why = NULL;
   if (strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
     why = "is '.' or '..'";
@@ -272,12 +263,12 @@ static int check_name(const char *v, char *err, size_t errlen) {
   return -EINVAL;
 }
 
-static int set_field(struct lb_scenario *sc, const struct field *f, const char *value, char *err,
-                     size_t errlen) {
+int lb__scenario_set_field(struct lb_scenario *sc, const struct lb__scenario_field *f,
+                           const char *value, char *err, size_t errlen) {
   char *base = (char *)sc + f->offset;
   switch (f->type) {
   case F_STRING:
-    if (strcmp(f->name, "name") == 0 && check_name(value, err, errlen) < 0)
+    if (strcmp(f->name, "name") == 0 && lb__scenario_check_name(value, err, errlen) < 0)
       return -EINVAL;
     if (strlen(value) >= f->size) {
       lb_errf(err, errlen, "field '%s': expected %s of at most %zu bytes, got '%.40s...'", f->name,
@@ -288,18 +279,19 @@ static int set_field(struct lb_scenario *sc, const struct field *f, const char *
     return 0;
   case F_INT: {
     double d = 0;
-    if (strcmp(f->name, "subset_size") == 0 && is_none(value)) {
+    if (strcmp(f->name, "subset_size") == 0 && lb__scenario_is_none(value)) {
       *(int *)base = 0;
       return 0;
     }
-    if (!parse_number(value, &d) || d != floor(d) || d < f->min || d > f->max)
+    if (!lb__scenario_parse_number(value, &d) || d != floor(d) || d < f->min || d > f->max)
       goto bad;
     *(int *)base = (int)d;
     return 0;
   }
   case F_DOUBLE: {
     double d = 0;
-    if (!parse_number(value, &d) || d < f->min || d > f->max || (f->min_exclusive && d <= f->min))
+    if (!lb__scenario_parse_number(value, &d) || d < f->min || d > f->max ||
+        (f->min_exclusive && d <= f->min))
       goto bad;
     *(double *)base = d;
     return 0;
@@ -336,21 +328,19 @@ bad:
   return -EINVAL;
 }
 
-static int set_faults(struct lb_scenario *sc, const char *text, char *err, size_t errlen);
-
 int lb_scenario_set(struct lb_scenario *sc, const char *field, const char *value, char *err,
                     size_t errlen) {
   if (strcmp(field, "faults") == 0)
-    return set_faults(sc, value, err, errlen);
-  const struct field *f = find_field(field);
+    return lb__scenario_set_faults(sc, value, err, errlen);
+  const struct lb__scenario_field *f = lb__scenario_find_field(field);
   if (f == NULL) {
-    unknown_field(field, err, errlen);
+    lb__scenario_unknown_field(field, err, errlen);
     return -EINVAL;
   }
   if (strcmp(f->name, "picker") == 0)
     sc->picker_line = 0; /* set by name: no longer the file's line */
-  sc->field_lines[f - fields] = 0;
-  return set_field(sc, f, value, err, errlen);
+  sc->field_lines[f - lb__scenario_fields] = 0;
+  return lb__scenario_set_field(sc, f, value, err, errlen);
 }
 
 void lb_scenario_picker_origin(const struct lb_scenario *sc, char *buf, size_t len) {
@@ -374,8 +364,10 @@ int lb_scenario_warning(const struct lb_scenario *sc, char *buf, size_t len) {
     used = strlen(buf);
   }
   /* A rate in the file that target_utilization replaces (lb_scenario_finish). */
-  int rate_line = sc->field_lines[find_field("mean_requests_per_server_per_tick") - fields];
-  int target_line = sc->field_lines[find_field("target_utilization") - fields];
+  int rate_line = sc->field_lines[lb__scenario_find_field("mean_requests_per_server_per_tick") -
+                                  lb__scenario_fields];
+  int target_line =
+      sc->field_lines[lb__scenario_find_field("target_utilization") - lb__scenario_fields];
   if (sc->target_utilization > 0 && rate_line > 0 && used < len) {
     char target_at[48] = " (--set)";
     if (target_line > 0)
@@ -389,402 +381,7 @@ int lb_scenario_warning(const struct lb_scenario *sc, char *buf, size_t len) {
   return used > 0 ? 1 : 0;
 }
 
-static const char *node_kind(const yaml_node_t *n) {
-  switch (n->type) {
-  case YAML_SEQUENCE_NODE:
-    return "a sequence";
-  case YAML_MAPPING_NODE:
-    return "a mapping";
-  default:
-    return "a scalar";
-  }
-}
-
-/* faults: a sequence of mappings, each {kind, at, for, server, and by kind
- * client, factor, ticks}. Ranges that depend on other fields (servers,
- * clients, total_ticks) and overlaps are checked by lb_scenario_finish. */
-enum fault_key { K_KIND, K_AT, K_FOR, K_SERVER, K_CLIENT, K_FACTOR, K_TICKS, K_COUNT };
-static const char *const fault_keys[K_COUNT] = {"kind",   "at",     "for",  "server",
-                                                "client", "factor", "ticks"};
-
-static int fault_key(const char *name) {
-  for (int k = 0; k < K_COUNT; k++)
-    if (strcmp(name, fault_keys[k]) == 0)
-      return k;
-  return -1;
-}
-
-/* Which keys a kind takes beyond kind, at, for and server. */
-static bool fault_takes(enum lb_fault_kind kind, int key) {
-  switch (key) {
-  case K_CLIENT:
-    return kind == LB_FAULT_DELAY || kind == LB_FAULT_PARTITION;
-  case K_FACTOR:
-    return kind == LB_FAULT_SLOW;
-  case K_TICKS:
-    return kind == LB_FAULT_DELAY;
-  default:
-    return true;
-  }
-}
-
-static int fault_value(struct lb_fault *f, int key, const char *v, const char **expected) {
-  static const char *const what[K_COUNT] = {
-      "kill, pause, slow, delay or partition",
-      "a tick: an integer >= 0",
-      "a number of ticks: an integer >= 1",
-      "a server index: an integer >= 0",
-      "a client index: an integer >= 0 (leave it out for every client)",
-      "a finite number > 0",
-      "a finite number of ticks >= 0"};
-  *expected = what[key];
-  double d = 0;
-  if (key == K_FACTOR || key == K_TICKS) {
-    if (!parse_number(v, &d) || (key == K_FACTOR ? d <= 0 : d < 0))
-      return -EINVAL;
-    *(key == K_FACTOR ? &f->factor : &f->ticks) = d;
-    return 0;
-  }
-  if (!parse_number(v, &d) || d != floor(d) || d < (key == K_FOR ? 1 : 0) || d > INT_MAX)
-    return -EINVAL;
-  int *slot[K_COUNT] = {NULL, &f->at, &f->for_ticks, &f->server, &f->client, NULL, NULL};
-  *slot[key] = (int)d;
-  return 0;
-}
-
-/* The mapping of faults[i] into f. */
-static int parse_fault(yaml_document_t *doc, yaml_node_t *item, int i, const char *origin,
-                       struct lb_fault *f, char *err, size_t errlen) {
-  size_t line = item->start_mark.line + 1;
-  if (item->type != YAML_MAPPING_NODE) {
-    lb_errf(err, errlen,
-            "%s:%zu: field 'faults[%d]': expected a mapping such as {kind: kill, at: 60, for: "
-            "20, server: 3}, got %s",
-            origin, line, i, node_kind(item));
-    return -EINVAL;
-  }
-  yaml_node_t *value[K_COUNT] = {NULL};
-  for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top;
-       p++) {
-    yaml_node_t *k = yaml_document_get_node(doc, p->key);
-    yaml_node_t *v = yaml_document_get_node(doc, p->value);
-    const char *name = k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "";
-    int key = fault_key(name);
-    if (key < 0) {
-      lb_errf(err, errlen,
-              "%s:%zu: field 'faults[%d]': expected a fault field (kind, at, for, server, "
-              "client, factor, ticks), got '%.64s'",
-              origin, (size_t)k->start_mark.line + 1, i, name);
-      return -EINVAL;
-    }
-    if (value[key] != NULL) {
-      lb_errf(err, errlen, "%s:%zu: field 'faults[%d].%s': expected it once, got it again", origin,
-              (size_t)k->start_mark.line + 1, i, name);
-      return -EINVAL;
-    }
-    if (v->type != YAML_SCALAR_NODE) {
-      lb_errf(err, errlen, "%s:%zu: field 'faults[%d].%s': expected a scalar, got %s", origin,
-              (size_t)v->start_mark.line + 1, i, name, node_kind(v));
-      return -EINVAL;
-    }
-    value[key] = v;
-  }
-  static const int required[] = {K_KIND, K_AT, K_FOR, K_SERVER};
-  for (size_t r = 0; r < sizeof(required) / sizeof(required[0]); r++) {
-    if (value[required[r]] == NULL) {
-      lb_errf(err, errlen,
-              "%s:%zu: field 'faults[%d].%s': expected it (every fault has kind, at, for and "
-              "server), got nothing",
-              origin, line, i, fault_keys[required[r]]);
-      return -EINVAL;
-    }
-  }
-  enum lb_fault_kind kind;
-  const char *kv = (const char *)value[K_KIND]->data.scalar.value;
-  if (lb_fault_kind_parse(kv, &kind) != 0) {
-    lb_errf(err, errlen,
-            "%s:%zu: field 'faults[%d].kind': expected kill, pause, slow, delay or partition, "
-            "got '%.64s'",
-            origin, (size_t)value[K_KIND]->start_mark.line + 1, i, kv);
-    return -EINVAL;
-  }
-  lb_fault_init(f, kind);
-  for (int key = K_AT; key < K_COUNT; key++) {
-    if (value[key] == NULL)
-      continue;
-    const char *v = (const char *)value[key]->data.scalar.value;
-    size_t vline = value[key]->start_mark.line + 1;
-    const char *expected = NULL;
-    if (!fault_takes(kind, key)) {
-      lb_errf(err, errlen,
-              "%s:%zu: field 'faults[%d].%s': expected no %s with kind %s, got '%.64s'", origin,
-              vline, i, fault_keys[key], fault_keys[key], kv, v);
-      return -EINVAL;
-    }
-    if (fault_value(f, key, v, &expected) != 0) {
-      lb_errf(err, errlen, "%s:%zu: field 'faults[%d].%s': expected %s, got '%.64s'", origin, vline,
-              i, fault_keys[key], expected, v);
-      return -EINVAL;
-    }
-  }
-  return 0;
-}
-
-/* `faults:`: a sequence (or none) into sc; lines of the entries kept for
- * lb_scenario_finish when from_file. */
-static int parse_faults(yaml_document_t *doc, yaml_node_t *v, const char *origin, bool from_file,
-                        struct lb_scenario *sc, char *err, size_t errlen) {
-  sc->n_faults = 0;
-  if (v->type == YAML_SCALAR_NODE && is_none((const char *)v->data.scalar.value))
-    return 0;
-  if (v->type != YAML_SEQUENCE_NODE) {
-    lb_errf(err, errlen,
-            "%s:%zu: field 'faults': expected a list of faults such as [{kind: kill, at: 60, "
-            "for: 20, server: 3}], got %s",
-            origin, (size_t)v->start_mark.line + 1, node_kind(v));
-    return -EINVAL;
-  }
-  int i = 0;
-  for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
-       it++, i++) {
-    yaml_node_t *item = yaml_document_get_node(doc, *it);
-    if (i == LB_SCENARIO_FAULTS_MAX) {
-      lb_errf(err, errlen, "%s:%zu: field 'faults': expected at most %d faults, got more", origin,
-              (size_t)item->start_mark.line + 1, LB_SCENARIO_FAULTS_MAX);
-      return -EINVAL;
-    }
-    int rc = parse_fault(doc, item, i, origin, &sc->faults[i], err, errlen);
-    if (rc != 0)
-      return rc;
-    sc->fault_lines[i] = from_file ? (int)item->start_mark.line + 1 : 0;
-    sc->n_faults = i + 1;
-  }
-  return 0;
-}
-
-/* --set faults=TEXT: TEXT is YAML (a flow sequence) or none. */
-static int set_faults(struct lb_scenario *sc, const char *text, char *err, size_t errlen) {
-  yaml_parser_t parser;
-  yaml_document_t doc;
-  char msg[1200];
-  int rc = -EINVAL;
-  if (!yaml_parser_initialize(&parser))
-    return -ENOMEM;
-  yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
-  if (!yaml_parser_load(&parser, &doc)) {
-    lb_errf(err, errlen,
-            "field 'faults': expected a YAML list such as [{kind: kill, at: 60, for: "
-            "20, server: 3}], got %s",
-            parser.problem ? parser.problem : "a syntax error");
-    yaml_parser_delete(&parser);
-    return -EINVAL;
-  }
-  yaml_node_t *root = yaml_document_get_root_node(&doc);
-  if (root == NULL) {
-    sc->n_faults = 0;
-    rc = 0;
-  } else {
-    rc = parse_faults(&doc, root, "-", false, sc, msg, sizeof(msg));
-    if (rc != 0) {
-      /* "-:LINE: field ...": a line of the value is no help; the caller
-       * says which --set it was. */
-      const char *why = strncmp(msg, "-:", 2) == 0 ? strstr(msg, ": ") : NULL;
-      lb_errf(err, errlen, "%s", why ? why + 2 : msg);
-    }
-  }
-  sc->faults_line = 0;
-  yaml_document_delete(&doc);
-  yaml_parser_delete(&parser);
-  return rc;
-}
-
-static int parse_document(yaml_document_t *doc, const char *origin, struct lb_scenario *sc,
-                          char *err, size_t errlen) {
-  size_t first_line[NFIELDS] = {0};
-  size_t faults_first = 0;
-  yaml_node_t *root = yaml_document_get_root_node(doc);
-  if (root == NULL) {
-    lb_errf(err, errlen, "%s:1: expected a mapping of field: value, got an empty document", origin);
-    return -EINVAL;
-  }
-  if (root->type != YAML_MAPPING_NODE) {
-    lb_errf(err, errlen, "%s:%zu: expected a mapping of field: value, got %s", origin,
-            root->start_mark.line + 1, node_kind(root));
-    return -EINVAL;
-  }
-  for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
-       p++) {
-    yaml_node_t *k = yaml_document_get_node(doc, p->key);
-    yaml_node_t *v = yaml_document_get_node(doc, p->value);
-    size_t line = k->start_mark.line + 1;
-    if (k->type != YAML_SCALAR_NODE) {
-      lb_errf(err, errlen, "%s:%zu: expected a field name, got %s", origin, line, node_kind(k));
-      return -EINVAL;
-    }
-    const char *key = (const char *)k->data.scalar.value;
-    if (strcmp(key, "faults") == 0) {
-      if (faults_first != 0) {
-        lb_errf(err, errlen,
-                "%s:%zu: field 'faults': expected each field once (first on line %zu), got it "
-                "again",
-                origin, line, faults_first);
-        return -EINVAL;
-      }
-      faults_first = line;
-      sc->faults_line = (int)line;
-      int rc = parse_faults(doc, v, origin, true, sc, err, errlen);
-      if (rc != 0)
-        return rc;
-      continue;
-    }
-    const struct field *f = find_field(key);
-    char msg[1200];
-    if (f == NULL) {
-      unknown_field(key, msg, sizeof(msg));
-      lb_errf(err, errlen, "%s:%zu: %s", origin, line, msg);
-      return -EINVAL;
-    }
-    size_t idx = (size_t)(f - fields);
-    if (v->type != YAML_SCALAR_NODE) {
-      lb_errf(err, errlen, "%s:%zu: field '%s': expected %s, got %s", origin,
-              v->start_mark.line + 1, key, f->expected, node_kind(v));
-      return -EINVAL;
-    }
-    const char *value = (const char *)v->data.scalar.value;
-    if (first_line[idx] != 0) {
-      lb_errf(err, errlen,
-              "%s:%zu: field '%s': expected each field once (first on line %zu), got '%s' again",
-              origin, line, key, first_line[idx], value);
-      return -EINVAL;
-    }
-    first_line[idx] = line;
-    sc->field_lines[idx] = (int)line;
-    if (strcmp(f->name, "picker") == 0)
-      sc->picker_line = (int)line;
-    if (set_field(sc, f, value, msg, sizeof(msg)) != 0) {
-      lb_errf(err, errlen, "%s:%zu: %s", origin, v->start_mark.line + 1, msg);
-      return -EINVAL;
-    }
-  }
-  return 0;
-}
-
-static int parse_with(yaml_parser_t *parser, const char *origin, struct lb_scenario *sc, char *err,
-                      size_t errlen) {
-  yaml_document_t doc;
-  if (!yaml_parser_load(parser, &doc)) {
-    lb_errf(err, errlen, "%s:%zu: expected valid YAML, got %s%s%s", origin,
-            parser->problem_mark.line + 1, parser->problem ? parser->problem : "a syntax error",
-            parser->context ? " " : "", parser->context ? parser->context : "");
-    return -EINVAL;
-  }
-  int rc = parse_document(&doc, origin, sc, err, errlen);
-  yaml_document_delete(&doc);
-  if (rc != 0)
-    return rc;
-  /* One document only. */
-  if (!yaml_parser_load(parser, &doc)) {
-    lb_errf(err, errlen, "%s:%zu: expected valid YAML, got %s", origin,
-            parser->problem_mark.line + 1, parser->problem ? parser->problem : "a syntax error");
-    return -EINVAL;
-  }
-  yaml_node_t *extra = yaml_document_get_root_node(&doc);
-  size_t line = extra ? extra->start_mark.line + 1 : 0;
-  yaml_document_delete(&doc);
-  if (extra != NULL) {
-    lb_errf(err, errlen, "%s:%zu: expected one document, got a second one", origin, line);
-    return -EINVAL;
-  }
-  return 0;
-}
-
-int lb_scenario_parse_string(const char *text, const char *origin, struct lb_scenario *sc,
-                             char *err, size_t errlen) {
-  yaml_parser_t parser;
-  if (!yaml_parser_initialize(&parser))
-    return -ENOMEM;
-  yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
-  int rc = parse_with(&parser, origin ? origin : "<string>", sc, err, errlen);
-  yaml_parser_delete(&parser);
-  return rc;
-}
-
-/* The base name without directory or .yaml/.yml. */
-static void name_from_path(const char *path, char *out, size_t outlen) {
-  const char *slash = strrchr(path, '/');
-  const char *b = slash ? slash + 1 : path;
-  size_t n = strlen(b);
-  if (n > 5 && strcmp(b + n - 5, ".yaml") == 0)
-    n -= 5;
-  else if (n > 4 && strcmp(b + n - 4, ".yml") == 0)
-    n -= 4;
-  if (n >= outlen)
-    n = outlen - 1;
-  memcpy(out, b, n);
-  out[n] = '\0';
-}
-
-/* A relative trace path is relative to the scenario file: make it absolute. */
-static int resolve_trace(struct lb_scenario *sc, const char *path, char *err, size_t errlen) {
-  if (sc->trace[0] == '\0' || sc->trace[0] == '/')
-    return 0;
-  char dir[LB_SCENARIO_PATH_MAX];
-  char joined[2 * LB_SCENARIO_PATH_MAX + 2];
-  const char *slash = strrchr(path, '/');
-  if (path[0] == '/') {
-    size_t n = (size_t)(slash - path);
-    memcpy(dir, path, n);
-    dir[n] = '\0';
-  } else {
-    if (getcwd(dir, sizeof(dir)) == NULL) {
-      lb_errf(err, errlen, "%s: field 'trace': cannot resolve '%s': %s", path, sc->trace,
-              strerror(errno));
-      return -EINVAL;
-    }
-    if (slash != NULL) {
-      size_t used = strlen(dir);
-      int n = snprintf(dir + used, sizeof(dir) - used, "/%.*s", (int)(slash - path), path);
-      if (n < 0 || (size_t)n >= sizeof(dir) - used)
-        goto too_long;
-    }
-  }
-  snprintf(joined, sizeof(joined), "%s/%s", dir, sc->trace);
-  if (strlen(joined) >= sizeof(sc->trace))
-    goto too_long;
-  memcpy(sc->trace, joined, strlen(joined) + 1);
-  return 0;
-too_long:
-  lb_errf(err, errlen, "%s: field 'trace': expected a path shorter than %d bytes, got '%s'", path,
-          LB_SCENARIO_PATH_MAX, sc->trace);
-  return -EINVAL;
-}
-
-int lb_scenario_load(const char *path, struct lb_scenario *sc, char *err, size_t errlen) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) {
-    int e = errno;
-    lb_errf(err, errlen, "%s: cannot open scenario: %s", path, strerror(e));
-    return -e;
-  }
-  yaml_parser_t parser;
-  if (!yaml_parser_initialize(&parser)) {
-    fclose(f);
-    return -ENOMEM;
-  }
-  yaml_parser_set_input_file(&parser, f);
-  int rc = parse_with(&parser, path, sc, err, errlen);
-  yaml_parser_delete(&parser);
-  fclose(f);
-  if (rc != 0)
-    return rc;
-  if (sc->name[0] == '\0')
-    name_from_path(path, sc->name, sizeof(sc->name));
-  if (strlen(path) < sizeof(sc->path))
-    memcpy(sc->path, path, strlen(path) + 1);
-  return resolve_trace(sc, path, err, errlen);
-}
-
-static int enum_count(const struct field *f) {
+static int enum_count(const struct lb__scenario_field *f) {
   int n = 0;
   while (f->words[n] != NULL)
     n++;
@@ -793,8 +390,8 @@ static int enum_count(const struct field *f) {
 
 /* A field's value as the text lb_scenario_set reads back; false where the
  * value is out of the field's range. Strings are left to the caller. */
-static bool format_value(const struct lb_scenario *sc, const struct field *f, char *buf,
-                         size_t len) {
+bool lb__scenario_format_value(const struct lb_scenario *sc, const struct lb__scenario_field *f,
+                               char *buf, size_t len) {
   const char *base = (const char *)sc + f->offset;
   switch (f->type) {
   case F_INT: {
@@ -837,231 +434,6 @@ static bool format_value(const struct lb_scenario *sc, const struct field *f, ch
   return false;
 }
 
-/* Item i of a comma-separated list that holds one item or `count`, into
- * item; 0 when the list is empty, -EINVAL when it has another length. */
-static int list_item(const char *list, int count, int i, char *item, size_t len) {
-  if (list[0] == '\0')
-    return 0;
-  int n = 1;
-  for (const char *p = list; *p; p++)
-    n += *p == ',';
-  if (n != 1 && n != count)
-    return -EINVAL;
-  const char *p = list;
-  for (int k = 0; n > 1 && k < i; k++)
-    p = strchr(p, ',') + 1;
-  size_t m = strcspn(p, ",");
-  while (m > 0 && p[m - 1] == ' ')
-    m--;
-  while (m > 0 && *p == ' ') {
-    p++;
-    m--;
-  }
-  if (m == 0 || m >= len)
-    return -EINVAL;
-  memcpy(item, p, m);
-  item[m] = '\0';
-  return 1;
-}
-
-int lb_scenario_server_cpus(const struct lb_scenario *sc, int i, double *out) {
-  char item[64], *end = NULL;
-  int rc = list_item(sc->server_cpus, sc->servers, i, item, sizeof(item));
-  if (rc <= 0)
-    return rc;
-  double v = strtod(item, &end);
-  if (*end != '\0' || !(v > 0) || v > 1e6)
-    return -EINVAL;
-  *out = v;
-  return 1;
-}
-
-int lb_scenario_server_memory(const struct lb_scenario *sc, int i, long long *bytes) {
-  char item[64], *end = NULL;
-  int rc = list_item(sc->server_memory, sc->servers, i, item, sizeof(item));
-  if (rc <= 0)
-    return rc;
-  errno = 0;
-  long long v = strtoll(item, &end, 10);
-  int shift = 0;
-  if (*end == 'k' || *end == 'K')
-    shift = 10;
-  else if (*end == 'm' || *end == 'M')
-    shift = 20;
-  else if (*end == 'g' || *end == 'G')
-    shift = 30;
-  if (shift)
-    end++;
-  if (*end == 'b' || *end == 'B')
-    end++;
-  /* 6 MiB: the least a container engine accepts. */
-  if (errno != 0 || end == item || *end != '\0' || v <= 0 || v > (1LL << 50) >> shift ||
-      (v << shift) < (6LL << 20))
-    return -EINVAL;
-  *bytes = v << shift;
-  return 1;
-}
-
-/* server_cpus and server_memory: each item parses, one or `servers` items. */
-static int check_limits(const struct lb_scenario *sc, const char *origin, char *err,
-                        size_t errlen) {
-  for (int k = 0; k < 2; k++) {
-    const char *name = k == 0 ? "server_cpus" : "server_memory";
-    const char *text = k == 0 ? sc->server_cpus : sc->server_memory;
-    for (int i = 0; text[0] != '\0' && i < sc->servers; i++) {
-      double cpus;
-      long long bytes;
-      int rc =
-          k == 0 ? lb_scenario_server_cpus(sc, i, &cpus) : lb_scenario_server_memory(sc, i, &bytes);
-      if (rc >= 0)
-        continue;
-      lb_errf(err, errlen,
-              "%s: field '%s': expected %s, one value or %d (one per server), got '%s'", origin,
-              name, k == 0 ? "CPUs > 0" : "sizes of at least 6m such as 256m or 1g", sc->servers,
-              text);
-      return -EINVAL;
-    }
-  }
-  return 0;
-}
-
-/* "FILE:LINE" of a field when it came from the file, else "FILE". */
-static void field_origin(const struct lb_scenario *sc, const char *origin, const char *name,
-                         char *buf, size_t len) {
-  const struct field *f = find_field(name);
-  int line = f ? sc->field_lines[f - fields] : 0;
-  if (line > 0)
-    snprintf(buf, len, "%s:%d", origin, line);
-  else
-    snprintf(buf, len, "%s", origin);
-}
-
-/* The model state a run holds at once, by what sizes it: checked before
- * anything is allocated, so that `total_ticks: 2147483647` or a million
- * servers is an error naming the field, not a failed multi-GB allocation.
- * Per server: the accounting's 6 windows of server_state_buffer doubles;
- * per channel (clients * subset): its latency window of
- * client_requests_buffer doubles; per tick: the seed's arrival counts. The
- * fixed parts are generous round figures for the structs. */
-#define LB_SCENARIO_STATE_MAX (1024.0 * 1024 * 1024)
-#define STATE_PER_SERVER 1024.0
-#define STATE_PER_CHANNEL 256.0
-
-static int check_state_size(const struct lb_scenario *sc, const char *origin, char *err,
-                            size_t errlen) {
-  double subset = sc->subset_size > 0 ? sc->subset_size : sc->servers;
-  const struct {
-    const char *field, *formula;
-    double bytes;
-  } terms[] = {
-      {"servers", "servers * (6 * server_state_buffer * 8 + 1024) bytes",
-       sc->servers * (6.0 * sc->server_state_buffer * 8 + STATE_PER_SERVER)},
-      {"clients", "clients * subset_size * (client_requests_buffer * 8 + 256) bytes",
-       sc->clients * subset * (sc->client_requests_buffer * 8.0 + STATE_PER_CHANNEL)},
-      {"total_ticks", "total_ticks * 8 bytes", sc->total_ticks * 8.0},
-  };
-  double total = 0;
-  size_t big = 0;
-  for (size_t i = 0; i < sizeof(terms) / sizeof(terms[0]); i++) {
-    total += terms[i].bytes;
-    if (terms[i].bytes > terms[big].bytes)
-      big = i;
-  }
-  if (total <= LB_SCENARIO_STATE_MAX)
-    return 0;
-  char where[LB_SCENARIO_PATH_MAX + 16];
-  field_origin(sc, origin, terms[big].field, where, sizeof(where));
-  lb_errf(err, errlen,
-          "%s: field '%s': expected a run whose model state fits in %.0f MiB, got %.0f MiB "
-          "(%s: %.0f MiB)",
-          where, terms[big].field, LB_SCENARIO_STATE_MAX / (1024 * 1024), total / (1024 * 1024),
-          terms[big].formula, terms[big].bytes / (1024 * 1024));
-  return -E2BIG;
-}
-
-/* Each fault against servers, clients, total_ticks and the faults before
- * it (faults.h). */
-static int check_faults(const struct lb_scenario *sc, const char *origin, char *err,
-                        size_t errlen) {
-  if (sc->n_faults < 0 || sc->n_faults > LB_SCENARIO_FAULTS_MAX) {
-    lb_errf(err, errlen, "%s: field 'faults': expected at most %d faults, got %d", origin,
-            LB_SCENARIO_FAULTS_MAX, sc->n_faults);
-    return -EINVAL;
-  }
-  for (int i = 0; i < sc->n_faults; i++) {
-    const char *field = "";
-    char why[512];
-    if (lb_faults_check(sc->faults, sc->n_faults, i, sc->servers, sc->clients, sc->total_ticks,
-                        &field, why, sizeof(why)) == 0)
-      continue;
-    char where[LB_SCENARIO_PATH_MAX + 16];
-    if (sc->fault_lines[i] > 0)
-      snprintf(where, sizeof(where), "%s:%d", origin, sc->fault_lines[i]);
-    else
-      snprintf(where, sizeof(where), "%s", origin);
-    lb_errf(err, errlen, "%s: field 'faults[%d].%s': %s", where, i, field, why);
-    return -EINVAL;
-  }
-  return 0;
-}
-
-int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen) {
-  int rc = 0;
-  const char *origin = sc->path[0] ? sc->path : "scenario";
-  char value[64];
-  /* Every field again, in case it was set directly rather than parsed. */
-  for (size_t i = 0; i < NFIELDS; i++) {
-    if (!format_value(sc, &fields[i], value, sizeof(value))) {
-      lb_errf(err, errlen, "%s: field '%s': expected %s, got '%s'", origin, fields[i].name,
-              fields[i].expected, value);
-      return -EINVAL;
-    }
-  }
-  char why[256];
-  if (check_name(sc->name, why, sizeof(why)) < 0) {
-    lb_errf(err, errlen, "%s: %s", origin, why);
-    return -EINVAL;
-  }
-  if (sc->picker[0] == '\0') {
-    lb_errf(err, errlen, "%s: field 'picker': expected a picker expression, got ''", origin);
-    return -EINVAL;
-  }
-  if (sc->arrivals == LB_ARRIVALS_TRACE && sc->trace[0] == '\0') {
-    lb_errf(err, errlen, "%s: field 'trace': expected a trace file with arrivals: trace, got ''",
-            origin);
-    return -EINVAL;
-  }
-  if (check_limits(sc, origin, err, errlen) < 0)
-    return -EINVAL;
-  if (sc->target_utilization > 0) {
-    double rate = lb_queries_for_utilization(sc->mean_threads, sc->mean_processing_time,
-                                             sc->rate_probes_per_request, sc->probe_processing_time,
-                                             sc->target_utilization);
-    if (!isfinite(rate) || rate < 0) {
-      lb_errf(err, errlen,
-              "%s: field 'target_utilization': expected a utilization that gives a "
-              "finite request rate, got '%.17g'",
-              origin, sc->target_utilization);
-      return -EINVAL;
-    }
-    sc->mean_requests_per_server_per_tick = rate;
-  }
-  if ((rc = check_state_size(sc, origin, err, errlen)) < 0)
-    return rc;
-  if ((rc = check_faults(sc, origin, err, errlen)) < 0)
-    return rc;
-  /* The seed's trace: round(rate * servers * ticks) requests held at once. */
-  double requests = round(sc->mean_requests_per_server_per_tick * sc->servers * sc->total_ticks);
-  if (requests > 1e9) {
-    lb_errf(err, errlen,
-            "%s: field 'mean_requests_per_server_per_tick': expected at most 1e9 "
-            "requests in a run (rate * servers * total_ticks), got '%.17g' (%.0f requests)",
-            origin, sc->mean_requests_per_server_per_tick, requests);
-    return -EINVAL;
-  }
-  return 0;
-}
-
 static void write_string(FILE *f, const char *s) {
   fputc('"', f);
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -1078,8 +450,8 @@ static void write_string(FILE *f, const char *s) {
 int lb_scenario_write(const struct lb_scenario *sc, FILE *f) {
   char value[64];
   for (size_t i = 0; i < NFIELDS; i++) {
-    const struct field *fd = &fields[i];
-    if (!format_value(sc, fd, value, sizeof(value)))
+    const struct lb__scenario_field *fd = &lb__scenario_fields[i];
+    if (!lb__scenario_format_value(sc, fd, value, sizeof(value)))
       return -EINVAL;
     /* Unset limits are left out: files of scenarios without them stay as
      * they were. */

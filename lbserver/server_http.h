@@ -2,7 +2,8 @@
  * protocol's requests and responses as HTTP. The connections, parsing and
  * bounds are net/http_server.h's; this module says what a request means and
  * what a response carries. The requests go to the same model, pool and
- * queue as the binary protocol's (server_net.c).
+ * queue as the binary protocol's (server_request.c, through
+ * server_net_http.c).
  *
  * Requests: `GET /` or `POST /work` (a body is read and dropped). Headers,
  * all optional; without them a request is a plain query on channel 0, so

@@ -5,7 +5,9 @@
 #   - sim/ and lbclient/ (and lbserver/) include nothing from another
 #     driver or the harness (the daemons may use net/);
 #   - inside harness/, the modules (NAME.c + NAME.h) include each other
-#     without a loop (tsort finds one).
+#     without a loop (tsort finds one);
+#   - no .c outside tests/ is over 800 lines unless its first 15 lines say
+#     why, in a line with "Over 800 lines".
 # No build needed: it reads the sources.
 set -euo pipefail
 S=${LB_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -72,6 +74,15 @@ if ! out=$(tsort "$edges" 2>&1 >/dev/null); then
 elif [[ -n $out ]]; then
   bad "harness/ has an include loop:"$'\n'"$out"
 fi
+
+echo "== no .c over 800 lines without its reason at the top"
+LONG_MAX=800
+while IFS= read -r -d '' f; do
+  n=$(wc -l <"$f")
+  ((n > LONG_MAX)) || continue
+  head -n 15 "$f" | grep -q 'Over 800 lines' ||
+    bad "${f#./} has $n lines (over $LONG_MAX) and no reason at its top (a line with 'Over 800 lines' in its first 15)"
+done < <(find common net sim lbserver lbclient harness -name '*.c' -print0 | sort -z)
 
 ((fail == 0)) && echo "include layers: ok"
 exit $fail
