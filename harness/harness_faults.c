@@ -10,19 +10,26 @@ int lb_harness_faults_supported(const struct lb_scenario *sc, bool containers, c
                                 size_t errlen) {
   for (int i = 0; i < sc->n_faults; i++) {
     const struct lb_fault *f = &sc->faults[i];
-    /* kill, pause: the harness; slow: lbserver (server_faults) */
-    bool harness =
-        f->kind == LB_FAULT_KILL || f->kind == LB_FAULT_PAUSE || f->kind == LB_FAULT_SLOW;
-    if (harness && !containers)
+    /* kill, pause: the harness; slow: lbserver (server_faults); delay,
+     * partition: lbclient (client_faults), in-process, so not where netem
+     * carries the channel's delay. */
+    bool channel = f->kind == LB_FAULT_DELAY || f->kind == LB_FAULT_PARTITION;
+    bool netem = channel && sc->delay == LB_DELAY_NETEM;
+    if (!containers && !netem)
       continue;
     char at[32] = "";
     if (sc->fault_lines[i] > 0)
       snprintf(at, sizeof(at), ":%d", sc->fault_lines[i]);
-    snprintf(err, errlen,
-             "%s%s: field 'faults': %s is not carried out on %s yet; lbsim models it (run "
-             "lbsim, or leave the fault out for a real run)",
-             sc->path[0] ? sc->path : sc->name, at, lb_fault_kind_name(f->kind),
-             containers ? "container fleets" : "real fleets");
+    if (netem)
+      snprintf(err, errlen,
+               "%s%s: field 'faults': %s is carried out by lbclient in-process, not with "
+               "'delay: netem' (use 'delay: inproc' or 'none', or run lbsim)",
+               sc->path[0] ? sc->path : sc->name, at, lb_fault_kind_name(f->kind));
+    else
+      snprintf(err, errlen,
+               "%s%s: field 'faults': %s is not carried out on container fleets yet; lbsim "
+               "models it (run lbsim, or leave the fault out for a real run)",
+               sc->path[0] ? sc->path : sc->name, at, lb_fault_kind_name(f->kind));
     return -ENOTSUP;
   }
   return 0;

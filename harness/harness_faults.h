@@ -4,8 +4,8 @@
  *          started again with the same arguments on the same ports;
  *   pause  SIGSTOP at `at`, SIGCONT at `at + for`.
  * slow, delay and partition are the daemons' own (they read the faults
- * from the scenario they are given: lbserver applies slow; delay and
- * partition, lbclient's, are refused until it does). Each action's actual time goes to
+ * from the scenario they are given: lbserver applies slow, lbclient delay
+ * and partition, in-process: refused with delay: netem). Each action's actual time goes to
  * the run's events (events.csv): fault_start / fault_end rows with the
  * tick they were due at and how late they came. */
 #ifndef LB_HARNESS_FAULTS_H
@@ -54,10 +54,10 @@ struct lb_harness_faults {
   size_t n;
 };
 
-/* Whether a real fleet can carry out sc's faults: kill, pause and slow on
- * a local or netns fleet (none in containers); delay and partition are
- * refused until lbclient carries them out. -ENOTSUP with err naming the
- * file, the fault's line and kind. */
+/* Whether a real fleet can carry out sc's faults: every kind on a local or
+ * netns fleet (none in containers), delay and partition only where
+ * lbclient holds the channel's delay (not delay: netem). -ENOTSUP with err
+ * naming the file, the fault's line and kind. */
 int lb_harness_faults_supported(const struct lb_scenario *sc, bool containers, char *err,
                                 size_t errlen);
 /* The actions of sc's kill and pause faults, on a fleet whose tick 0 is

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "client_driver_int.h"
+#include "client_faults.h"
 #include "client_metrics.h"
 #include "clock.h"
 #include "framing.h"
@@ -311,7 +312,8 @@ void lb__client_on_conn_down(void *arg, struct lb_conn *c, const char *reason) {
  * the channel's rif goes down now; the request completes after its response
  * delay (EV_RECEIVE). The server was asked for no hold, so the response
  * arrived when it was done (plus the wire). -ENOMEM: finish at once. */
-static int hold_response(struct driver *d, struct lb_creq *r, const Lb__Response *resp) {
+static int hold_response(struct driver *d, struct lb_creq *r, const Lb__Response *resp,
+                         double hold_ticks) {
   struct lb_held_response *h = d->free_held;
   if (h)
     d->free_held = h->next;
@@ -330,9 +332,8 @@ static int hold_response(struct driver *d, struct lb_creq *r, const Lb__Response
   lb_creq_received(&d->table, r);
   r->held = h;
   lb_channel_on_received(&d->clients[r->client].chans[r->chan]);
-  lb__client_schedule(
-      d, h->received_ns + (int64_t)llround(r->response_delay_ticks * (double)d->tick_ns),
-      EV_RECEIVE, r->slot, r->gen);
+  lb__client_schedule(d, h->received_ns + (int64_t)llround(hold_ticks * (double)d->tick_ns),
+                      EV_RECEIVE, r->slot, r->gen);
   return 0;
 }
 
@@ -349,8 +350,23 @@ void lb__client_on_conn_response(void *arg, struct lb_conn *c, const Lb__Respons
     lb__client_fail(d, r, &d->res->failed_bad_response, LB_OUTCOME_FAILED, NULL);
     return;
   }
-  if (resp->status == LB__STATUS__STATUS_OK && r->response_delay_ticks > 0 &&
-      d->sc->response_hold == LB_RESPONSE_HOLD_CLIENT && hold_response(d, r, resp) == 0)
+  double extra = 0; /* a delay fault's ticks: held here, whoever holds the draw */
+  if (d->channel_faults) {
+    /* Sent when the server was done, as lbsim's Channel.receive. */
+    struct hosted *hc = &d->clients[r->client];
+    struct lb_client_fault_hit hit;
+    int tick = lb_client_fault_response_tick(d->t0, d->tick_ns, d->arrival_lag_ns,
+                                             lb_clock_now_ns(), resp->hold_ns);
+    lb_client_faults_message(d->sc, hc->servers[r->chan], hc->id, tick, &hit);
+    if (hit.dropped) { /* lost on the way back: still in flight, until its timeout */
+      d->res->partition_dropped_responses++;
+      return;
+    }
+    extra = hit.extra_ticks;
+    r->response_delay_ticks += extra;
+  }
+  double hold = d->sc->response_hold == LB_RESPONSE_HOLD_CLIENT ? r->response_delay_ticks : extra;
+  if (resp->status == LB__STATUS__STATUS_OK && hold > 0 && hold_response(d, r, resp, hold) == 0)
     return;
   lb__client_finish(
       d, r, resp->status == LB__STATUS__STATUS_OK ? LB_OUTCOME_COMPLETED : LB_OUTCOME_FAILED, resp);
@@ -420,6 +436,7 @@ int lb_client_run(const struct lb_client_config *cfg, struct lb_client_result *r
    * (the lateness a valid run stays within, docs/harness.md); latency still
    * counts from the boundary. */
   d->arrival_lag_ns = d->tick_ns / 10;
+  d->channel_faults = lb_client_faults_any(d->sc);
   d->clk.tick_ns = d->tick_ns;
   d->clk.total_ticks = cfg->sc->total_ticks;
   d->clk.warm_period = lb_rules_warm_period(cfg->sc);
@@ -583,6 +600,8 @@ void lb_client_result_write(const struct lb_client_result *r, FILE *f) {
       {"probes", r->counts.probes},
       {"rejected", r->rejected},
       {"stray_responses", r->stray_responses},
+      {"partition_dropped_requests", r->partition_dropped_requests},
+      {"partition_dropped_responses", r->partition_dropped_responses},
       {"reconnects", r->reconnects},
       {"log_errors", r->log_errors},
       {"picker_errors", r->picker_errors},

@@ -49,6 +49,9 @@ struct lb_client_result {
   long failed_other;           /* the picker failed, out of memory */
   long failed_bad_response;    /* a number out of range (wire_check): NaN, inf, huge */
   long stray_responses;        /* answers to no live request (late, unknown) */
+  /* A partition fault's drops (client_faults.h): requests never written,
+   * responses thrown away; each such request times out. */
+  long partition_dropped_requests, partition_dropped_responses;
   long log_errors;
   long reconnects;
   long picker_errors; /* picks that returned an error: their requests failed */

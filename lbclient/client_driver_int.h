@@ -93,6 +93,7 @@ struct driver {
   struct lb_wire_limits wire; /* what a response's numbers may be */
   int64_t tick_ns, t0, started_ns, timeout_ns;
   int64_t arrival_lag_ns; /* arrivals are taken this long after their tick */
+  bool channel_faults;    /* the scenario has delay or partition faults */
   bool started, arrivals_done, stopping, stopped;
   long tick;
   long end_tick;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "client_driver_int.h"
+#include "client_faults.h"
 #include "clock.h"
 #include "framing.h"
 #include "log.h"
@@ -233,6 +234,16 @@ static void commit(struct driver *d, struct lb_creq *r, struct lb_channel *ch) {
         lb_rng_gamma_seed(hc->chan_rng[slot], mean, LB_GAMMA_VARIANCE, LB_GAMMA_MIN);
     r->response_delay_ticks =
         lb_rng_gamma_seed(hc->chan_rng[slot], mean, LB_GAMMA_VARIANCE, LB_GAMMA_MIN);
+  }
+  if (d->channel_faults) { /* sent at the tick of its pick, as lbsim's Channel.send */
+    struct lb_client_fault_hit hit;
+    lb_client_faults_message(d->sc, hc->servers[slot], hc->id,
+                             lb_client_fault_tick(d->t0, d->tick_ns, r->pick_done_ns), &hit);
+    if (hit.dropped) { /* lost on the way: held, never written, until its timeout */
+      d->res->partition_dropped_requests++;
+      return;
+    }
+    r->send_delay_ticks += hit.extra_ticks;
   }
   /* The seed's send delay starts with the tick of the pick (Channel.send,
    * then Channel.tick in the same client tick): count it from that tick's
