@@ -169,7 +169,8 @@ void lb_harness_health_from_stats(double tick_ms, char *const *client_stats, siz
 }
 
 void lb_harness_assess(const struct lb_scenario *sc, int nclients, int nservers, double wall_s,
-                       double fleet_cpu_s, struct lb_harness_run_result *res) {
+                       double fleet_cpu_s, long expected_timed_out,
+                       struct lb_harness_run_result *res) {
   size_t n = (size_t)nclients + (size_t)nservers;
   char(*paths)[LB_HARNESS_PATH_MAX + 48] = calloc(n, sizeof(*paths));
   char **ptrs = calloc(n + 1, sizeof(char *));
@@ -201,6 +202,7 @@ void lb_harness_assess(const struct lb_scenario *sc, int nclients, int nservers,
   free(ptrs);
   struct lb_harness_health_input *in = &res->health_in;
   in->wall_s = wall_s;
+  in->expected_timed_out = expected_timed_out;
   in->fleet_cpu_s = fleet_cpu_s > 0 ? fleet_cpu_s : 0;
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   in->cores = cores > 0 ? (int)cores : 1;

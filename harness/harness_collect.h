@@ -43,8 +43,10 @@ void lb_harness_health_from_stats(double tick_ms, char *const *client_stats, siz
  * daemons' stats files in res->dir (client-K.stats, server-I.stats), the
  * run's wall time, the fleet's CPU seconds (< 0: the cpu_seconds of those
  * stats files, for daemons the harness cannot wait4), cores and load. */
+/* expected_timed_out: the model's timeouts for this run (lb_harness_health_input). */
 void lb_harness_assess(const struct lb_scenario *sc, int nclients, int nservers, double wall_s,
-                       double fleet_cpu_s, struct lb_harness_run_result *res);
+                       double fleet_cpu_s, long expected_timed_out,
+                       struct lb_harness_run_result *res);
 
 /* The last lines of a daemon's log, for error messages ("" when none). */
 void lb_harness_log_tail(const char *path, char *buf, size_t len);

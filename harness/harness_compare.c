@@ -157,8 +157,14 @@ static int compare_one(struct lb_harness_compare *cmp, const char *path, bool on
              run_ids[k]);
     if (c->real_from_logs)
       rc = lb_harness_real_logs_load_run(&c->sc, &logs.runs[k], rundir, &res, err, errlen);
-    else
-      rc = lb_harness_run_one(o, &c->sc, k, rundir, &res, err, errlen);
+    else {
+      /* The model's own timeouts (a partition, a kill, a bounded timeout)
+       * do not make the real run unfit to compare with it. */
+      struct lb_harness_opts ro = *o;
+      ro.expected_timed_out =
+          c->sim.timed_out && k < c->sim.nruns && c->sim.timed_out[k] > 0 ? c->sim.timed_out[k] : 0;
+      rc = lb_harness_run_one(&ro, &c->sc, k, rundir, &res, err, errlen);
+    }
     if (rc < 0)
       goto done;
     if ((rc = lb_harness_side_add_requests(&c->real, res.requests_csv, serr, sizeof(serr))) < 0) {

@@ -595,7 +595,7 @@ int lb_containers_run_one(const struct lb_harness_opts *o, const struct lb_scena
     if (rc < 0)
       goto done;
   }
-  lb_harness_assess(sc, f.nclients, f.nservers, wall_s, -1, res);
+  lb_harness_assess(sc, f.nclients, f.nservers, wall_s, -1, o->expected_timed_out, res);
   rc = 0;
 done:
   cfleet_free(&f);

@@ -29,6 +29,10 @@ struct lb_harness_health_input {
   int cores;
   double load_average;                     /* 1-minute load average at the end; <0 unknown */
   long sent, completed, failed, timed_out; /* the clients' counts */
+  /* Timeouts the model predicts for this run (lbsim's run with the same
+   * seed: a partition, a kill, a bounded timeout); only those beyond it
+   * count against the run. 0: none expected. */
+  long expected_timed_out;
   long log_errors;                         /* records the clients could not log */
   bool have_logged;                        /* logged is known (the counts came from the daemons) */
   long logged;                             /* records in the run's per-request logs */

@@ -27,6 +27,10 @@ struct lb_harness_opts {
   bool fallback_inproc; /* --fallback-inproc: delay: netem without netem runs inproc */
   const char *fleet;    /* --fleet FILE (absolute): run r on fleet r mod F, both sides */
   bool netem_missing;   /* set by lb_harness_delay_check: this kernel has no netem */
+  /* Timeouts the model predicts for the next run (compare sets it from
+   * lbsim's run with the same seed; 0: none): only those beyond count
+   * against the run's validity. */
+  long expected_timed_out;
   /* --hosts containers (harness_containers.h): engine and image are set by
    * lb_containers_prepare unless given (--engine, --image, --base). */
   bool containers;

@@ -757,7 +757,7 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
       goto done;
   }
   lb_harness_assess(sc, f.nclients, f.nservers, wall_s, lb_harness_group_cpu_seconds(&f.group),
-                    res);
+                    o->expected_timed_out, res);
   if (f.events.unplanned > 0) { /* a fleet short of a daemon is not the model's */
     res->health_in.died = f.events.unplanned;
     snprintf(res->health_in.death, sizeof(res->health_in.death), "%s", f.events.first);

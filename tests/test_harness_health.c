@@ -74,6 +74,16 @@ static void test_busy_fleet_and_accounting(void **state) {
   lb_harness_health_check(&in, &h);
   assert_false(h.valid);
   assert_non_null(strstr(h.reason, "2 of 100 requests timed out"));
+  /* Timeouts the model predicts (lbsim's run, same seed) are not held
+   * against the run; only those beyond them. */
+  in.expected_timed_out = 2;
+  lb_harness_health_check(&in, &h);
+  assert_true(h.valid);
+  in.completed = 88;
+  in.timed_out = 11; /* 9 more than the model's 2: 9% */
+  lb_harness_health_check(&in, &h);
+  assert_false(h.valid);
+  assert_non_null(strstr(h.reason, "11 of 100 requests timed out, 9 more than lbsim's run"));
   in = healthy();
   in.log_errors = 3;
   lb_harness_health_check(&in, &h);
