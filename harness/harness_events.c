@@ -12,7 +12,7 @@ int lb_harness_events_open(struct lb_harness_events *ev, const char *path, FILE 
   snprintf(ev->prefix, sizeof(ev->prefix), "%s", prefix ? prefix : "");
   if (!path)
     return 0;
-  ev->f = fopen(path, "w");
+  ev->f = fopen(path, "we"); /* close-on-exec: not the daemons' to inherit */
   if (!ev->f)
     return -errno;
   fprintf(ev->f, "tick,seconds,daemon,event,detail\n");

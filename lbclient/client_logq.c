@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -73,6 +74,10 @@ int lb_logq_new(FILE *f, size_t capacity, struct lb_logq **out) {
   q->cap = capacity ? capacity : 1;
   q->ring = malloc(q->cap * sizeof(*q->ring));
   q->spill = tmpfile();
+  if (q->ring) /* touched now: the ring (capacity records) is resident from
+                  the start, not grown into over the first `capacity`
+                  requests, so a long run's memory is flat after start-up */
+    memset(q->ring, 0, q->cap * sizeof(*q->ring));
   if (!q->ring || !q->spill) {
     int e = q->ring ? errno : ENOMEM;
     if (q->spill)
