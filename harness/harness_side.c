@@ -1,6 +1,7 @@
 #include "harness_side.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <gsl/gsl_sort.h>
 
 #include "harness_stats.h"
+#include "number.h"
 #include "summary.h"
 
 
@@ -193,8 +195,10 @@ void lb_harness_side_counts_from_summary(struct lb_harness_side *s, const char *
   for (int run = first; run < s->nruns && lb_summary_reader_next(r, NULL, 0) == 1; run++)
     for (int k = 0; k < 4; k++) {
       const char *cell = lb_summary_reader_cell(r, col[k]);
-      if (cell)
-        dst[k][run] = strtol(cell, NULL, 10);
+      int64_t v;
+      /* a count lbsim wrote: a whole number >= 0, else left unknown */
+      if (cell && lb_number_int64(cell, 0, LONG_MAX, &v) == 0)
+        dst[k][run] = (long)v;
     }
   lb_summary_reader_close(r);
 }

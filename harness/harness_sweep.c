@@ -15,6 +15,7 @@
 #include "harness_compare.h"
 #include "harness_proc.h"
 #include "harness_stats.h"
+#include "number.h"
 #include "summary.h"
 
 #define SIM_TIME_LIMIT_MS (600 * 1000)
@@ -172,12 +173,16 @@ static int sim_cell(struct lb_sweep *s, int l, int p, FILE *out, char *err, size
         col_failed = strcmp(cells[k], "failed") == 0 ? k : col_failed;
         col_timed = strcmp(cells[k], "timed_out") == 0 ? k : col_timed;
       } else {
-        v[k] = strtod(cells[k], NULL);
+        /* lbsim's summary: a cell that is not a finite number is NaN, and
+         * the error rate below is then not computed */
+        if (lb_number_double(cells[k], -HUGE_VAL, HUGE_VAL, &v[k]) < 0)
+          v[k] = NAN;
       }
     }
     if (row >= 0) {
       if (row < c->n && col_req >= 0 && col_failed >= 0 && col_timed >= 0 &&
-          col_req < ncols && col_failed < ncols && col_timed < ncols && v[col_req] > 0)
+          col_req < ncols && col_failed < ncols && col_timed < ncols && v[col_req] > 0 &&
+          isfinite(v[col_failed]) && isfinite(v[col_timed]))
         c->v[row][LB_SW_ERRORS] = (v[col_failed] + v[col_timed]) / v[col_req];
       fprintf(out, "%.9g,", s->loads[l]);
       quote_csv(out, s->pickers[p]);
