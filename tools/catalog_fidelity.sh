@@ -7,6 +7,7 @@
 #
 # Usage: tools/catalog_fidelity.sh [--out DIR] [--runs N] [--build DIR]
 #                                  [--set FIELD=VALUE]... [SCENARIO...]
+#        tools/catalog_fidelity.sh --from DIR   (the table again from a run)
 # Default scenarios: every scenarios/*.yaml but quick.yaml (a copy of one of
 # them) and those a real fleet cannot run (trace arrivals). The default fleet
 # is the one a 2-core machine holds with valid timing (docs/timings.md):
@@ -23,6 +24,7 @@ sets=(--set servers=8 --set clients=8 --set subset_size=4 --set mean_threads=8
       --set mean_requests_per_server_per_tick=0.8667 --set total_ticks=200
       --set tick=40ms)
 scenarios=()
+from=""
 usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
@@ -30,6 +32,7 @@ while (($#)); do
     --runs) runs=${2:?--runs needs a number}; shift 2 ;;
     --build) build=${2:?--build needs a folder}; shift 2 ;;
     --set) sets+=(--set "${2:?--set needs FIELD=VALUE}"); shift 2 ;;
+    --from) from=${2:?--from needs a folder}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     -*) echo "catalog_fidelity: unknown option $1 (--help lists them)" >&2; exit 2 ;;
     *) scenarios+=("$1"); shift ;;
@@ -39,7 +42,7 @@ done
   { echo "catalog_fidelity: --runs wants an integer >= 2 (an interval needs 2 runs), got '$runs'" >&2; exit 2; }
 harness="$build/harness/lbharness"
 [[ -x $harness ]] || { echo "catalog_fidelity: no $harness: build first (deploy/build.sh)" >&2; exit 2; }
-if ((${#scenarios[@]} == 0)); then
+if [[ -z $from ]] && ((${#scenarios[@]} == 0)); then
   for f in "$root"/scenarios/*.yaml; do
     [[ $(basename "$f") == quick.yaml ]] && continue
     if grep -qE '^[[:space:]]*arrivals:[[:space:]]*trace' "$f"; then
@@ -50,14 +53,24 @@ if ((${#scenarios[@]} == 0)); then
   done
 fi
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "catalog_fidelity: ${#scenarios[@]} scenarios x $runs runs a side into $out" \
+[[ -n $from ]] || echo "catalog_fidelity: ${#scenarios[@]} scenarios x $runs runs a side into $out" \
      "(load average $load_before, commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'))" >&2
 status=0
+if [[ -n $from ]]; then # the table again from an earlier run's folder
+  out=$from
+  [[ -f $out/intervals.csv && -f $out/compare.log ]] ||
+    { echo "catalog_fidelity: --from $out: no intervals.csv and compare.log there" >&2; exit 2; }
+else
 "$harness" compare "${scenarios[@]}" --runs "$runs" "${sets[@]}" --out "$out" >"$out.log" 2>&1 || status=$?
 mkdir -p "$out" && mv "$out.log" "$out/compare.log"
 [[ -f $out/intervals.csv ]] ||
   { echo "catalog_fidelity: compare failed (exit $status); its output: $out/compare.log" >&2; tail -5 "$out/compare.log" >&2; exit 1; }
+fi
 
+# compare's CSVs quote the fields that may hold commas (a picker
+# expression, a reason): blanked here, so that awk's comma split keeps the
+# columns (none of the blanked ones is read below).
+unquote() { sed -E 's/"([^"]|"")*"//g' "$1"; }
 # One row per scenario from compare's CSVs (found by column name).
 table=$(awk -F, '
   function col(name,   i) { for (i = 1; i <= NF; i++) if ($i == name) return i; return 0 }
@@ -67,12 +80,13 @@ table=$(awk -F, '
     if (lo == "nan" || lo == "") return sprintf("%+.1f %% (no interval)", 100 * r)
     return sprintf("%+.1f %% [%+.1f, %+.1f]", 100 * r, 100 * lo, 100 * hi)
   }
-  FILENAME ~ /verdicts.csv$/ {
+  FNR == 1 { file++ } # 1: verdicts.csv, 2: intervals.csv
+  file == 1 {
     if (FNR == 1) { vs = col("scenario"); vv = col("verdict"); vr = col("real_runs"); vi = col("invalid_real_runs"); next }
     if (!(($vs) in order)) { order[$vs] = ++n; names[n] = $vs }
     verdict[$vs] = $vv; valid[$vs] = ($vr - $vi) "/" $vr; next
   }
-  FILENAME ~ /intervals.csv$/ {
+  file == 2 {
     if (FNR == 1) { is = col("scenario"); ifg = col("figure"); ir = col("rel"); il = col("rel_lo"); ih = col("rel_hi"); io = col("outcome"); iruns = col("runs"); next }
     key = $is SUBSEP $ifg
     if ($ifg == "mean") pairs[$is] = $iruns
@@ -93,14 +107,20 @@ table=$(awk -F, '
       }
       print " |"
     }
-  }' "$out/verdicts.csv" "$out/intervals.csv")
+  }' <(unquote "$out/verdicts.csv") <(unquote "$out/intervals.csv"))
 rho=$(grep -m1 'Spearman rank correlation' "$out/compare.log" || echo "Spearman rank correlation: not computed")
+table_file=$out/fidelity.md
+[[ -n $from && -f $table_file ]] && table_file=$out/fidelity-table.md # keep the run's own
 {
   echo "# Catalog fidelity, $(date -u +%Y-%m-%d)"
   echo
-  echo "Command: \`tools/catalog_fidelity.sh --runs $runs ${sets[*]} ...\` at commit" \
-       "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), load average before" \
-       "the run $load_before, after it $(cut -d' ' -f1-3 /proc/loadavg), on $(nproc) cores."
+  if [[ -n $from ]]; then
+    echo "Table rebuilt from $from (its fidelity.md or compare.log says how that run was made)."
+  else
+    echo "Command: \`tools/catalog_fidelity.sh --runs $runs ${sets[*]} ...\` at commit" \
+         "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), load average before" \
+         "the run $load_before, after it $(cut -d' ' -f1-3 /proc/loadavg), on $(nproc) cores."
+  fi
   echo "Intervals: 95 % paired by seed, relative to sim (lbharness compare's rule);" \
        "phases: real - sim relative to sim, over the valid runs."
   echo
@@ -109,6 +129,6 @@ rho=$(grep -m1 'Spearman rank correlation' "$out/compare.log" || echo "Spearman 
   echo "$rho"
   echo
   echo "Verdict rule and tolerances: see compare.log and report.html."
-} >"$out/fidelity.md"
-cat "$out/fidelity.md"
+} >"$table_file"
+cat "$table_file"
 exit "$status"
