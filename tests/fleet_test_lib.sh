@@ -35,6 +35,16 @@ require_bins() { # PATH...: each must be an executable
   done
 }
 
+wait_for() { # DESCRIPTION SECONDS COMMAND...: until COMMAND succeeds, or fail
+  local what=$1 secs=$2
+  shift 2
+  local end=$((SECONDS + secs))
+  until "$@"; do
+    ((SECONDS < end)) || fail "timed out waiting for $what"
+    sleep 0.05
+  done
+}
+
 make_out() { # PREFIX: sets OUT, removed (with its processes) on exit
   OUT=$(mktemp -d "/tmp/$1.XXXXXX")
   trap fleet_test_cleanup EXIT

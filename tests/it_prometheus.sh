@@ -8,34 +8,18 @@
 # endpoint's exposition. Prometheus's storage is a temporary folder,
 # removed at the end with everything else; every wait is bounded.
 set -euo pipefail
-B=${LB_BINARY_DIR:?LB_BINARY_DIR must point at the build tree}
+source "$(dirname "$0")/fleet_test_lib.sh"
 SRV=$B/lbserver/lbserver
 CLI=$B/lbclient/lbclient
 for bin in "$SRV" "$CLI"; do [[ -x $bin ]] || { echo "FAIL: $bin is not built"; exit 1; }; done
 for tool in prometheus promtool curl python3; do
   command -v $tool >/dev/null || { echo "FAIL: $tool is not installed (deploy/setup.sh)"; exit 1; }
 done
-OUT=$(mktemp -d /tmp/lb-prometheus.XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$OUT"
-}
-trap cleanup EXIT
+make_out lb-prometheus # removed, with every process of this test, on exit
 fail() {
   echo "FAIL: $*"
   for f in "$OUT"/*.err; do [[ -f $f ]] && { echo "--- $f"; tail -15 "$f"; }; done
   exit 1
-}
-wait_for() { # DESCRIPTION SECONDS COMMAND...
-  local what=$1 secs=$2
-  shift 2
-  local end=$((SECONDS + secs))
-  until "$@"; do
-    ((SECONDS < end)) || fail "timed out waiting for $what"
-    sleep 0.1
-  done
 }
 stat_of() { sed -n "s/^$2=//p" "$1"; }
 free_ports() { # N: N ports free now on 127.0.0.1
@@ -66,7 +50,6 @@ for i in 0 1; do
   "$SRV" --scenario "$OUT/s.yaml" --index "$i" --metrics-port 0 --port-file "$OUT/port$i" \
     --stats "$OUT/server$i.stats" --max-runtime 120 2> "$OUT/server$i.err" &
   SPID[$i]=$!
-  PIDS+=($!)
 done
 for i in 0 1; do
   wait_for "server $i's port file" 20 test -s "$OUT/port$i"
@@ -90,7 +73,6 @@ YAML
 prometheus --config.file="$OUT/prometheus.yml" --storage.tsdb.path="$OUT/tsdb" \
   --web.listen-address="127.0.0.1:$PROM_PORT" --storage.tsdb.retention.time=1h \
   2> "$OUT/prometheus.err" &
-PIDS+=($!)
 API=http://127.0.0.1:$PROM_PORT
 wait_for "Prometheus to be ready" 60 curl -sf -o /dev/null "$API/-/ready"
 
@@ -116,7 +98,6 @@ for i in 0 1; do
     --stats "$OUT/client$i.stats" --metrics-port "$((i == 0 ? CPORT0 : CPORT1))" \
     --metrics-linger 60 --max-runtime 60 > "$OUT/client$i.out" 2> "$OUT/client$i.err" &
   CPID[$i]=$!
-  PIDS+=($!)
 done
 # Lint the expositions while everything runs.
 for target in "${SMETRICS[@]}" "127.0.0.1:$CPORT0"; do

@@ -11,31 +11,15 @@
 #     the stats file counts the HTTP requests with the binary protocol's.
 # Waits are for conditions, bounded by timeouts.
 set -euo pipefail
-B=${LB_BINARY_DIR:?LB_BINARY_DIR must point at the build tree}
+source "$(dirname "$0")/fleet_test_lib.sh"
 SRV=$B/lbserver/lbserver
 [[ -x $SRV ]] || { echo "FAIL: $SRV is not built"; exit 1; }
 command -v curl >/dev/null || { echo "FAIL: curl is not installed (deploy/setup.sh)"; exit 1; }
-OUT=$(mktemp -d /tmp/lbserver-http.XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$OUT"
-}
-trap cleanup EXIT
+make_out lbserver-http # removed, with every process of this test, on exit
 fail() {
   echo "FAIL: $*"
   [[ -f $OUT/server.err ]] && { echo "--- server.err"; tail -20 "$OUT/server.err"; }
   exit 1
-}
-wait_for() { # DESCRIPTION SECONDS COMMAND...
-  local what=$1 secs=$2
-  shift 2
-  local end=$((SECONDS + secs))
-  until "$@"; do
-    ((SECONDS < end)) || fail "timed out waiting for $what"
-    sleep 0.05
-  done
 }
 header() { # FILE NAME: the value of header NAME in a curl -si dump
   sed -n "s/^$2: \(.*\)\r\$/\1/Ip" "$1" | head -1
@@ -57,7 +41,6 @@ YAML
 "$SRV" --scenario "$OUT/s.yaml" --index 0 --threads 2 --http-port 0 --port-file "$OUT/port" \
   --stats "$OUT/stats" --max-runtime 60 2> "$OUT/server.err" &
 SERVER=$!
-PIDS+=($SERVER)
 wait_for "the port file" 20 test -s "$OUT/port"
 HTTP=$(sed -n 's/.*http=\([0-9]*\).*/\1/p' "$OUT/port")
 [[ -n $HTTP ]] || fail "no http= in the port file: $(cat "$OUT/port")"
