@@ -150,6 +150,7 @@ static int compare_one(struct lb_harness_compare *cmp, const char *path, bool on
   if ((rc = sim_side(cmp, c, file, simdir, run_ids, runs, err, errlen)) < 0)
     goto done;
   /* The real side: logs given, or a fleet per run. */
+  c->real.seed_picking = cmp->seed_picking;
   for (int k = 0; k < runs; k++) {
     char rundir[LB_HARNESS_PATH_MAX + 224];
     struct lb_harness_run_result res;

@@ -248,6 +248,8 @@ void lb_harness_compare_print_scenario(FILE *out, const struct lb_harness_compar
           lb_harness_outcome_name(c->verdict.outcome), c->verdict.reason, c->verdict.valid_runs,
           c->verdict.real_runs, c->verdict.real_runs - c->verdict.valid_runs);
   fprintf(out, "rule: %s\n", rule);
+  if (*lb_harness_compare_accounting(cmp))
+    fprintf(out, "accounting: %s\n", lb_harness_compare_accounting(cmp));
 }
 
 static void print_scores(FILE *out, const struct lb_harness_compare *cmp) {
@@ -304,11 +306,21 @@ double lb_harness_compare_rank_correlation(const struct lb_harness_compare *cmp)
   return rho;
 }
 
+const char *lb_harness_compare_accounting(const struct lb_harness_compare *cmp) {
+  return cmp->seed_picking
+             ? "real picking counted as the seed counts it (--seed-picking): 1 tick for the "
+               "tick of arrival plus each whole tick waited, not the time a pick took"
+             : "";
+}
+
 void lb_harness_compare_print_summary(FILE *out, const struct lb_harness_compare *cmp) {
   char rule[512];
   lb_harness_tolerance_describe(&cmp->tol, rule, sizeof(rule));
   print_scores(out, cmp);
-  fprintf(out, "\n== Verdicts\nrule: %s\n%-28s %-14s %-7s %-26s %-26s %-6s %s\n", rule, "scenario",
+  fprintf(out, "\n== Verdicts\nrule: %s\n", rule);
+  if (*lb_harness_compare_accounting(cmp))
+    fprintf(out, "accounting: %s\n", lb_harness_compare_accounting(cmp));
+  fprintf(out, "%-28s %-14s %-7s %-26s %-26s %-6s %s\n", "scenario",
           "verdict", "judged", "mean, rel. [95% CI]", "p99, rel. [95% CI]", "KS D", "why");
   for (int i = 0; i < cmp->n; i++) {
     const struct lb_harness_scenario_cmp *c = &cmp->items[i];

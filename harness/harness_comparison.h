@@ -33,6 +33,7 @@ struct lb_harness_compare {
   char sim_csv[LB_HARNESS_PATH_MAX]; /* --sim-csv */
   const char *real_csv;              /* --real-csv F[,F...]: the real side from logs */
   const char *real_dir;              /* --real-dir DIR: the same from a folder */
+  bool seed_picking; /* --seed-picking: real picking counted as the seed counts it */
   struct lb_harness_scenario_cmp *items;
   int n;
   double spearman_mean_latency; /* algorithms ranked by mean latency */
@@ -50,6 +51,9 @@ void lb_harness_compare_decide(const struct lb_harness_tolerance *tol,
 #define LB_HARNESS_SCORED 5
 extern const enum lb_harness_metric lb_harness_scored_metrics[LB_HARNESS_SCORED];
 int lb_harness_compare_scores(const struct lb_harness_compare *cmp, bool real, int *scores);
+/* How the real side's latencies were counted when not as measured (the
+ * --seed-picking sentence), or "". */
+const char *lb_harness_compare_accounting(const struct lb_harness_compare *cmp);
 /* The text tables of one scenario (what compare prints after each), the
  * scores across scenarios, and the verdict table at the end. */
 void lb_harness_compare_print_scenario(FILE *out, const struct lb_harness_compare *cmp,

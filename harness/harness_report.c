@@ -464,6 +464,11 @@ int lb_harness_report_write(const struct lb_harness_compare *cmp, const char *di
         f);
   lb_html_text(f, rule);
   fputs(".</p>\n", f);
+  if (*lb_harness_compare_accounting(cmp)) {
+    fputs("<p class='rule'><b>Accounting.</b> ", f);
+    lb_html_text(f, lb_harness_compare_accounting(cmp));
+    fputs(".</p>\n", f);
+  }
   fputs("<h2>Verdicts</h2>\n<table><tr><th>scenario</th><th>picker</th><th>verdict</th>"
         "<th>judged runs</th><th>mean latency, rel. [95&nbsp;% CI]</th>"
         "<th>p99 latency, rel. [95&nbsp;% CI]</th><th>KS D (whole ticks)</th><th>why</th></tr>\n",

@@ -66,6 +66,10 @@ static int side_grow(struct lb_harness_side *s) {
   return 0;
 }
 
+double lb_harness_seed_picking(double picking) {
+  return picking > 0 ? floor(picking) + 1 : 1;
+}
+
 static int push_latency(struct lb_harness_side *s, double v) {
   if (s->nlatency == s->caplatency) {
     size_t cap = s->caplatency ? 2 * s->caplatency : 4096;
@@ -94,6 +98,11 @@ int lb_harness_side_add_requests(struct lb_harness_side *s, const char *csv, cha
     goto done;
   s->has_distribution = true;
   while ((rc = lb_reqlog_reader_next(r, &rec, err, errlen)) == 1) {
+    if (s->seed_picking && !rec.is_probe && rec.outcome == LB_OUTCOME_COMPLETED) {
+      double seed = lb_harness_seed_picking(rec.picking_ticks);
+      rec.total_ticks += seed - rec.picking_ticks;
+      rec.picking_ticks = seed;
+    }
     if ((rc = lb_summary_acc_add(acc, &rec)) < 0)
       goto done;
     if (rec.is_probe || rec.outcome != LB_OUTCOME_COMPLETED || rec.stage == LB_STAGE_WARMING)

@@ -58,10 +58,20 @@ struct lb_harness_side {
   struct lb_harness_run_health *health; /* per run; valid unless set */
   bool has_distribution;                /* false for a --sim-csv side */
   int *run_ids;                         /* the run number of each run (seed + r); NULL: 0, 1, ... */
+  /* Count each request's picking as the seed's Request.tick does (set
+   * before loading a real side): one tick for the tick it arrived in plus
+   * every whole tick it waited to be picked, instead of the time it took. */
+  bool seed_picking;
 };
 void lb_harness_side_close(struct lb_harness_side *s);
+/* The picking ticks the seed would have counted for a request picked
+ * `picking` ticks after the boundary it arrived on: the seed's Client.tick
+ * ticks a request once per tick before asking its picker, so a pick in the
+ * tick it arrived in counts 1, one that waited k whole ticks k + 1. */
+double lb_harness_seed_picking(double picking);
 /* Adds one run from a per-request CSV (the summary, pooled latencies of
- * completed non-probes outside WARMING, phase sums). */
+ * completed non-probes outside WARMING, phase sums); with seed_picking,
+ * each request's picking and total as lb_harness_seed_picking says. */
 int lb_harness_side_add_requests(struct lb_harness_side *s, const char *csv, char *err,
                                  size_t errlen);
 /* Adds the rows of a seed summary CSV (df.to_csv(), column 'algorithm')

@@ -110,6 +110,10 @@ static void usage_command(FILE *f, bool compare) {
           "                      OUT/<scenario>/real), requests-R.csv, or run<R>-client-*.csv\n"
           "                      (compose and Kubernetes logs; a run's files together);\n"
           "                      DIR/<scenario>/real and DIR/<scenario> are tried first\n"
+          "  --seed-picking      count each real request's picking as the seed does (one tick\n"
+          "                      for the tick it arrived in, plus each whole tick it waited),\n"
+          "                      so the latencies compare the model's dynamics, not its\n"
+          "                      accounting of the picking tick (docs/findings.md)\n"
           "  --force             replace the report an earlier compare wrote in --out (its\n"
           "                      folder is emptied first); without it compare refuses a\n"
           "                      folder that is not empty\n"
@@ -137,7 +141,7 @@ struct cli {
   struct lb_harness_tolerance tol;
   char sim_csv[LB_HARNESS_PATH_MAX];
   char *real_csv, *real_dir;
-  bool force, quiet, help;
+  bool force, quiet, help, seed_picking;
   const char *tol_given; /* the first tolerance option given ("mean-tol", ...) */
   char fleet[PATH_MAX];
   char *sets[MAX_SETS];
@@ -297,6 +301,7 @@ static const struct lb_cli_option run_compare_options[] = {
     CUSTOM("phase-tol", opt_phase_tol),
     CUSTOM("tol", opt_tol),
     FIELD("force", LB_CLI_FLAG, force),
+    FIELD("seed-picking", LB_CLI_FLAG, seed_picking),
     CUSTOM("fleet", opt_fleet),
     CUSTOM("set", opt_set),
     FIELD("fallback-inproc", LB_CLI_FLAG, opts.fallback_inproc),
@@ -319,6 +324,7 @@ static int parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
   const char *compare_only = c->sim_csv[0]  ? "sim-csv"
                              : c->tol_given ? c->tol_given
                              : c->force     ? "force"
+                             : c->seed_picking ? "seed-picking"
                              : c->real_csv  ? "real-csv"
                              : c->real_dir  ? "real-dir"
                                             : NULL;
@@ -453,6 +459,7 @@ static int cmd_compare(struct cli *c, char **scenarios, int n) {
   snprintf(cmp.sim_csv, sizeof(cmp.sim_csv), "%s", c->sim_csv);
   cmp.real_csv = c->real_csv;
   cmp.real_dir = c->real_dir;
+  cmp.seed_picking = c->seed_picking;
   int rc = lb_harness_compare_main(&cmp, scenarios, n, stdout, err, sizeof(err));
   if (rc < 0)
     fprintf(stderr, "lbharness: %s\n", err[0] ? err : strerror(-rc));

@@ -87,6 +87,43 @@ static void test_requests_csv_side(void **state) {
   unlink(path);
 }
 
+/* --seed-picking: the seed ticks a request once per tick before its
+ * picker answers, so a pick 0.1 tick after arrival counts 1 and one after
+ * waiting 3 whole ticks (probes) counts 4; totals move with picking. */
+static void test_seed_picking(void **state) {
+  (void)state;
+  assert_float_equal(lb_harness_seed_picking(0.0), 1, 0);
+  assert_float_equal(lb_harness_seed_picking(0.1), 1, 0);
+  assert_float_equal(lb_harness_seed_picking(0.999), 1, 0);
+  assert_float_equal(lb_harness_seed_picking(3.1), 4, 0);
+  assert_float_equal(lb_harness_seed_picking(-0.01), 1, 0);
+  char *path = write_temp(
+      "test_stage,client,server,is_probe,outcome,started_on_tick,completed_on_tick,"
+      "picking_ticks,send_ticks,server_queue_ticks,processing_ticks,receive_ticks,total_ticks\n"
+      "RUNNING,Client 0,Server 1,False,completed,10,22,0.1,2,3,4,2,11.1\n"
+      "RUNNING,Client 1,Server 0,True,completed,10,13,0,1,0,1,1,3\n"
+      "RUNNING,Client 1,Server 1,False,completed,11,19,3.2,2,0,4,2,11.2\n");
+  struct lb_harness_side s;
+  char err[256] = "";
+  memset(&s, 0, sizeof(s));
+  s.seed_picking = true;
+  assert_int_equal(lb_harness_side_add_requests(&s, path, err, sizeof(err)), 0);
+  lb_harness_side_finish(&s);
+  assert_int_equal(s.nlatency, 2);
+  assert_float_equal(s.latency[0], 12.0, 1e-9); /* 11.1 - 0.1 + 1 */
+  assert_float_equal(s.latency[1], 12.0, 1e-9); /* 11.2 - 3.2 + 4 */
+  assert_float_equal(lb_harness_side_phase_mean(&s, LB_HP_PICKING), 2.5, 1e-12);
+  lb_harness_side_close(&s);
+  /* Off (the default), the same file keeps its measured picking. */
+  memset(&s, 0, sizeof(s));
+  assert_int_equal(lb_harness_side_add_requests(&s, path, err, sizeof(err)), 0);
+  lb_harness_side_finish(&s);
+  assert_float_equal(s.latency[0], 11.1, 1e-9);
+  assert_float_equal(lb_harness_side_phase_mean(&s, LB_HP_PICKING), 1.65, 1e-12);
+  lb_harness_side_close(&s);
+  unlink(path);
+}
+
 /* A side with given per-run mean/p99 and a latency sample. */
 static void fake_side(struct lb_harness_side *s, const double *mean, const double *p99, int runs,
                       const double *lat, size_t nlat) {
@@ -260,6 +297,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_seed_summary_csv),
       cmocka_unit_test(test_requests_csv_side),
+      cmocka_unit_test(test_seed_picking),
       cmocka_unit_test(test_decide_and_scores),
       cmocka_unit_test(test_rank_correlation_valid_only),
   };

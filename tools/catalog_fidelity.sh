@@ -6,8 +6,12 @@
 # and the rank correlation of the algorithms (sim against real).
 #
 # Usage: tools/catalog_fidelity.sh [--out DIR] [--runs N] [--build DIR]
-#                                  [--set FIELD=VALUE]... [SCENARIO...]
+#                                  [--set FIELD=VALUE]... [--seed-picking]
+#                                  [--real-dir DIR] [SCENARIO...]
 #        tools/catalog_fidelity.sh --from DIR   (the table again from a run)
+# --seed-picking counts real picking as the seed does (compare's option);
+# --real-dir DIR compares against an earlier run's real logs (DIR: its
+# --out) instead of starting fleets, e.g. to judge them with --seed-picking.
 # Default scenarios: every scenarios/*.yaml but quick.yaml (a copy of one of
 # them) and those a real fleet cannot run (trace arrivals). The default fleet
 # is the one a 2-core machine holds with valid timing (docs/timings.md):
@@ -25,7 +29,8 @@ sets=(--set servers=8 --set clients=8 --set subset_size=4 --set mean_threads=8
       --set tick=40ms)
 scenarios=()
 from=""
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+extra=()
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
     --out) out=${2:?--out needs a folder}; shift 2 ;;
@@ -33,6 +38,8 @@ while (($#)); do
     --build) build=${2:?--build needs a folder}; shift 2 ;;
     --set) sets+=(--set "${2:?--set needs FIELD=VALUE}"); shift 2 ;;
     --from) from=${2:?--from needs a folder}; shift 2 ;;
+    --seed-picking) extra+=(--seed-picking); shift ;;
+    --real-dir) extra+=(--real-dir "${2:?--real-dir needs a folder}"); real_dir=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     -*) echo "catalog_fidelity: unknown option $1 (--help lists them)" >&2; exit 2 ;;
     *) scenarios+=("$1"); shift ;;
@@ -61,7 +68,9 @@ if [[ -n $from ]]; then # the table again from an earlier run's folder
   [[ -f $out/intervals.csv && -f $out/compare.log ]] ||
     { echo "catalog_fidelity: --from $out: no intervals.csv and compare.log there" >&2; exit 2; }
 else
-"$harness" compare "${scenarios[@]}" --runs "$runs" "${sets[@]}" --out "$out" >"$out.log" 2>&1 || status=$?
+runs_opt=(--runs "$runs")
+[[ -n ${real_dir:-} ]] && runs_opt=() # the runs are the logs'
+"$harness" compare "${scenarios[@]}" "${runs_opt[@]}" "${sets[@]}" "${extra[@]}" --out "$out" >"$out.log" 2>&1 || status=$?
 mkdir -p "$out" && mv "$out.log" "$out/compare.log"
 [[ -f $out/intervals.csv ]] ||
   { echo "catalog_fidelity: compare failed (exit $status); its output: $out/compare.log" >&2; tail -5 "$out/compare.log" >&2; exit 1; }
@@ -117,7 +126,7 @@ table_file=$out/fidelity.md
   if [[ -n $from ]]; then
     echo "Table rebuilt from $from (its fidelity.md or compare.log says how that run was made)."
   else
-    echo "Command: \`tools/catalog_fidelity.sh --runs $runs ${sets[*]} ...\` at commit" \
+    echo "Command: \`tools/catalog_fidelity.sh --runs $runs ${sets[*]} ${extra[*]} ...\` at commit" \
          "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), load average before" \
          "the run $load_before, after it $(cut -d' ' -f1-3 /proc/loadavg), on $(nproc) cores."
   fi
