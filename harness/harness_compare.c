@@ -156,14 +156,16 @@ static int compare_one(struct lb_harness_compare *cmp, const char *path, bool on
     struct lb_harness_run_result res;
     snprintf(rundir, sizeof(rundir), "%s/%s/run-%d", dir, c->real_from_logs ? "real-logs" : "real",
              run_ids[k]);
+    /* The model's own timeouts (a partition, a kill, a bounded timeout)
+     * do not make the real run unfit to compare with it. */
+    long expected =
+        c->sim.timed_out && k < c->sim.nruns && c->sim.timed_out[k] > 0 ? c->sim.timed_out[k] : 0;
     if (c->real_from_logs)
-      rc = lb_harness_real_logs_load_run(&c->sc, &logs.runs[k], rundir, &res, err, errlen);
+      rc = lb_harness_real_logs_load_run(&c->sc, &logs.runs[k], rundir, expected, &res, err,
+                                         errlen);
     else {
-      /* The model's own timeouts (a partition, a kill, a bounded timeout)
-       * do not make the real run unfit to compare with it. */
       struct lb_harness_opts ro = *o;
-      ro.expected_timed_out =
-          c->sim.timed_out && k < c->sim.nruns && c->sim.timed_out[k] > 0 ? c->sim.timed_out[k] : 0;
+      ro.expected_timed_out = expected;
       rc = lb_harness_run_one(&ro, &c->sc, k, rundir, &res, err, errlen);
     }
     if (rc < 0)

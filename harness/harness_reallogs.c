@@ -355,8 +355,8 @@ int lb_harness_real_logs_from_dir(const char *dir, const char *name, bool any_di
 }
 
 int lb_harness_real_logs_load_run(const struct lb_scenario *sc, const struct lb_harness_real_run *r,
-                                  const char *run_dir, struct lb_harness_run_result *res, char *err,
-                                  size_t errlen) {
+                                  const char *run_dir, long expected_timed_out,
+                                  struct lb_harness_run_result *res, char *err, size_t errlen) {
   memset(res, 0, sizeof(*res));
   res->run = r->run;
   res->seed = (unsigned long long)sc->seed + (unsigned long long)r->run;
@@ -385,6 +385,7 @@ int lb_harness_real_logs_load_run(const struct lb_scenario *sc, const struct lb_
     res->health_in.send_p99_us = lat.send_p99_us;
     res->health_in.log_errors = lat.log_errors;
   }
+  res->health_in.expected_timed_out = expected_timed_out;
   lb_harness_health_check(&res->health_in, &res->health);
   return 0;
 }

@@ -58,9 +58,11 @@ void lb_harness_real_logs_free(struct lb_harness_real_logs *l);
 
 /* Run r of the logs as a real run: merged into run_dir/requests.csv,
  * run_dir/summary.csv, and the health of what the logs and stats show
- * (accounting, timeouts, lateness where .stats exist; no CPU figure). */
+ * (accounting, timeouts, lateness where .stats exist; no CPU figure);
+ * expected_timed_out timeouts the model predicts for this run do not count
+ * against it, as in a live run (lb_harness_opts.expected_timed_out). */
 int lb_harness_real_logs_load_run(const struct lb_scenario *sc, const struct lb_harness_real_run *r,
-                                  const char *run_dir, struct lb_harness_run_result *res, char *err,
-                                  size_t errlen);
+                                  const char *run_dir, long expected_timed_out,
+                                  struct lb_harness_run_result *res, char *err, size_t errlen);
 
 #endif
