@@ -309,7 +309,8 @@ double lb_harness_compare_rank_correlation(const struct lb_harness_compare *cmp)
 const char *lb_harness_compare_accounting(const struct lb_harness_compare *cmp) {
   return cmp->seed_picking
              ? "real picking counted as the seed counts it (--seed-picking): 1 tick for the "
-               "tick of arrival plus each whole tick waited, not the time a pick took"
+               "tick of arrival plus each whole tick waited, the part of a tick a pick took counted "
+               "in send"
              : "";
 }
 

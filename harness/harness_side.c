@@ -99,8 +99,12 @@ int lb_harness_side_add_requests(struct lb_harness_side *s, const char *csv, cha
   s->has_distribution = true;
   while ((rc = lb_reqlog_reader_next(r, &rec, err, errlen)) == 1) {
     if (s->seed_picking && !rec.is_probe && rec.outcome == LB_OUTCOME_COMPLETED) {
+      /* The real send delay runs from the start of the tick picked in, so
+       * the part of that tick the pick took is counted in send by the seed. */
       double seed = lb_harness_seed_picking(rec.picking_ticks);
-      rec.total_ticks += seed - rec.picking_ticks;
+      double part = rec.picking_ticks > 0 ? rec.picking_ticks - floor(rec.picking_ticks) : 0;
+      rec.total_ticks += seed - rec.picking_ticks + part;
+      rec.send_ticks += part;
       rec.picking_ticks = seed;
     }
     if ((rc = lb_summary_acc_add(acc, &rec)) < 0)

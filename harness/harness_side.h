@@ -60,7 +60,9 @@ struct lb_harness_side {
   int *run_ids;                         /* the run number of each run (seed + r); NULL: 0, 1, ... */
   /* Count each request's picking as the seed's Request.tick does (set
    * before loading a real side): one tick for the tick it arrived in plus
-   * every whole tick it waited to be picked, instead of the time it took. */
+   * every whole tick it waited to be picked, instead of the time it took;
+   * the part of its last tick the pick took goes to send, whose real delay
+   * runs from that tick's start (so a request's latency gains 1 tick). */
   bool seed_picking;
 };
 void lb_harness_side_close(struct lb_harness_side *s);

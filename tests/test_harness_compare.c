@@ -89,7 +89,8 @@ static void test_requests_csv_side(void **state) {
 
 /* --seed-picking: the seed ticks a request once per tick before its
  * picker answers, so a pick 0.1 tick after arrival counts 1 and one after
- * waiting 3 whole ticks (probes) counts 4; totals move with picking. */
+ * waiting 3 whole ticks (probes) counts 4; the 0.1 and 0.2 a pick took of
+ * its tick are counted in send, as the seed's full send delay. */
 static void test_seed_picking(void **state) {
   (void)state;
   assert_float_equal(lb_harness_seed_picking(0.0), 1, 0);
@@ -110,9 +111,11 @@ static void test_seed_picking(void **state) {
   assert_int_equal(lb_harness_side_add_requests(&s, path, err, sizeof(err)), 0);
   lb_harness_side_finish(&s);
   assert_int_equal(s.nlatency, 2);
-  assert_float_equal(s.latency[0], 12.0, 1e-9); /* 11.1 - 0.1 + 1 */
-  assert_float_equal(s.latency[1], 12.0, 1e-9); /* 11.2 - 3.2 + 4 */
+  /* Each gains one tick; the pick's part of its tick moves to send. */
+  assert_float_equal(s.latency[0], 12.1, 1e-9); /* 0.1 + 2 -> 1 + 2.1 */
+  assert_float_equal(s.latency[1], 12.2, 1e-9); /* 3.2 + 2 -> 4 + 2.2 */
   assert_float_equal(lb_harness_side_phase_mean(&s, LB_HP_PICKING), 2.5, 1e-12);
+  assert_float_equal(lb_harness_side_phase_mean(&s, LB_HP_SEND), 2.15, 1e-12);
   lb_harness_side_close(&s);
   /* Off (the default), the same file keeps its measured picking. */
   memset(&s, 0, sizeof(s));

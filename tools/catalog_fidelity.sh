@@ -91,9 +91,9 @@ table=$(awk -F, '
   }
   FNR == 1 { file++ } # 1: verdicts.csv, 2: intervals.csv
   file == 1 {
-    if (FNR == 1) { vs = col("scenario"); vv = col("verdict"); vr = col("real_runs"); vi = col("invalid_real_runs"); next }
+    if (FNR == 1) { vs = col("scenario"); vv = col("verdict"); vr = col("real_runs"); vj = col("judged_real_runs"); next }
     if (!(($vs) in order)) { order[$vs] = ++n; names[n] = $vs }
-    verdict[$vs] = $vv; valid[$vs] = ($vr - $vi) "/" $vr; next
+    verdict[$vs] = $vv; valid[$vs] = $vj "/" $vr; next
   }
   file == 2 {
     if (FNR == 1) { is = col("scenario"); ifg = col("figure"); ir = col("rel"); il = col("rel_lo"); ih = col("rel_hi"); io = col("outcome"); iruns = col("runs"); next }
