@@ -126,7 +126,7 @@ table_file=$out/fidelity.md
   if [[ -n $from ]]; then
     echo "Table rebuilt from $from (its fidelity.md or compare.log says how that run was made)."
   else
-    echo "Command: \`tools/catalog_fidelity.sh --runs $runs ${sets[*]} ${extra[*]} ...\` at commit" \
+    echo "Command: \`tools/catalog_fidelity.sh ${runs_opt[*]} ${sets[*]} ${extra[*]} ...\` at commit" \
          "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), load average before" \
          "the run $load_before, after it $(cut -d' ' -f1-3 /proc/loadavg), on $(nproc) cores."
   fi
