@@ -370,3 +370,6 @@ struct lb_channel *sim_run_channel(const struct sim_run *r, int c, int slot) {
 double sim_run_channel_mean(const struct sim_run *r, int c, int slot) {
   return r->clients[c].channels[slot].mean_ticks;
 }
+const struct lb_channel *sim_run_proxy_channel(const struct sim_run *r, int server) {
+  return r->proxy_chs != NULL ? &r->proxy_chs[server] : NULL;
+}
