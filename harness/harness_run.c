@@ -786,8 +786,12 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
     record_qdiscs(&f, run_dir);
   rc = 0;
 done:
-  if (rc < 0) /* a stop signal or a failure: the daemons' grace */
+  if (rc < 0) { /* a stop signal or a failure: the daemons' grace */
+    /* The proxy on its own first: nginx's master then reaps its worker
+     * rather than leave it to init when the group's SIGKILL comes. */
+    lb_harness_proxy_stop(&f.proxy, &f.group, STOP_GRACE_MS);
     stop_with_grace(&f, STOP_GRACE_MS);
+  }
   fleet_free(&f); /* stops and reaps whatever is left */
   if (board)
     shm_unlink(board); /* after the last server and client are reaped */
