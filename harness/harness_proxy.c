@@ -56,7 +56,8 @@ static void haproxy_config(const struct lb_proxy_balance *b, const int *ports, i
 
 /* nginx 1.22: one worker (least_conn's counts are per worker), its files
  * under dir, upstream keep-alive (HTTP/1.1, no Connection header), no
- * next-upstream retries. */
+ * next-upstream retries, and no server taken out after a failure
+ * (max_fails=0: HAProxy without `check` does not either). */
 static void nginx_config(const struct lb_proxy_balance *b, const int *ports, int n,
                          int listen_port, const char *dir, int timeout_s, FILE *out) {
   fprintf(out,
@@ -80,7 +81,7 @@ static void nginx_config(const struct lb_proxy_balance *b, const int *ports, int
   if (strcmp(b->word, "round_robin") != 0)
     fprintf(out, "    %s;\n", b->word);
   for (int i = 0; i < n; i++)
-    fprintf(out, "    server 127.0.0.1:%d;\n", ports[i]);
+    fprintf(out, "    server 127.0.0.1:%d max_fails=0;\n", ports[i]);
   fprintf(out,
           "    keepalive %d;\n"
           "    keepalive_requests 100000000;\n"
