@@ -58,8 +58,8 @@ static void haproxy_config(const struct lb_proxy_balance *b, const int *ports, i
  * under dir, upstream keep-alive (HTTP/1.1, no Connection header), no
  * next-upstream retries, and no server taken out after a failure
  * (max_fails=0: HAProxy without `check` does not either). */
-static void nginx_config(const struct lb_proxy_balance *b, const int *ports, int n,
-                         int listen_port, const char *dir, int timeout_s, FILE *out) {
+static void nginx_config(const struct lb_proxy_balance *b, const int *ports, int n, int listen_port,
+                         const char *dir, int timeout_s, FILE *out) {
   fprintf(out,
           "# written by lbharness (harness/harness_proxy.c): scenario proxy: nginx, "
           "proxy_balance: %s\n"
@@ -102,12 +102,11 @@ static void nginx_config(const struct lb_proxy_balance *b, const int *ports, int
           "    }\n"
           "  }\n"
           "}\n",
-          PROXY_KEEPALIVE_PER_SERVER * n, timeout_s, listen_port, timeout_s, timeout_s,
-          timeout_s);
+          PROXY_KEEPALIVE_PER_SERVER * n, timeout_s, listen_port, timeout_s, timeout_s, timeout_s);
 }
 
-int lb_harness_proxy_config(const struct lb_scenario *sc, const int *ports, int n,
-                            int listen_port, const char *dir, int timeout_s, FILE *out) {
+int lb_harness_proxy_config(const struct lb_scenario *sc, const int *ports, int n, int listen_port,
+                            const char *dir, int timeout_s, FILE *out) {
   const struct lb_proxy_balance *b = lb_proxy_balance_find(sc->proxy, sc->proxy_balance);
   if (b == NULL || n < 1)
     return -EINVAL;
@@ -270,13 +269,12 @@ int lb_harness_proxy_start(struct lb_harness_proxy *px, const struct lb_scenario
       char how[80];
       lb_harness_proc_describe(&g->procs[px->index], how, sizeof(how));
       log_tail(px->log, tail, sizeof(tail));
-      snprintf(err, errlen, "proxy: %s ended with %s before it listened (log: %s: %s)", name,
-               how, px->log, tail);
+      snprintf(err, errlen, "proxy: %s ended with %s before it listened (log: %s: %s)", name, how,
+               px->log, tail);
       return -ECHILD;
     }
     if (lb_harness_stop_signal) {
-      snprintf(err, errlen, "interrupted by signal %d: fleet stopped",
-               (int)lb_harness_stop_signal);
+      snprintf(err, errlen, "interrupted by signal %d: fleet stopped", (int)lb_harness_stop_signal);
       return -EINTR;
     }
     if (lb_harness_now() > deadline) {

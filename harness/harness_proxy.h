@@ -17,19 +17,19 @@
 
 struct lb_harness_proxy {
   enum lb_proxy kind;
-  int port;                       /* where it listens, on 127.0.0.1 */
-  char dir[LB_HARNESS_PATH_MAX];  /* RUN_DIR/proxy: config, logs, nginx's prefix */
+  int port;                      /* where it listens, on 127.0.0.1 */
+  char dir[LB_HARNESS_PATH_MAX]; /* RUN_DIR/proxy: config, logs, nginx's prefix */
   char conf[LB_HARNESS_PATH_MAX + 16];
   char log[LB_HARNESS_PATH_MAX + 16]; /* its stdout and stderr */
-  size_t index;                   /* in the group */
+  size_t index;                       /* in the group */
   bool started;
 };
 
 /* The proxy's configuration for servers at 127.0.0.1:ports[i], listening
  * on 127.0.0.1:listen_port, its files under dir, timeouts of timeout_s;
  * -EINVAL when sc names no proxy or a balance it lacks. */
-int lb_harness_proxy_config(const struct lb_scenario *sc, const int *ports, int n,
-                            int listen_port, const char *dir, int timeout_s, FILE *out);
+int lb_harness_proxy_config(const struct lb_scenario *sc, const int *ports, int n, int listen_port,
+                            const char *dir, int timeout_s, FILE *out);
 /* Path of the proxy's binary (PATH, then /usr/sbin, /usr/local/sbin,
  * /sbin); -ENOENT with err saying what to install. */
 int lb_harness_proxy_find(enum lb_proxy kind, char *out, size_t len, char *err, size_t errlen);

@@ -10,11 +10,11 @@
 
 #include "accounting.h"
 #include "channel.h"
+#include "pick_plan.h"
 #include "picker.h"
+#include "proxy.h"
 #include "rng.h"
 #include "rules.h"
-#include "pick_plan.h"
-#include "proxy.h"
 #include "sim_internal.h"
 #include "sim_seqsum.h"
 

@@ -534,8 +534,7 @@ static void test_proxy_fields(void **state) {
       /* yaml, balance after finish, picker after finish */
       {"proxy: haproxy\nproxy_balance: leastconn\ntransport: http\nsubset_size: 4\n", "leastconn",
        "least(client.rif)"},
-      {"proxy: haproxy\nproxy_balance: roundrobin\ntransport: http\n", "roundrobin",
-       "round_robin"},
+      {"proxy: haproxy\nproxy_balance: roundrobin\ntransport: http\n", "roundrobin", "round_robin"},
       {"proxy: haproxy\nproxy_balance: random(2)\ntransport: http\n", "random(2)",
        "least(client.rif, choices=2)"},
       {"proxy: nginx\ntransport: http\npicker: random\n", "round_robin", "round_robin"},
@@ -791,15 +790,23 @@ static void test_faults_set(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_valid_file),      cmocka_unit_test(test_name_and_trace_from_path),
-      cmocka_unit_test(test_bad_files),       cmocka_unit_test(test_unknown_field_lists_fields),
-      cmocka_unit_test(test_name_confined),   cmocka_unit_test(test_sizes_bounded),
-      cmocka_unit_test(test_missing_file),    cmocka_unit_test(test_set_conversions),
-      cmocka_unit_test(test_parse_duration),  cmocka_unit_test(test_finish),
+      cmocka_unit_test(test_valid_file),
+      cmocka_unit_test(test_name_and_trace_from_path),
+      cmocka_unit_test(test_bad_files),
+      cmocka_unit_test(test_unknown_field_lists_fields),
+      cmocka_unit_test(test_name_confined),
+      cmocka_unit_test(test_sizes_bounded),
+      cmocka_unit_test(test_missing_file),
+      cmocka_unit_test(test_set_conversions),
+      cmocka_unit_test(test_parse_duration),
+      cmocka_unit_test(test_finish),
       cmocka_unit_test(test_write_roundtrip),
-      cmocka_unit_test(test_proxy_fields), cmocka_unit_test(test_picker_origin_and_warning),
-      cmocka_unit_test(test_faults_parse),    cmocka_unit_test(test_faults_errors),
-      cmocka_unit_test(test_faults_set),      cmocka_unit_test(test_rate_override_warned),
+      cmocka_unit_test(test_proxy_fields),
+      cmocka_unit_test(test_picker_origin_and_warning),
+      cmocka_unit_test(test_faults_parse),
+      cmocka_unit_test(test_faults_errors),
+      cmocka_unit_test(test_faults_set),
+      cmocka_unit_test(test_rate_override_warned),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
