@@ -3,11 +3,12 @@
  * have for the model's one picker: one thread or worker, keep-alive
  * upstream, no retries), and the refusals. Starting a proxy is
  * it_harness_proxy.sh's. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include <errno.h>
 #include <stdio.h>
