@@ -224,6 +224,24 @@ static int check_proxy(struct lb_scenario *sc, const char *origin, char *err, si
             where, LB_PROXY_SERVERS_MAX, sc->servers);
     return -EINVAL;
   }
+  /* delay and partition are lbclient's, on a channel to a server: behind
+   * a proxy every channel leads to the proxy, which picks the server after
+   * the client has sent. */
+  for (int i = 0; i < sc->n_faults && i < LB_SCENARIO_FAULTS_MAX; i++) {
+    if (sc->faults[i].kind != LB_FAULT_DELAY && sc->faults[i].kind != LB_FAULT_PARTITION)
+      continue;
+    if (sc->fault_lines[i] > 0)
+      snprintf(where, sizeof(where), "%s:%d", origin, sc->fault_lines[i]);
+    else
+      snprintf(where, sizeof(where), "%s", origin);
+    lb_errf(err, errlen,
+            "%s: field 'faults[%d].kind': expected kill, pause or slow with a proxy (%s picks the "
+            "server after the client sends, and %s is the client's, on its channel to a server), "
+            "got '%s'",
+            where, i, name, lb_fault_kind_name(sc->faults[i].kind),
+            lb_fault_kind_name(sc->faults[i].kind));
+    return -EINVAL;
+  }
   snprintf(sc->picker, sizeof(sc->picker), "%s", b->expr);
   sc->subset_size = 0;
   return 0;

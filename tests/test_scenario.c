@@ -564,6 +564,12 @@ static void test_proxy_fields(void **state) {
       {"proxy_balance: leastconn\n",
        "p.yaml:1: field 'proxy_balance': expected no balance without a proxy (set proxy: haproxy "
        "or proxy: nginx), got 'leastconn'"},
+      {"servers: 4\ntransport: http\nproxy: nginx\nfaults:\n"
+       "  - {kind: kill, at: 5, for: 2, server: 0}\n"
+       "  - {kind: partition, at: 5, for: 2, server: 1, client: 0}\n",
+       "p.yaml:6: field 'faults[1].kind': expected kill, pause or slow with a proxy (nginx picks "
+       "the server after the client sends, and partition is the client's, on its channel to a "
+       "server), got 'partition'"},
       {"servers: 257\ntransport: http\nproxy: haproxy\n",
        "p.yaml:1: field 'servers': expected at most 256 servers behind a proxy (lbsim's modelled "
        "proxy is one picker over every server), got 257"},
