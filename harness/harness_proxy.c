@@ -1,4 +1,6 @@
-/* harness_proxy: HAProxy's and nginx's configurations, the proxy process. */
+/* harness_proxy: HAProxy's and nginx's configurations, the proxy process
+ * (the proxy's stop: also on a failed or interrupted run, before the
+ * group's SIGKILL, so that nginx's master reaps its worker). */
 #include "harness_proxy.h"
 
 #include <arpa/inet.h>
@@ -117,6 +119,16 @@ int lb_harness_proxy_config(const struct lb_scenario *sc, const int *ports, int 
   else
     nginx_config(b, ports, n, listen_port, dir, timeout_s, out);
   return ferror(out) ? -EIO : 0;
+}
+
+int lb_harness_proxy_supported(const struct lb_scenario *sc, bool local, char *err, size_t errlen) {
+  if (sc->proxy == LB_PROXY_NONE || local)
+    return 0;
+  snprintf(err, errlen,
+           "%s: field 'proxy': a proxy runs on a local fleet only (--hosts local): its "
+           "configuration names the servers on 127.0.0.1",
+           sc->path[0] ? sc->path : sc->name);
+  return -ENOTSUP;
 }
 
 static bool executable(const char *path) {

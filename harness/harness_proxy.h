@@ -25,6 +25,10 @@ struct lb_harness_proxy {
   bool started;
 };
 
+/* 0 without a proxy or on a local fleet (local: --hosts local); else
+ * -ENOTSUP with err saying why: the configuration names the servers on
+ * 127.0.0.1. */
+int lb_harness_proxy_supported(const struct lb_scenario *sc, bool local, char *err, size_t errlen);
 /* The proxy's configuration for servers at 127.0.0.1:ports[i], listening
  * on 127.0.0.1:listen_port, its files under dir, timeouts of timeout_s;
  * -EINVAL when sc names no proxy or a balance it lacks. */

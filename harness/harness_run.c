@@ -582,13 +582,8 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
     return -ENAMETOOLONG;
   if ((rc = lb_harness_faults_supported(sc, o->containers, err, errlen)) < 0)
     return rc;
-  if (sc->proxy != LB_PROXY_NONE && (o->containers || o->netns)) {
-    snprintf(err, errlen,
-             "%s: field 'proxy': a proxy runs on a local fleet only (--hosts local): its "
-             "configuration names the servers on 127.0.0.1",
-             sc->path[0] ? sc->path : sc->name);
-    return -ENOTSUP;
-  }
+  if ((rc = lb_harness_proxy_supported(sc, !o->containers && !o->netns, err, errlen)) < 0)
+    return rc;
   if (o->containers)
     return lb_containers_run_one(o, sc, run, run_dir, res, err, errlen);
 #ifndef LB_HARNESS_HAS_NETNS
@@ -786,9 +781,7 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
     record_qdiscs(&f, run_dir);
   rc = 0;
 done:
-  if (rc < 0) { /* a stop signal or a failure: the daemons' grace */
-    /* The proxy on its own first: nginx's master then reaps its worker
-     * rather than leave it to init when the group's SIGKILL comes. */
+  if (rc < 0) { /* a stop signal or a failure: the daemons' grace, the proxy's first */
     lb_harness_proxy_stop(&f.proxy, &f.group, STOP_GRACE_MS);
     stop_with_grace(&f, STOP_GRACE_MS);
   }
