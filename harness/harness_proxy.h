@@ -37,10 +37,10 @@ int lb_harness_proxy_config(const struct lb_scenario *sc, const int *ports, int 
 /* Path of the proxy's binary (PATH, then /usr/sbin, /usr/local/sbin,
  * /sbin); -ENOENT with err saying what to install. */
 int lb_harness_proxy_find(enum lb_proxy kind, char *out, size_t len, char *err, size_t errlen);
-/* Writes the configuration, checks it with the proxy's own -c/-t, starts
- * the proxy in g and waits until it accepts connections. On failure err
- * says why (with the proxy's log) and whatever started is left in g for
- * the caller's stop. */
+/* Writes the configuration, starts the proxy in g and waits until it
+ * accepts connections. On failure err says why (with the proxy's first
+ * alert, or the last line of its log) and whatever started is left in g
+ * for the caller's stop. */
 int lb_harness_proxy_start(struct lb_harness_proxy *px, const struct lb_scenario *sc,
                            const char *run_dir, const int *ports, int n, int timeout_s,
                            struct lb_harness_group *g, char *err, size_t errlen);

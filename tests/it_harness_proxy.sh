@@ -40,10 +40,18 @@ grep -q "field 'proxy': expected transport: http" "$OUT/tcp.txt" ||
 # every client) or "all" (every server served some).
 run() {
   local proxy=$1 balance=$2 spread=$3 out=$OUT/$1-${2// /_}
-  local rc=0
-  timeout -s KILL 120 "$H" run "$OUT/proxied.yaml" --set "proxy=$proxy" \
-    --set "proxy_balance=$balance" --out "$out" --quiet > "$out.txt" 2>&1 || rc=$?
-  cat "$out.txt"
+  local rc try
+  for try in 1 2; do
+    rc=0
+    rm -rf "$out"
+    timeout -s KILL 120 "$H" run "$OUT/proxied.yaml" --set "proxy=$proxy" \
+      --set "proxy_balance=$balance" --out "$out" --quiet > "$out.txt" 2>&1 || rc=$?
+    cat "$out.txt"
+    # A machine so busy that the clients woke late at tick 0 fails what
+    # their connections were not up for (lbclient fails fast): once more.
+    grep -q "late at tick 0" "$out.txt" || break
+    echo "the fleet stalled at tick 0 (busy machine): try $try of 2"
+  done
   [[ $rc -eq 0 ]] || fail "$proxy $balance: lbharness run exited $rc"
   no_strays "after $proxy $balance"
   local RUN=$out/proxied/real/run-0
