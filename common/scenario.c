@@ -23,6 +23,7 @@ static const char *const hold_words[] = {"server", "client", NULL};
 static const char *const arrivals_words[] = {"seed", "poisson", "trace", NULL};
 static const char *const work_words[] = {"sleep", "spin", NULL};
 static const char *const probe_service_words[] = {"queued", "immediate", NULL};
+static const char *const proxy_words[] = {"none", "haproxy", "nginx", NULL};
 
 #define OFF(f) offsetof(struct lb_scenario, f)
 #define SZ(f) sizeof(((struct lb_scenario *)0)->f)
@@ -84,6 +85,9 @@ const struct lb__scenario_field lb__scenario_fields[] = {
                      "separated"),
     STR(server_memory, "memory per server container: one size such as 256m (k, m, g), or one "
                        "per server, comma separated"),
+    ENUM(proxy, proxy_words, "none, haproxy or nginx"),
+    STR(proxy_balance, "the proxy's balance: haproxy's roundrobin, leastconn or random(2); "
+                       "nginx's round_robin, least_conn or random two least_conn"),
 };
 #define NFIELDS (sizeof(lb__scenario_fields) / sizeof(lb__scenario_fields[0]))
 _Static_assert(NFIELDS <= LB_SCENARIO_FIELDS_MAX, "field_lines is too short");
@@ -457,6 +461,10 @@ int lb_scenario_write(const struct lb_scenario *sc, FILE *f) {
      * they were. */
     if ((fd->offset == OFF(server_cpus) || fd->offset == OFF(server_memory)) &&
         *((const char *)sc + fd->offset) == '\0')
+      continue;
+    /* So are the proxy's fields without a proxy. */
+    if ((fd->offset == OFF(proxy) || fd->offset == OFF(proxy_balance)) &&
+        sc->proxy == LB_PROXY_NONE)
       continue;
     fprintf(f, "%s: ", fd->name);
     if (fd->type == F_STRING)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "faults.h"
+#include "proxy.h"
 
 /* http: HTTP/1.1 to lbserver --http-port (lbclient/client_http.h). */
 enum lb_transport { LB_TRANSPORT_TCP, LB_TRANSPORT_UDP, LB_TRANSPORT_HTTP };
@@ -83,6 +84,13 @@ struct lb_scenario {
    * or g: binary units). lbsim and local fleets ignore them. */
   char server_cpus[256];
   char server_memory[256];
+  /* `proxy: none|haproxy|nginx` (proxy.h): a real proxy between clients and
+   * servers, with `proxy_balance:` its balance in its own words ("" in a
+   * file: the proxy's round robin). A proxy needs transport: http; with one,
+   * lb_scenario_finish sets picker to the balance's lbsim equivalent and
+   * subset_size to 0 (the proxy sees every server). */
+  enum lb_proxy proxy;
+  char proxy_balance[64];
   /* `faults:` (faults.h): a list of {kind, at, for, server, ...}; none by
    * default. */
   struct lb_fault faults[LB_SCENARIO_FAULTS_MAX];

@@ -181,6 +181,72 @@ static int check_faults(const struct lb_scenario *sc, const char *origin, char *
   return 0;
 }
 
+/* proxy and proxy_balance: a balance the proxy has, transport: http; the
+ * picker becomes the balance's lbsim equivalent over every server. */
+static int check_proxy(struct lb_scenario *sc, const char *origin, char *err, size_t errlen) {
+  char where[LB_SCENARIO_PATH_MAX + 16];
+  if (sc->proxy == LB_PROXY_NONE) {
+    if (sc->proxy_balance[0] == '\0')
+      return 0;
+    field_origin(sc, origin, "proxy_balance", where, sizeof(where));
+    lb_errf(err, errlen,
+            "%s: field 'proxy_balance': expected no balance without a proxy (set proxy: haproxy "
+            "or proxy: nginx), got '%s'",
+            where, sc->proxy_balance);
+    return -EINVAL;
+  }
+  const char *name = lb_proxy_name(sc->proxy);
+  if (sc->proxy_balance[0] == '\0')
+    snprintf(sc->proxy_balance, sizeof(sc->proxy_balance), "%s",
+             lb_proxy_default_balance(sc->proxy));
+  const struct lb_proxy_balance *b = lb_proxy_balance_find(sc->proxy, sc->proxy_balance);
+  if (b == NULL) {
+    char list[256];
+    lb_proxy_balance_list(sc->proxy, list, sizeof(list));
+    field_origin(sc, origin, "proxy_balance", where, sizeof(where));
+    lb_errf(err, errlen, "%s: field 'proxy_balance': expected one of %s's balances (%s), got '%s'",
+            where, name, list, sc->proxy_balance);
+    return -EINVAL;
+  }
+  if (sc->transport != LB_TRANSPORT_HTTP) {
+    field_origin(sc, origin, "proxy", where, sizeof(where));
+    lb_errf(err, errlen,
+            "%s: field 'proxy': expected transport: http with a proxy (%s forwards HTTP to "
+            "lbserver's --http-port), got transport: %s; set transport: http",
+            where, name, sc->transport == LB_TRANSPORT_UDP ? "udp" : "tcp");
+    return -EINVAL;
+  }
+  if (sc->servers > LB_PROXY_SERVERS_MAX) {
+    field_origin(sc, origin, "servers", where, sizeof(where));
+    lb_errf(err, errlen,
+            "%s: field 'servers': expected at most %d servers behind a proxy (lbsim's modelled "
+            "proxy is one picker over every server), got %d",
+            where, LB_PROXY_SERVERS_MAX, sc->servers);
+    return -EINVAL;
+  }
+  /* delay and partition are lbclient's, on a channel to a server: behind
+   * a proxy every channel leads to the proxy, which picks the server after
+   * the client has sent. */
+  for (int i = 0; i < sc->n_faults && i < LB_SCENARIO_FAULTS_MAX; i++) {
+    if (sc->faults[i].kind != LB_FAULT_DELAY && sc->faults[i].kind != LB_FAULT_PARTITION)
+      continue;
+    if (sc->fault_lines[i] > 0)
+      snprintf(where, sizeof(where), "%s:%d", origin, sc->fault_lines[i]);
+    else
+      snprintf(where, sizeof(where), "%s", origin);
+    lb_errf(err, errlen,
+            "%s: field 'faults[%d].kind': expected kill, pause or slow with a proxy (%s picks the "
+            "server after the client sends, and %s is the client's, on its channel to a server), "
+            "got '%s'",
+            where, i, name, lb_fault_kind_name(sc->faults[i].kind),
+            lb_fault_kind_name(sc->faults[i].kind));
+    return -EINVAL;
+  }
+  snprintf(sc->picker, sizeof(sc->picker), "%s", b->expr);
+  sc->subset_size = 0;
+  return 0;
+}
+
 int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen) {
   int rc = 0;
   const char *origin = sc->path[0] ? sc->path : "scenario";
@@ -208,6 +274,8 @@ int lb_scenario_finish(struct lb_scenario *sc, char *err, size_t errlen) {
     return -EINVAL;
   }
   if (check_limits(sc, origin, err, errlen) < 0)
+    return -EINVAL;
+  if (check_proxy(sc, origin, err, errlen) < 0)
     return -EINVAL;
   if (sc->target_utilization > 0) {
     double rate = lb_queries_for_utilization(sc->mean_threads, sc->mean_processing_time,

@@ -14,6 +14,8 @@ PACKAGES=(
   build-essential cmake pkg-config
   libuv1-dev libprotobuf-c-dev protobuf-c-compiler libgsl-dev libyaml-dev libcmocka-dev
   libhttp-parser-dev curl wrk prometheus
+  # scenario proxy: haproxy|nginx (harness/harness_proxy.c, it_harness_proxy)
+  haproxy nginx-light
   iproute2 procps
   # the lockstep test runs the seed notebook's own code beside lbsim
   python3 python3-numpy python3-pandas python3-scipy

@@ -19,6 +19,7 @@
 #include "harness_events.h"
 #include "harness_faults.h"
 #include "harness_proc.h"
+#include "harness_proxy.h"
 #include "reqlog.h"
 #if __has_include("harness_deploy.h")
 #include "harness_deploy.h"
@@ -122,6 +123,8 @@ struct fleet {
   char ***server_argv; /* each server's command line, for a restart */
   struct lb_harness_faults faults;
   struct lb_harness_fault_fleet fault_fleet;
+  /* scenario proxy: every client's requests go through it. */
+  struct lb_harness_proxy proxy;
 };
 
 /* Starts argv with the netns wrapper when the fleet has one; returns the
@@ -411,8 +414,10 @@ static int start_clients(const char *client_bin, const struct lb_scenario *sc,
     return -ENOMEM;
   }
   servers[0] = '\0';
+  /* Behind a proxy every server's port is the proxy's: the proxy picks. */
   for (size_t i = 0, used = 0; http_ports && i < (size_t)f->nservers; i++)
-    used += (size_t)snprintf(http_ports + used, hlen - used, "%s%d", i ? "," : "", f->http[i]);
+    used += (size_t)snprintf(http_ports + used, hlen - used, "%s%d", i ? "," : "",
+                             f->proxy.started ? f->proxy.port : f->http[i]);
   for (int i = 0; i < f->nservers; i++) {
     char addr[32];
     size_t used = strlen(servers);
@@ -577,6 +582,8 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
     return -ENAMETOOLONG;
   if ((rc = lb_harness_faults_supported(sc, o->containers, err, errlen)) < 0)
     return rc;
+  if ((rc = lb_harness_proxy_supported(sc, !o->containers && !o->netns, err, errlen)) < 0)
+    return rc;
   if (o->containers)
     return lb_containers_run_one(o, sc, run, run_dir, res, err, errlen);
 #ifndef LB_HARNESS_HAS_NETNS
@@ -700,6 +707,10 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
             "to connect before tick 0\n",
             sc->name, run, SERVER_START_ALLOWANCE_S + o->start_delay_s - left_s, left_s);
   double t0 = lb_harness_now() + left_s;
+  if (sc->proxy != LB_PROXY_NONE &&
+      (rc = lb_harness_proxy_start(&f.proxy, sc, run_dir, f.http, f.nservers, (int)ceil(max_rt),
+                                   &f.group, err, errlen)) < 0)
+    goto done;
   if ((rc = lb_harness_faults_plan(sc, start_ns, &f.faults)) < 0) {
     snprintf(err, errlen, "out of memory");
     goto done;
@@ -714,7 +725,10 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
     goto done;
   double wall_s = lb_harness_now() - t0;
   lb_harness_faults_finish(&f.faults, &f.fault_fleet, realtime_ns());
-  /* Clients are done: servers drain and exit on SIGTERM. */
+  /* Clients are done: the proxy goes first (its upstream connections
+   * would keep the servers' drain waiting), then the servers drain and
+   * exit on SIGTERM. */
+  lb_harness_proxy_stop(&f.proxy, &f.group, STOP_GRACE_MS);
   for (int i = 0; i < f.nservers; i++)
     lb_harness_proc_signal(&f.group, f.servers[i], SIGTERM);
   if (!lb_harness_group_wait(&f.group, f.servers, (size_t)f.nservers, SERVER_DRAIN_MS)) {
@@ -767,8 +781,10 @@ int lb_harness_run_one(const struct lb_harness_opts *o, const struct lb_scenario
     record_qdiscs(&f, run_dir);
   rc = 0;
 done:
-  if (rc < 0) /* a stop signal or a failure: the daemons' grace */
+  if (rc < 0) { /* a stop signal or a failure: the daemons' grace, the proxy's first */
+    lb_harness_proxy_stop(&f.proxy, &f.group, STOP_GRACE_MS);
     stop_with_grace(&f, STOP_GRACE_MS);
+  }
   fleet_free(&f); /* stops and reaps whatever is left */
   if (board)
     shm_unlink(board); /* after the last server and client are reaped */

@@ -114,6 +114,10 @@ void lb__client_finish(struct driver *d, struct lb_creq *r, enum lb_outcome outc
     in.has_report = answer->has_report;
     in.report = answer->report;
   }
+  /* Behind a proxy the server that answered is the report's, not the
+   * channel's (a failure without a report keeps the channel's). */
+  if (d->sc->proxy != LB_PROXY_NONE && in.has_report && in.report.server < (uint32_t)d->sc->servers)
+    in.server = (int)in.report.server;
   struct lb_request_record rec;
   lb_record_fill(&d->clk, &in, &rec);
   if (r->chan < 0)

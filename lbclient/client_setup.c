@@ -18,7 +18,11 @@ int lb__client_setup_clients(struct driver *d) {
   const struct lb_client_config *cfg = d->cfg;
   const struct lb_scenario *sc = d->sc;
   char err[512];
-  int rc = lb_pick_plan_init(&d->plan, sc->picker, true, sc->path, err, sizeof(err));
+  /* Behind a proxy (scenario proxy:) the proxy picks the server; the
+   * client's channels all lead to it, and picking one at random only
+   * decides which channel's delays the request takes (docs/proxies.md). */
+  const char *expr = sc->proxy != LB_PROXY_NONE ? "random" : sc->picker;
+  int rc = lb_pick_plan_init(&d->plan, expr, true, sc->path, err, sizeof(err));
   if (rc < 0) {
     snprintf(d->err, d->errlen, "%s", err);
     return rc;

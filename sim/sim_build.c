@@ -10,10 +10,11 @@
 
 #include "accounting.h"
 #include "channel.h"
+#include "pick_plan.h"
 #include "picker.h"
+#include "proxy.h"
 #include "rng.h"
 #include "rules.h"
-#include "pick_plan.h"
 #include "sim_internal.h"
 #include "sim_seqsum.h"
 
@@ -110,6 +111,37 @@ static int make_channel_rngs(struct sim_run *r, uint64_t run_seed, int n) {
       return rc;
   }
   return 0;
+}
+
+/* The modelled proxy: a channel per server and the one picker over them
+ * (sim_internal.h). Every client's subset is every server in order. */
+static int make_proxy(struct sim_run *r, char *err, size_t errlen) {
+  int n = r->sc.servers, rc;
+  if (lb_fleet_subset_len(&r->sc) != n || r->sc.subset_size != 0) {
+    snprintf(err, errlen, "%s: proxy %s: the proxy's clients reach every server (subset_size 0)",
+             r->sc.name, lb_proxy_name(r->sc.proxy));
+    return -EINVAL;
+  }
+  r->proxy_chs = calloc((size_t)n, sizeof(*r->proxy_chs));
+  r->proxy_chp = calloc((size_t)n, sizeof(*r->proxy_chp));
+  if (r->proxy_chs == NULL || r->proxy_chp == NULL)
+    goto oom;
+  for (; r->proxy_nchs < n; r->proxy_nchs++) {
+    int i = r->proxy_nchs;
+    if (lb_channel_init(&r->proxy_chs[i], i, i, (size_t)r->sc.client_requests_buffer) < 0)
+      goto oom;
+    r->proxy_chs[i].oracle = lb_accounting_report(&r->servers[i].acc);
+    r->proxy_chp[i] = &r->proxy_chs[i];
+  }
+  if ((rc = lb_picker_new(r->opt.plan->spec, n, &r->proxy_picker)) < 0) {
+    snprintf(err, errlen, "%s: picker '%s' for the proxy: %s", r->sc.name, r->opt.plan->expr,
+             strerror(-rc));
+    return rc;
+  }
+  return 0;
+oom:
+  snprintf(err, errlen, "%s: out of memory building the proxy", r->sc.name);
+  return -ENOMEM;
 }
 
 int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options *opt,
@@ -226,6 +258,8 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
     int w = lb_picker_max_watched(cl->picker);
     r->max_watched = w > r->max_watched ? w : r->max_watched;
   }
+  if (sc->proxy != LB_PROXY_NONE && (rc = make_proxy(r, err, errlen)) < 0)
+    goto fail;
   /* Pick slots with room for what a pick may watch, not LB_PICK_MAX_PROBES:
    * thousands wait at once, and their memory is touched fresh. */
   r->picks.item_size = sizeof(struct sim_pick_slot) + (size_t)r->max_watched * sizeof(struct lb_probe);
@@ -285,6 +319,11 @@ void sim_run_free(struct sim_run *r) {
     if (ch->ch_ready)
       lb_channel_close(&ch->ch);
   }
+  lb_picker_free(r->proxy_picker);
+  for (int i = 0; i < r->proxy_nchs; i++)
+    lb_channel_close(&r->proxy_chs[i]);
+  free(r->proxy_chs);
+  free(r->proxy_chp);
   free(r->servers);
   free(r->clients);
   free(r->channels);
@@ -330,4 +369,7 @@ struct lb_channel *sim_run_channel(const struct sim_run *r, int c, int slot) {
 }
 double sim_run_channel_mean(const struct sim_run *r, int c, int slot) {
   return r->clients[c].channels[slot].mean_ticks;
+}
+const struct lb_channel *sim_run_proxy_channel(const struct sim_run *r, int server) {
+  return r->proxy_chs != NULL ? &r->proxy_chs[server] : NULL;
 }

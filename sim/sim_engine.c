@@ -148,7 +148,7 @@ static int channel_send(struct sim_run *r, struct sim_channel *ch, struct sim_re
     if (rc != 0)
       return rc < 0 ? rc : 0; /* refused or dropped: dealt with */
   }
-  lb_channel_on_sent(&ch->ch);
+  sim_rif_up(r, ch);
   int d = draw_gamma(r, SIM_DRAW_SEND, ch->global, ch->rng, ch->mean_ticks);
   int due = req_enter_timed(r, q, SIM_SENDING, d + extra);
   q->channel = ch;
@@ -170,7 +170,7 @@ int sim__channel_receive(struct sim_run *r, struct sim_channel *ch, struct sim_r
     release = !sim_fate_accounted(q); /* given up: its rif went then */
   }
   if (release)
-    lb_channel_on_received(&ch->ch);
+    sim_rif_down(r, ch);
   int d = draw_gamma(r, SIM_DRAW_RECEIVE, ch->global, ch->rng, ch->mean_ticks);
   int due = req_enter_timed(r, q, SIM_RECEIVING, d + extra);
   q->modelled += d + extra;
@@ -537,8 +537,14 @@ static int client_tick(struct sim_run *r, struct sim_client *c, char *err, size_
     r->env.now_ticks = r->current_tick;
     if (!slot->started) {
       slot->started = true;
-      rc = lb_picker_pick(c->picker, &r->env, (struct lb_channel *const *)c->chs, c->n,
-                          &slot->pick, &out);
+      if (r->proxy_picker != NULL) /* the proxy picks: its channel i is the client's */
+        rc = lb_picker_pick(r->proxy_picker, &r->env, (struct lb_channel *const *)r->proxy_chp,
+                            r->sc.servers, &slot->pick, &out);
+      else
+        rc = lb_picker_pick(c->picker, &r->env, (struct lb_channel *const *)c->chs, c->n,
+                            &slot->pick, &out);
+      if (r->proxy_picker != NULL && rc == LB_PICK_DONE && out != NULL)
+        out = &c->channels[out->index].ch;
     } else {
       rc = lb_picker_resume(c->picker, &r->env, &slot->pick, &out);
     }

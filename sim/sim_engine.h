@@ -109,5 +109,8 @@ int sim_run_client_rif(const struct sim_run *r, int client);
 int sim_run_client_pending(const struct sim_run *r, int client);
 struct lb_channel *sim_run_channel(const struct sim_run *r, int client, int slot);
 double sim_run_channel_mean(const struct sim_run *r, int client, int slot);
+/* The modelled proxy's channel to server (scenario proxy:): its rif is
+ * every client's requests in flight there; NULL without a proxy. */
+const struct lb_channel *sim_run_proxy_channel(const struct sim_run *r, int server);
 
 #endif

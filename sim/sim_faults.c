@@ -80,7 +80,7 @@ static int give_up(struct sim_run *r, struct sim_req *q, enum lb_outcome outcome
   struct sim_channel *ch = q->channel;
   int rc = keep_now(r, q, ch->client->index, ch->server->index, outcome, true);
   if (holds_rif(q))
-    lb_channel_on_received(&ch->ch);
+    sim_rif_down(r, ch);
   if (q->watch != NULL) {
     q->watch->driver_handle = NULL; /* not done: the pick sees a failed probe */
     q->watch = NULL;
@@ -185,7 +185,7 @@ int sim__send_check(struct sim_run *r, struct sim_channel *ch, struct sim_req *q
   }
   if (lb_faults_partitioned(f, n, server, client, t)) {
     /* Sent, and lost on the way: the client waits for it to time out. */
-    lb_channel_on_sent(&ch->ch);
+    sim_rif_up(r, ch);
     req_set_state(r, q, SIM_SENDING);
     q->since = t;
     q->channel = ch;

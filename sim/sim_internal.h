@@ -302,7 +302,31 @@ struct sim_run {
     struct sim_timeout *v;
     size_t head, n, cap; /* cap: a power of two */
   } timeq;               /* live requests by creation, for their timeouts */
+  /* The modelled proxy (scenario `proxy:`, docs/proxies.md): one picker
+   * over every server shared by every client, on channels of its own whose
+   * rif is every client's requests in flight to that server (the proxy's
+   * own connections); NULL without a proxy. A client's subset is then
+   * every server in order, so the proxy's channel i is each client's
+   * channel i. */
+  struct lb_picker *proxy_picker;
+  struct lb_channel *proxy_chs;
+  struct lb_channel **proxy_chp;
+  int proxy_nchs; /* proxy_chs made (to close) */
 };
+
+/* Channel.send's and Channel.receive's rif: the client's channel's, and the
+ * proxy's view of its server when there is a proxy. */
+static inline void sim_rif_up(struct sim_run *r, struct sim_channel *ch) {
+  lb_channel_on_sent(&ch->ch);
+  if (r->proxy_chs != NULL)
+    lb_channel_on_sent(&r->proxy_chs[ch->server->index]);
+}
+
+static inline void sim_rif_down(struct sim_run *r, struct sim_channel *ch) {
+  lb_channel_on_received(&ch->ch);
+  if (r->proxy_chs != NULL)
+    lb_channel_on_received(&r->proxy_chs[ch->server->index]);
+}
 
 static inline int client_rif(const struct sim_client *c) {
   int rif = 0;

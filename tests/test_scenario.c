@@ -516,6 +516,92 @@ static void test_write_roundtrip(void **state) {
   roundtrip(&sc);
 }
 
+/* proxy: and proxy_balance: (proxy.h): the balance in the proxy's own
+ * words, its lbsim picker, the checks with file and line. */
+static int proxy_case(const char *yaml, struct lb_scenario *sc, char *err, size_t errlen) {
+  lb_scenario_defaults(sc);
+  err[0] = '\0';
+  int rc = lb_scenario_parse_string(yaml, "p.yaml", sc, err, errlen);
+  snprintf(sc->path, sizeof(sc->path), "p.yaml"); /* as lb_scenario_load sets it */
+  return rc < 0 ? rc : lb_scenario_finish(sc, err, errlen);
+}
+
+static void test_proxy_fields(void **state) {
+  (void)state;
+  struct lb_scenario sc;
+  char err[2048] = "";
+  const char *ok[][4] = {
+      /* yaml, balance after finish, picker after finish */
+      {"proxy: haproxy\nproxy_balance: leastconn\ntransport: http\nsubset_size: 4\n", "leastconn",
+       "least(client.rif)"},
+      {"proxy: haproxy\nproxy_balance: roundrobin\ntransport: http\n", "roundrobin", "round_robin"},
+      {"proxy: haproxy\nproxy_balance: random(2)\ntransport: http\n", "random(2)",
+       "least(client.rif, choices=2)"},
+      {"proxy: nginx\ntransport: http\npicker: random\n", "round_robin", "round_robin"},
+      {"proxy: nginx\nproxy_balance: least_conn\ntransport: http\n", "least_conn",
+       "least(client.rif)"},
+      {"proxy: nginx\nproxy_balance: random two least_conn\ntransport: http\n",
+       "random two least_conn", "least(client.rif, choices=2)"},
+  };
+  for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+    if (proxy_case(ok[i][0], &sc, err, sizeof(err)) != 0)
+      fail_msg("%s: %s", ok[i][0], err);
+    assert_string_equal(sc.proxy_balance, ok[i][1]);
+    assert_string_equal(sc.picker, ok[i][2]);
+    assert_int_equal(sc.subset_size, 0); /* the proxy sees every server */
+  }
+  const char *bad[][2] = {
+      {"proxy: envoy\n", "p.yaml:1: field 'proxy': expected none, haproxy or nginx, got 'envoy'"},
+      {"servers: 4\nproxy: haproxy\n",
+       "p.yaml:2: field 'proxy': expected transport: http with a proxy (haproxy forwards HTTP to "
+       "lbserver's --http-port), got transport: tcp; set transport: http"},
+      {"transport: http\nproxy: haproxy\nproxy_balance: least_conn\n",
+       "p.yaml:3: field 'proxy_balance': expected one of haproxy's balances ('roundrobin', "
+       "'leastconn', 'random(2)'), got 'least_conn'"},
+      {"transport: http\nproxy: nginx\nproxy_balance: leastconn\n",
+       "p.yaml:3: field 'proxy_balance': expected one of nginx's balances ('round_robin', "
+       "'least_conn', 'random two least_conn'), got 'leastconn'"},
+      {"proxy_balance: leastconn\n",
+       "p.yaml:1: field 'proxy_balance': expected no balance without a proxy (set proxy: haproxy "
+       "or proxy: nginx), got 'leastconn'"},
+      {"servers: 4\ntransport: http\nproxy: nginx\nfaults:\n"
+       "  - {kind: kill, at: 5, for: 2, server: 0}\n"
+       "  - {kind: partition, at: 5, for: 2, server: 1, client: 0}\n",
+       "p.yaml:6: field 'faults[1].kind': expected kill, pause or slow with a proxy (nginx picks "
+       "the server after the client sends, and partition is the client's, on its channel to a "
+       "server), got 'partition'"},
+      {"servers: 257\ntransport: http\nproxy: haproxy\n",
+       "p.yaml:1: field 'servers': expected at most 256 servers behind a proxy (lbsim's modelled "
+       "proxy is one picker over every server), got 257"},
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    assert_int_equal(proxy_case(bad[i][0], &sc, err, sizeof(err)), -EINVAL);
+    assert_string_equal(err, bad[i][1]);
+  }
+  /* --set, as lbharness and lbsim take it; an error then names no line. */
+  lb_scenario_defaults(&sc);
+  snprintf(sc.path, sizeof(sc.path), "s.yaml");
+  assert_int_equal(lb_scenario_set(&sc, "proxy", "haproxy", err, sizeof(err)), 0);
+  assert_int_equal(lb_scenario_set(&sc, "proxy_balance", "leastconn", err, sizeof(err)), 0);
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), -EINVAL);
+  assert_non_null(strstr(err, "s.yaml: field 'proxy': expected transport: http"));
+  assert_int_equal(lb_scenario_set(&sc, "transport", "http", err, sizeof(err)), 0);
+  assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), 0);
+  assert_string_equal(sc.picker, "least(client.rif)");
+  snprintf(sc.name, sizeof(sc.name), "proxied");
+  roundtrip(&sc);
+  /* Without a proxy the fields are not written: files stay as they were. */
+  lb_scenario_defaults(&sc);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  assert_non_null(f);
+  assert_int_equal(lb_scenario_write(&sc, f), 0);
+  assert_int_equal(fclose(f), 0);
+  assert_null(strstr(text, "proxy"));
+  free(text);
+}
+
 /* faults: a list parsed into lb_fault, with defaults by kind. */
 static void test_faults_parse(void **state) {
   (void)state;
@@ -710,14 +796,23 @@ static void test_faults_set(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_valid_file),      cmocka_unit_test(test_name_and_trace_from_path),
-      cmocka_unit_test(test_bad_files),       cmocka_unit_test(test_unknown_field_lists_fields),
-      cmocka_unit_test(test_name_confined),   cmocka_unit_test(test_sizes_bounded),
-      cmocka_unit_test(test_missing_file),    cmocka_unit_test(test_set_conversions),
-      cmocka_unit_test(test_parse_duration),  cmocka_unit_test(test_finish),
-      cmocka_unit_test(test_write_roundtrip), cmocka_unit_test(test_picker_origin_and_warning),
-      cmocka_unit_test(test_faults_parse),    cmocka_unit_test(test_faults_errors),
-      cmocka_unit_test(test_faults_set),      cmocka_unit_test(test_rate_override_warned),
+      cmocka_unit_test(test_valid_file),
+      cmocka_unit_test(test_name_and_trace_from_path),
+      cmocka_unit_test(test_bad_files),
+      cmocka_unit_test(test_unknown_field_lists_fields),
+      cmocka_unit_test(test_name_confined),
+      cmocka_unit_test(test_sizes_bounded),
+      cmocka_unit_test(test_missing_file),
+      cmocka_unit_test(test_set_conversions),
+      cmocka_unit_test(test_parse_duration),
+      cmocka_unit_test(test_finish),
+      cmocka_unit_test(test_write_roundtrip),
+      cmocka_unit_test(test_proxy_fields),
+      cmocka_unit_test(test_picker_origin_and_warning),
+      cmocka_unit_test(test_faults_parse),
+      cmocka_unit_test(test_faults_errors),
+      cmocka_unit_test(test_faults_set),
+      cmocka_unit_test(test_rate_override_warned),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

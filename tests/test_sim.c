@@ -762,6 +762,87 @@ static void test_pick_stuck_on_failed_probes(void **state) {
   rig_close(&g);
 }
 
+/* Behind a proxy (scenario proxy:) every client picks with the one shared
+ * picker over the proxy's channels. 3 clients, 4 servers, 5 requests per
+ * client (arrivals at ticks 0..4, one per client each tick):
+ * - haproxy roundrobin: one counter for all 15 picks, so the servers get
+ *   4, 4, 4, 3 (client-side round_robin, a counter per client from 0,
+ *   would give server 0 six and the others three);
+ * - haproxy leastconn: after every tick the proxy's rif to each server is
+ *   the sum of the clients' rif to it. */
+struct proxy_count {
+  int per_server[4];
+  int records;
+};
+
+static void count_record(void *ctx, const struct lb_request_record *rec) {
+  struct proxy_count *pc = ctx;
+  if (rec->server >= 0 && rec->server < 4)
+    pc->per_server[rec->server]++;
+  pc->records++;
+}
+
+static void run_proxy(const char *balance, bool proxy, struct proxy_count *pc) {
+  char err[1024] = "";
+  struct lb_scenario sc;
+  lb_scenario_defaults(&sc);
+  snprintf(sc.name, sizeof(sc.name), "proxied");
+  sc.servers = 4;
+  sc.clients = 3;
+  sc.subset_size = 0;
+  sc.total_ticks = 60; /* every request done inside the run */
+  sc.data_frequency = 1;
+  sc.transport = LB_TRANSPORT_HTTP;
+  snprintf(sc.picker, sizeof(sc.picker), "round_robin");
+  if (proxy) {
+    assert_int_equal(lb_scenario_set(&sc, "proxy", "haproxy", err, sizeof(err)), 0);
+    assert_int_equal(lb_scenario_set(&sc, "proxy_balance", balance, err, sizeof(err)), 0);
+  }
+  if (lb_scenario_finish(&sc, err, sizeof(err)) != 0)
+    fail_msg("%s", err);
+  struct lb_arrival items[15];
+  for (int i = 0; i < 15; i++)
+    items[i] = (struct lb_arrival){.tick = i / 3, .client = i % 3};
+  struct lb_arrivals arrivals = {.items = items, .n = 15};
+  struct lb_pick_plan plan;
+  assert_int_equal(lb_pick_plan_init(&plan, sc.picker, true, "test", err, sizeof(err)), 0);
+  struct sim_options opt = {
+      .plan = &plan, .arrivals = &arrivals, .on_record = count_record, .on_record_ctx = pc};
+  struct sim_run *r = NULL;
+  if (sim_run_new(&sc, 0, &opt, &r, err, sizeof(err)) != 0)
+    fail_msg("sim_run_new: %s", err);
+  assert_true((sim_run_proxy_channel(r, 0) != NULL) == proxy);
+  bool done = false;
+  while (!done) {
+    if (sim_run_step(r, &done, err, sizeof(err)) != 0)
+      fail_msg("sim_run_step: %s", err);
+    for (int s = 0; proxy && s < 4; s++) {
+      int sum = 0;
+      for (int c = 0; c < 3; c++)
+        sum += sim_run_channel(r, c, s)->requests_in_flight;
+      assert_int_equal(sim_run_proxy_channel(r, s)->requests_in_flight, sum);
+    }
+  }
+  sim_run_free(r);
+  lb_pick_plan_close(&plan);
+}
+
+static void test_proxy_shared_picker(void **state) {
+  (void)state;
+  struct proxy_count rr = {0}, own = {0}, lc = {0};
+  run_proxy("roundrobin", true, &rr);
+  assert_int_equal(rr.records, 15);
+  for (int s = 0; s < 4; s++)
+    assert_int_equal(rr.per_server[s], s < 3 ? 4 : 3);
+  run_proxy(NULL, false, &own); /* each client's own round_robin */
+  assert_int_equal(own.records, 15);
+  assert_int_equal(own.per_server[0], 6);
+  for (int s = 1; s < 4; s++)
+    assert_int_equal(own.per_server[s], 3);
+  run_proxy("leastconn", true, &lc);
+  assert_int_equal(lc.records, 15);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_trace_one_thread),
@@ -780,6 +861,7 @@ int main(void) {
       cmocka_unit_test(test_max_queue),
       cmocka_unit_test(test_timeout),
       cmocka_unit_test(test_pick_stuck_on_failed_probes),
+      cmocka_unit_test(test_proxy_shared_picker),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
