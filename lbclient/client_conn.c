@@ -143,7 +143,7 @@ static void take_down(struct lb_conn *c, const char *reason) {
     c->cb.on_down(c->cb.arg, c, reason);
   if (c->state == LB_CONN_DOWN && c->retry) {
     retry_later(c);
-    c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
+    c->backoff_ms = c->backoff_ms * 2 > c->backoff_max_ms ? c->backoff_max_ms : c->backoff_ms * 2;
   }
 }
 
@@ -390,6 +390,12 @@ static void retry_cb(uv_timer_t *t) {
   }
 }
 
+void lb_conn_set_backoff_max(struct lb_conn *c, int max_ms) {
+  c->backoff_max_ms = max_ms < BACKOFF_MIN_MS   ? BACKOFF_MIN_MS
+                      : max_ms > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+                                                : max_ms;
+}
+
 int lb_conn_init(struct lb_conn *c, uv_loop_t *loop, int index, int server,
                  enum lb_transport transport, const struct sockaddr_storage *addr,
                  const struct lb_conn_callbacks *cb) {
@@ -402,6 +408,7 @@ int lb_conn_init(struct lb_conn *c, uv_loop_t *loop, int index, int server,
   c->loop = loop;
   c->cb = *cb;
   c->backoff_ms = BACKOFF_MIN_MS;
+  c->backoff_max_ms = BACKOFF_MAX_MS;
   c->inflight_head = UINT32_MAX;
   c->udp_min_request = lb_conn_max_response_size();
   c->http_pool = LB_CONN_HTTP_POOL;

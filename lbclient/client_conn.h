@@ -57,6 +57,7 @@ struct lb_conn {
   struct conn_handle *pool[LB_CONN_HTTP_POOL_MAX];
   uv_timer_t *retry;     /* reconnect timer */
   int backoff_ms;
+  int backoff_max_ms; /* the longest wait between reconnects */
   bool ever_up;
   size_t udp_min_request; /* UDP: pad requests to at least this size */
   uint32_t inflight_head; /* owner's list of written requests */
@@ -73,6 +74,9 @@ int lb_conn_resolve(const char *host, int port, struct sockaddr_storage *addr);
 int lb_conn_init(struct lb_conn *c, uv_loop_t *loop, int index, int server,
                  enum lb_transport transport, const struct sockaddr_storage *addr,
                  const struct lb_conn_callbacks *cb);
+/* Caps the wait between reconnects at max_ms (clamped to 20..1000 ms;
+ * 1000 unless set), so a restarted server is reached that soon after. */
+void lb_conn_set_backoff_max(struct lb_conn *c, int max_ms);
 /* Starts connecting (TCP) or opens the socket (UDP). */
 int lb_conn_start(struct lb_conn *c);
 /* Sends one envelope: UDP at once; TCP frames are gathered until

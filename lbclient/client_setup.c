@@ -128,6 +128,10 @@ int lb__client_setup_clients(struct driver *d) {
         if ((rc = lb_conn_init(&d->conns[conn], &d->loop, conn, server, sc->transport, &addr,
                                &cb)) < 0)
           goto out;
+        /* A killed server serves again from its restart tick in the model:
+         * retry at least every half tick, so the clients find it then and
+         * not up to a second later (a kill fault's failures, issue 17). */
+        lb_conn_set_backoff_max(&d->conns[conn], (int)(sc->tick_ns / 2000000));
         d->nconns++;
       }
       hc->chan_conn[s] = conn;
