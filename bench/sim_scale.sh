@@ -10,8 +10,10 @@
 #
 # Environment: SIZES ("40 400 4000"), SCENARIOS (the six), REPS (3: the
 # median of REPS processes where a process takes under 20 s), BIG_TICKS
-# (1000; 0 skips the big run). Small fleets run several runs per process
-# (--runs) so that each process has a few million requests to time.
+# (1000; 0 skips the big run). Ends with bench/mem_floor's cost of a
+# cache miss at both sizes' working sets, where it is built. Small fleets
+# run several runs per process (--runs) so that each process has a few
+# million requests to time.
 # 579 s on a 2-core VM at load average 8-10. Measures and prints; asserts
 # nothing. Run it on an idle machine: quote the load average it prints.
 set -euo pipefail
@@ -77,5 +79,11 @@ if [ "$big_ticks" -gt 0 ]; then
   printf 'Random 4000x4000x%s ticks: %s requests, %.1f s CPU, %.1f s wall, %.3f us/request, peak RSS %.0f MB\n' \
     "$big_ticks" "$req" "$cpu" "$wall" "$(awk -v c="$cpu" -v r="$req" 'BEGIN { print c / r * 1e6 }')" \
     "$(awk -v m="$rss" 'BEGIN { print m / 1024 }')"
+fi
+# What one cache miss costs here, at about a 40x40 run's working set (1-4
+# MiB) and a 4,000x4,000 run's (hundreds of MiB): bench/mem_floor.c.
+if [ -x "$build/bench/mem_floor" ]; then
+  echo "mem_floor (ns per random 64-byte read; load $(cut -d' ' -f1-3 /proc/loadavg)):"
+  "${pin[@]}" "$build/bench/mem_floor" 1 4 64 256
 fi
 echo "sim_scale: $(( $(date +%s) - t_start )) s in all, load $(cut -d' ' -f1-3 /proc/loadavg)"

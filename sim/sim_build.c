@@ -101,6 +101,32 @@ static int make_rng(uint64_t run_seed, enum lb_stream kind, uint64_t index,
   return lb_rng_new(lb_seed_derive(run_seed, kind, index), out);
 }
 
+/* Each name's warm stamp, server by server (sim_run.warm_stamps). */
+static int place_warm_stamps(struct sim_run *r) {
+  int ns = r->sc.servers, nc = r->nchannels;
+  r->warm_stamps = calloc(nc > 0 ? (size_t)nc : 1, sizeof(*r->warm_stamps));
+  size_t *next = calloc((size_t)ns + 1, sizeof(*next));
+  int *place = malloc((nc > 0 ? (size_t)nc : 1) * sizeof(*place));
+  int rc = -ENOMEM;
+  if (r->warm_stamps == NULL || next == NULL || place == NULL)
+    goto out;
+  for (int i = 0; i < nc; i++) /* names per server */
+    if (r->channels[i].warm_owner == i)
+      next[r->channels[i].server->index + 1]++;
+  for (int s = 0; s < ns; s++) /* each server's first place */
+    next[s + 1] += next[s];
+  for (int i = 0; i < nc; i++)
+    if (r->channels[i].warm_owner == i)
+      place[i] = (int)next[r->channels[i].server->index]++;
+  for (int i = 0; i < nc; i++) /* an owner comes before the channels that share its name */
+    r->channels[i].warm = &r->warm_stamps[place[r->channels[i].warm_owner]];
+  rc = 0;
+out:
+  free(next);
+  free(place);
+  return rc;
+}
+
 /* Every channel's generator (a light one, fleet.h) and reset clock. */
 static int make_channel_rngs(struct sim_run *r, uint64_t run_seed, int n) {
   for (int i = 0; i < r->nchannels; i++) {
@@ -238,11 +264,11 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
       ch->server = &r->servers[subset[k]];
       ch->slot = k;
       ch->global = c * n + k;
-      ch->warm = &ch->warm_stamp;
+      ch->warm_owner = ch->global;
       if (ch->server->build_client == c)
-        ch->warm = ch->server->build_warm; /* the name's first channel */
+        ch->warm_owner = ch->server->build_owner; /* the name's first channel */
       ch->server->build_client = c;
-      ch->server->build_warm = ch->warm;
+      ch->server->build_owner = ch->warm_owner;
       if (lb_channel_init(&ch->ch, k, subset[k], (size_t)sc->client_requests_buffer) < 0)
         goto oom;
       ch->ch_ready = true;
@@ -260,6 +286,8 @@ int sim_run_new(const struct lb_scenario *sc, int run, const struct sim_options 
   }
   if (sc->proxy != LB_PROXY_NONE && (rc = make_proxy(r, err, errlen)) < 0)
     goto fail;
+  if (place_warm_stamps(r) < 0)
+    goto oom;
   /* Pick slots with room for what a pick may watch, not LB_PICK_MAX_PROBES:
    * thousands wait at once, and their memory is touched fresh. */
   r->picks.item_size = sizeof(struct sim_pick_slot) + (size_t)r->max_watched * sizeof(struct lb_probe);
@@ -327,6 +355,7 @@ void sim_run_free(struct sim_run *r) {
   free(r->servers);
   free(r->clients);
   free(r->channels);
+  free(r->warm_stamps);
   if (r->util_ready)
     sim_seqsum_close(&r->util);
   lb_arrivals_close(&r->own_arrivals);

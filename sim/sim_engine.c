@@ -364,8 +364,11 @@ static int server_tick(struct sim_run *r, struct sim_server *s) {
   size_t threads = (size_t)(s->params.threads > 0 ? s->params.threads : 0);
   size_t free_threads = threads > s->processing.n ? threads - s->processing.n : 0;
   size_t k = free_threads < s->queued.n ? free_threads : s->queued.n;
-  for (size_t i = 0; i < k; i++) /* start loading them all: each takes a draw */
-    __builtin_prefetch(s->queued.v[(s->queued.head + i) & (s->queued.cap - 1)]);
+  for (size_t i = 0; i < k; i++) { /* start loading them all: each takes a draw */
+    const char *q = (const char *)s->queued.v[(s->queued.head + i) & (s->queued.cap - 1)];
+    __builtin_prefetch(q);
+    __builtin_prefetch(q + 64); /* its second line: warm, state starts */
+  }
   for (size_t i = 0; i < k; i++) {
     struct sim_req *q = deque_pop_front(&s->queued);
     /* the queue ticks it had: ticks since .. this tick - 1 */
@@ -524,8 +527,11 @@ static int client_tick(struct sim_run *r, struct sim_client *c, char *err, size_
   r->env.rng = c->rng;
   for (size_t i = 0; i < c->pending.n; i++) {
     struct sim_entry e = c->pending.v[i];
-    if (i + 4 < c->pending.n) /* picks waiting on probes are quick: load ahead */
+    if (i + 4 < c->pending.n) { /* picks waiting on probes are quick: load ahead */
       __builtin_prefetch(c->pending.v[i + 4].slot);
+      __builtin_prefetch(c->pending.v[i + 4].q);
+      __builtin_prefetch((const char *)c->pending.v[i + 4].q + 64);
+    }
     struct lb_channel *out = NULL;
     struct sim_pick_slot *slot = e.slot;
     if (r->failures && (rc = sim__pick_check(r, c, e.q, slot)) != 0) {
@@ -623,9 +629,23 @@ static int manager_tick(struct sim_run *r, bool arrivals, char *err, size_t errl
   for (int i = 0; i < r->sc.servers; i++)
     if ((rc = server_tick(r, &r->servers[i])) < 0)
       goto fail;
-  for (int i = 0; i < r->sc.clients; i++)
+  for (int i = 0; i < r->sc.clients; i++) {
+    /* A client's pending picks were made at its arrivals, before the
+     * servers' pass evicted them: load the next clients' first ones ahead
+     * (their list two clients ahead, their picks and requests one ahead). */
+    if (i + 2 < r->sc.clients && r->clients[i + 2].pending.n > 0)
+      __builtin_prefetch(r->clients[i + 2].pending.v);
+    if (i + 1 < r->sc.clients) {
+      const struct sim_list *next = &r->clients[i + 1].pending;
+      for (size_t k = 0; k < next->n && k < 4; k++) {
+        __builtin_prefetch(next->v[k].slot);
+        __builtin_prefetch(next->v[k].q);
+        __builtin_prefetch((const char *)next->v[k].q + 64);
+      }
+    }
     if ((rc = client_tick(r, &r->clients[i], err, errlen)) < 0)
       return rc;
+  }
   r->current_tick++;
   return 0;
 fail:

@@ -215,8 +215,8 @@ struct sim_server {
    * Server s"): a channel is warm when its stamp (sim_channel.warm) equals
    * warm_gen; a reset bumps warm_gen. */
   uint32_t warm_gen;
-  int build_client;     /* construction: the last client given a channel to it */
-  uint32_t *build_warm; /* and that channel's warm stamp */
+  int build_client; /* construction: the last client given a channel to it */
+  int build_owner;  /* and that channel's warm_owner */
   /* Faults and failures (sim_faults.c). */
   bool dead, paused;
   int paused_at;        /* first paused tick */
@@ -230,10 +230,12 @@ struct sim_channel {
   struct sim_client *client;
   struct sim_server *server;
   int slot, global;
-  /* The server's warm_channels entry for this channel's name: the stamp
-   * lives on the client's first channel to that server (a subset drawn
-   * with replacement may hold a server twice, under one name). */
-  uint32_t *warm, warm_stamp;
+  /* The server's warm_channels entry for this channel's name, in
+   * sim_run.warm_stamps: one per name (a subset drawn with replacement may
+   * hold a server twice, under one name; warm_owner is the global index of
+   * the client's first channel to that server). */
+  uint32_t *warm;
+  int warm_owner;
   double mean_ticks;
   struct lb_rng *rng; /* LB_STREAM_CHANNEL: initial mean, delays */
   /* What every tick reads, on one cache line: whether either queue has
@@ -262,6 +264,10 @@ struct sim_run {
   struct sim_client *clients;
   struct sim_channel *channels; /* every client's, client-major */
   int nchannels;
+  /* The warm stamps (sim_channel.warm), server-major: a server's dequeues
+   * read and write its own names' stamps, a line or two, where a stamp in
+   * its channel would be a cache miss a dequeue in a large fleet. */
+  uint32_t *warm_stamps;
   struct lb_arrivals own_arrivals;
   const struct lb_arrivals *arrivals; /* NULL: drawn as the run goes */
   size_t next_arrival;
