@@ -30,70 +30,12 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "log.h"
-#include "server_net_int.h"
+#include "fuzz_lbserver.h"
 
 #define MAX_IDS 4096
 
-static const char SCENARIO_FMT[] = "name: fuzz\n"
-                                   "picker: \"random\"\n"
-                                   "servers: 2\n"
-                                   "clients: 4\n"
-                                   "subset_size: 2\n"
-                                   "mean_threads: 2\n"
-                                   "total_ticks: 1\n"
-                                   "max_cooldown: 0\n"
-                                   "tick: 1ms\n"
-                                   "probe_processing_time: 0\n"
-                                   "probe_service: %s\n"
-                                   "runs: 1\n";
-
-struct target {
-  struct lb_scenario sc;
-  struct lb_server *srv;
-  struct lb_wire_limits lim;
-};
-
-static struct target targets[2];
-
 static void die(const char *what) {
-  fprintf(stderr, "fuzz_server: %s\n", what);
-  abort();
-}
-
-static void free_all(void) {
-  for (int i = 0; i < 2; i++) {
-    lb_server_free(targets[i].srv);
-    targets[i].srv = NULL;
-  }
-}
-
-static void setup(void) {
-  char text[1024], err[512];
-  lb_log_level = LB_LOG_ERROR;
-  for (int i = 0; i < 2; i++) {
-    struct target *t = &targets[i];
-    snprintf(text, sizeof(text), SCENARIO_FMT, i ? "immediate" : "queued");
-    lb_scenario_defaults(&t->sc);
-    if (lb_scenario_parse_string(text, "fuzz_server.yaml", &t->sc, err, sizeof(err)) < 0 ||
-        lb_scenario_finish(&t->sc, err, sizeof(err)) < 0)
-      die(err);
-    struct lb_server_config cfg = {
-        .sc = &t->sc,
-        .index = 0,
-        .listen = "127.0.0.1",
-        .max_queue = 8,
-        .max_connections = 4,
-        .max_frame = 4096,
-        .limits = {.max_held = 16, .max_per_peer = 2},
-        .work = LB_WORK_SLEEP,
-        .overrides = {.processing_time = 0, .rtt = -1},
-    };
-    if (lb_server_new(&cfg, &t->srv, err, sizeof(err)) < 0)
-      die(err);
-    lb_wire_limits_from_scenario(&t->sc, &t->lim);
-  }
-  atexit(free_all);
+  lb_fuzz_die("fuzz_server", what);
 }
 
 /* The requests of one input, as the peer sent them. */
@@ -124,7 +66,8 @@ static size_t sent_has(const struct sent *s, uint64_t id) {
 
 /* A response the server sent: what a client would accept, to a request
  * of this input. */
-static void check_response(const struct target *t, const Lb__Envelope *env, const struct sent *s) {
+static void check_response(const struct lb_fuzz_lbserver *t, const Lb__Envelope *env,
+                           const struct sent *s) {
   char err[256];
   if (env->version != LB__VERSION__VERSION_1 || env->body_case != LB__ENVELOPE__BODY_RESPONSE ||
       !env->response)
@@ -141,11 +84,8 @@ static uint64_t handled(const struct lb_server *srv) {
   return srv->stats.requests + srv->stats.probes;
 }
 
-static void run_loop(struct lb_server *srv) {
-  uv_run(&srv->loop, UV_RUN_NOWAIT);
-}
-
-static void fuzz_stream(struct target *t, size_t piece, const uint8_t *data, size_t size) {
+static void fuzz_stream(struct lb_fuzz_lbserver *t, size_t piece, const uint8_t *data,
+                        size_t size) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
     die("socketpair");
@@ -186,7 +126,7 @@ static void fuzz_stream(struct target *t, size_t piece, const uint8_t *data, siz
   if (handled(t->srv) - before != s.n)
     die("the server did not count every request the stream carried");
   bool open = !c->closing;
-  run_loop(t->srv);
+  lb_fuzz_lbserver_turn(t);
 
   /* What the server wrote, until nothing more comes (a write the socket
    * took only in part goes on from the loop). */
@@ -213,7 +153,7 @@ static void fuzz_stream(struct target *t, size_t piece, const uint8_t *data, siz
         die(err);
     }
     if (more)
-      run_loop(t->srv);
+      lb_fuzz_lbserver_turn(t);
   }
   lb_frame_reader_close(&back);
   if (responses > s.n)
@@ -222,27 +162,30 @@ static void fuzz_stream(struct target *t, size_t piece, const uint8_t *data, siz
     die("a request without a response delay was not answered at once");
   if (!c->closing)
     lb__server_conn_close(c, NULL);
-  run_loop(t->srv); /* the close callback */
+  lb_fuzz_lbserver_turn(t); /* the close callback */
   if (--c->refs == 0 && c->closed)
     lb__server_conn_free(c); /* else its last held reply does */
   close(sv[1]);
 }
 
-/* The peer's UDP socket, new for each input: a reply held past its input
- * goes to an earlier one, closed by then. */
+/* The peer's UDP socket, new for each input and on an address of its own
+ * (127.0.0.0/8, 2^24 - 2 of them in turn): a reply held past its input goes
+ * to an earlier one, closed by then, never to this one (a port alone could
+ * come round again at once). */
 static int udp_peer(struct sockaddr_in *addr) {
+  static uint32_t turn;
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   memset(addr, 0, sizeof(*addr));
   addr->sin_family = AF_INET;
-  addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr->sin_addr.s_addr = htonl(0x7f000000u | (1 + turn++ % 0xfffffeu));
   socklen_t len = sizeof(*addr);
   if (fd < 0 || bind(fd, (struct sockaddr *)addr, sizeof(*addr)) < 0 ||
       getsockname(fd, (struct sockaddr *)addr, &len) < 0)
-    die("a loopback UDP socket");
+    lb_fuzz_die("fuzz_server", "a loopback UDP socket");
   return fd;
 }
 
-static void fuzz_datagrams(struct target *t, const uint8_t *data, size_t size) {
+static void fuzz_datagrams(struct lb_fuzz_lbserver *t, const uint8_t *data, size_t size) {
   static struct sent s;
   s.n = s.immediate = 0;
   struct sockaddr_in addr;
@@ -267,7 +210,7 @@ static void fuzz_datagrams(struct target *t, const uint8_t *data, size_t size) {
   }
   if (handled(t->srv) - before != s.n)
     die("the server did not count every request the datagrams carried");
-  run_loop(t->srv);
+  lb_fuzz_lbserver_turn(t);
   uint8_t buf[65536];
   ssize_t got;
   while ((got = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
@@ -281,15 +224,13 @@ static void fuzz_datagrams(struct target *t, const uint8_t *data, size_t size) {
     lb__envelope__free_unpacked(env, NULL);
   }
   close(fd);
-  run_loop(t->srv); /* the sends' callbacks */
+  lb_fuzz_lbserver_turn(t); /* the sends' callbacks */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (!targets[0].srv)
-    setup();
   if (size < 1)
     return 0;
-  struct target *t = &targets[(data[0] >> 6) & 1];
+  struct lb_fuzz_lbserver *t = lb_fuzz_lbserver((data[0] >> 6) & 1, false);
   if (data[0] & 0x80)
     fuzz_datagrams(t, data + 1, size - 1);
   else
