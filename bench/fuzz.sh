@@ -13,7 +13,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(frame datagram scenario expr fleet_file orca_text)
+((${#targets[@]})) || targets=(frame datagram scenario expr fleet_file orca_text server)
 runs=()
 [[ -n ${RUNS:-} ]] && runs=(-runs="$RUNS")
 build=${BUILD_DIR:-$root/build-fuzz}

@@ -134,6 +134,14 @@ void lb__server_say_limit(struct lb_server *s, enum lb_limit_kind kind);
 /* ---- server_tcp.c ---- */
 
 void lb__server_on_connection(uv_stream_t *server, int status);
+/* Serves fd, an open stream socket, as an accepted connection (the same
+ * bounds, counts and reads); *out is it. The way in for the fuzz target
+ * (tests/fuzz/fuzz_server.c), without a listener. 0, or -errno (fd is
+ * closed unless uv_tcp_open refused it). Loop thread. */
+int lb__server_conn_adopt(struct lb_server *s, uv_os_sock_t fd, struct conn **out);
+/* Bytes read on c (on_read's work): frames to requests, handled, answers
+ * given at once flushed. A no-op once c is closing. Loop thread. */
+void lb__server_conn_read(struct conn *c, const uint8_t *data, size_t n);
 /* The loop's read buffer: TCP's or UDP's. */
 void lb__server_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf);
 void lb__server_send_tcp(struct lb_server *s, struct conn *c, const Lb__Envelope *env);

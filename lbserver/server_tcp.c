@@ -169,18 +169,15 @@ static void bad_frame(struct conn *c, const char *why) {
   lb__server_conn_close(c, msg);
 }
 
-static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
-  struct conn *c = st->data;
+/* Bytes read on c: framed into requests, each handled; the answers given
+ * at once are flushed. on_read's work, apart so that a fuzz target drives
+ * the same path without a socket to read from (tests/fuzz/fuzz_server.c). */
+void lb__server_conn_read(struct conn *c, const uint8_t *data, size_t n) {
   char err[256] = "";
-  if (nread < 0) {
-    lb__server_conn_close(c, nread == UV_EOF ? NULL : uv_strerror((int)nread));
-    return;
-  }
-  if (nread == 0 || c->closing)
+  if (n == 0 || c->closing)
     return;
   c->last_ns = lb_clock_now_ns();
-  int rc =
-      lb_frame_reader_feed(&c->reader, (const uint8_t *)buf->base, (size_t)nread, err, sizeof(err));
+  int rc = lb_frame_reader_feed(&c->reader, data, n, err, sizeof(err));
   if (rc < 0) {
     bad_frame(c, err[0] ? err : strerror(-rc));
     return;
@@ -204,31 +201,25 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
   lb__server_flush_writes(c->srv); /* answers given at once (rejected, draining) */
 }
 
-void lb__server_on_connection(uv_stream_t *server, int status) {
-  struct lb_server *s = server->data;
-  if (status < 0) {
-    LB_WARN("accept: %s", uv_strerror(status));
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
+  struct conn *c = st->data;
+  if (nread < 0) {
+    lb__server_conn_close(c, nread == UV_EOF ? NULL : uv_strerror((int)nread));
     return;
   }
-  struct conn *c = calloc(1, sizeof(*c));
-  if (!c)
-    return;
-  c->srv = s;
-  int rc = uv_tcp_init(&s->loop, &c->tcp);
-  if (rc < 0) { /* nothing to close: the handle never joined the loop */
-    LB_WARN("accept: a TCP handle: %s", uv_strerror(rc));
-    s->stats.connections_refused++;
-    free(c);
-    return;
-  }
-  c->tcp.data = c;
-  if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0 || s->draining ||
-      s->nconns >= s->cfg.max_connections ||
+  lb__server_conn_read(c, (const uint8_t *)buf->base, (size_t)nread);
+}
+
+/* c's handle accepted or opened: bounded in all and per peer, counted,
+ * read from. 0, or -errno with c closing (freed by its close callback). */
+static int conn_start(struct lb_server *s, struct conn *c) {
+  int rc;
+  if (s->draining || s->nconns >= s->cfg.max_connections ||
       lb_frame_reader_init(&c->reader, s->cfg.max_frame) < 0) {
     s->stats.connections_refused++;
     c->closing = true;
     uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
-    return;
+    return -ECONNREFUSED;
   }
   int plen = sizeof(c->peer);
   if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &plen) == 0) {
@@ -236,7 +227,7 @@ void lb__server_on_connection(uv_stream_t *server, int status) {
       lb__server_say_limit(s, LB_LIMIT_PEER);
       c->closing = true;
       uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
-      return;
+      return -ECONNREFUSED;
     }
     c->peer_counted = true;
   }
@@ -250,8 +241,65 @@ void lb__server_on_connection(uv_stream_t *server, int status) {
   if ((rc = uv_tcp_nodelay(&c->tcp, 1)) < 0) /* latency only: keep the connection */
     LB_DEBUG("TCP_NODELAY: %s", uv_strerror(rc));
   rc = uv_read_start((uv_stream_t *)&c->tcp, lb__server_on_alloc, on_read);
-  if (rc < 0)
+  if (rc < 0) {
     lb__server_conn_close(c, uv_strerror(rc));
+    return rc;
+  }
+  return 0;
+}
+
+/* A new handle for a connection of s; NULL when out of memory or handles
+ * (counted as refused). */
+static struct conn *conn_new(struct lb_server *s) {
+  struct conn *c = calloc(1, sizeof(*c));
+  if (!c)
+    return NULL;
+  c->srv = s;
+  int rc = uv_tcp_init(&s->loop, &c->tcp);
+  if (rc < 0) { /* nothing to close: the handle never joined the loop */
+    LB_WARN("accept: a TCP handle: %s", uv_strerror(rc));
+    s->stats.connections_refused++;
+    free(c);
+    return NULL;
+  }
+  c->tcp.data = c;
+  return c;
+}
+
+void lb__server_on_connection(uv_stream_t *server, int status) {
+  struct lb_server *s = server->data;
+  if (status < 0) {
+    LB_WARN("accept: %s", uv_strerror(status));
+    return;
+  }
+  struct conn *c = conn_new(s);
+  if (!c)
+    return;
+  if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0) {
+    s->stats.connections_refused++;
+    c->closing = true;
+    uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    return;
+  }
+  conn_start(s, c);
+}
+
+int lb__server_conn_adopt(struct lb_server *s, uv_os_sock_t fd, struct conn **out) {
+  *out = NULL;
+  struct conn *c = conn_new(s);
+  if (!c)
+    return -ENOMEM;
+  int rc = uv_tcp_open(&c->tcp, fd);
+  if (rc < 0) {
+    s->stats.connections_refused++;
+    c->closing = true;
+    uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    return rc;
+  }
+  rc = conn_start(s, c);
+  if (rc == 0)
+    *out = c;
+  return rc;
 }
 
 /* Closes the connections idle past --idle-timeout (nothing read, nothing

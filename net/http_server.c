@@ -543,19 +543,70 @@ static void on_refused_closed(uv_handle_t *h) {
   free(h);
 }
 
+/* A connection's state; NULL when out of memory. */
+static struct lb_http_conn *conn_alloc(struct lb_http_server *s) {
+  struct lb_http_conn *c = calloc(1, sizeof(*c));
+  if (!c || !(c->slots = calloc((size_t)s->cfg.max_pipeline + 1, sizeof(*c->slots))) ||
+      !(c->hdr = malloc(s->cfg.max_header + 1))) {
+    if (c)
+      free(c->slots);
+    free(c);
+    return NULL;
+  }
+  c->srv = s;
+  c->refs = 1;
+  c->nslots = s->cfg.max_pipeline + 1; /* + a 400 after a full pipeline */
+  return c;
+}
+
+/* c's handle on the loop, c in the list of connections. 0, or -errno with
+ * c freed (counted as refused). */
+static int conn_link(struct lb_http_server *s, struct lb_http_conn *c) {
+  int rc = uv_tcp_init(s->loop, &c->tcp);
+  if (rc < 0) {
+    LB_WARN("%s: connection handle: %s", s->cfg.name, uv_strerror(rc));
+    free(c->hdr);
+    free(c->slots);
+    free(c);
+    s->stats.connections_refused++;
+    return rc;
+  }
+  c->tcp.data = c;
+  c->next = s->conns;
+  if (s->conns)
+    s->conns->prev = c;
+  s->conns = c;
+  s->nconns++;
+  return 0;
+}
+
+/* c's handle accepted or opened: bounded, counted, read from. 0, or
+ * -ECONNREFUSED with c closing. */
+static int conn_start(struct lb_http_server *s, struct lb_http_conn *c) {
+  if (s->closing || s->nconns > s->cfg.max_connections) {
+    s->stats.connections_refused++;
+    conn_close_now(c);
+    return -ECONNREFUSED;
+  }
+  s->stats.connections++;
+  http_parser_init(&c->parser, HTTP_REQUEST);
+  c->parser.data = c;
+  c->last_active_ms = uv_now(s->loop);
+  int rc;
+  if ((rc = uv_tcp_nodelay(&c->tcp, 1)) < 0) /* slower answers, still answers */
+    LB_DEBUG("%s: TCP_NODELAY: %s", s->cfg.name, uv_strerror(rc));
+  set_reading(c, true);
+  return 0;
+}
+
 static void on_connection(uv_stream_t *server, int status) {
   struct lb_http_server *s = server->data;
   if (status < 0) {
     LB_WARN("%s: accept: %s", s->cfg.name, uv_strerror(status));
     return;
   }
-  struct lb_http_conn *c = calloc(1, sizeof(*c));
-  if (!c || !(c->slots = calloc((size_t)s->cfg.max_pipeline + 1, sizeof(*c->slots))) ||
-      !(c->hdr = malloc(s->cfg.max_header + 1))) {
-    if (c) {
-      free(c->slots);
-      free(c);
-    }
+  struct lb_http_conn *c = conn_alloc(s);
+  if (!c) {
     uv_tcp_t *t = malloc(sizeof(*t)); /* take the connection off the backlog */
     if (t && uv_tcp_init(s->loop, t) == 0) {
       (void)uv_accept(server, (uv_stream_t *)t); /* closed whether or not it took one */
@@ -566,37 +617,32 @@ static void on_connection(uv_stream_t *server, int status) {
     s->stats.connections_refused++;
     return;
   }
-  c->srv = s;
-  c->refs = 1;
-  c->nslots = s->cfg.max_pipeline + 1; /* + a 400 after a full pipeline */
-  int rc = uv_tcp_init(s->loop, &c->tcp);
-  if (rc < 0) { /* no handle to close: the connection stays in the backlog */
-    LB_WARN("%s: connection handle: %s", s->cfg.name, uv_strerror(rc));
-    free(c->hdr);
-    free(c->slots);
-    free(c);
-    s->stats.connections_refused++;
+  /* a handle that failed leaves the connection in the backlog */
+  if (conn_link(s, c) < 0)
     return;
-  }
-  c->tcp.data = c;
-  c->next = s->conns;
-  if (s->conns)
-    s->conns->prev = c;
-  s->conns = c;
-  s->nconns++;
-  if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0 || s->closing ||
-      s->nconns > s->cfg.max_connections) {
+  if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0) {
     s->stats.connections_refused++;
     conn_close_now(c);
     return;
   }
-  s->stats.connections++;
-  http_parser_init(&c->parser, HTTP_REQUEST);
-  c->parser.data = c;
-  c->last_active_ms = uv_now(s->loop);
-  if ((rc = uv_tcp_nodelay(&c->tcp, 1)) < 0) /* slower answers, still answers */
-    LB_DEBUG("%s: TCP_NODELAY: %s", s->cfg.name, uv_strerror(rc));
-  set_reading(c, true);
+  conn_start(s, c);
+}
+
+int lb_http_server_adopt(struct lb_http_server *s, uv_os_sock_t fd) {
+  struct lb_http_conn *c = conn_alloc(s);
+  if (!c) {
+    s->stats.connections_refused++;
+    return -ENOMEM;
+  }
+  int rc = conn_link(s, c);
+  if (rc < 0)
+    return rc;
+  if ((rc = uv_tcp_open(&c->tcp, fd)) < 0) {
+    s->stats.connections_refused++;
+    conn_close_now(c);
+    return rc;
+  }
+  return conn_start(s, c);
 }
 
 static void on_sweep(uv_timer_t *t) {

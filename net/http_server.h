@@ -81,6 +81,11 @@ int lb_http_server_new(uv_loop_t *loop, const struct lb_http_server_config *cfg,
                        struct lb_http_server **out, char *err, size_t errlen);
 int lb_http_server_port(const struct lb_http_server *srv);
 void lb_http_server_get_stats(const struct lb_http_server *srv, struct lb_http_server_stats *out);
+/* Serves fd, an open stream socket, as an accepted connection (the same
+ * bounds, counts and reads): the way in for a fuzz target
+ * (tests/fuzz/fuzz_http.c), without a listener. 0, or -errno (fd is closed
+ * unless it could not be opened). Loop thread. */
+int lb_http_server_adopt(struct lb_http_server *srv, uv_os_sock_t fd);
 /* Stops accepting; connections stay until their requests are answered. */
 void lb_http_server_stop_accepting(struct lb_http_server *srv);
 /* Closes every handle: connections after writing what is answered (a
