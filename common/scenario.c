@@ -20,6 +20,7 @@
 static const char *const transport_words[] = {"tcp", "udp", "http", NULL};
 static const char *const delay_words[] = {"inproc", "netem", "none", NULL};
 static const char *const hold_words[] = {"server", "client", NULL};
+static const char *const completion_seen_words[] = {"same_tick", "next_tick", NULL};
 static const char *const arrivals_words[] = {"seed", "poisson", "trace", NULL};
 static const char *const work_words[] = {"sleep", "spin", NULL};
 static const char *const probe_service_words[] = {"queued", "immediate", NULL};
@@ -74,6 +75,7 @@ const struct lb__scenario_field lb__scenario_fields[] = {
     ENUM(transport, transport_words, "tcp, udp or http"),
     ENUM(delay, delay_words, "inproc, netem or none"),
     ENUM(response_hold, hold_words, "server or client"),
+    ENUM(completion_seen, completion_seen_words, "same_tick or next_tick"),
     ENUM(arrivals, arrivals_words, "seed, poisson or trace"),
     STR(trace, "a trace file path"),
     ENUM(work, work_words, "sleep or spin"),
@@ -124,6 +126,7 @@ void lb_scenario_defaults(struct lb_scenario *sc) {
   sc->transport = LB_TRANSPORT_TCP;
   sc->delay = LB_DELAY_INPROC;
   sc->response_hold = LB_RESPONSE_HOLD_SERVER;
+  sc->completion_seen = LB_COMPLETION_SEEN_SAME_TICK;
   sc->arrivals = LB_ARRIVALS_SEED;
   sc->work = LB_WORK_SLEEP;
   sc->max_queue = 0;

@@ -21,6 +21,12 @@ enum lb_delay { LB_DELAY_INPROC, LB_DELAY_NETEM, LB_DELAY_NONE };
  * seed's model (Channel.receive lowers rif when the server finishes, the
  * response then takes its delay). */
 enum lb_response_hold { LB_RESPONSE_HOLD_SERVER, LB_RESPONSE_HOLD_CLIENT };
+/* When a simulated client sees that a server finished its request (lbsim
+ * only): SAME_TICK, the seed's (Channel.receive in the Server.tick of the
+ * request's last processing tick, before that tick's Client.tick picks);
+ * NEXT_TICK, a corrected variant: at the end of that tick, as a real client
+ * with response_hold: client learns it, so the next tick's picks see it. */
+enum lb_completion_seen { LB_COMPLETION_SEEN_SAME_TICK, LB_COMPLETION_SEEN_NEXT_TICK };
 enum lb_arrivals_mode { LB_ARRIVALS_SEED, LB_ARRIVALS_POISSON, LB_ARRIVALS_TRACE };
 enum lb_work { LB_WORK_SLEEP, LB_WORK_SPIN };
 /* How a server serves a probe: QUEUED, the seed's (a probe queues for a
@@ -71,6 +77,7 @@ struct lb_scenario {
   enum lb_transport transport; /* `transport: tcp|udp|http` */
   enum lb_delay delay;         /* `delay: inproc|netem|none` */
   enum lb_response_hold response_hold; /* `response_hold: server|client` (delay: inproc) */
+  enum lb_completion_seen completion_seen; /* `completion_seen: same_tick|next_tick` (lbsim) */
   enum lb_arrivals_mode arrivals; /* `arrivals: seed|poisson|trace` */
   char trace[LB_SCENARIO_PATH_MAX]; /* `trace: FILE` with arrivals: trace */
   enum lb_work work;           /* `work: sleep|spin` */

@@ -352,6 +352,7 @@ void sim_run_free(struct sim_run *r) {
     lb_channel_close(&r->proxy_chs[i]);
   free(r->proxy_chs);
   free(r->proxy_chp);
+  free(r->seen_next);
   free(r->servers);
   free(r->clients);
   free(r->channels);

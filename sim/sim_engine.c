@@ -157,6 +157,27 @@ static int channel_send(struct sim_run *r, struct sim_channel *ch, struct sim_re
   return timed_push(&ch->sendq, q, due);
 }
 
+/* completion_seen: next_tick: the rif goes down when the next tick starts
+ * (seen_release), not before this tick's picks. */
+static int seen_next_tick(struct sim_run *r, struct sim_channel *ch) {
+  if (r->nseen_next == r->capseen_next) {
+    size_t cap = r->capseen_next ? 2 * r->capseen_next : 64;
+    struct sim_channel **v = realloc(r->seen_next, cap * sizeof(*v));
+    if (v == NULL)
+      return -ENOMEM;
+    r->seen_next = v;
+    r->capseen_next = cap;
+  }
+  r->seen_next[r->nseen_next++] = ch;
+  return 0;
+}
+
+static void seen_release(struct sim_run *r) {
+  for (size_t i = 0; i < r->nseen_next; i++)
+    sim_rif_down(r, r->seen_next[i]);
+  r->nseen_next = 0;
+}
+
 /* Channel.receive: the report is the server's state before this tick's
  * record. */
 int sim__channel_receive(struct sim_run *r, struct sim_channel *ch, struct sim_req *q,
@@ -169,7 +190,11 @@ int sim__channel_receive(struct sim_run *r, struct sim_channel *ch, struct sim_r
       return rc < 0 ? rc : 0; /* the response dropped: q parked */
     release = !sim_fate_accounted(q); /* given up: its rif went then */
   }
-  if (release)
+  if (release && r->sc.completion_seen == LB_COMPLETION_SEEN_NEXT_TICK) {
+    int rc = seen_next_tick(r, ch);
+    if (rc < 0)
+      return rc;
+  } else if (release)
     sim_rif_down(r, ch);
   int d = draw_gamma(r, SIM_DRAW_RECEIVE, ch->global, ch->rng, ch->mean_ticks);
   int due = req_enter_timed(r, q, SIM_RECEIVING, d + extra);
@@ -611,6 +636,7 @@ static void arrival_take(struct sim_run *r) {
 static int manager_tick(struct sim_run *r, bool arrivals, char *err, size_t errlen) {
   int rc;
   struct lb_arrival a;
+  seen_release(r); /* completion_seen: next_tick: last tick's completions */
   if (r->timeouts && (rc = sim__timeouts_due(r)) < 0)
     goto fail;
   if (arrivals) {

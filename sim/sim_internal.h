@@ -318,6 +318,10 @@ struct sim_run {
   struct lb_channel *proxy_chs;
   struct lb_channel **proxy_chp;
   int proxy_nchs; /* proxy_chs made (to close) */
+  /* completion_seen: next_tick: the channels whose server finished a
+   * request this tick, their rif lowered when the next tick starts. */
+  struct sim_channel **seen_next;
+  size_t nseen_next, capseen_next;
 };
 
 /* Channel.send's and Channel.receive's rif: the client's channel's, and the

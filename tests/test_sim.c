@@ -285,6 +285,34 @@ static void test_trace_one_thread(void **state) {
  *      empty, so no PID (no server has data): weight 0; utilization 100.
  *  t6: A done.  t7: C dequeued, cold again: 5 -> done t11 (queue 4 ticks,
  *      processing 1 + 5).  t12: B (warm) -> t14.  t15: D -> t17. */
+/* completion_seen: next_tick: test_trace_one_thread's run, but the client
+ * learns in tick 7 that A finished in tick 6, as a real client whose
+ * server ends A's last processing tick at its end: tick 6's picks still
+ * count A; A's own record is the same. */
+static void test_completion_seen_next_tick(void **state) {
+  (void)state;
+  struct fixed f = {.processing = 3, .send = {2}, .receive = {1}, .threads = 1,
+                    .reset_on_server_tick = -1, .set = {"completion_seen=next_tick"}};
+  struct rig g;
+  double ticks[] = {0, 0, 5};
+  rig_open(&g, &f, "random", 1, 1, ticks, 3);
+  step_to(&g, 7); /* t6 done: A completed in its Server.tick */
+  assert_int_equal(f.nrec, 1);
+  check_ticks(&f.rec[0], 1, 2, 0, 5, 1);
+  struct lb_channel *ch = sim_run_channel(g.run, 0, 0);
+  assert_int_equal(ch->requests_in_flight, 3); /* A still counted */
+  assert_int_equal(sim_run_client_rif(g.run, 0), 3);
+  step(&g); /* t7 */
+  assert_int_equal(ch->requests_in_flight, 2); /* B and C */
+  bool done = false;
+  char err[256];
+  while (!done)
+    assert_int_equal(sim_run_step(g.run, &done, err, sizeof(err)), 0);
+  assert_int_equal(f.nrec, 3);
+  assert_int_equal(sim_run_client_rif(g.run, 0), 0);
+  rig_close(&g);
+}
+
 static void test_reset_demotes_to_front(void **state) {
   (void)state;
   struct fixed f = {.processing = 3, .send = {2}, .receive = {1}, .threads = 3,
@@ -846,6 +874,7 @@ static void test_proxy_shared_picker(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_trace_one_thread),
+      cmocka_unit_test(test_completion_seen_next_tick),
       cmocka_unit_test(test_reset_demotes_to_front),
       cmocka_unit_test(test_probe_at_send_warms_channel),
       cmocka_unit_test(test_duplicate_channel_shares_warmth),
