@@ -41,5 +41,16 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "setup: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# haproxy, nginx and prometheus come with system services that would start
+# on install and keep ports 80 and 9090; lbharness runs its own copies, so
+# the services are kept from starting (policy-rc.d, only while installing
+# and only when the machine has none of its own).
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\n# lbtestbed deploy/setup.sh: no service starts while installing\nexit 101\n' |
+    $SUDO tee "$policy" >/dev/null
+  $SUDO chmod 755 "$policy"
+  trap '$SUDO rm -f "$policy"' EXIT
+fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
