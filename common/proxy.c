@@ -4,9 +4,10 @@
  *   round_robin picker, one counter for all clients.
  * - leastconn / least_conn: fewest connections busy with a request, which
  *   with keep-alive upstream connections is the proxy's requests in
- *   flight: least(client.rif) over the proxy's own channels. Ties: both
- *   proxies rotate among the tied servers, the picker draws among them at
- *   random.
+ *   flight: least(client.rif, rotate_ties=true) over the proxy's own
+ *   channels: both proxies go round the servers of equal load (HAProxy
+ *   re-queues a used server behind its equals, nginx's weighted round
+ *   robin among them), where the seed's least draws among ties at random.
  * - random(2) / random two least_conn: two servers drawn, the one with
  *   fewer in flight: least(client.rif, choices=2). */
 #include <stddef.h>
@@ -17,10 +18,10 @@
 
 static const struct lb_proxy_balance balances[] = {
     {LB_PROXY_HAPROXY, "roundrobin", "round_robin"},
-    {LB_PROXY_HAPROXY, "leastconn", "least(client.rif)"},
+    {LB_PROXY_HAPROXY, "leastconn", "least(client.rif, rotate_ties=true)"},
     {LB_PROXY_HAPROXY, "random(2)", "least(client.rif, choices=2)"},
     {LB_PROXY_NGINX, "round_robin", "round_robin"},
-    {LB_PROXY_NGINX, "least_conn", "least(client.rif)"},
+    {LB_PROXY_NGINX, "least_conn", "least(client.rif, rotate_ties=true)"},
     {LB_PROXY_NGINX, "random two least_conn", "least(client.rif, choices=2)"},
 };
 #define NBALANCES (sizeof(balances) / sizeof(balances[0]))

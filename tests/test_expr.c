@@ -155,14 +155,14 @@ static void test_errors(void **state) {
   check_error("least(client.rif, choices=2, choices=3)",
               "column 30: argument 'choices' of least() given twice", NULL);
   check_error("least(client.rif, )", "column 19: expected an argument of least() after ','",
-              "(one of: cost, choices), got ')'", NULL);
+              "(one of: cost, choices, rotate_ties), got ')'", NULL);
   check_error("least(choices=2)", "least() needs its argument 'cost'", NULL);
   check_error("least", "least() needs its argument 'cost'", NULL);
   check_error("random(3)", "random takes no arguments", NULL);
   check_error("weighted(oracle.pid, allow_negative=yes)", "expected true or false", NULL);
   check_error("fastest_probe(validate=sometimes)",
               "expected one of always, empty_server, empty_server_fixed", NULL);
-  check_error("least(client.rif, 2, 3)", "too many arguments for least(); it takes 2", NULL);
+  check_error("least(client.rif, 2, false, 3)", "too many arguments for least(); it takes 3", NULL);
   check_error("least(choices=2, client.rif)", "positional argument after keyword", NULL);
   /* costs */
   check_error("least(client.utilization.mean)", "column 14: unknown client metric 'utilization'",
@@ -196,7 +196,7 @@ static void test_registry(void **state) {
   assert_non_null(f);
   lb_picker_registry_print(f);
   fclose(f);
-  const char *needles[] = {"least(cost, choices=None)",
+  const char *needles[] = {"least(cost, choices=None, rotate_ties=false)",
                            "probing(picker, probes=2)",
                            "hcl(rank=server.expected_latency, health=server.rif, cutoff=80",
                            "fastest_probe(validate=always|empty_server|empty_server_fixed)",

@@ -179,6 +179,22 @@ static void test_least(void **state) {
   /* min rif 1 on channels 1 and 3: ties at random */
   const double ties[] = {0, 0.5, 0, 0.5};
   freq(&f, "least(client.rif)", false, ties);
+  /* rotate_ties: the tied channels in turn, the one after the last pick
+   * (HAProxy's and nginx's least connections); a channel leaving the tie
+   * is skipped, and the turn wraps round. */
+  struct lb_picker *rot = make("least(client.rif, rotate_ties=true)", 4);
+  assert_int_equal(pick_once(&f, rot), 1);
+  assert_int_equal(pick_once(&f, rot), 3);
+  assert_int_equal(pick_once(&f, rot), 1);
+  f.ch[2].requests_in_flight = 1; /* 1, 2, 3 tie */
+  assert_int_equal(pick_once(&f, rot), 2);
+  assert_int_equal(pick_once(&f, rot), 3);
+  assert_int_equal(pick_once(&f, rot), 1);
+  f.ch[0].requests_in_flight = 0; /* 0 alone is least */
+  assert_int_equal(pick_once(&f, rot), 0);
+  f.ch[0].requests_in_flight = 3;
+  f.ch[2].requests_in_flight = 2;
+  lb_picker_free(rot);
 
   /* choices=2, rif 0,1,2,3: sample of 2 without replacement */
   for (int i = 0; i < 4; i++)

@@ -533,13 +533,13 @@ static void test_proxy_fields(void **state) {
   const char *ok[][4] = {
       /* yaml, balance after finish, picker after finish */
       {"proxy: haproxy\nproxy_balance: leastconn\ntransport: http\nsubset_size: 4\n", "leastconn",
-       "least(client.rif)"},
+       "least(client.rif, rotate_ties=true)"},
       {"proxy: haproxy\nproxy_balance: roundrobin\ntransport: http\n", "roundrobin", "round_robin"},
       {"proxy: haproxy\nproxy_balance: random(2)\ntransport: http\n", "random(2)",
        "least(client.rif, choices=2)"},
       {"proxy: nginx\ntransport: http\npicker: random\n", "round_robin", "round_robin"},
       {"proxy: nginx\nproxy_balance: least_conn\ntransport: http\n", "least_conn",
-       "least(client.rif)"},
+       "least(client.rif, rotate_ties=true)"},
       {"proxy: nginx\nproxy_balance: random two least_conn\ntransport: http\n",
        "random two least_conn", "least(client.rif, choices=2)"},
   };
@@ -587,7 +587,7 @@ static void test_proxy_fields(void **state) {
   assert_non_null(strstr(err, "s.yaml: field 'proxy': expected transport: http"));
   assert_int_equal(lb_scenario_set(&sc, "transport", "http", err, sizeof(err)), 0);
   assert_int_equal(lb_scenario_finish(&sc, err, sizeof(err)), 0);
-  assert_string_equal(sc.picker, "least(client.rif)");
+  assert_string_equal(sc.picker, "least(client.rif, rotate_ties=true)");
   snprintf(sc.name, sizeof(sc.name), "proxied");
   roundtrip(&sc);
   /* Without a proxy the fields are not written: files stay as they were. */
