@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness_collect.h"
 #include "harness_paths.h"
 #include "proxy.h"
 
@@ -181,24 +182,6 @@ static bool accepts(int port) {
   return ok;
 }
 
-/* What a log says of why the proxy ended, for an error: its first alert
- * (HAProxy's [ALERT], nginx's [emerg]), else its last line. */
-static void log_tail(const char *path, char *buf, size_t len) {
-  buf[0] = '\0';
-  FILE *f = fopen(path, "r");
-  if (!f)
-    return;
-  char line[512];
-  bool alert = false;
-  while (!alert && fgets(line, sizeof(line), f)) {
-    alert = strstr(line, "[ALERT]") != NULL || strstr(line, "[emerg]") != NULL;
-    if (line[0] != '\n')
-      snprintf(buf, len, "%s", line);
-  }
-  fclose(f);
-  buf[strcspn(buf, "\n")] = '\0';
-}
-
 /* argv of the proxy, in the foreground. */
 static void proxy_argv(const struct lb_harness_proxy *px, char *bin, char *prefix, char **argv) {
   int a = 0;
@@ -273,7 +256,7 @@ int lb_harness_proxy_start(struct lb_harness_proxy *px, const struct lb_scenario
     if (g->procs[px->index].exited) {
       char how[80];
       lb_harness_proc_describe(&g->procs[px->index], how, sizeof(how));
-      log_tail(px->log, tail, sizeof(tail));
+      lb_harness_log_tail(px->log, tail, sizeof(tail));
       snprintf(err, errlen, "proxy: %s ended with %s before it listened (log: %s: %s)", name, how,
                px->log, tail);
       return -ECHILD;

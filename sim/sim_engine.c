@@ -566,19 +566,23 @@ static int client_tick(struct sim_run *r, struct sim_client *c, char *err, size_
     }
     r->cur_slot = slot;
     r->env.now_ticks = r->current_tick;
+    /* Behind a proxy, the proxy's picker over its channels, whose channel
+     * i is the client's channel i; a resumed pick goes back to the picker
+     * that started it. */
+    struct lb_picker *picker = r->proxy_picker != NULL ? r->proxy_picker : c->picker;
     if (!slot->started) {
       slot->started = true;
-      if (r->proxy_picker != NULL) /* the proxy picks: its channel i is the client's */
-        rc = lb_picker_pick(r->proxy_picker, &r->env, (struct lb_channel *const *)r->proxy_chp,
+      if (r->proxy_picker != NULL)
+        rc = lb_picker_pick(picker, &r->env, (struct lb_channel *const *)r->proxy_chp,
                             r->sc.servers, &slot->pick, &out);
       else
-        rc = lb_picker_pick(c->picker, &r->env, (struct lb_channel *const *)c->chs, c->n,
+        rc = lb_picker_pick(picker, &r->env, (struct lb_channel *const *)c->chs, c->n,
                             &slot->pick, &out);
-      if (r->proxy_picker != NULL && rc == LB_PICK_DONE && out != NULL)
-        out = &c->channels[out->index].ch;
     } else {
-      rc = lb_picker_resume(c->picker, &r->env, &slot->pick, &out);
+      rc = lb_picker_resume(picker, &r->env, &slot->pick, &out);
     }
+    if (r->proxy_picker != NULL && rc == LB_PICK_DONE && out != NULL)
+      out = &c->channels[out->index].ch;
     r->cur_slot = NULL;
     if (rc >= 0 && r->env_error < 0)
       rc = r->env_error;
